@@ -1,0 +1,1 @@
+"""Thin views: parse a form, call one service, render or redirect."""

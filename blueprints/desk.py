@@ -1,0 +1,50 @@
+"""The desk: one search box, and a card scanner that checks a member in on Enter."""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from blueprints.access import current_club, role_required
+from clubcrm.db import unit_of_work
+from clubcrm.errors import DomainError
+from clubcrm.services import checkin, members
+
+bp = Blueprint("desk", __name__)
+
+
+@bp.get("/")
+@role_required("desk", "manager")
+def index():
+    """Show the search box and, for a query, the members it finds."""
+    query = request.args.get("q", "")[:100]
+    club = current_club()
+    found = members.search(club.id, query, club.country) if query.strip() else []
+    template = "desk/_results.html" if request.args.get("partial") else "desk/index.html"
+    return render_template(template, query=query, found=found, club=club)
+
+
+@bp.post("/scan")
+@role_required("desk", "manager")
+def scan():
+    """Check in the member whose card was scanned; anything else becomes a search."""
+    query = request.form.get("q", "").strip()[:100]
+    club = current_club()
+    member = members.find_by_card(club.id, query) if query else None
+    if member is None:
+        return redirect(url_for("desk.index", q=query))
+    return check_in_and_report(member.id)
+
+
+def check_in_and_report(member_id: int):
+    """Check a member in and go to their card with the outcome flashed."""
+    try:
+        with unit_of_work():
+            member = members.get_for(current_user, member_id)
+            result = checkin.check_in(current_user, member)
+    except DomainError as error:
+        flash(_("Check-in refused: %(reason)s", reason=str(error.message)), "danger refusal")
+        return redirect(url_for("members.card", member_id=member_id))
+    if result.repeated:
+        flash(_("%(name)s is already checked in.", name=result.member.full_name), "info")
+    else:
+        flash(_("%(name)s checked in.", name=result.member.full_name), "success")
+    return redirect(url_for("members.card", member_id=member_id))

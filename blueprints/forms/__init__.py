@@ -1,0 +1,16 @@
+"""Flask-WTF forms, and how a DomainError lands on the field it names."""
+from flask import flash
+from flask_wtf import FlaskForm
+
+from clubcrm.errors import DomainError
+
+
+def show_error(form: FlaskForm, error: DomainError) -> None:
+    """Put ERROR under its field, or flash it when the form has no such field."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None and hasattr(field, "errors"):
+        if not isinstance(field.errors, list):
+            field.errors = list(field.errors)
+        field.errors.append(str(error.message))
+    else:
+        flash(str(error.message), "danger")

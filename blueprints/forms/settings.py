@@ -1,0 +1,36 @@
+"""Forms for the club's settings."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DecimalField, EmailField, IntegerField, PasswordField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from clubcrm.i18n import LOCALE_NAMES
+
+
+class ClubForm(FlaskForm):
+    name = StringField(_l("Club name"), validators=[InputRequired(), Length(max=80)])
+    timezone = StringField(_l("Time zone"), validators=[InputRequired(), Length(max=64)])
+    currency = StringField(_l("Currency"), validators=[InputRequired(), Length(min=3, max=3)])
+    country = StringField(_l("Country code for phone numbers"), validators=[InputRequired(), Length(min=2, max=2)])
+    default_locale = SelectField(_l("Default language"), choices=list(LOCALE_NAMES.items()))
+
+
+class PlanForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=80)])
+    duration_days = IntegerField(_l("Days"), validators=[InputRequired(), NumberRange(1, 3660)])
+    visit_limit = IntegerField(_l("Visit limit (empty: unlimited)"), validators=[Optional(), NumberRange(1, 10000)])
+    price = DecimalField(_l("Price"), places=None, validators=[InputRequired(), NumberRange(0, 10**7)])
+
+
+class ServiceForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=80)])
+    package_units = IntegerField(_l("Units per package"), validators=[InputRequired(), NumberRange(1, 1000)])
+    price = DecimalField(_l("Price"), places=None, validators=[InputRequired(), NumberRange(0, 10**7)])
+    valid_days = IntegerField(_l("Valid for days (empty: no limit)"), validators=[Optional(), NumberRange(1, 3660)])
+
+
+class StaffForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=120)])
+    email = EmailField(_l("Email"), validators=[InputRequired(), Length(max=254)])
+    role = SelectField(_l("Role"), choices=[("desk", _l("desk")), ("manager", _l("manager"))])
+    password = PasswordField(_l("Password"), validators=[InputRequired(), Length(min=8, max=200)])

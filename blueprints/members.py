@@ -1,0 +1,94 @@
+"""Member pages: the card, a new lead, editing details, check-in."""
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from blueprints.access import current_club, role_required
+from blueprints.desk import check_in_and_report
+from blueprints.forms import show_error
+from blueprints.forms.members import MemberForm
+from blueprints.forms.sales import CancelForm, FreezeForm, PackageSaleForm, SellForm, UnitsForm
+from blueprints.forms.choices import fill_choices
+from clubcrm.clock import local_today
+from clubcrm.db import unit_of_work
+from clubcrm.errors import DomainError, NotFound
+from clubcrm.services import cards, members
+
+bp = Blueprint("members", __name__, url_prefix="/members")
+
+
+def load_member(member_id: int):
+    """Return the member or 404 when this login may not see them."""
+    try:
+        return members.get_for(current_user, member_id)
+    except NotFound:
+        abort(404)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required("desk", "manager")
+def new():
+    """Register a walk-in lead."""
+    club = current_club()
+    form = MemberForm(locale=club.default_locale)
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                member = members.create_lead(current_user, club, form.values(), source="walk_in")
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(_("%(name)s is registered as a lead.", name=member.full_name), "success")
+            return redirect(url_for("members.card", member_id=member.id))
+    return render_template("members/form.html", form=form, member=None), 422 if form.errors else 200
+
+
+@bp.get("/<int:member_id>")
+@role_required("desk", "manager")
+def card(member_id: int):
+    """Show the member card."""
+    return render_card(load_member(member_id))
+
+
+def render_card(member, failed: tuple[str, object] | None = None):
+    """Render the member card; FAILED = (name, form) puts a submitted form back with its errors."""
+    today = local_today(member.club.timezone)
+    data = cards.build(member, today)
+    forms = {
+        "sell": SellForm(formdata=None), "package": PackageSaleForm(formdata=None),
+        "freeze": FreezeForm(formdata=None), "cancel": CancelForm(formdata=None),
+        "redeem": UnitsForm(formdata=None, prefix="redeem"),
+        "grant": UnitsForm(formdata=None, prefix="grant"),
+    }
+    if failed is not None:
+        forms[failed[0]] = failed[1]
+    fill_choices(forms, data)
+    status = 422 if failed is not None else 200
+    return render_template("members/card.html", card=data, today=today, forms=forms,
+                           open_form=failed[0] if failed else None), status
+
+
+@bp.route("/<int:member_id>/edit", methods=["GET", "POST"])
+@role_required("desk", "manager")
+def edit(member_id: int):
+    """Change a member's details."""
+    member = load_member(member_id)
+    form = MemberForm(obj=member)
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                members.update(current_user, member, form.values())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("members.card", member_id=member.id))
+    return render_template("members/form.html", form=form, member=member), 422 if form.errors else 200
+
+
+@bp.post("/<int:member_id>/checkin")
+@role_required("desk", "manager")
+def check_in(member_id: int):
+    """Check the member in from their card."""
+    load_member(member_id)
+    return check_in_and_report(member_id)

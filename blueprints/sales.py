@@ -1,0 +1,110 @@
+"""Sales at the desk: memberships, renewals, packages, freezes, cancellations, package units."""
+from flask import Blueprint, flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from blueprints.access import role_required
+from blueprints.forms import show_error
+from blueprints.forms.sales import CancelForm, FreezeForm, PackageSaleForm, SellForm, UnitsForm
+from blueprints.members import load_member, render_card
+from clubcrm.clock import local_today
+from clubcrm.db import unit_of_work
+from clubcrm.errors import DomainError
+from clubcrm.formatting import day
+from clubcrm.services import packages, sales
+
+bp = Blueprint("sales", __name__, url_prefix="/members/<int:member_id>")
+
+
+def _run(member, name: str, form, action, success):
+    """Validate FORM, run ACTION in one transaction, then flash SUCCESS(result) or show the errors."""
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                result = action(local_today(member.club.timezone))
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(success(result), "success")
+            return redirect(url_for("members.card", member_id=member.id))
+    return render_card(member, failed=(name, form))
+
+
+@bp.post("/sell")
+@role_required("desk", "manager")
+def sell(member_id: int):
+    """Sell or renew a membership."""
+    member = load_member(member_id)
+    form = SellForm()
+    return _run(
+        member, "sell", form,
+        lambda today: sales.sell_membership(current_user, member, form.plan_id.data, today,
+                                            starts_on=form.starts_on.data),
+        lambda m: (_("Renewal sold: %(plan)s until %(date)s.", plan=m.plan.name, date=day(m.ends_on))
+                   if m.renews_id else
+                   _("Sold: %(plan)s until %(date)s.", plan=m.plan.name, date=day(m.ends_on))),
+    )
+
+
+@bp.post("/packages/sell")
+@role_required("desk", "manager")
+def sell_package(member_id: int):
+    """Sell a service package."""
+    member = load_member(member_id)
+    form = PackageSaleForm()
+    return _run(member, "package", form,
+                lambda today: sales.sell_package(current_user, member, form.service_id.data, today),
+                lambda entry: _("Package sold: %(units)s units added.", units=entry.units))
+
+
+@bp.post("/freeze")
+@role_required("desk", "manager")
+def freeze(member_id: int):
+    """Freeze a membership for a number of days."""
+    member = load_member(member_id)
+    form = FreezeForm()
+    return _run(member, "freeze", form,
+                lambda today: sales.freeze(current_user, member, form.membership_id.data,
+                                           form.starts_on.data, form.ends_on.data, today,
+                                           reason=form.reason.data or ""),
+                lambda f: _("Frozen from %(start)s to %(end)s; the membership now ends on %(date)s.",
+                            start=day(f.starts_on), end=day(f.ends_on), date=day(f.membership.ends_on)))
+
+
+@bp.post("/cancel")
+@role_required("manager")
+def cancel(member_id: int):
+    """Cancel a membership."""
+    member = load_member(member_id)
+    form = CancelForm()
+    return _run(member, "cancel", form,
+                lambda today: sales.cancel(current_user, member, form.membership_id.data, today,
+                                           form.reason.data),
+                lambda m: _("Membership cancelled."))
+
+
+@bp.post("/packages/redeem")
+@role_required("desk", "manager")
+def redeem(member_id: int):
+    """Take units from a member's package."""
+    member = load_member(member_id)
+    form = UnitsForm(prefix="redeem")
+    return _run(member, "redeem", form,
+                lambda today: packages.redeem(current_user, member, form.service_id.data, today,
+                                              units=form.units.data, reason=form.reason.data or ""),
+                lambda entry: _("Redeemed %(units)s.", units=-entry.units))
+
+
+@bp.post("/packages/grant")
+@role_required("manager")
+def grant(member_id: int):
+    """Give a member free units (managers only)."""
+    member = load_member(member_id)
+    form = UnitsForm(prefix="grant")
+
+    def action(today):
+        service = packages.service_for(member.club_id, form.service_id.data)
+        return packages.grant(current_user, member, service, form.units.data, today,
+                              reason=form.reason.data or "gift")
+
+    return _run(member, "grant", form, action, lambda entry: _("Granted %(units)s.", units=entry.units))

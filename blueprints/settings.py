@@ -1,0 +1,96 @@
+"""Settings for managers: the club, its plans and packages, its staff logins."""
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from blueprints.access import current_club, role_required
+from blueprints.forms import show_error
+from blueprints.forms.settings import ClubForm, PlanForm, ServiceForm, StaffForm
+from clubcrm.db import unit_of_work
+from clubcrm.errors import DomainError
+from clubcrm.extensions import db
+from clubcrm.models import Plan, Service, Staff
+from clubcrm.services import auth, settings
+
+bp = Blueprint("settings", __name__, url_prefix="/settings")
+
+
+def _page(club, forms: dict | None = None, status: int = 200):
+    forms = {"club": ClubForm(formdata=None, obj=club), "plan": PlanForm(formdata=None),
+             "service": ServiceForm(formdata=None), "staff": StaffForm(formdata=None), **(forms or {})}
+    plans = db.session.scalars(select(Plan).where(Plan.club_id == club.id).order_by(Plan.duration_days))
+    services = db.session.scalars(select(Service).where(Service.club_id == club.id).order_by(Service.name))
+    staff = db.session.scalars(select(Staff).where(Staff.club_id == club.id).order_by(Staff.name))
+    return render_template("settings/index.html", club=club, forms=forms, plans=list(plans),
+                           services=list(services), staff=list(staff)), status
+
+
+def _submit(key: str, form, action, message: str):
+    club = current_club()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                action(club)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(message, "success")
+            return redirect(url_for("settings.index"))
+    return _page(club, {key: form}, 422)
+
+
+@bp.get("/")
+@role_required("manager")
+def index():
+    """Show the club's settings."""
+    return _page(current_club())
+
+
+@bp.post("/club")
+@role_required("manager")
+def club():
+    """Save the club's details."""
+    form = ClubForm()
+    return _submit("club", form, lambda c: settings.update_club(current_user, c, form.data), _("Saved."))
+
+
+@bp.post("/plans")
+@role_required("manager")
+def add_plan():
+    """Add a plan."""
+    form = PlanForm()
+    return _submit("plan", form, lambda c: settings.add_plan(current_user, c, form.data), _("Plan added."))
+
+
+@bp.post("/services")
+@role_required("manager")
+def add_service():
+    """Add a package."""
+    form = ServiceForm()
+    return _submit("service", form, lambda c: settings.add_service(current_user, c, form.data),
+                   _("Package added."))
+
+
+@bp.post("/staff")
+@role_required("manager")
+def add_staff():
+    """Create a desk or manager login for this club."""
+    form = StaffForm()
+    return _submit("staff", form,
+                   lambda c: auth.create_staff(form.email.data, form.role.data, form.password.data, c.id,
+                                               name=form.name.data),
+                   _("Login created."))
+
+
+@bp.post("/<kind>/<int:item_id>/active/<int:active>")
+@role_required("manager")
+def toggle(kind: str, item_id: int, active: int):
+    """Stop or resume selling a plan or package."""
+    model = {"plans": Plan, "services": Service}.get(kind)
+    item = db.session.get(model, item_id) if model else None
+    if item is None or item.club_id != current_club().id:
+        abort(404)
+    with unit_of_work():
+        settings.set_active(current_user, item, bool(active))
+    return redirect(url_for("settings.index"))

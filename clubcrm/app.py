@@ -1,0 +1,123 @@
+"""The composition root: create_app builds the Flask app from a short list of register steps."""
+from pathlib import Path
+
+from flask import Flask
+
+import config as config_module
+from clubcrm.extensions import babel, csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: type | dict | None = None) -> Flask:
+    """Build the app from a config class (or overrides), then CLUBCRM_ environment variables."""
+    app = Flask(
+        "clubcrm",
+        root_path=str(ROOT),
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    configure(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def configure(app: Flask, config: type | dict | None) -> None:
+    """Load settings: the class, instance/config.py, then CLUBCRM_* from the environment."""
+    overrides = config if isinstance(config, dict) else {}
+    cls = config if isinstance(config, type) else config_module.config_for(overrides.get("ENV"))
+    app.config.from_object(cls)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("CLUBCRM")
+    app.config.update(overrides)
+    url = app.config.get("DATABASE_URL")
+    if url:
+        app.config["SQLALCHEMY_DATABASE_URI"] = url
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith(("postgres://", "postgresql://")):
+        uri = "postgresql+psycopg://" + uri.split("://", 1)[1]
+        app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "connect_args": {"timeout": 30}, **app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+        }
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("Set CLUBCRM_SECRET_KEY: production refuses to start without a secret key.")
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the extensions to this app."""
+    from clubcrm import i18n
+    from clubcrm.models import Staff
+    from clubcrm.sqlite import enable_sqlite_pragmas
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=i18n.select_locale,
+        timezone_selector=i18n.select_timezone,
+        default_translation_directories=str(ROOT / "clubcrm" / "translations"),
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Please log in to open this page.")
+
+    @login_manager.user_loader
+    def load_staff(staff_id: str) -> Staff | None:
+        staff = db.session.get(Staff, int(staff_id)) if staff_id.isdigit() else None
+        return staff if staff is not None and staff.active else None
+
+    with app.app_context():
+        enable_sqlite_pragmas(db.engine)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount every blueprint; the only place that imports them."""
+    from blueprints import auth, desk, errors, members, sales, settings
+
+    for module in (auth, desk, members, sales, settings, errors):
+        app.register_blueprint(module.bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Render an error page for every HTTP error and every uncaught DomainError."""
+    from blueprints.errors import install_handlers
+
+    install_handlers(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Give templates money, date and language helpers."""
+    from clubcrm import formatting, i18n, labels, phones
+
+    app.jinja_env.globals.update(
+        SUPPORTED_LOCALES=i18n.SUPPORTED_LOCALES,
+        LOCALE_NAMES=i18n.LOCALE_NAMES,
+        role_name=labels.role_name,
+        state_name=labels.state_name,
+        action_name=labels.action_name,
+        phone_display=phones.display,
+    )
+    app.jinja_env.filters.update(
+        money=formatting.money,
+        day=formatting.day,
+        moment=formatting.moment,
+    )
+
+
+def register_commands(app: Flask) -> None:
+    """Add ClubCRM's commands to `flask` / `clubcrm`."""
+    from clubcrm.cli import register
+
+    register(app)

@@ -1,0 +1,69 @@
+"""The `clubcrm` command: Flask's commands (db, run, shell) plus ClubCRM's own."""
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+
+from clubcrm.db import unit_of_work
+from clubcrm.errors import DomainError
+
+
+def main() -> None:
+    """Run the `clubcrm` command line."""
+    from clubcrm.app import create_app
+
+    FlaskGroup(create_app=lambda: create_app(), help="ClubCRM: a CRM for fitness clubs.")()
+
+
+def register(app: Flask) -> None:
+    """Attach ClubCRM's commands to APP."""
+    app.cli.add_command(create_staff_command)
+    app.cli.add_command(demo_command)
+
+
+@click.command("create-staff")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["desk", "manager", "owner"]), required=True)
+@click.option("--password", required=True, help="At least 8 characters.")
+@click.option("--club", "club_id", type=int, default=None, help="Club id (owners may omit it).")
+@click.option("--name", default="", help="Name shown in the app.")
+@with_appcontext
+def create_staff_command(email: str, role: str, password: str, club_id: int | None, name: str) -> None:
+    """Create a staff login."""
+    from clubcrm.services.auth import create_staff
+
+    try:
+        with unit_of_work():
+            staff = create_staff(email, role, password, club_id, name=name)
+    except DomainError as error:
+        raise click.BadParameter(str(error), param_hint=f"--{error.field}") from None
+    click.echo(f"Created {staff.role} login {staff.email} (id {staff.id}).")
+
+
+@click.command("demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing if the database already has a club.")
+@click.option("--members", default=320, show_default=True, help="How many people to create.")
+@click.option("--seed", default=7, show_default=True)
+@with_appcontext
+def demo_command(if_empty: bool, members: int, seed: int) -> None:
+    """Load the demo club and print its logins."""
+    from clubcrm import demo
+
+    if not demo.is_empty():
+        if if_empty:
+            click.echo("The database already holds a club; demo data not loaded.")
+            print_logins()
+            return
+        raise click.ClickException("The database already holds a club; use an empty database.")
+    with unit_of_work():
+        club = demo.load(members_count=members, seed=seed)
+    click.echo(f"Loaded the demo club '{club.name}' with {members} people.")
+    print_logins()
+
+
+def print_logins() -> None:
+    """Print the demo logins."""
+    from clubcrm.demo import DEMO_LOGINS, DEMO_PASSWORD
+
+    click.echo("Demo logins (password: %s):" % DEMO_PASSWORD)
+    for email, role, _name in DEMO_LOGINS:
+        click.echo(f"  {role:8} {email}")

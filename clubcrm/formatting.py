@@ -1,0 +1,36 @@
+"""Money and dates, formatted by Babel in the current language and the club's time zone."""
+from datetime import date, datetime
+from decimal import Decimal
+
+from babel.numbers import get_currency_precision
+from flask_babel import format_currency, format_date, format_datetime
+
+
+def to_major(amount_minor: int, currency: str) -> Decimal:
+    """Turn minor units (cents) into the currency's major unit, exactly."""
+    return Decimal(amount_minor).scaleb(-get_currency_precision(currency))
+
+
+def to_minor(amount: Decimal, currency: str) -> int:
+    """Turn an amount in major units into minor units; refuses fractions of a minor unit."""
+    scaled = amount.scaleb(get_currency_precision(currency))
+    if scaled != scaled.to_integral_value():
+        raise ValueError("more decimals than the currency has")
+    return int(scaled)
+
+
+def money(amount_minor: int | None, currency: str) -> str:
+    """Format minor units as money in the current locale, e.g. 1 234,50 €."""
+    if amount_minor is None:
+        return ""
+    return format_currency(to_major(amount_minor, currency), currency)
+
+
+def day(value: date | None, form: str = "medium") -> str:
+    """Format a calendar date in the current locale."""
+    return format_date(value, form) if value is not None else ""
+
+
+def moment(value: datetime | None, form: str = "short") -> str:
+    """Format an instant in the current locale and the club's time zone."""
+    return format_datetime(value, form) if value is not None else ""

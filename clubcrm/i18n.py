@@ -1,0 +1,37 @@
+"""Languages and time zones: what we support and how each request picks its own."""
+from flask import request, session
+from flask_login import current_user
+
+SUPPORTED_LOCALES = ("en", "de", "ru", "fi", "sl", "sk")
+# Each language named in itself, for the switcher.
+LOCALE_NAMES = {
+    "en": "English",
+    "de": "Deutsch",
+    "ru": "Русский",
+    "fi": "Suomi",
+    "sl": "Slovenščina",
+    "sk": "Slovenčina",
+}
+
+
+def select_locale() -> str:
+    """Pick the language: the switcher's choice, the login's own, the browser's, the club's."""
+    chosen = session.get("locale")
+    if chosen in SUPPORTED_LOCALES:
+        return chosen
+    if current_user and current_user.is_authenticated:
+        if current_user.locale in SUPPORTED_LOCALES:
+            return current_user.locale
+    best = request.accept_languages.best_match(SUPPORTED_LOCALES)
+    if best:
+        return best
+    if current_user and current_user.is_authenticated and current_user.club:
+        return current_user.club.default_locale
+    return "en"
+
+
+def select_timezone() -> str:
+    """Show times in the club's own time zone."""
+    if current_user and current_user.is_authenticated and current_user.club:
+        return current_user.club.timezone
+    return "UTC"

@@ -1,0 +1,13 @@
+"""All models, imported here so that Alembic sees the whole schema."""
+from clubcrm.models.audit import AuditEvent
+from clubcrm.models.club import Club
+from clubcrm.models.ledger import LEDGER_KINDS, LedgerEntry, Package, Service
+from clubcrm.models.member import Member
+from clubcrm.models.membership import Freeze, Membership, Plan
+from clubcrm.models.staff import ROLES, Staff
+from clubcrm.models.visit import Visit
+
+__all__ = [
+    "AuditEvent", "Club", "Freeze", "LEDGER_KINDS", "LedgerEntry", "Member", "Membership",
+    "Package", "Plan", "ROLES", "Service", "Staff", "Visit",
+]

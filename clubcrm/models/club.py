@@ -1,0 +1,25 @@
+"""A club: one location with its time zone, currency, country and default language."""
+from datetime import datetime
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from clubcrm.clock import utcnow
+from clubcrm.models.base import UTCDateTime, db
+
+
+class Club(db.Model):
+    __tablename__ = "club"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    # ISO 3166 region used to read phone numbers typed without a country code.
+    country: Mapped[str] = mapped_column(String(2), default="FI")
+    default_locale: Mapped[str] = mapped_column(String(5), default="en")
+    phone: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Club {self.id} {self.name}>"

@@ -1,0 +1,55 @@
+"""A member: a person the club knows; a lead until their first sale."""
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from clubcrm.clock import utcnow
+from clubcrm.models.base import UTCDateTime, db
+from clubcrm.models.club import Club
+
+
+class Member(db.Model):
+    __tablename__ = "member"
+    __table_args__ = (
+        UniqueConstraint("club_id", "phone"),
+        UniqueConstraint("club_id", "card_code"),
+        Index("ix_member_club_id_name_key", "club_id", "name_key"),
+        Index("ix_member_club_id_name_key_rev", "club_id", "name_key_rev"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    club_id: Mapped[int] = mapped_column(ForeignKey("club.id"), index=True)
+    first_name: Mapped[str] = mapped_column(String(80))
+    last_name: Mapped[str] = mapped_column(String(80), default="")
+    # Case-folded "first last" and "last first", kept for prefix search at the desk.
+    name_key: Mapped[str] = mapped_column(String(170), default="")
+    name_key_rev: Mapped[str] = mapped_column(String(170), default="")
+    phone: Mapped[str | None] = mapped_column(String(20))  # E.164
+    email: Mapped[str | None] = mapped_column(String(254))
+    card_code: Mapped[str | None] = mapped_column(String(64))
+    birth_date: Mapped[date | None]
+    locale: Mapped[str] = mapped_column(String(5), default="en")
+    interest: Mapped[str | None] = mapped_column(String(120))
+    source: Mapped[str] = mapped_column(String(32), default="walk_in")
+    notes: Mapped[str | None] = mapped_column(Text)
+    sms_consent: Mapped[bool] = mapped_column(default=False)
+    sms_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sms_consent_source: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    # Set by the first sale: until then the member is a lead.
+    converted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    club: Mapped[Club] = relationship()
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def is_lead(self) -> bool:
+        return self.converted_at is None
+
+    def __repr__(self) -> str:
+        return f"<Member {self.id} {self.full_name}>"

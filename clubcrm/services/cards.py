@@ -1,0 +1,96 @@
+"""The member card: everything the desk needs at a glance, and what to do now."""
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from clubcrm.extensions import db
+from clubcrm.formatting import day
+from clubcrm.models import AuditEvent, Member, Membership, Package, Visit
+from clubcrm.services.contracts import Standing, memberships_of, standing
+from clubcrm.services.packages import balances
+from clubcrm.services.sales import renewal_target
+
+
+@dataclass
+class Alert:
+    level: str  # info, warning, danger
+    text: str
+
+
+@dataclass
+class MemberCard:
+    member: Member
+    standing: Standing
+    memberships: list[Membership]
+    packages: list[Package]
+    visits: list[Visit]
+    audit: list[AuditEvent]
+    alerts: list[Alert] = field(default_factory=list)
+    renewable: Membership | None = None
+
+
+def is_birthday(birth: date | None, today: date) -> bool:
+    """Tell whether TODAY is the birthday (29 February is celebrated on 28 February in other years)."""
+    if birth is None:
+        return False
+    if (birth.month, birth.day) == (today.month, today.day):
+        return True
+    leap = today.year % 4 == 0 and (today.year % 100 != 0 or today.year % 400 == 0)
+    return (birth.month, birth.day) == (2, 29) and not leap and (today.month, today.day) == (2, 28)
+
+
+def build(member: Member, today: date) -> MemberCard:
+    """Gather the member card for TODAY (club-local)."""
+    history = memberships_of(member.id)
+    where = standing(member, history, today)
+    card = MemberCard(
+        member=member,
+        standing=where,
+        memberships=history,
+        packages=balances(member.id),
+        visits=list(db.session.scalars(select(Visit).where(Visit.member_id == member.id)
+                                       .order_by(Visit.checked_in_at.desc()).limit(10))),
+        audit=list(db.session.scalars(select(AuditEvent).where(AuditEvent.member_id == member.id)
+                                      .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+                                      .limit(15))),
+        renewable=renewal_target(history, today),
+    )
+    card.alerts = alerts(card, today)
+    return card
+
+
+def alerts(card: MemberCard, today: date) -> list[Alert]:
+    """Say what the desk should notice or do now."""
+    out: list[Alert] = []
+    where = card.standing
+    warn_days = current_app.config["EXPIRY_ALERT_DAYS"]
+    renewed = where.membership is not None and any(
+        m.renews_id == where.membership.id for m in card.memberships
+    )
+    if where.state in ("active", "frozen") and not renewed:
+        left = (where.membership.ends_on - today).days
+        if left == 0:
+            out.append(Alert("danger", str(_l("Membership ends today: offer a renewal."))))
+        elif left <= warn_days:
+            out.append(Alert("warning", str(_l("Membership expires in %(days)s days: offer a renewal.",
+                                              days=left))))
+    if where.state == "frozen":
+        out.append(Alert("info", str(_l("Frozen until %(date)s.", date=day(where.freeze.ends_on)))))
+    if where.state == "expired" and not renewed:
+        out.append(Alert("danger", str(_l("Expired on %(date)s: offer a renewal.",
+                                          date=day(where.membership.ends_on)))))
+    if where.state == "lead":
+        out.append(Alert("info", str(_l("Lead: offer a trial visit or a first membership."))))
+    if is_birthday(card.member.birth_date, today):
+        out.append(Alert("info", str(_l("Birthday today: congratulate %(name)s!",
+                                        name=card.member.first_name))))
+    low = current_app.config["LOW_BALANCE_UNITS"]
+    for package in card.packages:
+        expired = package.expires_on is not None and package.expires_on < today
+        if not expired and package.balance <= low:
+            out.append(Alert("warning", str(_l("%(service)s: %(units)s left — offer a new package.",
+                                              service=package.service.name, units=package.balance))))
+    return out

@@ -1,0 +1,86 @@
+"""Check a member in: refuse with the reason in plain words, and never log a repeat twice."""
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from clubcrm.clock import local_today, utcnow
+from clubcrm.errors import CheckinRefused, InvalidInput, NotFound
+from clubcrm.extensions import db
+from clubcrm.formatting import day
+from clubcrm.models import Club, Member, Staff, Visit
+from clubcrm.services.contracts import memberships_of, standing
+
+
+@dataclass(frozen=True)
+class CheckinResult:
+    visit: Visit
+    member: Member
+    repeated: bool
+
+
+def find_member(staff: Staff, member_id: int | None = None, card_code: str | None = None) -> Member:
+    """Find who is checking in, by id or card code, within the staff's club."""
+    if member_id is not None:
+        member = db.session.get(Member, member_id)
+    elif card_code and card_code.strip():
+        query = select(Member).where(Member.card_code == card_code.strip())
+        if staff.club_id is not None:
+            query = query.order_by((Member.club_id == staff.club_id).desc())
+        member = db.session.scalars(query.limit(1)).first()
+    else:
+        raise InvalidInput("card_code", _l("Scan a card or choose a member."))
+    if member is None:
+        raise NotFound("card_code" if member_id is None else "member_id", _l("No member has this card."))
+    return member
+
+
+def check_in(staff: Staff, member: Member, source: str = "desk") -> CheckinResult:
+    """Log a visit for MEMBER, or raise CheckinRefused saying why not."""
+    if not staff.sees_club(member.club_id):
+        raise CheckinRefused("member_id", _l("%(name)s is a member of another club.", name=member.full_name),
+                             code="other_club")
+    club: Club = member.club
+    now = utcnow()
+    today = local_today(club.timezone)
+    history = memberships_of(member.id)
+    where = standing(member, history, today)
+    if where.state in ("lead", "none"):
+        raise CheckinRefused("member_id", _l("%(name)s has no membership.", name=member.full_name),
+                             code="no_membership")
+    if where.state == "future":
+        raise CheckinRefused("member_id", _l("The membership starts on %(date)s.",
+                                             date=day(where.membership.starts_on)), code="not_started")
+    if where.state == "expired":
+        raise CheckinRefused("member_id", _l("The membership expired on %(date)s.",
+                                             date=day(where.membership.ends_on)), code="expired")
+    if where.state == "cancelled":
+        raise CheckinRefused("member_id", _l("The membership was cancelled on %(date)s.",
+                                             date=day(where.membership.cancelled_on)), code="cancelled")
+    if where.state == "frozen":
+        raise CheckinRefused("member_id", _l("The membership is frozen until %(date)s.",
+                                             date=day(where.freeze.ends_on)), code="frozen")
+    membership = where.membership
+    window = timedelta(seconds=current_app.config["CHECKIN_REPEAT_SECONDS"])
+    recent = db.session.scalar(
+        select(Visit)
+        .where(Visit.member_id == member.id, Visit.checked_in_at >= now - window)
+        .order_by(Visit.checked_in_at.desc())
+        .limit(1)
+    )
+    if recent is not None:
+        return CheckinResult(recent, member, repeated=True)
+    if membership.visit_limit is not None:
+        used = db.session.scalar(
+            select(func.count()).select_from(Visit).where(Visit.membership_id == membership.id)
+        )
+        if used >= membership.visit_limit:
+            raise CheckinRefused("member_id", _l("All %(limit)s visits of this membership are used.",
+                                                 limit=membership.visit_limit), code="visit_limit")
+    visit = Visit(club_id=member.club_id, member_id=member.id, membership_id=membership.id,
+                  checked_in_at=now, source=source, staff_id=staff.id)
+    db.session.add(visit)
+    db.session.flush()
+    return CheckinResult(visit, member, repeated=False)

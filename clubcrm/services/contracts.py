@@ -1,0 +1,74 @@
+"""Where a member's contracts stand on a given day: current, frozen, ended, not yet started."""
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from clubcrm.extensions import db
+from clubcrm.models import Freeze, Member, Membership
+
+
+@dataclass(frozen=True)
+class Standing:
+    """The member's standing on one day; `state` is lead, active, frozen, expired, cancelled, future or none."""
+
+    state: str
+    membership: Membership | None = None
+    freeze: Freeze | None = None
+
+    @property
+    def days_left(self) -> int | None:
+        if self.membership is None or self.state not in ("active", "frozen"):
+            return None
+        return (self.membership.ends_on - self.today_ref).days
+
+    today_ref: date = date.min
+
+
+def memberships_of(member_id: int) -> list[Membership]:
+    """Load a member's memberships with their freezes and plans, newest end first (two queries)."""
+    return list(
+        db.session.scalars(
+            select(Membership)
+            .where(Membership.member_id == member_id)
+            .options(selectinload(Membership.freezes), selectinload(Membership.plan))
+            .order_by(Membership.ends_on.desc(), Membership.id.desc())
+        )
+    )
+
+
+def is_live(membership: Membership, today: date) -> bool:
+    """Tell whether MEMBERSHIP is not cancelled as of TODAY."""
+    return membership.cancelled_on is None or membership.cancelled_on > today
+
+
+def freeze_on(membership: Membership, today: date) -> Freeze | None:
+    """Return the freeze that covers TODAY, if any."""
+    return next((f for f in membership.freezes if f.starts_on <= today <= f.ends_on), None)
+
+
+def standing(member: Member, memberships: list[Membership], today: date) -> Standing:
+    """Say where MEMBER stands on TODAY given all their MEMBERSHIPS."""
+    if member.converted_at is None and not memberships:
+        return Standing("lead", today_ref=today)
+    if not memberships:
+        return Standing("none", today_ref=today)
+    current = [m for m in memberships if m.starts_on <= today <= m.ends_on and is_live(m, today)]
+    if current:
+        membership = max(current, key=lambda m: m.starts_on)
+        freeze = freeze_on(membership, today)
+        state = "frozen" if freeze else "active"
+        return Standing(state, membership, freeze, today_ref=today)
+    future = [m for m in memberships if m.starts_on > today and is_live(m, today)]
+    if future:
+        return Standing("future", min(future, key=lambda m: m.starts_on), today_ref=today)
+    latest = memberships[0]
+    state = "expired" if is_live(latest, today) else "cancelled"
+    return Standing(state, latest, today_ref=today)
+
+
+def latest_live(memberships: list[Membership], today: date) -> Membership | None:
+    """Return the live membership that ends last (the one a renewal would follow)."""
+    live = [m for m in memberships if is_live(m, today)]
+    return max(live, key=lambda m: (m.ends_on, m.id)) if live else None

@@ -1,0 +1,166 @@
+"""Members and leads: register, edit, find, and the scope rule that staff see only their club."""
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, or_, select
+
+from clubcrm.clock import utcnow
+from clubcrm.errors import InvalidInput, NotFound
+from clubcrm.extensions import db
+from clubcrm.i18n import SUPPORTED_LOCALES
+from clubcrm.models import Club, Member, Staff
+from clubcrm.phones import to_e164, try_e164
+from clubcrm.services import audit
+
+EDITABLE = ("first_name", "last_name", "phone", "email", "card_code", "birth_date", "locale",
+            "interest", "notes")
+CONSENT_SOURCES = ("desk", "web_form", "import", "sms")
+
+
+def name_keys(first: str, last: str) -> tuple[str, str]:
+    """Return the case-folded "first last" and "last first" keys for prefix search."""
+    first, last = " ".join(first.split()).casefold(), " ".join(last.split()).casefold()
+    return f"{first} {last}".strip(), f"{last} {first}".strip()
+
+
+def get_for(staff: Staff, member_id: int) -> Member:
+    """Return the member if this login may see them; another club's member is simply not found."""
+    member = db.session.get(Member, member_id)
+    if member is None or not staff.sees_club(member.club_id):
+        raise NotFound("member_id", _l("No such member."))
+    return member
+
+
+def _clean(club: Club, data: dict) -> dict:
+    """Validate and normalise member fields; raise InvalidInput naming the first bad field."""
+    out: dict = {}
+    first = (data.get("first_name") or "").strip()
+    if not first:
+        raise InvalidInput("first_name", _l("Enter a first name."))
+    if len(first) > 80:
+        raise InvalidInput("first_name", _l("A name can have at most 80 characters."))
+    last = (data.get("last_name") or "").strip()
+    if len(last) > 80:
+        raise InvalidInput("last_name", _l("A name can have at most 80 characters."))
+    out["first_name"], out["last_name"] = first, last
+    phone = (data.get("phone") or "").strip()
+    out["phone"] = to_e164(phone, club.country) if phone else None
+    email = (data.get("email") or "").strip().lower() or None
+    if email and ("@" not in email or len(email) > 254 or " " in email):
+        raise InvalidInput("email", _l("This is not an email address."))
+    out["email"] = email
+    card = (data.get("card_code") or "").strip() or None
+    if card and (len(card) > 64 or any(ch.isspace() for ch in card)):
+        raise InvalidInput("card_code", _l("A card code has at most 64 characters and no spaces."))
+    out["card_code"] = card
+    birth = data.get("birth_date")
+    if birth is not None and not isinstance(birth, date):
+        raise InvalidInput("birth_date", _l("Enter a date."))
+    if birth is not None and (birth > utcnow().date() or birth.year < 1900):
+        raise InvalidInput("birth_date", _l("A birth date must be in the past."))
+    out["birth_date"] = birth
+    locale = data.get("locale") or club.default_locale
+    if locale not in SUPPORTED_LOCALES:
+        raise InvalidInput("locale", _l("Choose one of the offered languages."))
+    out["locale"] = locale
+    out["interest"] = (data.get("interest") or "").strip()[:120] or None
+    out["notes"] = (data.get("notes") or "").strip() or None
+    return out
+
+
+def _check_unique(club_id: int, values: dict, exclude_id: int | None = None) -> None:
+    """Refuse a phone or card code that another member of the club already has."""
+    for field, message in (
+        ("phone", _l("Another member already has this phone number.")),
+        ("card_code", _l("Another member already has this card code.")),
+    ):
+        value = values.get(field)
+        if value is None:
+            continue
+        query = select(Member.id).where(Member.club_id == club_id, getattr(Member, field) == value)
+        if exclude_id is not None:
+            query = query.where(Member.id != exclude_id)
+        if db.session.scalar(query.limit(1)) is not None:
+            raise InvalidInput(field, message, code="duplicate")
+
+
+def create_lead(staff: Staff | None, club: Club, data: dict, source: str = "walk_in") -> Member:
+    """Register a lead (a walk-in, a web form, an import row)."""
+    values = _clean(club, data)
+    _check_unique(club.id, values)
+    first_key, rev_key = name_keys(values["first_name"], values["last_name"])
+    member = Member(club_id=club.id, source=source, name_key=first_key, name_key_rev=rev_key,
+                    created_by_id=staff.id if staff else None, **values)
+    if data.get("sms_consent"):
+        if not values["phone"]:
+            raise InvalidInput("sms_consent", _l("SMS consent needs a phone number."))
+        member.sms_consent = True
+        member.sms_consent_at = utcnow()
+        member.sms_consent_source = source if source in CONSENT_SOURCES else "desk"
+    db.session.add(member)
+    db.session.flush()
+    audit.record(staff, "create", "member", member.id, club_id=club.id, member_id=member.id,
+                 after={k: v for k, v in values.items() if k != "notes"})
+    return member
+
+
+def update(staff: Staff, member: Member, data: dict) -> Member:
+    """Change a member's details; the audit trail keeps the old values."""
+    values = _clean(member.club, data)
+    _check_unique(member.club_id, values, exclude_id=member.id)
+    before = {k: getattr(member, k) for k in values if getattr(member, k) != values[k]}
+    for key, value in values.items():
+        setattr(member, key, value)
+    member.name_key, member.name_key_rev = name_keys(member.first_name, member.last_name)
+    consent = bool(data.get("sms_consent"))
+    if consent != member.sms_consent:
+        if consent and not member.phone:
+            raise InvalidInput("sms_consent", _l("SMS consent needs a phone number."))
+        before["sms_consent"] = member.sms_consent
+        member.sms_consent = consent
+        member.sms_consent_at = utcnow()
+        member.sms_consent_source = "desk"
+    if before:
+        audit.record(staff, "update", "member", member.id, club_id=member.club_id,
+                     member_id=member.id, before=before,
+                     after={k: getattr(member, k) for k in before})
+    db.session.flush()
+    return member
+
+
+def _prefix(column, text: str):
+    """Match COLUMN starting with TEXT as a range, so a plain b-tree index serves it on both engines."""
+    return and_(column >= text, column < text + "\U0010ffff")
+
+
+def search(club_id: int, query: str, country: str, limit: int = 20) -> list[Member]:
+    """Find members by name prefix, phone in any common format, or card code (one indexed query)."""
+    text = " ".join((query or "").split())
+    if not text:
+        return []
+    key = text.casefold()
+    conditions = [
+        Member.card_code == text,
+        _prefix(Member.name_key, key),
+        _prefix(Member.name_key_rev, key),
+    ]
+    phone = try_e164(text, country)
+    if phone:
+        conditions.append(Member.phone == phone)
+    rows = db.session.scalars(
+        select(Member)
+        .where(Member.club_id == club_id, or_(*conditions))
+        .order_by(Member.name_key, Member.id)
+        .limit(limit)
+    )
+    found = list(rows)
+    # An exact card or phone match goes first: that is the member the scanner or caller meant.
+    found.sort(key=lambda m: 0 if m.card_code == text or (phone and m.phone == phone) else 1)
+    return found
+
+
+def find_by_card(club_id: int, card_code: str) -> Member | None:
+    """Return the member of CLUB_ID holding CARD_CODE, if any."""
+    return db.session.scalar(
+        select(Member).where(Member.club_id == club_id, Member.card_code == card_code.strip())
+    )

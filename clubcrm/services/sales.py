@@ -1,0 +1,154 @@
+"""Sell, renew, freeze and cancel memberships; sell service packages."""
+from datetime import date, timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from clubcrm.clock import utcnow
+from clubcrm.errors import Conflict, InvalidInput
+from clubcrm.extensions import db
+from clubcrm.formatting import day
+from clubcrm.models import Freeze, Member, Membership, Plan, Staff
+from clubcrm.services import audit, packages
+from clubcrm.services.contracts import is_live, latest_live, memberships_of
+
+
+def plan_for(club_id: int, plan_id: int | None) -> Plan:
+    """Return the club's active plan PLAN_ID or refuse naming the field."""
+    plan = db.session.get(Plan, plan_id) if plan_id else None
+    if plan is None or plan.club_id != club_id or not plan.active:
+        raise InvalidInput("plan_id", _l("Choose a plan that the club sells."))
+    return plan
+
+
+def renewal_target(memberships: list[Membership], today: date) -> Membership | None:
+    """Return the membership a sale today would renew: live, and ending inside the renewal window."""
+    previous = latest_live(memberships, today)
+    if previous is None:
+        return None
+    before = current_app.config["RENEWAL_WINDOW_BEFORE_DAYS"]
+    after = current_app.config["RENEWAL_WINDOW_AFTER_DAYS"]
+    if previous.ends_on - timedelta(days=before) <= today <= previous.ends_on + timedelta(days=after):
+        return previous
+    return None
+
+
+def sell_membership(
+    staff: Staff, member: Member, plan_id: int | None, today: date, starts_on: date | None = None
+) -> Membership:
+    """Sell a plan; the first sale converts a lead, a sale in the renewal window links renews_id."""
+    plan = plan_for(member.club_id, plan_id)
+    history = memberships_of(member.id)
+    previous = latest_live(history, today)
+    renews = renewal_target(history, today)
+    if previous is not None and renews is None and previous.ends_on >= today:
+        raise Conflict("plan_id", _l("This member is covered until %(date)s; a renewal can be sold "
+                                     "from %(days)s days before the end.",
+                                     date=day(previous.ends_on),
+                                     days=current_app.config["RENEWAL_WINDOW_BEFORE_DAYS"]))
+    earliest = max(today, previous.ends_on + timedelta(days=1)) if previous else today
+    if starts_on is None:
+        starts_on = earliest
+    if starts_on < earliest:
+        raise InvalidInput("starts_on", _l("The new membership can start on %(date)s at the earliest.",
+                                           date=day(earliest)))
+    if starts_on > today + timedelta(days=90):
+        raise InvalidInput("starts_on", _l("A membership can start at most 90 days ahead."))
+    membership = Membership(
+        club_id=member.club_id, member_id=member.id, plan_id=plan.id,
+        renews_id=renews.id if renews else None,
+        starts_on=starts_on, ends_on=starts_on + timedelta(days=plan.duration_days - 1),
+        visit_limit=plan.visit_limit, price_minor=plan.price_minor, currency=plan.currency,
+        sold_at=utcnow(), sold_by_id=staff.id,
+    )
+    db.session.add(membership)
+    if member.converted_at is None:
+        member.converted_at = utcnow()
+    db.session.flush()
+    if plan.service_id and plan.service_units:
+        packages.grant(staff, member, packages.service_for(member.club_id, plan.service_id),
+                       plan.service_units, today, reason=f"plan:{plan.name}")
+    audit.record(staff, "renew" if renews else "sell", "membership", membership.id,
+                 club_id=member.club_id, member_id=member.id,
+                 after={"plan": plan.name, "starts_on": starts_on, "ends_on": membership.ends_on,
+                        "price_minor": plan.price_minor, "currency": plan.currency,
+                        "renews_id": membership.renews_id})
+    return membership
+
+
+def _membership_for(member: Member, membership_id: int | None) -> Membership:
+    membership = db.session.get(Membership, membership_id) if membership_id else None
+    if membership is None or membership.member_id != member.id:
+        raise InvalidInput("membership_id", _l("Choose one of this member's memberships."))
+    return membership
+
+
+def freeze(
+    staff: Staff, member: Member, membership_id: int | None, starts_on: date | None,
+    ends_on: date | None, today: date, reason: str = "",
+) -> Freeze:
+    """Pause a membership from STARTS_ON to ENDS_ON (inclusive); its end date moves by as many days."""
+    membership = _membership_for(member, membership_id)
+    if not is_live(membership, today):
+        raise InvalidInput("membership_id", _l("A cancelled membership cannot be frozen."))
+    if starts_on is None:
+        raise InvalidInput("starts_on", _l("Enter the first day of the freeze."))
+    if ends_on is None:
+        raise InvalidInput("ends_on", _l("Enter the last day of the freeze."))
+    if starts_on < today:
+        raise InvalidInput("starts_on", _l("A freeze cannot start in the past."))
+    if starts_on > membership.ends_on:
+        raise InvalidInput("starts_on", _l("The freeze must start before the membership ends on %(date)s.",
+                                           date=day(membership.ends_on)))
+    if ends_on < starts_on:
+        raise InvalidInput("ends_on", _l("The last day cannot be before the first."))
+    length = (ends_on - starts_on).days + 1
+    limit = current_app.config["MAX_FREEZE_DAYS"]
+    if length > limit:
+        raise InvalidInput("ends_on", _l("A freeze can last at most %(days)s days.", days=limit))
+    if any(f.starts_on <= ends_on and starts_on <= f.ends_on for f in membership.freezes):
+        raise InvalidInput("starts_on", _l("These days overlap another freeze."))
+    if any(m.renews_id == membership.id and is_live(m, today) for m in memberships_of(member.id)):
+        raise Conflict("membership_id", _l("This membership is already renewed; freeze the new one."))
+    before = membership.ends_on
+    entry = Freeze(membership_id=membership.id, starts_on=starts_on, ends_on=ends_on,
+                   reason=reason.strip()[:200] or None, created_by_id=staff.id)
+    db.session.add(entry)
+    membership.ends_on = membership.ends_on + timedelta(days=length)
+    db.session.flush()
+    audit.record(staff, "freeze", "membership", membership.id, club_id=member.club_id,
+                 member_id=member.id, before={"ends_on": before},
+                 after={"ends_on": membership.ends_on, "frozen_from": starts_on, "frozen_to": ends_on})
+    return entry
+
+
+def cancel(staff: Staff, member: Member, membership_id: int | None, today: date, reason: str) -> Membership:
+    """Cancel a membership from today, with the reason the member gave."""
+    membership = _membership_for(member, membership_id)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("reason", _l("Say why the membership is cancelled."))
+    if not is_live(membership, today):
+        raise Conflict("membership_id", _l("This membership is already cancelled."))
+    if membership.ends_on < today:
+        raise Conflict("membership_id", _l("This membership has already ended."))
+    membership.cancelled_at = utcnow()
+    membership.cancelled_on = max(today, membership.starts_on)
+    membership.cancel_reason = reason[:200]
+    membership.cancelled_by_id = staff.id
+    db.session.flush()
+    audit.record(staff, "cancel", "membership", membership.id, club_id=member.club_id,
+                 member_id=member.id, after={"cancelled_on": membership.cancelled_on, "reason": reason})
+    return membership
+
+
+def sell_package(staff: Staff, member: Member, service_id: int | None, today: date):
+    """Sell one package of a service at its price: its units go onto the member's balance."""
+    service = packages.service_for(member.club_id, service_id)
+    if not service.active:
+        raise InvalidInput("service_id", _l("Choose a service."))
+    entry = packages.grant(staff, member, service, service.package_units, today, reason="sale",
+                           price_minor=service.price_minor)
+    if member.converted_at is None:
+        member.converted_at = utcnow()
+    return entry

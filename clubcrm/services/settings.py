@@ -1,0 +1,98 @@
+"""Club settings: the club's details, the plans and packages it sells."""
+from zoneinfo import available_timezones
+
+from babel import Locale
+from babel.numbers import get_currency_precision
+from flask_babel import lazy_gettext as _l
+from phonenumbers import SUPPORTED_REGIONS
+
+from clubcrm.errors import InvalidInput
+from clubcrm.extensions import db
+from clubcrm.i18n import SUPPORTED_LOCALES
+from clubcrm.models import Club, Plan, Service, Staff
+from clubcrm.services import audit
+
+CURRENCIES = tuple(sorted(Locale("en").currencies))
+
+
+def _name(value: str | None, field: str = "name") -> str:
+    text = (value or "").strip()
+    if not text or len(text) > 80:
+        raise InvalidInput(field, _l("Enter a name of at most 80 characters."))
+    return text
+
+
+def _whole(value, field: str, low: int, high: int):
+    if value is None or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidInput(field, _l("Enter a whole number from %(low)s to %(high)s.", low=low, high=high))
+    return value
+
+
+def update_club(staff: Staff, club: Club, data: dict) -> Club:
+    """Change the club's name, time zone, currency, country and default language."""
+    name = _name(data.get("name"))
+    if data.get("timezone") not in available_timezones():
+        raise InvalidInput("timezone", _l("Choose a time zone such as Europe/Helsinki."))
+    if data.get("currency") not in CURRENCIES:
+        raise InvalidInput("currency", _l("Choose a currency code such as EUR."))
+    if data.get("country") not in SUPPORTED_REGIONS:
+        raise InvalidInput("country", _l("Choose a country code such as FI."))
+    if data.get("default_locale") not in SUPPORTED_LOCALES:
+        raise InvalidInput("default_locale", _l("Choose one of the offered languages."))
+    before = {k: getattr(club, k) for k in ("name", "timezone", "currency", "country", "default_locale")}
+    club.name, club.timezone, club.currency = name, data["timezone"], data["currency"]
+    club.country, club.default_locale = data["country"], data["default_locale"]
+    db.session.flush()
+    audit.record(staff, "update", "club", club.id, club_id=club.id, before=before,
+                 after={k: getattr(club, k) for k in before})
+    return club
+
+
+def price_in_minor(price, currency: str, field: str = "price") -> int:
+    """Turn a price typed in major units (Decimal) into minor units, refusing negatives and fractions."""
+    if price is None or price < 0 or price > 10**7:
+        raise InvalidInput(field, _l("Enter a price of 0 or more."))
+    scaled = price.scaleb(get_currency_precision(currency))
+    if scaled != scaled.to_integral_value():
+        raise InvalidInput(field, _l("Too many decimals for this currency."))
+    return int(scaled)
+
+
+def add_plan(staff: Staff, club: Club, data: dict) -> Plan:
+    """Add a plan the club sells."""
+    plan = Plan(
+        club_id=club.id, name=_name(data.get("name")),
+        duration_days=_whole(data.get("duration_days"), "duration_days", 1, 3660),
+        visit_limit=(_whole(data["visit_limit"], "visit_limit", 1, 10000)
+                     if data.get("visit_limit") is not None else None),
+        price_minor=price_in_minor(data.get("price"), club.currency), currency=club.currency,
+    )
+    db.session.add(plan)
+    db.session.flush()
+    audit.record(staff, "create", "plan", plan.id, club_id=club.id,
+                 after={"name": plan.name, "days": plan.duration_days, "price_minor": plan.price_minor})
+    return plan
+
+
+def add_service(staff: Staff, club: Club, data: dict) -> Service:
+    """Add a package the club sells (units of a service)."""
+    service = Service(
+        club_id=club.id, name=_name(data.get("name")),
+        package_units=_whole(data.get("package_units"), "package_units", 1, 1000),
+        price_minor=price_in_minor(data.get("price"), club.currency), currency=club.currency,
+        valid_days=(_whole(data["valid_days"], "valid_days", 1, 3660)
+                    if data.get("valid_days") is not None else None),
+    )
+    db.session.add(service)
+    db.session.flush()
+    audit.record(staff, "create", "service", service.id, club_id=club.id,
+                 after={"name": service.name, "units": service.package_units})
+    return service
+
+
+def set_active(staff: Staff, item: Plan | Service, active: bool) -> None:
+    """Stop or resume selling a plan or a package."""
+    item.active = active
+    db.session.flush()
+    audit.record(staff, "update", item.__tablename__, item.id, club_id=item.club_id,
+                 after={"active": active})

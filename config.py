@@ -1,0 +1,53 @@
+"""Settings as classes; every key can be overridden by a CLUBCRM_-prefixed environment variable."""
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+
+class Config:
+    SECRET_KEY = "dev-only-not-secret"
+    SQLALCHEMY_DATABASE_URI = f"sqlite:///{ROOT / 'instance' / 'clubcrm.db'}"
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    WTF_CSRF_TIME_LIMIT = None
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    # A repeated check-in inside this many seconds returns the first visit instead of logging another.
+    CHECKIN_REPEAT_SECONDS = 300
+    # A sale from this many days before to this many days after the previous contract's end is a renewal.
+    RENEWAL_WINDOW_BEFORE_DAYS = 60
+    RENEWAL_WINDOW_AFTER_DAYS = 30
+    # The member card warns this many days before the end of a membership.
+    EXPIRY_ALERT_DAYS = 14
+    LOW_BALANCE_UNITS = 2
+    MAX_FREEZE_DAYS = 90
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCK_SECONDS = 60
+    SESSION_COOKIE_SAMESITE = "Lax"
+
+
+class DevelopmentConfig(Config):
+    DEBUG = False
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret"
+    WTF_CSRF_ENABLED = True
+
+
+class ProductionConfig(Config):
+    SECRET_KEY = None
+    SESSION_COOKIE_SECURE = True
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "test": TestConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_for(name: str | None = None) -> type[Config]:
+    """Return the config class named by NAME or CLUBCRM_ENV (development by default)."""
+    return CONFIGS[name or os.environ.get("CLUBCRM_ENV", "development")]

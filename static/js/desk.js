@@ -1,0 +1,18 @@
+// The desk search box: results appear as staff type; Enter submits (a scanned card checks in).
+(function () {
+  const box = document.getElementById("q");
+  const results = document.getElementById("results");
+  if (!box || !results) return;
+  let timer = null, last = box.value;
+  box.addEventListener("input", function () {
+    clearTimeout(timer);
+    timer = setTimeout(async function () {
+      const q = box.value;
+      if (q === last) return;
+      last = q;
+      const url = box.dataset.live + "?partial=1&q=" + encodeURIComponent(q);
+      const response = await fetch(url, { headers: { "X-Requested-With": "fetch" } });
+      if (response.ok && box.value === q) results.innerHTML = await response.text();
+    }, 150);
+  });
+})();
