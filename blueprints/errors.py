@@ -24,4 +24,7 @@ def install_handlers(app: Flask) -> None:
     def server_error(error: Exception):
         db.session.rollback()
         app.logger.exception("Unhandled error")
-        return render_template("errors/error.html", code=500, error=None), 500
+        try:
+            return render_template("errors/error.html", code=500, error=None), 500
+        except Exception:  # the page itself failed: still answer, in plain words
+            return "Internal error; nothing was saved.", 500

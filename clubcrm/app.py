@@ -28,16 +28,16 @@ def create_app(config: type | dict | None = None) -> Flask:
 
 
 def configure(app: Flask, config: type | dict | None) -> None:
-    """Load settings: the class, instance/config.py, then CLUBCRM_* from the environment."""
+    """Load settings: the class, instance/config.py, CLUBCRM_* from the environment, then OVERRIDES."""
     overrides = config if isinstance(config, dict) else {}
     cls = config if isinstance(config, type) else config_module.config_for(overrides.get("ENV"))
     app.config.from_object(cls)
-    app.config.from_pyfile("config.py", silent=True)
+    if not app.config.get("TESTING"):
+        app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("CLUBCRM")
+    if app.config.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
     app.config.update(overrides)
-    url = app.config.get("DATABASE_URL")
-    if url:
-        app.config["SQLALCHEMY_DATABASE_URI"] = url
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith(("postgres://", "postgresql://")):
         uri = "postgresql+psycopg://" + uri.split("://", 1)[1]
@@ -99,9 +99,12 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     """Give templates money, date and language helpers."""
+    from flask_babel import get_locale
+
     from clubcrm import formatting, i18n, labels, phones
 
     app.jinja_env.globals.update(
+        get_locale=get_locale,
         SUPPORTED_LOCALES=i18n.SUPPORTED_LOCALES,
         LOCALE_NAMES=i18n.LOCALE_NAMES,
         role_name=labels.role_name,

@@ -1,5 +1,5 @@
 """Languages and time zones: what we support and how each request picks its own."""
-from flask import request, session
+from flask import has_request_context, request, session
 from flask_login import current_user
 
 SUPPORTED_LOCALES = ("en", "de", "ru", "fi", "sl", "sk")
@@ -16,6 +16,8 @@ LOCALE_NAMES = {
 
 def select_locale() -> str:
     """Pick the language: the switcher's choice, the login's own, the browser's, the club's."""
+    if not has_request_context():
+        return "en"  # the worker and the CLI choose with force_locale
     chosen = session.get("locale")
     if chosen in SUPPORTED_LOCALES:
         return chosen
@@ -32,6 +34,8 @@ def select_locale() -> str:
 
 def select_timezone() -> str:
     """Show times in the club's own time zone."""
+    if not has_request_context():
+        return "UTC"
     if current_user and current_user.is_authenticated and current_user.club:
         return current_user.club.timezone
     return "UTC"

@@ -1,6 +1,7 @@
 """Write audit events: who changed what, when, before and after."""
 from datetime import date, datetime
 
+from clubcrm.clock import utcnow
 from clubcrm.extensions import db
 from clubcrm.models import AuditEvent, Staff
 
@@ -32,6 +33,7 @@ def record(
         entity_id=entity_id,
         before=_plain(before),
         after=_plain(after),
+        created_at=utcnow(),
     )
     db.session.add(event)
     return event

@@ -1,0 +1,126 @@
+"""Fixtures: an app on SQLite and on PostgreSQL, a client, logins, factories and a frozen clock."""
+import itertools
+import shutil
+import sqlite3
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+
+from clubcrm import clock, create_app
+from clubcrm.extensions import db
+from tests.factories import Factory
+from tests.postgres import Cluster
+
+ROOT = Path(__file__).resolve().parent.parent
+ENGINES = ("sqlite", "postgresql")
+# Tuesday 10 March 2026, 10:00 in Helsinki: every test starts at this instant unless it moves the clock.
+NOW = datetime(2026, 3, 10, 8, 0, tzinfo=UTC)
+TODAY = date(2026, 3, 10)
+_names = itertools.count(1)
+
+
+def make_app(database_url: str, **overrides):
+    """Create an app for tests on DATABASE_URL."""
+    return create_app({"ENV": "test", "SQLALCHEMY_DATABASE_URI": database_url,
+                       "WTF_CSRF_ENABLED": False, **overrides})
+
+
+def migrate_to_head(url: str) -> None:
+    """Run every migration on an empty database at URL."""
+    app = make_app(url)
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """Start a throwaway PostgreSQL cluster on loopback once per test session."""
+    cluster = Cluster().start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """An SQLite file migrated to head, copied for each test."""
+    path = tmp_path_factory.mktemp("sqlite") / "template.db"
+    migrate_to_head(f"sqlite:///{path}")
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("PRAGMA journal_mode=DELETE")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_cluster) -> str:
+    """A PostgreSQL database migrated to head, used as the template for each test's database."""
+    migrate_to_head(pg_cluster.create_database("clubcrm_template"))
+    return "clubcrm_template"
+
+
+@pytest.fixture(params=ENGINES)
+def database_url(request, tmp_path) -> str:
+    """A fresh database at the schema's head, on each engine in turn."""
+    if request.param == "sqlite":
+        target = tmp_path / "clubcrm.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), target)
+        return f"sqlite:///{target}"
+    cluster = request.getfixturevalue("pg_cluster")
+    return cluster.create_database(f"t{next(_names)}", template=request.getfixturevalue("pg_template"))
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock():
+    """Pin the clock to NOW; tests move it with clock.set_now."""
+    clock.set_now(NOW)
+    yield clock
+    clock.set_now(None)
+
+
+@pytest.fixture
+def app(database_url):
+    app = make_app(database_url)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def ctx(app):
+    """Run the test inside an app context, as a service call would."""
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make(app, ctx) -> Factory:
+    """Factories that create clubs, staff, members, plans and sales, committed."""
+    return Factory(app)
+
+
+@pytest.fixture
+def login_as(client, make):
+    """Log the test client in as a new staff member with ROLE; returns the staff."""
+
+    def login(role: str = "desk", club=None, password: str = "secret-pass"):
+        staff = make.staff(role, club=club, password=password)
+        response = client.post("/login", data={"email": staff.email, "password": password})
+        assert response.status_code == 302, response.data
+        return staff
+
+    return login

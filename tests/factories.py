@@ -1,0 +1,78 @@
+"""Factories for tests: each creates one thing through the real services and commits."""
+import itertools
+from datetime import date
+
+from clubcrm.db import unit_of_work
+from clubcrm.extensions import db
+from clubcrm.models import Club, Plan, Service
+from clubcrm.services import auth, members, sales
+
+_seq = itertools.count(1)
+
+
+class Factory:
+    def __init__(self, app) -> None:
+        self.app = app
+        self._club: Club | None = None
+        self._desk = None
+
+    @property
+    def default_club(self) -> Club:
+        if self._club is None:
+            self._club = self.club(name="Test Club")
+        return self._club
+
+    def desk(self):
+        """A desk login of the default club that factories sell through."""
+        if self._desk is None:
+            self._desk = self.staff("desk")
+        return self._desk
+
+    def club(self, **values) -> Club:
+        with unit_of_work():
+            club = Club(**{"name": f"Club {next(_seq)}", "timezone": "Europe/Helsinki",
+                           "currency": "EUR", "country": "FI", "default_locale": "en", **values})
+            db.session.add(club)
+        return club
+
+    def staff(self, role: str = "desk", club: Club | None = None, password: str = "secret-pass", **kw):
+        club_id = None if role == "owner" and club is None else (club or self.default_club).id
+        with unit_of_work():
+            staff = auth.create_staff(f"{role}{next(_seq)}@example.com", role, password, club_id, **kw)
+        return staff
+
+    def member(self, club: Club | None = None, **values):
+        n = next(_seq)
+        data = {"first_name": "Member", "last_name": f"Number{n}",
+                "phone": f"+35840{2000000 + n:07d}", "card_code": f"T{n:05d}", **values}
+        with unit_of_work():
+            member = members.create_lead(None, club or self.default_club, data)
+        return member
+
+    def plan(self, club: Club | None = None, **values) -> Plan:
+        club = club or self.default_club
+        with unit_of_work():
+            plan = Plan(**{"club_id": club.id, "name": f"Plan {next(_seq)}", "duration_days": 30,
+                           "price_minor": 5900, "currency": club.currency, **values})
+            db.session.add(plan)
+        return plan
+
+    def service(self, club: Club | None = None, **values) -> Service:
+        club = club or self.default_club
+        with unit_of_work():
+            service = Service(**{"club_id": club.id, "name": f"Service {next(_seq)}", "package_units": 10,
+                                 "price_minor": 45000, "currency": club.currency, "valid_days": 180,
+                                 **values})
+            db.session.add(service)
+        return service
+
+    def membership(self, member, plan: Plan | None = None, today: date | None = None,
+                   starts_on: date | None = None, staff=None):
+        from tests.conftest import TODAY
+
+        plan = plan or self.plan(club=member.club)
+        staff = staff or (self.desk() if member.club_id == self.default_club.id else
+                          self.staff("desk", club=member.club))
+        with unit_of_work():
+            membership = sales.sell_membership(staff, member, plan.id, today or TODAY, starts_on=starts_on)
+        return membership
