@@ -23,6 +23,8 @@ class Config:
     MAX_FREEZE_DAYS = 90
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_SECONDS = 60
+    # werkzeug's default (scrypt) for real logins; tests use a cheap hash to stay fast.
+    PASSWORD_HASH_METHOD = "scrypt"
     SESSION_COOKIE_SAMESITE = "Lax"
 
 
@@ -34,6 +36,7 @@ class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret"
     WTF_CSRF_ENABLED = True
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 
 
 class ProductionConfig(Config):

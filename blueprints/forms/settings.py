@@ -1,7 +1,8 @@
 """Forms for the club's settings."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, EmailField, IntegerField, PasswordField, SelectField, StringField
+from wtforms import (DecimalField, EmailField, IntegerField, PasswordField, SelectChoice, SelectField,
+                     StringField)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from clubcrm.i18n import LOCALE_NAMES
@@ -12,7 +13,7 @@ class ClubForm(FlaskForm):
     timezone = StringField(_l("Time zone"), validators=[InputRequired(), Length(max=64)])
     currency = StringField(_l("Currency"), validators=[InputRequired(), Length(min=3, max=3)])
     country = StringField(_l("Country code for phone numbers"), validators=[InputRequired(), Length(min=2, max=2)])
-    default_locale = SelectField(_l("Default language"), choices=list(LOCALE_NAMES.items()))
+    default_locale = SelectField(_l("Default language"), choices=[SelectChoice(code, name) for code, name in LOCALE_NAMES.items()])
 
 
 class PlanForm(FlaskForm):
@@ -32,5 +33,6 @@ class ServiceForm(FlaskForm):
 class StaffForm(FlaskForm):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=120)])
     email = EmailField(_l("Email"), validators=[InputRequired(), Length(max=254)])
-    role = SelectField(_l("Role"), choices=[("desk", _l("desk")), ("manager", _l("manager"))])
+    role = SelectField(_l("Role"), choices=[SelectChoice("desk", _l("desk")),
+                                                SelectChoice("manager", _l("manager"))])
     password = PasswordField(_l("Password"), validators=[InputRequired(), Length(min=8, max=200)])

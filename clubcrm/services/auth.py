@@ -31,8 +31,9 @@ def create_staff(email: str, role: str, password: str, club_id: int | None, name
         raise InvalidInput("club", _l("Desk and manager logins belong to one club."))
     if db.session.scalar(select(Staff.id).where(func.lower(Staff.email) == email)):
         raise InvalidInput("email", _l("This email already has a login."), code="duplicate")
+    hashed = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
     staff = Staff(email=email, role=role, club_id=club_id, name=name or email.split("@")[0],
-                  password_hash=generate_password_hash(password), is_trainer=is_trainer, locale=locale)
+                  password_hash=hashed, is_trainer=is_trainer, locale=locale)
     db.session.add(staff)
     db.session.flush()
     audit.record(None, "create", "staff", staff.id, club_id=club_id, after={"email": email, "role": role})

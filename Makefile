@@ -1,0 +1,52 @@
+# Every target bootstraps .venv itself, so a fresh clone needs only `make run` or `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test bench install translations compile-translations system-deps lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[test,prod]"
+	rm -f $(VENV)/.installed-*; touch $(STAMP)
+
+install: $(STAMP)
+
+compile-translations: install
+	$(VENV)/bin/pybabel -q compile -d clubcrm/translations
+
+# Re-extract the strings and merge them into every catalog; then translate the new entries.
+translations: install
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		-o clubcrm/translations/messages.pot .
+	$(VENV)/bin/pybabel -q update -i clubcrm/translations/messages.pot -d clubcrm/translations --no-fuzzy-matching
+
+run: install compile-translations
+	$(VENV)/bin/clubcrm db upgrade
+	$(VENV)/bin/clubcrm demo --if-empty
+	@echo "ClubCRM on http://$(HOST):$(PORT)"
+	$(VENV)/bin/flask --app clubcrm run --host $(HOST) --port $(PORT)
+
+# The browser tests need Debian's chromium and the database tests a PostgreSQL server: install if missing.
+system-deps:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql; }
+
+test: install compile-translations system-deps
+	$(PY) -m pytest
+
+bench: install compile-translations system-deps
+	$(PY) -m benchmarks
+
+lint: install
+	$(PY) -m pip install -q ruff && $(VENV)/bin/ruff check clubcrm blueprints tests benchmarks config.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,56 @@
+"""Languages, money and time zones on the pages staff see."""
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from clubcrm import clock
+from clubcrm.db import unit_of_work
+from clubcrm.services import checkin
+from tests.conftest import TODAY
+
+
+@pytest.mark.parametrize("locale,text", [("de", "Einchecken"), ("ru", "Отметить"), ("fi", "Kirjaa"),
+                                         ("en", "Check in")])
+def test_switcher_changes_the_language(client, login_as, make, locale, text):
+    login_as("desk")
+    member = make.member()
+    response = client.post("/locale", data={"locale": locale, "next": f"/members/{member.id}"})
+    assert response.status_code == 302
+    page = client.get(f"/members/{member.id}").data.decode()
+    assert f'lang="{locale}"' in page
+    assert text in page
+
+
+def test_money_in_the_clubs_currency_and_the_users_locale(client, login_as, make):
+    club = make.club(currency="CHF")
+    login_as("manager", club=club)
+    make.plan(club=club, name="Jahresabo", price_minor=123450)
+    client.post("/locale", data={"locale": "de"})
+    page = client.get("/settings/").data.decode()
+    assert "1.234,50\xa0CHF" in page
+
+
+def test_visit_times_show_in_the_clubs_time_zone(client, login_as, make):
+    club = make.club(timezone="America/New_York")
+    staff = login_as("desk", club=club)
+    member = make.member(club=club)
+    make.membership(member)
+    clock.set_now(datetime(2026, 3, 10, 23, 30, tzinfo=UTC))  # 19:30 in New York
+    with unit_of_work():
+        checkin.check_in(staff, member)
+    page = client.get(f"/members/{member.id}").data.decode()
+    assert "7:30\u202fPM" in page or "7:30 PM" in page
+
+
+def test_days_left_count_the_clubs_local_date(client, login_as, make):
+    club = make.club(timezone="Pacific/Auckland")
+    login_as("desk", club=club)
+    member = make.member(club=club)
+    make.membership(member, make.plan(club=club, duration_days=30), today=TODAY + timedelta(days=1),
+                    starts_on=TODAY + timedelta(days=1))
+    # 08:00 UTC on 10 March is 21:00 on 10 March in Auckland (UTC+13): the plan starting on the 11th
+    # has not started there yet; at 12:00 UTC it is the 11th in Auckland and it has.
+    assert "starts later" in client.get(f"/members/{member.id}").data.decode()
+    clock.set_now(datetime(2026, 3, 10, 12, 0, tzinfo=UTC))
+    page = client.get(f"/members/{member.id}").data.decode()
+    assert 'id="days-left">29<' in page

@@ -1,0 +1,125 @@
+"""Packages: balances are the sum of a ledger and never go below zero, also under concurrent redeems."""
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from clubcrm.db import unit_of_work
+from clubcrm.errors import DomainError, InvalidInput, NotFound
+from clubcrm.extensions import db
+from clubcrm.models import LedgerEntry, Package
+from clubcrm.services import packages, sales
+from tests.conftest import TODAY
+
+
+def ledger_sum(package_id: int) -> int:
+    return db.session.scalar(select(func.coalesce(func.sum(LedgerEntry.units), 0))
+                             .where(LedgerEntry.package_id == package_id))
+
+
+def test_sale_grants_units_and_balance_equals_ledger(make):
+    member, service = make.member(), make.service(package_units=10, valid_days=30)
+    with unit_of_work():
+        entry = sales.sell_package(make.desk(), member, service.id, TODAY)
+    assert entry.price_minor == service.price_minor
+    package = packages.package_of(member.id, service.id)
+    assert package.balance == 10 == ledger_sum(package.id)
+    assert package.expires_on == TODAY + timedelta(days=30)
+    assert member.converted_at is not None  # buying a package converts a lead
+
+
+def test_redeem_takes_units_and_refuses_to_overdraw(make):
+    member, service = make.member(), make.service(package_units=2)
+    with unit_of_work():
+        sales.sell_package(make.desk(), member, service.id, TODAY)
+    for _ in range(2):
+        with unit_of_work():
+            packages.redeem(make.desk(), member, service.id, TODAY)
+    with pytest.raises(InvalidInput) as caught, unit_of_work():
+        packages.redeem(make.desk(), member, service.id, TODAY)
+    assert caught.value.field == "units" and caught.value.code == "balance_empty"
+    package = packages.package_of(member.id, service.id)
+    assert package.balance == 0 == ledger_sum(package.id)
+    assert db.session.scalar(select(func.count()).select_from(LedgerEntry)) == 3
+
+
+def test_redeem_more_than_the_balance_changes_nothing(make):
+    member, service = make.member(), make.service(package_units=3)
+    with unit_of_work():
+        sales.sell_package(make.desk(), member, service.id, TODAY)
+    with pytest.raises(InvalidInput), unit_of_work():
+        packages.redeem(make.desk(), member, service.id, TODAY, units=4)
+    assert packages.package_of(member.id, service.id).balance == 3
+
+
+def test_expired_package_cannot_be_redeemed(make):
+    member, service = make.member(), make.service(valid_days=10)
+    with unit_of_work():
+        sales.sell_package(make.desk(), member, service.id, TODAY - timedelta(days=11))
+    with pytest.raises(InvalidInput) as caught, unit_of_work():
+        packages.redeem(make.desk(), member, service.id, TODAY)
+    assert caught.value.code == "expired"
+
+
+def test_member_without_package(make):
+    with pytest.raises(NotFound), unit_of_work():
+        packages.redeem(make.desk(), make.member(), make.service().id, TODAY)
+
+
+def test_service_of_another_club_is_refused(make):
+    other = make.club()
+    with pytest.raises(InvalidInput) as caught, unit_of_work():
+        sales.sell_package(make.desk(), make.member(), make.service(club=other).id, TODAY)
+    assert caught.value.field == "service_id"
+
+
+def test_plan_with_included_units_grants_them(make):
+    service = make.service()
+    plan = make.plan(service_id=service.id, service_units=2, duration_days=365)
+    member = make.member()
+    make.membership(member, plan)
+    assert packages.package_of(member.id, service.id).balance == 2
+
+
+def test_twenty_concurrent_redeems_against_ten_units(app, make):
+    member, service = make.member(), make.service(package_units=10)
+    with unit_of_work():
+        sales.sell_package(make.desk(), member, service.id, TODAY)
+    desk_id, member_id = make.desk().id, member.id
+    barrier = threading.Barrier(20)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def redeem_once() -> None:
+        with app.app_context():
+            from clubcrm.models import Member, Staff
+
+            # Wait before touching the pool: a thread parked at the barrier holding a connection
+            # would starve the others of the pool's 15.
+            barrier.wait()
+            try:
+                staff, who = db.session.get(Staff, desk_id), db.session.get(Member, member_id)
+                with unit_of_work():
+                    packages.redeem(staff, who, service.id, TODAY)
+                result = "ok"
+            except DomainError as error:
+                result = error.code
+            finally:
+                db.session.remove()
+            with lock:
+                outcomes.append(result)
+
+    threads = [threading.Thread(target=redeem_once) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(outcomes) == ["balance_empty"] * 10 + ["ok"] * 10
+    db.session.expire_all()
+    package = db.session.scalar(select(Package).where(Package.member_id == member_id))
+    assert package.balance == 0
+    redeems = db.session.scalar(select(func.count()).select_from(LedgerEntry)
+                                .where(LedgerEntry.kind == "redeem"))
+    assert redeems == 10
+    assert ledger_sum(package.id) == 0
