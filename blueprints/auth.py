@@ -49,6 +49,18 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
+@bp.post("/club")
+@login_required
+def choose_club():
+    """Let an owner switch the club they are working in."""
+    from clubcrm.models import Club
+
+    club_id = request.form.get("club_id", "")
+    if current_user.club_id is None and club_id.isdigit() and db.session.get(Club, int(club_id)):
+        session["club_id"] = int(club_id)
+    return redirect(url_for("desk.index"))
+
+
 @bp.post("/locale")
 def set_locale():
     """Switch the interface language for this browser (and remember it for the login)."""

@@ -101,10 +101,12 @@ def register_template_helpers(app: Flask) -> None:
     """Give templates money, date and language helpers."""
     from flask_babel import get_locale
 
+    from blueprints.access import clubs_to_choose
     from clubcrm import formatting, i18n, labels, phones
 
     app.jinja_env.globals.update(
         get_locale=get_locale,
+        clubs_to_choose=clubs_to_choose,
         SUPPORTED_LOCALES=i18n.SUPPORTED_LOCALES,
         LOCALE_NAMES=i18n.LOCALE_NAMES,
         role_name=labels.role_name,

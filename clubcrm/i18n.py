@@ -36,6 +36,14 @@ def select_timezone() -> str:
     """Show times in the club's own time zone."""
     if not has_request_context():
         return "UTC"
-    if current_user and current_user.is_authenticated and current_user.club:
-        return current_user.club.timezone
+    if current_user and current_user.is_authenticated:
+        if current_user.club:
+            return current_user.club.timezone
+        from clubcrm.extensions import db
+        from clubcrm.models import Club
+
+        chosen = session.get("club_id")
+        club = db.session.get(Club, chosen) if isinstance(chosen, int) else None
+        if club is not None:
+            return club.timezone
     return "UTC"

@@ -115,3 +115,16 @@ def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
     monkeypatch.delenv("CLUBCRM_SECRET_KEY", raising=False)
     with pytest.raises(RuntimeError, match="CLUBCRM_SECRET_KEY"):
         make_app("sqlite://", ENV="production", SECRET_KEY=None)
+
+
+def test_owner_switches_between_clubs(client, login_as, make):
+    first, second = make.club(name="Alpha Gym"), make.club(name="Beta Gym")
+    make.member(club=second, first_name="Bettina")
+    login_as("owner")
+    page = client.get("/").data.decode()
+    assert "Alpha Gym" in page and "Beta Gym" in page  # the switcher
+    assert b"Bettina" not in client.get("/?q=bett").data
+    assert client.post("/club", data={"club_id": str(second.id)}).status_code == 302
+    assert b"Bettina" in client.get("/?q=bett").data
+    client.post("/club", data={"club_id": "999"})  # an unknown club changes nothing
+    assert b"Bettina" in client.get("/?q=bett").data

@@ -27,8 +27,8 @@ def fill_choices(forms: dict, card: MemberCard) -> None:
     forms["redeem"].service_id.choices = [
         (p.service_id, f"{p.service.name} ({p.balance})") for p in card.packages
     ]
-    live = [m for m in card.memberships if is_live(m, card.standing.today_ref)
-            and m.ends_on >= card.standing.today_ref]
+    live = [m for m in card.memberships if is_live(m, card.standing.today)
+            and m.ends_on >= card.standing.today]
     contract_choices = [(m.id, f"{m.plan.name}: {day(m.starts_on)} – {day(m.ends_on)}") for m in live]
     forms["freeze"].membership_id.choices = contract_choices
     forms["cancel"].membership_id.choices = contract_choices

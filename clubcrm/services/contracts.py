@@ -14,16 +14,16 @@ class Standing:
     """The member's standing on one day; `state` is lead, active, frozen, expired, cancelled, future or none."""
 
     state: str
+    today: date
     membership: Membership | None = None
     freeze: Freeze | None = None
 
     @property
     def days_left(self) -> int | None:
+        """Days from today to the last day of the current membership (0 on its last day)."""
         if self.membership is None or self.state not in ("active", "frozen"):
             return None
-        return (self.membership.ends_on - self.today_ref).days
-
-    today_ref: date = date.min
+        return (self.membership.ends_on - self.today).days
 
 
 def memberships_of(member_id: int) -> list[Membership]:
@@ -51,21 +51,21 @@ def freeze_on(membership: Membership, today: date) -> Freeze | None:
 def standing(member: Member, memberships: list[Membership], today: date) -> Standing:
     """Say where MEMBER stands on TODAY given all their MEMBERSHIPS."""
     if member.converted_at is None and not memberships:
-        return Standing("lead", today_ref=today)
+        return Standing("lead", today)
     if not memberships:
-        return Standing("none", today_ref=today)
+        return Standing("none", today)
     current = [m for m in memberships if m.starts_on <= today <= m.ends_on and is_live(m, today)]
     if current:
         membership = max(current, key=lambda m: m.starts_on)
         freeze = freeze_on(membership, today)
         state = "frozen" if freeze else "active"
-        return Standing(state, membership, freeze, today_ref=today)
+        return Standing(state, today, membership, freeze)
     future = [m for m in memberships if m.starts_on > today and is_live(m, today)]
     if future:
-        return Standing("future", min(future, key=lambda m: m.starts_on), today_ref=today)
+        return Standing("future", today, min(future, key=lambda m: m.starts_on))
     latest = memberships[0]
     state = "expired" if is_live(latest, today) else "cancelled"
-    return Standing(state, latest, today_ref=today)
+    return Standing(state, today, latest)
 
 
 def latest_live(memberships: list[Membership], today: date) -> Membership | None:
