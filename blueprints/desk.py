@@ -29,9 +29,12 @@ def scan():
     query = request.form.get("q", "").strip()[:100]
     club = current_club()
     member = members.find_by_card(club.id, query) if query else None
-    if member is None:
-        return redirect(url_for("desk.index", q=query))
-    return check_in_and_report(member.id)
+    if member is not None:
+        return check_in_and_report(member.id)
+    if query and members.card_exists_elsewhere(club.id, query):
+        flash(_("Check-in refused: %(reason)s", reason=_("This card belongs to a member of another club.")),
+              "danger refusal")
+    return redirect(url_for("desk.index", q=query))
 
 
 def check_in_and_report(member_id: int):

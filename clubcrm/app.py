@@ -112,6 +112,7 @@ def register_template_helpers(app: Flask) -> None:
         role_name=labels.role_name,
         state_name=labels.state_name,
         action_name=labels.action_name,
+        audit_details=labels.audit_details,
         phone_display=phones.display,
     )
     app.jinja_env.filters.update(

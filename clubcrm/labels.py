@@ -35,3 +35,39 @@ def state_name(code: str) -> str:
 
 def action_name(code: str) -> str:
     return str(ACTION_NAMES.get(code, code))
+
+
+FIELD_NAMES = {
+    "first_name": _l("First name"), "last_name": _l("Last name"), "phone": _l("Phone"), "email": _l("Email"),
+    "card_code": _l("Card code"), "birth_date": _l("Birth date"), "locale": _l("Language"),
+    "interest": _l("Interested in"), "sms_consent": _l("SMS consent"), "plan": _l("Plan"),
+    "starts_on": _l("Starts on"), "ends_on": _l("Ends on"), "service": _l("Service"), "units": _l("Units"),
+    "balance": _l("Balance"), "reason": _l("Reason"), "cancelled_on": _l("Cancelled on"),
+    "frozen_from": _l("First day"), "frozen_to": _l("Last day"), "active": _l("On sale"), "name": _l("Name"),
+}
+_HIDDEN = {"price_minor", "currency", "renews_id", "days", "role"}
+
+
+def audit_details(after: dict | None) -> str:
+    """Describe an audit event's new values in the reader's language: "Plan: Year; Ends on: 22 Feb 2027"."""
+    from datetime import date
+
+    from clubcrm.formatting import day, money
+
+    if not after:
+        return ""
+    parts = []
+    if after.get("price_minor") is not None and after.get("currency"):
+        parts.append(f"{_l('Price')}: {money(after['price_minor'], after['currency'])}")
+    for key, value in after.items():
+        if key in _HIDDEN or value is None or value == "":
+            continue
+        if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+            try:
+                value = day(date.fromisoformat(value))
+            except ValueError:
+                pass
+        if isinstance(value, bool):
+            value = _l("yes") if value else _l("no")
+        parts.append(f"{FIELD_NAMES.get(key, key)}: {value}")
+    return "; ".join(parts)

@@ -115,6 +115,15 @@ def test_another_clubs_member_is_refused(make):
     assert "member of another club" in str(error)
 
 
+def test_scanning_another_clubs_card_says_so(client, login_as, make):
+    login_as("desk")
+    member = make.member(club=make.club(), card_code="FOREIGN1")
+    make.membership(member)
+    page = client.post("/scan", data={"q": "FOREIGN1"}, follow_redirects=True).data.decode()
+    assert "Check-in refused: This card belongs to a member of another club." in page
+    assert visits() == 0
+
+
 def test_card_code_finds_own_club_first(make):
     other = make.club(name="Elsewhere")
     make.member(club=other, card_code="SAME1")

@@ -40,7 +40,7 @@ def find_member(staff: Staff, member_id: int | None = None, card_code: str | Non
 def check_in(staff: Staff, member: Member, source: str = "desk") -> CheckinResult:
     """Log a visit for MEMBER, or raise CheckinRefused saying why not."""
     if not staff.sees_club(member.club_id):
-        raise CheckinRefused("member_id", _l("%(name)s is a member of another club.", name=member.full_name),
+        raise CheckinRefused("member_id", _l("This card belongs to a member of another club."),
                              code="other_club")
     club: Club = member.club
     now = utcnow()

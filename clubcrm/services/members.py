@@ -164,3 +164,10 @@ def find_by_card(club_id: int, card_code: str) -> Member | None:
     return db.session.scalar(
         select(Member).where(Member.club_id == club_id, Member.card_code == card_code.strip())
     )
+
+
+def card_exists_elsewhere(club_id: int, card_code: str) -> bool:
+    """Tell whether a member of another club holds CARD_CODE (for a plain-words refusal at the desk)."""
+    return db.session.scalar(
+        select(Member.id).where(Member.club_id != club_id, Member.card_code == card_code.strip()).limit(1)
+    ) is not None
