@@ -1,6 +1,6 @@
 """The member card: everything the desk needs at a glance, and what to do now."""
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -9,7 +9,7 @@ from sqlalchemy import select
 from clubcrm.extensions import db
 from clubcrm.formatting import day
 from clubcrm.models import AuditEvent, Member, Membership, Package, Visit
-from clubcrm.services.contracts import Standing, memberships_of, standing
+from clubcrm.services.contracts import Standing, latest_live, memberships_of, standing
 from clubcrm.services.packages import balances
 from clubcrm.services.sales import renewal_target
 
@@ -30,6 +30,11 @@ class MemberCard:
     audit: list[AuditEvent]
     alerts: list[Alert] = field(default_factory=list)
     renewable: Membership | None = None
+    # The sold renewal that follows the current membership, if any.
+    renewed_by: Membership | None = None
+    # The last day any live membership covers, and the first day a renewal of it can be sold.
+    latest_end: date | None = None
+    renewal_opens: date | None = None
 
 
 def is_birthday(birth: date | None, today: date) -> bool:
@@ -58,6 +63,13 @@ def build(member: Member, today: date) -> MemberCard:
                                       .limit(15))),
         renewable=renewal_target(history, today),
     )
+    if where.membership is not None:
+        card.renewed_by = next((m for m in history if m.renews_id == where.membership.id
+                                and m.cancelled_on is None), None)
+    last = latest_live(history, today)
+    if last is not None:
+        card.latest_end = last.ends_on
+        card.renewal_opens = last.ends_on - timedelta(days=current_app.config["RENEWAL_WINDOW_BEFORE_DAYS"])
     card.alerts = alerts(card, today)
     return card
 
@@ -67,9 +79,7 @@ def alerts(card: MemberCard, today: date) -> list[Alert]:
     out: list[Alert] = []
     where = card.standing
     warn_days = current_app.config["EXPIRY_ALERT_DAYS"]
-    renewed = where.membership is not None and any(
-        m.renews_id == where.membership.id for m in card.memberships
-    )
+    renewed = card.renewed_by is not None
     if where.state in ("active", "frozen") and not renewed:
         left = (where.membership.ends_on - today).days
         if left == 0:
