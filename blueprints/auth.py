@@ -16,7 +16,8 @@ bp = Blueprint("auth", __name__)
 
 def _safe_next(target: str | None) -> str:
     """Follow ?next= only within this site."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and target.isprintable() and not urlsplit(target).netloc):
         return target
     return url_for("desk.index")
 
@@ -56,7 +57,8 @@ def choose_club():
     from clubcrm.models import Club
 
     club_id = request.form.get("club_id", "")
-    if current_user.club_id is None and club_id.isdigit() and db.session.get(Club, int(club_id)):
+    if (current_user.club_id is None and club_id.isascii() and club_id.isdigit() and len(club_id) <= 9
+            and db.session.get(Club, int(club_id))):
         session["club_id"] = int(club_id)
     return redirect(url_for("desk.index"))
 

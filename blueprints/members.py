@@ -43,7 +43,7 @@ def new():
     return render_template("members/form.html", form=form, member=None), 422 if form.errors else 200
 
 
-@bp.get("/<int:member_id>")
+@bp.get("/<id:member_id>")
 @role_required("desk", "manager")
 def card(member_id: int):
     """Show the member card."""
@@ -68,7 +68,7 @@ def render_card(member, failed: tuple[str, object] | None = None):
                            open_form=failed[0] if failed else None), status
 
 
-@bp.route("/<int:member_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:member_id>/edit", methods=["GET", "POST"])
 @role_required("desk", "manager")
 def edit(member_id: int):
     """Change a member's details."""
@@ -86,7 +86,7 @@ def edit(member_id: int):
     return render_template("members/form.html", form=form, member=member), 422 if form.errors else 200
 
 
-@bp.post("/<int:member_id>/checkin")
+@bp.post("/<id:member_id>/checkin")
 @role_required("desk", "manager")
 def check_in(member_id: int):
     """Check the member in from their card."""

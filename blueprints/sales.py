@@ -13,7 +13,7 @@ from clubcrm.errors import DomainError
 from clubcrm.formatting import day
 from clubcrm.services import packages, sales
 
-bp = Blueprint("sales", __name__, url_prefix="/members/<int:member_id>")
+bp = Blueprint("sales", __name__, url_prefix="/members/<id:member_id>")
 
 
 def _run(member, name: str, form, action, success):

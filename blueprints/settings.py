@@ -83,7 +83,7 @@ def add_staff():
                    _("Login created."))
 
 
-@bp.post("/<kind>/<int:item_id>/active/<int:active>")
+@bp.post("/<kind>/<id:item_id>/active/<id:active>")
 @role_required("manager")
 def toggle(kind: str, item_id: int, active: int):
     """Stop or resume selling a plan or package."""

@@ -84,6 +84,24 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount every blueprint; the only place that imports them."""
+    from werkzeug.routing import IntegerConverter
+
+    class IdConverter(IntegerConverter):
+        """A row id in a URL: 1 to 2**31 - 1, so no typed number can overflow a database integer."""
+
+        def __init__(self, url_map) -> None:
+            super().__init__(url_map, min=1, max=2**31 - 1)
+
+    app.url_map.converters["id"] = IdConverter
+
+    @app.before_request
+    def refuse_nul_bytes() -> None:
+        """Refuse text with NUL bytes: no person types one, and PostgreSQL cannot store it."""
+        from flask import abort, request
+
+        if any("\x00" in value for source in (request.args, request.form)
+               for _key, value in source.items(multi=True)):
+            abort(400)
     from blueprints import auth, desk, errors, members, sales, settings
 
     for module in (auth, desk, members, sales, settings, errors):

@@ -6,10 +6,12 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 
 def _int_or_none(value):
+    """Read a chosen row id; anything that is not a plausible id becomes None (refused by the service)."""
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return None
+    return number if 1 <= number <= 2**31 - 1 else None
 
 
 class SellForm(FlaskForm):

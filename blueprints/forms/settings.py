@@ -8,6 +8,15 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from clubcrm.i18n import LOCALE_NAMES
 
 
+class AmountField(DecimalField):
+    """A decimal amount; NaN and infinities are refused like any other non-number."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not self.data.is_finite():
+            super().process_formdata(["not a number"])  # WTForms' own "Not a valid decimal value."
+
+
 class ClubForm(FlaskForm):
     name = StringField(_l("Club name"), validators=[InputRequired(), Length(max=80)])
     timezone = StringField(_l("Time zone"), validators=[InputRequired(), Length(max=64)])
@@ -20,13 +29,13 @@ class PlanForm(FlaskForm):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=80)])
     duration_days = IntegerField(_l("Days"), validators=[InputRequired(), NumberRange(1, 3660)])
     visit_limit = IntegerField(_l("Visit limit (empty: unlimited)"), validators=[Optional(), NumberRange(1, 10000)])
-    price = DecimalField(_l("Price"), places=None, validators=[InputRequired(), NumberRange(0, 10**7)])
+    price = AmountField(_l("Price"), places=None, validators=[InputRequired(), NumberRange(0, 10**7)])
 
 
 class ServiceForm(FlaskForm):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=80)])
     package_units = IntegerField(_l("Units per package"), validators=[InputRequired(), NumberRange(1, 1000)])
-    price = DecimalField(_l("Price"), places=None, validators=[InputRequired(), NumberRange(0, 10**7)])
+    price = AmountField(_l("Price"), places=None, validators=[InputRequired(), NumberRange(0, 10**7)])
     valid_days = IntegerField(_l("Valid for days (empty: no limit)"), validators=[Optional(), NumberRange(1, 3660)])
 
 
