@@ -7,7 +7,7 @@ from sqlalchemy import func, insert, select
 
 from clubcrm import clock
 from clubcrm.extensions import db
-from clubcrm.models import Club, Member, Plan, Service, Staff, Visit
+from clubcrm.models import Club, Plan, Service, Visit
 from clubcrm.services import auth, members, packages, sales
 
 DEMO_PASSWORD = "demo-password"

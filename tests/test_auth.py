@@ -51,7 +51,7 @@ def test_anonymous_is_sent_to_login(client):
 
 @pytest.mark.parametrize("role,status", [("desk", 403), ("manager", 200), ("owner", 200)])
 def test_settings_are_for_managers(client, login_as, make, role, status):
-    make.default_club
+    assert make.default_club.id  # the club whose settings they open
     login_as(role)
     assert client.get("/settings/").status_code == status
 
@@ -118,7 +118,8 @@ def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
 
 
 def test_owner_switches_between_clubs(client, login_as, make):
-    first, second = make.club(name="Alpha Gym"), make.club(name="Beta Gym")
+    make.club(name="Alpha Gym")
+    second = make.club(name="Beta Gym")
     make.member(club=second, first_name="Bettina")
     login_as("owner")
     page = client.get("/").data.decode()

@@ -21,7 +21,8 @@ class ClubForm(FlaskForm):
     name = StringField(_l("Club name"), validators=[InputRequired(), Length(max=80)])
     timezone = StringField(_l("Time zone"), validators=[InputRequired(), Length(max=64)])
     currency = StringField(_l("Currency"), validators=[InputRequired(), Length(min=3, max=3)])
-    country = StringField(_l("Country code for phone numbers"), validators=[InputRequired(), Length(min=2, max=2)])
+    country = StringField(_l("Country code for phone numbers"),
+                          validators=[InputRequired(), Length(min=2, max=2)])
     default_locale = SelectField(_l("Default language"), choices=[SelectChoice(code, name) for code, name in LOCALE_NAMES.items()])
 
 
