@@ -1,8 +1,15 @@
 """Flask-WTF forms, and how a DomainError lands on the field it names."""
 from flask import flash
 from flask_wtf import FlaskForm
+from wtforms import SelectChoice
 
 from clubcrm.errors import DomainError
+from clubcrm.i18n import LOCALE_NAMES
+
+
+def locale_choices() -> list[SelectChoice]:
+    """The six languages, each named in itself."""
+    return [SelectChoice(code, name) for code, name in LOCALE_NAMES.items()]
 
 
 def show_error(form: FlaskForm, error: DomainError) -> None:

@@ -1,10 +1,10 @@
 """Forms for leads and members."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, EmailField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from clubcrm.i18n import LOCALE_NAMES
+from blueprints.forms import locale_choices
 
 
 class MemberForm(FlaskForm):
@@ -14,7 +14,7 @@ class MemberForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[Optional(), Length(max=254)])
     card_code = StringField(_l("Card code"), validators=[Length(max=64)])
     birth_date = DateField(_l("Birth date"), validators=[Optional()])
-    locale = SelectField(_l("Language"), choices=[SelectChoice(code, name) for code, name in LOCALE_NAMES.items()])
+    locale = SelectField(_l("Language"), choices=locale_choices())
     interest = StringField(_l("Interested in"), validators=[Length(max=120)])
     notes = TextAreaField(_l("Notes"), validators=[Length(max=2000)])
     sms_consent = BooleanField(_l("Agrees to receive SMS from the club"))

@@ -5,7 +5,7 @@ from wtforms import (DecimalField, EmailField, IntegerField, PasswordField, Sele
                      StringField)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from clubcrm.i18n import LOCALE_NAMES
+from blueprints.forms import locale_choices
 
 
 class AmountField(DecimalField):
@@ -23,7 +23,7 @@ class ClubForm(FlaskForm):
     currency = StringField(_l("Currency"), validators=[InputRequired(), Length(min=3, max=3)])
     country = StringField(_l("Country code for phone numbers"),
                           validators=[InputRequired(), Length(min=2, max=2)])
-    default_locale = SelectField(_l("Default language"), choices=[SelectChoice(code, name) for code, name in LOCALE_NAMES.items()])
+    default_locale = SelectField(_l("Default language"), choices=locale_choices())
 
 
 class PlanForm(FlaskForm):
