@@ -43,11 +43,13 @@ def check_in_and_report(member_id: int):
         with unit_of_work():
             member = members.get_for(current_user, member_id)
             result = checkin.check_in(current_user, member)
+            # Worded before the commit expires the member and the login (reloading both, and the club).
+            if result.repeated:
+                message = (_("%(name)s is already checked in.", name=member.full_name), "info")
+            else:
+                message = (_("%(name)s checked in.", name=member.full_name), "success")
     except DomainError as error:
         flash(_("Check-in refused: %(reason)s", reason=str(error.message)), "danger refusal")
         return redirect(url_for("members.card", member_id=member_id))
-    if result.repeated:
-        flash(_("%(name)s is already checked in.", name=result.member.full_name), "info")
-    else:
-        flash(_("%(name)s checked in.", name=result.member.full_name), "success")
+    flash(*message)
     return redirect(url_for("members.card", member_id=member_id))

@@ -90,5 +90,5 @@ def edit(member_id: int):
 @role_required("desk", "manager")
 def check_in(member_id: int):
     """Check the member in from their card."""
-    load_member(member_id)
-    return check_in_and_report(member_id)
+    member = load_member(member_id)  # held: the session's identity map keeps only weak references
+    return check_in_and_report(member.id)

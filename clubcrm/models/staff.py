@@ -28,7 +28,7 @@ class Staff(UserMixin, db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    club: Mapped[Club | None] = relationship()
+    club: Mapped[Club | None] = relationship(lazy="joined")  # every request needs it
 
     @property
     def is_active(self) -> bool:

@@ -2,7 +2,7 @@
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, select, union_all
 
 from clubcrm.clock import utcnow
 from clubcrm.errors import InvalidInput, NotFound
@@ -128,32 +128,46 @@ def update(staff: Staff, member: Member, data: dict) -> Member:
     return member
 
 
-def _prefix(column, text: str):
-    """Match COLUMN starting with TEXT as a range, so a plain b-tree index serves it on both engines."""
-    return and_(column >= text, column < text + "\U0010ffff")
+def _branch(condition, *order):
+    """Ids of one indexed branch of the desk search, cut to :limit in ORDER when given."""
+    query = select(Member.id).where(Member.club_id == bindparam("club_id"), condition)
+    if order:
+        query = query.order_by(*order).limit(bindparam("limit"))
+    return select(query.subquery().c.id)
+
+
+def _prefix(column):
+    """COLUMN starting with :key, as a range, so a plain b-tree index serves it on both engines."""
+    return and_(column >= bindparam("key"), column < bindparam("key_end"))
+
+
+# Built once: every branch can use its own index whatever the planner knows (SQLite has no statistics
+# unless ANALYZE ran), each prefix branch stops after :limit rows in its index's order, and no
+# statement is rebuilt (nor its cache key computed) per keystroke.
+_SEARCH = (
+    select(Member)
+    .where(Member.id.in_(union_all(
+        _branch(Member.card_code == bindparam("text")),
+        _branch(Member.phone == bindparam("phone")),
+        _branch(_prefix(Member.name_key), Member.name_key, Member.id),
+        _branch(_prefix(Member.name_key_rev), Member.name_key_rev, Member.id),
+    )))
+    .order_by(Member.name_key, Member.id)
+    .limit(bindparam("limit"))
+)
 
 
 def search(club_id: int, query: str, country: str, limit: int = 20) -> list[Member]:
-    """Find members by name prefix, phone in any common format, or card code (one indexed query)."""
+    """Find members by name prefix, phone in any common format, or card code (one statement)."""
     text = " ".join((query or "").split())
     if not text:
         return []
     key = text.casefold()
-    conditions = [
-        Member.card_code == text,
-        _prefix(Member.name_key, key),
-        _prefix(Member.name_key_rev, key),
-    ]
     phone = try_e164(text, country)
-    if phone:
-        conditions.append(Member.phone == phone)
-    rows = db.session.scalars(
-        select(Member)
-        .where(Member.club_id == club_id, or_(*conditions))
-        .order_by(Member.name_key, Member.id)
-        .limit(limit)
-    )
-    found = list(rows)
+    found = list(db.session.scalars(_SEARCH, {
+        "club_id": club_id, "text": text, "phone": phone, "key": key, "key_end": key + "\U0010ffff",
+        "limit": limit,
+    }))
     # An exact card or phone match goes first: that is the member the scanner or caller meant.
     found.sort(key=lambda m: 0 if m.card_code == text or (phone and m.phone == phone) else 1)
     return found
