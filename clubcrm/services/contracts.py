@@ -3,7 +3,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from clubcrm.extensions import db
 from clubcrm.models import Freeze, Member, Membership
@@ -27,14 +27,14 @@ class Standing:
 
 
 def memberships_of(member_id: int) -> list[Membership]:
-    """Load a member's memberships with their plans (joined), then their freezes: two queries."""
+    """Load a member's memberships with their plans and freezes in one query, newest end first."""
     return list(
         db.session.scalars(
             select(Membership)
             .where(Membership.member_id == member_id)
-            .options(selectinload(Membership.freezes), joinedload(Membership.plan))
+            .options(joinedload(Membership.freezes), joinedload(Membership.plan))
             .order_by(Membership.ends_on.desc(), Membership.id.desc())
-        )
+        ).unique()
     )
 
 
