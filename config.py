@@ -17,9 +17,12 @@ class Config:
     # A sale from this many days before to this many days after the previous contract's end is a renewal.
     RENEWAL_WINDOW_BEFORE_DAYS = 60
     RENEWAL_WINDOW_AFTER_DAYS = 30
+    # A second membership sale to one member within this many seconds is taken for a double click.
+    SALE_REPEAT_SECONDS = 60
     # The member card warns this many days before the end of a membership.
     EXPIRY_ALERT_DAYS = 14
     LOW_BALANCE_UNITS = 2
+    # The most days one membership can be frozen, all its freezes together.
     MAX_FREEZE_DAYS = 90
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_SECONDS = 60
@@ -37,6 +40,8 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret"
     WTF_CSRF_ENABLED = True
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    # Tests sell several contracts at one frozen instant; test_sales turns the guard back on.
+    SALE_REPEAT_SECONDS = 0
 
 
 class ProductionConfig(Config):

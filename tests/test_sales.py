@@ -4,11 +4,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from clubcrm import clock
 from clubcrm.db import unit_of_work
 from clubcrm.errors import Conflict, InvalidInput
 from clubcrm.extensions import db
 from clubcrm.models import AuditEvent, Membership
-from clubcrm.services import sales
+from clubcrm.services import checkin, sales
 from tests.conftest import NOW, TODAY
 
 
@@ -134,3 +135,59 @@ def test_membership_of_another_member_is_refused(make):
     with pytest.raises(InvalidInput) as caught, unit_of_work():
         sales.freeze(make.desk(), member, membership.id, TODAY, TODAY, TODAY)
     assert caught.value.field == "membership_id"
+
+
+def test_a_double_click_does_not_sell_twice(app, make):
+    app.config["SALE_REPEAT_SECONDS"] = 60
+    member, plan = make.member(), make.plan(duration_days=30)
+    sell(make, member, plan)
+    with pytest.raises(Conflict) as caught:
+        sell(make, member, plan)
+    assert caught.value.code == "repeat_sale"
+    clock.set_now(NOW + timedelta(seconds=61))
+    assert sell(make, member, plan).renews_id is not None  # a deliberate renewal a minute later is fine
+
+
+def test_a_used_up_visit_pack_can_be_replaced_today(make):
+    member, pack = make.member(), make.plan(duration_days=60, visit_limit=2)
+    first = sell(make, member, pack, today=TODAY - timedelta(days=5), starts_on=TODAY - timedelta(days=5))
+    for minutes in (0, 10):
+        clock.set_now(NOW + timedelta(minutes=minutes))
+        with unit_of_work():
+            checkin.check_in(make.desk(), member)
+    second = sell(make, member, pack)
+    assert (second.starts_on, second.renews_id) == (TODAY, first.id)
+    clock.set_now(NOW + timedelta(minutes=20))
+    with unit_of_work():
+        assert checkin.check_in(make.desk(), member).visit.membership_id == second.id
+
+
+def test_a_cancelled_renewal_is_void_at_once(make):
+    member, plan = make.member(), make.plan(duration_days=30)
+    first = sell(make, member, plan, today=TODAY - timedelta(days=20), starts_on=TODAY - timedelta(days=20))
+    renewal = sell(make, member, plan)
+    assert renewal.starts_on > TODAY
+    manager = make.staff("manager")
+    with unit_of_work():
+        sales.cancel(manager, member, renewal.id, TODAY, "Changed mind")
+    with pytest.raises(Conflict), unit_of_work():
+        sales.cancel(manager, member, renewal.id, TODAY, "twice")
+    with unit_of_work():  # the first contract can be frozen: its renewal is void
+        sales.freeze(make.desk(), member, first.id, TODAY, TODAY + timedelta(days=2), TODAY)
+    again = sell(make, member, plan)  # renews the first contract again, right after its (new) end
+    assert (again.renews_id, again.starts_on) == (first.id, first.ends_on + timedelta(days=1))
+
+
+def test_freeze_cannot_start_before_the_membership_or_exceed_the_total(app, make):
+    member, plan = make.member(), make.plan(duration_days=365)
+    future = sell(make, member, plan, starts_on=TODAY + timedelta(days=10))
+    with pytest.raises(InvalidInput) as caught, unit_of_work():
+        sales.freeze(make.desk(), member, future.id, TODAY, TODAY + timedelta(days=3), TODAY)
+    assert caught.value.field == "starts_on"
+    start = TODAY + timedelta(days=10)
+    with unit_of_work():
+        sales.freeze(make.desk(), member, future.id, start, start + timedelta(days=59), TODAY)
+    with pytest.raises(InvalidInput) as caught, unit_of_work():  # 60 + 31 > 90 days in all
+        sales.freeze(make.desk(), member, future.id, start + timedelta(days=100),
+                     start + timedelta(days=130), TODAY)
+    assert caught.value.field == "ends_on" and "90 days in all" in str(caught.value)

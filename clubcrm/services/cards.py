@@ -9,7 +9,7 @@ from sqlalchemy import select
 from clubcrm.extensions import db
 from clubcrm.formatting import day
 from clubcrm.models import AuditEvent, Member, Membership, Package, Visit
-from clubcrm.services.contracts import Standing, latest_live, memberships_of, standing
+from clubcrm.services.contracts import Standing, is_live, latest_live, memberships_of, standing
 from clubcrm.services.packages import balances
 from clubcrm.services.sales import renewal_target
 
@@ -65,7 +65,7 @@ def build(member: Member, today: date) -> MemberCard:
     )
     if where.membership is not None:
         card.renewed_by = next((m for m in history if m.renews_id == where.membership.id
-                                and m.cancelled_on is None), None)
+                                and is_live(m, today)), None)
     last = latest_live(history, today)
     if last is not None:
         card.latest_end = last.ends_on

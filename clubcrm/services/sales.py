@@ -3,13 +3,15 @@ from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 
 from clubcrm.clock import utcnow
 from clubcrm.errors import Conflict, InvalidInput
 from clubcrm.extensions import db
 from clubcrm.formatting import day
-from clubcrm.models import Freeze, Member, Membership, Plan, Staff
+from clubcrm.models import Freeze, Member, Membership, Plan, Staff, Visit
 from clubcrm.services import audit, packages
+from clubcrm.services.locks import lock_member
 from clubcrm.services.contracts import is_live, latest_live, memberships_of
 
 
@@ -38,15 +40,24 @@ def sell_membership(
 ) -> Membership:
     """Sell a plan; the first sale converts a lead, a sale in the renewal window links renews_id."""
     plan = plan_for(member.club_id, plan_id)
+    lock_member(member.id)  # two desks selling at once must not both renew the same contract
     history = memberships_of(member.id)
+    repeat = timedelta(seconds=current_app.config["SALE_REPEAT_SECONDS"])
+    if any(m.sold_at > utcnow() - repeat and is_live(m, today) for m in history):
+        raise Conflict("plan_id", _l("A membership was sold to this member a moment ago; "
+                                     "check the card before selling another."), code="repeat_sale")
     previous = latest_live(history, today)
     renews = renewal_target(history, today)
-    if previous is not None and renews is None and previous.ends_on >= today:
+    used_up = previous is not None and visits_used_up(previous)
+    if previous is not None and renews is None and previous.ends_on >= today and not used_up:
         raise Conflict("plan_id", _l("This member is covered until %(date)s; a renewal can be sold "
                                      "from %(days)s days before the end.",
                                      date=day(previous.ends_on),
                                      days=current_app.config["RENEWAL_WINDOW_BEFORE_DAYS"]))
-    earliest = max(today, previous.ends_on + timedelta(days=1)) if previous else today
+    if previous is None or used_up:
+        earliest = today  # nothing left to wait for: a used-up visit pack covers no more visits
+    else:
+        earliest = max(today, previous.ends_on + timedelta(days=1))
     if starts_on is None:
         starts_on = earliest
     if starts_on < earliest:
@@ -76,6 +87,15 @@ def sell_membership(
     return membership
 
 
+def visits_used_up(membership: Membership) -> bool:
+    """Tell whether a visit-count membership has no visits left."""
+    if membership.visit_limit is None:
+        return False
+    used = db.session.scalar(select(func.count()).select_from(Visit)
+                             .where(Visit.membership_id == membership.id))
+    return used >= membership.visit_limit
+
+
 def _membership_for(member: Member, membership_id: int | None) -> Membership:
     membership = db.session.get(Membership, membership_id) if membership_id else None
     if membership is None or membership.member_id != member.id:
@@ -97,6 +117,9 @@ def freeze(
         raise InvalidInput("ends_on", _l("Enter the last day of the freeze."))
     if starts_on < today:
         raise InvalidInput("starts_on", _l("A freeze cannot start in the past."))
+    if starts_on < membership.starts_on:
+        raise InvalidInput("starts_on", _l("The membership starts on %(date)s; a freeze cannot start before.",
+                                           date=day(membership.starts_on)))
     if starts_on > membership.ends_on:
         raise InvalidInput("starts_on", _l("The freeze must start before the membership ends on %(date)s.",
                                            date=day(membership.ends_on)))
@@ -104,8 +127,9 @@ def freeze(
         raise InvalidInput("ends_on", _l("The last day cannot be before the first."))
     length = (ends_on - starts_on).days + 1
     limit = current_app.config["MAX_FREEZE_DAYS"]
-    if length > limit:
-        raise InvalidInput("ends_on", _l("A freeze can last at most %(days)s days.", days=limit))
+    if length + sum(f.days for f in membership.freezes) > limit:
+        raise InvalidInput("ends_on", _l("A membership can be frozen for at most %(days)s days in all.",
+                                         days=limit))
     if any(f.starts_on <= ends_on and starts_on <= f.ends_on for f in membership.freezes):
         raise InvalidInput("starts_on", _l("These days overlap another freeze."))
     if any(m.renews_id == membership.id and is_live(m, today) for m in memberships_of(member.id)):
@@ -128,12 +152,13 @@ def cancel(staff: Staff, member: Member, membership_id: int | None, today: date,
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("reason", _l("Say why the membership is cancelled."))
-    if not is_live(membership, today):
+    if membership.cancelled_at is not None:
         raise Conflict("membership_id", _l("This membership is already cancelled."))
     if membership.ends_on < today:
         raise Conflict("membership_id", _l("This membership has already ended."))
     membership.cancelled_at = utcnow()
-    membership.cancelled_on = max(today, membership.starts_on)
+    # From today: a contract that has not started yet is void at once, not live until its start.
+    membership.cancelled_on = today
     membership.cancel_reason = reason[:200]
     membership.cancelled_by_id = staff.id
     db.session.flush()
