@@ -79,14 +79,14 @@ def add_staff():
     form = StaffForm()
     return _submit("staff", form,
                    lambda c: auth.create_staff(form.email.data, form.role.data, form.password.data, c.id,
-                                               name=form.name.data),
+                                               name=form.name.data, actor=current_user),
                    _("Login created."))
 
 
-@bp.post("/<kind>/<id:item_id>/active/<id:active>")
+@bp.post("/<kind>/<id:item_id>/active/<int(min=0, max=1):active>")
 @role_required("manager")
 def toggle(kind: str, item_id: int, active: int):
-    """Stop or resume selling a plan or package."""
+    """Stop (0) or resume (1) selling a plan or package."""
     model = {"plans": Plan, "services": Service}.get(kind)
     item = db.session.get(model, item_id) if model else None
     if item is None or item.club_id != current_club().id:

@@ -129,3 +129,61 @@ def test_owner_switches_between_clubs(client, login_as, make):
     assert b"Bettina" in client.get("/?q=bett").data
     client.post("/club", data={"club_id": "999"})  # an unknown club changes nothing
     assert b"Bettina" in client.get("/?q=bett").data
+
+
+def test_parallel_wrong_passwords_still_lock(app, make):
+    """Guesses sent at once wait for each other on the staff row, so the lock still falls after five."""
+    import threading
+
+    from clubcrm.errors import DomainError
+
+    staff = make.staff("desk", password="right-password")
+    barrier, outcomes, lock = threading.Barrier(12), [], threading.Lock()
+
+    def guess() -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                auth.authenticate(staff.email, "wrong")
+            except DomainError as error:
+                result = error.code
+            finally:
+                db.session.commit()
+                db.session.remove()
+            with lock:
+                outcomes.append(result)
+
+    threads = [threading.Thread(target=guess) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert outcomes.count("locked") >= 12 - 5
+    with pytest.raises(NotAllowed):
+        auth.authenticate(staff.email, "right-password")
+
+
+def test_logins_created_in_settings_name_their_creator(client, login_as, make):
+    manager = login_as("manager")
+    response = client.post("/settings/staff", data={"name": "New Desk", "email": "nd@example.com",
+                                                    "role": "desk", "password": "long-enough"})
+    assert response.status_code == 302
+    from clubcrm.models import AuditEvent
+
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.entity == "staff")
+                               .order_by(AuditEvent.id.desc())).first()
+    assert event.staff_id == manager.id
+
+
+def test_manager_stops_and_resumes_selling_a_plan(client, login_as, make):
+    from clubcrm.models import Plan
+
+    login_as("manager")
+    plan = make.plan()
+    assert client.post(f"/settings/plans/{plan.id}/active/0").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Plan, plan.id).active is False
+    assert client.post(f"/settings/plans/{plan.id}/active/1").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Plan, plan.id).active is True
+    assert client.post(f"/settings/plans/{plan.id}/active/2").status_code == 404

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from clubcrm.clock import utcnow
@@ -16,7 +16,7 @@ MIN_PASSWORD = 8
 
 
 def create_staff(email: str, role: str, password: str, club_id: int | None, name: str = "",
-                 is_trainer: bool = False, locale: str | None = None) -> Staff:
+                 is_trainer: bool = False, locale: str | None = None, actor: Staff | None = None) -> Staff:
     """Create a login; desk and manager logins belong to one club, an owner's may span all."""
     email = (email or "").strip().lower()
     if "@" not in email:
@@ -36,7 +36,7 @@ def create_staff(email: str, role: str, password: str, club_id: int | None, name
                   password_hash=hashed, is_trainer=is_trainer, locale=locale)
     db.session.add(staff)
     db.session.flush()
-    audit.record(None, "create", "staff", staff.id, club_id=club_id, after={"email": email, "role": role})
+    audit.record(actor, "create", "staff", staff.id, club_id=club_id, after={"email": email, "role": role})
     return staff
 
 
@@ -48,10 +48,15 @@ def authenticate(email: str, password: str) -> Staff:
     wrong = InvalidInput("password", _l("Wrong email or password."))
     if staff is None or not staff.active:
         raise wrong
+    # Count the attempt before the slow hash check, in one UPDATE that holds the row until the caller
+    # commits: parallel guesses wait in line and each sees the count the previous one left.
+    db.session.execute(update(Staff).where(Staff.id == staff.id)
+                       .values(failed_logins=Staff.failed_logins + 1)
+                       .execution_options(synchronize_session=False))
+    db.session.refresh(staff)
     if staff.locked_until is not None and staff.locked_until > now:
         raise NotAllowed("email", _l("Too many failed logins: try again in a minute."), code="locked")
     if not check_password_hash(staff.password_hash, password or ""):
-        staff.failed_logins += 1
         if staff.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
             staff.locked_until = now + timedelta(seconds=current_app.config["LOGIN_LOCK_SECONDS"])
             staff.failed_logins = 0
