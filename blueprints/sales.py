@@ -16,6 +16,16 @@ from clubcrm.services import packages, sales
 bp = Blueprint("sales", __name__, url_prefix="/members/<id:member_id>")
 
 
+@role_required("desk", "manager")
+def back_to_card(member_id: int):
+    """Send a reload of a form's address (after a refused sale, say) back to the member card."""
+    return redirect(url_for("members.card", member_id=member_id))
+
+
+for _path in ("/sell", "/packages/sell", "/freeze", "/cancel", "/packages/redeem", "/packages/grant"):
+    bp.add_url_rule(_path, endpoint="back" + _path.replace("/", "_"), view_func=back_to_card, methods=["GET"])
+
+
 def _run(member, name: str, form, action, success):
     """Validate FORM, run ACTION in one transaction, then flash SUCCESS(result) or show the errors."""
     if form.validate_on_submit():

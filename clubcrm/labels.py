@@ -1,6 +1,8 @@
 """Names people read for the codes we store: roles, stages, audit actions."""
 from flask_babel import lazy_gettext as _l
 
+from clubcrm.i18n import LOCALE_NAMES
+
 ROLE_NAMES = {"desk": _l("desk"), "manager": _l("manager"), "owner": _l("owner")}
 
 STATE_NAMES = {
@@ -69,5 +71,20 @@ def audit_details(after: dict | None) -> str:
                 pass
         if isinstance(value, bool):
             value = _l("yes") if value else _l("no")
+        elif key == "reason":
+            value = reason_text(str(value))
+        elif key == "locale":
+            value = LOCALE_NAMES.get(value, value)
         parts.append(f"{FIELD_NAMES.get(key, key)}: {value}")
     return "; ".join(parts)
+
+
+def reason_text(reason: str) -> str:
+    """Name the reasons the code stores for ledger rows ("sale", "gift", "plan:Year") in the reader's language."""
+    if reason == "sale":
+        return str(_l("package sale"))
+    if reason == "gift":
+        return str(_l("gift"))
+    if reason.startswith("plan:"):
+        return str(_l("included in %(plan)s", plan=reason.removeprefix("plan:")))
+    return reason

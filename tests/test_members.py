@@ -105,3 +105,15 @@ def test_update_keeps_the_old_values_in_the_audit_trail(make):
     assert member.phone == "+358407654321" and member.name_key.startswith("new")
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "update")).one()
     assert event.before["first_name"] == "Old" and event.after["first_name"] == "New"
+
+
+def test_card_codes_ignore_case_and_names_ignore_accents(make):
+    make.member(first_name="Liisa", last_name="Mäkinen", card_code="c100001")
+    club = make.default_club
+    assert [m.card_code for m in members.search(club.id, "C100001", "FI")] == ["C100001"]
+    assert [m.last_name for m in members.search(club.id, "c100001", "FI")] == ["Mäkinen"]
+    assert [m.last_name for m in members.search(club.id, "makinen", "FI")] == ["Mäkinen"]
+    assert members.find_by_card(club.id, " c100001 ").last_name == "Mäkinen"
+    with pytest.raises(InvalidInput) as caught, unit_of_work():
+        members.create_lead(None, club, {"first_name": "Copy", "card_code": "C100001"})
+    assert caught.value.code == "duplicate"

@@ -24,9 +24,14 @@ def fill_choices(forms: dict, card: MemberCard) -> None:
                  price=money(s.price_minor, s.currency))) for s in services
     ]
     forms["grant"].service_id.choices = [(s.id, s.name) for s in services]
+    today = card.standing.today
     forms["redeem"].service_id.choices = [
         (p.service_id, f"{p.service.name} ({p.balance})") for p in card.packages
+        if p.balance > 0 and (p.expires_on is None or p.expires_on >= today)
     ]
+    current = card.standing.membership
+    if current is not None and forms["sell"].plan_id.data is None:
+        forms["sell"].plan_id.data = current.plan_id  # a renewal is usually the same plan again
     live = [m for m in card.memberships if is_live(m, card.standing.today)
             and m.ends_on >= card.standing.today]
     contract_choices = [(m.id, f"{m.plan.name}: {day(m.starts_on)} – {day(m.ends_on)}") for m in live]

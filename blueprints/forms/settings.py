@@ -3,15 +3,27 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (DecimalField, EmailField, IntegerField, PasswordField, SelectChoice, SelectField,
                      StringField)
+from wtforms.widgets import TextInput
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from blueprints.forms import locale_choices
 
 
 class AmountField(DecimalField):
-    """A decimal amount; NaN and infinities are refused like any other non-number."""
+    """A decimal amount typed as text: "39,90" and "39.90" both mean 39.90; NaN and infinities are refused."""
+
+    widget = TextInput()
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("render_kw", {"inputmode": "decimal", "autocomplete": "off"})
+        super().__init__(*args, **kwargs)
 
     def process_formdata(self, valuelist):
+        if valuelist:
+            text = valuelist[0].strip().replace("\u00a0", "").replace(" ", "")
+            if text.count(",") == 1 and "." not in text:
+                text = text.replace(",", ".")
+            valuelist = [text]
         super().process_formdata(valuelist)
         if self.data is not None and not self.data.is_finite():
             super().process_formdata(["not a number"])  # WTForms' own "Not a valid decimal value."

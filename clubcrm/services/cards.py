@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from clubcrm.extensions import db
 from clubcrm.formatting import day
@@ -35,6 +35,8 @@ class MemberCard:
     # The last day any live membership covers, and the first day a renewal of it can be sold.
     latest_end: date | None = None
     renewal_opens: date | None = None
+    # For a visit-count membership: visits left of its limit.
+    visits_left: int | None = None
 
 
 def is_birthday(birth: date | None, today: date) -> bool:
@@ -66,6 +68,10 @@ def build(member: Member, today: date) -> MemberCard:
     if where.membership is not None:
         card.renewed_by = next((m for m in history if m.renews_id == where.membership.id
                                 and is_live(m, today)), None)
+    if where.membership is not None and where.membership.visit_limit is not None:
+        used = db.session.scalar(select(func.count()).select_from(Visit)
+                                 .where(Visit.membership_id == where.membership.id))
+        card.visits_left = max(where.membership.visit_limit - used, 0)
     last = latest_live(history, today)
     if last is not None:
         card.latest_end = last.ends_on

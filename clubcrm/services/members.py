@@ -1,4 +1,5 @@
 """Members and leads: register, edit, find, and the scope rule that staff see only their club."""
+import unicodedata
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
@@ -17,9 +18,21 @@ EDITABLE = ("first_name", "last_name", "phone", "email", "card_code", "birth_dat
 CONSENT_SOURCES = ("desk", "web_form", "import", "sms")
 
 
+def fold(text: str) -> str:
+    """Case- and accent-fold a name for search, so "makinen" finds "Mäkinen"."""
+    decomposed = unicodedata.normalize("NFKD", " ".join(text.split()).casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def normalize_card(code: str | None) -> str | None:
+    """Card codes compare without case or surrounding spaces (a scanner with Caps Lock still matches)."""
+    code = (code or "").strip().upper()
+    return code or None
+
+
 def name_keys(first: str, last: str) -> tuple[str, str]:
-    """Return the case-folded "first last" and "last first" keys for prefix search."""
-    first, last = " ".join(first.split()).casefold(), " ".join(last.split()).casefold()
+    """Return the folded "first last" and "last first" keys for prefix search."""
+    first, last = fold(first), fold(last)
     return f"{first} {last}".strip(), f"{last} {first}".strip()
 
 
@@ -49,7 +62,7 @@ def _clean(club: Club, data: dict) -> dict:
     if email and ("@" not in email or len(email) > 254 or " " in email):
         raise InvalidInput("email", _l("This is not an email address."))
     out["email"] = email
-    card = (data.get("card_code") or "").strip() or None
+    card = normalize_card(data.get("card_code"))
     if card and (len(card) > 64 or any(ch.isspace() for ch in card)):
         raise InvalidInput("card_code", _l("A card code has at most 64 characters and no spaces."))
     out["card_code"] = card
@@ -162,26 +175,27 @@ def search(club_id: int, query: str, country: str, limit: int = 20) -> list[Memb
     text = " ".join((query or "").split())
     if not text:
         return []
-    key = text.casefold()
+    key = fold(text)
+    card = normalize_card(text)
     phone = try_e164(text, country)
     found = list(db.session.scalars(_SEARCH, {
-        "club_id": club_id, "text": text, "phone": phone, "key": key, "key_end": key + "\U0010ffff",
+        "club_id": club_id, "text": card, "phone": phone, "key": key, "key_end": key + "\U0010ffff",
         "limit": limit,
     }))
     # An exact card or phone match goes first: that is the member the scanner or caller meant.
-    found.sort(key=lambda m: 0 if m.card_code == text or (phone and m.phone == phone) else 1)
+    found.sort(key=lambda m: 0 if m.card_code == card or (phone and m.phone == phone) else 1)
     return found
 
 
 def find_by_card(club_id: int, card_code: str) -> Member | None:
     """Return the member of CLUB_ID holding CARD_CODE, if any."""
     return db.session.scalar(
-        select(Member).where(Member.club_id == club_id, Member.card_code == card_code.strip())
+        select(Member).where(Member.club_id == club_id, Member.card_code == normalize_card(card_code))
     )
 
 
 def card_exists_elsewhere(club_id: int, card_code: str) -> bool:
     """Tell whether a member of another club holds CARD_CODE (for a plain-words refusal at the desk)."""
     return db.session.scalar(
-        select(Member.id).where(Member.club_id != club_id, Member.card_code == card_code.strip()).limit(1)
+        select(Member.id).where(Member.club_id != club_id, Member.card_code == normalize_card(card_code)).limit(1)
     ) is not None
