@@ -6,7 +6,8 @@ ROOT = Path(__file__).resolve().parent
 
 
 class Config:
-    SECRET_KEY = "dev-only-not-secret"
+    # None: development makes one per machine in instance/secret_key; production refuses to start.
+    SECRET_KEY = None
     SQLALCHEMY_DATABASE_URI = f"sqlite:///{ROOT / 'instance' / 'clubcrm.db'}"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     WTF_CSRF_TIME_LIMIT = None
@@ -45,7 +46,6 @@ class TestConfig(Config):
 
 
 class ProductionConfig(Config):
-    SECRET_KEY = None
     SESSION_COOKIE_SECURE = True
 
 

@@ -48,7 +48,20 @@ def configure(app: Flask, config: type | dict | None) -> None:
             "connect_args": {"timeout": 30}, **app.config["SQLALCHEMY_ENGINE_OPTIONS"]
         }
     if not app.config.get("SECRET_KEY"):
-        raise RuntimeError("Set CLUBCRM_SECRET_KEY: production refuses to start without a secret key.")
+        if cls is config_module.ProductionConfig:
+            raise RuntimeError("Set CLUBCRM_SECRET_KEY: production refuses to start without a secret key.")
+        app.config["SECRET_KEY"] = machine_secret(Path(app.instance_path) / "secret_key")
+
+
+def machine_secret(path: Path) -> str:
+    """Read this machine's secret key, making a random one on first use (never a key from the repo)."""
+    import secrets
+
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def register_extensions(app: Flask) -> None:
@@ -102,9 +115,9 @@ def register_blueprints(app: Flask) -> None:
         if any("\x00" in value for source in (request.args, request.form)
                for _key, value in source.items(multi=True)):
             abort(400)
-    from blueprints import auth, desk, errors, members, sales, settings
+    from blueprints import auth, desk, errors, members, sales, sessions, settings
 
-    for module in (auth, desk, members, sales, settings, errors):
+    for module in (auth, desk, members, sales, sessions, settings, errors):
         app.register_blueprint(module.bp)
 
 

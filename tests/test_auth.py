@@ -10,7 +10,9 @@ from clubcrm.errors import InvalidInput, NotAllowed
 from clubcrm.extensions import db
 from clubcrm.models import Staff
 from clubcrm.services import auth
-from tests.conftest import NOW, make_app
+from tests.conftest import NOW, ROOT, make_app
+
+ROOT_INSTANCE = ROOT / "instance"
 
 
 def test_password_is_hashed(make):
@@ -187,3 +189,12 @@ def test_manager_stops_and_resumes_selling_a_plan(client, login_as, make):
     db.session.expire_all()
     assert db.session.get(Plan, plan.id).active is True
     assert client.post(f"/settings/plans/{plan.id}/active/2").status_code == 404
+
+
+def test_development_makes_its_own_secret_key(tmp_path):
+    from clubcrm import create_app
+
+    app = create_app({"ENV": "development", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    key = app.config["SECRET_KEY"]
+    assert len(key) == 64 and key == (ROOT_INSTANCE / "secret_key").read_text().strip()
+    assert create_app({"ENV": "development", "SQLALCHEMY_DATABASE_URI": "sqlite://"}).config["SECRET_KEY"] == key
