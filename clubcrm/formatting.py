@@ -2,8 +2,11 @@
 from datetime import date, datetime
 from decimal import Decimal
 
+from zoneinfo import ZoneInfo
+
+from babel import dates as babel_dates
 from babel.numbers import get_currency_precision
-from flask_babel import format_currency, format_date, format_datetime
+from flask_babel import format_currency, format_date, format_datetime, get_locale
 
 
 def to_major(amount_minor: int, currency: str) -> Decimal:
@@ -31,6 +34,10 @@ def day(value: date | None, form: str = "medium") -> str:
     return format_date(value, form) if value is not None else ""
 
 
-def moment(value: datetime | None, form: str = "short") -> str:
-    """Format an instant in the current locale and the club's time zone."""
-    return format_datetime(value, form) if value is not None else ""
+def moment(value: datetime | None, form: str = "short", tz: str | None = None) -> str:
+    """Format an instant in the current locale, in zone TZ (default: the viewer's club's zone)."""
+    if value is None:
+        return ""
+    if tz is None:
+        return format_datetime(value, form)
+    return babel_dates.format_datetime(value, form, tzinfo=ZoneInfo(tz), locale=get_locale())

@@ -54,3 +54,15 @@ def test_days_left_count_the_clubs_local_date(client, login_as, make):
     clock.set_now(datetime(2026, 3, 10, 12, 0, tzinfo=UTC))
     page = client.get(f"/members/{member.id}").data.decode()
     assert 'id="days-left">29<' in page
+
+
+def test_an_owner_sees_each_members_times_in_the_members_club_zone(client, login_as, make):
+    club = make.club(timezone="America/New_York")
+    member = make.member(club=club)
+    make.membership(member)
+    clock.set_now(datetime(2026, 3, 10, 23, 30, tzinfo=UTC))
+    with unit_of_work():
+        checkin.check_in(make.staff("desk", club=club), member)
+    login_as("owner")
+    page = client.get(f"/members/{member.id}").data.decode()
+    assert "7:30\u202fPM" in page or "7:30 PM" in page
