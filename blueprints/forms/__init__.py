@@ -7,6 +7,16 @@ from clubcrm.errors import DomainError
 from clubcrm.i18n import LOCALE_NAMES
 
 
+class BaseForm(FlaskForm):
+    """Every form of ours: WTForms' messages come from our catalogs where we translate them."""
+
+    class Meta(FlaskForm.Meta):
+        def get_translations(self, form):
+            from blueprints.forms.messages import translations
+
+            return translations
+
+
 def locale_choices() -> list[SelectChoice]:
     """The six languages, each named in itself."""
     return [SelectChoice(code, name) for code, name in LOCALE_NAMES.items()]

@@ -1,13 +1,12 @@
 """Forms for leads and members."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from blueprints.forms import locale_choices
+from blueprints.forms import BaseForm, locale_choices
 
 
-class MemberForm(FlaskForm):
+class MemberForm(BaseForm):
     first_name = StringField(_l("First name"), validators=[Length(max=80)])
     last_name = StringField(_l("Last name"), validators=[Length(max=80)])
     phone = StringField(_l("Phone"), validators=[Length(max=40)])

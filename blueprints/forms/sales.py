@@ -1,8 +1,9 @@
 """Forms for sales, freezes, cancellations and package units."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from blueprints.forms import BaseForm
 
 
 def _int_or_none(value):
@@ -14,28 +15,28 @@ def _int_or_none(value):
     return number if 1 <= number <= 2**31 - 1 else None
 
 
-class SellForm(FlaskForm):
+class SellForm(BaseForm):
     plan_id = SelectField(_l("Plan"), coerce=_int_or_none, validate_choice=False)
     starts_on = DateField(_l("Starts on"), validators=[Optional()])
 
 
-class PackageSaleForm(FlaskForm):
+class PackageSaleForm(BaseForm):
     service_id = SelectField(_l("Package"), coerce=_int_or_none, validate_choice=False)
 
 
-class FreezeForm(FlaskForm):
+class FreezeForm(BaseForm):
     membership_id = SelectField(_l("Membership"), coerce=_int_or_none, validate_choice=False)
     starts_on = DateField(_l("First day"), validators=[InputRequired()])
     ends_on = DateField(_l("Last day"), validators=[InputRequired()])
     reason = StringField(_l("Reason"), validators=[Length(max=200)])
 
 
-class CancelForm(FlaskForm):
+class CancelForm(BaseForm):
     membership_id = SelectField(_l("Membership"), coerce=_int_or_none, validate_choice=False)
     reason = StringField(_l("Reason"), validators=[InputRequired(), Length(max=200)])
 
 
-class UnitsForm(FlaskForm):
+class UnitsForm(BaseForm):
     service_id = SelectField(_l("Service"), coerce=_int_or_none, validate_choice=False)
     units = IntegerField(_l("Units"), default=1, validators=[InputRequired(), NumberRange(1, 1000)])
     reason = StringField(_l("Reason"), validators=[Length(max=200)])

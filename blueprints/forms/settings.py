@@ -1,12 +1,11 @@
 """Forms for the club's settings."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (DecimalField, EmailField, IntegerField, PasswordField, SelectChoice, SelectField,
                      StringField)
 from wtforms.widgets import TextInput
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from blueprints.forms import locale_choices
+from blueprints.forms import BaseForm, locale_choices
 
 
 class AmountField(DecimalField):
@@ -29,7 +28,7 @@ class AmountField(DecimalField):
             super().process_formdata(["not a number"])  # WTForms' own "Not a valid decimal value."
 
 
-class ClubForm(FlaskForm):
+class ClubForm(BaseForm):
     name = StringField(_l("Club name"), validators=[InputRequired(), Length(max=80)])
     timezone = StringField(_l("Time zone"), validators=[InputRequired(), Length(max=64)])
     currency = StringField(_l("Currency"), validators=[InputRequired(), Length(min=3, max=3)])
@@ -38,21 +37,21 @@ class ClubForm(FlaskForm):
     default_locale = SelectField(_l("Default language"), choices=locale_choices())
 
 
-class PlanForm(FlaskForm):
+class PlanForm(BaseForm):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=80)])
     duration_days = IntegerField(_l("Days"), validators=[InputRequired(), NumberRange(1, 3660)])
     visit_limit = IntegerField(_l("Visit limit (empty: unlimited)"), validators=[Optional(), NumberRange(1, 10000)])
     price = AmountField(_l("Price"), places=None, validators=[InputRequired(), NumberRange(0, 10**7)])
 
 
-class ServiceForm(FlaskForm):
+class ServiceForm(BaseForm):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=80)])
     package_units = IntegerField(_l("Units per package"), validators=[InputRequired(), NumberRange(1, 1000)])
     price = AmountField(_l("Price"), places=None, validators=[InputRequired(), NumberRange(0, 10**7)])
     valid_days = IntegerField(_l("Valid for days (empty: no limit)"), validators=[Optional(), NumberRange(1, 3660)])
 
 
-class StaffForm(FlaskForm):
+class StaffForm(BaseForm):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=120)])
     email = EmailField(_l("Email"), validators=[InputRequired(), Length(max=254)])
     role = SelectField(_l("Role"), choices=[SelectChoice("desk", _l("desk")),
