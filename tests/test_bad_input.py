@@ -21,6 +21,7 @@ from wtforms.fields.core import UnboundField
 from blueprints.forms import auth as auth_forms
 from blueprints.forms import members as member_forms
 from blueprints.forms import sales as sales_forms
+from blueprints.forms import sessions as session_forms
 from blueprints.forms import settings as settings_forms
 from clubcrm import clock
 from clubcrm.db import unit_of_work
@@ -62,11 +63,14 @@ FORMS = {
     "settings.add_plan": (settings_forms.PlanForm, ""),
     "settings.add_service": (settings_forms.ServiceForm, ""),
     "settings.add_staff": (settings_forms.StaffForm, ""),
+    "sessions.new": (session_forms.ScheduleForm, ""),
+    "sessions.book": (session_forms.BookForm, ""),
 }
 RAW_FIELDS = {"desk.scan": {"q": "text"}, "auth.set_locale": {"locale": "choice", "next": "text"},
               "auth.choose_club": {"club_id": "number"}}
 QUERY_FIELDS = ["q", "partial", "next"]
-NO_FIELDS = {"auth.logout", "members.check_in", "settings.toggle"}
+NO_FIELDS = {"auth.logout", "members.check_in", "settings.toggle", "sessions.cancel", "sessions.cancel_booking",
+             "sessions.attend"}
 # Run last: they end the session, cancel the contract or stop selling the plan the others use.
 LAST = ["sales.cancel", "settings.toggle", "auth.logout"]
 

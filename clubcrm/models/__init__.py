@@ -4,10 +4,14 @@ from clubcrm.models.club import Club
 from clubcrm.models.ledger import LEDGER_KINDS, LedgerEntry, Package, Service
 from clubcrm.models.member import Member
 from clubcrm.models.membership import Freeze, Membership, Plan
+from clubcrm.models.session import (
+    BOOKING_SOURCES, BOOKING_STATUSES, HOLDS_PLACE, SESSION_KINDS, Booking, ClubSession,
+)
 from clubcrm.models.staff import ROLES, Staff
 from clubcrm.models.visit import Visit
 
 __all__ = [
     "AuditEvent", "Club", "Freeze", "LEDGER_KINDS", "LedgerEntry", "Member", "Membership",
     "Package", "Plan", "ROLES", "Service", "Staff", "Visit",
+    "BOOKING_SOURCES", "BOOKING_STATUSES", "Booking", "ClubSession", "HOLDS_PLACE", "SESSION_KINDS",
 ]

@@ -11,6 +11,7 @@ from clubcrm.errors import CheckinRefused, InvalidInput, NotFound
 from clubcrm.extensions import db
 from clubcrm.formatting import day
 from clubcrm.models import Club, Member, Staff, Visit
+from clubcrm.services import sessions
 from clubcrm.services.contracts import memberships_of, standing
 
 
@@ -83,4 +84,5 @@ def check_in(staff: Staff, member: Member, source: str = "desk") -> CheckinResul
                   checked_in_at=now, source=source, staff_id=staff.id)
     db.session.add(visit)
     db.session.flush()
+    sessions.attend_on_checkin(member, now, club)
     return CheckinResult(visit, member, repeated=False)

@@ -1,0 +1,30 @@
+"""Forms for sessions: schedule one, book a member into one."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateTimeLocalField, IntegerField, SelectField, StringField
+from wtforms.validators import Length, Optional
+
+from blueprints.forms.sales import _int_or_none
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    """The kinds of session, in the reader's language."""
+    return [("class", str(_l("Class"))), ("trial", str(_l("Trial session"))), ("event", str(_l("Club event")))]
+
+
+class ScheduleForm(FlaskForm):
+    kind = SelectField(_l("Kind"), choices=kind_choices, validate_choice=False)
+    title = StringField(_l("Title"), validators=[Length(max=80)])
+    activity = StringField(_l("Activity"), validators=[Length(max=60)])
+    starts_at = DateTimeLocalField(_l("Starts at"), validators=[Optional()])
+    ends_at = DateTimeLocalField(_l("Ends at"), validators=[Optional()])
+    capacity = IntegerField(_l("Places"), validators=[Optional()])
+    trainer_id = SelectField(_l("Trainer"), coerce=_int_or_none, validate_choice=False)
+
+    def values(self) -> dict:
+        """Return the submitted values as the sessions service takes them."""
+        return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
+
+
+class BookForm(FlaskForm):
+    member = StringField(_l("Card code, phone or member id"), validators=[Length(max=100)])

@@ -1,0 +1,466 @@
+"""Sessions and bookings: schedule and cancel, book with a waitlist, attendance, the week, trainers' work."""
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case, func, literal_column, or_, select, update
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import joinedload
+from sqlalchemy.sql.expression import FunctionElement
+
+from clubcrm.clock import utcnow
+from clubcrm.errors import Conflict, InvalidInput, NotFound
+from clubcrm.extensions import db
+from clubcrm.models import (
+    BOOKING_SOURCES, HOLDS_PLACE, SESSION_KINDS, Booking, Club, ClubSession, Member, Staff,
+)
+from clubcrm.models.base import UTCDateTime
+from clubcrm.phones import try_e164
+from clubcrm.services import audit
+
+MAX_CAPACITY = 500
+MAX_HOURS = 24
+# A trial session "led to a sale" when the member's first membership was sold this many days after it.
+TRIAL_SALE_DAYS = 14
+# How far from today a session can be scheduled or a week shown.
+SCHEDULE_BACK_DAYS = 366
+SCHEDULE_AHEAD_DAYS = 2 * 366
+
+
+# --- time helpers -------------------------------------------------------------------------------
+
+
+def local_midnight(day: date, tz: str) -> datetime:
+    """Return the instant (UTC) at which DAY begins in the IANA zone TZ."""
+    return datetime.combine(day, time(0), ZoneInfo(tz)).astimezone(UTC)
+
+
+def monday_of(day: date) -> date:
+    """Return the Monday of DAY's week."""
+    return day - timedelta(days=day.weekday())
+
+
+def _aware(value: datetime, tz: str) -> datetime:
+    """Read a naive datetime as wall-clock time in TZ; return it in UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo(tz))
+    return value.astimezone(UTC)
+
+
+class plus_days(FunctionElement):
+    """An instant column plus a fixed number of days, in either engine's date arithmetic."""
+
+    type = UTCDateTime()
+    inherit_cache = True
+    name = "plus_days"
+
+    def __init__(self, instant, days: int) -> None:
+        self.days = int(days)
+        super().__init__(instant)
+
+
+@compiles(plus_days)
+def _plus_days_default(element, compiler, **kw):
+    (instant,) = element.clauses
+    return f"({compiler.process(instant, **kw)} + INTERVAL '{element.days} days')"
+
+
+@compiles(plus_days, "sqlite")
+def _plus_days_sqlite(element, compiler, **kw):
+    # SQLite stores instants as 'YYYY-MM-DD HH:MM:SS.ffffff' text: keep that shape so text compares.
+    (instant,) = element.clauses
+    return f"(strftime('%Y-%m-%d %H:%M:%f', {compiler.process(instant, **kw)}, " \
+           f"'+{element.days} days') || '000')"
+
+
+# --- scheduling ---------------------------------------------------------------------------------
+
+
+def trainer_for(club: Club, trainer_id: int | None) -> Staff:
+    """Return the active trainer TRAINER_ID of CLUB or refuse naming the field."""
+    trainer = db.session.get(Staff, trainer_id) if trainer_id else None
+    if trainer is None or trainer.club_id != club.id or not trainer.is_trainer or not trainer.active:
+        raise InvalidInput("trainer_id", _l("Choose a trainer of this club."))
+    return trainer
+
+
+def trainers_of(club: Club) -> list[Staff]:
+    """Return the club's active trainers by name."""
+    return list(db.session.scalars(
+        select(Staff).where(Staff.club_id == club.id, Staff.is_trainer, Staff.active).order_by(Staff.name)
+    ))
+
+
+def schedule(staff: Staff, club: Club, data: dict) -> ClubSession:
+    """Schedule a class, trial session or club event; naive times are the club's wall-clock time."""
+    kind = data.get("kind")
+    if kind not in SESSION_KINDS:
+        raise InvalidInput("kind", _l("Choose a class, a trial session or a club event."))
+    title = " ".join((data.get("title") or "").split())
+    if not title or len(title) > 80:
+        raise InvalidInput("title", _l("Enter a title of at most 80 characters."))
+    activity = " ".join((data.get("activity") or "").split()) or None
+    if activity and len(activity) > 60:
+        raise InvalidInput("activity", _l("Enter an activity of at most 60 characters."))
+    starts_at, ends_at = data.get("starts_at"), data.get("ends_at")
+    if not isinstance(starts_at, datetime):
+        raise InvalidInput("starts_at", _l("Enter when the session starts."))
+    if not isinstance(ends_at, datetime):
+        raise InvalidInput("ends_at", _l("Enter when the session ends."))
+    today = utcnow().date()
+    # Checked before any time-zone arithmetic, which overflows near year 1 and year 9999.
+    if starts_at.date() < today - timedelta(days=SCHEDULE_BACK_DAYS):
+        raise InvalidInput("starts_at", _l("A session cannot start more than a year ago."))
+    if starts_at.date() > today + timedelta(days=SCHEDULE_AHEAD_DAYS):
+        raise InvalidInput("starts_at", _l("A session can be scheduled at most two years ahead."))
+    if ends_at.date() < starts_at.date():
+        raise InvalidInput("ends_at", _l("The session must end after it starts."))
+    if (ends_at.date() - starts_at.date()).days > 1:
+        raise InvalidInput("ends_at", _l("A session can last at most %(hours)s hours.", hours=MAX_HOURS))
+    starts_at, ends_at = _aware(starts_at, club.timezone), _aware(ends_at, club.timezone)
+    if ends_at <= starts_at:
+        raise InvalidInput("ends_at", _l("The session must end after it starts."))
+    if ends_at - starts_at > timedelta(hours=MAX_HOURS):
+        raise InvalidInput("ends_at", _l("A session can last at most %(hours)s hours.", hours=MAX_HOURS))
+    capacity = data.get("capacity")
+    if not isinstance(capacity, int) or isinstance(capacity, bool) or not 1 <= capacity <= MAX_CAPACITY:
+        raise InvalidInput("capacity", _l("Enter a whole number of places from 1 to %(max)s.",
+                                          max=MAX_CAPACITY))
+    trainer_id = data.get("trainer_id")
+    if kind == "event" and not trainer_id:
+        trainer = None
+    else:
+        trainer = trainer_for(club, trainer_id)
+    session = ClubSession(club_id=club.id, kind=kind, title=title, activity=activity, starts_at=starts_at,
+                          ends_at=ends_at, capacity=capacity, trainer_id=trainer.id if trainer else None,
+                          created_at=utcnow())
+    db.session.add(session)
+    db.session.flush()
+    audit.record(staff, "create", "club_session", session.id, club_id=club.id,
+                 after={"kind": kind, "title": title, "starts_at": starts_at, "ends_at": ends_at,
+                        "capacity": capacity, "trainer_id": session.trainer_id})
+    return session
+
+
+def get_for(staff: Staff, session_id: int) -> ClubSession:
+    """Return the session if this login may see it; another club's session is simply not found."""
+    session = db.session.get(ClubSession, session_id)
+    if session is None or not staff.sees_club(session.club_id):
+        raise NotFound("session_id", _l("No such session."))
+    return session
+
+
+def cancel_session(staff: Staff, session: ClubSession) -> int:
+    """Cancel a session that has not ended; its bookings and waitlist are cancelled too. Return how many."""
+    now = utcnow()
+    if session.cancelled_at is not None:
+        raise Conflict("session_id", _l("This session is already cancelled."))
+    if session.ends_at <= now:
+        raise Conflict("session_id", _l("This session is over."))
+    session.cancelled_at = now
+    cancelled = db.session.execute(
+        update(Booking)
+        .where(Booking.session_id == session.id, Booking.status.in_(("booked", "waitlist")))
+        .values(status="cancelled")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.flush()
+    audit.record(staff, "cancel", "club_session", session.id, club_id=session.club_id,
+                 after={"title": session.title, "starts_at": session.starts_at, "bookings": cancelled})
+    return cancelled
+
+
+# --- bookings -----------------------------------------------------------------------------------
+
+
+def find_member(club: Club, text: str | None) -> Member:
+    """Find whom to book by card code, phone or member id; prefer CLUB's member (one statement)."""
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput("member", _l("Enter a card code, a phone number or a member id."))
+    if len(text) > 64:
+        raise NotFound("member", _l("No member has this card code, phone or id."))
+    matches = [Member.card_code == text]
+    phone = try_e164(text, club.country)
+    if phone:
+        matches.append(Member.phone == phone)
+    if text.isdigit() and 1 <= int(text) <= 2**31 - 1:
+        matches.append(Member.id == int(text))
+    member = db.session.scalar(
+        select(Member).where(or_(*matches)).order_by((Member.club_id == club.id).desc(), Member.id).limit(1)
+    )
+    if member is None:
+        raise NotFound("member", _l("No member has this card code, phone or id."))
+    return member
+
+
+def _lock(session: ClubSession) -> None:
+    """Serialise bookings of one session: PostgreSQL locks its row; SQLite has one writer anyway."""
+    db.session.execute(select(ClubSession.id).where(ClubSession.id == session.id).with_for_update())
+
+
+def _places_taken(session_id: int) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(Booking)
+        .where(Booking.session_id == session_id, Booking.status.in_(HOLDS_PLACE))
+    )
+
+
+def book(staff: Staff | None, session: ClubSession, member: Member, source: str = "desk") -> Booking:
+    """Book MEMBER into SESSION, or put them on its waitlist when it is full; the status says which."""
+    now = utcnow()
+    if source not in BOOKING_SOURCES:
+        raise InvalidInput("source", _l("Unknown booking source."))
+    if member.club_id != session.club_id:
+        raise InvalidInput("member", _l("This member belongs to another club."), code="other_club")
+    if session.cancelled_at is not None:
+        raise Conflict("session_id", _l("This session is cancelled."))
+    if session.ends_at <= now:
+        raise Conflict("session_id", _l("This session is over."))
+    if member.is_lead and session.kind != "trial":
+        raise InvalidInput("member", _l("%(name)s is a lead: a lead can book a trial session only.",
+                                        name=member.full_name), code="lead")
+    _lock(session)
+    booking = db.session.scalar(
+        select(Booking).where(Booking.session_id == session.id, Booking.member_id == member.id)
+    )
+    if booking is not None and booking.status == "waitlist":
+        raise Conflict("member", _l("%(name)s is already on the waitlist.", name=member.full_name))
+    if booking is not None and booking.status != "cancelled":
+        raise Conflict("member", _l("%(name)s is already booked.", name=member.full_name))
+    status = "booked" if _places_taken(session.id) < session.capacity else "waitlist"
+    if booking is None:
+        booking = Booking(session_id=session.id, member_id=member.id)
+        db.session.add(booking)
+    booking.status, booking.source, booking.created_at = status, source, now
+    db.session.flush()
+    audit.record(staff, "create", "booking", booking.id, club_id=session.club_id, member_id=member.id,
+                 after={"title": session.title, "starts_at": session.starts_at, "status": status})
+    return booking
+
+
+def get_booking(session: ClubSession, booking_id: int) -> Booking:
+    """Return booking BOOKING_ID of SESSION."""
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or booking.session_id != session.id:
+        raise NotFound("booking_id", _l("No such booking."))
+    return booking
+
+
+def cancel_booking(staff: Staff | None, booking: Booking) -> Booking | None:
+    """Cancel a booking or a waitlist place; a freed place goes to the first on the waitlist (returned)."""
+    session = booking.session
+    if booking.status not in ("booked", "waitlist"):
+        raise Conflict("booking_id", _l("Only a booking or a waitlist place can be cancelled."))
+    if session.ends_at <= utcnow():
+        raise Conflict("session_id", _l("This session is over."))
+    _lock(session)
+    freed = booking.status == "booked"
+    booking.status = "cancelled"
+    db.session.flush()
+    audit.record(staff, "cancel", "booking", booking.id, club_id=session.club_id,
+                 member_id=booking.member_id, after={"title": session.title, "starts_at": session.starts_at})
+    if not freed or _places_taken(session.id) >= session.capacity:
+        return None
+    first = db.session.scalar(
+        select(Booking).where(Booking.session_id == session.id, Booking.status == "waitlist")
+        .order_by(Booking.created_at, Booking.id).limit(1)
+    )
+    if first is None:
+        return None
+    first.status = "booked"
+    db.session.flush()
+    audit.record(staff, "update", "booking", first.id, club_id=session.club_id, member_id=first.member_id,
+                 before={"status": "waitlist"}, after={"status": "booked"})
+    return first
+
+
+def mark_attended(staff: Staff | None, booking: Booking) -> Booking:
+    """Mark a booked (or wrongly no-show) member as having attended."""
+    if booking.status not in ("booked", "no_show"):
+        raise Conflict("booking_id", _l("Only a booked member can be marked as attended."))
+    if booking.session.starts_at > utcnow() + timedelta(hours=1):
+        raise Conflict("booking_id", _l("This session has not started yet."))
+    before = booking.status
+    booking.status = "attended"
+    db.session.flush()
+    audit.record(staff, "update", "booking", booking.id, club_id=booking.session.club_id,
+                 member_id=booking.member_id, before={"status": before}, after={"status": "attended"})
+    return booking
+
+
+def attend_on_checkin(member: Member, visit_instant: datetime, club: Club) -> int:
+    """Mark MEMBER's bookings of sessions on the visit's club-local day attended (one UPDATE)."""
+    day = visit_instant.astimezone(ZoneInfo(club.timezone)).date()
+    sessions_that_day = select(ClubSession.id).where(
+        ClubSession.club_id == club.id,
+        ClubSession.cancelled_at.is_(None),
+        ClubSession.starts_at >= local_midnight(day, club.timezone),
+        ClubSession.starts_at < local_midnight(day + timedelta(days=1), club.timezone),
+    )
+    return db.session.execute(
+        update(Booking)
+        .where(Booking.member_id == member.id, Booking.status == "booked",
+               Booking.session_id.in_(sessions_that_day))
+        .values(status="attended")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def mark_no_shows(club: Club, as_of: datetime) -> int:
+    """Mark bookings still 'booked' in sessions that ended before AS_OF as no-shows (one UPDATE)."""
+    ended = select(ClubSession.id).where(
+        ClubSession.club_id == club.id, ClubSession.cancelled_at.is_(None), ClubSession.ends_at < as_of
+    )
+    return db.session.execute(
+        update(Booking)
+        .where(Booking.status == "booked", Booking.session_id.in_(ended))
+        .values(status="no_show")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def bookings_of(session: ClubSession) -> list[Booking]:
+    """Return the session's bookings with their members: places first, then the waitlist in order."""
+    order = case({"booked": 0, "attended": 0, "no_show": 0, "waitlist": 1}, value=Booking.status, else_=2)
+    return list(db.session.scalars(
+        select(Booking).where(Booking.session_id == session.id)
+        .options(joinedload(Booking.member))
+        .order_by(order, Booking.created_at, Booking.id)
+    ))
+
+
+# --- the week -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionSlot:
+    session: ClubSession
+    booked: int  # places taken: booked, attended and no-shows
+    waitlist: int
+
+    @property
+    def free(self) -> int:
+        return max(self.session.capacity - self.booked, 0)
+
+
+@dataclass(frozen=True)
+class Week:
+    monday: date
+    days: list[tuple[date, list[SessionSlot]]]
+
+    @property
+    def previous(self) -> date:
+        return self.monday - timedelta(days=7)
+
+    @property
+    def next(self) -> date:
+        return self.monday + timedelta(days=7)
+
+
+def check_week(club: Club, day: date) -> date:
+    """Return the Monday of DAY's week, refusing weeks too far from today to mean anything."""
+    today = utcnow().date()
+    if not today - timedelta(days=10 * 366) <= day <= today + timedelta(days=10 * 366):
+        raise InvalidInput("week", _l("Choose a week within ten years of today."))
+    return monday_of(day)
+
+
+def week(club: Club, monday: date) -> Week:
+    """Return the club's sessions of the club-local week starting MONDAY with their counts (one query)."""
+    monday = check_week(club, monday)
+    tz = ZoneInfo(club.timezone)
+    counts = (
+        select(
+            Booking.session_id,
+            func.count(case((Booking.status.in_(HOLDS_PLACE), 1))).label("booked"),
+            func.count(case((Booking.status == "waitlist", 1))).label("waitlist"),
+        )
+        .group_by(Booking.session_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(ClubSession, func.coalesce(counts.c.booked, 0), func.coalesce(counts.c.waitlist, 0))
+        .outerjoin(counts, counts.c.session_id == ClubSession.id)
+        .options(joinedload(ClubSession.trainer))
+        .where(ClubSession.club_id == club.id,
+               ClubSession.starts_at >= local_midnight(monday, club.timezone),
+               ClubSession.starts_at < local_midnight(monday + timedelta(days=7), club.timezone))
+        .order_by(ClubSession.starts_at, ClubSession.id)
+    ).all()
+    days: dict[date, list[SessionSlot]] = {monday + timedelta(days=n): [] for n in range(7)}
+    for session, booked, waitlist in rows:
+        days[session.starts_at.astimezone(tz).date()].append(SessionSlot(session, booked, waitlist))
+    return Week(monday, list(days.items()))
+
+
+# --- trainers' work -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrainerStats:
+    trainer_id: int
+    name: str
+    sessions: int  # run: not cancelled and ended
+    attended: int
+    expected: int  # booked + attended + no-shows in the sessions run
+    trial_sales: int  # members whose first membership was sold within 14 days after an attended trial
+
+    @property
+    def attendance_rate(self) -> float | None:
+        return self.attended / self.expected if self.expected else None
+
+
+def trainer_stats(club: Club, start: date, end: date, as_of: datetime | None = None) -> list[TrainerStats]:
+    """Per trainer, for sessions starting on club-local days START..END (inclusive): sessions run,
+    attendance, and trial sessions that led to a sale; one statement with aggregates."""
+    if end < start:
+        raise InvalidInput("end", _l("The last day cannot be before the first."))
+    check_week(club, start)
+    check_week(club, end)
+    as_of = as_of or utcnow()
+    in_period = and_(
+        ClubSession.club_id == club.id,
+        ClubSession.cancelled_at.is_(None),
+        ClubSession.trainer_id.is_not(None),
+        ClubSession.starts_at >= local_midnight(start, club.timezone),
+        ClubSession.starts_at < local_midnight(end + timedelta(days=1), club.timezone),
+    )
+    run = (
+        select(
+            ClubSession.trainer_id.label("trainer_id"),
+            func.count(func.distinct(ClubSession.id)).label("sessions"),
+            func.count(case((Booking.status == "attended", 1))).label("attended"),
+            func.count(case((Booking.status.in_(HOLDS_PLACE), 1))).label("expected"),
+        )
+        .outerjoin(Booking, Booking.session_id == ClubSession.id)
+        .where(in_period, ClubSession.ends_at <= as_of)
+        .group_by(ClubSession.trainer_id)
+        .subquery()
+    )
+    sales = (
+        select(
+            ClubSession.trainer_id.label("trainer_id"),
+            func.count(func.distinct(Booking.member_id)).label("trial_sales"),
+        )
+        .join(Booking, Booking.session_id == ClubSession.id)
+        .join(Member, Member.id == Booking.member_id)
+        .where(in_period, ClubSession.kind == "trial", Booking.status == "attended",
+               Member.converted_at >= ClubSession.starts_at,
+               Member.converted_at <= plus_days(ClubSession.starts_at, TRIAL_SALE_DAYS))
+        .group_by(ClubSession.trainer_id)
+        .subquery()
+    )
+    zero = literal_column("0")
+    rows = db.session.execute(
+        select(Staff.id, Staff.name,
+               func.coalesce(run.c.sessions, zero), func.coalesce(run.c.attended, zero),
+               func.coalesce(run.c.expected, zero), func.coalesce(sales.c.trial_sales, zero))
+        .outerjoin(run, run.c.trainer_id == Staff.id)
+        .outerjoin(sales, sales.c.trainer_id == Staff.id)
+        .where(Staff.club_id == club.id,
+               or_(Staff.is_trainer, run.c.sessions.is_not(None), sales.c.trial_sales.is_not(None)))
+        .order_by(Staff.name, Staff.id)
+    ).all()
+    return [TrainerStats(*row) for row in rows]
