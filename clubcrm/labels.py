@@ -46,15 +46,22 @@ FIELD_NAMES = {
     "starts_on": _l("Starts on"), "ends_on": _l("Ends on"), "service": _l("Service"), "units": _l("Units"),
     "balance": _l("Balance"), "reason": _l("Reason"), "cancelled_on": _l("Cancelled on"),
     "frozen_from": _l("First day"), "frozen_to": _l("Last day"), "active": _l("On sale"), "name": _l("Name"),
+    "title": _l("Session"), "starts_at": _l("Starts at"), "status": _l("Booking"),
 }
-_HIDDEN = {"price_minor", "currency", "renews_id", "days", "role"}
+_HIDDEN = {"price_minor", "currency", "renews_id", "days", "role", "trainer_id", "bookings", "capacity",
+           "ends_at", "kind"}
+
+BOOKING_STATUS_NAMES = {
+    "booked": _l("booked"), "waitlist": _l("on the waiting list"), "attended": _l("attended"),
+    "no_show": _l("did not come"), "cancelled": _l("cancelled"),
+}
 
 
 def audit_details(after: dict | None) -> str:
     """Describe an audit event's new values in the reader's language: "Plan: Year; Ends on: 22 Feb 2027"."""
-    from datetime import date
+    from datetime import date, datetime
 
-    from clubcrm.formatting import day, money
+    from clubcrm.formatting import day, moment, money
 
     if not after:
         return ""
@@ -69,12 +76,19 @@ def audit_details(after: dict | None) -> str:
                 value = day(date.fromisoformat(value))
             except ValueError:
                 pass
+        elif isinstance(value, str) and len(value) > 18 and value[10] == "T":
+            try:
+                value = moment(datetime.fromisoformat(value))
+            except ValueError:
+                pass
         if isinstance(value, bool):
             value = _l("yes") if value else _l("no")
         elif key == "reason":
             value = reason_text(str(value))
         elif key == "locale":
             value = LOCALE_NAMES.get(value, value)
+        elif key == "status":
+            value = BOOKING_STATUS_NAMES.get(value, value)
         parts.append(f"{FIELD_NAMES.get(key, key)}: {value}")
     return "; ".join(parts)
 

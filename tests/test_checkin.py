@@ -163,3 +163,40 @@ def test_statements_per_checkin_do_not_grow_with_history(app, make):
     db.session.commit()
     clock.set_now(NOW + timedelta(hours=1))
     assert count_statements(fresh) == count_statements(veteran)
+
+
+def test_simultaneous_scans_log_one_visit(app, make):
+    import threading
+
+    member = make.member()
+    make.membership(member, make.plan(visit_limit=10, duration_days=60))
+    desk_id, member_id = make.desk().id, member.id
+    barrier, results, lock = threading.Barrier(6), [], threading.Lock()
+
+    def scan() -> None:
+        with app.app_context():
+            from clubcrm.models import Member, Staff
+
+            barrier.wait()
+            try:
+                with unit_of_work():
+                    outcome = checkin.check_in(db.session.get(Staff, desk_id), db.session.get(Member, member_id))
+                    result = outcome.repeated
+            finally:
+                db.session.remove()
+            with lock:
+                results.append(result)
+
+    threads = [threading.Thread(target=scan) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(results) == [False] + [True] * 5
+    db.session.expire_all()
+    assert visits() == 1
+
+
+def test_card_code_typed_in_lower_case_checks_in(make):
+    member = make.member(card_code="ABC123")
+    assert checkin.find_member(make.desk(), card_code=" abc123 ").id == member.id

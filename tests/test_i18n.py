@@ -66,3 +66,11 @@ def test_an_owner_sees_each_members_times_in_the_members_club_zone(client, login
     login_as("owner")
     page = client.get(f"/members/{member.id}").data.decode()
     assert "7:30\u202fPM" in page or "7:30 PM" in page
+
+
+def test_form_messages_in_slovenian(client, login_as, make):
+    login_as("manager")
+    client.post("/locale", data={"locale": "sl"})
+    page = client.post("/settings/plans", data={"name": "", "duration_days": "x", "price": "1"}).data.decode()
+    assert "This field is required." not in page and "Not a valid integer value." not in page
+    assert 'lang="sl"' in page

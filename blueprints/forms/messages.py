@@ -14,6 +14,7 @@ KNOWN = frozenset((
     N_("Not a valid integer value."),
     N_("Not a valid decimal value."),
     N_("Not a valid date value."),
+    N_("Not a valid datetime value."),
     N_("Not a valid choice."),
     N_("Number must be at least %(min)s."),
     N_("Number must be at most %(max)s."),

@@ -13,6 +13,8 @@ from clubcrm.formatting import day
 from clubcrm.models import Club, Member, Staff, Visit
 from clubcrm.services import sessions
 from clubcrm.services.contracts import memberships_of, standing
+from clubcrm.services.locks import lock_member
+from clubcrm.services.members import normalize_card
 
 
 @dataclass(frozen=True)
@@ -26,8 +28,8 @@ def find_member(staff: Staff, member_id: int | None = None, card_code: str | Non
     """Find who is checking in, by id or card code, within the staff's club."""
     if member_id is not None:
         member = db.session.get(Member, member_id)
-    elif card_code and card_code.strip():
-        query = select(Member).where(Member.card_code == card_code.strip())
+    elif normalize_card(card_code):
+        query = select(Member).where(Member.card_code == normalize_card(card_code))
         if staff.club_id is not None:
             query = query.order_by((Member.club_id == staff.club_id).desc())
         member = db.session.scalars(query.limit(1)).first()
@@ -64,6 +66,9 @@ def check_in(staff: Staff, member: Member, source: str = "desk") -> CheckinResul
         raise CheckinRefused("member_id", _l("The membership is frozen until %(date)s.",
                                              date=day(where.freeze.ends_on)), code="frozen")
     membership = where.membership
+    # Two scans at once (a turnstile and the desk, a double scan) wait here for each other, so the
+    # repeat check and the visit count below see the other's visit.
+    lock_member(member.id)
     window = timedelta(seconds=current_app.config["CHECKIN_REPEAT_SECONDS"])
     recent = db.session.scalar(
         select(Visit)
