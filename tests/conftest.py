@@ -13,6 +13,7 @@ from clubcrm import clock, create_app
 from clubcrm.extensions import db
 from tests.factories import Factory
 from tests.postgres import Cluster
+from tests.web import Web
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGINES = ("sqlite", "postgresql")
@@ -134,6 +135,12 @@ def runner(app):
 def make(app, ctx) -> Factory:
     """Factories that create clubs, staff, members, plans and sales, committed."""
     return Factory(app)
+
+
+@pytest.fixture
+def web(client, make) -> Web:
+    """The `client` (that `login_as` logs in), ending the test's transaction before each request."""
+    return Web(client)
 
 
 @pytest.fixture

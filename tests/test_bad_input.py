@@ -27,6 +27,7 @@ from clubcrm import clock
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
 from clubcrm.services import sales
+from tests.web import ERROR, Web
 from tests.conftest import NOW, TODAY, make_app
 
 PASSWORD = "secret-pass"
@@ -46,7 +47,6 @@ SHORT = ["", LONG, "\x00", "abc", str(2**63), "/\r\nX-Injected: 1"]
 INT_EDGES = [0, -1, 2**31, 2**63]
 TEXT_EDGES = ["bogus", "\x00", "Ωmega 😀", "x" * 2000, ".."]
 PATH_ARG = re.compile(r"<(?:([^:<>]+):)?([^<>]+)>")
-ERROR = re.compile(r'<small class="error" data-field="([^"]+)">(.*?)</small>', re.S)
 
 # Which form each POST view reads, with its prefix; views reading raw request values list them.
 FORMS = {
@@ -101,25 +101,6 @@ ALL_FORMS = [c for m in (auth_forms, member_forms, sales_forms, settings_forms) 
 UNION = sorted({name for c, p in FORMS.values() for name in form_fields(c, p)}
                | {name for c in ALL_FORMS for name in form_fields(c)}
                | {n for fields in RAW_FIELDS.values() for n in fields} | set(QUERY_FIELDS) | {"csrf_token"})
-
-
-class Web:
-    """The test client, with the test's transaction ended before each request."""
-
-    def __init__(self, client) -> None:
-        self.client = client
-
-    def open(self, method: str, url: str, **kw):
-        db.session.commit()
-        return self.client.open(url, method=method, **kw)
-
-    def post(self, url: str, data=None, **kw):
-        return self.open("POST", url, data=data or {}, **kw)
-
-
-@pytest.fixture
-def web(client, make) -> Web:
-    return Web(client)
 
 
 def world(make) -> SimpleNamespace:

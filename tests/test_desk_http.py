@@ -4,8 +4,6 @@ paths work end to end; staff see only their club and their role's pages.
 Requests go through the conftest's client, whose requests run in a context of their own; the test's
 own session is committed before each request so that what the test reads afterwards is fresh.
 """
-import html
-import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -16,45 +14,8 @@ from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
 from clubcrm.models import AuditEvent, Freeze, LedgerEntry, Member, Membership, Package, Visit
 from clubcrm.services import packages, sales
+from tests.web import field_errors, flashes
 from tests.conftest import NOW, TODAY
-
-ERROR = re.compile(r'<small class="error" data-field="([^"]+)">(.*?)</small>', re.S)
-FLASH = re.compile(r'<div class="flash ([^"]*)" role="status">(.*?)</div>', re.S)
-
-
-class Web:
-    """The test client, with the test's transaction ended before each request (no stale reads)."""
-
-    def __init__(self, client) -> None:
-        self.client = client
-
-    def open(self, method: str, url: str, **kw):
-        db.session.commit()
-        return self.client.open(url, method=method, **kw)
-
-    def get(self, url: str, **kw):
-        return self.open("GET", url, **kw)
-
-    def post(self, url: str, data=None, **kw):
-        return self.open("POST", url, data=data or {}, **kw)
-
-
-@pytest.fixture
-def web(client, make) -> Web:
-    """A browser (the `client` that the `login_as` fixture logs in)."""
-    return Web(client)
-
-
-def field_errors(response) -> dict[str, list[str]]:
-    """The messages shown under form fields, by the field's data-field name."""
-    found: dict[str, list[str]] = {}
-    for name, message in ERROR.findall(response.text):
-        found.setdefault(name, []).append(html.unescape(message.strip()))
-    return found
-
-
-def flashes(response) -> list[str]:
-    return [html.unescape(text.strip()) for _category, text in FLASH.findall(response.text)]
 
 
 def path_of(response) -> str:

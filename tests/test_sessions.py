@@ -1,6 +1,5 @@
 """Sessions: scheduling rules one by one, bookings with a waitlist, attendance on check-in, no-shows,
 the week calendar, trainers' work; and the pages, end to end."""
-import html
 import re
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -15,11 +14,10 @@ from clubcrm.errors import Conflict, InvalidInput, NotFound
 from clubcrm.extensions import db
 from clubcrm.models import AuditEvent, Booking, ClubSession
 from clubcrm.services import checkin, sessions
+from tests.web import field_errors, flashes
 from tests.conftest import NOW, TODAY
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
-ERROR = re.compile(r'<small class="error" data-field="([^"]+)">(.*?)</small>', re.S)
-FLASH = re.compile(r'<div class="flash ([^"]*)" role="status">(.*?)</div>', re.S)
 
 
 def local(day: date, hour: int, minute: int = 0) -> datetime:
@@ -395,37 +393,6 @@ def test_trainer_stats_by_hand(gym, make):
 
 
 # --- the pages ----------------------------------------------------------------------------------
-
-
-class Web:
-    """The test client, with the test's transaction ended before each request (no stale reads)."""
-
-    def __init__(self, client) -> None:
-        self.client = client
-
-    def get(self, url: str, **kw):
-        db.session.commit()
-        return self.client.get(url, **kw)
-
-    def post(self, url: str, data=None, **kw):
-        db.session.commit()
-        return self.client.post(url, data=data or {}, **kw)
-
-
-@pytest.fixture
-def web(client, make) -> Web:
-    return Web(client)
-
-
-def field_errors(response) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {}
-    for name, message in ERROR.findall(response.text):
-        found.setdefault(name, []).append(html.unescape(message.strip()))
-    return found
-
-
-def flashes(response) -> list[str]:
-    return [html.unescape(text.strip()) for _category, text in FLASH.findall(response.text)]
 
 
 def snapshot() -> tuple:
