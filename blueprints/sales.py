@@ -81,6 +81,22 @@ def freeze(member_id: int):
                             start=day(f.starts_on), end=day(f.ends_on), date=day(f.membership.ends_on)))
 
 
+@bp.post("/freezes/<id:freeze_id>/end")
+@role_required("desk", "manager")
+def end_freeze(member_id: int, freeze_id: int):
+    """End a freeze today (the member came back early)."""
+    member = load_member(member_id)
+    try:
+        with unit_of_work():
+            membership = sales.end_freeze(current_user, member, freeze_id, local_today(member.club.timezone))
+            message = _("Freeze ended; the membership now ends on %(date)s.", date=day(membership.ends_on))
+    except DomainError as error:
+        flash(str(error.message), "danger")
+    else:
+        flash(message, "success")
+    return redirect(url_for("members.card", member_id=member.id))
+
+
 @bp.post("/cancel")
 @role_required("manager")
 def cancel(member_id: int):

@@ -24,6 +24,7 @@ ACTION_NAMES = {
     "cancel": _l("cancelled"),
     "grant": _l("granted units"),
     "redeem": _l("redeemed units"),
+    "unfreeze": _l("ended a freeze"),
 }
 
 

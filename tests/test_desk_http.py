@@ -352,3 +352,19 @@ def test_refusal_is_shown_even_when_the_card_does_not_offer_the_form(make, web, 
     before = snapshot()
     refused(web.post(url, data), field, message)
     assert snapshot() == before
+
+
+def test_desk_ends_a_freeze_from_the_card(web, login_as, make):
+    login_as("desk")
+    member = make.member()
+    membership = make.membership(member, make.plan(duration_days=30))
+    end = membership.ends_on
+    with unit_of_work():
+        sales.freeze(make.desk(), member, membership.id, TODAY, TODAY + timedelta(days=4), TODAY)
+    page = web.get(f"/members/{member.id}").text
+    assert "End today" in page or "Remove" in page
+    entry_id = membership.freezes[0].id
+    response = web.post(f"/members/{member.id}/freezes/{entry_id}/end", follow_redirects=True)
+    assert "Freeze ended" in " ".join(flashes(response))
+    db.session.expire_all()
+    assert db.session.get(Membership, membership.id).ends_on == end

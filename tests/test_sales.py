@@ -191,3 +191,32 @@ def test_freeze_cannot_start_before_the_membership_or_exceed_the_total(app, make
         sales.freeze(make.desk(), member, future.id, start + timedelta(days=100),
                      start + timedelta(days=130), TODAY)
     assert caught.value.field == "ends_on" and "90 days in all" in str(caught.value)
+
+
+def test_ending_a_freeze_early_gives_the_unused_days_back(make):
+    member = make.member()
+    membership = sell(make, member, make.plan(duration_days=30))
+    end = membership.ends_on
+    with unit_of_work():
+        entry = sales.freeze(make.desk(), member, membership.id, TODAY, TODAY + timedelta(days=9), TODAY)
+    assert membership.ends_on == end + timedelta(days=10)
+    with unit_of_work():  # back on day 4 of 10: days 1-3 stay frozen, 7 come off the end
+        sales.end_freeze(make.desk(), member, entry.id, TODAY + timedelta(days=3))
+    assert (entry.ends_on, membership.ends_on) == (TODAY + timedelta(days=2), end + timedelta(days=3))
+    with unit_of_work():
+        later = sales.freeze(make.desk(), member, membership.id, TODAY + timedelta(days=10),
+                             TODAY + timedelta(days=14), TODAY + timedelta(days=3))
+    with unit_of_work():  # a freeze that has not begun is removed whole
+        sales.end_freeze(make.desk(), member, later.id, TODAY + timedelta(days=3))
+    assert membership.ends_on == end + timedelta(days=3)
+
+
+def test_ending_a_freeze_that_is_over_or_foreign_is_refused(make):
+    member, other = make.member(), make.member()
+    membership = sell(make, member, make.plan(duration_days=30))
+    with unit_of_work():
+        entry = sales.freeze(make.desk(), member, membership.id, TODAY, TODAY + timedelta(days=2), TODAY)
+    with pytest.raises(InvalidInput), unit_of_work():
+        sales.end_freeze(make.desk(), other, entry.id, TODAY)
+    with pytest.raises(Conflict), unit_of_work():
+        sales.end_freeze(make.desk(), member, entry.id, TODAY + timedelta(days=3))

@@ -146,6 +146,31 @@ def freeze(
     return entry
 
 
+def end_freeze(staff: Staff, member: Member, freeze_id: int | None, today: date) -> Membership:
+    """End a freeze early: the member is back from today and the unused days come off the end date."""
+    entry = db.session.get(Freeze, freeze_id) if freeze_id else None
+    if entry is None or entry.membership.member_id != member.id:
+        raise InvalidInput("freeze_id", _l("Choose one of this member's freezes."))
+    membership = entry.membership
+    if entry.ends_on < today:
+        raise Conflict("freeze_id", _l("This freeze is already over."))
+    if any(m.renews_id == membership.id and is_live(m, today) for m in memberships_of(member.id)):
+        raise Conflict("freeze_id", _l("This membership is already renewed; its end date cannot move."))
+    before = {"ends_on": membership.ends_on, "frozen_to": entry.ends_on}
+    if entry.starts_on >= today:  # never began: it goes away whole
+        unused = entry.days
+        db.session.delete(entry)
+    else:
+        unused = (entry.ends_on - today).days + 1
+        entry.ends_on = today - timedelta(days=1)
+    membership.ends_on = membership.ends_on - timedelta(days=unused)
+    db.session.flush()
+    db.session.expire(membership, ["freezes"])
+    audit.record(staff, "unfreeze", "membership", membership.id, club_id=member.club_id, member_id=member.id,
+                 before=before, after={"ends_on": membership.ends_on})
+    return membership
+
+
 def cancel(staff: Staff, member: Member, membership_id: int | None, today: date, reason: str) -> Membership:
     """Cancel a membership from today, with the reason the member gave."""
     membership = _membership_for(member, membership_id)
