@@ -69,7 +69,8 @@ FORMS = {
 RAW_FIELDS = {"desk.scan": {"q": "text"}, "auth.set_locale": {"locale": "choice", "next": "text"},
               "auth.choose_club": {"club_id": "number"}}
 QUERY_FIELDS = ["q", "partial", "next"]
-NO_FIELDS = {"auth.logout", "members.check_in", "sales.end_freeze", "settings.toggle", "sessions.cancel", "sessions.cancel_booking",
+NO_FIELDS = {"auth.logout", "members.check_in", "sales.end_freeze",
+             "settings.toggle", "sessions.cancel", "sessions.cancel_booking",
              "sessions.attend"}
 # Run last: they end the session, cancel the contract or stop selling the plan the others use.
 LAST = ["sales.cancel", "settings.toggle", "auth.logout"]
