@@ -10,6 +10,7 @@ from clubcrm.errors import InvalidInput, NotAllowed
 from clubcrm.extensions import db
 from clubcrm.models import Staff
 from clubcrm.services import auth
+from tests.concurrency import at_once
 from tests.conftest import NOW, ROOT, make_app
 
 ROOT_INSTANCE = ROOT / "instance"
@@ -135,31 +136,8 @@ def test_owner_switches_between_clubs(client, login_as, make):
 
 def test_parallel_wrong_passwords_still_lock(app, make):
     """Guesses sent at once wait for each other on the staff row, so the lock still falls after five."""
-    import threading
-
-    from clubcrm.errors import DomainError
-
     staff = make.staff("desk", password="right-password")
-    barrier, outcomes, lock = threading.Barrier(12), [], threading.Lock()
-
-    def guess() -> None:
-        with app.app_context():
-            barrier.wait()
-            try:
-                auth.authenticate(staff.email, "wrong")
-            except DomainError as error:
-                result = error.code
-            finally:
-                db.session.commit()
-                db.session.remove()
-            with lock:
-                outcomes.append(result)
-
-    threads = [threading.Thread(target=guess) for _ in range(12)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    outcomes = at_once(app, 12, lambda: auth.authenticate(staff.email, "wrong"))
     assert outcomes.count("locked") >= 12 - 5
     with pytest.raises(NotAllowed):
         auth.authenticate(staff.email, "right-password")

@@ -10,6 +10,7 @@ from clubcrm.errors import CheckinRefused
 from clubcrm.extensions import db
 from clubcrm.models import Visit
 from clubcrm.services import checkin, sales
+from tests.concurrency import at_once
 from tests.conftest import NOW, TODAY
 
 
@@ -166,32 +167,17 @@ def test_statements_per_checkin_do_not_grow_with_history(app, make):
 
 
 def test_simultaneous_scans_log_one_visit(app, make):
-    import threading
-
     member = make.member()
     make.membership(member, make.plan(visit_limit=10, duration_days=60))
     desk_id, member_id = make.desk().id, member.id
-    barrier, results, lock = threading.Barrier(6), [], threading.Lock()
 
-    def scan() -> None:
-        with app.app_context():
+    def scan() -> bool:
+        with unit_of_work():
             from clubcrm.models import Member, Staff
 
-            barrier.wait()
-            try:
-                with unit_of_work():
-                    outcome = checkin.check_in(db.session.get(Staff, desk_id), db.session.get(Member, member_id))
-                    result = outcome.repeated
-            finally:
-                db.session.remove()
-            with lock:
-                results.append(result)
+            return checkin.check_in(db.session.get(Staff, desk_id), db.session.get(Member, member_id)).repeated
 
-    threads = [threading.Thread(target=scan) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    results = at_once(app, 6, scan)
     assert sorted(results) == [False] + [True] * 5
     db.session.expire_all()
     assert visits() == 1

@@ -1,15 +1,15 @@
 """Packages: balances are the sum of a ledger and never go below zero, also under concurrent redeems."""
-import threading
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from clubcrm.db import unit_of_work
-from clubcrm.errors import DomainError, InvalidInput, NotFound
+from clubcrm.errors import InvalidInput, NotFound
 from clubcrm.extensions import db
-from clubcrm.models import LedgerEntry, Package
+from clubcrm.models import LedgerEntry, Member, Package, Staff
 from clubcrm.services import packages, sales
+from tests.concurrency import at_once
 from tests.conftest import TODAY
 
 
@@ -87,34 +87,13 @@ def test_twenty_concurrent_redeems_against_ten_units(app, make):
     with unit_of_work():
         sales.sell_package(make.desk(), member, service.id, TODAY)
     desk_id, member_id = make.desk().id, member.id
-    barrier = threading.Barrier(20)
-    outcomes: list[str] = []
-    lock = threading.Lock()
 
-    def redeem_once() -> None:
-        with app.app_context():
-            from clubcrm.models import Member, Staff
+    def redeem_once() -> str:
+        with unit_of_work():
+            packages.redeem(db.session.get(Staff, desk_id), db.session.get(Member, member_id), service.id, TODAY)
+        return "ok"
 
-            # Wait before touching the pool: a thread parked at the barrier holding a connection
-            # would starve the others of the pool's 15.
-            barrier.wait()
-            try:
-                staff, who = db.session.get(Staff, desk_id), db.session.get(Member, member_id)
-                with unit_of_work():
-                    packages.redeem(staff, who, service.id, TODAY)
-                result = "ok"
-            except DomainError as error:
-                result = error.code
-            finally:
-                db.session.remove()
-            with lock:
-                outcomes.append(result)
-
-    threads = [threading.Thread(target=redeem_once) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    outcomes = at_once(app, 20, redeem_once)
     assert sorted(outcomes) == ["balance_empty"] * 10 + ["ok"] * 10
     db.session.expire_all()
     package = db.session.scalar(select(Package).where(Package.member_id == member_id))
