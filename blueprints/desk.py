@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from blueprints.access import current_club, role_required
+from clubcrm.clock import local_today
 from clubcrm.db import unit_of_work
 from clubcrm.errors import DomainError
 from clubcrm.services import checkin, members
@@ -17,7 +18,8 @@ def index():
     """Show the search box and, for a query, the members it finds."""
     query = request.args.get("q", "")[:100]
     club = current_club()
-    found = members.search(club.id, query, club.country) if query.strip() else []
+    today = local_today(club.timezone)
+    found = members.search_with_standing(club, query, today) if query.strip() else []
     template = "desk/_results.html" if request.args.get("partial") else "desk/index.html"
     return render_template(template, query=query, found=found, club=club)
 

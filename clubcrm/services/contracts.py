@@ -72,3 +72,19 @@ def latest_live(memberships: list[Membership], today: date) -> Membership | None
     """Return the live membership that ends last (the one a renewal would follow)."""
     live = [m for m in memberships if is_live(m, today)]
     return max(live, key=lambda m: (m.ends_on, m.id)) if live else None
+
+
+def standings(members: list[Member], today: date) -> dict[int, Standing]:
+    """Say where each of MEMBERS stands on TODAY, loading all their contracts in one query."""
+    if not members:
+        return {}
+    rows = db.session.scalars(
+        select(Membership)
+        .where(Membership.member_id.in_([m.id for m in members]))
+        .options(joinedload(Membership.freezes), joinedload(Membership.plan))
+        .order_by(Membership.ends_on.desc(), Membership.id.desc())
+    ).unique()
+    by_member: dict[int, list[Membership]] = {m.id: [] for m in members}
+    for membership in rows:
+        by_member[membership.member_id].append(membership)
+    return {m.id: standing(m, by_member[m.id], today) for m in members}

@@ -12,6 +12,7 @@ from clubcrm.i18n import SUPPORTED_LOCALES
 from clubcrm.models import Club, Member, Staff
 from clubcrm.phones import to_e164, try_e164
 from clubcrm.services import audit
+from clubcrm.services.contracts import Standing, standings
 
 EDITABLE = ("first_name", "last_name", "phone", "email", "card_code", "birth_date", "locale",
             "interest", "notes")
@@ -185,6 +186,13 @@ def search(club_id: int, query: str, country: str, limit: int = 20) -> list[Memb
     # An exact card or phone match goes first: that is the member the scanner or caller meant.
     found.sort(key=lambda m: 0 if m.card_code == card or (phone and m.phone == phone) else 1)
     return found
+
+
+def search_with_standing(club: Club, query: str, today: date) -> list[tuple[Member, Standing]]:
+    """Find members as search() does, each with where they stand today (for the desk's result list)."""
+    found = search(club.id, query, club.country)
+    where = standings(found, today)
+    return [(member, where[member.id]) for member in found]
 
 
 def find_by_card(club_id: int, card_code: str) -> Member | None:
