@@ -81,7 +81,7 @@ def standings(members: list[Member], today: date) -> dict[int, Standing]:
     rows = db.session.scalars(
         select(Membership)
         .where(Membership.member_id.in_([m.id for m in members]))
-        .options(joinedload(Membership.freezes), joinedload(Membership.plan))
+        .options(joinedload(Membership.freezes))  # plans are not needed to say where one stands
         .order_by(Membership.ends_on.desc(), Membership.id.desc())
     ).unique()
     by_member: dict[int, list[Membership]] = {m.id: [] for m in members}
