@@ -7,14 +7,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from clubcrm.clock import local_today, utcnow
-from clubcrm.errors import CheckinRefused, InvalidInput, NotFound
+from clubcrm.errors import CheckinRefused
 from clubcrm.extensions import db
 from clubcrm.formatting import day
 from clubcrm.models import Club, Member, Staff, Visit
 from clubcrm.services import sessions
 from clubcrm.services.contracts import memberships_of, standing
 from clubcrm.services.locks import lock_member
-from clubcrm.services.members import normalize_card
 
 
 @dataclass(frozen=True)
@@ -22,22 +21,6 @@ class CheckinResult:
     visit: Visit
     member: Member
     repeated: bool
-
-
-def find_member(staff: Staff, member_id: int | None = None, card_code: str | None = None) -> Member:
-    """Find who is checking in, by id or card code, within the staff's club."""
-    if member_id is not None:
-        member = db.session.get(Member, member_id)
-    elif normalize_card(card_code):
-        query = select(Member).where(Member.card_code == normalize_card(card_code))
-        if staff.club_id is not None:
-            query = query.order_by((Member.club_id == staff.club_id).desc())
-        member = db.session.scalars(query.limit(1)).first()
-    else:
-        raise InvalidInput("card_code", _l("Scan a card or choose a member."))
-    if member is None:
-        raise NotFound("card_code" if member_id is None else "member_id", _l("No member has this card."))
-    return member
 
 
 def check_in(staff: Staff, member: Member, source: str = "desk") -> CheckinResult:

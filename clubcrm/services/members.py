@@ -6,16 +6,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, select, union_all
 
 from clubcrm.clock import utcnow
-from clubcrm.errors import InvalidInput, NotFound
+from clubcrm.errors import InvalidInput
 from clubcrm.extensions import db
 from clubcrm.i18n import SUPPORTED_LOCALES
 from clubcrm.models import Club, Member, Staff
 from clubcrm.phones import to_e164, try_e164
 from clubcrm.services import audit
 from clubcrm.services.contracts import Standing, standings
+from clubcrm.services.scope import get_in_scope
 
-EDITABLE = ("first_name", "last_name", "phone", "email", "card_code", "birth_date", "locale",
-            "interest", "notes")
 CONSENT_SOURCES = ("desk", "web_form", "import", "sms")
 
 
@@ -39,10 +38,7 @@ def name_keys(first: str, last: str) -> tuple[str, str]:
 
 def get_for(staff: Staff, member_id: int) -> Member:
     """Return the member if this login may see them; another club's member is simply not found."""
-    member = db.session.get(Member, member_id)
-    if member is None or not staff.sees_club(member.club_id):
-        raise NotFound("member_id", _l("No such member."))
-    return member
+    return get_in_scope(staff, Member, member_id, "member_id", _l("No such member."))
 
 
 def _clean(club: Club, data: dict) -> dict:

@@ -18,6 +18,8 @@ from clubcrm.models import (
 from clubcrm.models.base import UTCDateTime
 from clubcrm.phones import try_e164
 from clubcrm.services import audit
+from clubcrm.services.members import normalize_card
+from clubcrm.services.scope import get_in_scope
 
 MAX_CAPACITY = 500
 MAX_HOURS = 24
@@ -145,10 +147,7 @@ def schedule(staff: Staff, club: Club, data: dict) -> ClubSession:
 
 def get_for(staff: Staff, session_id: int) -> ClubSession:
     """Return the session if this login may see it; another club's session is simply not found."""
-    session = db.session.get(ClubSession, session_id)
-    if session is None or not staff.sees_club(session.club_id):
-        raise NotFound("session_id", _l("No such session."))
-    return session
+    return get_in_scope(staff, ClubSession, session_id, "session_id", _l("No such session."))
 
 
 def cancel_session(staff: Staff, session: ClubSession) -> int:
@@ -181,7 +180,7 @@ def find_member(club: Club, text: str | None) -> Member:
         raise InvalidInput("member", _l("Enter a card code, a phone number or a member id."))
     if len(text) > 64:
         raise NotFound("member", _l("No member has this card code, phone or id."))
-    matches = [Member.card_code == text]
+    matches = [Member.card_code == normalize_card(text)]
     phone = try_e164(text, club.country)
     if phone:
         matches.append(Member.phone == phone)

@@ -2,11 +2,11 @@
 from zoneinfo import available_timezones
 
 from babel import Locale
-from babel.numbers import get_currency_precision
 from flask_babel import lazy_gettext as _l
 from phonenumbers import SUPPORTED_REGIONS
 
 from clubcrm.errors import InvalidInput
+from clubcrm.formatting import to_minor
 from clubcrm.extensions import db
 from clubcrm.i18n import SUPPORTED_LOCALES
 from clubcrm.models import Club, Plan, Service, Staff
@@ -52,10 +52,10 @@ def price_in_minor(price, currency: str, field: str = "price") -> int:
     """Turn a price typed in major units (Decimal) into minor units, refusing negatives and fractions."""
     if price is None or price < 0 or price > 10**7:
         raise InvalidInput(field, _l("Enter a price of 0 or more."))
-    scaled = price.scaleb(get_currency_precision(currency))
-    if scaled != scaled.to_integral_value():
-        raise InvalidInput(field, _l("Too many decimals for this currency."))
-    return int(scaled)
+    try:
+        return to_minor(price, currency)
+    except ValueError:
+        raise InvalidInput(field, _l("Too many decimals for this currency.")) from None
 
 
 def add_plan(staff: Staff, club: Club, data: dict) -> Plan:
