@@ -30,12 +30,13 @@ def scan():
     """Check in the member whose card was scanned; anything else becomes a search."""
     query = request.form.get("q", "").strip()[:100]
     club = current_club()
-    member = members.find_by_card(club.id, query) if query else None
+    try:
+        member = checkin.member_for_card(club, query) if query else None
+    except DomainError as error:
+        flash(_("Check-in refused: %(reason)s", reason=str(error.message)), "danger refusal")
+        member = None
     if member is not None:
         return check_in_and_report(member.id)
-    if query and members.card_exists_elsewhere(club.id, query):
-        flash(_("Check-in refused: %(reason)s", reason=_("This card belongs to a member of another club.")),
-              "danger refusal")
     return redirect(url_for("desk.index", q=query))
 
 

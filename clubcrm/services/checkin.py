@@ -11,7 +11,7 @@ from clubcrm.errors import CheckinRefused
 from clubcrm.extensions import db
 from clubcrm.formatting import day
 from clubcrm.models import Club, Member, Staff, Visit
-from clubcrm.services import sessions
+from clubcrm.services import members, sessions
 from clubcrm.services.contracts import memberships_of, standing
 from clubcrm.services.locks import lock_member
 
@@ -21,6 +21,14 @@ class CheckinResult:
     visit: Visit
     member: Member
     repeated: bool
+
+
+def member_for_card(club: Club, card_code: str) -> Member | None:
+    """Return the club's member holding CARD_CODE, None if nobody does; another club's card is refused."""
+    member = members.find_by_card(club.id, card_code)
+    if member is None and members.card_exists_elsewhere(club.id, card_code):
+        raise CheckinRefused("card_code", _l("This card belongs to a member of another club."), code="other_club")
+    return member
 
 
 def check_in(staff: Staff, member: Member, source: str = "desk") -> CheckinResult:
