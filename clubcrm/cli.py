@@ -18,6 +18,8 @@ def register(app: Flask) -> None:
     """Attach ClubCRM's commands to APP."""
     app.cli.add_command(create_staff_command)
     app.cli.add_command(demo_command)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(lifecycle_group)
 
 
 @click.command("create-staff")
@@ -67,3 +69,46 @@ def print_logins() -> None:
     click.echo("Demo logins (password: %s):" % DEMO_PASSWORD)
     for email, role, _name in DEMO_LOGINS:
         click.echo(f"  {role:8} {email}")
+
+
+@click.command("worker")
+@with_appcontext
+def worker_command() -> None:
+    """Run the scheduler: the lifecycle pass hourly, housekeeping nightly."""
+    import logging
+
+    from flask import current_app
+
+    from clubcrm import worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    worker.serve(current_app._get_current_object())
+
+
+@click.group("lifecycle")
+def lifecycle_group() -> None:
+    """The lifecycle engine."""
+
+
+@lifecycle_group.command("run")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Plan as of this date (YYYY-MM-DD) instead of now.")
+@click.option("--dry-run", is_flag=True, help="Print the plan and write nothing.")
+@click.option("--club", "club_ids", type=int, multiple=True, help="Only this club (repeatable).")
+@with_appcontext
+def lifecycle_run_command(as_of, dry_run: bool, club_ids: tuple[int, ...]) -> None:
+    """Run one lifecycle pass and print the plan by tool and stage."""
+    from datetime import UTC, datetime, time
+
+    from clubcrm.clock import utcnow
+    from clubcrm.extensions import db
+    from clubcrm.lifecycle import engine, report
+
+    now = datetime.combine(as_of.date(), time(12), UTC) if as_of else utcnow()
+    if dry_run:
+        table = report.plan_table(engine.run(now, list(club_ids) or None, dry_run=True))
+        db.session.rollback()  # the defaults a club may have been given on the way
+    else:
+        with unit_of_work():
+            table = report.plan_table(engine.run(now, list(club_ids) or None))
+    click.echo(table)

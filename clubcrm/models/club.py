@@ -19,6 +19,10 @@ class Club(db.Model):
     country: Mapped[str] = mapped_column(String(2), default="FI")
     default_locale: Mapped[str] = mapped_column(String(5), default="en")
     phone: Mapped[str | None] = mapped_column(String(32))
+    # The lifecycle engine plans between min and max contacts per cycle, at most one SMS in sms_gap_days.
+    touch_budget_min: Mapped[int] = mapped_column(default=10, server_default="10")
+    touch_budget_max: Mapped[int] = mapped_column(default=15, server_default="15")
+    sms_gap_days: Mapped[int] = mapped_column(default=3, server_default="3")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def __repr__(self) -> str:

@@ -1,0 +1,77 @@
+"""One lifecycle pass: for each club, load the facts, plan today's touchpoints and store them."""
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import selectinload
+
+from clubcrm.extensions import db
+from clubcrm.lifecycle import defaults, facts
+from clubcrm.lifecycle.planner import Planned, plan_club
+from clubcrm.models import Club, Rule, Tool, Touchpoint
+
+
+@dataclass
+class ClubPlan:
+    club: Club
+    day: date
+    planned: list[Planned] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    """What a pass planned (or would plan, in a dry run), club by club."""
+
+    clubs: list[ClubPlan]
+    dry_run: bool
+
+    @property
+    def touchpoints(self) -> list[Planned]:
+        return [p for club in self.clubs for p in club.planned]
+
+
+def run(now: datetime, club_ids: list[int] | None = None, dry_run: bool = False) -> Plan:
+    """Plan every club's touchpoints due on its local date at NOW; a dry run stores no touchpoints.
+
+    A club without rules gets the defaults (flushed): a dry run's caller rolls back.
+    """
+    query = select(Club).order_by(Club.id)
+    if club_ids:
+        query = query.where(Club.id.in_(club_ids))
+    clubs = list(db.session.scalars(query))
+    result = Plan([], dry_run)
+    for club in clubs:
+        day = local_today_at(club.timezone, now)
+        rules = club_rules(club)
+        planned = plan_club(club, rules, facts.load(club.id, club.timezone, day, now))
+        if planned and not dry_run:
+            store(club, day, now, planned)
+        result.clubs.append(ClubPlan(club, day, planned))
+    return result
+
+
+def local_today_at(tz: str, now: datetime) -> date:
+    return now.astimezone(ZoneInfo(tz)).date()
+
+
+def club_rules(club: Club, seed: bool = True) -> list[Rule]:
+    """The club's rules with their tools; a club without them first gets the defaults."""
+    tools = {t.key: t for t in db.session.scalars(
+        select(Tool).where(Tool.club_id == club.id).options(selectinload(Tool.rules)))}
+    if seed and (set(defaults.TOOLS) - set(tools) or
+                 sum(len(t.rules) for t in tools.values()) < len(defaults.RULES)):
+        defaults.ensure(club, tools)
+        db.session.expire_all()
+        return club_rules(club, seed=False)
+    return [rule for tool in tools.values() for rule in tool.rules]
+
+
+def store(club: Club, day: date, now: datetime, planned: list[Planned]) -> None:
+    """Insert the plan in one statement; a touchpoint already there (a concurrent pass) is left as it is."""
+    dialect = db.session.get_bind().dialect.name
+    builder = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
+    statement = (builder(Touchpoint).on_conflict_do_nothing(
+        index_elements=["membership_id", "rule_id", "occurrence"]) if builder else insert(Touchpoint))
+    db.session.execute(statement, [p.row(club.id, day, now) for p in planned])

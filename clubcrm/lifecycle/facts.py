@@ -1,0 +1,257 @@
+"""The facts the triggers read, loaded for a whole club at once: a fixed number of set-based queries,
+never one per member."""
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, func, or_, select
+
+from clubcrm.extensions import db
+from clubcrm.lifecycle.stages import LAPSED_DAYS
+from clubcrm.models import (
+    HOLDS_PLACE, SPOKEN, Booking, ClubSession, Freeze, Member, Membership, Package, Service,
+    StaffContact, Touchpoint, Visit,
+)
+from clubcrm.services.sessions import local_midnight
+
+# Visits further back than this do not matter to any trigger (a year's cycle plus the longest freeze).
+VISIT_LOOKBACK_DAYS = 460
+# Memberships that ended before this many days ago cannot be in a cycle the engine plans for.
+CONTRACT_LOOKBACK_DAYS = LAPSED_DAYS + 40
+# Invitations offer sessions starting from 2 hours to 8 days ahead.
+OFFER_FROM = timedelta(hours=2)
+OFFER_UNTIL = timedelta(days=8)
+# Touchpoints that are contacts (not held out, not skipped).
+CONTACT_STATUSES = ("planned", "done", "sent", "failed")
+
+
+@dataclass(frozen=True)
+class ContractRow:
+    id: int
+    member_id: int
+    starts_on: date
+    ends_on: date
+    cancelled_on: date | None
+    renews_id: int | None
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    id: int
+    first_name: str
+    birth_date: date | None
+    locale: str
+    phone: str | None
+    sms_consent: bool
+    converted: bool
+
+
+@dataclass
+class VisitFacts:
+    last_7: int = 0
+    last_14: int = 0
+    last_30: int = 0
+    last_visit: date | None = None
+    by_membership: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass
+class BookingFacts:
+    last_class: date | None = None     # a class or club event booked or attended
+    last_trial: date | None = None
+    classes_30: int = 0
+    upcoming: int = 0
+
+
+@dataclass(frozen=True)
+class PackageRow:
+    id: int
+    service: str
+    balance: int
+    expires_on: date | None
+
+
+@dataclass
+class OpenSession:
+    id: int
+    kind: str
+    title: str
+    starts_at: datetime
+    free: int
+
+
+@dataclass
+class ClubFacts:
+    day: date
+    contracts: dict[int, list[ContractRow]]
+    first_start: dict[int, date]
+    freezes: dict[int, list[tuple[date, date, int]]]
+    members: dict[int, MemberRow]
+    visits: dict[int, VisitFacts]
+    bookings: dict[int, BookingFacts]
+    packages: dict[int, list[PackageRow]]
+    contacts: dict[int, tuple[date | None, int]]
+    # membership id → (rule id, occurrence, status, channel, due_on)
+    touchpoints: dict[int, list[tuple[int, int, str, str, date]]]
+    last_sms: dict[int, date]
+    last_contact: dict[int, date]
+    sessions: list[OpenSession]
+
+
+def local_day(instant: datetime | None, tz: ZoneInfo) -> date | None:
+    return instant.astimezone(tz).date() if instant is not None else None
+
+
+def load(club_id: int, tz_name: str, day: date, now: datetime) -> ClubFacts:
+    """Load every fact the triggers read for the members of one club, as of DAY (club-local) and NOW."""
+    tz = ZoneInfo(tz_name)
+    horizon = day - timedelta(days=CONTRACT_LOOKBACK_DAYS)
+    end_of_day = local_midnight(day + timedelta(days=1), tz_name)
+    recent = (Membership.club_id == club_id) & (Membership.ends_on >= horizon) & (Membership.starts_on <= day)
+    in_play = select(Membership.member_id).where(recent)
+
+    contracts: dict[int, list[ContractRow]] = defaultdict(list)
+    for row in db.session.execute(
+        select(Membership.id, Membership.member_id, Membership.starts_on, Membership.ends_on,
+               Membership.cancelled_on, Membership.renews_id)
+        .where(Membership.club_id == club_id, Membership.member_id.in_(in_play),
+               Membership.ends_on >= horizon)
+        .order_by(Membership.member_id, Membership.id)
+    ):
+        contracts[row.member_id].append(ContractRow(*row))
+    first_start = dict(db.session.execute(
+        select(Membership.member_id, func.min(Membership.starts_on))
+        .where(Membership.club_id == club_id, Membership.member_id.in_(in_play))
+        .group_by(Membership.member_id)
+    ).all())
+
+    freezes: dict[int, list[tuple[date, date, int]]] = defaultdict(list)
+    for membership_id, starts_on, ends_on, freeze_id in db.session.execute(
+        select(Freeze.membership_id, Freeze.starts_on, Freeze.ends_on, Freeze.id)
+        .join(Membership, Membership.id == Freeze.membership_id)
+        .where(Membership.club_id == club_id, Membership.ends_on >= horizon)
+        .order_by(Freeze.membership_id, Freeze.starts_on)
+    ):
+        freezes[membership_id].append((starts_on, ends_on, freeze_id))
+
+    members = {
+        row.id: MemberRow(row.id, row.first_name, row.birth_date, row.locale, row.phone, row.sms_consent,
+                          row.converted_at is not None)
+        for row in db.session.execute(
+            select(Member.id, Member.first_name, Member.birth_date, Member.locale, Member.phone,
+                   Member.sms_consent, Member.converted_at)
+            .where(Member.club_id == club_id, Member.id.in_(in_play))
+        )
+    }
+
+    visits: dict[int, VisitFacts] = defaultdict(VisitFacts)
+    since = {n: local_midnight(day - timedelta(days=n - 1), tz_name) for n in (7, 14, 30)}
+    for row in db.session.execute(
+        select(
+            Visit.member_id, Visit.membership_id, func.count(),
+            func.sum(case((Visit.checked_in_at >= since[7], 1), else_=0)),
+            func.sum(case((Visit.checked_in_at >= since[14], 1), else_=0)),
+            func.sum(case((Visit.checked_in_at >= since[30], 1), else_=0)),
+            func.max(Visit.checked_in_at),
+        )
+        .where(Visit.club_id == club_id,
+               Visit.checked_in_at >= local_midnight(day - timedelta(days=VISIT_LOOKBACK_DAYS), tz_name),
+               Visit.checked_in_at < end_of_day)
+        .group_by(Visit.member_id, Visit.membership_id)
+    ):
+        facts = visits[row[0]]
+        if row[1] is not None:
+            facts.by_membership[row[1]] = row[2]
+        facts.last_7 += row[3]
+        facts.last_14 += row[4]
+        facts.last_30 += row[5]
+        last = local_day(row[6], tz)
+        if facts.last_visit is None or last > facts.last_visit:
+            facts.last_visit = last
+
+    bookings: dict[int, BookingFacts] = defaultdict(BookingFacts)
+    held = Booking.status.in_(HOLDS_PLACE)
+    is_class = ClubSession.kind.in_(("class", "event"))
+    for member_id, last_class, last_trial, classes_30, upcoming in db.session.execute(
+        select(
+            Booking.member_id,
+            func.max(case((and_(held, is_class), ClubSession.starts_at))),
+            func.max(case((and_(held, ClubSession.kind == "trial"), ClubSession.starts_at))),
+            func.sum(case((and_(held, is_class, ClubSession.starts_at >= since[30]), 1), else_=0)),
+            func.sum(case((and_(Booking.status == "booked", ClubSession.starts_at >= now), 1), else_=0)),
+        )
+        .join(ClubSession, ClubSession.id == Booking.session_id)
+        .where(ClubSession.club_id == club_id, ClubSession.cancelled_at.is_(None),
+               ClubSession.starts_at >= local_midnight(day - timedelta(days=VISIT_LOOKBACK_DAYS), tz_name))
+        .group_by(Booking.member_id)
+    ):
+        bookings[member_id] = BookingFacts(local_day(last_class, tz), local_day(last_trial, tz),
+                                           classes_30 or 0, upcoming or 0)
+
+    packages: dict[int, list[PackageRow]] = defaultdict(list)
+    for row in db.session.execute(
+        select(Package.id, Package.member_id, Service.name, Package.balance, Package.expires_on)
+        .join(Service, Service.id == Package.service_id)
+        .where(Package.club_id == club_id, Package.balance > 0,
+               or_(Package.expires_on.is_(None), Package.expires_on >= day))
+        .order_by(Package.member_id, Package.id)
+    ):
+        packages[row.member_id].append(PackageRow(row.id, row.name, row.balance, row.expires_on))
+
+    contacts = {
+        member_id: (local_day(last, tz), spoken or 0)
+        for member_id, last, spoken in db.session.execute(
+            select(StaffContact.member_id, func.max(StaffContact.created_at),
+                   func.sum(case((StaffContact.outcome.in_(SPOKEN), 1), else_=0)))
+            .where(StaffContact.club_id == club_id, StaffContact.created_at < end_of_day,
+                   StaffContact.created_at >= local_midnight(day - timedelta(days=90), tz_name))
+            .group_by(StaffContact.member_id)
+        )
+    }
+
+    touchpoints: dict[int, list[tuple[int, int, str, str, date]]] = defaultdict(list)
+    last_sms: dict[int, date] = {}
+    last_contact: dict[int, date] = {}
+    for row in db.session.execute(
+        select(Touchpoint.member_id, Touchpoint.membership_id, Touchpoint.rule_id, Touchpoint.occurrence,
+               Touchpoint.status, Touchpoint.channel, Touchpoint.due_on)
+        .where(Touchpoint.club_id == club_id,
+               Touchpoint.membership_id.in_(select(Membership.id).where(
+                   Membership.club_id == club_id, Membership.ends_on >= horizon)))
+    ):
+        touchpoints[row.membership_id].append((row.rule_id, row.occurrence, row.status, row.channel, row.due_on))
+        if row.status in CONTACT_STATUSES and row.due_on <= day:
+            if row.due_on > last_contact.get(row.member_id, date.min):
+                last_contact[row.member_id] = row.due_on
+            if row.channel == "sms" and row.due_on > last_sms.get(row.member_id, date.min):
+                last_sms[row.member_id] = row.due_on
+
+    return ClubFacts(day, contracts, first_start, freezes, members, visits, bookings, packages, contacts,
+                     touchpoints, last_sms, last_contact, open_sessions(club_id, now))
+
+
+def open_sessions(club_id: int, now: datetime) -> list[OpenSession]:
+    """Sessions an invitation can offer: starting soon, not cancelled, with places not yet offered or taken."""
+    taken = (
+        select(func.count()).where(Booking.session_id == ClubSession.id, Booking.status.in_(HOLDS_PLACE))
+        .correlate(ClubSession).scalar_subquery()
+    )
+    offered = (
+        select(func.count()).where(Touchpoint.session_id == ClubSession.id, Touchpoint.status == "planned")
+        .correlate(ClubSession).scalar_subquery()
+    )
+    return [
+        OpenSession(row.id, row.kind, row.title, row.starts_at, row.capacity - row.taken - row.offered)
+        for row in db.session.execute(
+            select(ClubSession.id, ClubSession.kind, ClubSession.title, ClubSession.starts_at,
+                   ClubSession.capacity, taken.label("taken"), offered.label("offered"))
+            .where(ClubSession.club_id == club_id, ClubSession.cancelled_at.is_(None),
+                   ClubSession.starts_at >= now + OFFER_FROM, ClubSession.starts_at < now + OFFER_UNTIL)
+            .order_by(ClubSession.starts_at, ClubSession.id)
+        )
+        if row.capacity - row.taken - row.offered > 0
+    ]
+
+
+

@@ -1,0 +1,133 @@
+"""Retention tools, the rules that fire them, the touchpoints they plan and staff contacts with members."""
+from datetime import date, datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from clubcrm.clock import utcnow
+from clubcrm.models.base import UTCDateTime, db
+from clubcrm.models.member import Member
+
+STAGES = ("lead", "adaptation", "active", "pre_renewal", "frozen", "lapsed", "lost")
+CHANNELS = ("sms", "task")
+FALLBACKS = ("task", "skip")
+# planned: an SMS waiting for the outbox or an open staff task; done: a task with its outcome.
+TOUCHPOINT_STATUSES = ("planned", "held_out", "skipped", "done", "sent", "failed")
+TASK_KINDS = ("call_back", "congratulate", "invite", "offer_renewal")
+OUTCOMES = ("reached", "no_answer", "booked", "renewed", "declined")
+# Outcomes that mean a conversation took place (the "staff contacts" fact counts these).
+SPOKEN = ("reached", "booked", "renewed", "declined")
+
+
+class Tool(db.Model):
+    """A retention instrument whose effect is measured; a random share of cycles is held out of it."""
+
+    __tablename__ = "tool"
+    __table_args__ = (
+        UniqueConstraint("club_id", "key"),
+        CheckConstraint("holdout_pct >= 0 AND holdout_pct <= 50", name="holdout_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    club_id: Mapped[int] = mapped_column(ForeignKey("club.id"))
+    key: Mapped[str] = mapped_column(String(32))
+    enabled: Mapped[bool] = mapped_column(default=True)
+    holdout_pct: Mapped[int] = mapped_column(default=10)
+
+    rules: Mapped[list["Rule"]] = relationship(back_populates="tool", order_by="Rule.priority")
+
+
+class Rule(db.Model):
+    """When a tool fires: a trigger on the member's facts, the stages it applies in, a channel and a text."""
+
+    __tablename__ = "rule"
+    __table_args__ = (
+        UniqueConstraint("club_id", "key"),
+        CheckConstraint("days >= 0", name="days_not_negative"),
+        CheckConstraint("window_days >= 0", name="window_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    club_id: Mapped[int] = mapped_column(ForeignKey("club.id"), index=True)
+    tool_id: Mapped[int] = mapped_column(ForeignKey("tool.id"))
+    key: Mapped[str] = mapped_column(String(32))
+    trigger: Mapped[str] = mapped_column(String(24))
+    # Comma-separated stages the rule applies in.
+    stages: Mapped[str] = mapped_column(String(80))
+    channel: Mapped[str] = mapped_column(String(4))
+    # What a member who cannot get an SMS gets instead: a staff task, or nothing (a skipped touchpoint).
+    fallback: Mapped[str] = mapped_column(String(4), default="task")
+    task_kind: Mapped[str] = mapped_column(String(16), default="call_back")
+    # Lower fires first and is kept when the cycle's budget runs short.
+    priority: Mapped[int] = mapped_column(default=50)
+    # The trigger's day (after the start, before the end, of silence...) and how many days it may still fire.
+    days: Mapped[int] = mapped_column(default=0)
+    window_days: Mapped[int] = mapped_column(default=0)
+    threshold: Mapped[int | None]
+    # Seasonal campaigns: the yearly window as "MM-DD".
+    season_from: Mapped[str | None] = mapped_column(String(5))
+    season_to: Mapped[str | None] = mapped_column(String(5))
+    enabled: Mapped[bool] = mapped_column(default=True)
+    # {locale: text}; a locale without text uses the club's default locale.
+    texts: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    tool: Mapped[Tool] = relationship(back_populates="rules")
+
+    @property
+    def stage_list(self) -> tuple[str, ...]:
+        return tuple(s for s in self.stages.split(",") if s)
+
+
+class Touchpoint(db.Model):
+    """One planned or done contact of a tool with a member in one cycle (a membership)."""
+
+    __tablename__ = "touchpoint"
+    __table_args__ = (
+        UniqueConstraint("membership_id", "rule_id", "occurrence"),
+        Index("ix_touchpoint_club_id_channel_status_due_on", "club_id", "channel", "status", "due_on"),
+        Index("ix_touchpoint_member_id_due_on", "member_id", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    club_id: Mapped[int] = mapped_column(ForeignKey("club.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    membership_id: Mapped[int] = mapped_column(ForeignKey("membership.id"))
+    tool_id: Mapped[int] = mapped_column(ForeignKey("tool.id"), index=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("rule.id"))
+    # Which firing of the rule in the cycle: 0 for one-offs, the year, a visit count, a package id...
+    occurrence: Mapped[int] = mapped_column(default=0)
+    stage: Mapped[str] = mapped_column(String(12))
+    channel: Mapped[str] = mapped_column(String(4))
+    status: Mapped[str] = mapped_column(String(10))
+    # Why a touchpoint was skipped (no_consent, budget, sms_cap).
+    skip_reason: Mapped[str | None] = mapped_column(String(16))
+    task_kind: Mapped[str | None] = mapped_column(String(16))
+    # The facts that matched, shown on the member card.
+    facts: Mapped[dict] = mapped_column(JSON, default=dict)
+    due_on: Mapped[date]
+    planned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A real session offered by an invitation (trial, class, club event).
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("club_session.id"))
+    outcome: Mapped[str | None] = mapped_column(String(10))
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+    member: Mapped[Member] = relationship()
+    rule: Mapped[Rule] = relationship()
+    tool: Mapped[Tool] = relationship()
+
+
+class StaffContact(db.Model):
+    """A call or talk of a staff member with a member, logged with its outcome."""
+
+    __tablename__ = "staff_contact"
+    __table_args__ = (Index("ix_staff_contact_member_id_created_at", "member_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    club_id: Mapped[int] = mapped_column(ForeignKey("club.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    touchpoint_id: Mapped[int | None] = mapped_column(ForeignKey("touchpoint.id"))
+    outcome: Mapped[str] = mapped_column(String(10))
+    note: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
