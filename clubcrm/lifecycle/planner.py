@@ -10,8 +10,9 @@ from clubcrm.lifecycle.stages import Stage, stage_of
 from clubcrm.lifecycle.triggers import TRIGGERS, Context, Fired
 from clubcrm.models import Club, Rule, Tool
 
-# Rules whose day is known in advance (the renewal run-up): the budget keeps room for them.
-RESERVED_TRIGGERS = ("days_to_end",)
+# Rules whose day is known in advance (the renewal run-up, the win-back after a lapse): the budget keeps
+# room for them, so that a busy cycle never loses its renewal offer to a seasonal promotion.
+RESERVED_TRIGGERS = ("days_to_end", "days_since_end")
 NOTHING_PLANNED = ("held_out", "skipped")
 YEAR = 365
 
@@ -82,9 +83,9 @@ def plan_club(club: Club, rules: list[Rule], facts: ClubFacts) -> list[Planned]:
                       facts.bookings.get(member_id) or BookingFacts(), facts,
                       contacts_in_cycle=contacts, last_contact=facts.last_contact.get(member_id),
                       sessions_offered=offered)
-        reserve = 0
-        if not stage.renewed and stage.name not in ("lapsed",):
-            reserve = sum(1 for r in reserved_rules if (r.id, 0) not in fired)
+        reserve = 0 if stage.renewed else sum(
+            1 for r in reserved_rules if (r.id, 0) not in fired
+            and (r.trigger == "days_since_end" or stage.name != "lapsed"))
         ctx.pacing_target = pacing_target(club, stage, reserve)
         last_sms = facts.last_sms.get(member_id)
         for rule in rules:
