@@ -31,8 +31,9 @@ translations: install
 run: install compile-translations
 	$(VENV)/bin/clubcrm db upgrade
 	$(VENV)/bin/clubcrm demo --if-empty
-	@echo "ClubCRM on http://$(HOST):$(PORT)"
-	$(VENV)/bin/flask --app clubcrm run --host $(HOST) --port $(PORT)
+	@echo "ClubCRM on http://$(HOST):$(PORT) (the worker runs beside it; Ctrl+C stops both)"
+	@$(VENV)/bin/clubcrm worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+		$(VENV)/bin/flask --app clubcrm run --host $(HOST) --port $(PORT)
 
 # The browser tests need Debian's chromium and the database tests a PostgreSQL server: install if missing.
 system-deps:

@@ -112,3 +112,7 @@ def lifecycle_run_command(as_of, dry_run: bool, club_ids: tuple[int, ...]) -> No
         with unit_of_work():
             table = report.plan_table(engine.run(now, list(club_ids) or None))
     click.echo(table)
+
+
+if __name__ == "__main__":
+    main()

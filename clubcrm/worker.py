@@ -58,9 +58,9 @@ def job(app: Flask, work: Callable[[], str]) -> Callable[[], None]:
     return run
 
 
-def build(app: Flask, run_now: bool = True) -> BlockingScheduler:
+def build(app: Flask, run_now: bool = True, scheduler_class: type = BlockingScheduler):
     """Build the scheduler with the jobs' fixed ids; the lifecycle pass also runs at start."""
-    scheduler = BlockingScheduler(job_defaults=JOB_DEFAULTS, timezone="UTC")
+    scheduler = scheduler_class(job_defaults=JOB_DEFAULTS, timezone="UTC")
     first = {"next_run_time": utcnow()} if run_now else {}
     scheduler.add_job(job(app, lifecycle_pass), IntervalTrigger(hours=1), id="lifecycle",
                       replace_existing=True, **first)
