@@ -338,3 +338,15 @@ def test_worker_process_runs_the_pass_at_start(make, app, database_url, tmp_path
         output, _ = process.communicate(timeout=30)
     assert process.returncode in (0, -15), output
     assert "lifecycle_pass: 1 touchpoints planned" in output
+
+
+def test_a_staff_call_waits_while_a_conversation_is_recent(newcomer):
+    from clubcrm.models import StaffContact
+
+    with unit_of_work():
+        db.session.add(StaffContact(club_id=newcomer.club_id, member_id=newcomer.id, outcome="reached",
+                                    created_at=NOW - timedelta(days=2)))
+    assert run(dry_run=True).touchpoints == []
+    with unit_of_work():
+        db.session.execute(update(StaffContact).values(outcome="no_answer"))
+    assert [p.rule.key for p in run(dry_run=True).touchpoints] == ["no_first_visit"]

@@ -91,6 +91,7 @@ class ClubFacts:
     visits: dict[int, VisitFacts]
     bookings: dict[int, BookingFacts]
     packages: dict[int, list[PackageRow]]
+    # member id → (the last day staff spoke with them, conversations in 90 days)
     contacts: dict[int, tuple[date | None, int]]
     # membership id → (rule id, occurrence, status, channel, due_on)
     touchpoints: dict[int, list[tuple[int, int, str, str, date]]]
@@ -202,7 +203,8 @@ def load(club_id: int, tz_name: str, day: date, now: datetime) -> ClubFacts:
     contacts = {
         member_id: (local_day(last, tz), spoken or 0)
         for member_id, last, spoken in db.session.execute(
-            select(StaffContact.member_id, func.max(StaffContact.created_at),
+            select(StaffContact.member_id,
+                   func.max(case((StaffContact.outcome.in_(SPOKEN), StaffContact.created_at))),
                    func.sum(case((StaffContact.outcome.in_(SPOKEN), 1), else_=0)))
             .where(StaffContact.club_id == club_id, StaffContact.created_at < end_of_day,
                    StaffContact.created_at >= local_midnight(day - timedelta(days=90), tz_name))

@@ -14,6 +14,8 @@ from clubcrm.models import Club, Rule, Tool
 # room for them, so that a busy cycle never loses its renewal offer to a seasonal promotion.
 RESERVED_TRIGGERS = ("days_to_end", "days_since_end")
 NOTHING_PLANNED = ("held_out", "skipped")
+# A staff call waits while a conversation with the member is this recent.
+RECENT_TALK_DAYS = 7
 YEAR = 365
 
 
@@ -121,6 +123,9 @@ def decide(club: Club, rule: Rule, fire: Fired, ctx: Context, reserve: int,
         room -= reserve
     if room <= 0:
         return channel, "skipped", "budget"
+    spoken, _conversations = ctx.facts.contacts.get(ctx.member.id, (None, 0))
+    if rule.channel == "task" and spoken is not None and (ctx.day - spoken).days < RECENT_TALK_DAYS:
+        return None
     if channel == "sms":
         if not can_text(ctx.member):
             return ("task", "planned", None) if rule.fallback == "task" else ("sms", "skipped", "no_consent")
