@@ -1,4 +1,109 @@
 """Lifecycle settings for managers: tools, their rules, holdout shares, texts and the contact budget."""
-from flask import Blueprint
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+
+from blueprints.access import current_club, role_required
+from blueprints.forms import show_error
+from blueprints.forms.lifecycle import BudgetForm, RuleForm, ToolForm
+from clubcrm.db import unit_of_work
+from clubcrm.errors import InvalidInput
+from clubcrm.i18n import LOCALE_NAMES
+from clubcrm.lifecycle import engine, labels
+from clubcrm.lifecycle import settings as lifecycle_settings
 
 bp = Blueprint("lifecycle", __name__, url_prefix="/settings/lifecycle")
+
+
+def _tool_form(tool, form: ToolForm | None = None) -> ToolForm:
+    """TOOL's form (a fresh one unless FORM was submitted), with ids of its own: the page has one per tool."""
+    form = form or ToolForm(formdata=None, obj=tool)
+    for field in form:
+        field.id = f"tool-{tool.id}-{field.name}"
+    return form
+
+
+def _page(club, budget: BudgetForm | None = None, tool_id: int | None = None, tool_form: ToolForm | None = None,
+          status: int = 200):
+    tools = lifecycle_settings.club_tools(club)
+    forms = {tool.id: _tool_form(tool, tool_form if tool.id == tool_id else None) for tool in tools}
+    return render_template("lifecycle/index.html", club=club, tools=tools, tool_forms=forms,
+                           budget=budget or BudgetForm(formdata=None, obj=club), labels=labels,
+                           fields_of=lifecycle_settings.fields_of), status
+
+
+@bp.get("/")
+@role_required("manager")
+def index():
+    """Show the contact budget, the tools and the rules beneath each."""
+    club = current_club()
+    try:
+        with unit_of_work():
+            engine.club_rules(club)  # a club from before the lifecycle engine gets the defaults
+    except IntegrityError:
+        pass  # another request seeded the same defaults a moment ago: they are there now
+    return _page(club)
+
+
+@bp.post("/budget")
+@role_required("manager")
+def budget():
+    """Save the contact budget and the gap between two SMS."""
+    club = current_club()
+    form = BudgetForm()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                lifecycle_settings.update_budget(current_user, club, form.touch_budget_min.data,
+                                                 form.touch_budget_max.data, form.sms_gap_days.data)
+        except InvalidInput as error:
+            show_error(form, error)
+        else:
+            flash(_("Contact budget saved."), "success")
+            return redirect(url_for("lifecycle.index"))
+    return _page(club, budget=form, status=422)
+
+
+@bp.post("/tools/<id:tool_id>")
+@role_required("manager")
+def tool(tool_id: int):
+    """Switch a tool on or off and save its holdout share."""
+    club = current_club()
+    name = labels.name(labels.TOOL_NAMES, lifecycle_settings.tool_of(club, tool_id).key)
+    form = ToolForm()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                lifecycle_settings.update_tool(current_user, club, tool_id, form.enabled.data,
+                                               form.holdout_pct.data)
+        except InvalidInput as error:
+            show_error(form, error)
+        else:
+            flash(_("%(tool)s saved.", tool=name), "success")
+            return redirect(url_for("lifecycle.index"))
+    return _page(club, tool_id=tool_id, tool_form=form, status=422)
+
+
+@bp.route("/rules/<id:rule_id>", methods=["GET", "POST"])
+@role_required("manager")
+def rule(rule_id: int):
+    """Show a rule's form, or save its timing, channel, threshold and texts."""
+    club = current_club()
+    found = lifecycle_settings.rule_of(club, rule_id)
+    form = RuleForm(obj=found, data={f"text_{locale}": text for locale, text in (found.texts or {}).items()})
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                lifecycle_settings.update_rule(current_user, club, rule_id, form.values())
+        except InvalidInput as error:
+            show_error(form, error)
+        else:
+            flash(_("%(rule)s saved.", rule=labels.name(labels.RULE_NAMES, found.key)), "success")
+            return redirect(url_for("lifecycle.index"))
+    page = render_template("lifecycle/rule.html", club=club, rule=found, form=form, labels=labels,
+                           uses=lifecycle_settings.fields_of(found),
+                           placeholders=lifecycle_settings.placeholders_of(found),
+                           text_max=lifecycle_settings.TEXT_MAX,
+                           default_language=LOCALE_NAMES.get(club.default_locale, club.default_locale))
+    return page, 422 if form.is_submitted() else 200
