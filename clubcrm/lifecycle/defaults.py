@@ -66,7 +66,7 @@ RULES = (
                 season_from="04-15", season_to="04-28"),
     DefaultRule("season_autumn", "seasonal", "season", IN_CYCLE_OR_LAPSED, "sms", 72, fallback="skip",
                 season_from="09-01", season_to="09-14"),
-    DefaultRule("low_balance", "package_offer", "low_balance", IN_CYCLE, "sms", 45, window_days=30, threshold=2),
+    DefaultRule("low_balance", "package_offer", "low_balance", IN_CYCLE, "sms", 45, threshold=2),
     DefaultRule("package_expiring", "package_offer", "package_expiring", IN_CYCLE, "sms", 46, days=14,
                 window_days=14),
     # Renewal offer 45 days before the end, a reminder at 14, a staff call at 3.

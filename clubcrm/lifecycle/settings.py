@@ -12,7 +12,7 @@ from clubcrm.errors import InvalidInput, NotFound
 from clubcrm.extensions import db
 from clubcrm.i18n import LOCALE_NAMES, SUPPORTED_LOCALES
 from clubcrm.lifecycle import defaults
-from clubcrm.lifecycle.texts import PLACEHOLDERS
+from clubcrm.lifecycle.texts import BASIC_PLACEHOLDERS, PLACEHOLDERS
 from clubcrm.models import Club, Rule, Staff, Tool
 from clubcrm.models.lifecycle import CHANNELS, FALLBACKS
 from clubcrm.services import audit
@@ -25,8 +25,6 @@ DAYS_MAX = 730
 WINDOW_MAX = 365
 THRESHOLD_MAX = 1000
 TEXT_MAX = 480
-# Placeholders a rule without default texts (a staff-task rule) may use.
-BASIC_PLACEHOLDERS = frozenset({"first_name", "club"})
 # The numbers each trigger reads (see triggers.py). A number a trigger does not read is not asked for;
 # days and window are still checked when given, threshold and season are then ignored.
 TRIGGER_FIELDS: dict[str, tuple[str, ...]] = {

@@ -467,7 +467,10 @@ DEFAULT_TEXTS: dict[str, dict[str, str]] = {
     },
 }
 
+# Every text may name the member and the club; the rest are the placeholders its default text uses.
+BASIC_PLACEHOLDERS = frozenset({"first_name", "club"})
 PLACEHOLDERS: dict[str, frozenset[str]] = {
-    key: frozenset(field for _, field, _, _ in string.Formatter().parse(texts["en"]) if field is not None)
+    key: BASIC_PLACEHOLDERS | frozenset(
+        field for _, field, _, _ in string.Formatter().parse(texts["en"]) if field is not None)
     for key, texts in DEFAULT_TEXTS.items()
 }
