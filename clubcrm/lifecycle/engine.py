@@ -4,6 +4,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
@@ -62,7 +63,11 @@ def club_rules(club: Club, seed: bool = True) -> list[Rule]:
         select(Tool).where(Tool.club_id == club.id).options(selectinload(Tool.rules)))}
     if seed and (set(defaults.TOOLS) - set(tools) or
                  sum(len(t.rules) for t in tools.values()) < len(defaults.RULES)):
-        defaults.ensure(club, tools)
+        try:
+            with db.session.begin_nested():   # a concurrent first seed (page view, worker) may win the race
+                defaults.ensure(club, tools)
+        except IntegrityError:
+            pass
         db.session.expire_all()
         return club_rules(club, seed=False)
     return [rule for tool in tools.values() for rule in tool.rules]
