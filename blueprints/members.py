@@ -1,4 +1,4 @@
-"""Member pages: the card, a new lead, editing details, check-in."""
+"""Member pages: the card, a new lead, editing details, check-in, logging a contact."""
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -9,10 +9,11 @@ from blueprints.forms import show_error
 from blueprints.forms.members import MemberForm
 from blueprints.forms.sales import CancelForm, FreezeForm, PackageSaleForm, SellForm, UnitsForm
 from blueprints.forms.choices import fill_choices
+from blueprints.forms.tasks import ContactForm
 from clubcrm.clock import local_today
 from clubcrm.db import unit_of_work
 from clubcrm.errors import DomainError, NotFound
-from clubcrm.services import cards, members
+from clubcrm.services import cards, members, tasks
 
 bp = Blueprint("members", __name__, url_prefix="/members")
 
@@ -59,6 +60,7 @@ def render_card(member, failed: tuple[str, object] | None = None):
         "freeze": FreezeForm(formdata=None), "cancel": CancelForm(formdata=None),
         "redeem": UnitsForm(formdata=None, prefix="redeem"),
         "grant": UnitsForm(formdata=None, prefix="grant"),
+        "contact": ContactForm(formdata=None),
     }
     if failed is not None:
         forms[failed[0]] = failed[1]
@@ -92,3 +94,28 @@ def check_in(member_id: int):
     """Check the member in from their card."""
     member = load_member(member_id)  # held: the session's identity map keeps only weak references
     return check_in_and_report(member.id)
+
+
+@bp.get("/<id:member_id>/contacts")
+@role_required("desk", "manager")
+def back_from_contact(member_id: int):
+    """Send a reload of the contact form's address back to the member card."""
+    return redirect(url_for("members.card", member_id=member_id))
+
+
+@bp.post("/<id:member_id>/contacts")
+@role_required("desk", "manager")
+def log_contact(member_id: int):
+    """Log a call or talk with the member that no task asked for."""
+    member = load_member(member_id)
+    form = ContactForm()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                tasks.log_contact(current_user, member, form.outcome.data, form.note.data)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(_("Contact logged."), "success")
+            return redirect(url_for("members.card", member_id=member.id))
+    return render_card(load_member(member_id), failed=("contact", form))

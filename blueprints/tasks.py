@@ -1,4 +1,113 @@
 """Staff tasks: the "Today" list of calls and greetings the lifecycle engine planned, with one-click outcomes."""
-from flask import Blueprint
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from blueprints.access import current_club, role_required
+from blueprints.auth import _safe_next
+from blueprints.forms import show_error
+from blueprints.forms.tasks import OutcomeForm
+from clubcrm.clock import local_today
+from clubcrm.db import unit_of_work
+from clubcrm.errors import DomainError, NotFound
+from clubcrm.formatting import day
+from clubcrm.lifecycle import labels
+from clubcrm.services import tasks
 
 bp = Blueprint("tasks", __name__, url_prefix="/today")
+
+# The label tables templates name codes by: lifecycle_name('rule', tp.rule.key).
+_TABLES = {
+    "stage": labels.STAGE_NAMES, "tool": labels.TOOL_NAMES, "rule": labels.RULE_NAMES,
+    "channel": labels.CHANNEL_NAMES, "status": labels.STATUS_NAMES, "skip": labels.SKIP_REASONS,
+    "task": labels.TASK_KIND_NAMES, "outcome": labels.OUTCOME_NAMES,
+}
+
+
+def lifecycle_name(table: str, code: str | None) -> str:
+    """Name a lifecycle code (stage, tool, rule, channel, status, skip, task, outcome) in the reader's language."""
+    return labels.name(_TABLES[table], code)
+
+
+def fact_value(value) -> str:
+    """Show one fact's value: ISO dates as dates in the reader's language, yes/no for flags."""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return day(date.fromisoformat(value))
+        except ValueError:
+            pass
+    return str(value)
+
+
+def why(facts: dict | None) -> list[str]:
+    """Say why a touchpoint fired: its facts as "label: value", leaving out facts that have no value."""
+    return [f"{labels.name(labels.FACT_NAMES, key)}: {fact_value(value)}"
+            for key, value in (facts or {}).items() if value is not None and value != ""]
+
+
+def open_task_count() -> int | None:
+    """Count the current club's open tasks due today, for the navigation (one COUNT)."""
+    if not current_user.is_authenticated:
+        return None
+    try:
+        club = current_club()
+    except HTTPException:  # an owner before any club exists
+        return None
+    return tasks.count_due(club.id, local_today(club.timezone))
+
+
+def _back(form: OutcomeForm) -> str:
+    """Return where an outcome click goes back to: the form's `next` when it stays on this site, else Today."""
+    target = form.next.data
+    return target if target and _safe_next(target) == target else url_for("tasks.index")
+
+
+def render_today(form: OutcomeForm | None = None, status: int = 200):
+    """Render the Today list; FORM's errors say why a click was refused."""
+    club = current_club()
+    today = local_today(club.timezone)
+    return render_template("tasks/today.html", club=club, today=today, tasks=tasks.today(club, today),
+                           limit=tasks.LIST_LIMIT, form=form), status
+
+
+@bp.get("/")
+@role_required("desk", "manager")
+def index():
+    """Show the open tasks due today, overdue ones first."""
+    return render_today()
+
+
+@bp.get("/<id:touchpoint_id>/outcome")
+@role_required("desk", "manager")
+def back_to_list(touchpoint_id: int):
+    """Send a reload of an outcome's address (after a refused click, say) back to the list."""
+    return redirect(url_for("tasks.index"))
+
+
+@bp.post("/<id:touchpoint_id>/outcome")
+@role_required("desk", "manager")
+def outcome(touchpoint_id: int):
+    """Close a task with what came of it and log the contact."""
+    form = OutcomeForm()
+    if not form.validate_on_submit():
+        return render_today(form, 422)
+    club = current_club()
+    try:
+        with unit_of_work():
+            task = tasks.record_outcome(current_user, touchpoint_id, form.outcome.data, form.note.data,
+                                        local_today(club.timezone))
+            name = task.member.full_name
+    except NotFound:
+        abort(404)
+    except DomainError as error:
+        show_error(form, error)
+        return render_today(form, error.http_status)
+    flash(_("%(name)s: %(outcome)s. The task is done.", name=name,
+            outcome=lifecycle_name("outcome", form.outcome.data)), "success")
+    return redirect(_back(form))
+

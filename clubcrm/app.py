@@ -129,11 +129,13 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    """Give templates money, date and language helpers."""
+    """Give templates money, date and language helpers, the lifecycle's names and the open task count."""
     from flask_babel import get_locale
 
+    from blueprints import tasks
     from blueprints.access import clubs_to_choose
     from clubcrm import formatting, i18n, labels, phones
+    from clubcrm.models import OUTCOMES
 
     app.jinja_env.globals.update(
         get_locale=get_locale,
@@ -145,6 +147,10 @@ def register_template_helpers(app: Flask) -> None:
         action_name=labels.action_name,
         audit_details=labels.audit_details,
         phone_display=phones.display,
+        open_task_count=tasks.open_task_count,
+        lifecycle_name=tasks.lifecycle_name,
+        why=tasks.why,
+        OUTCOMES=OUTCOMES,
     )
     app.jinja_env.filters.update(
         money=formatting.money,

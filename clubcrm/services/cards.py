@@ -8,10 +8,13 @@ from sqlalchemy import func, select
 
 from clubcrm.extensions import db
 from clubcrm.formatting import day
-from clubcrm.models import AuditEvent, Member, Membership, Package, Visit
+from clubcrm.lifecycle.stages import Stage, stage_of
+from clubcrm.models import AuditEvent, Member, Membership, Package, Touchpoint, Visit
 from clubcrm.services.contracts import Standing, is_live, latest_live, memberships_of, standing
 from clubcrm.services.packages import balances
 from clubcrm.services.sales import renewal_target
+from clubcrm.services.tasks import Contact, Task, contacts_of, for_member
+from clubcrm.services.tasks import today as open_tasks
 
 
 @dataclass
@@ -37,6 +40,11 @@ class MemberCard:
     renewal_opens: date | None = None
     # For a visit-count membership: visits left of its limit.
     visits_left: int | None = None
+    # Retention: the lifecycle stage, open tasks (what to do now), touchpoints and staff contacts.
+    stage: Stage | None = None
+    tasks: list[Task] = field(default_factory=list)
+    touchpoints: list[Touchpoint] = field(default_factory=list)
+    contacts: list[Contact] = field(default_factory=list)
 
 
 def is_birthday(birth: date | None, today: date) -> bool:
@@ -64,6 +72,11 @@ def build(member: Member, today: date) -> MemberCard:
                                       .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
                                       .limit(15))),
         renewable=renewal_target(history, today),
+        stage=stage_of(member.converted_at is None, history,
+                       {m.id: [(f.starts_on, f.ends_on) for f in m.freezes] for m in history}, today),
+        tasks=open_tasks(member.club, today, member_id=member.id),
+        touchpoints=for_member(member.id),
+        contacts=contacts_of(member.id),
     )
     if where.membership is not None:
         card.renewed_by = next((m for m in history if m.renews_id == where.membership.id

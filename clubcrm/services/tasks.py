@@ -1,0 +1,158 @@
+"""Staff tasks: the open calls and greetings the lifecycle engine planned, their outcomes, and the contacts
+staff log with members."""
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import contains_eager, joinedload
+
+from clubcrm.clock import utcnow
+from clubcrm.errors import Conflict, InvalidInput, NotFound
+from clubcrm.extensions import db
+from clubcrm.models import OUTCOMES, Club, ClubSession, Member, Rule, Staff, StaffContact, Touchpoint
+from clubcrm.services import audit
+from clubcrm.services.scope import get_in_scope
+
+NOTE_MAX = 300  # the column's length
+# The Today list shows at most this many tasks; the oldest come first, so nothing old is hidden by new ones.
+LIST_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Task:
+    """An open staff task with what the list shows beside it."""
+
+    touchpoint: Touchpoint
+    session: ClubSession | None  # the session an invitation offers
+    overdue: bool  # due before today
+
+    @property
+    def member(self) -> Member:
+        return self.touchpoint.member
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A logged staff contact with the name of whoever logged it."""
+
+    contact: StaffContact
+    staff_name: str | None
+
+
+def _is_open_task(today: date):
+    return (Touchpoint.channel == "task", Touchpoint.status == "planned", Touchpoint.due_on <= today)
+
+
+def today(club: Club, today: date, member_id: int | None = None, limit: int = LIST_LIMIT) -> list[Task]:
+    """Return the club's open tasks due by TODAY with their members (one query): overdue first, oldest
+    first, then by the rule's priority; MEMBER_ID narrows them to one member."""
+    query = (
+        select(Touchpoint, ClubSession)
+        .join(Touchpoint.rule)
+        .outerjoin(ClubSession, ClubSession.id == Touchpoint.session_id)
+        .options(contains_eager(Touchpoint.rule), joinedload(Touchpoint.member), joinedload(Touchpoint.tool))
+        .where(Touchpoint.club_id == club.id, *_is_open_task(today))
+        .order_by(Touchpoint.due_on, Rule.priority, Touchpoint.id)
+        .limit(limit)
+    )
+    if member_id is not None:
+        query = query.where(Touchpoint.member_id == member_id)
+    return [Task(touchpoint, session, touchpoint.due_on < today)
+            for touchpoint, session in db.session.execute(query).all()]
+
+
+def count_due(club_id: int, today: date) -> int:
+    """Count the club's open tasks due by TODAY (one indexed COUNT)."""
+    return db.session.scalar(
+        select(func.count()).select_from(Touchpoint).where(Touchpoint.club_id == club_id, *_is_open_task(today))
+    )
+
+
+def _clean(outcome: str | None, note: str | None) -> tuple[str, str | None]:
+    """Check an outcome and a note; return them tidied."""
+    if outcome not in OUTCOMES:
+        raise InvalidInput("outcome", _l("Choose what came of the contact: reached, no answer, booked a "
+                                         "session, renewed or declined."))
+    note = " ".join((note or "").split()) or None
+    if note is not None and len(note) > NOTE_MAX:
+        raise InvalidInput("note", _l("Keep the note to %(max)s characters.", max=NOTE_MAX))
+    return outcome, note
+
+
+def get_task(staff: Staff, touchpoint_id: int) -> Touchpoint:
+    """Return the staff task TOUCHPOINT_ID if this login may see it; anything else is not found."""
+    touchpoint = get_in_scope(staff, Touchpoint, touchpoint_id, "touchpoint_id", _l("No such task."))
+    if touchpoint.channel != "task":
+        raise NotFound("touchpoint_id", _l("No such task."))
+    return touchpoint
+
+
+def record_outcome(staff: Staff, touchpoint_id: int, outcome: str | None, note: str | None,
+                   today: date) -> Touchpoint:
+    """Close an open task with what came of it: the task is done and the contact is logged."""
+    touchpoint = get_task(staff, touchpoint_id)
+    outcome, note = _clean(outcome, note)
+    if touchpoint.status == "planned" and touchpoint.due_on > today:
+        raise Conflict("touchpoint_id", _l("This task is due on a later day."))
+    now = utcnow()
+    # Compare-and-set: of two clicks at once (two desks, a double click) exactly one closes the task.
+    closed = db.session.execute(
+        update(Touchpoint)
+        .where(Touchpoint.id == touchpoint.id, Touchpoint.status == "planned")
+        .values(status="done", outcome=outcome, done_at=now, done_by_id=staff.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(touchpoint)
+    if closed != 1:
+        if touchpoint.status == "done":
+            raise Conflict("touchpoint_id", _l("This task is already done; its outcome was recorded before."),
+                           code="already_done")
+        raise Conflict("touchpoint_id", _l("This task is not open."))
+    _add_contact(staff, touchpoint.club_id, touchpoint.member_id, outcome, note, touchpoint.id)
+    audit.record(staff, "update", "touchpoint", touchpoint.id, club_id=touchpoint.club_id,
+                 member_id=touchpoint.member_id, before={"status": "planned"},
+                 after={"status": "done", "outcome": outcome, "note": note})
+    return touchpoint
+
+
+def log_contact(staff: Staff, member: Member, outcome: str | None, note: str | None) -> StaffContact:
+    """Log a call or talk with MEMBER that no task asked for."""
+    if not staff.sees_club(member.club_id):
+        raise NotFound("member_id", _l("No such member."))
+    outcome, note = _clean(outcome, note)
+    contact = _add_contact(staff, member.club_id, member.id, outcome, note, None)
+    audit.record(staff, "create", "staff_contact", contact.id, club_id=member.club_id, member_id=member.id,
+                 after={"outcome": outcome, "note": note})
+    return contact
+
+
+def _add_contact(staff: Staff, club_id: int, member_id: int, outcome: str, note: str | None,
+                 touchpoint_id: int | None) -> StaffContact:
+    contact = StaffContact(club_id=club_id, member_id=member_id, staff_id=staff.id, touchpoint_id=touchpoint_id,
+                           outcome=outcome, note=note, created_at=utcnow())
+    db.session.add(contact)
+    db.session.flush()
+    return contact
+
+
+def for_member(member_id: int, limit: int = 30) -> list[Touchpoint]:
+    """Return the member's touchpoints of every status with their tools and rules, newest first."""
+    return list(db.session.scalars(
+        select(Touchpoint).where(Touchpoint.member_id == member_id)
+        .options(joinedload(Touchpoint.tool), joinedload(Touchpoint.rule))
+        .order_by(Touchpoint.due_on.desc(), Touchpoint.id.desc())
+        .limit(limit)
+    ))
+
+
+def contacts_of(member_id: int, limit: int = 20) -> list[Contact]:
+    """Return the staff contacts logged with a member, newest first, with the staff's names."""
+    rows = db.session.execute(
+        select(StaffContact, Staff.name)
+        .outerjoin(Staff, Staff.id == StaffContact.staff_id)
+        .where(StaffContact.member_id == member_id)
+        .order_by(StaffContact.created_at.desc(), StaffContact.id.desc())
+        .limit(limit)
+    ).all()
+    return [Contact(contact, name) for contact, name in rows]
