@@ -25,6 +25,8 @@ ACTION_NAMES = {
     "grant": _l("granted units"),
     "redeem": _l("redeemed units"),
     "unfreeze": _l("ended a freeze"),
+    "close_task": _l("closed a task"),
+    "log_contact": _l("logged a contact"),
 }
 
 
@@ -48,6 +50,7 @@ FIELD_NAMES = {
     "balance": _l("Balance"), "reason": _l("Reason"), "cancelled_on": _l("Cancelled on"),
     "frozen_from": _l("First day"), "frozen_to": _l("Last day"), "active": _l("On sale"), "name": _l("Name"),
     "title": _l("Session"), "starts_at": _l("Starts at"), "status": _l("Booking"),
+    "outcome": _l("Outcome"), "note": _l("Note"), "task": _l("Task"),
 }
 _HIDDEN = {"price_minor", "currency", "renews_id", "days", "role", "trainer_id", "bookings", "capacity",
            "ends_at", "kind"}
@@ -90,6 +93,10 @@ def audit_details(after: dict | None) -> str:
             value = LOCALE_NAMES.get(value, value)
         elif key == "status":
             value = BOOKING_STATUS_NAMES.get(value, value)
+        elif key in ("outcome", "task"):
+            from clubcrm.lifecycle.labels import OUTCOME_NAMES, RULE_NAMES
+
+            value = (OUTCOME_NAMES if key == "outcome" else RULE_NAMES).get(value, value)
         parts.append(f"{FIELD_NAMES.get(key, key)}: {value}")
     return "; ".join(parts)
 

@@ -36,13 +36,19 @@ def lifecycle_pass() -> str:
 
 
 def housekeeping() -> str:
-    """Mark the no-shows of every ended session."""
+    """Mark the no-shows of every ended session and expire the tasks nobody closed."""
+    from zoneinfo import ZoneInfo
+
     from clubcrm.models import Club
     from clubcrm.services.sessions import mark_no_shows
+    from clubcrm.services.tasks import expire_overdue
 
     now = utcnow()
-    marked = sum(mark_no_shows(club, now) for club in db.session.scalars(select(Club)))
-    return f"{marked} bookings marked no-show"
+    marked = expired = 0
+    for club in db.session.scalars(select(Club)):
+        marked += mark_no_shows(club, now)
+        expired += expire_overdue(club, now.astimezone(ZoneInfo(club.timezone)).date())
+    return f"{marked} bookings marked no-show, {expired} overdue tasks expired"
 
 
 def job(app: Flask, work: Callable[[], str]) -> Callable[[], None]:

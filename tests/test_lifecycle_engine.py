@@ -350,3 +350,29 @@ def test_a_staff_call_waits_while_a_conversation_is_recent(newcomer):
     with unit_of_work():
         db.session.execute(update(StaffContact).values(outcome="no_answer"))
     assert [p.rule.key for p in run(dry_run=True).touchpoints] == ["no_first_visit"]
+
+
+def test_a_fallback_call_also_waits_after_a_recent_conversation(make):
+    from clubcrm.models import StaffContact
+
+    member = make.member(sms_consent=False)
+    make.membership(member, make.plan(duration_days=365), today=TODAY)
+    no_holdouts(member.club_id)
+    assert [(p.rule.key, p.channel) for p in run(dry_run=True).touchpoints] == [("welcome", "task")]
+    with unit_of_work():   # the desk talked to them at the sale
+        db.session.add(StaffContact(club_id=member.club_id, member_id=member.id, outcome="reached",
+                                    created_at=NOW))
+    assert run(dry_run=True).touchpoints == []
+
+
+def test_housekeeping_expires_tasks_nobody_closed_and_they_stop_counting(newcomer, app):
+    from clubcrm import worker
+
+    run()
+    clock.set_now(NOW + timedelta(days=14))
+    worker.job(app, worker.housekeeping)()
+    assert db.session.scalars(select(Touchpoint.status)).all() == ["planned"]
+    clock.set_now(NOW + timedelta(days=15))
+    worker.job(app, worker.housekeeping)()
+    db.session.rollback()
+    assert db.session.scalars(select(Touchpoint.status)).all() == ["expired"]

@@ -71,7 +71,7 @@ CHANNEL_NAMES = {"sms": _l("SMS"), "task": _l("staff task")}
 
 STATUS_NAMES = {
     "planned": _l("planned"), "held_out": _l("held out"), "skipped": _l("skipped"), "done": _l("done"),
-    "sent": _l("sent"), "failed": _l("failed"),
+    "sent": _l("sent"), "failed": _l("failed"), "expired": _l("expired (nobody called)"),
 }
 
 SKIP_REASONS = {

@@ -13,7 +13,7 @@ from clubcrm.models import Club, Rule, Tool
 # Rules whose day is known in advance (the renewal run-up, the win-back after a lapse): the budget keeps
 # room for them, so that a busy cycle never loses its renewal offer to a seasonal promotion.
 RESERVED_TRIGGERS = ("days_to_end", "days_since_end")
-NOTHING_PLANNED = ("held_out", "skipped")
+NOTHING_PLANNED = ("held_out", "skipped", "expired")
 # A staff call waits while a conversation with the member is this recent.
 RECENT_TALK_DAYS = 7
 YEAR = 365
@@ -124,15 +124,20 @@ def decide(club: Club, rule: Rule, fire: Fired, ctx: Context, reserve: int,
     if room <= 0:
         return channel, "skipped", "budget"
     spoken, _conversations = ctx.facts.contacts.get(ctx.member.id, (None, 0))
-    if rule.channel == "task" and spoken is not None and (ctx.day - spoken).days < RECENT_TALK_DAYS:
-        return None
+    talked_lately = spoken is not None and (ctx.day - spoken).days < RECENT_TALK_DAYS
     if channel == "sms":
         if not can_text(ctx.member):
-            return ("task", "planned", None) if rule.fallback == "task" else ("sms", "skipped", "no_consent")
-        if last_sms is not None and (ctx.day - last_sms).days < club.sms_gap_days:
+            if rule.fallback != "task":
+                return "sms", "skipped", "no_consent"
+            channel = "task"
+        elif last_sms is not None and (ctx.day - last_sms).days < club.sms_gap_days:
             if not last_chance(rule, ctx):
                 return None
-            return ("task", "planned", None) if rule.fallback == "task" else ("sms", "skipped", "sms_cap")
+            if rule.fallback != "task":
+                return "sms", "skipped", "sms_cap"
+            channel = "task"
+    if channel == "task" and talked_lately:
+        return None
     return channel, "planned", None
 
 

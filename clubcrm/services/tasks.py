@@ -1,7 +1,7 @@
 """Staff tasks: the open calls and greetings the lifecycle engine planned, their outcomes, and the contacts
 staff log with members."""
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
@@ -10,7 +10,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 from clubcrm.clock import utcnow
 from clubcrm.errors import Conflict, InvalidInput, NotFound
 from clubcrm.extensions import db
-from clubcrm.models import OUTCOMES, Club, ClubSession, Member, Rule, Staff, StaffContact, Touchpoint
+from clubcrm.models import OUTCOMES, TASK_EXPIRY_DAYS, Club, ClubSession, Member, Rule, Staff, StaffContact, Touchpoint
 from clubcrm.services import audit
 from clubcrm.services.scope import get_in_scope
 
@@ -110,9 +110,10 @@ def record_outcome(staff: Staff, touchpoint_id: int, outcome: str | None, note: 
                            code="already_done")
         raise Conflict("touchpoint_id", _l("This task is not open."))
     _add_contact(staff, touchpoint.club_id, touchpoint.member_id, outcome, note, touchpoint.id)
-    audit.record(staff, "update", "touchpoint", touchpoint.id, club_id=touchpoint.club_id,
+    audit.record(staff, "close_task", "touchpoint", touchpoint.id, club_id=touchpoint.club_id,
                  member_id=touchpoint.member_id, before={"status": "planned"},
-                 after={"status": "done", "outcome": outcome, "note": note})
+                 after={"task": touchpoint.rule.key,
+                        "outcome": outcome, "note": note})
     return touchpoint
 
 
@@ -122,7 +123,7 @@ def log_contact(staff: Staff, member: Member, outcome: str | None, note: str | N
         raise NotFound("member_id", _l("No such member."))
     outcome, note = _clean(outcome, note)
     contact = _add_contact(staff, member.club_id, member.id, outcome, note, None)
-    audit.record(staff, "create", "staff_contact", contact.id, club_id=member.club_id, member_id=member.id,
+    audit.record(staff, "log_contact", "staff_contact", contact.id, club_id=member.club_id, member_id=member.id,
                  after={"outcome": outcome, "note": note})
     return contact
 
@@ -156,3 +157,14 @@ def contacts_of(member_id: int, limit: int = 20) -> list[Contact]:
         .limit(limit)
     ).all()
     return [Contact(contact, name) for contact, name in rows]
+
+
+def expire_overdue(club: Club, today: date) -> int:
+    """Close the club's tasks left open TASK_EXPIRY_DAYS past their day: they were no contact (one UPDATE)."""
+    return db.session.execute(
+        update(Touchpoint)
+        .where(Touchpoint.club_id == club.id, Touchpoint.channel == "task", Touchpoint.status == "planned",
+               Touchpoint.due_on < today - timedelta(days=TASK_EXPIRY_DAYS))
+        .values(status="expired")
+        .execution_options(synchronize_session=False)
+    ).rowcount
