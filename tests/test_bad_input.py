@@ -14,18 +14,23 @@ from types import SimpleNamespace
 from urllib.parse import quote, urlsplit
 
 import pytest
+from sqlalchemy import select, update
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, DecimalField, IntegerField, SelectField
 from wtforms.fields.core import UnboundField
 
 from blueprints.forms import auth as auth_forms
+from blueprints.forms import lifecycle as lifecycle_forms
 from blueprints.forms import members as member_forms
 from blueprints.forms import sales as sales_forms
 from blueprints.forms import sessions as session_forms
 from blueprints.forms import settings as settings_forms
+from blueprints.forms import tasks as task_forms
 from clubcrm import clock
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
+from clubcrm.lifecycle import engine
+from clubcrm.models import Club, Rule, Tool, Touchpoint
 from clubcrm.services import sales
 from tests.web import ERROR, Web
 from tests.conftest import NOW, TODAY, make_app
@@ -65,6 +70,11 @@ FORMS = {
     "settings.add_staff": (settings_forms.StaffForm, ""),
     "sessions.new": (session_forms.ScheduleForm, ""),
     "sessions.book": (session_forms.BookForm, ""),
+    "lifecycle.budget": (lifecycle_forms.BudgetForm, ""),
+    "lifecycle.tool": (lifecycle_forms.ToolForm, ""),
+    "lifecycle.rule": (lifecycle_forms.RuleForm, ""),
+    "tasks.outcome": (task_forms.OutcomeForm, ""),
+    "members.log_contact": (task_forms.ContactForm, ""),
 }
 RAW_FIELDS = {"desk.scan": {"q": "text"}, "auth.set_locale": {"locale": "choice", "next": "text"},
               "auth.choose_club": {"club_id": "number"}}
@@ -96,7 +106,8 @@ def fields_of(endpoint: str) -> dict[str, str]:
     return {**(form_fields(*FORMS[endpoint]) if endpoint in FORMS else {}), **RAW_FIELDS.get(endpoint, {})}
 
 
-ALL_FORMS = [c for m in (auth_forms, member_forms, sales_forms, settings_forms) for c in vars(m).values()
+ALL_FORMS = [c for m in (auth_forms, member_forms, sales_forms, settings_forms, lifecycle_forms, task_forms)
+             for c in vars(m).values()
              if isinstance(c, type) and issubclass(c, FlaskForm) and c is not FlaskForm]
 # Every field name any view reads: each form's fields (also unprefixed), raw fields, query parameters.
 UNION = sorted({name for c, p in FORMS.values() for name in form_fields(c, p)}
@@ -116,9 +127,23 @@ def world(make) -> SimpleNamespace:
         sales.sell_package(make.desk(), member, service.id, TODAY)
     stranger = make.member(club=other, phone="+358402009002", card_code="WALK-2")
     make.membership(stranger)
+    # The lifecycle pass seeds both clubs' rules and gives the member (no SMS consent) a welcome call.
+    with unit_of_work():
+        for club in db.session.scalars(select(Club)):
+            engine.club_rules(club)
+        db.session.execute(update(Tool).values(holdout_pct=0))
+    with unit_of_work():
+        engine.run(clock.utcnow())
+    task = db.session.scalar(select(Touchpoint).where(Touchpoint.member_id == member.id,
+                                                      Touchpoint.channel == "task"))
+    other_task = db.session.scalar(select(Touchpoint).where(Touchpoint.member_id == stranger.id))
+    welcome = db.session.scalar(select(Rule).where(Rule.club_id == member.club_id, Rule.key == "welcome"))
+    other_rule = db.session.scalar(select(Rule).where(Rule.club_id == other.id, Rule.key == "welcome"))
     return SimpleNamespace(club=member.club_id, member=member.id, plan=plan.id, membership=membership.id,
                            service=service.id, stranger=stranger.id, other_plan=make.plan(club=other).id,
-                           card="WALK-1", phone="+358402009001")
+                           card="WALK-1", phone="+358402009001", task=task.id, other_task=other_task.id,
+                           rule=welcome.id, rule_texts=dict(welcome.texts), tool=welcome.tool_id,
+                           other_rule=other_rule.id, other_tool=other_rule.tool_id)
 
 
 def baselines(ids: SimpleNamespace) -> dict[str, dict[str, str]]:
@@ -146,6 +171,13 @@ def baselines(ids: SimpleNamespace) -> dict[str, dict[str, str]]:
         "settings.add_service": {"name": "Walk svc", "package_units": "5", "price": "10", "valid_days": ""},
         "settings.add_staff": {"name": "Walker", "email": "walker@example.com", "role": "desk",
                                "password": "long-enough"},
+        "lifecycle.budget": {"touch_budget_min": "10", "touch_budget_max": "15", "sms_gap_days": "3"},
+        "lifecycle.tool": {"enabled": "y", "holdout_pct": "10"},
+        "lifecycle.rule": {"enabled": "y", "channel": "sms", "fallback": "task", "priority": "10", "days": "0",
+                           "window_days": "2", "threshold": "", "season_from": "", "season_to": "",
+                           **{f"text_{locale}": text for locale, text in ids.rule_texts.items()}},
+        "tasks.outcome": {"outcome": "reached", "note": "x", "next": "/"},
+        "members.log_contact": {"outcome": "reached", "note": "x"},
     }
 
 
@@ -155,8 +187,11 @@ def path_variants(rule, ids: SimpleNamespace) -> list[str]:
     real, edges = {}, {}
     for converter, name in args:
         if converter.startswith(("int", "float")):
-            real[name] = {"member_id": ids.member, "item_id": ids.plan, "active": 1}.get(name, 1)
-            edges[name] = INT_EDGES + {"member_id": [ids.stranger], "item_id": [ids.other_plan]}.get(name, [])
+            real[name] = {"member_id": ids.member, "item_id": ids.plan, "active": 1, "touchpoint_id": ids.task,
+                          "rule_id": ids.rule, "tool_id": ids.tool}.get(name, 1)
+            edges[name] = INT_EDGES + {"member_id": [ids.stranger], "item_id": [ids.other_plan],
+                                       "touchpoint_id": [ids.other_task], "rule_id": [ids.other_rule],
+                                       "tool_id": [ids.other_tool]}.get(name, [])
         else:
             real[name] = {"kind": "plans"}.get(name, "x")
             edges[name] = TEXT_EDGES + (["services"] if name == "kind" else [])
