@@ -234,7 +234,8 @@ def test_the_default_language_of_the_club_is_the_one_an_sms_rule_needs(make, web
     before = snapshot(club)
     response = web.post(rule_url(welcome), rule_form(welcome, text_de=""))
     assert response.status_code == 422
-    assert field_errors(response) == {"text_de": ["An SMS rule needs a text in Deutsch."]}
+    # The manager reads the page in the club's language.
+    assert field_errors(response) == {"text_de": ["Eine SMS-Regel braucht einen Text in Deutsch."]}
     assert snapshot(club) == before
     # A staff-task rule needs no text at all.
     call = rule_of(club, "silence_call")
