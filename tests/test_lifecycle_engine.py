@@ -376,3 +376,22 @@ def test_housekeeping_expires_tasks_nobody_closed_and_they_stop_counting(newcome
     worker.job(app, worker.housekeeping)()
     db.session.rollback()
     assert db.session.scalars(select(Touchpoint.status)).all() == ["expired"]
+
+
+def test_a_milestone_is_congratulated_when_reached_not_long_after(make):
+    member = make.member(sms_consent=True)
+    membership = make.membership(member, make.plan(duration_days=365), today=TODAY - timedelta(days=200))
+    no_holdouts(member.club_id)
+    with unit_of_work():
+        db.session.execute(update(Rule).where(~Rule.key.startswith("milestone")).values(enabled=False))
+        # 60 visits long ago: past the 10th and the 50th, nothing to congratulate on now.
+        for n in range(60):
+            db.session.add(Visit(club_id=member.club_id, member_id=member.id, membership_id=membership.id,
+                                 checked_in_at=NOW - timedelta(days=190 - n)))
+    assert run(dry_run=True).touchpoints == []
+    with unit_of_work():   # ...until the 100th visit, this week
+        for n in range(40):
+            db.session.add(Visit(club_id=member.club_id, member_id=member.id, membership_id=membership.id,
+                                 checked_in_at=NOW - timedelta(days=100 - n * 2) if n < 39 else NOW))
+    assert [(p.rule.key, p.facts) for p in run(dry_run=True).touchpoints] == [
+        ("milestone_100", {"visits_cycle": 100})]

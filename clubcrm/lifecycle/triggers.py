@@ -121,9 +121,12 @@ def silence(rule: Rule, ctx: Context) -> Fired | None:
 
 
 def visits_milestone(rule: Rule, ctx: Context) -> Fired | None:
+    """The visit that reached the goal came within the window (7, 14 or 30 days): congratulate then,
+    not months later when a member long past the goal first meets the engine."""
     goal = rule.threshold or 0
-    if goal and goal <= ctx.visits_cycle and ctx.visits.last_visit is not None \
-            and (ctx.day - ctx.visits.last_visit).days <= rule.window_days:
+    window = rule.window_days
+    recent = ctx.visits.last_7 if window <= 7 else ctx.visits.last_14 if window <= 14 else ctx.visits.last_30
+    if goal and ctx.visits_cycle - recent < goal <= ctx.visits_cycle:
         return Fired(goal, {"visits_cycle": ctx.visits_cycle})
     return None
 
