@@ -107,7 +107,13 @@ def outcome(touchpoint_id: int):
     except DomainError as error:
         show_error(form, error)
         return render_today(form, error.http_status)
+    if task.status == "planned":
+        flash(_("%(name)s did not answer: the call is on tomorrow's list.", name=name), "success")
+        return redirect(_back(form))
     flash(_("%(name)s: %(outcome)s. The task is done.", name=name,
             outcome=lifecycle_name("outcome", form.outcome.data)), "success")
+    if form.outcome.data in ("renewed", "booked"):
+        # The sale or the booking itself is made on the card.
+        return redirect(url_for("members.card", member_id=task.member_id))
     return redirect(_back(form))
 

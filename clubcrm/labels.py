@@ -26,6 +26,7 @@ ACTION_NAMES = {
     "redeem": _l("redeemed units"),
     "unfreeze": _l("ended a freeze"),
     "close_task": _l("closed a task"),
+    "retry_task": _l("will call again"),
     "log_contact": _l("logged a contact"),
 }
 

@@ -181,11 +181,38 @@ def test_an_outcome_closes_the_task_and_logs_the_contact(web, login_as, called, 
 def test_a_second_click_is_refused_and_logs_nothing(web, login_as, called):
     login_as("desk")
     tp = task_of(called)
-    assert web.post(outcome_url(tp), {"outcome": "no_answer"}).status_code == 302
+    assert web.post(outcome_url(tp), {"outcome": "declined"}).status_code == 302
     again = web.post(outcome_url(tp), {"outcome": "reached"})
     assert again.status_code == 409
     assert "This task is already done; its outcome was recorded before." in flashes(again)
-    assert count(StaffContact) == 1 and task_of(called).outcome == "no_answer"
+    assert count(StaffContact) == 1 and task_of(called).outcome == "declined"
+
+
+def test_no_answer_brings_the_call_back_tomorrow_three_tries_in_all(web, login_as, called):
+    from datetime import timedelta
+
+    from clubcrm import clock
+
+    login_as("desk")
+    tp = task_of(called)
+    first_day, start = tp.due_on, clock.utcnow()
+    for attempt in range(2):
+        response = web.post(outcome_url(tp), {"outcome": "no_answer"})
+        assert response.status_code == 302
+        assert "Nora Novice did not answer: the call is on tomorrow's list." in flashes(web.get("/today/"))
+        task = task_of(called)
+        assert (task.status, task.due_on) == ("planned", first_day + timedelta(days=attempt + 1))
+        assert web.post(outcome_url(tp), {"outcome": "no_answer"}).status_code == 409   # not again today
+        clock.set_now(start + timedelta(days=attempt + 1))
+    assert web.post(outcome_url(tp), {"outcome": "no_answer"}).status_code == 302
+    assert (task_of(called).status, task_of(called).outcome) == ("done", "no_answer")
+    assert count(StaffContact) == 3
+
+
+def test_renewed_goes_to_the_card_to_sell_the_renewal(web, login_as, called):
+    login_as("desk")
+    response = web.post(outcome_url(task_of(called)), {"outcome": "renewed"})
+    assert response.status_code == 302 and response.location.endswith(f"/members/{called.id}")
 
 
 def test_two_desks_clicking_at_once_close_the_task_once(app, make, called):

@@ -88,6 +88,10 @@ def get_task(staff: Staff, touchpoint_id: int) -> Touchpoint:
     return touchpoint
 
 
+# How many times a call is tried before "no answer" closes its task.
+CALL_TRIES = 3
+
+
 def record_outcome(staff: Staff, touchpoint_id: int, outcome: str | None, note: str | None,
                    today: date) -> Touchpoint:
     """Close an open task with what came of it: the task is done and the contact is logged."""
@@ -96,25 +100,36 @@ def record_outcome(staff: Staff, touchpoint_id: int, outcome: str | None, note: 
     if touchpoint.status == "planned" and touchpoint.due_on > today:
         raise Conflict("touchpoint_id", _l("This task is due on a later day."))
     now = utcnow()
+    retry = outcome == "no_answer" and _unanswered(touchpoint.id) + 1 < CALL_TRIES
+    # A call nobody answered comes back on tomorrow's list, CALL_TRIES times in all.
+    values = ({"due_on": today + timedelta(days=1)} if retry else
+              {"status": "done", "outcome": outcome, "done_at": now, "done_by_id": staff.id})
     # Compare-and-set: of two clicks at once (two desks, a double click) exactly one closes the task.
     closed = db.session.execute(
         update(Touchpoint)
-        .where(Touchpoint.id == touchpoint.id, Touchpoint.status == "planned")
-        .values(status="done", outcome=outcome, done_at=now, done_by_id=staff.id)
+        .where(Touchpoint.id == touchpoint.id, Touchpoint.status == "planned", Touchpoint.due_on <= today)
+        .values(**values)
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.refresh(touchpoint)
     if closed != 1:
+        if touchpoint.status == "planned":
+            raise Conflict("touchpoint_id", _l("This task is due on a later day."))
         if touchpoint.status == "done":
             raise Conflict("touchpoint_id", _l("This task is already done; its outcome was recorded before."),
                            code="already_done")
         raise Conflict("touchpoint_id", _l("This task is not open."))
     _add_contact(staff, touchpoint.club_id, touchpoint.member_id, outcome, note, touchpoint.id)
-    audit.record(staff, "close_task", "touchpoint", touchpoint.id, club_id=touchpoint.club_id,
-                 member_id=touchpoint.member_id, before={"status": "planned"},
+    audit.record(staff, "retry_task" if retry else "close_task", "touchpoint", touchpoint.id,
+                 club_id=touchpoint.club_id, member_id=touchpoint.member_id, before={"status": "planned"},
                  after={"task": touchpoint.rule.key,
                         "outcome": outcome, "note": note})
     return touchpoint
+
+
+def _unanswered(touchpoint_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(StaffContact).where(
+        StaffContact.touchpoint_id == touchpoint_id, StaffContact.outcome == "no_answer"))
 
 
 def log_contact(staff: Staff, member: Member, outcome: str | None, note: str | None) -> StaffContact:
