@@ -46,6 +46,14 @@ def index():
     return _page(club)
 
 
+@bp.get("/budget")
+@bp.get("/tools/<id:tool_id>")
+@role_required("manager")
+def back_to_page(tool_id: int | None = None):
+    """Send a reload of a refused form's address back to the page."""
+    return redirect(url_for("lifecycle.index") + (f"#tool-{tool_id}" if tool_id else "#budget"))
+
+
 @bp.post("/budget")
 @role_required("manager")
 def budget():

@@ -105,6 +105,15 @@ def lifecycle_run_command(as_of, dry_run: bool, club_ids: tuple[int, ...]) -> No
     from clubcrm.lifecycle import engine, report
 
     now = datetime.combine(as_of.date(), time(12), UTC) if as_of else utcnow()
+    if club_ids:
+        from sqlalchemy import select
+
+        from clubcrm.models import Club
+
+        missing = set(club_ids) - set(db.session.scalars(select(Club.id).where(Club.id.in_(club_ids))))
+        if missing:
+            raise click.BadParameter(f"no club with id {', '.join(map(str, sorted(missing)))}",
+                                     param_hint="--club")
     if dry_run:
         table = report.plan_table(engine.run(now, list(club_ids) or None, dry_run=True))
         db.session.rollback()  # the defaults a club may have been given on the way

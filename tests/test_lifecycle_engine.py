@@ -395,3 +395,8 @@ def test_a_milestone_is_congratulated_when_reached_not_long_after(make):
                                  checked_in_at=NOW - timedelta(days=100 - n * 2) if n < 39 else NOW))
     assert [(p.rule.key, p.facts) for p in run(dry_run=True).touchpoints] == [
         ("milestone_100", {"visits_cycle": 100})]
+
+
+def test_command_line_refuses_an_unknown_club(app, runner):
+    result = runner.invoke(args=["lifecycle", "run", "--club", "99", "--dry-run"])
+    assert result.exit_code == 2 and "no club with id 99" in result.output
