@@ -152,7 +152,7 @@ def check_each_first_cycle_gets_10_to_15_contacts(walked):
         days = [p.due_on for p in contacts]
         assert len(days) == len(set(days)), (name, days)
         sms_days = [p.due_on for p in contacts if p.channel == "sms"]
-        assert all((b - a).days >= 3 for a, b in zip(sms_days, sms_days[1:])), (name, sms_days)
+        assert all((b - a).days >= 3 for a, b in zip(sms_days, sms_days[1:], strict=False)), (name, sms_days)
         # Every touchpoint says why it fired.
         assert all(p.facts for p in points), name
 

@@ -3,7 +3,8 @@ from clubcrm.models.audit import AuditEvent
 from clubcrm.models.club import Club
 from clubcrm.models.ledger import LEDGER_KINDS, LedgerEntry, Package, Service
 from clubcrm.models.lifecycle import (
-    CHANNELS, OUTCOMES, SPOKEN, STAGES, TASK_EXPIRY_DAYS, TASK_KINDS, TOUCHPOINT_STATUSES, Rule, StaffContact, Tool, Touchpoint,
+    CHANNELS, OUTCOMES, SPOKEN, STAGES, TASK_EXPIRY_DAYS, TASK_KINDS, TOUCHPOINT_STATUSES, Rule, StaffContact,
+    Tool, Touchpoint,
 )
 from clubcrm.models.member import Member
 from clubcrm.models.membership import Freeze, Membership, Plan
@@ -15,7 +16,8 @@ from clubcrm.models.visit import Visit
 
 __all__ = [
     "AuditEvent", "Club", "Freeze", "LEDGER_KINDS", "LedgerEntry", "Member", "Membership",
-    "Package", "Plan", "CHANNELS", "OUTCOMES", "SPOKEN", "STAGES", "TASK_EXPIRY_DAYS", "TASK_KINDS", "TOUCHPOINT_STATUSES",
+    "Package", "Plan", "CHANNELS", "OUTCOMES", "SPOKEN", "STAGES", "TASK_EXPIRY_DAYS", "TASK_KINDS",
+    "TOUCHPOINT_STATUSES",
     "Rule", "StaffContact", "Tool", "Touchpoint", "ROLES", "Service", "Staff", "Visit",
     "BOOKING_SOURCES", "BOOKING_STATUSES", "Booking", "ClubSession", "HOLDS_PLACE", "SESSION_KINDS",
 ]
