@@ -2,7 +2,7 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from clubcrm import clock
 from clubcrm.db import unit_of_work
@@ -10,6 +10,7 @@ from clubcrm.errors import CheckinRefused
 from clubcrm.extensions import db
 from clubcrm.models import Visit
 from clubcrm.services import checkin, sales
+from tests.statements import statements
 from tests.concurrency import at_once
 from tests.conftest import NOW, TODAY
 
@@ -140,18 +141,10 @@ def test_statements_per_checkin_do_not_grow_with_history(app, make):
     """One check-in costs the same number of SQL statements for a new member and one with a long history."""
 
     def count_statements(member) -> int:
-        statements: list[str] = []
-
-        def record(conn, cursor, statement, *args):
-            statements.append(statement)
-
-        event.listen(db.engine, "before_cursor_execute", record)
-        try:
-            db.session.expire_all()
+        db.session.expire_all()
+        with statements() as seen:
             attempt(make.desk(), member)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", record)
-        return len(statements)
+        return len(seen)
 
     fresh = make.member()
     make.membership(fresh)

@@ -14,6 +14,7 @@ from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
 from clubcrm.models import AuditEvent, Freeze, LedgerEntry, Member, Membership, Package, Visit
 from clubcrm.services import packages, sales
+from tests.statements import statements
 from tests.web import field_errors, flashes
 from tests.conftest import NOW, TODAY
 
@@ -371,7 +372,6 @@ def test_desk_ends_a_freeze_from_the_card(web, login_as, make):
 
 
 def test_results_show_each_members_status_in_one_query(web, login_as, make):
-    from sqlalchemy import event
 
     login_as("desk")
     lead = make.member(first_name="Stat", last_name="Lead")
@@ -380,18 +380,10 @@ def test_results_show_each_members_status_in_one_query(web, login_as, make):
     expired = make.member(first_name="Stat", last_name="Gone")
     make.membership(expired, make.plan(duration_days=10), today=TODAY - timedelta(days=20),
                     starts_on=TODAY - timedelta(days=20))
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
     db.session.commit()
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with statements() as seen:
         page = web.get("/?q=stat&partial=1").text
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    assert len(statements) == 3  # the login, the search, every result's contracts at once
+    assert len(seen) == 3  # the login, the search, every result's contracts at once
     rows = {name: page.split(name, 1)[1].split("</tr>", 1)[0] for name in ("Stat Lead", "Stat Active", "Stat Gone")}
     assert "stage-lead" in rows["Stat Lead"] and lead.id
     assert "stage-active" in rows["Stat Active"] and "29 days left" in rows["Stat Active"]

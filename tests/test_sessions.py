@@ -1,12 +1,11 @@
 """Sessions: scheduling rules one by one, bookings with a waitlist, attendance on check-in, no-shows,
 the week calendar, trainers' work; and the pages, end to end."""
 import re
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from clubcrm import clock
 from clubcrm.db import unit_of_work
@@ -14,6 +13,7 @@ from clubcrm.errors import Conflict, InvalidInput, NotFound
 from clubcrm.extensions import db
 from clubcrm.models import AuditEvent, Booking, ClubSession
 from clubcrm.services import checkin, sessions
+from tests.statements import statements
 from tests.web import field_errors, flashes
 from tests.conftest import NOW, TODAY
 
@@ -23,21 +23,6 @@ HELSINKI = ZoneInfo("Europe/Helsinki")
 def local(day: date, hour: int, minute: int = 0) -> datetime:
     """An instant given as wall-clock time in the test club's zone."""
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=HELSINKI)
-
-
-@contextmanager
-def statements():
-    """Collect the SQL statements run inside the block."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 class Gym:

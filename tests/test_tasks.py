@@ -1,11 +1,10 @@
 """Staff tasks: the engine's tasks on the Today list, one-click outcomes, contacts logged from the card, and
 the card's retention section; the service rules one by one."""
 import re
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 
 from clubcrm import clock
 from clubcrm.db import unit_of_work
@@ -14,24 +13,10 @@ from clubcrm.extensions import db
 from clubcrm.lifecycle import defaults, engine
 from clubcrm.models import AuditEvent, Club, Membership, Staff, StaffContact, Tool, Touchpoint
 from clubcrm.services import sales, tasks
+from tests.statements import statements
 from tests.concurrency import at_once
 from tests.conftest import NOW, TODAY
 from tests.web import field_errors, flashes
-
-
-@contextmanager
-def statements():
-    """Collect the SQL statements run inside the block."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def count(model, *where) -> int:
