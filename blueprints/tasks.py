@@ -32,8 +32,10 @@ def lifecycle_name(table: str, code: str | None) -> str:
     return labels.name(_TABLES[table], code)
 
 
-def fact_value(value) -> str:
+def fact_value(value, key: str = "") -> str:
     """Show one fact's value: ISO dates as dates in the reader's language, yes/no for flags."""
+    if key == "instead_of_sms":
+        return labels.name(labels.SKIP_REASONS, value)
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
@@ -46,8 +48,16 @@ def fact_value(value) -> str:
 
 def why(facts: dict | None) -> list[str]:
     """Say why a touchpoint fired: its facts as "label: value", leaving out facts that have no value."""
-    return [f"{labels.name(labels.FACT_NAMES, key)}: {fact_value(value)}"
+    return [f"{labels.name(labels.FACT_NAMES, key)}: {fact_value(value, key)}"
             for key, value in (facts or {}).items() if value is not None and value != ""]
+
+
+def call_script(touchpoint, session, club) -> str | None:
+    """What to say on a call: the rule's text in the member's language, if the rule has one."""
+    from clubcrm.lifecycle.render import text_for
+
+    member = touchpoint.member
+    return text_for(touchpoint.rule, member.first_name, member.locale, club, touchpoint.facts or {}, session)
 
 
 def open_task_count() -> int | None:

@@ -150,6 +150,7 @@ def register_template_helpers(app: Flask) -> None:
         open_task_count=tasks.open_task_count,
         lifecycle_name=tasks.lifecycle_name,
         why=tasks.why,
+        call_script=tasks.call_script,
         OUTCOMES=OUTCOMES,
     )
     app.jinja_env.filters.update(

@@ -401,3 +401,20 @@ def test_a_milestone_is_congratulated_when_reached_not_long_after(make):
 def test_command_line_refuses_an_unknown_club(app, runner):
     result = runner.invoke(args=["lifecycle", "run", "--club", "99", "--dry-run"])
     assert result.exit_code == 2 and "no club with id 99" in result.output
+
+
+def test_a_call_instead_of_an_sms_says_why_and_what_to_say(make, web, login_as):
+    member = make.member(first_name="Olga", sms_consent=False, locale="de")
+    make.membership(member, make.plan(duration_days=365), today=TODAY - timedelta(days=14))
+    no_holdouts(member.club_id)
+    with unit_of_work():
+        db.session.execute(update(Rule).where(Rule.key != "renewal_45").values(enabled=False))
+        db.session.execute(update(Rule).where(Rule.key == "renewal_45").values(stages="adaptation", days=400,
+                                                                            window_days=400))
+    [point] = run().touchpoints
+    assert (point.channel, point.facts["instead_of_sms"]) == ("task", "no_consent")
+    login_as("desk")
+    page = web.get("/today/").text
+    assert "a call instead of an SMS: no SMS consent" in page
+    # What to say, in the member's language, with the end date in it.
+    assert "Olga" in page and "2027" in page and 'class="script" lang="de"' in page

@@ -81,7 +81,7 @@ def test_today_lists_the_task_with_its_member_and_why(web, login_as, called):
     assert row and row.group(1) == ""  # due today: not overdue
     text = row.group(0)
     assert "Nora Novice" in text and "+358 40 1234567" in text
-    assert "Call back" in text and "No first visit: staff call" in text
+    assert "<strong>Call</strong>" in text and "No first visit: staff call" in text
     assert "days since the start: 7" in text and "visits this membership: 0" in text
     assert "today" in text and "overdue" not in text
     assert text.count('name="outcome"') == 5
@@ -321,7 +321,7 @@ def test_the_card_shows_the_stage_what_to_do_and_why(web, login_as, called):
     assert card.status_code == 200
     assert "Stage: adaptation" in card.text
     todo = re.search(r'<section class="card todo" id="todo">.*?</section>', card.text, re.S).group(0)
-    assert "Call back" in todo and "days since the start: 7" in todo
+    assert "<strong>Call</strong>" in todo and "days since the start: 7" in todo
     assert f'name="next" value="/members/{called.id}"' in todo
     tp = task_of(called)
     response = web.post(outcome_url(tp), {"outcome": "reached", "note": "Comes Friday",

@@ -101,8 +101,11 @@ def plan_club(club: Club, rules: list[Rule], facts: ClubFacts) -> list[Planned]:
                 continue  # not today (the SMS gap): tried again tomorrow while the window lasts
             channel, status, reason = outcome
             session_id = fire.session.id if fire.session and status == "planned" else None
+            facts_matched = fire.facts
+            if rule.channel == "sms" and channel == "task":   # say why staff call instead
+                facts_matched = {**fire.facts, "instead_of_sms": "sms_cap" if can_text(member) else "no_consent"}
             planned.append(Planned(member_id, cycle_id, rule, rule.tool, fire.occurrence, stage.name, channel,
-                                   status, reason, fire.facts, session_id))
+                                   status, reason, facts_matched, session_id))
             fired.add((rule.id, fire.occurrence))
             if status in NOTHING_PLANNED:
                 continue

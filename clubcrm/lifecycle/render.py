@@ -1,0 +1,42 @@
+"""A rule's text for one member: in their language (the club's when theirs has none), placeholders filled
+with the facts that fired it. The SMS outbox sends it; a staff task shows it as what to say."""
+from datetime import date
+
+from babel.dates import format_date, format_datetime
+
+from clubcrm.i18n import SUPPORTED_LOCALES
+from clubcrm.models import Club, ClubSession, Rule
+
+
+def text_for(rule: Rule, first_name: str, locale: str | None, club: Club, facts: dict,
+             session: ClubSession | None = None) -> str | None:
+    """Render RULE's text for a member; None when the rule has no text in their language or the club's."""
+    locale = locale if locale in SUPPORTED_LOCALES else club.default_locale
+    texts = rule.texts or {}
+    text = texts.get(locale) or texts.get(club.default_locale)
+    if not text:
+        return None
+    if not texts.get(locale):
+        locale = club.default_locale
+    values = {
+        "first_name": first_name, "club": club.name,
+        "end_date": _day(facts.get("ends_on"), locale), "expires_on": _day(facts.get("expires_on"), locale),
+        "days": facts.get("days_silent", ""), "visits": facts.get("visits_cycle", ""),
+        "service": facts.get("service", ""), "balance": facts.get("balance", ""),
+        "session": session.title if session else "",
+        "when": format_datetime(session.starts_at, "short", tzinfo=_zone(club), locale=locale) if session else "",
+    }
+    try:
+        return text.format(**values)
+    except (KeyError, IndexError, ValueError):   # settings refuse such texts; an old one is shown as written
+        return text
+
+
+def _day(iso: str | None, locale: str) -> str:
+    return format_date(date.fromisoformat(iso), "medium", locale=locale) if iso else ""
+
+
+def _zone(club: Club):
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(club.timezone)
