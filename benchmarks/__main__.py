@@ -1,7 +1,12 @@
-"""`make bench`: generate a club, load it into SQLite and PostgreSQL, time the desk against Core baselines.
+"""`make bench`: generated clubs on SQLite and PostgreSQL; the desk and the lifecycle pass vs baselines.
 
-    python -m benchmarks [--members 100000] [--visits 1000000] [--samples 200] [--warmup 20]
+Each benchmark is timed against a baseline measured in the same run, sample by sample.
+
+    python -m benchmarks [--only desk,lifecycle] [--members 100000] [--visits N] [--samples N] [--warmup N]
                          [--engines sqlite,postgresql] [--profile] [--strict] [--workdir DIR]
+
+desk: search and check-in over 100,000 members and 1,000,000 visits, 200 samples after 20 warm-up rounds;
+lifecycle: one pass over 100,000 members and 3,000,000 visits, 3 samples after 1 warm-up round.
 """
 import argparse
 import gc
@@ -17,18 +22,25 @@ from datetime import UTC, datetime
 
 GOAL = 3.0
 ENGINES = ("sqlite", "postgresql")
+BENCHMARKS = ("desk", "lifecycle")
+# Per benchmark: visits, samples, warm-up rounds (--visits, --samples, --warmup override them).
+DEFAULTS = {"desk": (1_000_000, 200, 20), "lifecycle": (3_000_000, 3, 1)}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default=",".join(BENCHMARKS),
+                        help="comma-separated: desk, lifecycle (default: both)")
     parser.add_argument("--members", type=int, default=100_000)
-    parser.add_argument("--visits", type=int, default=1_000_000)
-    parser.add_argument("--samples", type=int, default=200, help="timed samples per operation")
-    parser.add_argument("--warmup", type=int, default=20, help="untimed rounds before the samples")
+    parser.add_argument("--visits", type=int, help="default: 1,000,000 for desk, 3,000,000 for lifecycle")
+    parser.add_argument("--samples", type=int, help="timed samples per operation (default: desk 200, lifecycle 3)")
+    parser.add_argument("--warmup", type=int, help="untimed rounds before the samples (default: desk 20, "
+                        "lifecycle 1)")
     parser.add_argument("--engines", default=",".join(ENGINES),
                         help="comma-separated: sqlite, postgresql (default: both)")
     parser.add_argument("--seed", type=int, default=20260310)
-    parser.add_argument("--profile", action="store_true", help="also cProfile search and check-in requests")
+    parser.add_argument("--profile", action="store_true",
+                        help="also cProfile search and check-in requests, and time the parts of a lifecycle pass")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a ratio misses the goal")
     parser.add_argument("--workdir", help="where the SQLite file goes (default: a temporary folder)")
     parser.add_argument("--analyze-sqlite", action="store_true",
@@ -38,7 +50,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     unknown = set(args.engines) - set(ENGINES)
     if unknown or not args.engines:
         parser.error(f"--engines takes {', '.join(ENGINES)}; got {args.engines}")
+    args.only = [b.strip() for b in args.only.split(",") if b.strip()]
+    if set(args.only) - set(BENCHMARKS) or not args.only:
+        parser.error(f"--only takes {', '.join(BENCHMARKS)}; got {args.only}")
     return args
+
+
+def sizes(args: argparse.Namespace, benchmark: str) -> tuple[int, int, int]:
+    """Visits, samples and warm-up rounds of BENCHMARK: the options given, else its defaults."""
+    visits, samples, warmup = DEFAULTS[benchmark]
+    return (args.visits if args.visits is not None else visits,
+            args.samples if args.samples is not None else samples,
+            args.warmup if args.warmup is not None else warmup)
 
 
 class Phases:
@@ -65,52 +88,46 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     # The app and the tests' helpers are imported from the project root (make bench runs there).
     sys.path.insert(0, os.getcwd())
-    from benchmarks import dataset, desk
-    from tests.conftest import migrate_to_head
 
     phases = Phases()
     workdir = args.workdir or tempfile.mkdtemp(prefix="clubcrm-bench-")
     os.makedirs(workdir, exist_ok=True)
     cluster = None
-    urls: dict[str, str] = {}
-    results = []
+    missed = 0
     try:
         now = datetime.now(UTC).replace(microsecond=0)
-        with phases(f"generate {args.members:,} members, {args.visits:,} visits"):
-            ds = dataset.generate(args.members, args.visits, now, seed=args.seed)
-        print("   " + ", ".join(f"{k}={v:,}" for k, v in ds.counts.items()), flush=True)
-        if "sqlite" in args.engines:
-            path = os.path.join(workdir, "bench.db")
-            if os.path.exists(path):
-                os.remove(path)
-            urls["sqlite"] = f"sqlite:///{path}"
-            with phases("sqlite: migrate to head"):
-                migrate_to_head(urls["sqlite"])
-            with phases("sqlite: bulk load (executemany, one transaction)"):
-                dataset.load(urls["sqlite"], ds)
-            if args.analyze_sqlite:
-                with phases("sqlite: ANALYZE"), closing(sqlite3.connect(path)) as conn:
-                    conn.execute("ANALYZE")
-                    conn.commit()
         if "postgresql" in args.engines:
             from tests.postgres import Cluster
 
             with phases("postgresql: start throwaway cluster (fsync=off)"):
                 cluster = Cluster().start()
-                urls["postgresql"] = cluster.create_database("bench")
-            with phases("postgresql: migrate to head"):
-                migrate_to_head(urls["postgresql"])
-            with phases("postgresql: bulk load (COPY) + VACUUM ANALYZE"):
-                dataset.load(urls["postgresql"], ds)
-        # A million row tuples would make every full collection slow: keep them out of the timings.
-        ds.drop_rows()
-        gc.collect()
-        gc.freeze()
-        for engine in args.engines:
-            with phases(f"{engine}: measure ({args.warmup} warm-up + {args.samples} samples per operation)"):
-                results.append(desk.run(engine, urls[engine], ds, args.samples, args.warmup,
-                                        profile=args.profile))
-        missed = report(args, ds, results, cluster, phases)
+        desk_results, lifecycle_results = [], []
+        ds = hist = None
+        if "desk" in args.only:
+            ds, desk_results = measure_desk(args, now, workdir, cluster, phases)
+        if "lifecycle" in args.only:
+            hist, lifecycle_results = measure_lifecycle(args, now, workdir, cluster, phases)
+        print()
+        print("=" * 110)
+        print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs, SQLite {sqlite3.sqlite_version}"
+              + (f", PostgreSQL {server_version(cluster)} (throwaway cluster on loopback: fsync=off, "
+                 "synchronous_commit=off, full_page_writes=off)" if cluster else ""))
+        if "sqlite" in args.engines:
+            print("SQLite: file database, WAL, synchronous=NORMAL (the app's settings), "
+                  + ("ANALYZE run after loading (--analyze-sqlite)." if args.analyze_sqlite
+                     else "no ANALYZE (the app never runs it)."))
+        print("Load average (1, 5, 15 min) at the end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+              + " (other processes on the machine skew absolute times; ratios are interleaved)")
+        if ds is not None:
+            missed += report(args, ds, desk_results)
+        if hist is not None:
+            missed += report_lifecycle(args, hist, lifecycle_results)
+        print()
+        print("Wall time per phase:")
+        for name, took in phases.done:
+            print(f"  {name:<70} {took:7.1f} s")
+        print(f"  {'total':<70} {phases.total():7.1f} s")
+        print("Goals: " + ("met" if not missed else f"MISSED by {missed} row(s)"))
     finally:
         if cluster is not None:
             cluster.stop()
@@ -119,21 +136,85 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if args.strict and missed else 0
 
 
-def report(args, ds, results, cluster, phases: Phases) -> int:
-    """Print the tables; return how many ratios miss the goal."""
+def prepare(engine: str, name: str, workdir: str, cluster, phases: Phases, load) -> str:
+    """A migrated database NAME on ENGINE, filled by LOAD(url); return its URL."""
+    from tests.conftest import migrate_to_head
+
+    if engine == "sqlite":
+        path = os.path.join(workdir, f"{name}.db")
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(path + suffix):
+                os.remove(path + suffix)
+        url = f"sqlite:///{path}"
+    else:
+        url = cluster.create_database(name)
+    with phases(f"{engine}: {name}: migrate to head"):
+        migrate_to_head(url)
+    how = "executemany, one transaction" if engine == "sqlite" else "COPY + VACUUM ANALYZE"
+    with phases(f"{engine}: {name}: bulk load ({how})"):
+        load(url)
+    return url
+
+
+def analyze_sqlite(url: str, phases: Phases) -> None:
+    with phases("sqlite: ANALYZE"), closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as conn:
+        conn.execute("ANALYZE")
+        conn.commit()
+
+
+def measure_desk(args, now: datetime, workdir: str, cluster, phases: Phases):
+    from benchmarks import dataset, desk
+
+    visits, samples, warmup = sizes(args, "desk")
+    with phases(f"desk: generate {args.members:,} members, {visits:,} visits"):
+        ds = dataset.generate(args.members, visits, now, seed=args.seed)
+    print("   " + ", ".join(f"{k}={v:,}" for k, v in ds.counts.items()), flush=True)
+    urls = {}
+    for engine in args.engines:
+        urls[engine] = prepare(engine, "bench", workdir, cluster, phases, lambda url: dataset.load(url, ds))
+        if engine == "sqlite" and args.analyze_sqlite:
+            analyze_sqlite(urls[engine], phases)
+    # A million row tuples would make every full collection slow: keep them out of the timings.
+    ds.drop_rows()
+    gc.collect()
+    gc.freeze()
+    results = []
+    for engine in args.engines:
+        with phases(f"{engine}: desk: measure ({warmup} warm-up + {samples} samples per operation)"):
+            results.append(desk.run(engine, urls[engine], ds, samples, warmup, profile=args.profile))
+    return ds, results
+
+
+def measure_lifecycle(args, now: datetime, workdir: str, cluster, phases: Phases):
+    from benchmarks import dataset, lifecycle, lifecycle_data
+
+    visits, samples, warmup = sizes(args, "lifecycle")
+    with phases(f"lifecycle: generate {args.members:,} members, {visits:,} visits over two years"):
+        hist = lifecycle_data.generate(args.members, visits, now, seed=args.seed)
+    print("   " + ", ".join(f"{k}={v:,}" for k, v in hist.counts.items()), flush=True)
+    urls = {}
+    for engine in args.engines:
+        urls[engine] = prepare(engine, "bench_lifecycle", workdir, cluster, phases,
+                               lambda url: dataset.load_rows(url, hist.head, hist.tables))
+        if engine == "sqlite" and args.analyze_sqlite:
+            analyze_sqlite(urls[engine], phases)
+    hist.drop_rows()
+    gc.collect()
+    gc.freeze()
+    results = []
+    for engine in args.engines:
+        with phases(f"{engine}: lifecycle: measure ({warmup} warm-up + {samples} samples, "
+                    "then fresh processes)"):
+            results.append(lifecycle.run(engine, urls[engine], now, samples, warmup, profile=args.profile))
+    return hist, results
+
+
+def report(args, ds, results) -> int:
+    """Print the desk's tables; return how many ratios miss the goal."""
+    _visits, samples, warmup = sizes(args, "desk")
     print()
-    print("=" * 110)
     print(f"ClubCRM desk benchmark: {ds.counts['members']:,} members, {ds.counts['visits']:,} visits, "
-          f"{ds.counts['memberships']:,} memberships; {args.samples} samples after {args.warmup} warm-up")
-    print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs, SQLite {sqlite3.sqlite_version}"
-          + (f", PostgreSQL {server_version(cluster)} (throwaway cluster on loopback: fsync=off, "
-             "synchronous_commit=off, full_page_writes=off)" if cluster else ""))
-    if "sqlite" in args.engines:
-        print("SQLite: file database, WAL, synchronous=NORMAL (the app's settings), "
-              + ("ANALYZE run after loading (--analyze-sqlite)." if args.analyze_sqlite
-                 else "no ANALYZE (the app never runs it)."))
-    print("Load average (1, 5, 15 min) at the end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
-          + " (other processes on the machine skew absolute times; ratios are interleaved)")
+          f"{ds.counts['memberships']:,} memberships; {samples} samples after {warmup} warm-up")
     print("Requests: Flask test client, logged in as desk staff; baselines: SQLAlchemy Core, no Flask, "
           "same database, interleaved sample by sample.")
     missed = 0
@@ -161,15 +242,71 @@ def report(args, ds, results, cluster, phases: Phases) -> int:
             for statement in statements:
                 print(f"      - {statement[:150]}{'...' if len(statement) > 150 else ''}")
         for label, text in result.profiles.items():
-            print(f"  cProfile, {args.samples} requests, {label}:")
+            print(f"  cProfile, {samples} requests, {label}:")
             print("\n".join("    " + line for line in text.strip().splitlines()))
+    return missed
+
+
+def report_lifecycle(args, hist, results) -> int:
+    """Print the lifecycle pass's tables; return how many goals it misses."""
+    from benchmarks.lifecycle import GOAL as PASS_GOAL, MEMORY_GOAL_MB
+
+    _visits, samples, warmup = sizes(args, "lifecycle")
+    c = hist.counts
     print()
-    print("Wall time per phase:")
-    for name, took in phases.done:
-        print(f"  {name:<70} {took:7.1f} s")
-    print(f"  {'total':<70} {phases.total():7.1f} s")
-    print(f"Goal (each median within {GOAL:g}x of its baseline): "
-          + ("met" if not missed else f"MISSED by {missed} row(s)"))
+    print(f"ClubCRM lifecycle benchmark: {c['member']:,} members ({c['leads']:,} leads; {c['regulars']:,} "
+          f"regulars, {c['faders']:,} faders, {c['silents']:,} gone silent lately, {c['nevers']:,} never "
+          f"came), {c['membership']:,} memberships, {c['freeze']:,} freezes, {c['visit']:,} visits over "
+          f"two years, {c['package']:,} packages, {c['club_session']:,} sessions, {c['booking']:,} "
+          f"bookings, {c['staff_contact']:,} staff contacts, {c['touchpoint']:,} earlier touchpoints; "
+          f"{samples} samples after {warmup} warm-up")
+    print("Pass: engine.run(now, dry_run=True) in an app context, then rollback; baseline: one raw SQL "
+          "statement (text(), CTEs) computing the same per-member facts, every row fetched; interleaved.")
+    print("Memory: fresh spawned processes; 'before' is the RSS just before the run (interpreter, app, one "
+          "query), 'peak' the RSS high-water mark during it (VmHWM reset before the run; resident memory, "
+          "so C allocations count too).")
+    missed = 0
+    for result in results:
+        print()
+        print(f"[{result.engine}]")
+        header = (f"{'operation':<44} {'median s':>9} {'p95 s':>8} {'ratio':>6}  goal <={PASS_GOAL:g}x")
+        print(header)
+        print("-" * len(header))
+        ok = result.ratio <= PASS_GOAL
+        missed += not ok
+        print(f"{result.passes.label:<44} {result.passes.median:9.3f} {result.passes.p95:8.3f} "
+              f"{result.ratio:5.2f}x  {'ok' if ok else 'MISSED'}")
+        print(f"{result.baseline.label:<44} {result.baseline.median:9.3f} {result.baseline.p95:8.3f}")
+        print()
+        header = (f"{'fresh process':<22} {'seconds':>8} {'before MB':>10} {'peak MB':>8} {'growth MB':>10} "
+                  f"{'rows/touchpoints':>17} {'statements':>11}  goal peak <{MEMORY_GOAL_MB} MB")
+        print(header)
+        print("-" * len(header))
+        for child in result.children:
+            verdict = ""
+            if child.what == "dry run":
+                ok = child.peak_mb < MEMORY_GOAL_MB
+                missed += not ok
+                verdict = "ok" if ok else "MISSED"
+            print(f"{child.what:<22} {child.seconds:8.2f} {child.rss_before_mb:10.0f} {child.peak_mb:8.0f} "
+                  f"{child.growth_mb:10.0f} {child.touchpoints:17,} {child.statements:11}  {verdict}")
+        for check in result.checks:
+            print(f"  {check}")
+        planned = result.planned
+        print("  plan of a dry run (tool: sms / task / held_out / skipped):")
+        for tool in sorted({t for t, _c in planned}):
+            cells = " / ".join(f"{planned[(tool, k)]:,}" for k in ("sms", "task", "held_out", "skipped"))
+            print(f"    {tool:<18} {cells}")
+        print(f"  SQL statements per dry run (before_cursor_execute): {len(result.statements)}")
+        for statement in result.statements:
+            print(f"      - {statement[:150]}{'...' if len(statement) > 150 else ''}")
+        if result.phases:
+            print("  parts of one dry run, timed apart (no profiler):")
+            for name, took in result.phases:
+                print(f"    {name:<100} {took:7.3f} s")
+        if result.profile:
+            print("  cProfile of one dry run:")
+            print("\n".join("    " + line for line in result.profile.strip().splitlines()))
     return missed
 
 

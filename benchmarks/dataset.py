@@ -292,18 +292,25 @@ def generate(members: int, visits: int, now: datetime, seed: int = 20260310) -> 
 
 def load(url: str, ds: Dataset) -> None:
     """Fill a migrated, empty database at URL with DS."""
+    load_rows(url, [(Club.__table__, [ds.club]), (Staff.__table__, [ds.staff]), (Plan.__table__, ds.plans)],
+              [(table, cols, _rows(ds, table)) for table, cols in TABLES])
+
+
+def load_rows(url: str, head: list[tuple], tables: list[tuple[str, tuple[str, ...], list[tuple]]]) -> None:
+    """Fill a migrated, empty database at URL: HEAD (table, dicts) through SQLAlchemy, then the bulk
+    TABLES (name, columns, row tuples) with executemany (SQLite) or COPY (PostgreSQL)."""
     engine = create_engine(url)
     try:
         with engine.begin() as conn:
-            conn.execute(insert(Club.__table__), [ds.club])
-            conn.execute(insert(Staff.__table__), [ds.staff])
-            conn.execute(insert(Plan.__table__), ds.plans)
+            for table, rows in head:
+                if rows:
+                    conn.execute(insert(table), rows)
     finally:
         engine.dispose()
     if url.startswith("sqlite"):
-        _load_sqlite(make_url(url).database, ds)
+        _load_sqlite(make_url(url).database, tables)
     else:
-        _load_postgresql(url, ds)
+        _load_postgresql(url, [table.name for table, _rows in head], tables)
 
 
 def _rows(ds: Dataset, table: str) -> list[tuple]:
@@ -311,40 +318,40 @@ def _rows(ds: Dataset, table: str) -> list[tuple]:
             "visit": ds.visits}[table]
 
 
-def _load_sqlite(path: str, ds: Dataset) -> None:
+def _load_sqlite(path: str, tables: list[tuple[str, tuple[str, ...], list[tuple]]]) -> None:
     """Insert in one transaction with the plain indexes dropped, then build them again (a sort each)."""
     conn = sqlite3.connect(path, isolation_level=None)
     try:
-        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA journal_mode=OFF")  # no WAL to write and then copy back while loading
         conn.execute("PRAGMA synchronous=OFF")
         conn.execute("PRAGMA cache_size=-524288")  # 512 MB while loading
         conn.execute("BEGIN")
-        tables = [table for table, _cols in TABLES]
+        names = [table for table, _cols, _rows in tables]
         # Indexes the migrations made with CREATE INDEX (those of UNIQUE constraints have no SQL).
         indexes = conn.execute(
             f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-            f"AND tbl_name IN ({', '.join('?' * len(tables))})", tables).fetchall()
+            f"AND tbl_name IN ({', '.join('?' * len(names))})", names).fetchall()
         for name, _sql in indexes:
             conn.execute(f'DROP INDEX "{name}"')
-        for table, cols in TABLES:
-            names, marks = ", ".join(cols), ", ".join("?" * len(cols))
-            conn.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', _rows(ds, table))
+        for table, cols, rows in tables:
+            columns, marks = ", ".join(cols), ", ".join("?" * len(cols))
+            conn.executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', rows)
         for _name, sql in indexes:
             conn.execute(sql)
         conn.execute("COMMIT")
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("PRAGMA journal_mode=WAL")
     finally:
         conn.close()
 
 
-def _load_postgresql(url: str, ds: Dataset) -> None:
+def _load_postgresql(url: str, head: list[str], tables: list[tuple[str, tuple[str, ...], list[tuple]]]) -> None:
     """COPY with the plain indexes dropped and foreign-key triggers off, then rebuild and analyze.
 
     The rows are consistent by construction; what is measured later runs with every constraint on."""
     import psycopg
 
     parts = make_url(url)
-    tables = [table for table, _cols in TABLES]
+    names = [table for table, _cols, _rows in tables]
     connect = {"host": parts.host, "port": parts.port, "user": parts.username, "dbname": parts.database}
     with psycopg.connect(**connect) as conn:
         with conn.cursor() as cur:
@@ -354,18 +361,17 @@ def _load_postgresql(url: str, ds: Dataset) -> None:
             cur.execute(
                 "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' "
                 "AND tablename = ANY(%s) AND indexname NOT IN (SELECT conname FROM pg_constraint)",
-                (tables,))
+                (names,))
             indexes = cur.fetchall()
             for name, _sql in indexes:
                 cur.execute(f'DROP INDEX "{name}"')
-            for table, cols in TABLES:
-                names = ", ".join(cols)
-                with cur.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
-                    for row in _rows(ds, table):
+            for table, cols, rows in tables:
+                with cur.copy(f'COPY "{table}" ({", ".join(cols)}) FROM STDIN') as copy:
+                    for row in rows:
                         copy.write_row(row)
             for _name, sql in indexes:
                 cur.execute(sql)
-            for table in ("club", "staff", "plan", *tables):
+            for table in (*head, *names):
                 cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                             f"(SELECT coalesce(max(id), 0) + 1 FROM \"{table}\"), false)")
         conn.commit()
