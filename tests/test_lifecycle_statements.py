@@ -4,7 +4,6 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import insert, select
 
 from clubcrm import clock
@@ -127,10 +126,6 @@ def shapes(statements: list[str]) -> Counter:
     return Counter(statement[:90] for statement in statements)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine.store inserts through the ORM's bulk INSERT, which drops None values and splits the rows by "
-    "the keys left (task_kind, skip_reason, session_id): one INSERT per run of alike rows. "
-    "execution_options(render_nulls=True) on the statement makes it one executemany; remove this mark then."))
 def test_a_pass_sends_as_many_statements_for_2000_members_as_for_100(make):
     small, large = populate(make, 100), populate(make, 2000)
     for when in (NOW, NOW + timedelta(hours=1), NOW + timedelta(days=1)):  # first pass, rerun, next day

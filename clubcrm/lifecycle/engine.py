@@ -79,4 +79,5 @@ def store(club: Club, day: date, now: datetime, planned: list[Planned]) -> None:
     builder = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
     statement = (builder(Touchpoint).on_conflict_do_nothing(
         index_elements=["membership_id", "rule_id", "occurrence"]) if builder else insert(Touchpoint))
-    db.session.execute(statement, [p.row(club.id, day, now) for p in planned])
+    # render_nulls: rows with and without a session or skip reason stay one executemany.
+    db.session.execute(statement.execution_options(render_nulls=True), [p.row(club.id, day, now) for p in planned])
