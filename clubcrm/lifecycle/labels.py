@@ -62,7 +62,8 @@ FACT_NAMES = {
     "visits_30": _l("visits in 30 days"), "days_silent": _l("days without a visit"),
     "last_visit": _l("last visit"), "birthday": _l("birthday"), "season": _l("campaign window"),
     "service": _l("service"), "balance": _l("balance"), "expires_on": _l("expires on"),
-    "days_to_end": _l("days until the membership ends"), "ends_on": _l("membership ends on"), "freeze_ended": _l("freeze ended on"),
+    "days_to_end": _l("days until the membership ends"), "ends_on": _l("membership ends on"),
+    "freeze_ended": _l("freeze ended on"),
     "days_since_end": _l("days since the end"), "contacts_in_cycle": _l("contacts this membership"),
     "days_quiet": _l("days without a contact"), "instead_of_sms": _l("a call instead of an SMS"),
 }
@@ -70,7 +71,8 @@ FACT_NAMES = {
 CHANNEL_NAMES = {"sms": _l("SMS"), "task": _l("staff task")}
 
 STATUS_NAMES = {
-    "planned": _l("planned"), "held_out": _l("control group (not contacted)"), "skipped": _l("skipped"), "done": _l("done"),
+    "planned": _l("planned"), "held_out": _l("control group (not contacted)"), "skipped": _l("skipped"),
+    "done": _l("done"),
     "sent": _l("sent"), "failed": _l("failed"), "expired": _l("expired (nobody called)"),
 }
 
