@@ -6,12 +6,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from clubcrm.extensions import db
 from clubcrm.lifecycle import defaults, facts
 from clubcrm.lifecycle.planner import Planned, plan_club
-from clubcrm.models import Club, Rule, Tool, Touchpoint
+from clubcrm.models import Club, Rule, Touchpoint
 
 
 @dataclass
@@ -58,19 +58,18 @@ def local_today_at(tz: str, now: datetime) -> date:
 
 
 def club_rules(club: Club, seed: bool = True) -> list[Rule]:
-    """The club's rules with their tools; a club without them first gets the defaults."""
-    tools = {t.key: t for t in db.session.scalars(
-        select(Tool).where(Tool.club_id == club.id).options(selectinload(Tool.rules)))}
-    if seed and (set(defaults.TOOLS) - set(tools) or
-                 sum(len(t.rules) for t in tools.values()) < len(defaults.RULES)):
+    """The club's rules with their tools (one query); a club without them first gets the defaults."""
+    rules = list(db.session.scalars(
+        select(Rule).where(Rule.club_id == club.id).options(joinedload(Rule.tool)).order_by(Rule.id)))
+    if seed and ({spec.key for spec in defaults.RULES} - {rule.key for rule in rules}):
         try:
             with db.session.begin_nested():   # a concurrent first seed (page view, worker) may win the race
-                defaults.ensure(club, tools)
+                defaults.ensure(club)
         except IntegrityError:
             pass
         db.session.expire_all()
         return club_rules(club, seed=False)
-    return [rule for tool in tools.values() for rule in tool.rules]
+    return rules
 
 
 def store(club: Club, day: date, now: datetime, planned: list[Planned]) -> None:

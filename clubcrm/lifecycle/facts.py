@@ -93,8 +93,9 @@ class ClubFacts:
     packages: dict[int, list[PackageRow]]
     # member id → (the last day staff spoke with them, conversations in 90 days)
     contacts: dict[int, tuple[date | None, int]]
-    # membership id → (rule id, occurrence, status, channel, due_on)
-    touchpoints: dict[int, list[tuple[int, int, str, str, date]]]
+    # membership id → the (rule id, occurrence) pairs it already has, and (contacts, whether one is today's)
+    fired: dict[int, set[tuple[int, int]]]
+    cycle_contacts: dict[int, tuple[int, bool]]
     last_sms: dict[int, date]
     last_contact: dict[int, date]
     sessions: list[OpenSession]
@@ -212,25 +213,40 @@ def load(club_id: int, tz_name: str, day: date, now: datetime) -> ClubFacts:
         )
     }
 
-    touchpoints: dict[int, list[tuple[int, int, str, str, date]]] = defaultdict(list)
+    cycles_in_play = select(Membership.id).where(Membership.club_id == club_id, Membership.ends_on >= horizon)
+    fired: dict[int, set[tuple[int, int]]] = defaultdict(set)
+    for membership_id, rule_id, occurrence in db.session.execute(
+        select(Touchpoint.membership_id, Touchpoint.rule_id, Touchpoint.occurrence)
+        .where(Touchpoint.club_id == club_id, Touchpoint.membership_id.in_(cycles_in_play))
+    ):
+        fired[membership_id].add((rule_id, occurrence))
+    contact = Touchpoint.status.in_(CONTACT_STATUSES)
+    cycle_contacts = {
+        membership_id: (count or 0, bool(today_count))
+        for membership_id, count, today_count in db.session.execute(
+            select(Touchpoint.membership_id, func.sum(case((contact, 1), else_=0)),
+                   func.sum(case((and_(contact, Touchpoint.due_on == day), 1), else_=0)))
+            .where(Touchpoint.club_id == club_id, Touchpoint.membership_id.in_(cycles_in_play))
+            .group_by(Touchpoint.membership_id)
+        )
+    }
     last_sms: dict[int, date] = {}
     last_contact: dict[int, date] = {}
-    for row in db.session.execute(
-        select(Touchpoint.member_id, Touchpoint.membership_id, Touchpoint.rule_id, Touchpoint.occurrence,
-               Touchpoint.status, Touchpoint.channel, Touchpoint.due_on)
-        .where(Touchpoint.club_id == club_id,
-               Touchpoint.membership_id.in_(select(Membership.id).where(
-                   Membership.club_id == club_id, Membership.ends_on >= horizon)))
+    for member_id, contacted, texted in db.session.execute(
+        select(Touchpoint.member_id,
+               func.max(case((and_(contact, Touchpoint.due_on <= day), Touchpoint.due_on))),
+               func.max(case((and_(contact, Touchpoint.due_on <= day, Touchpoint.channel == "sms"),
+                              Touchpoint.due_on))))
+        .where(Touchpoint.club_id == club_id, Touchpoint.membership_id.in_(cycles_in_play))
+        .group_by(Touchpoint.member_id)
     ):
-        touchpoints[row.membership_id].append((row.rule_id, row.occurrence, row.status, row.channel, row.due_on))
-        if row.status in CONTACT_STATUSES and row.due_on <= day:
-            if row.due_on > last_contact.get(row.member_id, date.min):
-                last_contact[row.member_id] = row.due_on
-            if row.channel == "sms" and row.due_on > last_sms.get(row.member_id, date.min):
-                last_sms[row.member_id] = row.due_on
+        if contacted is not None:
+            last_contact[member_id] = contacted
+        if texted is not None:
+            last_sms[member_id] = texted
 
     return ClubFacts(day, contracts, first_start, freezes, members, visits, bookings, packages, contacts,
-                     touchpoints, last_sms, last_contact, open_sessions(club_id, now))
+                     fired, cycle_contacts, last_sms, last_contact, open_sessions(club_id, now))
 
 
 def open_sessions(club_id: int, now: datetime) -> list[OpenSession]:

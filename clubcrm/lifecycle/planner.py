@@ -63,6 +63,7 @@ def plan_club(club: Club, rules: list[Rule], facts: ClubFacts) -> list[Planned]:
     day = facts.day
     rules = sorted((r for r in rules if r.enabled and r.tool.enabled and r.trigger in TRIGGERS),
                    key=lambda r: (r.priority, r.id))
+    stages = {r.id: r.stage_list for r in rules}   # split once, not once per member
     reserved_rules = [r for r in rules if r.trigger in RESERVED_TRIGGERS]
     offered: dict[int, int] = {}
     planned: list[Planned] = []
@@ -76,10 +77,9 @@ def plan_club(club: Club, rules: list[Rule], facts: ClubFacts) -> list[Planned]:
         if stage.cycle is None or stage.name == "frozen":
             continue
         cycle_id = stage.cycle.id
-        earlier = facts.touchpoints.get(cycle_id, ())
-        fired = {(rule_id, occurrence) for rule_id, occurrence, *_ in earlier}
-        contacts = sum(1 for _r, _o, status, _c, _d in earlier if status not in NOTHING_PLANNED)
-        if any(due == day and status not in NOTHING_PLANNED for *_x, status, _c, due in earlier):
+        fired = set(facts.fired.get(cycle_id, ()))
+        contacts, contacted_today = facts.cycle_contacts.get(cycle_id, (0, False))
+        if contacted_today:
             continue  # one contact a day; an hourly rerun finds today's already planned
         ctx = Context(day, stage, member, facts.visits.get(member_id) or VisitFacts(),
                       facts.bookings.get(member_id) or BookingFacts(), facts,
@@ -91,7 +91,7 @@ def plan_club(club: Club, rules: list[Rule], facts: ClubFacts) -> list[Planned]:
         ctx.pacing_target = pacing_target(club, stage, reserve)
         last_sms = facts.last_sms.get(member_id)
         for rule in rules:
-            if stage.name not in rule.stage_list:
+            if stage.name not in stages[rule.id]:
                 continue
             fire = TRIGGERS[rule.trigger](rule, ctx)
             if fire is None or (rule.id, fire.occurrence) in fired:

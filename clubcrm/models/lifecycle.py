@@ -109,7 +109,7 @@ class Touchpoint(db.Model):
     due_on: Mapped[date]
     planned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # A real session offered by an invitation (trial, class, club event).
-    session_id: Mapped[int | None] = mapped_column(ForeignKey("club_session.id"))
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("club_session.id"), index=True)
     outcome: Mapped[str | None] = mapped_column(String(10))
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
