@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 from clubcrm.extensions import db
 from clubcrm.lifecycle import defaults, facts
 from clubcrm.lifecycle.planner import Planned, plan_club
+from clubcrm.sms import outbox
 from clubcrm.models import Club, Rule, Touchpoint
 
 
@@ -46,9 +47,11 @@ def run(now: datetime, club_ids: list[int] | None = None, dry_run: bool = False)
     for club in clubs:
         day = local_today_at(club.timezone, now)
         rules = club_rules(club)
-        planned = plan_club(club, rules, facts.load(club.id, club.timezone, day, now))
+        loaded = facts.load(club.id, club.timezone, day, now)
+        planned = plan_club(club, rules, loaded)
         if planned and not dry_run:
             store(club, day, now, planned)
+            outbox.queue_planned(club, day, now, planned, loaded)
         result.clubs.append(ClubPlan(club, day, planned))
     return result
 

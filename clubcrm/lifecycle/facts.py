@@ -45,6 +45,7 @@ class MemberRow:
     phone: str | None
     sms_consent: bool
     converted: bool
+    reachable: bool = True   # not opted out, number not found invalid
 
 
 @dataclass
@@ -139,10 +140,11 @@ def load(club_id: int, tz_name: str, day: date, now: datetime) -> ClubFacts:
 
     members = {
         row.id: MemberRow(row.id, row.first_name, row.birth_date, row.locale, row.phone, row.sms_consent,
-                          row.converted_at is not None)
+                          row.converted_at is not None,
+                          row.sms_opted_out_at is None and row.phone_invalid_at is None)
         for row in db.session.execute(
             select(Member.id, Member.first_name, Member.birth_date, Member.locale, Member.phone,
-                   Member.sms_consent, Member.converted_at)
+                   Member.sms_consent, Member.converted_at, Member.sms_opted_out_at, Member.phone_invalid_at)
             .where(Member.club_id == club_id, Member.id.in_(in_play))
         )
     }

@@ -55,7 +55,8 @@ def held_out(member_id: int, tool: Tool, membership_id: int) -> bool:
 
 
 def can_text(member) -> bool:
-    return bool(member.sms_consent and member.phone)
+    """Consent recorded, a number, not opted out (STOP) and the number not found invalid."""
+    return bool(member.sms_consent and member.phone and member.reachable)
 
 
 def plan_club(club: Club, rules: list[Rule], facts: ClubFacts) -> list[Planned]:

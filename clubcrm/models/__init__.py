@@ -11,6 +11,7 @@ from clubcrm.models.membership import Freeze, Membership, Plan
 from clubcrm.models.session import (
     BOOKING_SOURCES, BOOKING_STATUSES, HOLDS_PLACE, SESSION_KINDS, Booking, ClubSession,
 )
+from clubcrm.models.sms import MESSAGE_STATUSES, STATUS_RANK, Message
 from clubcrm.models.staff import ROLES, Staff
 from clubcrm.models.visit import Visit
 
@@ -18,6 +19,6 @@ __all__ = [
     "AuditEvent", "Club", "Freeze", "LEDGER_KINDS", "LedgerEntry", "Member", "Membership",
     "Package", "Plan", "CHANNELS", "OUTCOMES", "SPOKEN", "STAGES", "TASK_EXPIRY_DAYS", "TASK_KINDS",
     "TOUCHPOINT_STATUSES",
-    "Rule", "StaffContact", "Tool", "Touchpoint", "ROLES", "Service", "Staff", "Visit",
+    "Rule", "StaffContact", "Tool", "Touchpoint", "MESSAGE_STATUSES", "STATUS_RANK", "Message", "ROLES", "Service", "Staff", "Visit",
     "BOOKING_SOURCES", "BOOKING_STATUSES", "Booking", "ClubSession", "HOLDS_PLACE", "SESSION_KINDS",
 ]

@@ -23,6 +23,12 @@ class Club(db.Model):
     touch_budget_min: Mapped[int] = mapped_column(default=10, server_default="10")
     touch_budget_max: Mapped[int] = mapped_column(default=15, server_default="15")
     sms_gap_days: Mapped[int] = mapped_column(default=3, server_default="3")
+    # SMS go out between these local times (minutes after midnight; never wider than 08:00-21:00) and at
+    # most this many per member a local day and a week.
+    quiet_end_minute: Mapped[int] = mapped_column(default=9 * 60, server_default=str(9 * 60))
+    quiet_start_minute: Mapped[int] = mapped_column(default=20 * 60, server_default=str(20 * 60))
+    sms_day_cap: Mapped[int] = mapped_column(default=1, server_default="1")
+    sms_week_cap: Mapped[int] = mapped_column(default=3, server_default="3")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def __repr__(self) -> str:

@@ -36,6 +36,9 @@ class Member(db.Model):
     sms_consent: Mapped[bool] = mapped_column(default=False)
     sms_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sms_consent_source: Mapped[str | None] = mapped_column(String(32))
+    # STOP (or Twilio's 21610) opts out across the club's senders; 21211 marks the number unusable.
+    sms_opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    phone_invalid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     # Set by the first sale: until then the member is a lead.

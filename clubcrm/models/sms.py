@@ -1,0 +1,54 @@
+"""The SMS outbox: one row per message to a member (and per reply received), with its delivery state."""
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from clubcrm.clock import utcnow
+from clubcrm.models.base import UTCDateTime, db
+from clubcrm.models.member import Member
+
+# queued → sending → sent → delivered | undelivered | failed; skipped (caps, opt-out) and unknown (a send
+# cut off by a crash: flagged for a person to reconcile, never resent blindly) end a message too.
+MESSAGE_STATUSES = ("queued", "sending", "sent", "delivered", "undelivered", "failed", "skipped", "unknown")
+# Twilio's callbacks move a message forward only: a late "sent" never overwrites "delivered".
+STATUS_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "undelivered": 3, "failed": 3}
+
+
+class Message(db.Model):
+    __tablename__ = "message"
+    __table_args__ = (
+        Index("ix_message_status_due_at", "status", "due_at"),
+        Index("ix_message_member_id_created_at", "member_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    club_id: Mapped[int] = mapped_column(ForeignKey("club.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    touchpoint_id: Mapped[int | None] = mapped_column(ForeignKey("touchpoint.id"), unique=True)
+    # The touchpoint's natural key, by which one statement links a plan's messages to its touchpoints.
+    membership_id: Mapped[int | None] = mapped_column(ForeignKey("membership.id"))
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("rule.id"))
+    occurrence: Mapped[int | None]
+    # Sent at most once under this key, whatever retries and restarts happen.
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    to_phone: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    locale: Mapped[str] = mapped_column(String(5))
+    encoding: Mapped[str] = mapped_column(String(5))     # GSM-7 or UCS-2
+    segments: Mapped[int]
+    status: Mapped[str] = mapped_column(String(12), default="queued")
+    skip_reason: Mapped[str | None] = mapped_column(String(24))
+    # Not before this instant (quiet hours move it); a retry after an error waits for next_attempt_at.
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    twilio_sid: Mapped[str | None] = mapped_column(String(40), unique=True)
+    error_code: Mapped[int | None]
+    error_message: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    member: Mapped[Member] = relationship()
