@@ -19,6 +19,7 @@ __all__ = [
     "AuditEvent", "Club", "Freeze", "LEDGER_KINDS", "LedgerEntry", "Member", "Membership",
     "Package", "Plan", "CHANNELS", "OUTCOMES", "SPOKEN", "STAGES", "TASK_EXPIRY_DAYS", "TASK_KINDS",
     "TOUCHPOINT_STATUSES",
-    "Rule", "StaffContact", "Tool", "Touchpoint", "MESSAGE_STATUSES", "STATUS_RANK", "Message", "ROLES", "Service", "Staff", "Visit",
+    "Rule", "StaffContact", "Tool", "Touchpoint",
+    "MESSAGE_STATUSES", "STATUS_RANK", "Message", "ROLES", "Service", "Staff", "Visit",
     "BOOKING_SOURCES", "BOOKING_STATUSES", "Booking", "ClubSession", "HOLDS_PLACE", "SESSION_KINDS",
 ]
