@@ -30,6 +30,16 @@ class Config:
     # werkzeug's default (scrypt) for real logins; tests use a cheap hash to stay fast.
     PASSWORD_HASH_METHOD = "scrypt"
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Twilio: without a SID, a token and a sender (TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID) messages wait
+    # in the outbox. TWILIO_API_BASE points the SDK at another host (tests use a fake Twilio on loopback).
+    TWILIO_ACCOUNT_SID = None
+    TWILIO_AUTH_TOKEN = None
+    TWILIO_FROM = None
+    TWILIO_MESSAGING_SERVICE_SID = None
+    TWILIO_API_BASE = None
+    TWILIO_TIMEOUT_SECONDS = 10
+    # At most this many messages a second from one dispatcher (Twilio queues beyond a sender's rate).
+    TWILIO_MESSAGES_PER_SECOND = 10
 
 
 class DevelopmentConfig(Config):

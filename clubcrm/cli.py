@@ -20,6 +20,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(lifecycle_group)
+    app.cli.add_command(sms_group)
 
 
 @click.command("create-staff")
@@ -121,6 +122,33 @@ def lifecycle_run_command(as_of, dry_run: bool, club_ids: tuple[int, ...]) -> No
         with unit_of_work():
             table = report.plan_table(engine.run(now, list(club_ids) or None))
     click.echo(table)
+
+
+
+@click.group("sms")
+def sms_group() -> None:
+    """The SMS outbox."""
+
+
+@sms_group.command("dispatch")
+@click.option("--now", "now_text", default=None, help="Act as if it were this instant (ISO 8601, e.g. "
+              "2026-03-10T09:00:00+02:00); for operators and tests.")
+@click.option("--limit", default=200, show_default=True, help="Most messages to send in this run.")
+@with_appcontext
+def sms_dispatch_command(now_text: str | None, limit: int) -> None:
+    """Send the outbox's due messages once and print what happened."""
+    from datetime import datetime
+
+    from clubcrm.clock import utcnow
+    from clubcrm.sms import sending
+
+    try:
+        now = datetime.fromisoformat(now_text) if now_text else utcnow()
+    except ValueError:
+        raise click.BadParameter("use ISO 8601, e.g. 2026-03-10T09:00:00+02:00", param_hint="--now") from None
+    if now.tzinfo is None:
+        raise click.BadParameter("give a time zone offset, e.g. +02:00 or Z", param_hint="--now")
+    click.echo(str(sending.dispatch_now(now, limit=limit)))
 
 
 if __name__ == "__main__":

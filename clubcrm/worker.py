@@ -35,6 +35,13 @@ def lifecycle_pass() -> str:
     return f"{len(plan.touchpoints)} touchpoints planned"
 
 
+def sms_dispatch() -> str:
+    """Send the outbox's due messages (each step commits on its own: see clubcrm/sms/dispatch.py)."""
+    from clubcrm.sms.sending import dispatch_now
+
+    return str(dispatch_now(utcnow()))
+
+
 def housekeeping() -> str:
     """Mark the no-shows of every ended session and expire the tasks nobody closed."""
     from zoneinfo import ZoneInfo
@@ -70,6 +77,8 @@ def build(app: Flask, run_now: bool = True, scheduler_class: type = BlockingSche
     first = {"next_run_time": utcnow()} if run_now else {}
     scheduler.add_job(job(app, lifecycle_pass), IntervalTrigger(hours=1), id="lifecycle",
                       replace_existing=True, **first)
+    scheduler.add_job(job(app, sms_dispatch), IntervalTrigger(minutes=1), id="sms_dispatch",
+                      replace_existing=True)
     scheduler.add_job(job(app, housekeeping), CronTrigger(hour=2, minute=30), id="housekeeping",
                       replace_existing=True)
     return scheduler

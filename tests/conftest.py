@@ -15,6 +15,9 @@ from tests.factories import Factory
 from tests.postgres import Cluster
 from tests.web import Web
 
+# The fake Twilio server's fixture (`fake_twilio`) for every test module.
+pytest_plugins = ["tests.fake_twilio"]
+
 ROOT = Path(__file__).resolve().parent.parent
 ENGINES = ("sqlite", "postgresql")
 # Tuesday 10 March 2026, 10:00 in Helsinki: every test starts at this instant unless it moves the clock.

@@ -1,0 +1,213 @@
+"""Dispatch: send the outbox's due messages through Twilio, at most once each, in waking hours, within caps.
+
+Each step commits on its own (this is a job, not a request): a claimed row is `sending` in the database
+before Twilio is called, so a crash leaves it `sending`, and reconciliation flags it `unknown` for a person
+to check instead of sending it again. Claims take `FOR UPDATE SKIP LOCKED` on PostgreSQL, so two
+dispatchers never take one row; on SQLite the claim is one compare-and-set UPDATE (one writer at a time).
+"""
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+
+from clubcrm.extensions import db
+from clubcrm.models import Club, Member, Message
+from clubcrm.sms.client import SendError, Sent, TwilioSettings
+
+log = logging.getLogger("clubcrm.sms")
+# A row still `sending` this long after its claim was cut off by a crash.
+RECONCILE_AFTER = timedelta(minutes=10)
+MAX_ATTEMPTS = 8
+# Quiet hours can be narrowed by a club, never widened beyond these.
+EARLIEST_MINUTE, LATEST_MINUTE = 8 * 60, 21 * 60
+OUT = ("sending", "sent", "delivered", "undelivered")
+
+
+@dataclass
+class Report:
+    reconciled: int = 0
+    deferred: int = 0
+    claimed: int = 0
+    sent: int = 0
+    skipped: int = 0
+    retried: int = 0
+    failed: int = 0
+    unknown: int = 0
+    not_configured: bool = False
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        if self.not_configured:
+            return f"SMS not configured: messages wait in the outbox (reconciled {self.reconciled})"
+        return (f"sent {self.sent}, skipped {self.skipped}, retry later {self.retried}, failed {self.failed}, "
+                f"unknown {self.unknown}, deferred to waking hours {self.deferred}, reconciled {self.reconciled}")
+
+
+def window(club: Club) -> tuple[int, int]:
+    """The club's sending window in local minutes, clamped to 08:00-21:00."""
+    start = max(EARLIEST_MINUTE, min(club.quiet_end_minute, LATEST_MINUTE))
+    end = min(LATEST_MINUTE, max(club.quiet_start_minute, EARLIEST_MINUTE))
+    return start, max(start, end)
+
+
+def next_allowed(club: Club, now: datetime) -> datetime:
+    """NOW if it is inside the club's window, else the window's next opening minute (in UTC)."""
+    tz = ZoneInfo(club.timezone)
+    local = now.astimezone(tz)
+    start, end = window(club)
+    minute = local.hour * 60 + local.minute
+    if start <= minute < end:
+        return now
+    day = local.date() if minute < start else local.date() + timedelta(days=1)
+    opening = datetime(day.year, day.month, day.day, start // 60, start % 60, tzinfo=tz)
+    return opening.astimezone(now.tzinfo)
+
+
+def reconcile(now: datetime) -> int:
+    """Flag rows left `sending` by a crash as `unknown`: never resent without a person checking Twilio."""
+    flagged = db.session.execute(
+        update(Message).where(Message.status == "sending", Message.claimed_at < now - RECONCILE_AFTER)
+        .values(status="unknown", error_message="Interrupted while sending: check Twilio's log before resending.")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return flagged
+
+
+def defer_quiet_hours(now: datetime) -> int:
+    """Move due messages of clubs now in their quiet hours to the next allowed minute (one UPDATE a club)."""
+    moved = 0
+    for club in db.session.scalars(select(Club)):
+        opening = next_allowed(club, now)
+        if opening != now:
+            moved += db.session.execute(
+                update(Message).where(Message.club_id == club.id, Message.status == "queued",
+                                      Message.due_at < opening)
+                .values(due_at=opening).execution_options(synchronize_session=False)
+            ).rowcount
+    db.session.commit()
+    return moved
+
+
+def claim(now: datetime, limit: int) -> list[Message]:
+    """Take up to LIMIT due messages: mark them `sending` and commit before any is sent."""
+    due = (
+        select(Message.id)
+        .where(Message.status == "queued", Message.due_at <= now,
+               (Message.next_attempt_at.is_(None)) | (Message.next_attempt_at <= now))
+        .order_by(Message.due_at, Message.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)   # PostgreSQL; SQLite has one writer and ignores it
+    )
+    ids = list(db.session.scalars(
+        update(Message).where(Message.id.in_(due.scalar_subquery()), Message.status == "queued")
+        .values(status="sending", claimed_at=now, attempts=Message.attempts + 1)
+        .returning(Message.id).execution_options(synchronize_session=False)
+    ))
+    db.session.commit()
+    if not ids:
+        return []
+    return list(db.session.scalars(select(Message).where(Message.id.in_(ids)).order_by(Message.due_at, Message.id)))
+
+
+def screen(messages: list[Message], now: datetime) -> list[Message]:
+    """Skip, at claim time, messages whose member has opted out since, or that would pass a cap."""
+    members = {m.id: m for m in db.session.scalars(
+        select(Member).where(Member.id.in_({msg.member_id for msg in messages})))}
+    clubs = {c.id: c for c in db.session.scalars(select(Club).where(Club.id.in_({m.club_id for m in messages})))}
+    earlier: dict[int, list[datetime]] = defaultdict(list)
+    for member_id, claimed_at in db.session.execute(
+        select(Message.member_id, Message.claimed_at)
+        .where(Message.member_id.in_(members), Message.status.in_(OUT), Message.claimed_at >= now - timedelta(days=8),
+               Message.id.not_in([m.id for m in messages]))
+    ):
+        earlier[member_id].append(claimed_at)
+    going = []
+    for message in messages:
+        member, club = members[message.member_id], clubs[message.club_id]
+        reason = None
+        if not (member.sms_consent and member.phone and member.sms_opted_out_at is None
+                and member.phone_invalid_at is None):
+            reason = "opted_out"
+        else:
+            tz = ZoneInfo(club.timezone)
+            today = now.astimezone(tz).date()
+            monday = today - timedelta(days=today.weekday())
+            days = [instant.astimezone(tz).date() for instant in earlier[member.id]]
+            if sum(1 for d in days if d == today) >= club.sms_day_cap:
+                reason = "day_cap"
+            elif sum(1 for d in days if d >= monday) >= club.sms_week_cap:
+                reason = "week_cap"
+        if reason:
+            message.status, message.skip_reason = "skipped", reason
+        else:
+            earlier[member.id].append(now)
+            going.append(message)
+    db.session.commit()
+    return going
+
+
+def dispatch(now: datetime, settings: TwilioSettings | None, client=None, send: Callable | None = None,
+             limit: int = 200, per_second: float | None = None, status_callback: str | None = None,
+             clock: Callable[[], datetime] | None = None) -> Report:
+    """Send what is due at NOW; without Twilio settings messages wait in the outbox."""
+    report = Report(reconciled=reconcile(now), deferred=defer_quiet_hours(now))
+    if settings is None:
+        report.not_configured = True
+        return report
+    if send is None:
+        from clubcrm.sms.client import send
+    claimed = claim(now, limit)
+    report.claimed = len(claimed)
+    going = screen(claimed, now)
+    report.skipped = len(claimed) - len(going)
+    gap = 1.0 / per_second if per_second else 0.0
+    last = 0.0
+    for message in going:
+        if gap:
+            wait = last + gap - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            last = time.monotonic()
+        try:
+            sent: Sent = send(client, settings, message.to_phone, message.body, status_callback)
+        except SendError as error:
+            settle_error(message, error, (clock or (lambda: now))(), report)
+        else:
+            message.status, message.twilio_sid = "sent", sent.sid
+            message.sent_at = (clock or (lambda: now))()
+            message.error_code = message.error_message = None
+            report.sent += 1
+        db.session.commit()
+    return report
+
+
+def settle_error(message: Message, error: SendError, now: datetime, report: Report) -> None:
+    """Record what a refused or failed send means for the message and its member."""
+    message.error_code, message.error_message = error.code, (error.message or "")[:300]
+    if error.kind == "opted_out":
+        message.status, message.skip_reason = "failed", "opted_out"
+        member = db.session.get(Member, message.member_id)
+        member.sms_opted_out_at = member.sms_opted_out_at or now
+        report.failed += 1
+    elif error.kind == "invalid_number":
+        message.status, message.skip_reason = "failed", "invalid_number"
+        member = db.session.get(Member, message.member_id)
+        member.phone_invalid_at = member.phone_invalid_at or now
+        report.failed += 1
+    elif error.kind == "retry" and error.maybe_sent and error.http_status is None:
+        # No answer came: Twilio may have accepted it. A person checks before it is sent again.
+        message.status = "unknown"
+        report.unknown += 1
+    elif error.kind == "retry" and message.attempts < MAX_ATTEMPTS:
+        delay = error.retry_after or min(30 * 2 ** (message.attempts - 1), 3600)
+        message.status, message.next_attempt_at = "queued", now + timedelta(seconds=delay)
+        report.retried += 1
+    else:
+        message.status = "failed"
+        report.failed += 1

@@ -1,0 +1,163 @@
+"""Dispatch through the real Twilio SDK to a fake Twilio on loopback: at most once, in waking hours,
+within caps, with the errors Twilio answers."""
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from clubcrm.db import unit_of_work
+from clubcrm.extensions import db
+from clubcrm.models import Member, Message
+from clubcrm.sms import dispatch as dispatching
+from clubcrm.sms.client import close_client, make_client, settings_from
+from tests.conftest import NOW
+from tests.fake_twilio import error, rate_limited, server_error, timeout
+
+# NOW is 10:00 in Helsinki: inside the default window 09:00-20:00.
+
+
+@pytest.fixture
+def twilio(fake_twilio):
+    settings = settings_from(fake_twilio.config(TWILIO_TIMEOUT_SECONDS=0.5))
+    client = make_client(settings)
+    yield fake_twilio, settings, client
+    close_client(client)
+
+
+def queue(member, body="Hello", due_at=NOW, key=None) -> Message:
+    with unit_of_work():
+        message = Message(club_id=member.club_id, member_id=member.id, idempotency_key=key or f"test:{body}:{due_at}",
+                          to_phone=member.phone, body=body, locale="en", encoding="GSM-7", segments=1,
+                          status="queued", due_at=due_at, created_at=due_at)
+        db.session.add(message)
+    return message
+
+
+def texting(make, **values):
+    return make.member(sms_consent=True, **values)
+
+
+def run(twilio, now=NOW, **kw):
+    _fake, settings, client = twilio
+    return dispatching.dispatch(now, settings, client, **kw)
+
+
+def state(message):
+    db.session.expire_all()
+    return db.session.get(Message, message.id)
+
+
+def test_a_due_message_is_sent_once_with_its_sid(make, twilio):
+    fake = twilio[0]
+    member = texting(make)
+    message = queue(member, "Welcome to the club")
+    report = run(twilio)
+    assert (report.sent, report.claimed) == (1, 1)
+    [got] = fake.received
+    assert (got.to, got.body) == (member.phone, "Welcome to the club")
+    sent = state(message)
+    assert (sent.status, sent.attempts, sent.sent_at) == ("sent", 1, NOW) and sent.twilio_sid.startswith("SM")
+    assert run(twilio, NOW + timedelta(minutes=5)).sent == 0 and len(fake.received) == 1
+
+
+@pytest.mark.parametrize("tz, late, opening", [
+    # 22:00 on the evening before the EU clocks spring forward; 09:00 next day is already summer time.
+    ("Europe/Helsinki", datetime(2026, 3, 28, 20, 0, tzinfo=UTC), datetime(2026, 3, 29, 6, 0, tzinfo=UTC)),
+    # New York springs forward on 8 March: 22:00 EST on the 7th, then 09:00 EDT on the 8th.
+    ("America/New_York", datetime(2026, 3, 8, 3, 0, tzinfo=UTC), datetime(2026, 3, 8, 13, 0, tzinfo=UTC)),
+])
+def test_a_message_due_at_22_goes_out_at_9_next_morning_in_the_clubs_zone(make, twilio, tz, late, opening):
+    fake = twilio[0]
+    club = make.club(timezone=tz)
+    message = queue(texting(make, club=club), "Evening news", due_at=late)
+    report = run(twilio, late)
+    assert (report.deferred, report.sent, fake.received) == (1, 0, [])
+    assert state(message).due_at == opening
+    assert run(twilio, opening - timedelta(minutes=1)).sent == 0
+    assert run(twilio, opening).sent == 1 and state(message).sent_at == opening
+
+
+def test_a_club_cannot_widen_its_window_beyond_8_to_21(make):
+    club = make.club(quiet_end_minute=5 * 60, quiet_start_minute=23 * 60)
+    assert dispatching.window(club) == (8 * 60, 21 * 60)
+
+
+def test_caps_per_local_day_and_week(make, twilio):
+    member = texting(make)
+    first, second = queue(member, "one"), queue(member, "two")
+    report = run(twilio)
+    assert (report.sent, report.skipped) == (1, 1)
+    assert (state(first).status, state(second).status, state(second).skip_reason) == ("sent", "skipped", "day_cap")
+    later = [queue(member, f"day {n}", due_at=NOW + timedelta(days=n)) for n in (1, 2, 3)]
+    assert [run(twilio, NOW + timedelta(days=n)).sent for n in (1, 2, 3)] == [1, 1, 0]   # 10 March is a Tuesday
+    assert state(later[2]).skip_reason == "week_cap"
+
+
+def test_an_opt_out_since_queueing_is_honoured_at_claim_time(make, twilio):
+    member = texting(make)
+    message = queue(member)
+    with unit_of_work():
+        db.session.get(Member, member.id).sms_opted_out_at = NOW
+    assert run(twilio).skipped == 1 and twilio[0].received == []
+    assert (state(message).status, state(message).skip_reason) == ("skipped", "opted_out")
+
+
+def test_twilio_21610_opts_the_member_out_and_21211_marks_the_number(make, twilio):
+    fake = twilio[0]
+    stopped, wrong = texting(make), texting(make)
+    fake.respond_for(stopped.phone, error(21610))
+    fake.respond_for(wrong.phone, error(21211))
+    a, b = queue(stopped, "a"), queue(wrong, "b")
+    assert run(twilio).failed == 2
+    assert (state(a).status, state(a).error_code, state(b).skip_reason) == ("failed", 21610, "invalid_number")
+    db.session.expire_all()
+    assert db.session.get(Member, stopped.id).sms_opted_out_at == NOW
+    assert db.session.get(Member, wrong.id).phone_invalid_at == NOW
+
+
+@pytest.mark.parametrize("reply", [rate_limited, server_error])
+def test_429_and_5xx_back_off_then_send(make, twilio, reply):
+    fake = twilio[0]
+    fake.respond_next(reply())
+    message = queue(texting(make))
+    assert run(twilio).retried == 1
+    waiting = state(message)
+    assert (waiting.status, waiting.attempts, waiting.next_attempt_at) == ("queued", 1, NOW + timedelta(seconds=30))
+    assert run(twilio, NOW + timedelta(seconds=10)).sent == 0
+    assert run(twilio, NOW + timedelta(seconds=30)).sent == 1 and state(message).attempts == 2
+
+
+def test_a_timeout_is_flagged_unknown_never_resent_blindly(make, twilio):
+    fake = twilio[0]
+    fake.respond_next(timeout(2))
+    message = queue(texting(make))
+    assert run(twilio).unknown == 1
+    assert state(message).status == "unknown"
+    run(twilio, NOW + timedelta(hours=1))
+    assert len(fake.received) == 1
+
+
+def test_a_row_left_sending_by_a_crash_is_flagged_for_reconciliation(make, twilio):
+    message = queue(texting(make))
+    with unit_of_work():
+        row = db.session.get(Message, message.id)
+        row.status, row.claimed_at = "sending", NOW - timedelta(minutes=11)
+    assert run(twilio).reconciled == 1
+    assert state(message).status == "unknown" and twilio[0].received == []
+
+
+def test_without_twilio_settings_messages_wait(make):
+    message = queue(texting(make))
+    report = dispatching.dispatch(NOW, None)
+    assert report.not_configured and "SMS not configured" in str(report)
+    assert state(message).status == "queued"
+
+
+def test_command_line_dispatch(make, runner, fake_twilio, app):
+    app.config.update(fake_twilio.config())
+    queue(texting(make), "By command")
+    db.session.commit()
+    result = runner.invoke(args=["sms", "dispatch", "--now", "2026-03-10T10:00:00+02:00"])
+    assert result.exit_code == 0 and "sent 1" in result.output, result.output
+    assert [m.body for m in fake_twilio.received] == ["By command"]
+    result = runner.invoke(args=["sms", "dispatch", "--now", "yesterday"])
+    assert result.exit_code == 2 and "--now" in result.output
