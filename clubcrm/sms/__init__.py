@@ -1,0 +1,1 @@
+"""SMS: the outbox, the dispatcher and the Twilio client."""
