@@ -38,6 +38,9 @@ class Config:
     TWILIO_MESSAGING_SERVICE_SID = None
     TWILIO_API_BASE = None
     TWILIO_TIMEOUT_SECONDS = 10
+    # The site's address as Twilio reaches it (https://crm.example.com), without a trailing slash: webhook
+    # signatures are checked against it + the request path. None refuses every webhook (403).
+    PUBLIC_URL = None
     # At most this many messages a second from one dispatcher (Twilio queues beyond a sender's rate).
     TWILIO_MESSAGES_PER_SECOND = 10
 

@@ -115,9 +115,9 @@ def register_blueprints(app: Flask) -> None:
         if any("\x00" in value for source in (request.args, request.form)
                for _key, value in source.items(multi=True)):
             abort(400)
-    from blueprints import auth, desk, errors, lifecycle, members, sales, sessions, settings, tasks
+    from blueprints import auth, desk, errors, lifecycle, members, sales, sessions, settings, tasks, twilio_hooks
 
-    for module in (auth, desk, members, sales, sessions, settings, lifecycle, tasks, errors):
+    for module in (auth, desk, members, sales, sessions, settings, lifecycle, tasks, twilio_hooks, errors):
         app.register_blueprint(module.bp)
 
 

@@ -15,7 +15,7 @@ IN_CYCLE_OR_LAPSED = "adaptation,active,pre_renewal,lapsed"
 TOOLS = (
     "welcome", "first_visit_call", "trial_session", "adaptation_check", "class_invitation", "silence",
     "milestone", "birthday", "seasonal", "package_offer", "renewal_offer", "freeze_end", "win_back",
-    "club_news",
+    "club_news", "reply",
 )
 
 
@@ -85,6 +85,10 @@ RULES = (
     # Keeps the cycle at its minimum of contacts: fires when the cycle is behind its pace and nobody has
     # been in touch for `days` days.
     DefaultRule("keep_in_touch", "club_news", "pacing", "adaptation,active", "sms", 90, days=7),
+    # A member's SMS that is no keyword becomes a staff task (clubcrm.sms.inbound): its trigger is no planner
+    # trigger, so the engine never fires it; it is a rule so that the task shows on Today like any other.
+    DefaultRule("member_replied", "reply", "member_replied", "adaptation,active,pre_renewal,frozen,lapsed,lost",
+                "task", 1),
 )
 
 

@@ -12,7 +12,7 @@ TOOL_NAMES = {
     "silence": _l("Silence nudge"), "milestone": _l("Visit milestones"), "birthday": _l("Birthday greeting"),
     "seasonal": _l("Seasonal promotion"), "package_offer": _l("Package offer"),
     "renewal_offer": _l("Renewal offer"), "freeze_end": _l("Freeze ending"), "win_back": _l("Win-back"),
-    "club_news": _l("Club news"),
+    "club_news": _l("Club news"), "reply": _l("Members' replies"),
 }
 
 RULE_NAMES = {
@@ -35,6 +35,7 @@ RULE_NAMES = {
     "freeze_ended": _l("Back from a freeze"),
     "win_back_7": _l("Win-back a week after the end"), "win_back_30": _l("Win-back call a month after the end"),
     "keep_in_touch": _l("Keep in touch (club news)"),
+    "member_replied": _l("Member replied by SMS"),
 }
 
 # What the number fields mean for each trigger, shown beside them in the rule form.
@@ -66,6 +67,7 @@ FACT_NAMES = {
     "freeze_ended": _l("freeze ended on"),
     "days_since_end": _l("days since the end"), "contacts_in_cycle": _l("contacts this membership"),
     "days_quiet": _l("days without a contact"), "instead_of_sms": _l("a call instead of an SMS"),
+    "reply": _l("the member's SMS"),
 }
 
 CHANNEL_NAMES = {"sms": _l("SMS"), "task": _l("staff task")}

@@ -1,0 +1,230 @@
+"""What Twilio tells us: delivery status callbacks and members' replies (STOP/START/HELP, YES to an invitation,
+anything else as a task for staff). These flush and never commit: callers wrap them in unit_of_work()."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import string
+import unicodedata
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from clubcrm.clock import utcnow
+from clubcrm.errors import DomainError
+from clubcrm.extensions import db
+from clubcrm.i18n import SUPPORTED_LOCALES
+from clubcrm.lifecycle.stages import stage_of
+from clubcrm.models import Booking, Club, ClubSession, Member, Membership, Message, Touchpoint
+from clubcrm.models.sms import STATUS_RANK
+from clubcrm.services import sessions
+from clubcrm.sms import replies
+from clubcrm.sms.client import OPTED_OUT
+
+log = logging.getLogger(__name__)
+
+STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit"})
+START_WORDS = frozenset({"start", "unstop"})
+HELP_WORDS = frozenset({"help"})
+# YES and the yes words of our default texts (accents folded): JA, ДА, KYLLÄ, DA, ÁNO.
+YES_WORDS = frozenset({"yes", "ja", "да", "kylla", "da", "ano"})
+# The rule whose tasks carry members' replies; its trigger is no planner trigger, so only this module fires it.
+REPLY_RULE = "member_replied"
+REPLY_MAX = 300
+# A touchpoint's occurrence is a 32-bit integer column.
+_OCCURRENCE_MAX = 2**31 - 1
+
+
+def fold(text: str | None) -> str:
+    """A keyword as compared: trimmed of spaces and punctuation, case-folded, accents removed."""
+    text = unicodedata.normalize("NFKD", (text or "").strip(string.whitespace + string.punctuation + "¡¿！。"))
+    return "".join(c for c in text if not unicodedata.combining(c)).casefold()
+
+
+# --- status callbacks ---------------------------------------------------------------------------
+
+
+def _error_code(value) -> int | None:
+    try:
+        code = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return code if 0 < code <= _OCCURRENCE_MAX else None
+
+
+def record_status(sid: str | None, status: str | None, error_code=None, now: datetime | None = None) -> bool:
+    """Move message SID forward to STATUS (never back, never twice); return whether it moved.
+
+    "delivered" sets delivered_at; failed/undelivered keep the error code. Error 21610 means the recipient opted
+    out with the carrier: the member is marked opted out whatever the status did. An unknown SID changes nothing."""
+    now = now or utcnow()
+    status = (status or "").strip().lower()
+    if not sid or len(sid) > 40:
+        return False
+    message = db.session.scalar(select(Message).where(Message.twilio_sid == sid))
+    if message is None:
+        log.info("status callback for unknown message %s", sid)
+        return False
+    code = _error_code(error_code)
+    if code == OPTED_OUT:
+        _opt_out([message.member_id], now)
+    rank = STATUS_RANK.get(status)
+    if rank is None:
+        return False   # accepted, scheduled, read, canceled...: nothing our states track
+    lower = [s for s, r in STATUS_RANK.items() if r < rank]
+    values: dict = {"status": status}
+    if status == "delivered":
+        values["delivered_at"] = now
+    if status in ("failed", "undelivered") and code is not None:
+        values["error_code"] = code
+    # Compare-and-set: a concurrent or repeated callback cannot move it twice or backwards.
+    moved = db.session.execute(
+        update(Message).where(Message.id == message.id, Message.status.in_(lower)).values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.flush()
+    db.session.expire(message)
+    return bool(moved)
+
+
+# --- inbound messages ---------------------------------------------------------------------------
+
+
+def _opt_out(member_ids: list[int], now: datetime) -> None:
+    if member_ids:
+        db.session.execute(update(Member).where(Member.id.in_(member_ids), Member.sms_opted_out_at.is_(None))
+                           .values(sms_opted_out_at=now).execution_options(synchronize_session=False))
+        db.session.flush()
+
+
+def _newest_membership(member_ids: list[int]) -> Membership | None:
+    return db.session.scalar(
+        select(Membership).where(Membership.member_id.in_(member_ids))
+        .order_by(Membership.starts_on.desc(), Membership.sold_at.desc(), Membership.id.desc()).limit(1)
+    ) if member_ids else None
+
+
+def _locale(member: Member) -> str:
+    return member.locale if member.locale in SUPPORTED_LOCALES else member.club.default_locale
+
+
+def _when(session: ClubSession, club: Club, locale: str) -> str:
+    try:
+        zone = ZoneInfo(club.timezone)
+    except (ValueError, KeyError):
+        zone = ZoneInfo("UTC")
+    return format_datetime(session.starts_at, "short", tzinfo=zone, locale=locale)
+
+
+def handle_inbound(from_phone: str | None, to_phone: str | None, body: str | None, now: datetime | None = None,
+                   message_sid: str | None = None) -> str | None:
+    """Act on a member's SMS and return the reply text, or None for no reply.
+
+    STOP words opt out every member with the number; START words clear that (consent is untouched; Twilio answers
+    both itself). HELP names the club and its phone. YES books the session the member's latest invitation offered.
+    Anything else becomes a "member replied" task for staff on the member's current or latest membership."""
+    now = now or utcnow()
+    phone = (from_phone or "").strip()
+    if not phone or len(phone) > 20:
+        return None
+    members = list(db.session.scalars(select(Member).where(Member.phone == phone).order_by(Member.id)))
+    if not members:
+        log.info("SMS from an unknown number")
+        return None
+    word = fold(body)
+    if word in STOP_WORDS:
+        _opt_out([m.id for m in members], now)
+        return None
+    if word in START_WORDS:
+        db.session.execute(update(Member).where(Member.id.in_([m.id for m in members]))
+                           .values(sms_opted_out_at=None).execution_options(synchronize_session=False))
+        db.session.flush()
+        return None
+    membership = _newest_membership([m.id for m in members])
+    member = next((m for m in members if membership and m.id == membership.member_id), members[-1])
+    club, locale = member.club, _locale(member)
+    if word in HELP_WORDS:
+        table = replies.HELP if club.phone else replies.HELP_NO_PHONE
+        return replies.reply(table, locale, club.default_locale, club=club.name, phone=club.phone or "")
+    if membership is None:
+        log.info("SMS from member %s who has no membership: not acted on", member.id)
+        return None
+    if word in YES_WORDS:
+        return _book_offered(member, club, locale, now)
+    _reply_task(member, membership, body, now, message_sid)
+    return None
+
+
+def _book_offered(member: Member, club: Club, locale: str, now: datetime) -> str:
+    """Book the session of the member's latest SMS invitation that has not started; the reply says how it went."""
+    session = db.session.scalar(
+        select(ClubSession).join(Touchpoint, Touchpoint.session_id == ClubSession.id)
+        .where(Touchpoint.member_id == member.id, Touchpoint.channel == "sms",
+               Touchpoint.status.in_(("planned", "sent", "done")),
+               ClubSession.starts_at > now, ClubSession.cancelled_at.is_(None))
+        .order_by(Touchpoint.planned_at.desc(), Touchpoint.id.desc()).limit(1)
+    )
+    if session is None:
+        return replies.reply(replies.NO_PLACES, locale, club.default_locale, club=club.name)
+    values = {"club": club.name, "session": session.title, "when": _when(session, club, locale)}
+    existing = db.session.scalar(select(Booking.status).where(Booking.session_id == session.id,
+                                                              Booking.member_id == member.id))
+    if existing in ("booked", "waitlist", "attended"):
+        return replies.reply(replies.ALREADY, locale, club.default_locale, **values)
+    try:
+        with db.session.begin_nested():
+            booking = sessions.book(None, session, member, source="sms")
+    except DomainError as exc:
+        log.info("YES from member %s could not book session %s: %s", member.id, session.id, exc.code)
+        return replies.reply(replies.NO_PLACES, locale, club.default_locale, club=club.name)
+    table = replies.BOOKED if booking.status == "booked" else replies.WAITLISTED
+    return replies.reply(table, locale, club.default_locale, **values)
+
+
+def occurrence_of(message_sid: str | None, phone: str, body: str | None, now: datetime) -> int:
+    """A stable positive 31-bit id of an inbound message: Twilio's SID, else its number, text and instant."""
+    key = message_sid or f"{phone}|{body}|{now.isoformat()}"
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big") % _OCCURRENCE_MAX + 1
+
+
+def _clean(body: str | None) -> str:
+    text = "".join(c if c in "\n\t" or unicodedata.category(c)[0] != "C" else " " for c in body or "")
+    return text.strip()[:REPLY_MAX]
+
+
+def _reply_task(member: Member, membership: Membership, body: str | None, now: datetime,
+                message_sid: str | None) -> Touchpoint | None:
+    """A "member replied" task for staff on MEMBERSHIP, once per inbound message."""
+    from clubcrm.lifecycle.engine import club_rules
+
+    club = member.club
+    rule = next((r for r in club_rules(club) if r.key == REPLY_RULE), None)
+    if rule is None or not (rule.enabled and rule.tool.enabled):
+        log.info("reply from member %s: the %s rule is off, no task", member.id, REPLY_RULE)
+        return None
+    occurrence = occurrence_of(message_sid, member.phone or "", body, now)
+    zone = ZoneInfo(club.timezone)
+    today = now.astimezone(zone).date()
+    contracts = list(db.session.scalars(select(Membership).where(Membership.member_id == member.id)))
+    frozen = {c.id: [(f.starts_on, f.ends_on) for f in c.freezes] for c in contracts}
+    stage = stage_of(False, contracts, frozen, today)
+    cycle_id = stage.cycle.id if stage.cycle is not None else membership.id
+    exists = db.session.scalar(select(Touchpoint.id).where(
+        Touchpoint.membership_id == cycle_id, Touchpoint.rule_id == rule.id, Touchpoint.occurrence == occurrence))
+    if exists is not None:
+        return None   # Twilio sent the same message twice
+    point = Touchpoint(
+        club_id=club.id, member_id=member.id, membership_id=cycle_id, tool_id=rule.tool_id, rule_id=rule.id,
+        occurrence=occurrence, stage=stage.name, channel="task", status="planned", task_kind=rule.task_kind,
+        facts={"reply": _clean(body)}, due_on=today, planned_at=now,
+    )
+    try:
+        with db.session.begin_nested():   # the same message handled at once by another request
+            db.session.add(point)
+    except IntegrityError:
+        return None
+    return point
+
