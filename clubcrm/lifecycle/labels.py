@@ -55,6 +55,7 @@ TRIGGER_HELP = {
     "freeze_ended": _l("This many days after a freeze ends."),
     "days_since_end": _l("This many days after the membership ended, if it was not renewed."),
     "pacing": _l("When the cycle is behind its minimum of contacts and nobody was in touch for this many days."),
+    "member_replied": _l("When a member answers an SMS with anything but STOP, START, HELP or YES."),
 }
 
 FACT_NAMES = {
