@@ -153,11 +153,12 @@ def test_without_twilio_settings_messages_wait(make):
 
 
 def test_command_line_dispatch(make, runner, fake_twilio, app):
-    app.config.update(fake_twilio.config())
+    app.config.update(fake_twilio.config(), PUBLIC_URL="https://club.example/")
     queue(texting(make), "By command")
     db.session.commit()
     result = runner.invoke(args=["sms", "dispatch", "--now", "2026-03-10T10:00:00+02:00"])
     assert result.exit_code == 0 and "sent 1" in result.output, result.output
     assert [m.body for m in fake_twilio.received] == ["By command"]
+    assert fake_twilio.received[0].status_callback == "https://club.example/webhooks/twilio/status"
     result = runner.invoke(args=["sms", "dispatch", "--now", "yesterday"])
     assert result.exit_code == 2 and "--now" in result.output
