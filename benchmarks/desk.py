@@ -156,19 +156,24 @@ class Desk:
     # -- statement counts --------------------------------------------------------------------
     def statements_of(self, call: Callable[[], object]) -> list[str]:
         """Run CALL and return the SQL statements the app's engine sent meanwhile."""
-        with self.app.app_context():
-            engine = db.engine
-        seen: list[str] = []
+        return statements_of(self.app, call)
 
-        def record(_conn, _cursor, statement, _params, _context, _many):
-            seen.append(" ".join(statement.split()))
 
-        event.listen(engine, "before_cursor_execute", record)
-        try:
-            call()
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
-        return seen
+def statements_of(app, call: Callable[[], object]) -> list[str]:
+    """Run CALL and return the SQL statements APP's engine sent meanwhile."""
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, _params, _context, _many):
+        seen.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        call()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return seen
 
 
 def timed(call: Callable[[int], object], i: int) -> float:

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Date, bindparam, create_engine, event, func, select, text
 
 from benchmarks.dataset import CLUB_ID, TZ_NAME
-from benchmarks.desk import percentile
+from benchmarks.desk import percentile, statements_of
 from clubcrm import clock
 from clubcrm.extensions import db
 from clubcrm.lifecycle import engine as lifecycle, facts
@@ -341,21 +341,6 @@ def run(engine_name: str, url: str, now: datetime, samples: int, warmup: int,
     return result
 
 
-def statements_of(app, call) -> list[str]:
-    """Run CALL and return the SQL statements the app's engine sent meanwhile."""
-    with app.app_context():
-        engine = db.engine
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, _params, _context, _many):
-        seen.append(" ".join(statement.split()))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        call()
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return seen
 
 
 def in_child(url: str, now: datetime, what: str) -> Child:
