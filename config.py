@@ -43,6 +43,9 @@ class Config:
     PUBLIC_URL = None
     # At most this many messages a second from one dispatcher (Twilio queues beyond a sender's rate).
     TWILIO_MESSAGES_PER_SECOND = 10
+    # What one SMS segment costs, in minor units of the club's currency (8 = €0.08): the rule editor shows a
+    # text's cost per 1,000 members with it. An estimate only; Twilio's bill is the truth.
+    SMS_SEGMENT_PRICE_MINOR = 8
 
 
 class DevelopmentConfig(Config):

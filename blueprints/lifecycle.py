@@ -1,5 +1,5 @@
 """Lifecycle settings for managers: tools, their rules, holdout shares, texts and the contact budget."""
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -12,6 +12,7 @@ from clubcrm.errors import InvalidInput
 from clubcrm.i18n import LOCALE_NAMES
 from clubcrm.lifecycle import engine, labels
 from clubcrm.lifecycle import settings as lifecycle_settings
+from clubcrm.sms import segments
 
 bp = Blueprint("lifecycle", __name__, url_prefix="/settings/lifecycle")
 
@@ -22,6 +23,17 @@ def _tool_form(tool, form: ToolForm | None = None) -> ToolForm:
     for field in form:
         field.id = f"tool-{tool.id}-{field.name}"
     return form
+
+
+def text_costs(form: RuleForm) -> dict:
+    """Each non-empty text's segment count and what sending it to 1,000 members costs, in minor units."""
+    price = current_app.config["SMS_SEGMENT_PRICE_MINOR"]
+    costs = {}
+    for field in form.text_fields():
+        if isinstance(field.data, str) and field.data.strip():
+            counted = segments.count(field.data)
+            costs[field.name] = (counted, counted.segments * price * 1000)
+    return costs
 
 
 def _page(club, budget: BudgetForm | None = None, tool_id: int | None = None, tool_form: ToolForm | None = None,
@@ -112,6 +124,6 @@ def rule(rule_id: int):
     page = render_template("lifecycle/rule.html", club=club, rule=found, form=form, labels=labels,
                            uses=lifecycle_settings.fields_of(found),
                            placeholders=lifecycle_settings.placeholders_of(found),
-                           text_max=lifecycle_settings.TEXT_MAX,
+                           text_max=lifecycle_settings.TEXT_MAX, costs=text_costs(form),
                            default_language=LOCALE_NAMES.get(club.default_locale, club.default_locale))
     return page, 422 if form.is_submitted() else 200

@@ -115,9 +115,10 @@ def register_blueprints(app: Flask) -> None:
         if any("\x00" in value for source in (request.args, request.form)
                for _key, value in source.items(multi=True)):
             abort(400)
-    from blueprints import auth, desk, errors, lifecycle, members, sales, sessions, settings, tasks, twilio_hooks
+    from blueprints import (auth, desk, errors, lifecycle, members, outbox, sales, sessions, settings, tasks,
+                            twilio_hooks)
 
-    for module in (auth, desk, members, sales, sessions, settings, lifecycle, tasks, twilio_hooks, errors):
+    for module in (auth, desk, members, sales, sessions, settings, lifecycle, tasks, outbox, twilio_hooks, errors):
         app.register_blueprint(module.bp)
 
 
@@ -136,6 +137,7 @@ def register_template_helpers(app: Flask) -> None:
     from blueprints.access import clubs_to_choose
     from clubcrm import formatting, i18n, labels, phones
     from clubcrm.models import OUTCOMES
+    from clubcrm.sms.screen import status_words
 
     app.jinja_env.globals.update(
         get_locale=get_locale,
@@ -152,6 +154,7 @@ def register_template_helpers(app: Flask) -> None:
         why=tasks.why,
         call_script=tasks.call_script,
         OUTCOMES=OUTCOMES,
+        sms_status=status_words,
     )
     app.jinja_env.filters.update(
         money=formatting.money,

@@ -26,11 +26,12 @@ from blueprints.forms import sales as sales_forms
 from blueprints.forms import sessions as session_forms
 from blueprints.forms import settings as settings_forms
 from blueprints.forms import tasks as task_forms
+from blueprints.outbox import RetryForm
 from clubcrm import clock
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
 from clubcrm.lifecycle import engine
-from clubcrm.models import Club, Rule, Tool, Touchpoint
+from clubcrm.models import Club, Message, Rule, Tool, Touchpoint
 from clubcrm.services import sales
 from tests.web import ERROR, Web
 from tests.conftest import NOW, TODAY, make_app
@@ -75,6 +76,7 @@ FORMS = {
     "lifecycle.rule": (lifecycle_forms.RuleForm, ""),
     "tasks.outcome": (task_forms.OutcomeForm, ""),
     "members.log_contact": (task_forms.ContactForm, ""),
+    "outbox.retry": (RetryForm, ""),
 }
 RAW_FIELDS = {"desk.scan": {"q": "text"}, "auth.set_locale": {"locale": "choice", "next": "text"},
               "auth.choose_club": {"club_id": "number"},
@@ -143,11 +145,18 @@ def world(make) -> SimpleNamespace:
     other_task = db.session.scalar(select(Touchpoint).where(Touchpoint.member_id == stranger.id))
     welcome = db.session.scalar(select(Rule).where(Rule.club_id == member.club_id, Rule.key == "welcome"))
     other_rule = db.session.scalar(select(Rule).where(Rule.club_id == other.id, Rule.key == "welcome"))
+    # A failed SMS in each club, for the outbox's retry.
+    messages = [Message(club_id=who.club_id, member_id=who.id, idempotency_key=f"walk:{who.id}", to_phone=who.phone,
+                        body="Walk", locale="en", encoding="GSM-7", segments=1, status="failed", due_at=NOW)
+                for who in (member, stranger)]
+    with unit_of_work():
+        db.session.add_all(messages)
     return SimpleNamespace(club=member.club_id, member=member.id, plan=plan.id, membership=membership.id,
                            service=service.id, stranger=stranger.id, other_plan=make.plan(club=other).id,
                            card="WALK-1", phone="+358402009001", task=task.id, other_task=other_task.id,
                            rule=welcome.id, rule_texts=dict(welcome.texts), tool=welcome.tool_id,
-                           other_rule=other_rule.id, other_tool=other_rule.tool_id)
+                           other_rule=other_rule.id, other_tool=other_rule.tool_id,
+                           message=messages[0].id, other_message=messages[1].id)
 
 
 def baselines(ids: SimpleNamespace) -> dict[str, dict[str, str]]:
@@ -182,6 +191,7 @@ def baselines(ids: SimpleNamespace) -> dict[str, dict[str, str]]:
                            **{f"text_{locale}": text for locale, text in ids.rule_texts.items()}},
         "tasks.outcome": {"outcome": "reached", "note": "x", "next": "/"},
         "members.log_contact": {"outcome": "reached", "note": "x"},
+        "outbox.retry": {"confirm": "y"},
     }
 
 
@@ -192,10 +202,11 @@ def path_variants(rule, ids: SimpleNamespace) -> list[str]:
     for converter, name in args:
         if converter.startswith(("int", "float")):
             real[name] = {"member_id": ids.member, "item_id": ids.plan, "active": 1, "touchpoint_id": ids.task,
-                          "rule_id": ids.rule, "tool_id": ids.tool}.get(name, 1)
+                          "rule_id": ids.rule, "tool_id": ids.tool, "message_id": ids.message}.get(name, 1)
             edges[name] = INT_EDGES + {"member_id": [ids.stranger], "item_id": [ids.other_plan],
                                        "touchpoint_id": [ids.other_task], "rule_id": [ids.other_rule],
-                                       "tool_id": [ids.other_tool]}.get(name, [])
+                                       "tool_id": [ids.other_tool],
+                                       "message_id": [ids.other_message]}.get(name, [])
         else:
             real[name] = {"kind": "plans"}.get(name, "x")
             edges[name] = TEXT_EDGES + (["services"] if name == "kind" else [])

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from clubcrm.extensions import db
 from clubcrm.formatting import day
 from clubcrm.lifecycle.stages import Stage, stage_of
-from clubcrm.models import AuditEvent, Member, Membership, Package, Touchpoint, Visit
+from clubcrm.models import AuditEvent, Member, Membership, Message, Package, Touchpoint, Visit
 from clubcrm.services.contracts import Standing, is_live, latest_live, memberships_of, standing
 from clubcrm.services.packages import balances
 from clubcrm.services.sales import renewal_target
@@ -45,6 +45,8 @@ class MemberCard:
     tasks: list[Task] = field(default_factory=list)
     touchpoints: list[Touchpoint] = field(default_factory=list)
     contacts: list[Contact] = field(default_factory=list)
+    # The member's last SMS, newest first.
+    messages: list[Message] = field(default_factory=list)
 
 
 def is_birthday(birth: date | None, today: date) -> bool:
@@ -77,6 +79,8 @@ def build(member: Member, today: date) -> MemberCard:
         tasks=open_tasks(member.club, today, member_id=member.id),
         touchpoints=for_member(member.id),
         contacts=contacts_of(member.id),
+        messages=list(db.session.scalars(select(Message).where(Message.member_id == member.id)
+                                         .order_by(Message.created_at.desc(), Message.id.desc()).limit(10))),
     )
     if where.membership is not None:
         card.renewed_by = next((m for m in history if m.renews_id == where.membership.id

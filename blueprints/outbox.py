@@ -1,0 +1,75 @@
+"""The SMS outbox for managers: what each message is doing, totals per day, and a retry of a failed send."""
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from wtforms import BooleanField
+
+from blueprints.access import current_club, role_required
+from blueprints.forms import BaseForm, show_error
+from clubcrm.db import unit_of_work
+from clubcrm.errors import DomainError, NotFound
+from clubcrm.models.sms import MESSAGE_STATUSES
+from clubcrm.sms import screen
+from clubcrm.sms.client import settings_from
+
+bp = Blueprint("outbox", __name__, url_prefix="/outbox")
+
+
+class RetryForm(BaseForm):
+    """Send a failed message again; CONFIRM is the manager's word that an unknown one did not go out."""
+
+    confirm = BooleanField(_l("Twilio's log shows it was not sent: send it again"))
+
+
+def _retry_form(message_id: int, form: RetryForm | None = None) -> RetryForm:
+    """A retry form with ids of its own: the page has one per message."""
+    form = form or RetryForm(formdata=None)
+    form.confirm.id = f"confirm-{message_id}"
+    return form
+
+
+def _page(status: str | None = None, message_id: int | None = None, form: RetryForm | None = None, code: int = 200):
+    club = current_club()
+    chosen = status if status in MESSAGE_STATUSES else None
+    messages = screen.outbox(club, chosen)
+    forms = {m.id: _retry_form(m.id, form if m.id == message_id else None)
+             for m in messages if m.status in screen.RETRYABLE}
+    return render_template("outbox/index.html", club=club, messages=messages, forms=forms, status=chosen,
+                           statuses=MESSAGE_STATUSES, status_words=screen.STATUS_WORDS,
+                           totals=screen.totals_per_day(club), limit=screen.LIST_LIMIT,
+                           configured=settings_from(current_app.config) is not None), code
+
+
+@bp.get("/")
+@role_required("manager")
+def index():
+    """Show the club's SMS, newest first, optionally of one status, with totals per day."""
+    return _page(request.args.get("status"))
+
+
+@bp.get("/<id:message_id>/retry")
+@role_required("manager")
+def back_to_list(message_id: int):
+    """Send a reload of a refused retry's address back to the list."""
+    return redirect(url_for("outbox.index"))
+
+
+@bp.post("/<id:message_id>/retry")
+@role_required("manager")
+def retry(message_id: int):
+    """Put a failed or unknown message back in the queue."""
+    form = RetryForm()
+    if not form.validate_on_submit():
+        return _page(message_id=message_id, form=_retry_form(message_id, form), code=422)
+    try:
+        with unit_of_work():
+            message = screen.retry(current_user, current_club(), message_id, confirm=bool(form.confirm.data))
+            name = message.member.full_name
+    except NotFound:
+        abort(404)
+    except DomainError as error:
+        show_error(form, error)
+        return _page(message_id=message_id, form=_retry_form(message_id, form), code=error.http_status)
+    flash(_("The message to %(name)s is queued again.", name=name), "success")
+    return redirect(url_for("outbox.index"))
