@@ -1,12 +1,11 @@
 """The SMS outbox for managers: what each message is doing, totals per day, and a retry of a failed send."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import BooleanField
 
 from blueprints.access import current_club, role_required
-from blueprints.forms import BaseForm, show_error
+from blueprints.forms import show_error
+from blueprints.forms.outbox import RetryForm
 from clubcrm.db import unit_of_work
 from clubcrm.errors import DomainError, NotFound
 from clubcrm.models.sms import MESSAGE_STATUSES
@@ -14,12 +13,6 @@ from clubcrm.sms import screen
 from clubcrm.sms.client import settings_from
 
 bp = Blueprint("outbox", __name__, url_prefix="/outbox")
-
-
-class RetryForm(BaseForm):
-    """Send a failed message again; CONFIRM is the manager's word that an unknown one did not go out."""
-
-    confirm = BooleanField(_l("Twilio's log shows it was not sent: send it again"))
 
 
 def _retry_form(message_id: int, form: RetryForm | None = None) -> RetryForm:

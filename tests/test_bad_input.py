@@ -26,7 +26,7 @@ from blueprints.forms import sales as sales_forms
 from blueprints.forms import sessions as session_forms
 from blueprints.forms import settings as settings_forms
 from blueprints.forms import tasks as task_forms
-from blueprints.outbox import RetryForm
+from blueprints.forms.outbox import RetryForm
 from clubcrm import clock
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
