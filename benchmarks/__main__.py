@@ -1,12 +1,13 @@
-"""`make bench`: generated clubs on SQLite and PostgreSQL; the desk and the lifecycle pass vs baselines.
+"""`make bench`: generated clubs on SQLite and PostgreSQL; the desk, the lifecycle pass and SMS dispatch vs baselines.
 
 Each benchmark is timed against a baseline measured in the same run, sample by sample.
 
-    python -m benchmarks [--only desk,lifecycle] [--members 100000] [--visits N] [--samples N] [--warmup N]
+    python -m benchmarks [--only desk,lifecycle,dispatch] [--members 100000] [--visits N] [--samples N] [--warmup N]
                          [--engines sqlite,postgresql] [--profile] [--strict] [--workdir DIR]
 
 desk: search and check-in over 100,000 members and 1,000,000 visits, 200 samples after 20 warm-up rounds;
-lifecycle: one pass over 100,000 members and 3,000,000 visits, 3 samples after 1 warm-up round.
+lifecycle: one pass over 100,000 members and 3,000,000 visits, 3 samples after 1 warm-up round;
+dispatch: 2,000 SMS to a fake Twilio on loopback (--messages), 3 samples, no warm-up, vs the bare SDK.
 """
 import argparse
 import gc
@@ -14,6 +15,7 @@ import os
 import platform
 import shutil
 import sqlite3
+import statistics
 import sys
 import tempfile
 import time
@@ -22,15 +24,16 @@ from datetime import UTC, datetime
 
 GOAL = 3.0
 ENGINES = ("sqlite", "postgresql")
-BENCHMARKS = ("desk", "lifecycle")
+BENCHMARKS = ("desk", "lifecycle", "dispatch")
 # Per benchmark: visits, samples, warm-up rounds (--visits, --samples, --warmup override them).
-DEFAULTS = {"desk": (1_000_000, 200, 20), "lifecycle": (3_000_000, 3, 1)}
+DEFAULTS = {"desk": (1_000_000, 200, 20), "lifecycle": (3_000_000, 3, 1), "dispatch": (0, 3, 0)}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=",".join(BENCHMARKS),
-                        help="comma-separated: desk, lifecycle (default: both)")
+                        help="comma-separated: desk, lifecycle, dispatch (default: all)")
+    parser.add_argument("--messages", type=int, default=2_000, help="SMS per dispatch sample (default 2,000)")
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--visits", type=int, help="default: 1,000,000 for desk, 3,000,000 for lifecycle")
     parser.add_argument("--samples", type=int, help="timed samples per operation (default: desk 200, lifecycle 3)")
@@ -107,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
             ds, desk_results = measure_desk(args, now, workdir, cluster, phases)
         if "lifecycle" in args.only:
             hist, lifecycle_results = measure_lifecycle(args, now, workdir, cluster, phases)
+        dispatch_results = []
+        if "dispatch" in args.only:
+            dispatch_results = measure_dispatch(args, now, workdir, cluster, phases)
         print()
         print("=" * 110)
         print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs, SQLite {sqlite3.sqlite_version}"
@@ -122,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
             missed += report(args, ds, desk_results)
         if hist is not None:
             missed += report_lifecycle(args, hist, lifecycle_results)
+        if dispatch_results:
+            missed += report_dispatch(args, dispatch_results)
         print()
         print("Wall time per phase:")
         for name, took in phases.done:
@@ -207,6 +215,47 @@ def measure_lifecycle(args, now: datetime, workdir: str, cluster, phases: Phases
                     "then fresh processes)"):
             results.append(lifecycle.run(engine, urls[engine], now, samples, warmup, profile=args.profile))
     return hist, results
+
+
+def measure_dispatch(args, now: datetime, workdir: str, cluster, phases: Phases):
+    from benchmarks import dispatch
+
+    _unused, samples, warmup = sizes(args, "dispatch")
+    results = []
+    for engine in args.engines:
+        url = prepare(engine, "bench_dispatch", workdir, cluster, phases, lambda url: None)
+        with phases(f"{engine}: dispatch: measure ({warmup} warm-up + {samples} samples of {args.messages:,} SMS)"):
+            results.append(dispatch.run(engine, url, now, args.messages, samples, warmup))
+    return results
+
+
+def report_dispatch(args, results) -> int:
+    """Print the dispatch table; return how many rates miss the goal."""
+    from benchmarks.dispatch import GOAL as RATE_GOAL
+
+    _unused, samples, warmup = sizes(args, "dispatch")
+    print()
+    print(f"ClubCRM SMS dispatch benchmark: {args.messages:,} messages queued fresh per sample, one dispatcher, "
+          f"fake Twilio on loopback (tests.fake_twilio); {samples} samples after {warmup} warm-up")
+    print("Dispatch: clubcrm.sms.dispatch.dispatch(per_second=None), commit after each send; baseline: the bare "
+          "SDK (client.messages.create) in a loop, same client and server; interleaved.")
+    missed = 0
+    for result in results:
+        print()
+        print(f"[{result.engine}]")
+        header = (f"{'operation':<44} {'median msg/s':>12} {'min msg/s':>10} {'ratio':>6}  "
+                  f"goal >={RATE_GOAL:g}x baseline")
+        print(header)
+        print("-" * len(header))
+        ok = result.ratio >= RATE_GOAL
+        missed += not ok
+        print(f"{'dispatch (claim, screen, send, commit each)':<44} {statistics.median(result.dispatch):12.0f} "
+              f"{min(result.dispatch):10.0f} {result.ratio:5.2f}x  {'ok' if ok else 'MISSED'}")
+        print(f"{'bare SDK: client.messages.create loop':<44} {statistics.median(result.baseline):12.0f} "
+              f"{min(result.baseline):10.0f}")
+        for check in result.checks:
+            print(f"  {check}")
+    return missed
 
 
 def report(args, ds, results) -> int:

@@ -1,0 +1,123 @@
+"""SMS dispatch throughput: one dispatcher sending to a fake Twilio on loopback, beside the bare SDK.
+
+* dispatch: `clubcrm.sms.dispatch.dispatch(now, settings, client, limit=N, per_second=None)` in an app
+  context, over N messages queued fresh (one set-based INSERT, untimed) for N members with SMS consent;
+  it reconciles, defers, claims (one UPDATE, committed), screens caps and opt-outs, then sends one by one,
+  committing after each;
+* baseline: the Twilio SDK alone (`client.messages.create`) sending the same N messages in a loop, through
+  the same client to the same fake server (tests.fake_twilio, replying at once).
+
+Samples alternate (baseline, dispatch, baseline, dispatch...) after a warm-up round, so both see the same
+machine load. Rates are messages per second; the goal is dispatch >= GOAL x the baseline's rate.
+"""
+import statistics
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, insert, select
+
+from clubcrm import clock
+from clubcrm.extensions import db
+from clubcrm.models import Club, Member, Message
+from clubcrm.sms import dispatch as dispatching
+from clubcrm.sms.client import close_client, make_client, settings_from
+from tests.conftest import make_app
+from tests.fake_twilio import FakeTwilio
+
+GOAL = 0.5
+DEFAULT_MESSAGES = 2_000
+DEFAULT_SAMPLES = 3
+DEFAULT_WARMUP = 1
+
+
+@dataclass
+class DispatchResult:
+    engine: str
+    messages: int
+    dispatch: list[float] = field(default_factory=list)   # messages per second, per sample
+    baseline: list[float] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.dispatch) / statistics.median(self.baseline)
+
+
+def setup(app, count: int, now: datetime) -> tuple[int, list[tuple[int, str]]]:
+    """A club in its sending window with caps out of the way, and COUNT members with SMS consent."""
+    with app.app_context():
+        # 10:00 in Helsinki at NOW is inside the default window; a wide one keeps any NOW inside it.
+        club = Club(name="Dispatch bench", timezone="UTC", currency="EUR", country="FI", default_locale="en",
+                    quiet_end_minute=8 * 60, quiet_start_minute=21 * 60, sms_day_cap=1_000_000,
+                    sms_week_cap=1_000_000)
+        db.session.add(club)
+        db.session.flush()
+        db.session.execute(insert(Member), [
+            {"club_id": club.id, "first_name": "Bench", "last_name": f"Sms{n}", "phone": f"+3584098{n:05d}",
+             "locale": "en", "sms_consent": True, "sms_consent_at": now, "created_at": now}
+            for n in range(count)])
+        members = [tuple(row) for row in db.session.execute(
+            select(Member.id, Member.phone).where(Member.club_id == club.id).order_by(Member.id))]
+        db.session.commit()
+        return club.id, members
+
+
+def queue(app, club_id: int, members: list[tuple[int, str]], now: datetime, sample: int) -> None:
+    """One due message per member, fresh for this sample (earlier samples' rows are removed first)."""
+    with app.app_context():
+        db.session.execute(delete(Message).where(Message.club_id == club_id))
+        db.session.execute(insert(Message), [
+            {"club_id": club_id, "member_id": member_id, "idempotency_key": f"bench:{sample}:{member_id}",
+             "to_phone": phone, "body": f"Bench message {sample} for {phone}", "locale": "en",
+             "encoding": "GSM-7", "segments": 1, "status": "queued", "due_at": now, "created_at": now}
+            for member_id, phone in members])
+        db.session.commit()
+
+
+def run(engine_name: str, url: str, now: datetime, messages: int = DEFAULT_MESSAGES,
+        samples: int = DEFAULT_SAMPLES, warmup: int = DEFAULT_WARMUP) -> DispatchResult:
+    """Measure dispatch against the bare SDK on the (migrated, empty) database at URL."""
+    result = DispatchResult(engine_name, messages)
+    # Whole minutes: the caps' arithmetic and the window do not care, and NOW stays the same every sample.
+    now = now.replace(second=0, microsecond=0)
+    clock.set_now(now)
+    app = make_app(url)
+    club_id, members = setup(app, messages, now)
+    with FakeTwilio() as fake:
+        settings = settings_from(fake.config(TWILIO_TIMEOUT_SECONDS=10))
+        client = make_client(settings)
+        try:
+            for i in range(warmup + samples):
+                start = time.perf_counter()
+                for _member_id, phone in members:
+                    client.messages.create(to=phone, from_=settings.sender, body=f"Baseline {i} for {phone}")
+                base = time.perf_counter() - start
+
+                queue(app, club_id, members, now, i)
+                # Each sample a little later than the last, so that no earlier run's `sending` row matters.
+                at = now + timedelta(seconds=i)
+                with app.app_context():
+                    start = time.perf_counter()
+                    report = dispatching.dispatch(at, settings, client, limit=messages, per_second=None)
+                    took = time.perf_counter() - start
+                    sent = db.session.scalar(select(func.count()).select_from(Message)
+                                             .where(Message.club_id == club_id, Message.status == "sent"))
+                    db.session.remove()
+                if report.sent != messages or sent != messages:
+                    raise RuntimeError(f"dispatch sent {report.sent} ({sent} rows sent) of {messages}: {report}")
+                if i >= warmup:
+                    result.baseline.append(messages / base)
+                    result.dispatch.append(messages / took)
+            received = len(fake.received)
+            expected = (warmup + samples) * messages * 2
+            if received != expected or fake.errors:
+                raise RuntimeError(f"the fake received {received} messages, expected {expected}; "
+                                   f"errors: {fake.errors[:1]}")
+            result.checks.append(f"every sample sent all {messages:,} messages (report and rows agree); the fake "
+                                 f"received {received:,} messages, each once")
+        finally:
+            close_client(client)
+            with app.app_context():
+                db.engine.dispose()
+    return result
