@@ -27,6 +27,7 @@ ACTION_NAMES = {
     "unfreeze": _l("ended a freeze"),
     "close_task": _l("closed a task"),
     "retry_task": _l("will call again"),
+    "retry_sms": _l("queued an SMS to be sent again"),
     "log_contact": _l("logged a contact"),
 }
 

@@ -99,7 +99,7 @@ def test_a_failed_message_is_queued_again(make, web, login_as):
     assert (failed.status, failed.due_at, failed.next_attempt_at, failed.error_code, failed.error_message,
             failed.attempts) == ("queued", NOW, None, None, None, 0)
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.entity == "message"))
-    assert (event.entity_id, event.before["status"], event.after["status"]) == (failed.id, "failed", "queued")
+    assert (event.entity_id, event.action, event.before["status"]) == (failed.id, "retry_sms", "failed")
     assert "queued again" in flashes(web.get("/outbox/"))[0]
     again = web.post(f"/outbox/{failed.id}/retry")
     assert again.status_code == 409

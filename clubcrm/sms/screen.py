@@ -96,8 +96,8 @@ def retry(staff: Staff, club: Club, message_id: int, confirm: bool = False, now:
     message.error_code = message.error_message = None
     # A person chose to try again: the send gets a fresh set of attempts.
     message.attempts = 0
-    audit.record(staff, "update", "message", message.id, club_id=club.id, member_id=message.member_id,
-                 before=before, after={"status": "queued", "due_at": message.due_at})
+    audit.record(staff, "retry_sms", "message", message.id, club_id=club.id, member_id=message.member_id,
+                 before=before, after={"due_at": message.due_at})
     db.session.flush()
     return message
 
