@@ -136,13 +136,44 @@ def test_a_timeout_is_flagged_unknown_never_resent_blindly(make, twilio):
     assert len(fake.received) == 1
 
 
-def test_a_row_left_sending_by_a_crash_is_flagged_for_reconciliation(make, twilio):
-    message = queue(texting(make))
+def crash_left_sending(message, sid=None) -> None:
     with unit_of_work():
         row = db.session.get(Message, message.id)
-        row.status, row.claimed_at = "sending", NOW - timedelta(minutes=11)
-    assert run(twilio).reconciled == 1
-    assert state(message).status == "unknown" and twilio[0].received == []
+        row.status, row.claimed_at, row.twilio_sid = "sending", NOW - timedelta(minutes=11), sid
+
+
+def test_a_row_left_sending_that_twilio_never_got_is_sent_once(make, twilio):
+    message = queue(texting(make), "Never reached Twilio")
+    crash_left_sending(message)
+    report = run(twilio)
+    assert (report.reconciled, report.requeued, report.sent) == (1, 1, 1)
+    assert state(message).status == "sent" and len(twilio[0].received) == 1
+
+
+def test_a_row_left_sending_that_twilio_has_is_settled_not_resent(make, twilio):
+    fake = twilio[0]
+    message = queue(texting(make), "Reached Twilio, then we crashed")
+    run(twilio)
+    sid = state(message).twilio_sid
+    crash_left_sending(message)           # as if the process died before recording the answer
+    report = run(twilio, NOW + timedelta(minutes=1))
+    assert (report.reconciled, report.requeued, report.sent) == (1, 0, 0)
+    assert (state(message).status, state(message).twilio_sid, len(fake.received)) == ("sent", sid, 1)
+
+
+def test_a_row_left_sending_is_flagged_unknown_when_twilio_cannot_be_asked(make):
+    message = queue(texting(make), "Twilio unreachable")
+    crash_left_sending(message)
+    unreachable = settings_from({"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "x",
+                                 "TWILIO_FROM": "+15005550006", "TWILIO_API_BASE": "http://127.0.0.1:9",
+                                 "TWILIO_TIMEOUT_SECONDS": 0.5})
+    client = make_client(unreachable)
+    try:
+        report = dispatching.dispatch(NOW, unreachable, client)
+    finally:
+        close_client(client)
+    assert (report.reconciled, report.unknown, state(message).status) == (1, 1, "unknown")
+    assert dispatching.dispatch(NOW, None).reconciled == 0    # flagged once; a person takes it from here
 
 
 def test_without_twilio_settings_messages_wait(make):

@@ -23,6 +23,8 @@ log = logging.getLogger("clubcrm.sms")
 # A row still `sending` this long after its claim was cut off by a crash.
 RECONCILE_AFTER = timedelta(minutes=10)
 MAX_ATTEMPTS = 8
+# Messages claimed at a time: the most a crash can leave `sending` for reconciliation.
+CHUNK = 25
 # Quiet hours can be narrowed by a club, never widened beyond these.
 EARLIEST_MINUTE, LATEST_MINUTE = 8 * 60, 21 * 60
 OUT = ("sending", "sent", "delivered", "undelivered")
@@ -30,7 +32,8 @@ OUT = ("sending", "sent", "delivered", "undelivered")
 
 @dataclass
 class Report:
-    reconciled: int = 0
+    reconciled: int = 0        # rows left `sending` by a crash, settled by asking Twilio
+    requeued: int = 0          # ...of which Twilio had no trace: safe to send
     deferred: int = 0
     claimed: int = 0
     sent: int = 0
@@ -45,7 +48,8 @@ class Report:
         if self.not_configured:
             return f"SMS not configured: messages wait in the outbox (reconciled {self.reconciled})"
         return (f"sent {self.sent}, skipped {self.skipped}, retry later {self.retried}, failed {self.failed}, "
-                f"unknown {self.unknown}, deferred to waking hours {self.deferred}, reconciled {self.reconciled}")
+                f"unknown {self.unknown}, deferred to waking hours {self.deferred}, reconciled {self.reconciled} "
+                f"(requeued {self.requeued})")
 
 
 def window(club: Club) -> tuple[int, int]:
@@ -68,15 +72,49 @@ def next_allowed(club: Club, now: datetime) -> datetime:
     return opening.astimezone(now.tzinfo)
 
 
-def reconcile(now: datetime) -> int:
-    """Flag rows left `sending` by a crash as `unknown`: never resent without a person checking Twilio."""
-    flagged = db.session.execute(
-        update(Message).where(Message.status == "sending", Message.claimed_at < now - RECONCILE_AFTER)
-        .values(status="unknown", error_message="Interrupted while sending: check Twilio's log before resending.")
-        .execution_options(synchronize_session=False)
-    ).rowcount
+def reconcile(now: datetime, client=None, lookup: Callable | None = None) -> tuple[int, int, int]:
+    """Settle rows left `sending` by a crash by asking Twilio: found there → `sent` with its sid; no trace →
+    `queued` again (Twilio never got it); no way to ask (no client, an error) → `unknown` for a person.
+    Returns (settled, requeued, flagged)."""
+    stale = db.session.execute(
+        select(Message.id, Message.to_phone, Message.body)
+        .where(Message.status == "sending", Message.claimed_at < now - RECONCILE_AFTER)
+        .order_by(Message.id)
+    ).all()
+    settled = requeued = flagged = 0
+    for message_id, to_phone, body in stale:
+        try:
+            sid = (lookup or find_in_twilio)(client, to_phone, body) if client is not None else False
+        except Exception:   # Twilio unreachable or refusing: a person decides
+            log.exception("could not reconcile message %s with Twilio", message_id)
+            sid = False
+        taken = sid and db.session.scalar(select(Message.id).where(Message.twilio_sid == sid)) is not None
+        if sid is False or taken:
+            values = {"status": "unknown",
+                      "error_message": "Interrupted while sending: check Twilio's log before resending."}
+            flagged += 1
+        elif sid:
+            values = {"status": "sent", "twilio_sid": sid, "sent_at": now}
+            settled += 1
+        else:
+            values = {"status": "queued", "next_attempt_at": None}
+            requeued += 1
+        _set(message_id, **values)
     db.session.commit()
-    return flagged
+    return settled + requeued + flagged, requeued, flagged
+
+
+def find_in_twilio(client, to_phone: str, body: str) -> str | None:
+    """The sid of a message Twilio holds for TO_PHONE with BODY (its 50 newest), or None."""
+    for found in client.messages.list(to=to_phone, limit=50):
+        if found.body == body:
+            return found.sid
+    return None
+
+
+def _set(message_id: int, **values) -> None:
+    db.session.execute(update(Message).where(Message.id == message_id).values(**values)
+                       .execution_options(synchronize_session=False))
 
 
 def defer_quiet_hours(now: datetime) -> int:
@@ -115,7 +153,7 @@ def claim(now: datetime, limit: int) -> list[Message]:
     return list(db.session.scalars(select(Message).where(Message.id.in_(ids)).order_by(Message.due_at, Message.id)))
 
 
-def screen(messages: list[Message], now: datetime) -> list[Message]:
+def screen(messages: list[Message], now: datetime) -> list["Outgoing"]:
     """Skip, at claim time, messages whose member has opted out since, or that would pass a cap."""
     members = {m.id: m for m in db.session.scalars(
         select(Member).where(Member.id.in_({msg.member_id for msg in messages})))}
@@ -147,67 +185,83 @@ def screen(messages: list[Message], now: datetime) -> list[Message]:
             message.status, message.skip_reason = "skipped", reason
         else:
             earlier[member.id].append(now)
-            going.append(message)
+            going.append(Outgoing(message.id, message.member_id, message.to_phone, message.body, message.attempts))
     db.session.commit()
     return going
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """What sending needs of a claimed message: plain values, so commits between sends reload nothing."""
+
+    id: int
+    member_id: int
+    to_phone: str
+    body: str
+    attempts: int
+
+
 def dispatch(now: datetime, settings: TwilioSettings | None, client=None, send: Callable | None = None,
              limit: int = 200, per_second: float | None = None, status_callback: str | None = None,
-             clock: Callable[[], datetime] | None = None) -> Report:
-    """Send what is due at NOW; without Twilio settings messages wait in the outbox."""
-    report = Report(reconciled=reconcile(now), deferred=defer_quiet_hours(now))
+             clock: Callable[[], datetime] | None = None, chunk: int = CHUNK) -> Report:
+    """Send what is due at NOW; without Twilio settings messages wait in the outbox.
+
+    Claims go in chunks of CHUNK: a crash leaves at most one chunk `sending`, and the next run asks Twilio
+    which of those it has.
+    """
+    report = Report()
+    report.reconciled, report.requeued, report.unknown = reconcile(now, client if settings else None)
+    report.deferred = defer_quiet_hours(now)
     if settings is None:
         report.not_configured = True
         return report
     if send is None:
         from clubcrm.sms.client import send
-    claimed = claim(now, limit)
-    report.claimed = len(claimed)
-    going = screen(claimed, now)
-    report.skipped = len(claimed) - len(going)
     gap = 1.0 / per_second if per_second else 0.0
     last = 0.0
-    for message in going:
-        if gap:
-            wait = last + gap - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
-            last = time.monotonic()
-        try:
-            sent: Sent = send(client, settings, message.to_phone, message.body, status_callback)
-        except SendError as error:
-            settle_error(message, error, (clock or (lambda: now))(), report)
-        else:
-            message.status, message.twilio_sid = "sent", sent.sid
-            message.sent_at = (clock or (lambda: now))()
-            message.error_code = message.error_message = None
-            report.sent += 1
-        db.session.commit()
+    while report.claimed < limit:
+        claimed = claim(now, min(chunk, limit - report.claimed))
+        if not claimed:
+            break
+        report.claimed += len(claimed)
+        going = screen(claimed, now)
+        report.skipped += len(claimed) - len(going)
+        for message in going:
+            if gap:
+                wait = last + gap - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
+                last = time.monotonic()
+            try:
+                sent: Sent = send(client, settings, message.to_phone, message.body, status_callback)
+            except SendError as error:
+                settle_error(message, error, (clock or (lambda: now))(), report)
+            else:
+                _set(message.id, status="sent", twilio_sid=sent.sid, sent_at=(clock or (lambda: now))(),
+                     error_code=None, error_message=None)
+                report.sent += 1
+            db.session.commit()
     return report
 
 
-def settle_error(message: Message, error: SendError, now: datetime, report: Report) -> None:
+def settle_error(message: "Outgoing", error: SendError, now: datetime, report: Report) -> None:
     """Record what a refused or failed send means for the message and its member."""
-    message.error_code, message.error_message = error.code, (error.message or "")[:300]
-    if error.kind == "opted_out":
-        message.status, message.skip_reason = "failed", "opted_out"
-        member = db.session.get(Member, message.member_id)
-        member.sms_opted_out_at = member.sms_opted_out_at or now
-        report.failed += 1
-    elif error.kind == "invalid_number":
-        message.status, message.skip_reason = "failed", "invalid_number"
-        member = db.session.get(Member, message.member_id)
-        member.phone_invalid_at = member.phone_invalid_at or now
+    values: dict = {"error_code": error.code, "error_message": (error.message or "")[:300]}
+    if error.kind in ("opted_out", "invalid_number"):
+        values.update(status="failed", skip_reason=error.kind)
+        column = Member.sms_opted_out_at if error.kind == "opted_out" else Member.phone_invalid_at
+        db.session.execute(update(Member).where(Member.id == message.member_id, column.is_(None))
+                           .values({column: now}).execution_options(synchronize_session=False))
         report.failed += 1
     elif error.kind == "retry" and error.maybe_sent and error.http_status is None:
         # No answer came: Twilio may have accepted it. A person checks before it is sent again.
-        message.status = "unknown"
+        values.update(status="unknown")
         report.unknown += 1
     elif error.kind == "retry" and message.attempts < MAX_ATTEMPTS:
         delay = error.retry_after or min(30 * 2 ** (message.attempts - 1), 3600)
-        message.status, message.next_attempt_at = "queued", now + timedelta(seconds=delay)
+        values.update(status="queued", next_attempt_at=now + timedelta(seconds=delay))
         report.retried += 1
     else:
-        message.status = "failed"
+        values.update(status="failed")
         report.failed += 1
+    _set(message.id, **values)
