@@ -9,7 +9,7 @@ from blueprints.forms import show_error
 from blueprints.forms.members import MemberForm
 from blueprints.forms.sales import CancelForm, FreezeForm, PackageSaleForm, SellForm, UnitsForm
 from blueprints.forms.choices import fill_choices
-from blueprints.forms.tasks import ContactForm
+from blueprints.forms.tasks import ContactForm, SmsForm
 from clubcrm.clock import local_today
 from clubcrm.db import unit_of_work
 from clubcrm.errors import DomainError, NotFound
@@ -60,7 +60,7 @@ def render_card(member, failed: tuple[str, object] | None = None):
         "freeze": FreezeForm(formdata=None), "cancel": CancelForm(formdata=None),
         "redeem": UnitsForm(formdata=None, prefix="redeem"),
         "grant": UnitsForm(formdata=None, prefix="grant"),
-        "contact": ContactForm(formdata=None),
+        "contact": ContactForm(formdata=None), "sms": SmsForm(formdata=None),
     }
     if failed is not None:
         forms[failed[0]] = failed[1]
@@ -119,3 +119,31 @@ def log_contact(member_id: int):
             flash(_("Contact logged."), "success")
             return redirect(url_for("members.card", member_id=member.id))
     return render_card(load_member(member_id), failed=("contact", form))
+
+
+@bp.get("/<id:member_id>/sms")
+@role_required("desk", "manager")
+def back_from_sms(member_id: int):
+    """Send a reload of the SMS form's address back to the member card."""
+    return redirect(url_for("members.card", member_id=member_id))
+
+
+@bp.post("/<id:member_id>/sms")
+@role_required("desk", "manager")
+def send_sms(member_id: int):
+    """Queue an SMS to the member; the dispatcher sends it in waking hours."""
+    from clubcrm.clock import utcnow
+    from clubcrm.sms import outbox
+
+    member = load_member(member_id)
+    form = SmsForm()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                outbox.queue_from_staff(current_user, member, form.body.data, utcnow())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(_("The SMS is queued; it goes out in waking hours."), "success")
+            return redirect(url_for("members.card", member_id=member.id) + "#sms")
+    return render_card(load_member(member_id), failed=("sms", form))

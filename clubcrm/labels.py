@@ -28,6 +28,7 @@ ACTION_NAMES = {
     "close_task": _l("closed a task"),
     "retry_task": _l("will call again"),
     "retry_sms": _l("queued an SMS to be sent again"),
+    "send_sms": _l("wrote an SMS"),
     "log_contact": _l("logged a contact"),
 }
 

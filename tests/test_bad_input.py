@@ -76,6 +76,7 @@ FORMS = {
     "lifecycle.rule": (lifecycle_forms.RuleForm, ""),
     "tasks.outcome": (task_forms.OutcomeForm, ""),
     "members.log_contact": (task_forms.ContactForm, ""),
+    "members.send_sms": (task_forms.SmsForm, ""),
     "outbox.retry": (RetryForm, ""),
 }
 RAW_FIELDS = {"desk.scan": {"q": "text"}, "auth.set_locale": {"locale": "choice", "next": "text"},
@@ -191,6 +192,7 @@ def baselines(ids: SimpleNamespace) -> dict[str, dict[str, str]]:
                            **{f"text_{locale}": text for locale, text in ids.rule_texts.items()}},
         "tasks.outcome": {"outcome": "reached", "note": "x", "next": "/"},
         "members.log_contact": {"outcome": "reached", "note": "x"},
+        "members.send_sms": {"body": "Hello from the desk"},
         "outbox.retry": {"confirm": "y"},
     }
 

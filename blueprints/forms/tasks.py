@@ -1,6 +1,6 @@
 """Forms for staff tasks and contacts: what came of a call or talk with a member."""
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, SelectField, StringField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length
 
 from blueprints.forms import BaseForm
@@ -26,3 +26,9 @@ class OutcomeForm(ContactForm):
     """A one-click outcome of an open task; NEXT is where to go back to (this site only)."""
 
     next = HiddenField()
+
+
+class SmsForm(BaseForm):
+    """An SMS a staff member writes to the member from the card."""
+
+    body = TextAreaField(_l("Message"))

@@ -69,3 +69,43 @@ def link_touchpoints(club_id: int) -> None:
                               Message.rule_id.is_not(None))
         .values(touchpoint_id=touchpoint).execution_options(synchronize_session=False)
     )
+
+
+# A staff member's SMS: at most this long (three GSM-7 segments), and one identical text a minute.
+STAFF_TEXT_MAX = 459
+
+
+def queue_from_staff(staff, member, body: str | None, now: datetime):
+    """Queue an SMS a staff member writes on the member card; dispatch sends it like any other."""
+    import hashlib
+
+    from flask_babel import lazy_gettext as _l
+
+    from clubcrm.errors import Conflict, InvalidInput
+    from clubcrm.services import audit
+
+    body = " ".join((body or "").split())
+    if not body:
+        raise InvalidInput("body", _l("Write the message."))
+    if len(body) > STAFF_TEXT_MAX:
+        raise InvalidInput("body", _l("Keep the message to %(max)s characters.", max=STAFF_TEXT_MAX))
+    if not (member.sms_consent and member.phone):
+        raise Conflict("body", _l("This member has not agreed to SMS (or has no phone number)."))
+    if member.sms_opted_out_at is not None or member.phone_invalid_at is not None:
+        raise Conflict("body", _l("This member cannot get SMS: opted out or an invalid number."))
+    first = db.session.scalar(select(Message.id).where(Message.member_id == member.id).limit(1)) is None
+    locale = member.locale if member.locale in OPT_OUT_HINT else member.club.default_locale
+    text = f"{body} {OPT_OUT_HINT.get(locale, OPT_OUT_HINT['en'])}" if first else body
+    digest = hashlib.sha1(body.encode()).hexdigest()[:16]
+    key = f"staff:{member.id}:{digest}:{now:%Y%m%d%H%M}"   # a double click within the minute sends once
+    if db.session.scalar(select(Message.id).where(Message.idempotency_key == key)) is not None:
+        raise Conflict("body", _l("This message was queued a moment ago."))
+    size = count(text)
+    message = Message(club_id=member.club_id, member_id=member.id, idempotency_key=key, to_phone=member.phone,
+                      body=text, locale=locale, encoding=size.encoding, segments=size.segments, status="queued",
+                      due_at=now, attempts=0, created_at=now)
+    db.session.add(message)
+    db.session.flush()
+    audit.record(staff, "send_sms", "message", message.id, club_id=member.club_id, member_id=member.id,
+                 after={"note": body})
+    return message
