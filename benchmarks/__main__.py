@@ -170,6 +170,16 @@ def analyze_sqlite(url: str, phases: Phases) -> None:
         conn.commit()
 
 
+def prepare_engines(args, name: str, workdir: str, cluster, phases: Phases, load) -> dict[str, str]:
+    """Migrate and LOAD a database named NAME on every engine of the run; return their URLs."""
+    urls = {}
+    for engine in args.engines:
+        urls[engine] = prepare(engine, name, workdir, cluster, phases, load)
+        if engine == "sqlite" and args.analyze_sqlite:
+            analyze_sqlite(urls[engine], phases)
+    return urls
+
+
 def measure_desk(args, now: datetime, workdir: str, cluster, phases: Phases):
     from benchmarks import dataset, desk
 
@@ -177,11 +187,7 @@ def measure_desk(args, now: datetime, workdir: str, cluster, phases: Phases):
     with phases(f"desk: generate {args.members:,} members, {visits:,} visits"):
         ds = dataset.generate(args.members, visits, now, seed=args.seed)
     print("   " + ", ".join(f"{k}={v:,}" for k, v in ds.counts.items()), flush=True)
-    urls = {}
-    for engine in args.engines:
-        urls[engine] = prepare(engine, "bench", workdir, cluster, phases, lambda url: dataset.load(url, ds))
-        if engine == "sqlite" and args.analyze_sqlite:
-            analyze_sqlite(urls[engine], phases)
+    urls = prepare_engines(args, "bench", workdir, cluster, phases, lambda url: dataset.load(url, ds))
     # A million row tuples would make every full collection slow: keep them out of the timings.
     ds.drop_rows()
     gc.collect()
@@ -200,12 +206,8 @@ def measure_lifecycle(args, now: datetime, workdir: str, cluster, phases: Phases
     with phases(f"lifecycle: generate {args.members:,} members, {visits:,} visits over two years"):
         hist = lifecycle_data.generate(args.members, visits, now, seed=args.seed)
     print("   " + ", ".join(f"{k}={v:,}" for k, v in hist.counts.items()), flush=True)
-    urls = {}
-    for engine in args.engines:
-        urls[engine] = prepare(engine, "bench_lifecycle", workdir, cluster, phases,
-                               lambda url: dataset.load_rows(url, hist.head, hist.tables))
-        if engine == "sqlite" and args.analyze_sqlite:
-            analyze_sqlite(urls[engine], phases)
+    urls = prepare_engines(args, "bench_lifecycle", workdir, cluster, phases,
+                           lambda url: dataset.load_rows(url, hist.head, hist.tables))
     hist.drop_rows()
     gc.collect()
     gc.freeze()
