@@ -14,7 +14,7 @@ from types import SimpleNamespace
 from urllib.parse import quote, urlsplit
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, DecimalField, IntegerField, SelectField
 from wtforms.fields.core import UnboundField
@@ -30,11 +30,11 @@ from blueprints.forms.outbox import RetryForm
 from clubcrm import clock
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
-from clubcrm.lifecycle import engine
-from clubcrm.models import Club, Message, Rule, Tool, Touchpoint
+from clubcrm.models import Message, Rule, Touchpoint
 from clubcrm.services import sales
 from tests.web import ERROR, Web
 from tests.conftest import NOW, TODAY, make_app
+from tests.lifecycle import no_holdouts, run_pass
 
 PASSWORD = "secret-pass"
 LONG = "x" * 10_000
@@ -135,12 +135,8 @@ def world(make) -> SimpleNamespace:
     stranger = make.member(club=other, phone="+358402009002", card_code="WALK-2")
     make.membership(stranger)
     # The lifecycle pass seeds both clubs' rules and gives the member (no SMS consent) a welcome call.
-    with unit_of_work():
-        for club in db.session.scalars(select(Club)):
-            engine.club_rules(club)
-        db.session.execute(update(Tool).values(holdout_pct=0))
-    with unit_of_work():
-        engine.run(clock.utcnow())
+    no_holdouts()
+    run_pass()
     task = db.session.scalar(select(Touchpoint).where(Touchpoint.member_id == member.id,
                                                       Touchpoint.channel == "task"))
     other_task = db.session.scalar(select(Touchpoint).where(Touchpoint.member_id == stranger.id))

@@ -14,10 +14,12 @@ from sqlalchemy import func, select, update
 from clubcrm import clock
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
-from clubcrm.lifecycle import defaults, engine, planner
+from clubcrm.lifecycle import defaults, planner
 from clubcrm.lifecycle.stages import stage_of
 from clubcrm.models import Club, Rule, Tool, Touchpoint, Visit
 from tests.conftest import NOW, TODAY
+from tests.lifecycle import no_holdouts
+from tests.lifecycle import run_pass as run
 
 
 def contract(id, starts_on, ends_on, cancelled_on=None, renews_id=None):
@@ -53,18 +55,6 @@ def test_a_renewal_cycle_has_no_adaptation_stage():
     renewal = contract(2, YEAR.ends_on + timedelta(days=1), YEAR.ends_on + timedelta(days=365), renews_id=1)
     stage = stage_of(False, [YEAR, renewal], {}, renewal.starts_on + timedelta(days=3))
     assert (stage.name, stage.cycle.id, stage.first) == ("active", 2, False)
-
-
-def no_holdouts(club_id: int) -> None:
-    with unit_of_work():
-        engine.club_rules(db.session.get(Club, club_id))
-        db.session.execute(update(Tool).where(Tool.club_id == club_id).values(holdout_pct=0))
-
-
-def run(now=None, dry_run=False):
-    with unit_of_work():
-        plan = engine.run(now or clock.utcnow(), dry_run=dry_run)
-    return plan
 
 
 def planned_keys(plan) -> set[tuple[str, str, str]]:

@@ -4,14 +4,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 
 from clubcrm import clock
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
 from clubcrm.lifecycle import engine
-from clubcrm.models import ClubSession, Freeze, Membership, Tool, Touchpoint, Visit
+from clubcrm.models import ClubSession, Freeze, Membership, Touchpoint, Visit
 from clubcrm.services import packages, sales
+from tests.lifecycle import no_holdouts
 
 START = date(2026, 1, 5)          # a Monday; the first memberships start here
 DAYS = 445                        # a year, the lapse and the win-back window after it
@@ -63,7 +64,6 @@ def walk(make):
                              sms_consent=archetype.consent)
         people[archetype.name] = member
     with unit_of_work():
-        db.session.execute(update(Tool).where(Tool.club_id == club.id).values(holdout_pct=0))
         # A trial session and a class every week, all year: invitations offer real sessions.
         rows = []
         for week in range(DAYS // 7 + 2):
@@ -74,9 +74,7 @@ def walk(make):
                              "starts_at": starts, "ends_at": starts + timedelta(hours=1),
                              "created_at": clock.utcnow()})
         db.session.execute(insert(ClubSession), rows)
-    engine_club_rules_seeded(club)
-    with unit_of_work():
-        db.session.execute(update(Tool).where(Tool.club_id == club.id).values(holdout_pct=0))
+    no_holdouts(club.id)
 
     for offset in range(DAYS):
         today = START + timedelta(days=offset)
@@ -108,11 +106,6 @@ def walk(make):
                             except Exception:
                                 sales.sell_package(desk, member, service.id, today)
     return club, people
-
-
-def engine_club_rules_seeded(club) -> None:
-    with unit_of_work():
-        engine.club_rules(club)
 
 
 def current_membership(member_id: int, today: date) -> int | None:

@@ -9,12 +9,14 @@ from clubcrm import clock
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
 from clubcrm.i18n import SUPPORTED_LOCALES
-from clubcrm.lifecycle import defaults, engine
+from clubcrm.lifecycle import defaults
 from clubcrm.lifecycle.texts import DEFAULT_TEXTS
-from clubcrm.models import Club, Message, Rule, Tool, Touchpoint
+from clubcrm.models import Message, Rule, Touchpoint
 from clubcrm.sms.outbox import OPT_OUT_HINT
 from clubcrm.sms.segments import count
 from tests.conftest import NOW, TODAY
+from tests.lifecycle import no_holdouts
+from tests.lifecycle import run_pass as run
 
 
 @pytest.mark.parametrize("text, encoding, segments", [
@@ -35,16 +37,10 @@ def test_every_default_sms_rule_has_a_text_in_all_six_locales_and_russian_is_ucs
 
 
 def welcome_only(club_id: int) -> None:
+    no_holdouts(club_id)
     with unit_of_work():
-        engine.club_rules(db.session.get(Club, club_id))
-        db.session.execute(update(Tool).where(Tool.club_id == club_id).values(holdout_pct=0))
         db.session.execute(update(Rule).where(Rule.club_id == club_id, Rule.key != "welcome")
                            .values(enabled=False))
-
-
-def run(now=None, dry_run=False):
-    with unit_of_work():
-        return engine.run(now or clock.utcnow(), dry_run=dry_run)
 
 
 def test_a_pass_queues_each_planned_sms_in_the_members_language(make):
@@ -76,10 +72,7 @@ def test_a_pass_queues_each_planned_sms_in_the_members_language(make):
 def test_only_the_first_sms_carries_the_opt_out_hint(make):
     member = make.member(first_name="Eva", sms_consent=True)
     make.membership(member, make.plan(duration_days=365), today=date(2026, 1, 2))
-    with unit_of_work():
-        engine.club_rules(db.session.get(Club, member.club_id))
-        db.session.execute(update(Tool).values(holdout_pct=0))
-    bodies = []
+    no_holdouts(member.club_id)
     for day in range(2, 16):
         clock.set_now(NOW.replace(year=2026, month=1, day=day))
         run()

@@ -7,12 +7,12 @@ from sqlalchemy import select, update
 
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
-from clubcrm.lifecycle import engine
-from clubcrm.models import Booking, Club, Member, Message, Tool, Touchpoint
+from clubcrm.models import Booking, Club, Member, Message, Touchpoint
 from clubcrm.services import sessions
 from clubcrm.sms import dispatch as dispatching
 from clubcrm.sms.client import close_client, make_client, settings_from
 from clubcrm.sms.inbound import fold
+from tests.lifecycle import no_holdouts, run_pass
 from tests.conftest import NOW
 from twilio.request_validator import RequestValidator
 
@@ -180,16 +180,13 @@ def invited(make, locale="en", capacity=4):
     """A member in adaptation with an SMS trial invitation to a real session."""
     member = make.member(sms_consent=True, locale=locale)
     make.membership(member, make.plan(duration_days=365), today=NOW.date() - timedelta(days=3))
-    with unit_of_work():
-        engine.club_rules(db.session.get(Club, member.club_id))
-        db.session.execute(update(Tool).values(holdout_pct=0))
+    no_holdouts(member.club_id)
     trainer = make.staff("desk", is_trainer=True)
     with unit_of_work():
         session = sessions.schedule(trainer, member.club, {
             "kind": "trial", "title": "Open trial", "starts_at": datetime(2026, 3, 12, 18),
             "ends_at": datetime(2026, 3, 12, 19), "capacity": capacity, "trainer_id": trainer.id})
-    with unit_of_work():
-        engine.run(NOW)
+    run_pass(NOW)
     point = db.session.scalar(select(Touchpoint).where(Touchpoint.member_id == member.id,
                                                        Touchpoint.session_id.is_not(None)))
     assert (point.channel, point.session_id) == ("sms", session.id)

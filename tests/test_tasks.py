@@ -4,18 +4,18 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from clubcrm import clock
 from clubcrm.db import unit_of_work
 from clubcrm.errors import Conflict, InvalidInput, NotFound
 from clubcrm.extensions import db
-from clubcrm.lifecycle import defaults, engine
-from clubcrm.models import AuditEvent, Club, Membership, Staff, StaffContact, Tool, Touchpoint
+from clubcrm.models import AuditEvent, Membership, Staff, StaffContact, Touchpoint
 from clubcrm.services import sales, tasks
 from tests.statements import statements
 from tests.concurrency import at_once
 from tests.conftest import NOW, TODAY
+from tests.lifecycle import no_holdouts, run_pass
 from tests.web import field_errors, flashes
 
 
@@ -26,12 +26,8 @@ def count(model, *where) -> int:
 def run_engine(days: int) -> None:
     """Move the clock DAYS days past NOW and run one lifecycle pass, with no tool holding anyone out."""
     clock.set_now(NOW + timedelta(days=days))
-    with unit_of_work():
-        for club in db.session.scalars(select(Club)):
-            defaults.ensure(club)
-        db.session.execute(update(Tool).values(holdout_pct=0))
-    with unit_of_work():
-        engine.run(clock.utcnow())
+    no_holdouts()
+    run_pass()
 
 
 def newcomer(make, club=None, sold_on=TODAY, **values):
