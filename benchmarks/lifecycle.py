@@ -32,6 +32,7 @@ from sqlalchemy import Date, bindparam, create_engine, event, func, select, text
 from benchmarks.dataset import CLUB_ID, TZ_NAME
 from benchmarks.desk import percentile, statements_of
 from clubcrm import clock
+from clubcrm.clock import local_date
 from clubcrm.extensions import db
 from clubcrm.lifecycle import engine as lifecycle, facts
 from clubcrm.lifecycle.planner import plan_club
@@ -66,7 +67,7 @@ PARTS: list[tuple[str, dict[str, str], str]] = [
       for cte, columns in (
         ("frozen", ("frozen_today", "last_freeze_end")),
         ("visits", ("last_7", "last_14", "last_30", "last_visit", "visits_cycle")),
-        ("bookings", ("last_class", "last_trial", "classes_30", "upcoming")),
+        ("bookings", ("last_class", "last_trial", "upcoming")),
         ("packages", ("packages", "balance", "lowest_balance", "first_expiry")),
         ("contacts", ("last_staff_contact", "spoken")),
         ("touchpoints", ("touchpoints_cycle", "contacts_cycle", "last_contact", "last_sms")),
@@ -144,8 +145,6 @@ bookings AS (
            max(CASE WHEN b.status IN ({_in(HOLDS_PLACE)}) AND s.kind IN ('class', 'event')
                     THEN s.starts_at END) AS last_class,
            max(CASE WHEN b.status IN ({_in(HOLDS_PLACE)}) AND s.kind = 'trial' THEN s.starts_at END) AS last_trial,
-           sum(CASE WHEN b.status IN ({_in(HOLDS_PLACE)}) AND s.kind IN ('class', 'event')
-                     AND s.starts_at >= :since_30 THEN 1 ELSE 0 END) AS classes_30,
            sum(CASE WHEN b.status = 'booked' AND s.starts_at >= :now THEN 1 ELSE 0 END) AS upcoming
     FROM booking b JOIN club_session s ON s.id = b.session_id
     WHERE s.club_id = :club AND s.cancelled_at IS NULL AND s.starts_at >= :lookback
@@ -405,7 +404,7 @@ def pass_phases(app, now: datetime) -> list[tuple[str, float]]:
     with app.app_context():
         start = time.perf_counter()
         club = db.session.get(Club, CLUB_ID)
-        day = lifecycle.local_today_at(club.timezone, now)
+        day = local_date(now, club.timezone)
         rules = lifecycle.club_rules(club)
         out.append(("club and rules", time.perf_counter() - start))
         start = time.perf_counter()

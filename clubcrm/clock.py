@@ -19,7 +19,12 @@ def local_now(tz: str) -> datetime:
 
 def local_today(tz: str) -> date:
     """Return today's date in the IANA zone TZ."""
-    return local_now(tz).date()
+    return local_date(utcnow(), tz)
+
+
+def local_date(instant: datetime, tz: str) -> date:
+    """Return the date in the IANA zone TZ at INSTANT (aware)."""
+    return instant.astimezone(ZoneInfo(tz)).date()
 
 
 def set_now(moment: datetime | None) -> None:

@@ -2,6 +2,7 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from clubcrm.extensions import db
@@ -16,3 +17,12 @@ def unit_of_work() -> Iterator[Session]:
     except BaseException:
         db.session.rollback()
         raise
+
+
+def insert_ignoring(model, rows: list[dict], unique: list[str]) -> None:
+    """Insert ROWS into MODEL's table in one executemany, leaving out rows whose UNIQUE columns are taken
+    (an idempotent job's rerun, or a concurrent one). SQLite and PostgreSQL both say ON CONFLICT DO NOTHING."""
+    builder = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[db.session.get_bind().dialect.name]
+    # render_nulls: rows with and without some optional value stay one executemany.
+    statement = builder(model).on_conflict_do_nothing(index_elements=unique).execution_options(render_nulls=True)
+    db.session.execute(statement, rows)

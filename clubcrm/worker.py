@@ -44,8 +44,7 @@ def sms_dispatch() -> str:
 
 def housekeeping() -> str:
     """Mark the no-shows of every ended session and expire the tasks nobody closed."""
-    from zoneinfo import ZoneInfo
-
+    from clubcrm.clock import local_date
     from clubcrm.models import Club
     from clubcrm.services.sessions import mark_no_shows
     from clubcrm.services.tasks import expire_overdue
@@ -54,7 +53,7 @@ def housekeeping() -> str:
     marked = expired = 0
     for club in db.session.scalars(select(Club)):
         marked += mark_no_shows(club, now)
-        expired += expire_overdue(club, now.astimezone(ZoneInfo(club.timezone)).date())
+        expired += expire_overdue(club, local_date(now, club.timezone))
     return f"{marked} bookings marked no-show, {expired} overdue tasks expired"
 
 

@@ -92,10 +92,9 @@ RULES = (
 )
 
 
-def ensure(club: Club, tools: dict[str, Tool] | None = None) -> dict[str, Tool]:
+def ensure(club: Club) -> None:
     """Give CLUB every default tool and rule it lacks (new defaults reach existing clubs too)."""
-    if tools is None:
-        tools = {t.key: t for t in db.session.scalars(select(Tool).where(Tool.club_id == club.id))}
+    tools = {t.key: t for t in db.session.scalars(select(Tool).where(Tool.club_id == club.id))}
     have = set(db.session.scalars(select(Rule.key).where(Rule.club_id == club.id)))
     for key in TOOLS:
         if key not in tools:
@@ -113,4 +112,3 @@ def ensure(club: Club, tools: dict[str, Tool] | None = None) -> dict[str, Tool]:
             texts=dict(DEFAULT_TEXTS.get(spec.key, {})),
         ))
     db.session.flush()
-    return tools

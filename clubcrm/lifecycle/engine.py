@@ -1,13 +1,13 @@
 """One lifecycle pass: for each club, load the facts, plan today's touchpoints and store them."""
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
+from clubcrm.clock import local_date
+from clubcrm.db import insert_ignoring
 from clubcrm.extensions import db
 from clubcrm.lifecycle import defaults, facts
 from clubcrm.lifecycle.planner import Planned, plan_club
@@ -45,7 +45,7 @@ def run(now: datetime, club_ids: list[int] | None = None, dry_run: bool = False)
     clubs = list(db.session.scalars(query))
     result = Plan([], dry_run)
     for club in clubs:
-        day = local_today_at(club.timezone, now)
+        day = local_date(now, club.timezone)
         rules = club_rules(club)
         loaded = facts.load(club.id, club.timezone, day, now)
         planned = plan_club(club, rules, loaded)
@@ -54,10 +54,6 @@ def run(now: datetime, club_ids: list[int] | None = None, dry_run: bool = False)
             outbox.queue_planned(club, day, now, planned, loaded)
         result.clubs.append(ClubPlan(club, day, planned))
     return result
-
-
-def local_today_at(tz: str, now: datetime) -> date:
-    return now.astimezone(ZoneInfo(tz)).date()
 
 
 def club_rules(club: Club, seed: bool = True) -> list[Rule]:
@@ -77,9 +73,5 @@ def club_rules(club: Club, seed: bool = True) -> list[Rule]:
 
 def store(club: Club, day: date, now: datetime, planned: list[Planned]) -> None:
     """Insert the plan in one statement; a touchpoint already there (a concurrent pass) is left as it is."""
-    dialect = db.session.get_bind().dialect.name
-    builder = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
-    statement = (builder(Touchpoint).on_conflict_do_nothing(
-        index_elements=["membership_id", "rule_id", "occurrence"]) if builder else insert(Touchpoint))
-    # render_nulls: rows with and without a session or skip reason stay one executemany.
-    db.session.execute(statement.execution_options(render_nulls=True), [p.row(club.id, day, now) for p in planned])
+    insert_ignoring(Touchpoint, [p.row(club.id, day, now) for p in planned],
+                    ["membership_id", "rule_id", "occurrence"])

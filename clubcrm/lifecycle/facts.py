@@ -22,6 +22,8 @@ CONTRACT_LOOKBACK_DAYS = LAPSED_DAYS + 40
 # Invitations offer sessions starting from 2 hours to 8 days ahead.
 OFFER_FROM = timedelta(hours=2)
 OFFER_UNTIL = timedelta(days=8)
+# A staff call waits while a conversation with the member is this recent (days, today included).
+RECENT_TALK_DAYS = 7
 # Touchpoints that are contacts (not held out, not skipped).
 CONTACT_STATUSES = ("planned", "done", "sent", "failed")
 
@@ -45,7 +47,8 @@ class MemberRow:
     phone: str | None
     sms_consent: bool
     converted: bool
-    reachable: bool = True   # not opted out, number not found invalid
+    sms_opted_out_at: datetime | None = None
+    phone_invalid_at: datetime | None = None
 
 
 @dataclass
@@ -61,7 +64,6 @@ class VisitFacts:
 class BookingFacts:
     last_class: date | None = None     # a class or club event booked or attended
     last_trial: date | None = None
-    classes_30: int = 0
     upcoming: int = 0
 
 
@@ -92,8 +94,8 @@ class ClubFacts:
     visits: dict[int, VisitFacts]
     bookings: dict[int, BookingFacts]
     packages: dict[int, list[PackageRow]]
-    # member id → (the last day staff spoke with them, conversations in 90 days)
-    contacts: dict[int, tuple[date | None, int]]
+    # members staff spoke with in the last RECENT_TALK_DAYS days (a staff call waits for them)
+    talked_lately: set[int]
     # membership id → the (rule id, occurrence) pairs it already has, and (contacts, whether one is today's)
     fired: dict[int, set[tuple[int, int]]]
     cycle_contacts: dict[int, tuple[int, bool]]
@@ -140,8 +142,7 @@ def load(club_id: int, tz_name: str, day: date, now: datetime) -> ClubFacts:
 
     members = {
         row.id: MemberRow(row.id, row.first_name, row.birth_date, row.locale, row.phone, row.sms_consent,
-                          row.converted_at is not None,
-                          row.sms_opted_out_at is None and row.phone_invalid_at is None)
+                          row.converted_at is not None, row.sms_opted_out_at, row.phone_invalid_at)
         for row in db.session.execute(
             select(Member.id, Member.first_name, Member.birth_date, Member.locale, Member.phone,
                    Member.sms_consent, Member.converted_at, Member.sms_opted_out_at, Member.phone_invalid_at)
@@ -177,12 +178,11 @@ def load(club_id: int, tz_name: str, day: date, now: datetime) -> ClubFacts:
     bookings: dict[int, BookingFacts] = defaultdict(BookingFacts)
     held = Booking.status.in_(HOLDS_PLACE)
     is_class = ClubSession.kind.in_(("class", "event"))
-    for member_id, last_class, last_trial, classes_30, upcoming in db.session.execute(
+    for member_id, last_class, last_trial, upcoming in db.session.execute(
         select(
             Booking.member_id,
             func.max(case((and_(held, is_class), ClubSession.starts_at))),
             func.max(case((and_(held, ClubSession.kind == "trial"), ClubSession.starts_at))),
-            func.sum(case((and_(held, is_class, ClubSession.starts_at >= since[30]), 1), else_=0)),
             func.sum(case((and_(Booking.status == "booked", ClubSession.starts_at >= now), 1), else_=0)),
         )
         .join(ClubSession, ClubSession.id == Booking.session_id)
@@ -190,8 +190,7 @@ def load(club_id: int, tz_name: str, day: date, now: datetime) -> ClubFacts:
                ClubSession.starts_at >= local_midnight(day - timedelta(days=VISIT_LOOKBACK_DAYS), tz_name))
         .group_by(Booking.member_id)
     ):
-        bookings[member_id] = BookingFacts(local_day(last_class, tz), local_day(last_trial, tz),
-                                           classes_30 or 0, upcoming or 0)
+        bookings[member_id] = BookingFacts(local_day(last_class, tz), local_day(last_trial, tz), upcoming or 0)
 
     packages: dict[int, list[PackageRow]] = defaultdict(list)
     for row in db.session.execute(
@@ -203,17 +202,12 @@ def load(club_id: int, tz_name: str, day: date, now: datetime) -> ClubFacts:
     ):
         packages[row.member_id].append(PackageRow(row.id, row.name, row.balance, row.expires_on))
 
-    contacts = {
-        member_id: (local_day(last, tz), spoken or 0)
-        for member_id, last, spoken in db.session.execute(
-            select(StaffContact.member_id,
-                   func.max(case((StaffContact.outcome.in_(SPOKEN), StaffContact.created_at))),
-                   func.sum(case((StaffContact.outcome.in_(SPOKEN), 1), else_=0)))
-            .where(StaffContact.club_id == club_id, StaffContact.created_at < end_of_day,
-                   StaffContact.created_at >= local_midnight(day - timedelta(days=90), tz_name))
-            .group_by(StaffContact.member_id)
-        )
-    }
+    talked_lately = set(db.session.scalars(
+        select(StaffContact.member_id).distinct()
+        .where(StaffContact.club_id == club_id, StaffContact.outcome.in_(SPOKEN),
+               StaffContact.created_at >= local_midnight(day - timedelta(days=RECENT_TALK_DAYS - 1), tz_name),
+               StaffContact.created_at < end_of_day)
+    ))
 
     cycles_in_play = select(Membership.id).where(Membership.club_id == club_id, Membership.ends_on >= horizon)
     fired: dict[int, set[tuple[int, int]]] = defaultdict(set)
@@ -247,7 +241,7 @@ def load(club_id: int, tz_name: str, day: date, now: datetime) -> ClubFacts:
         if texted is not None:
             last_sms[member_id] = texted
 
-    return ClubFacts(day, contracts, first_start, freezes, members, visits, bookings, packages, contacts,
+    return ClubFacts(day, contracts, first_start, freezes, members, visits, bookings, packages, talked_lately,
                      fired, cycle_contacts, last_sms, last_contact, open_sessions(club_id, now))
 
 

@@ -6,16 +6,14 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from clubcrm.lifecycle.facts import BookingFacts, ClubFacts, VisitFacts
-from clubcrm.lifecycle.stages import Stage, stage_of
+from clubcrm.lifecycle.stages import stage_of
 from clubcrm.lifecycle.triggers import TRIGGERS, Context, Fired
 from clubcrm.models import Club, Rule, Tool
+from clubcrm.models.member import can_text
 
 # Rules whose day is known in advance (the renewal run-up, the win-back after a lapse): the budget keeps
 # room for them, so that a busy cycle never loses its renewal offer to a seasonal promotion.
 RESERVED_TRIGGERS = ("days_to_end", "days_since_end")
-NOTHING_PLANNED = ("held_out", "skipped", "expired")
-# A staff call waits while a conversation with the member is this recent.
-RECENT_TALK_DAYS = 7
 YEAR = 365
 
 
@@ -26,7 +24,6 @@ class Planned:
     member_id: int
     membership_id: int
     rule: Rule
-    tool: Tool
     occurrence: int
     stage: str
     channel: str
@@ -34,6 +31,10 @@ class Planned:
     skip_reason: str | None
     facts: dict
     session_id: int | None
+
+    @property
+    def tool(self) -> Tool:
+        return self.rule.tool
 
     def row(self, club_id: int, day: date, now: datetime) -> dict:
         return {
@@ -54,11 +55,6 @@ def held_out(member_id: int, tool: Tool, membership_id: int) -> bool:
     return int.from_bytes(digest, "big") % 10_000 < tool.holdout_pct * 100
 
 
-def can_text(member) -> bool:
-    """Consent recorded, a number, not opted out (STOP) and the number not found invalid."""
-    return bool(member.sms_consent and member.phone and member.reachable)
-
-
 def plan_club(club: Club, rules: list[Rule], facts: ClubFacts) -> list[Planned]:
     """Plan the touchpoints of one club for FACTS.day."""
     day = facts.day
@@ -72,9 +68,8 @@ def plan_club(club: Club, rules: list[Rule], facts: ClubFacts) -> list[Planned]:
         member = facts.members.get(member_id)
         if member is None:
             continue
-        contracts = facts.contracts[member_id]
-        frozen = {c.id: [(s, e) for s, e, _ in facts.freezes.get(c.id, ())] for c in contracts}
-        stage = stage_of(not member.converted, contracts, frozen, day, facts.first_start.get(member_id))
+        stage = stage_of(not member.converted, facts.contracts[member_id], facts.freezes, day,
+                         facts.first_start.get(member_id))
         if stage.cycle is None or stage.name == "frozen":
             continue
         cycle_id = stage.cycle.id
@@ -103,12 +98,12 @@ def plan_club(club: Club, rules: list[Rule], facts: ClubFacts) -> list[Planned]:
             channel, status, reason = outcome
             session_id = fire.session.id if fire.session and status == "planned" else None
             facts_matched = fire.facts
-            if rule.channel == "sms" and channel == "task":   # say why staff call instead
-                facts_matched = {**fire.facts, "instead_of_sms": "sms_cap" if can_text(member) else "no_consent"}
-            planned.append(Planned(member_id, cycle_id, rule, rule.tool, fire.occurrence, stage.name, channel,
-                                   status, reason, facts_matched, session_id))
+            if channel != rule.channel:   # a call instead of an SMS: say why
+                facts_matched = {**fire.facts, "instead_of_sms": reason}
+            planned.append(Planned(member_id, cycle_id, rule, fire.occurrence, stage.name, channel, status,
+                                   reason if status == "skipped" else None, facts_matched, session_id))
             fired.add((rule.id, fire.occurrence))
-            if status in NOTHING_PLANNED:
+            if status != "planned":
                 continue
             if session_id:
                 offered[session_id] = offered.get(session_id, 0) + 1
@@ -118,7 +113,8 @@ def plan_club(club: Club, rules: list[Rule], facts: ClubFacts) -> list[Planned]:
 
 def decide(club: Club, rule: Rule, fire: Fired, ctx: Context, reserve: int,
            last_sms: date | None) -> tuple[str, str, str | None] | None:
-    """Say how a fired rule lands: (channel, status, skip reason), or None to wait for another day."""
+    """Say how a fired rule lands: (channel, status, reason), or None to wait for another day. The reason is
+    why it was skipped, or why a call replaces its SMS (no_consent, sms_cap)."""
     channel = rule.channel
     if held_out(ctx.member.id, rule.tool, ctx.cycle_id):
         return channel, "held_out", None
@@ -127,29 +123,28 @@ def decide(club: Club, rule: Rule, fire: Fired, ctx: Context, reserve: int,
         room -= reserve
     if room <= 0:
         return channel, "skipped", "budget"
-    spoken, _conversations = ctx.facts.contacts.get(ctx.member.id, (None, 0))
-    talked_lately = spoken is not None and (ctx.day - spoken).days < RECENT_TALK_DAYS
+    reason = None
     if channel == "sms":
         if not can_text(ctx.member):
-            if rule.fallback != "task":
-                return "sms", "skipped", "no_consent"
-            channel = "task"
+            reason = "no_consent"
         elif last_sms is not None and (ctx.day - last_sms).days < club.sms_gap_days:
             if not last_chance(rule, ctx):
                 return None
-            if rule.fallback != "task":
-                return "sms", "skipped", "sms_cap"
-            channel = "task"
-    if channel == "task" and talked_lately:
-        return None
-    return channel, "planned", None
+            reason = "sms_cap"
+        else:
+            return channel, "planned", None
+        if rule.fallback != "task":
+            return "sms", "skipped", reason
+        channel = "task"
+    if ctx.member.id in ctx.facts.talked_lately:
+        return None   # a staff call waits while a conversation is recent
+    return channel, "planned", reason
 
 
 def last_chance(rule: Rule, ctx: Context) -> bool:
     """Tell whether a rule that fires today would no longer fire tomorrow (its window closes)."""
     tomorrow = ctx.day + timedelta(days=1)
-    later = replace(ctx, day=tomorrow, stage=Stage(ctx.stage.name, tomorrow, ctx.stage.cycle, ctx.stage.first,
-                                                    ctx.stage.renewed))
+    later = replace(ctx, day=tomorrow, stage=replace(ctx.stage, day=tomorrow))
     return TRIGGERS[rule.trigger](rule, later) is None
 
 

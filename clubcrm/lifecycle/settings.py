@@ -16,6 +16,7 @@ from clubcrm.lifecycle.texts import BASIC_PLACEHOLDERS, PLACEHOLDERS
 from clubcrm.models import Club, Rule, Staff, Tool
 from clubcrm.models.lifecycle import CHANNELS, FALLBACKS
 from clubcrm.services import audit
+from clubcrm.services.settings import whole
 
 BUDGET_MAX = 50
 SMS_GAP_MAX = 30
@@ -43,6 +44,7 @@ TRIGGER_FIELDS: dict[str, tuple[str, ...]] = {
     "freeze_ended": ("days", "window_days"),
     "days_since_end": ("days", "window_days"),
     "pacing": ("days",),
+    "member_replied": (),   # fired by a member's SMS, not by the planner: no numbers to set
 }
 MONTH_DAY = re.compile(r"\d\d-\d\d")
 
@@ -80,12 +82,6 @@ def rule_of(club: Club, rule_id: int) -> Rule:
     return rule
 
 
-def _whole(value, field: str, low: int, high: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise InvalidInput(field, _l("Enter a whole number from %(low)s to %(high)s.", low=low, high=high))
-    return value
-
-
 def _choice(value, field: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise InvalidInput(field, _l("Choose one of the offered values."))
@@ -94,12 +90,12 @@ def _choice(value, field: str, allowed: tuple[str, ...]) -> str:
 
 def update_budget(staff: Staff, club: Club, budget_min, budget_max, sms_gap_days) -> Club:
     """Set how many contacts a membership gets (at least, at most) and the fewest days between two SMS."""
-    budget_min = _whole(budget_min, "touch_budget_min", 1, BUDGET_MAX)
-    budget_max = _whole(budget_max, "touch_budget_max", 1, BUDGET_MAX)
+    budget_min = whole(budget_min, "touch_budget_min", 1, BUDGET_MAX)
+    budget_max = whole(budget_max, "touch_budget_max", 1, BUDGET_MAX)
     if budget_min > budget_max:
         raise InvalidInput("touch_budget_min", _l("The minimum cannot exceed the maximum (%(max)s).",
                                                   max=budget_max))
-    sms_gap_days = _whole(sms_gap_days, "sms_gap_days", 0, SMS_GAP_MAX)
+    sms_gap_days = whole(sms_gap_days, "sms_gap_days", 0, SMS_GAP_MAX)
     names = ("touch_budget_min", "touch_budget_max", "sms_gap_days")
     before = {name: getattr(club, name) for name in names}
     club.touch_budget_min, club.touch_budget_max, club.sms_gap_days = budget_min, budget_max, sms_gap_days
@@ -112,7 +108,7 @@ def update_budget(staff: Staff, club: Club, budget_min, budget_max, sms_gap_days
 def update_tool(staff: Staff, club: Club, tool_id: int, enabled: bool, holdout_pct) -> Tool:
     """Switch a tool on or off and set the share of memberships held out of it."""
     tool = tool_of(club, tool_id)
-    holdout_pct = _whole(holdout_pct, "holdout_pct", 0, HOLDOUT_MAX)
+    holdout_pct = whole(holdout_pct, "holdout_pct", 0, HOLDOUT_MAX)
     before = {"enabled": tool.enabled, "holdout_pct": tool.holdout_pct}
     tool.enabled, tool.holdout_pct = bool(enabled), holdout_pct
     db.session.flush()
@@ -166,13 +162,13 @@ def update_rule(staff: Staff, club: Club, rule_id: int, data: dict) -> Rule:
         "enabled": bool(data.get("enabled")),
         "channel": _choice(data.get("channel"), "channel", CHANNELS),
         "fallback": _choice(data.get("fallback"), "fallback", FALLBACKS),
-        "priority": _whole(data.get("priority"), "priority", *PRIORITY),
+        "priority": whole(data.get("priority"), "priority", *PRIORITY),
     }
     for name, high in (("days", DAYS_MAX), ("window_days", WINDOW_MAX)):
         if name in uses or data.get(name) is not None:
-            changes[name] = _whole(data.get(name), name, 0, high)
+            changes[name] = whole(data.get(name), name, 0, high)
     if "threshold" in uses:
-        changes["threshold"] = _whole(data.get("threshold"), "threshold", 1, THRESHOLD_MAX)
+        changes["threshold"] = whole(data.get("threshold"), "threshold", 1, THRESHOLD_MAX)
     if "season_from" in uses:
         changes["season_from"] = _month_day(data.get("season_from"), "season_from")
         changes["season_to"] = _month_day(data.get("season_to"), "season_to")

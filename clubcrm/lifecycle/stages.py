@@ -52,11 +52,11 @@ def pre_renewal_days(length: int) -> int:
     return min(PRE_RENEWAL_DAYS, length // 3)
 
 
-def stage_of(is_lead: bool, contracts: list[Contract], frozen_days: dict[int, list[tuple[date, date]]],
+def stage_of(is_lead: bool, contracts: list[Contract], frozen_days: dict[int, list[tuple]],
              day: date, first_start: date | None = None) -> Stage:
     """Say where a member with CONTRACTS (any order) stands on DAY.
 
-    FROZEN_DAYS maps a contract id to its freezes as (first day, last day). FIRST_START is the start of
+    FROZEN_DAYS maps a contract id to its freezes as (first day, last day, ...). FIRST_START is the start of
     the member's first contract when CONTRACTS may not hold all of them.
     """
     if not contracts:
@@ -70,7 +70,7 @@ def stage_of(is_lead: bool, contracts: list[Contract], frozen_days: dict[int, li
         cycle = max(current, key=lambda c: (c.starts_on, c.id))
         first = cycle.starts_on == first_start and cycle.renews_id is None
         renewed = any(c.starts_on > cycle.starts_on for c in live)
-        if any(start <= day <= end for start, end in frozen_days.get(cycle.id, ())):
+        if any(start <= day <= end for start, end, *_ in frozen_days.get(cycle.id, ())):
             return Stage("frozen", day, cycle, first, renewed)
         stage = Stage("active", day, cycle, first, renewed)
         if not renewed and stage.days_to_end < pre_renewal_days(stage.length):

@@ -3,7 +3,7 @@ from clubcrm.models.audit import AuditEvent
 from clubcrm.models.club import Club
 from clubcrm.models.ledger import LEDGER_KINDS, LedgerEntry, Package, Service
 from clubcrm.models.lifecycle import (
-    CHANNELS, OUTCOMES, SPOKEN, STAGES, TASK_EXPIRY_DAYS, TASK_KINDS, TOUCHPOINT_STATUSES, Rule, StaffContact,
+    CHANNELS, OUTCOMES, SPOKEN, STAGES, TASK_EXPIRY_DAYS, Rule, StaffContact,
     Tool, Touchpoint,
 )
 from clubcrm.models.member import Member
@@ -17,8 +17,7 @@ from clubcrm.models.visit import Visit
 
 __all__ = [
     "AuditEvent", "Club", "Freeze", "LEDGER_KINDS", "LedgerEntry", "Member", "Membership",
-    "Package", "Plan", "CHANNELS", "OUTCOMES", "SPOKEN", "STAGES", "TASK_EXPIRY_DAYS", "TASK_KINDS",
-    "TOUCHPOINT_STATUSES",
+    "Package", "Plan", "CHANNELS", "OUTCOMES", "SPOKEN", "STAGES", "TASK_EXPIRY_DAYS",
     "Rule", "StaffContact", "Tool", "Touchpoint",
     "MESSAGE_STATUSES", "STATUS_RANK", "Message", "ROLES", "Service", "Staff", "Visit",
     "BOOKING_SOURCES", "BOOKING_STATUSES", "Booking", "ClubSession", "HOLDS_PLACE", "SESSION_KINDS",

@@ -11,11 +11,9 @@ from clubcrm.models.member import Member
 STAGES = ("lead", "adaptation", "active", "pre_renewal", "frozen", "lapsed", "lost")
 CHANNELS = ("sms", "task")
 FALLBACKS = ("task", "skip")
-# planned: an SMS waiting for the outbox or an open staff task; done: a task with its outcome;
-# expired: a task nobody closed within TASK_EXPIRY_DAYS of its day (it was no contact).
-TOUCHPOINT_STATUSES = ("planned", "held_out", "skipped", "done", "sent", "failed", "expired")
+# A touchpoint's status: planned (an SMS for the outbox or an open staff task), held_out, skipped, done (a
+# task with its outcome), sent, failed, or expired (a task nobody closed within TASK_EXPIRY_DAYS: no contact).
 TASK_EXPIRY_DAYS = 14
-TASK_KINDS = ("call_back", "congratulate", "invite", "offer_renewal")
 OUTCOMES = ("reached", "no_answer", "booked", "renewed", "declined")
 # Outcomes that mean a conversation took place (the "staff contacts" fact counts these).
 SPOKEN = ("reached", "booked", "renewed", "declined")

@@ -56,3 +56,10 @@ class Member(db.Model):
 
     def __repr__(self) -> str:
         return f"<Member {self.id} {self.full_name}>"
+
+
+def can_text(member) -> bool:
+    """Tell whether SMS may go to MEMBER (a Member or a row with the same fields): consent recorded, a number,
+    not opted out (STOP, Twilio's 21610) and the number not found invalid (21211)."""
+    return bool(member.sms_consent and member.phone and member.sms_opted_out_at is None
+                and member.phone_invalid_at is None)

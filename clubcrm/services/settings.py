@@ -22,8 +22,9 @@ def _name(value: str | None, field: str = "name") -> str:
     return text
 
 
-def _whole(value, field: str, low: int, high: int):
-    if value is None or not isinstance(value, int) or not low <= value <= high:
+def whole(value, field: str, low: int, high: int) -> int:
+    """Return VALUE if it is a whole number from LOW to HIGH, else refuse it on FIELD."""
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
         raise InvalidInput(field, _l("Enter a whole number from %(low)s to %(high)s.", low=low, high=high))
     return value
 
@@ -62,8 +63,8 @@ def add_plan(staff: Staff, club: Club, data: dict) -> Plan:
     """Add a plan the club sells."""
     plan = Plan(
         club_id=club.id, name=_name(data.get("name")),
-        duration_days=_whole(data.get("duration_days"), "duration_days", 1, 3660),
-        visit_limit=(_whole(data["visit_limit"], "visit_limit", 1, 10000)
+        duration_days=whole(data.get("duration_days"), "duration_days", 1, 3660),
+        visit_limit=(whole(data["visit_limit"], "visit_limit", 1, 10000)
                      if data.get("visit_limit") is not None else None),
         price_minor=price_in_minor(data.get("price"), club.currency), currency=club.currency,
     )
@@ -78,9 +79,9 @@ def add_service(staff: Staff, club: Club, data: dict) -> Service:
     """Add a package the club sells (units of a service)."""
     service = Service(
         club_id=club.id, name=_name(data.get("name")),
-        package_units=_whole(data.get("package_units"), "package_units", 1, 1000),
+        package_units=whole(data.get("package_units"), "package_units", 1, 1000),
         price_minor=price_in_minor(data.get("price"), club.currency), currency=club.currency,
-        valid_days=(_whole(data["valid_days"], "valid_days", 1, 3660)
+        valid_days=(whole(data["valid_days"], "valid_days", 1, 3660)
                     if data.get("valid_days") is not None else None),
     )
     db.session.add(service)

@@ -97,8 +97,6 @@ def record_outcome(staff: Staff, touchpoint_id: int, outcome: str | None, note: 
     """Close an open task with what came of it: the task is done and the contact is logged."""
     touchpoint = get_task(staff, touchpoint_id)
     outcome, note = _clean(outcome, note)
-    if touchpoint.status == "planned" and touchpoint.due_on > today:
-        raise Conflict("touchpoint_id", _l("This task is due on a later day."))
     now = utcnow()
     retry = outcome == "no_answer" and _unanswered(touchpoint.id) + 1 < CALL_TRIES
     # A call nobody answered comes back on tomorrow's list, CALL_TRIES times in all.

@@ -3,8 +3,8 @@ rendered in the member's language, with the segments it costs and a key that mak
 from datetime import date, datetime
 
 from sqlalchemy import and_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from clubcrm.db import insert_ignoring
 from clubcrm.extensions import db
 from clubcrm.lifecycle.facts import ClubFacts
 from clubcrm.lifecycle.render import text_for
@@ -48,10 +48,7 @@ def queue_planned(club: Club, day: date, now: datetime, planned: list, facts: Cl
         })
     if not rows:
         return 0
-    dialect = db.session.get_bind().dialect.name
-    builder = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    db.session.execute(builder(Message).on_conflict_do_nothing(index_elements=["idempotency_key"])
-                       .execution_options(render_nulls=True), rows)
+    insert_ignoring(Message, rows, ["idempotency_key"])
     link_touchpoints(club.id)
     return len(rows)
 
