@@ -408,3 +408,15 @@ def test_a_call_instead_of_an_sms_says_why_and_what_to_say(make, web, login_as):
     assert "a call instead of an SMS: no SMS consent" in page
     # What to say, in the member's language, with the end date in it.
     assert "Olga" in page and "2027" in page and 'class="script" lang="de"' in page
+
+
+def test_a_short_contract_is_paced_toward_its_share_of_the_minimum():
+    from clubcrm.lifecycle.planner import pacing_target
+    from clubcrm.lifecycle.stages import Stage
+
+    club = Club(touch_budget_min=10, touch_budget_max=15)
+    month = contract(1, D, D + timedelta(days=29))           # 30 days: a run-up of 10, not 45
+    assert pacing_target(club, Stage("active", D + timedelta(days=9), month), reserve=0) == pytest.approx(1 * 10 / 30)
+    quarter = contract(1, D, D + timedelta(days=89))         # 90 days: 3 contacts, run-up 30 days
+    target = pacing_target(club, Stage("active", D + timedelta(days=29), quarter), reserve=1)
+    assert target == pytest.approx(2 * 30 / 60)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from clubcrm.lifecycle.facts import BookingFacts, ClubFacts, VisitFacts
-from clubcrm.lifecycle.stages import stage_of
+from clubcrm.lifecycle.stages import pre_renewal_days, stage_of
 from clubcrm.lifecycle.triggers import TRIGGERS, Context, Fired
 from clubcrm.models import Club, Rule, Tool
 from clubcrm.models.member import can_text
@@ -156,7 +156,7 @@ def pacing_target(club: Club, stage, reserve: int) -> float:
     """
     length = stage.length
     minimum = math.ceil(club.touch_budget_min * min(1.0, length / YEAR)) - reserve
-    run = length - (45 if reserve else 0)
+    run = length - (pre_renewal_days(length) if reserve else 0)
     if minimum <= 0 or run <= 0:
         return 0.0
     return minimum * min(1.0, (stage.days_since_start + 1) / run)
