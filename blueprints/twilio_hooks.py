@@ -9,6 +9,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import csrf
 from clubcrm.sms import inbound as sms_inbound
+from clubcrm.sms.client import public_base
 
 bp = Blueprint("twilio_hooks", __name__, url_prefix="/webhooks/twilio")
 log = logging.getLogger(__name__)
@@ -16,7 +17,7 @@ log = logging.getLogger(__name__)
 
 def public_url() -> str | None:
     """The URL Twilio requested: PUBLIC_URL (the site's address as Twilio sees it) + path + query string."""
-    base = str(current_app.config.get("PUBLIC_URL") or "").strip().rstrip("/")
+    base = public_base(current_app.config)
     if not base:
         return None
     query = request.query_string.decode("latin-1")

@@ -137,6 +137,7 @@ def register_template_helpers(app: Flask) -> None:
     from blueprints.access import clubs_to_choose
     from clubcrm import formatting, i18n, labels, phones
     from clubcrm.models import OUTCOMES
+    from clubcrm.models.member import can_text
     from clubcrm.sms.screen import status_words
 
     app.jinja_env.globals.update(
@@ -153,6 +154,7 @@ def register_template_helpers(app: Flask) -> None:
         lifecycle_name=tasks.lifecycle_name,
         why=tasks.why,
         call_script=tasks.call_script,
+        can_text=can_text,
         OUTCOMES=OUTCOMES,
         sms_status=status_words,
     )

@@ -14,6 +14,11 @@ LOCALE_NAMES = {
 }
 
 
+def locale_or(locale: str | None, fallback: str) -> str:
+    """LOCALE if we support it, else FALLBACK (a club's default language)."""
+    return locale if locale in SUPPORTED_LOCALES else fallback
+
+
 def select_locale() -> str:
     """Pick the language: the switcher's choice, the login's own, the browser's, the club's."""
     if not has_request_context():

@@ -1,17 +1,18 @@
 """A rule's text for one member: in their language (the club's when theirs has none), placeholders filled
 with the facts that fired it. The SMS outbox sends it; a staff task shows it as what to say."""
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 
-from clubcrm.i18n import SUPPORTED_LOCALES
+from clubcrm.i18n import locale_or
 from clubcrm.models import Club, ClubSession, Rule
 
 
 def text_for(rule: Rule, first_name: str, locale: str | None, club: Club, facts: dict,
              session: ClubSession | None = None) -> str | None:
     """Render RULE's text for a member; None when the rule has no text in their language or the club's."""
-    locale = locale if locale in SUPPORTED_LOCALES else club.default_locale
+    locale = locale_or(locale, club.default_locale)
     texts = rule.texts or {}
     text = texts.get(locale) or texts.get(club.default_locale)
     if not text:
@@ -24,7 +25,7 @@ def text_for(rule: Rule, first_name: str, locale: str | None, club: Club, facts:
         "days": facts.get("days_silent", ""), "visits": facts.get("visits_cycle", ""),
         "service": facts.get("service", ""), "balance": facts.get("balance", ""),
         "session": session.title if session else "",
-        "when": format_datetime(session.starts_at, "short", tzinfo=_zone(club), locale=locale) if session else "",
+        "when": session_when(session, club, locale) if session else "",
     }
     try:
         return text.format(**values)
@@ -36,7 +37,6 @@ def _day(iso: str | None, locale: str) -> str:
     return format_date(date.fromisoformat(iso), "medium", locale=locale) if iso else ""
 
 
-def _zone(club: Club):
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(club.timezone)
+def session_when(session, club: Club, locale: str) -> str:
+    """When SESSION starts, short, in the club's time zone and LOCALE ("12.3.2026 18.00")."""
+    return format_datetime(session.starts_at, "short", tzinfo=ZoneInfo(club.timezone), locale=locale)

@@ -98,6 +98,11 @@ def settings_from(config: Mapping) -> TwilioSettings | None:
     return TwilioSettings(account_sid, auth_token, sender, api_base, timeout)
 
 
+def public_base(config: Mapping) -> str:
+    """The site's address as Twilio reaches it (PUBLIC_URL, no trailing slash), or "" when it is not public."""
+    return _text(config, "PUBLIC_URL").rstrip("/")
+
+
 def make_client(settings: TwilioSettings) -> Client:
     """The real SDK client; its requests go to settings.api_base when set and time out after settings.timeout."""
     if settings.api_base:

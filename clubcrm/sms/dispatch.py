@@ -8,8 +8,7 @@ dispatchers never take one row; on SQLite the claim is one compare-and-set UPDAT
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,7 +16,8 @@ from sqlalchemy import select, update
 
 from clubcrm.extensions import db
 from clubcrm.models import Club, Member, Message
-from clubcrm.sms.client import SendError, Sent, TwilioSettings
+from clubcrm.models.member import can_text
+from clubcrm.sms.client import SendError, Sent, TwilioSettings, send
 
 log = logging.getLogger("clubcrm.sms")
 # A row still `sending` this long after its claim was cut off by a crash.
@@ -42,7 +42,6 @@ class Report:
     failed: int = 0
     unknown: int = 0
     not_configured: bool = False
-    outcomes: dict[str, int] = field(default_factory=dict)
 
     def __str__(self) -> str:
         if self.not_configured:
@@ -72,7 +71,7 @@ def next_allowed(club: Club, now: datetime) -> datetime:
     return opening.astimezone(now.tzinfo)
 
 
-def reconcile(now: datetime, client=None, lookup: Callable | None = None) -> tuple[int, int, int]:
+def reconcile(now: datetime, client=None) -> tuple[int, int, int]:
     """Settle rows left `sending` by a crash by asking Twilio: found there → `sent` with its sid; no trace →
     `queued` again (Twilio never got it); no way to ask (no client, an error) → `unknown` for a person.
     Returns (settled, requeued, flagged)."""
@@ -84,7 +83,7 @@ def reconcile(now: datetime, client=None, lookup: Callable | None = None) -> tup
     settled = requeued = flagged = 0
     for message_id, to_phone, body in stale:
         try:
-            sid = (lookup or find_in_twilio)(client, to_phone, body) if client is not None else False
+            sid = find_in_twilio(client, to_phone, body) if client is not None else False
         except Exception:   # Twilio unreachable or refusing: a person decides
             log.exception("could not reconcile message %s with Twilio", message_id)
             sid = False
@@ -169,8 +168,7 @@ def screen(messages: list[Message], now: datetime) -> list["Outgoing"]:
     for message in messages:
         member, club = members[message.member_id], clubs[message.club_id]
         reason = None
-        if not (member.sms_consent and member.phone and member.sms_opted_out_at is None
-                and member.phone_invalid_at is None):
+        if not can_text(member):
             reason = "opted_out"
         else:
             tz = ZoneInfo(club.timezone)
@@ -201,9 +199,8 @@ class Outgoing:
     attempts: int
 
 
-def dispatch(now: datetime, settings: TwilioSettings | None, client=None, send: Callable | None = None,
-             limit: int = 200, per_second: float | None = None, status_callback: str | None = None,
-             clock: Callable[[], datetime] | None = None, chunk: int = CHUNK) -> Report:
+def dispatch(now: datetime, settings: TwilioSettings | None, client=None, limit: int = 200,
+             per_second: float | None = None, status_callback: str | None = None) -> Report:
     """Send what is due at NOW; without Twilio settings messages wait in the outbox.
 
     Claims go in chunks of CHUNK: a crash leaves at most one chunk `sending`, and the next run asks Twilio
@@ -215,12 +212,10 @@ def dispatch(now: datetime, settings: TwilioSettings | None, client=None, send: 
     if settings is None:
         report.not_configured = True
         return report
-    if send is None:
-        from clubcrm.sms.client import send
     gap = 1.0 / per_second if per_second else 0.0
     last = 0.0
     while report.claimed < limit:
-        claimed = claim(now, min(chunk, limit - report.claimed))
+        claimed = claim(now, min(CHUNK, limit - report.claimed))
         if not claimed:
             break
         report.claimed += len(claimed)
@@ -235,9 +230,9 @@ def dispatch(now: datetime, settings: TwilioSettings | None, client=None, send: 
             try:
                 sent: Sent = send(client, settings, message.to_phone, message.body, status_callback)
             except SendError as error:
-                settle_error(message, error, (clock or (lambda: now))(), report)
+                settle_error(message, error, now, report)
             else:
-                _set(message.id, status="sent", twilio_sid=sent.sid, sent_at=(clock or (lambda: now))(),
+                _set(message.id, status="sent", twilio_sid=sent.sid, sent_at=now,
                      error_code=None, error_message=None)
                 report.sent += 1
             db.session.commit()

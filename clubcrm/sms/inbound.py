@@ -9,18 +9,19 @@ import unicodedata
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from clubcrm.clock import utcnow
 from clubcrm.errors import DomainError
 from clubcrm.extensions import db
-from clubcrm.i18n import SUPPORTED_LOCALES
+from clubcrm.i18n import locale_or
+from clubcrm.lifecycle.render import session_when
 from clubcrm.lifecycle.stages import stage_of
 from clubcrm.models import Booking, Club, ClubSession, Member, Membership, Message, Touchpoint
 from clubcrm.models.sms import STATUS_RANK
 from clubcrm.services import sessions
+from clubcrm.services.contracts import memberships_of
 from clubcrm.sms import replies
 from clubcrm.sms.client import OPTED_OUT
 
@@ -108,15 +109,7 @@ def _newest_membership(member_ids: list[int]) -> Membership | None:
 
 
 def _locale(member: Member) -> str:
-    return member.locale if member.locale in SUPPORTED_LOCALES else member.club.default_locale
-
-
-def _when(session: ClubSession, club: Club, locale: str) -> str:
-    try:
-        zone = ZoneInfo(club.timezone)
-    except (ValueError, KeyError):
-        zone = ZoneInfo("UTC")
-    return format_datetime(session.starts_at, "short", tzinfo=zone, locale=locale)
+    return locale_or(member.locale, member.club.default_locale)
 
 
 def handle_inbound(from_phone: str | None, to_phone: str | None, body: str | None, now: datetime | None = None,
@@ -169,7 +162,7 @@ def _book_offered(member: Member, club: Club, locale: str, now: datetime) -> str
     )
     if session is None:
         return replies.reply(replies.NO_PLACES, locale, club.default_locale, club=club.name)
-    values = {"club": club.name, "session": session.title, "when": _when(session, club, locale)}
+    values = {"club": club.name, "session": session.title, "when": session_when(session, club, locale)}
     existing = db.session.scalar(select(Booking.status).where(Booking.session_id == session.id,
                                                               Booking.member_id == member.id))
     if existing in ("booked", "waitlist", "attended"):
@@ -208,9 +201,9 @@ def _reply_task(member: Member, membership: Membership, body: str | None, now: d
     occurrence = occurrence_of(message_sid, member.phone or "", body, now)
     zone = ZoneInfo(club.timezone)
     today = now.astimezone(zone).date()
-    contracts = list(db.session.scalars(select(Membership).where(Membership.member_id == member.id)))
-    frozen = {c.id: [(f.starts_on, f.ends_on) for f in c.freezes] for c in contracts}
-    stage = stage_of(False, contracts, frozen, today)
+    contracts = memberships_of(member.id)   # with their freezes, in one query
+    stage = stage_of(False, contracts, {c.id: [(f.starts_on, f.ends_on) for f in c.freezes] for c in contracts},
+                     today)
     cycle_id = stage.cycle.id if stage.cycle is not None else membership.id
     exists = db.session.scalar(select(Touchpoint.id).where(
         Touchpoint.membership_id == cycle_id, Touchpoint.rule_id == rule.id, Touchpoint.occurrence == occurrence))

@@ -1,14 +1,19 @@
 """The outbox: the lifecycle pass queues each planned SMS here in the same transaction as its touchpoint,
 rendered in the member's language, with the segments it costs and a key that makes it send at most once."""
+import hashlib
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, select, update
 
 from clubcrm.db import insert_ignoring
+from clubcrm.errors import Conflict, InvalidInput
 from clubcrm.extensions import db
 from clubcrm.lifecycle.facts import ClubFacts
 from clubcrm.lifecycle.render import text_for
 from clubcrm.models import Club, Message, Touchpoint
+from clubcrm.models.member import can_text
+from clubcrm.services import audit
 from clubcrm.sms.segments import count
 
 # The first SMS to a member ends with how to stop them, in their language.
@@ -74,13 +79,6 @@ STAFF_TEXT_MAX = 459
 
 def queue_from_staff(staff, member, body: str | None, now: datetime):
     """Queue an SMS a staff member writes on the member card; dispatch sends it like any other."""
-    import hashlib
-
-    from flask_babel import lazy_gettext as _l
-
-    from clubcrm.errors import Conflict, InvalidInput
-    from clubcrm.services import audit
-
     body = " ".join((body or "").split())
     if not body:
         raise InvalidInput("body", _l("Write the message."))
@@ -88,7 +86,7 @@ def queue_from_staff(staff, member, body: str | None, now: datetime):
         raise InvalidInput("body", _l("Keep the message to %(max)s characters.", max=STAFF_TEXT_MAX))
     if not (member.sms_consent and member.phone):
         raise Conflict("body", _l("This member has not agreed to SMS (or has no phone number)."))
-    if member.sms_opted_out_at is not None or member.phone_invalid_at is not None:
+    if not can_text(member):
         raise Conflict("body", _l("This member cannot get SMS: opted out or an invalid number."))
     first = db.session.scalar(select(Message.id).where(Message.member_id == member.id).limit(1)) is None
     locale = member.locale if member.locale in OPT_OUT_HINT else member.club.default_locale

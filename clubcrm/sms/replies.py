@@ -2,7 +2,6 @@
 
 Placeholders are filled with str.format: {club}, {phone}, {session}, {when}."""
 
-LOCALES = ("en", "de", "ru", "fi", "sl", "sk")
 
 # HELP: who is writing and how to reach a person.
 HELP = {
