@@ -57,7 +57,8 @@ def call_script(touchpoint, session, club) -> str | None:
     from clubcrm.lifecycle.render import text_for
 
     member = touchpoint.member
-    return text_for(touchpoint.rule, member.first_name, member.locale, club, touchpoint.facts or {}, session)
+    rendered = text_for(touchpoint.rule, member.first_name, member.locale, club, touchpoint.facts or {}, session)
+    return rendered.text if rendered else None
 
 
 def open_task_count() -> int | None:

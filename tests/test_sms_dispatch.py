@@ -3,6 +3,7 @@ within caps, with the errors Twilio answers."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
@@ -193,3 +194,25 @@ def test_command_line_dispatch(make, runner, fake_twilio, app):
     assert fake_twilio.received[0].status_callback == "https://club.example/webhooks/twilio/status"
     result = runner.invoke(args=["sms", "dispatch", "--now", "yesterday"])
     assert result.exit_code == 2 and "--now" in result.output
+
+
+def test_the_touchpoint_follows_its_message_and_a_new_number_is_used(make, twilio):
+    from clubcrm.models import Touchpoint
+    from tests.lifecycle import no_holdouts, run_pass
+
+    fake = twilio[0]
+    member = texting(make)
+    make.membership(member, make.plan(duration_days=365), today=NOW.date())
+    no_holdouts(member.club_id)
+    run_pass()
+    with unit_of_work():
+        db.session.get(Member, member.id).phone = "+358409998877"
+    assert run(twilio).sent == 1
+    assert [m.to for m in fake.received] == ["+358409998877"]
+    db.session.expire_all()
+    point = db.session.scalars(select(Touchpoint).where(Touchpoint.channel == "sms")).one()
+    assert point.status == "sent"
+    skipped = queue(member, "Over the cap")
+    with unit_of_work():
+        db.session.get(Message, skipped.id).touchpoint_id = None   # a staff SMS: no touchpoint to follow
+    assert run(twilio).skipped == 1 and state(skipped).skip_reason == "day_cap"

@@ -90,3 +90,28 @@ def test_an_opted_out_member_gets_no_sms_but_a_call(make):
     [point] = run().touchpoints
     assert (point.channel, point.facts["instead_of_sms"]) == ("task", "no_consent")
     assert db.session.scalar(select(func.count()).select_from(Message)) == 0
+
+
+def test_a_text_in_the_clubs_language_ends_with_the_hint_in_that_language(make):
+    member = make.member(first_name="Ola", sms_consent=True, locale="ru")
+    make.membership(member, make.plan(duration_days=365), today=TODAY)
+    welcome_only(member.club_id)
+    with unit_of_work():   # the club kept only an English welcome
+        rule = db.session.scalars(select(Rule).where(Rule.key == "welcome")).one()
+        rule.texts = {"en": DEFAULT_TEXTS["welcome"]["en"]}
+    run()
+    message = db.session.scalars(select(Message)).one()
+    assert message.locale == "en" and message.body.endswith(OPT_OUT_HINT["en"])
+
+
+def test_after_a_staff_sms_the_engines_first_sms_carries_no_hint(make):
+    from clubcrm.sms.outbox import queue_from_staff
+
+    member = make.member(first_name="Ida", sms_consent=True)
+    make.membership(member, make.plan(duration_days=365), today=TODAY)
+    welcome_only(member.club_id)
+    with unit_of_work():
+        queue_from_staff(make.desk(), member, "Your locker key is at the desk.", NOW)
+    run()
+    welcome = db.session.scalars(select(Message).where(Message.rule_id.is_not(None))).one()
+    assert not welcome.body.endswith(OPT_OUT_HINT["en"])

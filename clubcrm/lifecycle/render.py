@@ -1,5 +1,6 @@
 """A rule's text for one member: in their language (the club's when theirs has none), placeholders filled
 with the facts that fired it. The SMS outbox sends it; a staff task shows it as what to say."""
+from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -9,16 +10,22 @@ from clubcrm.i18n import locale_or
 from clubcrm.models import Club, ClubSession, Rule
 
 
+@dataclass(frozen=True)
+class Rendered:
+    text: str
+    locale: str   # the language the text is in: the member's, or the club's when the rule has none in theirs
+
+
 def text_for(rule: Rule, first_name: str, locale: str | None, club: Club, facts: dict,
-             session: ClubSession | None = None) -> str | None:
+             session: ClubSession | None = None) -> Rendered | None:
     """Render RULE's text for a member; None when the rule has no text in their language or the club's."""
-    locale = locale_or(locale, club.default_locale)
     texts = rule.texts or {}
-    text = texts.get(locale) or texts.get(club.default_locale)
-    if not text:
-        return None
+    locale = locale_or(locale, club.default_locale)
     if not texts.get(locale):
         locale = club.default_locale
+    text = texts.get(locale)
+    if not text:
+        return None
     values = {
         "first_name": first_name, "club": club.name,
         "end_date": _day(facts.get("ends_on"), locale), "expires_on": _day(facts.get("expires_on"), locale),
@@ -28,9 +35,9 @@ def text_for(rule: Rule, first_name: str, locale: str | None, club: Club, facts:
         "when": session_when(session, club, locale) if session else "",
     }
     try:
-        return text.format(**values)
+        return Rendered(text.format(**values), locale)
     except (KeyError, IndexError, ValueError):   # settings refuse such texts; an old one is shown as written
-        return text
+        return Rendered(text, locale)
 
 
 def _day(iso: str | None, locale: str) -> str:

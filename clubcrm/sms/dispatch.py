@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 
 from clubcrm.extensions import db
-from clubcrm.models import Club, Member, Message
+from clubcrm.models import Club, Member, Message, Touchpoint
 from clubcrm.models.member import can_text
 from clubcrm.sms.client import SendError, Sent, TwilioSettings, send
 
@@ -111,6 +111,19 @@ def find_in_twilio(client, to_phone: str, body: str) -> str | None:
     return None
 
 
+# A skipped message's reason, as its touchpoint says it.
+TOUCHPOINT_REASONS = {"opted_out": "no_consent", "day_cap": "sms_cap", "week_cap": "sms_cap"}
+
+
+def touchpoint_became(touchpoint_id: int | None, status: str, skip_reason: str | None = None) -> None:
+    """Carry a message's end to the touchpoint that planned it (sent, failed or skipped), for the card and
+    the statistics."""
+    if touchpoint_id is not None:
+        db.session.execute(update(Touchpoint).where(Touchpoint.id == touchpoint_id)
+                           .values(status=status, skip_reason=skip_reason)
+                           .execution_options(synchronize_session=False))
+
+
 def _set(message_id: int, **values) -> None:
     db.session.execute(update(Message).where(Message.id == message_id).values(**values)
                        .execution_options(synchronize_session=False))
@@ -181,9 +194,12 @@ def screen(messages: list[Message], now: datetime) -> list["Outgoing"]:
                 reason = "week_cap"
         if reason:
             message.status, message.skip_reason = "skipped", reason
+            touchpoint_became(message.touchpoint_id, "skipped", TOUCHPOINT_REASONS[reason])
         else:
             earlier[member.id].append(now)
-            going.append(Outgoing(message.id, message.member_id, message.to_phone, message.body, message.attempts))
+            message.to_phone = member.phone   # the number the desk has now, if it changed since queueing
+            going.append(Outgoing(message.id, message.member_id, message.touchpoint_id, member.phone,
+                                  message.body, message.attempts))
     db.session.commit()
     return going
 
@@ -194,6 +210,7 @@ class Outgoing:
 
     id: int
     member_id: int
+    touchpoint_id: int | None
     to_phone: str
     body: str
     attempts: int
@@ -234,6 +251,7 @@ def dispatch(now: datetime, settings: TwilioSettings | None, client=None, limit:
             else:
                 _set(message.id, status="sent", twilio_sid=sent.sid, sent_at=now,
                      error_code=None, error_message=None)
+                touchpoint_became(message.touchpoint_id, "sent")
                 report.sent += 1
             db.session.commit()
     return report
@@ -260,3 +278,5 @@ def settle_error(message: "Outgoing", error: SendError, now: datetime, report: R
         values.update(status="failed")
         report.failed += 1
     _set(message.id, **values)
+    if values["status"] == "failed":
+        touchpoint_became(message.touchpoint_id, "failed")

@@ -9,6 +9,7 @@ from sqlalchemy import and_, select, update
 from clubcrm.db import insert_ignoring
 from clubcrm.errors import Conflict, InvalidInput
 from clubcrm.extensions import db
+from clubcrm.i18n import locale_or
 from clubcrm.lifecycle.facts import ClubFacts
 from clubcrm.lifecycle.render import text_for
 from clubcrm.models import Club, Message, Touchpoint
@@ -24,6 +25,18 @@ OPT_OUT_HINT = {
 }
 
 
+def already_texted(member_ids: set[int]) -> set[int]:
+    """Those of MEMBER_IDS who have had an SMS queued before (one query)."""
+    if not member_ids:
+        return set()
+    return set(db.session.scalars(select(Message.member_id).distinct().where(Message.member_id.in_(member_ids))))
+
+
+def with_hint(text: str, locale: str, first: bool) -> tuple[str, str]:
+    """TEXT, ended with the opt-out hint in its own language when it is the member's first SMS."""
+    return (f"{text} {OPT_OUT_HINT.get(locale, OPT_OUT_HINT['en'])}" if first else text), locale
+
+
 def touchpoint_key(membership_id: int, rule_id: int, occurrence: int) -> str:
     return f"tp:{membership_id}:{rule_id}:{occurrence}"
 
@@ -31,18 +44,17 @@ def touchpoint_key(membership_id: int, rule_id: int, occurrence: int) -> str:
 def queue_planned(club: Club, day: date, now: datetime, planned: list, facts: ClubFacts) -> int:
     """Queue a message for each planned SMS touchpoint of a pass (one insert, one update); return how many."""
     sessions = {s.id: s for s in facts.sessions}
+    texting = [p for p in planned if p.channel == "sms" and p.status == "planned"]
+    texted = already_texted({p.member_id for p in texting})
     rows = []
-    for point in planned:
-        if point.channel != "sms" or point.status != "planned":
-            continue
+    for point in texting:
         member = facts.members[point.member_id]
-        body = text_for(point.rule, member.first_name, member.locale, club, point.facts,
-                        sessions.get(point.session_id))
-        if not body:
+        rendered = text_for(point.rule, member.first_name, member.locale, club, point.facts,
+                            sessions.get(point.session_id))
+        if rendered is None:
             continue   # a rule without text in the member's language or the club's: settings refuse that
-        locale = member.locale if member.locale in OPT_OUT_HINT else club.default_locale
-        if point.member_id not in facts.last_sms:
-            body = f"{body} {OPT_OUT_HINT.get(locale, OPT_OUT_HINT['en'])}"
+        body, locale = with_hint(rendered.text, rendered.locale, first=point.member_id not in texted)
+        texted.add(point.member_id)
         size = count(body)
         rows.append({
             "club_id": club.id, "member_id": point.member_id, "membership_id": point.membership_id,
@@ -88,9 +100,8 @@ def queue_from_staff(staff, member, body: str | None, now: datetime):
         raise Conflict("body", _l("This member has not agreed to SMS (or has no phone number)."))
     if not can_text(member):
         raise Conflict("body", _l("This member cannot get SMS: opted out or an invalid number."))
-    first = db.session.scalar(select(Message.id).where(Message.member_id == member.id).limit(1)) is None
-    locale = member.locale if member.locale in OPT_OUT_HINT else member.club.default_locale
-    text = f"{body} {OPT_OUT_HINT.get(locale, OPT_OUT_HINT['en'])}" if first else body
+    text, locale = with_hint(body, locale_or(member.locale, member.club.default_locale),
+                             first=not already_texted({member.id}))
     digest = hashlib.sha1(body.encode()).hexdigest()[:16]
     key = f"staff:{member.id}:{digest}:{now:%Y%m%d%H%M}"   # a double click within the minute sends once
     if db.session.scalar(select(Message.id).where(Message.idempotency_key == key)) is not None:
