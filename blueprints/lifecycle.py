@@ -2,7 +2,6 @@
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 
 from blueprints.access import current_club, role_required
 from blueprints.forms import show_error
@@ -50,11 +49,8 @@ def _page(club, budget: BudgetForm | None = None, tool_id: int | None = None, to
 def index():
     """Show the contact budget, the tools and the rules beneath each."""
     club = current_club()
-    try:
-        with unit_of_work():
-            engine.club_rules(club)  # a club from before the lifecycle engine gets the defaults
-    except IntegrityError:
-        pass  # another request seeded the same defaults a moment ago: they are there now
+    with unit_of_work():
+        engine.club_rules(club)  # a club from before the lifecycle engine gets the defaults (race-safe)
     return _page(club)
 
 

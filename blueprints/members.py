@@ -10,10 +10,11 @@ from blueprints.forms.members import MemberForm
 from blueprints.forms.sales import CancelForm, FreezeForm, PackageSaleForm, SellForm, UnitsForm
 from blueprints.forms.choices import fill_choices
 from blueprints.forms.tasks import ContactForm, SmsForm
-from clubcrm.clock import local_today
+from clubcrm.clock import local_today, utcnow
 from clubcrm.db import unit_of_work
 from clubcrm.errors import DomainError, NotFound
 from clubcrm.services import cards, members, tasks
+from clubcrm.sms import outbox
 
 bp = Blueprint("members", __name__, url_prefix="/members")
 
@@ -96,10 +97,26 @@ def check_in(member_id: int):
     return check_in_and_report(member.id)
 
 
-@bp.get("/<id:member_id>/contacts")
+def run_on_card(member, name: str, form, action, success, anchor: str = ""):
+    """Validate FORM, run ACTION(today) in one transaction, flash SUCCESS(result) and go back to the card
+    (at ANCHOR); or show the card again with FORM (named NAME) and its errors."""
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                result = action(local_today(member.club.timezone))
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(success(result), "success")
+            return redirect(url_for("members.card", member_id=member.id) + anchor)
+    return render_card(load_member(member.id), failed=(name, form))
+
+
+@bp.get("/<id:member_id>/contacts", endpoint="back_from_contact")
+@bp.get("/<id:member_id>/sms", endpoint="back_from_sms")
 @role_required("desk", "manager")
-def back_from_contact(member_id: int):
-    """Send a reload of the contact form's address back to the member card."""
+def back_to_card(member_id: int):
+    """Send a reload of a card form's address back to the member card."""
     return redirect(url_for("members.card", member_id=member_id))
 
 
@@ -109,41 +126,17 @@ def log_contact(member_id: int):
     """Log a call or talk with the member that no task asked for."""
     member = load_member(member_id)
     form = ContactForm()
-    if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                tasks.log_contact(current_user, member, form.outcome.data, form.note.data)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            flash(_("Contact logged."), "success")
-            return redirect(url_for("members.card", member_id=member.id))
-    return render_card(load_member(member_id), failed=("contact", form))
-
-
-@bp.get("/<id:member_id>/sms")
-@role_required("desk", "manager")
-def back_from_sms(member_id: int):
-    """Send a reload of the SMS form's address back to the member card."""
-    return redirect(url_for("members.card", member_id=member_id))
+    return run_on_card(member, "contact", form,
+                       lambda _today: tasks.log_contact(current_user, member, form.outcome.data, form.note.data),
+                       lambda _contact: _("Contact logged."))
 
 
 @bp.post("/<id:member_id>/sms")
 @role_required("desk", "manager")
 def send_sms(member_id: int):
     """Queue an SMS to the member; the dispatcher sends it in waking hours."""
-    from clubcrm.clock import utcnow
-    from clubcrm.sms import outbox
-
     member = load_member(member_id)
     form = SmsForm()
-    if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                outbox.queue_from_staff(current_user, member, form.body.data, utcnow())
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            flash(_("The SMS is queued; it goes out in waking hours."), "success")
-            return redirect(url_for("members.card", member_id=member.id) + "#sms")
-    return render_card(load_member(member_id), failed=("sms", form))
+    return run_on_card(member, "sms", form,
+                       lambda _today: outbox.queue_from_staff(current_user, member, form.body.data, utcnow()),
+                       lambda _message: _("The SMS is queued; it goes out in waking hours."), anchor="#sms")

@@ -4,9 +4,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from blueprints.access import role_required
-from blueprints.forms import show_error
 from blueprints.forms.sales import CancelForm, FreezeForm, PackageSaleForm, SellForm, UnitsForm
-from blueprints.members import load_member, render_card
+from blueprints.members import load_member, run_on_card
 from clubcrm.clock import local_today
 from clubcrm.db import unit_of_work
 from clubcrm.errors import DomainError
@@ -26,27 +25,13 @@ for _path in ("/sell", "/packages/sell", "/freeze", "/cancel", "/packages/redeem
     bp.add_url_rule(_path, endpoint="back" + _path.replace("/", "_"), view_func=back_to_card, methods=["GET"])
 
 
-def _run(member, name: str, form, action, success):
-    """Validate FORM, run ACTION in one transaction, then flash SUCCESS(result) or show the errors."""
-    if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                result = action(local_today(member.club.timezone))
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            flash(success(result), "success")
-            return redirect(url_for("members.card", member_id=member.id))
-    return render_card(member, failed=(name, form))
-
-
 @bp.post("/sell")
 @role_required("desk", "manager")
 def sell(member_id: int):
     """Sell or renew a membership."""
     member = load_member(member_id)
     form = SellForm()
-    return _run(
+    return run_on_card(
         member, "sell", form,
         lambda today: sales.sell_membership(current_user, member, form.plan_id.data, today,
                                             starts_on=form.starts_on.data),
@@ -62,7 +47,7 @@ def sell_package(member_id: int):
     """Sell a service package."""
     member = load_member(member_id)
     form = PackageSaleForm()
-    return _run(member, "package", form,
+    return run_on_card(member, "package", form,
                 lambda today: sales.sell_package(current_user, member, form.service_id.data, today),
                 lambda entry: _("Package sold: %(units)s units added.", units=entry.units))
 
@@ -73,7 +58,7 @@ def freeze(member_id: int):
     """Freeze a membership for a number of days."""
     member = load_member(member_id)
     form = FreezeForm()
-    return _run(member, "freeze", form,
+    return run_on_card(member, "freeze", form,
                 lambda today: sales.freeze(current_user, member, form.membership_id.data,
                                            form.starts_on.data, form.ends_on.data, today,
                                            reason=form.reason.data or ""),
@@ -103,7 +88,7 @@ def cancel(member_id: int):
     """Cancel a membership."""
     member = load_member(member_id)
     form = CancelForm()
-    return _run(member, "cancel", form,
+    return run_on_card(member, "cancel", form,
                 lambda today: sales.cancel(current_user, member, form.membership_id.data, today,
                                            form.reason.data),
                 lambda m: _("Membership cancelled."))
@@ -115,7 +100,7 @@ def redeem(member_id: int):
     """Take units from a member's package."""
     member = load_member(member_id)
     form = UnitsForm(prefix="redeem")
-    return _run(member, "redeem", form,
+    return run_on_card(member, "redeem", form,
                 lambda today: packages.redeem(current_user, member, form.service_id.data, today,
                                               units=form.units.data, reason=form.reason.data or ""),
                 lambda entry: _("Redeemed %(units)s.", units=-entry.units))
@@ -133,4 +118,4 @@ def grant(member_id: int):
         return packages.grant(current_user, member, service, form.units.data, today,
                               reason=form.reason.data or "gift")
 
-    return _run(member, "grant", form, action, lambda entry: _("Granted %(units)s.", units=entry.units))
+    return run_on_card(member, "grant", form, action, lambda entry: _("Granted %(units)s.", units=entry.units))

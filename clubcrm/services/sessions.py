@@ -370,12 +370,16 @@ def week(club: Club, monday: date) -> Week:
     """Return the club's sessions of the club-local week starting MONDAY with their counts (one query)."""
     monday = check_week(club, monday)
     tz = ZoneInfo(club.timezone)
-    counts = (
+    in_week = (ClubSession.club_id == club.id,
+               ClubSession.starts_at >= local_midnight(monday, club.timezone),
+               ClubSession.starts_at < local_midnight(monday + timedelta(days=7), club.timezone))
+    counts = (   # only this week's sessions' bookings are counted
         select(
             Booking.session_id,
             func.count(case((Booking.status.in_(HOLDS_PLACE), 1))).label("booked"),
             func.count(case((Booking.status == "waitlist", 1))).label("waitlist"),
         )
+        .where(Booking.session_id.in_(select(ClubSession.id).where(*in_week)))
         .group_by(Booking.session_id)
         .subquery()
     )
@@ -383,9 +387,7 @@ def week(club: Club, monday: date) -> Week:
         select(ClubSession, func.coalesce(counts.c.booked, 0), func.coalesce(counts.c.waitlist, 0))
         .outerjoin(counts, counts.c.session_id == ClubSession.id)
         .options(joinedload(ClubSession.trainer))
-        .where(ClubSession.club_id == club.id,
-               ClubSession.starts_at >= local_midnight(monday, club.timezone),
-               ClubSession.starts_at < local_midnight(monday + timedelta(days=7), club.timezone))
+        .where(*in_week)
         .order_by(ClubSession.starts_at, ClubSession.id)
     ).all()
     days: dict[date, list[SessionSlot]] = {monday + timedelta(days=n): [] for n in range(7)}
