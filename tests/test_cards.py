@@ -64,3 +64,18 @@ def test_low_balance_warns_but_expired_packages_do_not(make):
         packages.redeem(make.desk(), member, service.id, TODAY)
     assert "PT: 2 left — offer a new package." in alert_texts(member)
     assert not any("PT" in text for text in alert_texts(member, TODAY + timedelta(days=31)))
+
+
+def test_a_used_up_visit_pack_offers_a_new_sale(make):
+    from clubcrm import clock
+    from clubcrm.services import checkin
+    from tests.conftest import NOW
+
+    member, pack = make.member(), make.plan(duration_days=120, visit_limit=2)
+    make.membership(member, pack, today=TODAY - timedelta(days=5), starts_on=TODAY - timedelta(days=5))
+    assert not cards.build(member, TODAY).can_sell      # covered, visits left, no renewal due
+    for minutes in (0, 10):
+        clock.set_now(NOW + timedelta(minutes=minutes))
+        with unit_of_work():
+            checkin.check_in(make.desk(), member)
+    assert cards.build(member, TODAY).can_sell          # the sale the service allows, the card offers

@@ -12,7 +12,7 @@ from clubcrm.lifecycle.stages import Stage, stage_of
 from clubcrm.models import AuditEvent, Member, Membership, Message, Package, Touchpoint, Visit
 from clubcrm.services.contracts import Standing, is_live, latest_live, memberships_of, standing
 from clubcrm.services.packages import balances
-from clubcrm.services.sales import renewal_target
+from clubcrm.services.sales import covering, renewal_target
 from clubcrm.services.tasks import Contact, Task, contacts_of, for_member
 from clubcrm.services.tasks import today as open_tasks
 
@@ -33,6 +33,8 @@ class MemberCard:
     audit: list[AuditEvent]
     alerts: list[Alert] = field(default_factory=list)
     renewable: Membership | None = None
+    # A membership can be sold today (nothing covers the member, a renewal is due, or a visit pack is used up).
+    can_sell: bool = True
     # The sold renewal that follows the current membership, if any.
     renewed_by: Membership | None = None
     # The last day any live membership covers, and the first day a renewal of it can be sold.
@@ -74,6 +76,7 @@ def build(member: Member, today: date) -> MemberCard:
                                       .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
                                       .limit(15))),
         renewable=renewal_target(history, today),
+        can_sell=covering(history, today) is None,
         stage=stage_of(member.converted_at is None, history,
                        {m.id: [(f.starts_on, f.ends_on) for f in m.freezes] for m in history}, today),
         tasks=open_tasks(member.club, today, member_id=member.id),

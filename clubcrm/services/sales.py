@@ -49,7 +49,7 @@ def sell_membership(
     previous = latest_live(history, today)
     renews = renewal_target(history, today)
     used_up = previous is not None and visits_used_up(previous)
-    if previous is not None and renews is None and previous.ends_on >= today and not used_up:
+    if covering(history, today) is not None:
         raise Conflict("plan_id", _l("This member is covered until %(date)s; a renewal can be sold "
                                      "from %(days)s days before the end.",
                                      date=day(previous.ends_on),
@@ -85,6 +85,15 @@ def sell_membership(
                         "price_minor": plan.price_minor, "currency": plan.currency,
                         "renews_id": membership.renews_id})
     return membership
+
+
+def covering(history: list[Membership], today: date) -> Membership | None:
+    """The live membership that keeps a new sale from being made TODAY: it still covers the member, is not
+    yet in its renewal window, and (a visit pack) has visits left. None: a membership can be sold."""
+    previous = latest_live(history, today)
+    if previous is None or previous.ends_on < today or renewal_target(history, today) is not None:
+        return None
+    return None if visits_used_up(previous) else previous
 
 
 def visits_used_up(membership: Membership) -> bool:
