@@ -115,18 +115,19 @@ def find_in_twilio(client, to_phone: str, body: str) -> str | None:
 TOUCHPOINT_REASONS = {"opted_out": "no_consent", "day_cap": "sms_cap", "week_cap": "sms_cap"}
 
 
-def touchpoint_became(touchpoint_id: int | None, status: str, skip_reason: str | None = None) -> None:
+def touchpoint_became(touchpoint_id: int | None, status: str, skip_reason: str | None = None, via=None) -> None:
     """Carry a message's end to the touchpoint that planned it (sent, failed or skipped), for the card and
-    the statistics."""
+    the statistics; VIA is the session (default) or a connection."""
     if touchpoint_id is not None:
-        db.session.execute(update(Touchpoint).where(Touchpoint.id == touchpoint_id)
-                           .values(status=status, skip_reason=skip_reason)
-                           .execution_options(synchronize_session=False))
+        (via or db.session).execute(update(Touchpoint).where(Touchpoint.id == touchpoint_id)
+                                    .values(status=status, skip_reason=skip_reason)
+                                    .execution_options(synchronize_session=False))
 
 
-def _set(message_id: int, **values) -> None:
-    db.session.execute(update(Message).where(Message.id == message_id).values(**values)
-                       .execution_options(synchronize_session=False))
+def _set(message_id: int, via=None, **values) -> None:
+    """Update one message's columns through VIA (the session by default, or a connection)."""
+    (via or db.session).execute(update(Message).where(Message.id == message_id).values(**values)
+                                .execution_options(synchronize_session=False))
 
 
 def defer_quiet_hours(now: datetime) -> int:
@@ -231,40 +232,43 @@ def dispatch(now: datetime, settings: TwilioSettings | None, client=None, limit:
         return report
     gap = 1.0 / per_second if per_second else 0.0
     last = 0.0
-    while report.claimed < limit:
-        claimed = claim(now, min(CHUNK, limit - report.claimed))
-        if not claimed:
-            break
-        report.claimed += len(claimed)
-        going = screen(claimed, now)
-        report.skipped += len(claimed) - len(going)
-        for message in going:
-            if gap:
-                wait = last + gap - time.monotonic()
-                if wait > 0:
-                    time.sleep(wait)
-                last = time.monotonic()
-            try:
-                sent: Sent = send(client, settings, message.to_phone, message.body, status_callback)
-            except SendError as error:
-                settle_error(message, error, now, report)
-            else:
-                _set(message.id, status="sent", twilio_sid=sent.sid, sent_at=now,
-                     error_code=None, error_message=None)
-                touchpoint_became(message.touchpoint_id, "sent")
-                report.sent += 1
-            db.session.commit()
+    # Each send's outcome is committed at once, in a short transaction on a connection of its own: the
+    # ORM session's commit machinery cost more than the send itself (PostgreSQL, measured).
+    with db.engine.connect() as connection:
+        while report.claimed < limit:
+            claimed = claim(now, min(CHUNK, limit - report.claimed))
+            if not claimed:
+                break
+            report.claimed += len(claimed)
+            going = screen(claimed, now)
+            report.skipped += len(claimed) - len(going)
+            for message in going:
+                if gap:
+                    wait = last + gap - time.monotonic()
+                    if wait > 0:
+                        time.sleep(wait)
+                    last = time.monotonic()
+                try:
+                    sent: Sent = send(client, settings, message.to_phone, message.body, status_callback)
+                except SendError as error:
+                    with connection.begin():
+                        settle_error(message, error, now, report, connection)
+                else:
+                    with connection.begin():
+                        _set(message.id, connection, status="sent", twilio_sid=sent.sid, sent_at=now,
+                             error_code=None, error_message=None)
+                        touchpoint_became(message.touchpoint_id, "sent", via=connection)
+                    report.sent += 1
     return report
 
 
-def settle_error(message: "Outgoing", error: SendError, now: datetime, report: Report) -> None:
-    """Record what a refused or failed send means for the message and its member."""
+def settle_error(message: "Outgoing", error: SendError, now: datetime, report: Report, via) -> None:
+    """Record what a refused or failed send means for the message and its member (on the connection VIA)."""
     values: dict = {"error_code": error.code, "error_message": (error.message or "")[:300]}
     if error.kind in ("opted_out", "invalid_number"):
         values.update(status="failed", skip_reason=error.kind)
         column = Member.sms_opted_out_at if error.kind == "opted_out" else Member.phone_invalid_at
-        db.session.execute(update(Member).where(Member.id == message.member_id, column.is_(None))
-                           .values({column: now}).execution_options(synchronize_session=False))
+        via.execute(update(Member).where(Member.id == message.member_id, column.is_(None)).values({column: now}))
         report.failed += 1
     elif error.kind == "retry" and error.maybe_sent and error.http_status is None:
         # No answer came: Twilio may have accepted it. A person checks before it is sent again.
@@ -277,6 +281,6 @@ def settle_error(message: "Outgoing", error: SendError, now: datetime, report: R
     else:
         values.update(status="failed")
         report.failed += 1
-    _set(message.id, **values)
+    _set(message.id, via, **values)
     if values["status"] == "failed":
-        touchpoint_became(message.touchpoint_id, "failed")
+        touchpoint_became(message.touchpoint_id, "failed", via=via)
