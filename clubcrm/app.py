@@ -115,10 +115,11 @@ def register_blueprints(app: Flask) -> None:
         if any("\x00" in value for source in (request.args, request.form)
                for _key, value in source.items(multi=True)):
             abort(400)
-    from blueprints import (auth, desk, errors, lifecycle, members, outbox, sales, sessions, settings, tasks,
+    from blueprints import (auth, desk, errors, lifecycle, members, outbox, reports, sales, sessions, settings, tasks,
                             twilio_hooks)
 
-    for module in (auth, desk, members, sales, sessions, settings, lifecycle, tasks, outbox, twilio_hooks, errors):
+    for module in (auth, desk, members, sales, sessions, settings, lifecycle, tasks, outbox, reports, twilio_hooks,
+                   errors):
         app.register_blueprint(module.bp)
 
 
@@ -133,7 +134,7 @@ def register_template_helpers(app: Flask) -> None:
     """Give templates money, date and language helpers, the lifecycle's names and the open task count."""
     from flask_babel import get_locale
 
-    from blueprints import tasks
+    from blueprints import report_tables, tasks
     from blueprints.access import clubs_to_choose
     from clubcrm import formatting, i18n, labels, phones
     from clubcrm.models import OUTCOMES
@@ -157,6 +158,8 @@ def register_template_helpers(app: Flask) -> None:
         can_text=can_text,
         OUTCOMES=OUTCOMES,
         sms_status=status_words,
+        raw=report_tables.raw,
+        shown=report_tables.shown,
     )
     app.jinja_env.filters.update(
         money=formatting.money,

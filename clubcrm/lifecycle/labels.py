@@ -81,7 +81,7 @@ STATUS_NAMES = {
 
 SKIP_REASONS = {
     "no_consent": _l("no SMS consent"), "budget": _l("contact budget used up"),
-    "sms_cap": _l("an SMS went out only days ago"),
+    "sms_cap": _l("an SMS went out only days ago"), "talked": _l("staff spoke with the member days ago"),
 }
 
 TASK_KIND_NAMES = {

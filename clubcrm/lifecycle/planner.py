@@ -137,7 +137,11 @@ def decide(club: Club, rule: Rule, fire: Fired, ctx: Context, reserve: int,
             return "sms", "skipped", reason
         channel = "task"
     if ctx.member.id in ctx.facts.talked_lately:
-        return None   # a staff call waits while a conversation is recent
+        # A staff call waits while a conversation is recent; on the trigger's last day it is recorded as
+        # skipped, so that the assigned arm keeps every cycle the trigger reached, as the held-out arm does.
+        if last_chance(rule, ctx):
+            return channel, "skipped", "talked"
+        return None
     return channel, "planned", reason
 
 

@@ -1,0 +1,42 @@
+"""The reports' filter: club (owners: one or the whole chain), period and plan, read from the query string."""
+from datetime import date, timedelta
+
+from flask_babel import lazy_gettext as _l
+from wtforms import DateField, SelectField, ValidationError
+from wtforms.validators import Optional
+
+from blueprints.forms import BaseForm
+
+MAX_PERIOD_DAYS = 3 * 366
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def _in_range(form, field) -> None:
+    if field.data is not None and not EARLIEST <= field.data <= LATEST:
+        raise ValidationError(_l("Enter a date between 2000 and 2100."))
+
+
+class ReportFilterForm(BaseForm):
+    """GET parameters; no CSRF token (nothing changes). Empty dates mean the 12 months up to today."""
+
+    class Meta(BaseForm.Meta):
+        csrf = False
+
+    club = SelectField(_l("Club"), choices=[], validators=[Optional()])
+    start = DateField(_l("From"), validators=[Optional(), _in_range])
+    end = DateField(_l("To"), validators=[Optional(), _in_range])
+    plan = SelectField(_l("Plan"), choices=[], validators=[Optional()])
+
+    def period(self, today: date) -> tuple[date, date]:
+        """The chosen period; without an end, up to TODAY (or the start, if that is later)."""
+        end = self.end.data or max(today, self.start.data or today)
+        return self.start.data or end - timedelta(days=364), end
+
+    def validate_end(self, field) -> None:
+        if field.data is None or self.start.data is None:
+            return
+        start, end = self.start.data, field.data
+        if start > end:
+            raise ValidationError(_l("The end of the period must not be before its start."))
+        if (end - start).days >= MAX_PERIOD_DAYS:
+            raise ValidationError(_l("A period can be at most three years long."))

@@ -1,0 +1,238 @@
+"""The reports' tables as the pages and their CSV downloads share them: columns with a kind, rows of raw values.
+
+A page formats each value by its column's kind with Babel in the user's locale and keeps the raw value in the
+cell's data-value; the CSV holds the raw values (ISO dates, decimal points, codes), so a download's rows are the
+table's rows.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import asdict, dataclass, field
+
+from flask_babel import format_decimal, format_percent
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+
+from clubcrm import formatting
+from clubcrm.lifecycle.labels import TOOL_NAMES, name
+from clubcrm.reports import activity, kpis
+from clubcrm.reports.renewals import RenewalReport, RenewalRow
+from clubcrm.reports.scope import Scope
+from clubcrm.reports.tools import ToolStats
+
+VERDICTS = {
+    "helps": _l("helps"), "hurts": _l("hurts"), "no_evidence": _l("no evidence yet"),
+    "no_effect": _l("no effect of 5 points or more"), "no_holdout": _l("nobody held out"),
+}
+CYCLE_NAMES = {"first": _l("first cycle"), "later": _l("later cycles")}
+RISK_NAMES = {
+    "no_visit_14": _l("no visit in 14 days"), "visits_dropping": _l("visits dropping"),
+    "ending_unrenewed": _l("ends within 14 days, not renewed"), "low_balance": _l("package running low"),
+    "new_no_visits": _l("new member who has not come"),
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    kind: str = "text"   # text, int, pct, points, money, date, month, hours, verdict, number
+    help: str = ""
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    columns: list[Column]
+    rows: list[dict] = field(default_factory=list)
+    help: str = ""
+
+    def csv(self) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow([str(c.label) for c in self.columns])
+        for row in self.rows:
+            writer.writerow([raw(row.get(c.key)) for c in self.columns])
+        return out.getvalue()
+
+
+def raw(value) -> str:
+    """A value as the CSV and the cell's data-value hold it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        return f"{value:.4f}".rstrip("0").rstrip(".") if value == value else ""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def shown(column: Column, row: dict) -> str | Markup:
+    """The cell's text in the user's locale."""
+    value = row.get(column.key)
+    if value is None:
+        return "–"
+    kind = column.kind
+    if kind == "int":
+        return format_decimal(value, "#,##0")
+    if kind == "number":
+        return format_decimal(value, "#,##0.0")
+    if kind == "hours":
+        return _("%(hours)s h", hours=format_decimal(value, "#,##0.0"))
+    if kind == "pct":
+        return format_percent(value, "#,##0.0%")
+    if kind == "points":
+        return _("%(points)s pts", points=format_decimal(value * 100, "+#,##0.0;−#,##0.0"))
+    if kind == "money":
+        return formatting.money(value, row.get("currency") or "EUR")
+    if kind == "date":
+        return formatting.day(value)
+    if kind == "month":
+        return formatting.day(value, "LLLL yyyy")
+    if kind == "verdict":
+        return verdict_text(value, row.get("more_needed"))
+    if kind == "reasons":
+        return ", ".join(str(RISK_NAMES.get(code, code)) for code in value.split(" "))
+    return str(value)
+
+
+def verdict_text(code: str, more: int | None) -> str:
+    if code == "no_evidence" and more:
+        return _("no evidence yet: about %(n)s more cycles needed", n=format_decimal(more, "#,##0"))
+    return str(VERDICTS.get(code, code))
+
+
+# --- renewals ---------------------------------------------------------------------------------------------
+
+RENEWAL_COLUMNS = [
+    Column("cycles", _l("Cycles ended"), "int", _l("Memberships whose last day is in the period.")),
+    Column("pending", _l("Still open"), "int",
+           _l("Ended less than 30 days ago and not renewed yet: not counted in the rate.")),
+    Column("renewed", _l("Renewed"), "int", _l("A renewal was sold (linked to this membership).")),
+    Column("rate", _l("Renewal rate"), "pct", _l("Renewed ÷ (cycles ended − still open).")),
+]
+
+
+def _renewal_row(row: RenewalRow, label: str) -> dict:
+    return {"group": label, "cycles": row.cycles, "pending": row.pending, "renewed": row.renewed,
+            "rate": row.rate}
+
+
+def renewal_tables(report: RenewalReport, chain: bool) -> list[Table]:
+    total = Table("renewals", _("Renewals"), [Column("group", _l("Group")), *RENEWAL_COLUMNS])
+    total.rows.append(_renewal_row(report.total, _("All cycles")))
+    total.rows += [_renewal_row(r, str(CYCLE_NAMES[r.key])) for r in report.by_cycle]
+    plans = Table("plans", _("Renewals by plan"), [Column("group", _l("Plan")), *RENEWAL_COLUMNS],
+                  [_renewal_row(r, r.label) for r in report.by_plan])
+    tables = [total, plans]
+    if chain:
+        tables.append(Table("clubs", _("Renewals by club"), [Column("group", _l("Club")), *RENEWAL_COLUMNS],
+                            [_renewal_row(r, r.label) for r in report.by_club]))
+    return tables
+
+
+TOOL_COLUMNS = [
+    Column("tool", _l("Tool")),
+    Column("verdict", _l("Verdict"), "verdict"),
+    Column("difference", _l("What it adds"), "points",
+           _l("Renewal rate with the tool minus without it, in percentage points.")),
+    Column("low", _l("95% interval from"), "points", _l("Newcombe's interval for the difference.")),
+    Column("high", _l("to"), "points"),
+    Column("assigned", _l("Cycles with it"), "int",
+           _l("Cycles that reached the tool's trigger and were not held out (whether or not it got through).")),
+    Column("assigned_rate", _l("Renewed with it"), "pct"),
+    Column("held", _l("Cycles held out"), "int", _l("Cycles that reached the trigger and were held out.")),
+    Column("held_rate", _l("Renewed without it"), "pct"),
+    Column("naive_rate", _l("Naive: renewed after receiving it"), "pct",
+           _l("Most of these members would have renewed anyway: this is not the tool's effect.")),
+    Column("holdout_pct", _l("Held out, %"), "int", _l("The share of cycles the tool leaves out at random.")),
+]
+ACTIVITY_COLUMNS = [
+    Column("tool", _l("Tool")),
+    Column("sent", _l("SMS sent"), "int"), Column("delivered", _l("Delivered"), "int"),
+    Column("segments", _l("Segments"), "int"), Column("cost", _l("Cost"), "money"),
+    Column("calls", _l("Calls with a conversation"), "int"),
+    Column("replies", _l("Replies"), "int", _l("Free-text replies and YES to an invitation after its SMS.")),
+    Column("bookings", _l("Bookings"), "int", _l("Bookings of the sessions it offered.")),
+]
+
+
+def tool_tables(tools: list[ToolStats], currency: str) -> list[Table]:
+    effect = Table("tools", _("What each tool adds to renewals"), TOOL_COLUMNS, help=_(
+        "Cycles that ended in the period (and are decided) and reached the tool's trigger, compared by the arm "
+        "the engine drew at random: with the tool or held out of it."))
+    activity = Table("activity", _("What each tool did in the period"), ACTIVITY_COLUMNS)
+    for item in tools:
+        c = item.comparison
+        label = name(TOOL_NAMES, item.tool)
+        effect.rows.append({
+            "tool": label, "holdout_pct": item.holdout_pct,
+            "assigned": c.exposed_n if c else 0, "assigned_rate": c.exposed_rate if c else None,
+            "held": c.held_n if c else 0, "held_rate": c.held_rate if c else None,
+            "difference": c.difference if c else None, "low": c.low if c else None,
+            "high": c.high if c else None, "verdict": c.verdict if c else "no_holdout",
+            "more_needed": c.more_needed if c else None, "naive_rate": item.naive_rate, "key": item.tool,
+        })
+        activity.rows.append({"tool": label, "sent": item.sent, "delivered": item.delivered,
+                              "segments": item.segments, "cost": item.cost_minor, "currency": currency,
+                              "calls": item.calls_done, "replies": item.replies, "bookings": item.bookings})
+    return [effect, activity]
+
+
+# --- the club's KPIs --------------------------------------------------------------------------------------
+
+
+def kpi_tables(scope: Scope) -> list[Table]:
+    conversion, processing = kpis.lead_conversion(scope), kpis.lead_processing(scope)
+    coverage = activity.contact_coverage(scope)
+    leads = Table("leads", _("Leads"), [
+        Column("leads", _l("New leads"), "int", _l("People registered in the period.")),
+        Column("converted", _l("Bought within 30 days"), "int"),
+        Column("pending", _l("Still within 30 days"), "int", _l("Not counted in the conversion yet.")),
+        Column("per_100", _l("Conversion per 100 leads"), "number"),
+        Column("contacted", _l("Contacted by staff"), "int"),
+        Column("median_hours", _l("Median time to the first contact"), "hours"),
+    ], [{"leads": conversion.leads, "converted": conversion.converted, "pending": conversion.pending,
+         "per_100": conversion.per_100, "contacted": processing.contacted,
+         "median_hours": processing.median_hours}])
+    sales = Table("sales", _("Average sale"), [
+        Column("currency", _l("Currency")), Column("count", _l("Sales"), "int"),
+        Column("total_minor", _l("Total"), "money"), Column("average_minor", _l("Average sale"), "money"),
+    ], _dicts(kpis.average_sale(scope)))
+    spoken = Table("coverage", _("Staff contact this month"), [
+        Column("new_members", _l("New members"), "int"), Column("new_spoken", _l("spoken to"), "int"),
+        Column("at_risk", _l("Members at risk"), "int"), Column("at_risk_spoken", _l("spoken to"), "int"),
+        Column("share", _l("Coverage"), "pct", _l("Share of new and at-risk members staff spoke with this month.")),
+    ], _dicts([coverage]))
+    growth = Table("growth", _("Base growth per month"), [
+        Column("month", _l("Month"), "month"), Column("start_count", _l("Members at the start"), "int"),
+        Column("joined", _l("Joined"), "int"), Column("left", _l("Left"), "int"),
+        Column("end_count", _l("Members at the end"), "int"), Column("growth", _l("Growth"), "pct"),
+    ], [asdict(g) | {"growth": None if g.growth_pct is None else g.growth_pct / 100}
+        for g in activity.base_growth(scope)])
+    visits = Table("visits", _("Visits per member per week"), [
+        Column("week_start", _l("Week of"), "date"), Column("visits", _l("Visits"), "int"),
+        Column("active_members", _l("Active members"), "int"), Column("per_member", _l("Per member"), "number"),
+    ], _dicts(activity.visits_per_week(scope)))
+    cohorts = activity.cohort_retention(scope)
+    months = max((len(c.retained) for c in cohorts), default=0)
+    retention = Table("cohorts", _("Retention by month of joining"), [
+        Column("month", _l("Joined in"), "month"), Column("size", _l("Members"), "int"),
+        *[Column(f"m{k}", _l("month %(n)s", n=k), "pct") for k in range(months)],
+    ], [{"month": c.month, "size": c.size, **{f"m{k}": v for k, v in enumerate(c.retained)}} for c in cohorts],
+        help=_("The share of each month's joiners still active at the end of each following month."))
+    risk = Table("at_risk", _("Members at risk"), [
+        Column("name", _l("Member"), "member"), Column("phone", _l("Phone")),
+        Column("days_left", _l("Days left"), "int"), Column("last_visit", _l("Last visit"), "date"),
+        Column("reasons", _l("Why"), "reasons"),
+    ], [asdict(r) | {"reasons": " ".join(r.reasons)} for r in activity.at_risk(scope)])
+    return [leads, sales, spoken, growth, visits, retention, risk]
+
+
+def _dicts(items) -> list[dict]:
+    return [asdict(item) for item in items]

@@ -1,0 +1,158 @@
+"""Managers' reports: renewals and what each tool adds, and the club's KPIs; every table also as CSV."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask_babel import format_decimal, format_percent
+from flask_babel import gettext as _
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import select
+
+from blueprints import report_tables as rt
+from blueprints.access import current_club, role_required
+from blueprints.forms.reports import ReportFilterForm
+from clubcrm import clock, formatting
+from clubcrm.extensions import db
+from clubcrm.models import Club, Plan
+from clubcrm.reports import charts
+from clubcrm.reports.renewals import renewal_report
+from clubcrm.reports.scope import Scope
+from clubcrm.reports.tools import tool_report
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+
+@dataclass
+class Page:
+    tables: list[rt.Table]
+    charts: dict[str, Markup] = field(default_factory=dict)
+
+
+def _pct(value: float) -> str:
+    return format_percent(value, "#,##0%")
+
+
+def _points(value: float) -> str:
+    return rt.shown(rt.Column("x", "", "points"), {"x": value})
+
+
+def renewals_page(scope: Scope, currency: str) -> Page:
+    report = renewal_report(scope)
+    tools = tool_report(scope)
+    tables = rt.renewal_tables(report, chain=len(scope.club_ids) > 1) + rt.tool_tables(tools, currency)
+    by_plan = [r for r in report.by_plan if r.rate is not None]
+    effects = tables[-2].rows
+    page = Page(tables)
+    page.charts["plans"] = charts.bar_chart(
+        [r.label for r in by_plan], [r.rate for r in by_plan], title=_("Renewal rate by plan"), y_format=_pct,
+        empty=_("No cycle ended in this period."))
+    page.charts["effects"] = charts.interval_chart(
+        [charts.Bar(row["tool"], row["difference"], row["low"], row["high"],
+                    note=rt.verdict_text(row["verdict"], row["more_needed"])) for row in effects],
+        title=_("What each tool adds to the renewal rate (95% interval)"), x_format=_points, width=960,
+        empty=_("No tool reached a cycle that ended in this period."))
+    return page
+
+
+def club_page(scope: Scope, currency: str) -> Page:
+    tables = rt.kpi_tables(scope)
+    by = {t.key: t for t in tables}
+    page = Page(tables)
+    growth = by["growth"].rows
+    months = [formatting.day(g["month"], "LLL yy") for g in growth]
+    page.charts["members"] = charts.line_chart(
+        months, [charts.Series(_("Members at the end of the month"), [g["end_count"] for g in growth])],
+        title=_("Active members"), y_format=_count, y_min=0, empty=_("No members in this period."))
+    weeks = by["visits"].rows
+    page.charts["visits"] = charts.line_chart(
+        [formatting.day(w["week_start"], "d MMM") for w in weeks],
+        [charts.Series(_("Visits per member"), [w["per_member"] for w in weeks])],
+        title=_("Visits per member per week"), y_format=_decimal, y_min=0, empty=_("No visits in this period."))
+    cohorts = [c for c in by["cohorts"].rows if c["size"]][-8:]
+    width = max((len([k for k in c if k.startswith("m") and k[1:].isdigit()]) for c in cohorts), default=0)
+    page.charts["cohorts"] = charts.line_chart(
+        [str(k) for k in range(width)],
+        [charts.Series(formatting.day(c["month"], "LLL yy"), [c.get(f"m{k}") for k in range(width)])
+         for c in cohorts],
+        title=_("Retention by month of joining (months after joining)"), y_format=_pct, y_min=0, y_max=1,
+        empty=_("Nobody joined in this period."))
+    return page
+
+
+def _count(value: float) -> str:
+    return format_decimal(value, "#,##0")
+
+
+def _decimal(value: float) -> str:
+    return format_decimal(value, "#,##0.0")
+
+
+PAGES = {"renewals": renewals_page, "club": club_page}
+
+
+def _clubs() -> list[Club]:
+    if current_user.club_id is not None:
+        return [current_user.club]
+    return list(db.session.scalars(select(Club).order_by(Club.name)))
+
+
+def _filters() -> tuple[ReportFilterForm, Scope | None, Club]:
+    """The filter form read from the query string, and the scope it asks for (None when it is refused)."""
+    clubs = _clubs()
+    owner = current_user.club_id is None
+    form = ReportFilterForm(formdata=request.args)
+    form.club.choices = ([("all", _("All clubs"))] if owner and len(clubs) > 1 else []) + [
+        (str(c.id), c.name) for c in clubs]
+    if not form.club.data or form.club.data == "None":
+        form.club.data = str(current_club().id)
+    chosen = clubs if form.club.data == "all" else [c for c in clubs if str(c.id) == form.club.data]
+    club_ids = tuple(c.id for c in chosen) or (current_club().id,)
+    plans = db.session.execute(select(Plan.id, Plan.name).where(Plan.club_id.in_(club_ids)).order_by(Plan.name))
+    form.plan.choices = [("", _("All plans"))] + [(str(pid), pname) for pid, pname in plans]
+    home = chosen[0] if chosen else current_club()
+    if not form.validate():
+        return form, None, home
+    today = clock.local_today(home.timezone)
+    start, end = form.period(today)
+    form.start.data, form.end.data = start, end
+    plan_id = int(form.plan.data) if form.plan.data else None
+    return form, Scope(club_ids, start, end, today, plan_id), home
+
+
+@bp.get("/")
+@role_required("manager")
+def index():
+    return redirect(url_for("reports.page", name="renewals"))
+
+
+@bp.get("/<name>")
+@role_required("manager")
+def page(name: str):
+    """A report page for the chosen club(s), period and plan; refused filters are shown on their fields."""
+    if name not in PAGES:
+        abort(404)
+    form, scope, club = _filters()
+    if scope is None:
+        return render_template(f"reports/{name}.html", form=form, page=None, name=name), 400
+    built = PAGES[name](scope, club.currency)
+    return render_template(f"reports/{name}.html", form=form, page=built, name=name, scope=scope,
+                           tables={t.key: t for t in built.tables}, args=request.args.to_dict())
+
+
+@bp.get("/<name>/<table>.csv")
+@role_required("manager")
+def download(name: str, table: str):
+    """One table of a report page as CSV (UTF-8 with a BOM, so that spreadsheets read the letters right)."""
+    if name not in PAGES:
+        abort(404)
+    form, scope, club = _filters()
+    if scope is None:
+        abort(400)
+    found = next((t for t in PAGES[name](scope, club.currency).tables if t.key == table), None)
+    if found is None:
+        abort(404)
+    filename = f"{table}-{scope.start.isoformat()}-{scope.end.isoformat()}.csv"
+    return Response("\ufeff" + found.csv(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
