@@ -18,6 +18,7 @@ def register(app: Flask) -> None:
     """Attach ClubCRM's commands to APP."""
     app.cli.add_command(create_staff_command)
     app.cli.add_command(demo_command)
+    app.cli.add_command(simulate_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(lifecycle_group)
     app.cli.add_command(sms_group)
@@ -60,6 +61,44 @@ def demo_command(if_empty: bool, members: int, seed: int) -> None:
     with unit_of_work():
         club = demo.load(members_count=members, seed=seed)
     click.echo(f"Loaded the demo club '{club.name}' with {members} people.")
+    print_logins()
+
+
+@click.command("simulate")
+@click.option("--members", default=2000, show_default=True, type=click.IntRange(1, 1_000_000),
+              help="How many people (leads included).")
+@click.option("--days", default=365, show_default=True, type=click.IntRange(1, 3660))
+@click.option("--seed", default=1, show_default=True)
+@click.option("--end", "end", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The last simulated day (default: today).")
+@with_appcontext
+def simulate_command(members: int, days: int, seed: int, end) -> None:
+    """Simulate a club's history through the real lifecycle engine, day by day, into an empty database; then
+    print what each tool was set to add to renewals beside what the report measures."""
+    from clubcrm import demo
+    from clubcrm.simulation import SimConfig, simulate
+    from clubcrm.simulation.check import check
+
+    if not demo.is_empty():
+        raise click.ClickException("The database already holds a club; use an empty database.")
+    cfg = SimConfig(members=members, days=days, seed=seed, end=end.date() if end else None)
+
+    def progress(day) -> None:
+        if day.day == 1:
+            click.echo(f"  {day.isoformat()}")
+
+    result = simulate(cfg, commit=True, progress=progress)
+    counts = result.counts
+    click.echo(f"Simulated '{result.club.name}' from {result.first} to {result.last}: {members} people, "
+               f"{counts.cycles_ended} cycles ended ({counts.renewed_on_time} renewed on time, "
+               f"{counts.renewed_late} late), {counts.visits} visits, {result.touchpoints} touchpoints, "
+               f"{counts.sms} SMS, {counts.calls} calls.")
+    click.echo(f"{'tool':18} {'set':>6} {'truth':>6} {'measured':>9} {'95% interval':>16}  verdict")
+    for c in check(result, cfg.effects):
+        interval = f"[{c.low * 100:+.1f}, {c.high * 100:+.1f}]" if c.low is not None else ""
+        measured = f"{c.difference * 100:+.1f}" if c.difference is not None else ""
+        truth = f"{c.truth * 100:+.1f}" if c.truth is not None else ""
+        click.echo(f"{c.tool:18} {c.configured * 100:+6.1f} {truth:>6} {measured:>9} {interval:>16}  {c.verdict}")
     print_logins()
 
 

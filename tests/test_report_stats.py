@@ -176,10 +176,14 @@ def test_more_needed_uses_half_when_an_arm_has_no_lapse():
     assert compare(3, 3, 2, 3).more_needed == 27
 
 
-def test_more_needed_at_least_one_when_already_precise():
-    # A tiny difference measured precisely: the interval is already narrower than MIN_EFFECT on each side.
+def test_a_precise_interval_around_zero_rules_an_effect_out():
+    # A tiny difference measured precisely: the interval straddles 0 but lies within ±MIN_EFFECT, so an effect
+    # worth having is ruled out — "no effect", not "no evidence yet" with more cycles to wait for.
     result = compare(5050, 10000, 5000, 10000)
-    assert result.verdict == "no_evidence" and result.more_needed == 1
+    assert result.low < 0 < result.high and -0.05 < result.low and result.high < 0.05
+    assert result.verdict == "no_effect" and result.more_needed is None
+    # Wider than ±5 points on one side: still waiting for evidence.
+    assert compare(52, 100, 50, 100).verdict == "no_evidence"
 
 
 def test_compare_without_a_holdout():

@@ -99,6 +99,7 @@ def compare(exposed_renewed: int, exposed_n: int, held_renewed: int, held_n: int
     """The Comparison of EXPOSED_RENEWED of EXPOSED_N exposed cycles with HELD_RENEWED of HELD_N held-out cycles.
 
     The verdict is "helps" when the whole 95% interval of the difference is above 0, "hurts" when it is below 0,
+    "no_effect" when it straddles 0 but lies within ±MIN_EFFECT (an effect worth having is ruled out),
     "no_evidence" otherwise, and "no_holdout" when either arm is empty. Raises ValueError for counts out of range."""
     _check(exposed_renewed, exposed_n)
     _check(held_renewed, held_n)
@@ -114,6 +115,8 @@ def compare(exposed_renewed: int, exposed_n: int, held_renewed: int, held_n: int
         verdict = "helps"
     elif high < 0:
         verdict = "hurts"
+    elif -MIN_EFFECT < low and high < MIN_EFFECT:
+        verdict = "no_effect"
     else:
         verdict = "no_evidence"
         more_needed = _more_needed(exposed_renewed, exposed_n, held_renewed, held_n, difference)

@@ -105,7 +105,7 @@ def build(cfg: SimConfig, first: date, last: date, rng: random.Random) -> SimClu
     pt = Service(club_id=club.id, name="PT session", package_units=10, price_minor=45000, currency="EUR",
                  valid_days=180)
     plans = [Plan(club_id=club.id, name=name, duration_days=days, price_minor=price, currency="EUR")
-             for name, days, price, _ in PLANS]
+             for name, days, price, *_ in PLANS]
     db.session.add_all([pt, *plans])
     db.session.flush()
     sim = SimClub(club, logins[0], trainer, plans, pt, [], {}, tz)
@@ -153,7 +153,7 @@ def _join_day(first: date, last: date, rng: random.Random) -> date:
 
 def _people(sim: SimClub, cfg: SimConfig, first: date, last: date, rng: random.Random) -> None:
     rows = []
-    weights = [w for *_, w in PLANS]
+    weights = [plan[3] for plan in PLANS]
     for n in range(cfg.members):
         existing = rng.random() < cfg.existing_share
         lead_only = not existing and rng.random() < cfg.lead_share / (1 - cfg.existing_share)

@@ -23,7 +23,7 @@ from clubcrm.models import (
 )
 from clubcrm.models.lifecycle import SPOKEN
 from clubcrm.simulation.club import Cycle, Person, SimClub
-from clubcrm.simulation.config import SimConfig
+from clubcrm.simulation.config import PLANS, SimConfig
 
 VISIT_WINDOW_DAYS = 60
 VISITS_FOR_FULL_RENEWAL = 16
@@ -174,7 +174,7 @@ class Year:
         invited = db.session.execute(
             select(Touchpoint.member_id, Touchpoint.session_id)
             .where(Touchpoint.club_id == club_id, Touchpoint.channel == "sms", Touchpoint.status == "planned",
-                   Touchpoint.session_id.is_not(None))).all()
+                   Touchpoint.session_id.is_not(None)).order_by(Touchpoint.id)).all()
         self.counts.sms += db.session.execute(
             update(Message).where(Message.club_id == club_id, Message.status == "queued")
             .values(status="delivered", attempts=1, sent_at=sent_at, delivered_at=sent_at,
@@ -192,7 +192,7 @@ class Year:
         tasks = db.session.execute(
             select(Touchpoint.id, Touchpoint.member_id, Touchpoint.session_id)
             .where(Touchpoint.club_id == self.sim.club.id, Touchpoint.channel == "task",
-                   Touchpoint.status == "planned", Touchpoint.due_on <= today)).all()
+                   Touchpoint.status == "planned", Touchpoint.due_on <= today).order_by(Touchpoint.id)).all()
         if not tasks:
             return
         done_at = self.sim.at(today, 14)
@@ -294,11 +294,12 @@ class Year:
             person.balance -= 1
             ledger.append({"package_id": person.package_id, "kind": "redeem", "units": -1, "reason": "session",
                            "staff_id": self.sim.trainer.id, "created_at": at})
+            row = {"id": person.package_id, "balance": person.balance}
             if person.balance == 0 and self.rng.random() < 0.4:
-                person.balance = self.sim.pt.package_units
+                person.balance = row["balance"] = self.sim.pt.package_units
+                row["expires_on"] = today + timedelta(days=self.sim.pt.valid_days or 365)
                 ledger.append(self._grant(person, at))
-            balances.append({"id": person.package_id, "balance": person.balance,
-                             "expires_on": today + timedelta(days=self.sim.pt.valid_days or 365)})
+            balances.append(row)
         db.session.execute(insert(LedgerEntry), ledger)
         db.session.execute(update(Package), balances)
 
@@ -312,7 +313,7 @@ class Year:
         for cycle in ending:
             self.counts.cycles_ended += 1
             visits = cycle.person.visits_since(today - timedelta(days=VISIT_WINDOW_DAYS - 1))
-            base = self.cfg.base_renewal + self.cfg.visit_renewal * min(visits, VISITS_FOR_FULL_RENEWAL) / \
+            base = PLANS[cycle.plan][4] + self.cfg.visit_renewal * min(visits, VISITS_FOR_FULL_RENEWAL) / \
                 VISITS_FOR_FULL_RENEWAL
             cycle.p_on_time = base + sum(self.effects.get(tool, 0) for tool, r in reach[cycle.id].items()
                                          if r.reached_by_end)

@@ -1,0 +1,75 @@
+"""The manager's dashboard in a real browser, on a simulated club: charts drawn, the period changed, a CSV
+downloaded whose rows are the table's rows; desk staff are refused."""
+import csv
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from clubcrm import demo
+from clubcrm.db import unit_of_work
+from tests.conftest import TODAY
+
+ROWS_JS = """rows => rows.map(r => [...r.querySelectorAll('td')].map(td => td.dataset.value))"""
+
+
+@pytest.fixture
+def demo_club(make):
+    """150 days of a small simulated club ending on the frozen TODAY."""
+    with unit_of_work():
+        return demo.load(members_count=120, seed=5, today=TODAY, days=150)
+
+
+def log_in(page: Page, email: str) -> None:
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(demo.DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/$"))
+
+
+def table_rows(page: Page, key: str) -> list[list[str]]:
+    return page.eval_on_selector_all(f'table[data-table="{key}"] tbody tr', ROWS_JS)
+
+
+def test_manager_reads_the_dashboard_changes_the_period_and_downloads_a_csv(page: Page, demo_club):
+    log_in(page, "manager@demo.club")
+    page.get_by_role("link", name="Reports").click()
+    expect(page).to_have_url(re.compile(r"/reports/renewals$"))
+    expect(page.locator("#chart-plans svg.chart")).to_be_visible()
+    assert page.locator("#chart-plans svg .bar").count() > 0
+    assert page.locator("#chart-effects svg .dot").count() > 0
+    assert page.locator("#chart-effects svg .empty").count() == 0
+    whole = table_rows(page, "renewals")[0]
+
+    page.locator("#start").fill("2026-01-01")
+    page.locator("#end").fill("2026-02-28")
+    page.get_by_role("button", name="Show").click()
+    expect(page).to_have_url(re.compile(r"start=2026-01-01.*end=2026-02-28"))
+    expect(page.locator("#start")).to_have_value("2026-01-01")
+    two_months = table_rows(page, "renewals")[0]
+    assert 0 < int(two_months[1]) < int(whole[1])   # fewer cycles ended in two months than in twelve
+
+    shown = table_rows(page, "tools")
+    assert len(shown) >= 10
+    with page.expect_download() as download:
+        page.locator("#csv-tools").click()
+    assert download.value.suggested_filename == "tools-2026-01-01-2026-02-28.csv"
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    rows = list(csv.reader(text.splitlines()))
+    assert rows[0][0] == "Tool" and rows[1:] == shown
+
+    page.get_by_role("link", name="Club KPIs").click()
+    expect(page).to_have_url(re.compile(r"/reports/club\?.*start=2026-01-01"))
+    assert page.locator("#chart-members svg .point").count() > 0
+    assert page.locator("#chart-visits svg .line").count() == 1
+    assert page.locator("#chart-cohorts svg .line").count() >= 1
+    page.screenshot(path="/tmp/clubcrm-reports.png", full_page=True)
+
+
+def test_desk_staff_get_403_and_no_reports_link(page: Page, demo_club):
+    log_in(page, "desk@demo.club")
+    expect(page.get_by_role("link", name="Reports")).to_have_count(0)
+    assert page.request.get("/reports/renewals").status == 403
+    assert page.request.get("/reports/renewals/tools.csv").status == 403
