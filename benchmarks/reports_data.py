@@ -292,7 +292,7 @@ def generate(now: datetime, cycles: int = 100_000, touchpoints: int = 1_500_000,
         if rng.random() < 0.5:
             seasons = rng.sample(("season_newyear", "season_spring", "season_autumn"), rng.randint(1, 3))
             dues = [c.start + rng.randrange(span) for _ in seasons]
-            emit(c, "seasonal", [(s, (today + timedelta(days=d)).year, d) for s, d in zip(seasons, dues)])
+            emit(c, "seasonal", [(s, (today + timedelta(days=d)).year, d) for s, d in zip(seasons, dues, strict=True)])
         if rng.random() < 0.15:
             emit(c, "package_offer", [("low_balance", rng.randrange(1, 20_000), c.start + rng.randrange(span))]
                  + ([("package_expiring", ordinal + c.last, c.last - 10)] if rng.random() < 0.4 else []))

@@ -105,7 +105,7 @@ def _filters() -> tuple[ReportFilterForm, Scope | None, Club]:
     form = ReportFilterForm(formdata=request.args)
     form.club.choices = ([("all", _("All clubs"))] if owner and len(clubs) > 1 else []) + [
         (str(c.id), c.name) for c in clubs]
-    if not form.club.data or form.club.data == "None":
+    if not (form.club.data or "").strip() or form.club.data == "None":   # blank: the club one works in
         form.club.data = str(current_club().id)
     chosen = clubs if form.club.data == "all" else [c for c in clubs if str(c.id) == form.club.data]
     club_ids = tuple(c.id for c in chosen) or (current_club().id,)
@@ -117,7 +117,7 @@ def _filters() -> tuple[ReportFilterForm, Scope | None, Club]:
     today = clock.local_today(home.timezone)
     start, end = form.period(today)
     form.start.data, form.end.data = start, end
-    plan_id = int(form.plan.data) if form.plan.data else None
+    plan_id = int(form.plan.data) if (form.plan.data or "").strip() else None   # a choice: digits
     return form, Scope(club_ids, start, end, today, plan_id), home
 
 

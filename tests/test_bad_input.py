@@ -85,7 +85,7 @@ RAW_FIELDS = {"desk.scan": {"q": "text"}, "auth.set_locale": {"locale": "choice"
               "twilio_hooks.inbound": {"MessageSid": "text", "From": "text", "To": "text", "Body": "text"}}
 # Twilio's webhooks take no CSRF token: an unsigned request is refused with 403 instead.
 SIGNED = {"twilio_hooks.status", "twilio_hooks.inbound"}
-QUERY_FIELDS = ["q", "partial", "next"]
+QUERY_FIELDS = ["q", "partial", "next", "start", "end", "club", "plan"]
 NO_FIELDS = {"auth.logout", "members.check_in", "sales.end_freeze",
              "settings.toggle", "sessions.cancel", "sessions.cancel_booking",
              "sessions.attend"}
@@ -206,7 +206,7 @@ def path_variants(rule, ids: SimpleNamespace) -> list[str]:
                                        "tool_id": [ids.other_tool],
                                        "message_id": [ids.other_message]}.get(name, [])
         else:
-            real[name] = {"kind": "plans"}.get(name, "x")
+            real[name] = {"kind": "plans", "name": "renewals", "table": "tools"}.get(name, "x")
             edges[name] = TEXT_EDGES + (["services"] if name == "kind" else [])
 
     def build(values: dict) -> str:

@@ -164,8 +164,9 @@ def test_tool_activity_counts_sms_bookings_and_replies(club, make):
     a = db.session.scalars(select(Membership).order_by(Membership.id)).first()
     trial = rules["trial_invite"]
     with unit_of_work():
-        session = ClubSession(club_id=club.id, kind="trial", title="Trial", starts_at=datetime(2026, 1, 5, 15, tzinfo=UTC),
-                              ends_at=datetime(2026, 1, 5, 16, tzinfo=UTC), capacity=5)
+        session = ClubSession(club_id=club.id, kind="trial", title="Trial", capacity=5,
+                              starts_at=datetime(2026, 1, 5, 15, tzinfo=UTC),
+                              ends_at=datetime(2026, 1, 5, 16, tzinfo=UTC))
         db.session.add(session)
     point = touch(a, trial, "sent", session_id=session.id)
     sent_at = datetime(2026, 1, 1, 10, tzinfo=UTC)

@@ -84,7 +84,7 @@ class Year:
             opening.append((person, starts, None))
         previous = [(p, s - timedelta(days=self.sim.plans[p.plan].duration_days), None)
                     for p, s, _ in opening if self.rng.random() < 0.5]
-        earlier = {p.id: c.id for p, c in zip((p for p, *_ in previous), self._sell(previous, renewal_u=False),
+        earlier = {p.id: c.id for p, c in zip((p for p, *_ in previous), self._sell(previous, past=True),
                                               strict=True)}
         opening = [(p, s, earlier.get(p.id)) for p, s, _ in opening]
         for cycle in self._sell(opening):
@@ -133,9 +133,10 @@ class Year:
         self.active[cycle.person.id] = cycle
         self.ending[cycle.ends_on].append(cycle)
 
-    def _sell(self, sales: list[tuple[Person, date, int | None]], renewal_u: bool = True) -> list[Cycle]:
+    def _sell(self, sales: list[tuple[Person, date, int | None]], past: bool = False) -> list[Cycle]:
         """Insert a membership per (person, start, renews_id) in one statement; freezes decided at the sale.
-        A renewal that starts the day after the end was sold on the last day."""
+        A renewal that starts the day after the end was sold on the last day. PAST contracts (the history of
+        the club's first members) are neither frozen nor decided."""
         if not sales:
             return []
         rows, cycles = [], []
@@ -143,7 +144,7 @@ class Year:
             plan = self.sim.plans[person.plan]
             ends = starts + timedelta(days=plan.duration_days - 1)
             freeze = None
-            if plan.duration_days >= 90 and self.rng.random() < self.cfg.freeze_share:
+            if not past and plan.duration_days >= 90 and self.rng.random() < self.cfg.freeze_share:
                 begin = starts + timedelta(days=self.rng.randrange(20, plan.duration_days - 30))
                 freeze = (begin, begin + timedelta(days=self.rng.randrange(13, 28)))
                 ends += timedelta(days=(freeze[1] - freeze[0]).days + 1)
@@ -155,7 +156,7 @@ class Year:
                          "renews_id": renews_id, "starts_on": starts, "ends_on": ends, "visit_limit": None,
                          "price_minor": plan.price_minor, "currency": plan.currency,
                          "sold_at": self.sim.at(sold, 11, self.rng.randrange(60)), "sold_by_id": self.sim.desk.id})
-            cycles.append(Cycle(0, person, starts, ends, person.plan, self.rng.random() if renewal_u else 1.0,
+            cycles.append(Cycle(0, person, starts, ends, person.plan, 1.0 if past else self.rng.random(),
                                 freeze))
         ids = db.session.execute(insert(Membership).returning(Membership.id, sort_by_parameter_order=True),
                                  rows).scalars()
