@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test bench install translations compile-translations system-deps lint clean
+.PHONY: run test bench honesty install translations compile-translations system-deps lint clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c "import ensurepip, venv" 2>/dev/null || { $(SUDO) apt-get update -qq && \
@@ -47,6 +47,12 @@ test: install compile-translations system-deps
 
 bench: install compile-translations system-deps
 	$(PY) -m benchmarks
+	$(PY) -m benchmarks.honesty
+
+# Several simulated 20,000-person club years (about half an hour each, two at a time): the per-tool statistics
+# must cover the effects the simulator put in.
+honesty: install
+	$(PY) -m benchmarks.honesty
 
 lint: install
 	$(PY) -m pip install -q ruff && $(VENV)/bin/ruff check clubcrm blueprints tests benchmarks config.py

@@ -40,22 +40,20 @@ CUT_SHORT = "k.cancelled_on <= k.ends_on"
 BASELINE_SQL = f"""
 WITH kept AS (
     SELECT m.id, m.plan_id, m.ends_on, m.cancelled_on,
-           row_number() OVER (PARTITION BY m.member_id ORDER BY m.starts_on, m.id) AS nth
+           row_number() OVER (PARTITION BY m.member_id ORDER BY m.starts_on, m.id) AS nth,
+           CASE WHEN m.id IN (SELECT r.renews_id FROM membership r
+                              WHERE r.club_id = :club AND r.renews_id IS NOT NULL
+                                AND (r.cancelled_on IS NULL OR r.cancelled_on > r.starts_on))
+                THEN 1 ELSE 0 END AS renewed
     FROM membership m
     WHERE m.club_id = :club AND (m.cancelled_on IS NULL OR m.cancelled_on > m.starts_on)
 ),
-renewals AS (
-    SELECT DISTINCT r.renews_id AS id FROM membership r
-    WHERE r.club_id = :club AND r.renews_id IS NOT NULL
-      AND (r.cancelled_on IS NULL OR r.cancelled_on > r.starts_on)
-),
 cycles AS (
-    SELECT k.id, k.plan_id, CASE WHEN k.nth = 1 THEN 1 ELSE 0 END AS first,
-           CASE WHEN n.id IS NULL THEN 0 ELSE 1 END AS renewed,
-           CASE WHEN n.id IS NULL AND (({RUNS_OUT} AND k.ends_on >= :since)
-                                       OR ({CUT_SHORT} AND k.cancelled_on >= :since_next))
+    SELECT k.id, k.plan_id, CASE WHEN k.nth = 1 THEN 1 ELSE 0 END AS first, k.renewed,
+           CASE WHEN k.renewed = 0 AND (({RUNS_OUT} AND k.ends_on >= :since)
+                                        OR ({CUT_SHORT} AND k.cancelled_on >= :since_next))
                 THEN 1 ELSE 0 END AS pending
-    FROM kept k LEFT JOIN renewals n ON n.id = k.id
+    FROM kept k
     WHERE ({RUNS_OUT} AND k.ends_on BETWEEN :start AND :end)
        OR ({CUT_SHORT} AND k.cancelled_on BETWEEN :start_next AND :end_next)
 ),

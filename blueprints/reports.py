@@ -27,7 +27,10 @@ bp = Blueprint("reports", __name__, url_prefix="/reports")
 @dataclass
 class Page:
     tables: list[rt.Table]
-    charts: dict[str, Markup] = field(default_factory=dict)
+    charts: dict[str, tuple[str, Markup]] = field(default_factory=dict)   # key → (title, svg)
+
+    def chart(self, key: str, title: str, draw, *args, **kwargs) -> None:
+        self.charts[key] = (title, draw(*args, title=title, **kwargs))
 
 
 def _pct(value: float) -> str:
@@ -45,14 +48,13 @@ def renewals_page(scope: Scope, currency: str) -> Page:
     by_plan = [r for r in report.by_plan if r.rate is not None]
     effects = tables[-2].rows
     page = Page(tables)
-    page.charts["plans"] = charts.bar_chart(
-        [r.label for r in by_plan], [r.rate for r in by_plan], title=_("Renewal rate by plan"), y_format=_pct,
-        empty=_("No cycle ended in this period."))
-    page.charts["effects"] = charts.interval_chart(
-        [charts.Bar(row["tool"], row["difference"], row["low"], row["high"],
-                    note=rt.verdict_text(row["verdict"], row["more_needed"])) for row in effects],
-        title=_("What each tool adds to the renewal rate (95% interval)"), x_format=_points, width=960,
-        empty=_("No tool reached a cycle that ended in this period."))
+    page.chart("plans", _("Renewal rate by plan"), charts.bar_chart,
+               [r.label for r in by_plan], [r.rate for r in by_plan], y_format=_pct,
+               empty=_("No cycle ended in this period."))
+    page.chart("effects", _("What each tool adds to the renewal rate (95% interval)"), charts.interval_chart,
+               [charts.Bar(row["tool"], row["difference"], row["low"], row["high"],
+                           note=rt.verdict_text(row["verdict"], row["more_needed"])) for row in effects],
+               x_format=_points, width=960, empty=_("No tool reached a cycle that ended in this period."))
     return page
 
 
@@ -62,22 +64,21 @@ def club_page(scope: Scope, currency: str) -> Page:
     page = Page(tables)
     growth = by["growth"].rows
     months = [formatting.day(g["month"], "LLL yy") for g in growth]
-    page.charts["members"] = charts.line_chart(
-        months, [charts.Series(_("Members at the end of the month"), [g["end_count"] for g in growth])],
-        title=_("Active members"), y_format=_count, y_min=0, empty=_("No members in this period."))
+    page.chart("members", _("Active members"), charts.line_chart,
+               months, [charts.Series(_("Members at the end of the month"), [g["end_count"] for g in growth])],
+               y_format=_count, y_min=0, empty=_("No members in this period."))
     weeks = by["visits"].rows
-    page.charts["visits"] = charts.line_chart(
-        [formatting.day(w["week_start"], "d MMM") for w in weeks],
-        [charts.Series(_("Visits per member"), [w["per_member"] for w in weeks])],
-        title=_("Visits per member per week"), y_format=_decimal, y_min=0, empty=_("No visits in this period."))
+    page.chart("visits", _("Visits per member per week"), charts.line_chart,
+               [formatting.day(w["week_start"], "d MMM") for w in weeks],
+               [charts.Series(_("Visits per member"), [w["per_member"] for w in weeks])],
+               y_format=_decimal, y_min=0, empty=_("No visits in this period."))
     cohorts = [c for c in by["cohorts"].rows if c["size"]][-8:]
     width = max((len([k for k in c if k.startswith("m") and k[1:].isdigit()]) for c in cohorts), default=0)
-    page.charts["cohorts"] = charts.line_chart(
-        [str(k) for k in range(width)],
-        [charts.Series(formatting.day(c["month"], "LLL yy"), [c.get(f"m{k}") for k in range(width)])
-         for c in cohorts],
-        title=_("Retention by month of joining (months after joining)"), y_format=_pct, y_min=0, y_max=1,
-        empty=_("Nobody joined in this period."))
+    page.chart("cohorts", _("Retention by month of joining (months after joining)"), charts.line_chart,
+               [str(k) for k in range(width)],
+               [charts.Series(formatting.day(c["month"], "LLL yy"), [c.get(f"m{k}") for k in range(width)])
+                for c in cohorts],
+               y_format=_pct, y_min=0, y_max=1, empty=_("Nobody joined in this period."))
     return page
 
 
