@@ -376,7 +376,7 @@ def generate(now: datetime, cycles: int = 100_000, touchpoints: int = 1_500_000,
     data.counts = {name: len(table_rows) for name, _cols, table_rows in data.tables}
     data.counts.update({
         "cycles": len(found), "renewed": sum(c.renewed for c in found), "pending": sum(c.pending for c in found),
-        "first_cycles": sum(c.first for c in found), "returning_members": returning,
+        "first_cycles": sum(c.first for c in found), "comebacks": returning,
         "held_out": sum(1 for row in rows if row[9] == "held_out"),
         "memberships_refunded": sum(1 for row in memberships if row[14] == "Refunded"),
         "cycles_cut_short": sum(1 for c in found if c.last < c.start + PLANS[c.plan_id - 1][2] - 1),

@@ -141,7 +141,7 @@ TOOL_COLUMNS = [
     Column("verdict", _l("Verdict"), "verdict"),
     Column("difference", _l("What it adds"), "points",
            _l("Renewal rate with the tool minus without it, in percentage points.")),
-    Column("low", _l("95% interval from"), "points", _l("Newcombe's interval for the difference.")),
+    Column("low", _l("Interval (95%): from"), "points", _l("Newcombe's interval for the difference.")),
     Column("high", _l("to"), "points"),
     Column("assigned", _l("Cycles with it"), "int",
            _l("Cycles that reached the tool's trigger and were not held out (whether or not it got through).")),

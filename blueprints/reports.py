@@ -51,7 +51,7 @@ def renewals_page(scope: Scope, currency: str) -> Page:
     page.chart("plans", _("Renewal rate by plan"), charts.bar_chart,
                [r.label for r in by_plan], [r.rate for r in by_plan], y_format=_pct,
                empty=_("No cycle ended in this period."))
-    page.chart("effects", _("What each tool adds to the renewal rate (95% interval)"), charts.interval_chart,
+    page.chart("effects", _("What each tool adds to the renewal rate (interval at 95%)"), charts.interval_chart,
                [charts.Bar(row["tool"], row["difference"], row["low"], row["high"],
                            note=rt.verdict_text(row["verdict"], row["more_needed"])) for row in effects],
                x_format=_points, width=960, empty=_("No tool reached a cycle that ended in this period."))
