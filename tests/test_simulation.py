@@ -74,16 +74,17 @@ def test_settings_that_would_pass_a_probability_of_one_are_refused():
 
 
 def test_the_report_finds_the_effects_the_simulator_put_in(ctx):
-    """A smaller cousin of `python -m benchmarks.honesty` (20,000 people, several seeds): the intervals
-    cover the truth for nearly every tool, zero-effect tools are not called "helps", and the naive rate is
-    far from the measured effect."""
+    """A small cousin of `python -m benchmarks.honesty` (20,000 people, several seeds, ≥ 90% of the intervals
+    must cover the truth): at this size about one interval in twenty may miss by chance, so two misses of the
+    ~14 are allowed (three or more happen with a chance of about 3%); zero-effect tools are not called
+    "helps", and the naive rate is far from the measured effect."""
     with unit_of_work():
-        cfg = SimConfig(members=500, days=240, seed=11, end=TODAY)
+        cfg = SimConfig(members=400, days=180, seed=11, end=TODAY)
         result = simulate(cfg)
     checks = [c for c in check(result, cfg.effects) if c.covered is not None]
     assert len(checks) >= 10
     missed = [c.tool for c in checks if not c.covered]
-    assert len(missed) <= 1, missed
+    assert len(missed) <= 2, missed
     assert not [c.tool for c in checks if c.configured == 0 and c.verdict == "helps"]
     offer = next(c for c in checks if c.tool == "renewal_offer")
     assert offer.truth == pytest.approx(0.08, abs=0.005)
