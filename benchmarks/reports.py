@@ -12,6 +12,7 @@ Before timing, the report's numbers are checked against the baseline's and again
 Samples alternate (report, baseline, report, baseline...) after warm-up rounds, so both see the same caches
 and the same machine load.
 """
+import gc
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -281,7 +282,10 @@ def measure(args, now: datetime, workdir: str, cluster, phases):
             time.perf_counter() - start)
 
     urls = prepare_engines(args, "bench_reports", workdir, cluster, phases, load)
+    # Millions of row tuples would make every full collection slow: keep them out of the timings.
     data.drop_rows()
+    gc.collect()
+    gc.freeze()
     results = []
     for engine in args.engines:
         with phases(f"{engine}: reports: measure ({warmup} warm-up + {samples} samples, interleaved)"):

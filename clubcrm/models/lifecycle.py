@@ -86,6 +86,8 @@ class Touchpoint(db.Model):
         UniqueConstraint("membership_id", "rule_id", "occurrence"),
         Index("ix_touchpoint_club_id_channel_status_due_on", "club_id", "channel", "status", "due_on"),
         Index("ix_touchpoint_member_id_due_on", "member_id", "due_on"),
+        # The reports find a rule's touchpoints in a period (members' replies) by it.
+        Index("ix_touchpoint_rule_id_due_on", "rule_id", "due_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

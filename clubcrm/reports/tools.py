@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased
 
 from clubcrm.extensions import db
 from clubcrm.lifecycle.defaults import TOOLS
-from clubcrm.models import Booking, Message, Rule, Tool, Touchpoint
+from clubcrm.models import Booking, ClubSession, Message, Rule, Tool, Touchpoint
 from clubcrm.models.lifecycle import SPOKEN
 from clubcrm.reports import stats
 from clubcrm.reports.renewals import cycles
@@ -67,24 +67,25 @@ def tool_report(scope: Scope) -> list[ToolStats]:
 
 def _renewals(scope: Scope, result: dict[str, ToolStats]) -> None:
     c = cycles(scope)
-    decided = select(c.c.id, c.c.renewed).where(c.c.pending == 0).subquery("decided")
+    # The decided cycles once (MATERIALIZED: neither engine may re-evaluate their EXISTS per touchpoint), then
+    # their touchpoints by the cycle's id, one group per (cycle, tool).
+    decided = select(c.c.id, c.c.renewed).where(c.c.pending == 0).cte("decided").prefix_with("MATERIALIZED")
     tp = Touchpoint
     held = func.sum(case((tp.status == "held_out", 1), else_=0))
     reached = func.max(case((tp.status == "sent", 1),
                             (and_(tp.status == "done", tp.outcome.in_(SPOKEN)), 1), else_=0))
     per_cycle = (
-        select(tp.membership_id, tp.tool_id, func.count().label("n"), held.label("held"),
+        select(tp.tool_id, decided.c.renewed, func.count().label("n"), held.label("held"),
                reached.label("reached"))
-        .where(tp.membership_id.in_(select(decided.c.id)))
-        .group_by(tp.membership_id, tp.tool_id)
+        .select_from(decided).join(tp, tp.membership_id == decided.c.id)
+        .group_by(decided.c.id, decided.c.renewed, tp.tool_id)
         .subquery("per_cycle")
     )
     arm = case((per_cycle.c.held == per_cycle.c.n, "held"), (per_cycle.c.held == 0, "assigned"), else_="mixed")
     rows = db.session.execute(
-        select(Tool.key, arm, per_cycle.c.reached, decided.c.renewed, func.count())
-        .select_from(per_cycle).join(decided, decided.c.id == per_cycle.c.membership_id)
-        .join(Tool, Tool.id == per_cycle.c.tool_id)
-        .group_by(Tool.key, arm, per_cycle.c.reached, decided.c.renewed)
+        select(Tool.key, arm, per_cycle.c.reached, per_cycle.c.renewed, func.count())
+        .select_from(per_cycle).join(Tool, Tool.id == per_cycle.c.tool_id)
+        .group_by(Tool.key, arm, per_cycle.c.reached, per_cycle.c.renewed)
     ).all()
     counts: dict[str, dict] = defaultdict(lambda: defaultdict(int))
     for key, which, got, renewed, n in rows:
@@ -114,7 +115,8 @@ def _activity(scope: Scope, result: dict[str, ToolStats]) -> None:
         select(Tool.key, func.count(Message.id), func.sum(case((Message.status == "delivered", 1), else_=0)),
                func.sum(Message.segments))
         .select_from(Message).join(tp, tp.id == Message.touchpoint_id).join(Tool, Tool.id == tp.tool_id)
-        .where(in_period, Message.status.in_(SENT_STATES)).group_by(Tool.key)
+        .where(Message.club_id.in_(scope.club_ids), tp.due_on.between(scope.start, scope.end),
+               Message.status.in_(SENT_STATES)).group_by(Tool.key)
     ):
         if key in result:
             result[key].sent, result[key].delivered = sent, int(delivered or 0)
@@ -130,9 +132,11 @@ def _activity(scope: Scope, result: dict[str, ToolStats]) -> None:
     for key, n, by_sms in db.session.execute(
         select(Tool.key, func.count(func.distinct(Booking.id)),
                func.count(func.distinct(case((Booking.source == "sms", Booking.id)))))
-        .select_from(Booking).join(tp, and_(tp.session_id == Booking.session_id, tp.member_id == Booking.member_id))
+        .select_from(ClubSession).join(Booking, Booking.session_id == ClubSession.id)
+        .join(tp, and_(tp.session_id == Booking.session_id, tp.member_id == Booking.member_id))
         .join(Tool, Tool.id == tp.tool_id)
-        .where(in_period, Booking.created_at >= tp.planned_at).group_by(Tool.key)
+        .where(ClubSession.club_id.in_(scope.club_ids), tp.due_on.between(scope.start, scope.end),
+               Booking.created_at >= tp.planned_at).group_by(Tool.key)
     ):
         if key in result:
             result[key].bookings = n
@@ -146,8 +150,8 @@ def _activity(scope: Scope, result: dict[str, ToolStats]) -> None:
         .correlate(reply).scalar_subquery()
     )
     replies = (
-        select(latest_tool.label("tool_id")).select_from(reply).join(Rule, Rule.id == reply.rule_id)
-        .where(Rule.key == REPLY_RULE, reply.club_id.in_(scope.club_ids),
+        select(latest_tool.label("tool_id")).select_from(reply)
+        .where(reply.rule_id.in_(select(Rule.id).where(Rule.key == REPLY_RULE, Rule.club_id.in_(scope.club_ids))),
                reply.due_on.between(scope.start, scope.end))
         .subquery("replies")
     )
