@@ -24,7 +24,7 @@ COVERAGE_GOAL = 0.90
 END = date(2026, 11, 22)
 
 
-def run_seed(members: int, days: int, seed: int, workdir: str) -> dict:
+def run_seed(members: int, days: int, seed: int, workdir: str, keep: bool = False) -> dict:
     """Simulate one club year on a fresh SQLite file; return its checks as plain dicts, and timings."""
     from flask_migrate import upgrade
 
@@ -46,7 +46,8 @@ def run_seed(members: int, days: int, seed: int, workdir: str) -> dict:
         counts = asdict(result.counts)
         db.session.remove()
         db.engine.dispose()
-    path.unlink(missing_ok=True)
+    if not keep:
+        path.unlink(missing_ok=True)
     return {"seed": seed, "seconds": simulated, "counts": counts, "checks": rows}
 
 
@@ -92,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", default="1,2,3")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--workdir", help="where the SQLite files go (default: a temporary folder)")
+    parser.add_argument("--keep", action="store_true", help="keep each seed's SQLite file in --workdir")
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     with tempfile.TemporaryDirectory() as scratch:
@@ -99,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"honesty: {len(seeds)} simulated years of {args.members:,} people, {args.jobs} at a time", flush=True)
         with ProcessPoolExecutor(max_workers=args.jobs) as pool:
             results = list(pool.map(run_seed, [args.members] * len(seeds), [args.days] * len(seeds), seeds,
-                                    [workdir] * len(seeds)))
+                                    [workdir] * len(seeds), [args.keep] * len(seeds)))
     return 0 if report(results) else 1
 
 

@@ -138,7 +138,9 @@ def renewal_tables(report: RenewalReport, chain: bool) -> list[Table]:
 
 TOOL_COLUMNS = [
     Column("tool", _l("Tool")),
-    Column("verdict", _l("Verdict"), "verdict"),
+    Column("verdict", _l("Verdict"), "verdict",
+           _l("Read from the interval widened for all the tools judged at once, so that a tool without effect "
+              "is seldom called helpful by chance.")),
     Column("difference", _l("What it adds"), "points",
            _l("Renewal rate with the tool minus without it, in percentage points.")),
     Column("low", _l("Interval (95%): from"), "points", _l("Newcombe's interval for the difference.")),

@@ -203,3 +203,18 @@ def test_compare_rejects_bad_counts_and_is_frozen():
         compare(1, 2, 3, 0)
     with pytest.raises(dataclasses.FrozenInstanceError):
         compare(1, 2, 1, 2).verdict = "helps"  # type: ignore[misc]
+
+
+def test_the_verdict_is_adjusted_for_the_number_of_tools_judged_at_once():
+    from clubcrm.reports.stats import verdict_z
+
+    assert verdict_z(1) == pytest.approx(1.95996, abs=1e-5)
+    assert verdict_z(14) == pytest.approx(2.9137, abs=1e-3)   # the quantile of 1 - 0.05 / 28
+    # 560/1000 against 505/1000: the 95% interval excludes 0 ...
+    alone = compare(560, 1000, 505, 1000)
+    assert alone.low > 0 and alone.verdict == "helps"
+    # ... but among 14 tools the widened interval does not: no evidence yet, and more cycles asked for at that level.
+    among = compare(560, 1000, 505, 1000, tools=14)
+    assert (among.low, among.high) == (alone.low, alone.high)   # the interval shown stays the 95% one
+    assert among.verdict == "no_evidence" and among.more_needed > 0
+    assert compare(600, 1000, 505, 1000, tools=14).verdict == "helps"

@@ -1,18 +1,27 @@
 """The holdout statistics of a retention tool: does the tool change the renewal rate of the cycles it is given?
 
 Cycles assigned the tool (exposed) are compared with cycles randomly held out of it (held out). The difference of
-their renewal rates gets a 95% interval by Newcombe's hybrid score method, and the interval gives the verdict.
-Standard library only.
+their renewal rates gets a 95% interval by Newcombe's hybrid score method. The verdict comes from the same interval
+widened for the number of tools compared at once (Bonferroni): a manager reads a dozen tools every Monday, and
+with plain 95% intervals about one tool in three without any effect would be called "helps" somewhere across
+three clubs' years (seen in the simulator's honesty check). Standard library only.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
 
 # The smallest difference of renewal rates (5 percentage points) worth detecting when more data is asked for.
 MIN_EFFECT = 0.05
 # The standard normal quantile of 0.975, for two-sided 95% intervals.
 _Z = 1.959963984540054
+ALPHA = 0.05
+
+
+def verdict_z(tools: int) -> float:
+    """The quantile of the verdict's interval when TOOLS tools are judged at once (Bonferroni: 1 - 0.05/2/TOOLS)."""
+    return _Z if tools <= 1 else NormalDist().inv_cdf(1 - ALPHA / 2 / tools)
 
 
 def _check(successes: int, n: int) -> None:
@@ -58,7 +67,7 @@ class Comparison:
     """Renewals of the cycles given a tool (exposed) against those held out of it, and what they show.
 
     Rates, difference (exposed - held) and its 95% interval LOW..HIGH are None when they cannot be computed.
-    VERDICT is "helps", "hurts", "no_evidence" or "no_holdout"; MORE_NEEDED is set only for "no_evidence"
+    VERDICT is "helps", "hurts", "no_effect", "no_evidence" or "no_holdout"; MORE_NEEDED is set only for "no_evidence"
     (see `compare`)."""
 
     exposed_n: int
@@ -80,7 +89,8 @@ def _variance(renewed: int, n: int) -> float:
     return p * (1 - p)
 
 
-def _more_needed(exposed_renewed: int, exposed_n: int, held_renewed: int, held_n: int, difference: float) -> int:
+def _more_needed(exposed_renewed: int, exposed_n: int, held_renewed: int, held_n: int, difference: float,
+                 z: float = _Z) -> int:
     """How many more cycles in all (both arms, in their current ratio) would make the half-width of the interval of
     the difference smaller than the effect worth detecting, max(|difference|, MIN_EFFECT); at least 1.
 
@@ -91,16 +101,18 @@ def _more_needed(exposed_renewed: int, exposed_n: int, held_renewed: int, held_n
     share = exposed_n / total
     effect = max(abs(difference), MIN_EFFECT)
     spread = _variance(exposed_renewed, exposed_n) / share + _variance(held_renewed, held_n) / (1 - share)
-    needed = math.floor(_Z * _Z * spread / (effect * effect)) + 1
+    needed = math.floor(z * z * spread / (effect * effect)) + 1
     return max(1, needed - total)
 
 
-def compare(exposed_renewed: int, exposed_n: int, held_renewed: int, held_n: int) -> Comparison:
-    """The Comparison of EXPOSED_RENEWED of EXPOSED_N exposed cycles with HELD_RENEWED of HELD_N held-out cycles.
+def compare(exposed_renewed: int, exposed_n: int, held_renewed: int, held_n: int, tools: int = 1) -> Comparison:
+    """The Comparison of EXPOSED_RENEWED of EXPOSED_N exposed cycles with HELD_RENEWED of HELD_N held-out cycles,
+    one of TOOLS tools judged at once.
 
-    The verdict is "helps" when the whole 95% interval of the difference is above 0, "hurts" when it is below 0,
-    "no_effect" when it straddles 0 but lies within ±MIN_EFFECT (an effect worth having is ruled out),
-    "no_evidence" otherwise, and "no_holdout" when either arm is empty. Raises ValueError for counts out of range."""
+    LOW..HIGH is the 95% interval. The verdict reads the interval at 1 - 0.05/TOOLS (the same with one tool):
+    "helps" when it lies above 0, "hurts" when below 0, "no_effect" when it straddles 0 but lies within
+    ±MIN_EFFECT (an effect worth having is ruled out), "no_evidence" otherwise (with MORE_NEEDED), and
+    "no_holdout" when either arm is empty. Raises ValueError for counts out of range."""
     _check(exposed_renewed, exposed_n)
     _check(held_renewed, held_n)
     exposed_rate = exposed_renewed / exposed_n if exposed_n else None
@@ -110,14 +122,16 @@ def compare(exposed_renewed: int, exposed_n: int, held_renewed: int, held_n: int
     if exposed_n == 0 or held_n == 0:
         return Comparison(**counts, difference=None, low=None, high=None, verdict="no_holdout", more_needed=None)
     difference, low, high = newcombe(exposed_renewed, exposed_n, held_renewed, held_n)
+    z = verdict_z(tools)
+    _, judged_low, judged_high = newcombe(exposed_renewed, exposed_n, held_renewed, held_n, z)
     more_needed = None
-    if low > 0:
+    if judged_low > 0:
         verdict = "helps"
-    elif high < 0:
+    elif judged_high < 0:
         verdict = "hurts"
-    elif -MIN_EFFECT < low and high < MIN_EFFECT:
+    elif -MIN_EFFECT < judged_low and judged_high < MIN_EFFECT:
         verdict = "no_effect"
     else:
         verdict = "no_evidence"
-        more_needed = _more_needed(exposed_renewed, exposed_n, held_renewed, held_n, difference)
+        more_needed = _more_needed(exposed_renewed, exposed_n, held_renewed, held_n, difference, z)
     return Comparison(**counts, difference=difference, low=low, high=high, verdict=verdict, more_needed=more_needed)

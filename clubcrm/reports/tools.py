@@ -93,16 +93,15 @@ def _renewals(scope: Scope, result: dict[str, ToolStats]) -> None:
         tally[which, renewed] += n
         if which == "assigned" and got:
             tally["received", renewed] += n
-    for key, tally in counts.items():
-        if key not in result:
-            continue
-        item = result[key]
-        assigned_n = tally["assigned", 0] + tally["assigned", 1]
-        held_n = tally["held", 0] + tally["held", 1]
+    arms = {key: (tally["assigned", 1], tally["assigned", 0] + tally["assigned", 1], tally["held", 1],
+                  tally["held", 0] + tally["held", 1]) for key, tally in counts.items() if key in result}
+    judged = sum(1 for _, assigned_n, _, held_n in arms.values() if assigned_n and held_n)
+    for key, arm_counts in arms.items():
+        tally, item = counts[key], result[key]
         item.mixed = tally["mixed", 0] + tally["mixed", 1]
         item.received = tally["received", 0] + tally["received", 1]
         item.received_renewed = tally["received", 1]
-        item.comparison = stats.compare(tally["assigned", 1], assigned_n, tally["held", 1], held_n)
+        item.comparison = stats.compare(*arm_counts, tools=judged)
 
 
 def _activity(scope: Scope, result: dict[str, ToolStats]) -> None:
