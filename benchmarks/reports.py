@@ -173,8 +173,8 @@ def run(engine_name: str, url: str, data: reports_data.ReportData, samples: int,
     """Measure the renewal report on the database at URL (loaded by `reports_data`)."""
     result = ReportsResult(engine_name)
     app = make_app(url)
-    options = {"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {}
-    core = create_engine(url, **options)
+    # The baseline connects as the app does (SQLite's busy timeout, PostgreSQL without JIT).
+    core = create_engine(app.config["SQLALCHEMY_DATABASE_URI"], **app.config["SQLALCHEMY_ENGINE_OPTIONS"])
     enable_sqlite_pragmas(core)
     scope = Scope((CLUB_ID,), data.start, data.end, data.today)
     params = baseline_params(scope, app.config["RENEWAL_WINDOW_AFTER_DAYS"])
