@@ -309,7 +309,7 @@ def report(args, ds, results) -> int:
 
 def report_lifecycle(args, hist, results) -> int:
     """Print the lifecycle pass's tables; return how many goals it misses."""
-    from benchmarks.lifecycle import GOAL as PASS_GOAL, MEMORY_GOAL_MB
+    from benchmarks.lifecycle import GOAL as PASS_GOAL, MEMORY_GOAL_MB, print_ratio_table
 
     _visits, samples, warmup = sizes(args, "lifecycle")
     c = hist.counts
@@ -327,16 +327,7 @@ def report_lifecycle(args, hist, results) -> int:
           "so C allocations count too).")
     missed = 0
     for result in results:
-        print()
-        print(f"[{result.engine}]")
-        header = (f"{'operation':<44} {'median s':>9} {'p95 s':>8} {'ratio':>6}  goal <={PASS_GOAL:g}x")
-        print(header)
-        print("-" * len(header))
-        ok = result.ratio <= PASS_GOAL
-        missed += not ok
-        print(f"{result.passes.label:<44} {result.passes.median:9.3f} {result.passes.p95:8.3f} "
-              f"{result.ratio:5.2f}x  {'ok' if ok else 'MISSED'}")
-        print(f"{result.baseline.label:<44} {result.baseline.median:9.3f} {result.baseline.p95:8.3f}")
+        missed += not print_ratio_table(result.engine, result.passes, result.baseline, result.ratio, PASS_GOAL)
         print()
         header = (f"{'fresh process':<22} {'seconds':>8} {'before MB':>10} {'peak MB':>8} {'growth MB':>10} "
                   f"{'rows/touchpoints':>17} {'statements':>11}  goal peak <{MEMORY_GOAL_MB} MB")

@@ -221,6 +221,21 @@ class Series:
         return percentile(self.samples, 95)
 
 
+def print_ratio_table(engine: str, measured: Series, baseline: Series, ratio: float, goal: float,
+                      width: int = 44) -> bool:
+    """Print ENGINE's table of MEASURED beside BASELINE (medians, p95, the ratio against GOAL); return if met."""
+    print()
+    print(f"[{engine}]")
+    header = f"{'operation':<{width}} {'median s':>9} {'p95 s':>8} {'ratio':>6}  goal <={goal:g}x"
+    print(header)
+    print("-" * len(header))
+    ok = ratio <= goal
+    print(f"{measured.label:<{width}} {measured.median:9.3f} {measured.p95:8.3f} {ratio:5.2f}x  "
+          f"{'ok' if ok else 'MISSED'}")
+    print(f"{baseline.label:<{width}} {baseline.median:9.3f} {baseline.p95:8.3f}")
+    return ok
+
+
 @dataclass
 class Child:
     """What a pass in a fresh process measured."""

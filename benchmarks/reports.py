@@ -22,7 +22,7 @@ from sqlalchemy import Date, bindparam, create_engine, event, text
 
 from benchmarks import reports_data
 from benchmarks.dataset import CLUB_ID
-from benchmarks.lifecycle import Series, _in
+from benchmarks.lifecycle import Series, _in, print_ratio_table
 from clubcrm.extensions import db
 from clubcrm.models import SPOKEN
 from clubcrm.reports.renewals import renewal_report
@@ -313,16 +313,7 @@ def report(args, data: reports_data.ReportData, results: list[ReportsResult]) ->
           "raw SQL statement (text(), CTEs, UNION ALL of the two groupings) with the same counts; interleaved.")
     missed = 0
     for result in results:
-        print()
-        print(f"[{result.engine}]")
-        header = f"{'operation':<48} {'median s':>9} {'p95 s':>8} {'ratio':>6}  goal <={GOAL:g}x"
-        print(header)
-        print("-" * len(header))
-        ok = result.ratio <= GOAL
-        missed += not ok
-        print(f"{result.report.label:<48} {result.report.median:9.3f} {result.report.p95:8.3f} "
-              f"{result.ratio:5.2f}x  {'ok' if ok else 'MISSED'}")
-        print(f"{result.baseline.label:<48} {result.baseline.median:9.3f} {result.baseline.p95:8.3f}")
+        missed += not print_ratio_table(result.engine, result.report, result.baseline, result.ratio, GOAL, 48)
         for check in result.checks:
             print(f"  {check}")
         total = result.numbers[("total",)]
