@@ -15,15 +15,13 @@ from clubcrm.simulation.check import check
 from tests.conftest import NOW, TODAY
 
 
-@pytest.fixture
-def small_year(ctx):
+def test_a_simulated_quarter(ctx):
+    """One small simulation (150 people, 90 days) read four ways: the engine lived it, renewals link to the
+    cycle they renew inside the window, package balances are their ledgers, and the truth the simulator booked
+    is the configured effect for tools that act before a cycle's end."""
     with unit_of_work():
         cfg = SimConfig(members=150, days=90, seed=2, end=TODAY)
-        return cfg, simulate(cfg)
-
-
-def test_the_simulator_lives_a_club_through_the_engine(small_year):
-    cfg, result = small_year
+        result = simulate(cfg)
     assert clock.utcnow() == NOW   # the clock is given back
     assert db.session.scalar(select(func.count()).select_from(Member)) == cfg.members
     statuses = Counter(db.session.scalars(select(Touchpoint.status)))
@@ -36,8 +34,6 @@ def test_the_simulator_lives_a_club_through_the_engine(small_year):
     counts = result.counts
     assert counts.cycles_ended > 50 and 0 < counts.renewed_on_time < counts.cycles_ended
 
-
-def test_renewals_link_to_the_cycle_they_renew_within_the_window(small_year):
     previous = aliased(Membership)
     pairs = db.session.execute(
         select(Membership.member_id, previous.member_id, Membership.starts_on, previous.ends_on)
@@ -47,15 +43,10 @@ def test_renewals_link_to_the_cycle_they_renew_within_the_window(small_year):
         assert member == previous_member
         assert 1 <= (starts - ended).days <= 30
 
-
-def test_package_balances_are_their_ledgers(small_year):
     for package in db.session.scalars(select(Package)):
         total = db.session.scalar(select(func.sum(LedgerEntry.units)).where(LedgerEntry.package_id == package.id))
         assert package.balance == total >= 0
 
-
-def test_the_truth_is_the_effect_put_in_for_tools_that_act_before_the_end(small_year):
-    cfg, result = small_year
     for tool, effect in DEFAULT_EFFECTS.items():
         truth = result.truth.effect(tool)
         if truth is None or tool == "win_back":

@@ -21,10 +21,10 @@ def demo_club(make):
         return demo.load(members_count=120, seed=5, today=TODAY, days=150)
 
 
-def log_in(page: Page, email: str) -> None:
+def log_in(page: Page, email: str, password: str = demo.DEMO_PASSWORD) -> None:
     page.goto("/login")
     page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(demo.DEMO_PASSWORD)
+    page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(re.compile(r"/$"))
 
@@ -68,8 +68,8 @@ def test_manager_reads_the_dashboard_changes_the_period_and_downloads_a_csv(page
     page.screenshot(path="/tmp/clubcrm-reports.png", full_page=True)
 
 
-def test_desk_staff_get_403_and_no_reports_link(page: Page, demo_club):
-    log_in(page, "desk@demo.club")
+def test_desk_staff_get_403_and_no_reports_link(page: Page, make):
+    log_in(page, make.staff("desk").email, "secret-pass")
     expect(page.get_by_role("link", name="Reports")).to_have_count(0)
     assert page.request.get("/reports/renewals").status == 403
     assert page.request.get("/reports/renewals/tools.csv").status == 403
