@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from flask_babel import format_decimal, format_percent
@@ -99,6 +100,12 @@ def shown(column: Column, row: dict) -> str | Markup:
     if kind == "reasons":
         return ", ".join(str(RISK_NAMES.get(code, code)) for code in value.split(" "))
     return str(value)
+
+
+def formatter(kind: str) -> Callable[[float], str]:
+    """A chart axis's formatter: a value as a cell of KIND shows it."""
+    column = Column("value", "", kind)
+    return lambda value: shown(column, {"value": value})
 
 
 def verdict_text(code: str, more: int | None) -> str:

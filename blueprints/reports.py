@@ -4,14 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
-from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
 from blueprints import report_tables as rt
-from blueprints.access import current_club, role_required
+from blueprints.access import clubs_to_choose, current_club, role_required
 from blueprints.forms.reports import ReportFilterForm
 from clubcrm import clock, formatting
 from clubcrm.extensions import db
@@ -33,14 +32,6 @@ class Page:
         self.charts[key] = (title, draw(*args, title=title, **kwargs))
 
 
-def _pct(value: float) -> str:
-    return format_percent(value, "#,##0%")
-
-
-def _points(value: float) -> str:
-    return rt.shown(rt.Column("x", "", "points"), {"x": value})
-
-
 def renewals_page(scope: Scope, currency: str) -> Page:
     report = renewal_report(scope)
     tools = tool_report(scope)
@@ -49,12 +40,13 @@ def renewals_page(scope: Scope, currency: str) -> Page:
     effects = tables[-2].rows
     page = Page(tables)
     page.chart("plans", _("Renewal rate by plan"), charts.bar_chart,
-               [r.label for r in by_plan], [r.rate for r in by_plan], y_format=_pct,
+               [r.label for r in by_plan], [r.rate for r in by_plan], y_format=rt.formatter("pct"),
                empty=_("No cycle ended in this period."))
     page.chart("effects", _("What each tool adds to the renewal rate (interval at 95%)"), charts.interval_chart,
                [charts.Bar(row["tool"], row["difference"], row["low"], row["high"],
                            note=rt.verdict_text(row["verdict"], row["more_needed"])) for row in effects],
-               x_format=_points, width=960, empty=_("No tool reached a cycle that ended in this period."))
+               x_format=rt.formatter("points"), width=960,
+               empty=_("No tool reached a cycle that ended in this period."))
     return page
 
 
@@ -66,42 +58,28 @@ def club_page(scope: Scope, currency: str) -> Page:
     months = [formatting.day(g["month"], "LLL yy") for g in growth]
     page.chart("members", _("Active members"), charts.line_chart,
                months, [charts.Series(_("Members at the end of the month"), [g["end_count"] for g in growth])],
-               y_format=_count, y_min=0, empty=_("No members in this period."))
+               y_format=rt.formatter("int"), y_min=0, empty=_("No members in this period."))
     weeks = by["visits"].rows
     page.chart("visits", _("Visits per member per week"), charts.line_chart,
                [formatting.day(w["week_start"], "d MMM") for w in weeks],
                [charts.Series(_("Visits per member"), [w["per_member"] for w in weeks])],
-               y_format=_decimal, y_min=0, empty=_("No visits in this period."))
+               y_format=rt.formatter("number"), y_min=0, empty=_("No visits in this period."))
     cohorts = [c for c in by["cohorts"].rows if c["size"]][-8:]
     width = max((len([k for k in c if k.startswith("m") and k[1:].isdigit()]) for c in cohorts), default=0)
     page.chart("cohorts", _("Retention by month of joining (months after joining)"), charts.line_chart,
                [str(k) for k in range(width)],
                [charts.Series(formatting.day(c["month"], "LLL yy"), [c.get(f"m{k}") for k in range(width)])
                 for c in cohorts],
-               y_format=_pct, y_min=0, y_max=1, empty=_("Nobody joined in this period."))
+               y_format=rt.formatter("pct"), y_min=0, y_max=1, empty=_("Nobody joined in this period."))
     return page
-
-
-def _count(value: float) -> str:
-    return format_decimal(value, "#,##0")
-
-
-def _decimal(value: float) -> str:
-    return format_decimal(value, "#,##0.0")
 
 
 PAGES = {"renewals": renewals_page, "club": club_page}
 
 
-def _clubs() -> list[Club]:
-    if current_user.club_id is not None:
-        return [current_user.club]
-    return list(db.session.scalars(select(Club).order_by(Club.name)))
-
-
 def _filters() -> tuple[ReportFilterForm, Scope | None, Club]:
     """The filter form read from the query string, and the scope it asks for (None when it is refused)."""
-    clubs = _clubs()
+    clubs = clubs_to_choose() or [current_user.club]   # an owner: every club; others: their own
     owner = current_user.club_id is None
     form = ReportFilterForm(formdata=request.args)
     form.club.choices = ([("all", _("All clubs"))] if owner and len(clubs) > 1 else []) + [

@@ -17,12 +17,13 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from clubcrm.clock import local_date
 from clubcrm.extensions import db
 from clubcrm.models import Club, LedgerEntry, Member, Membership, Package, StaffContact
+from clubcrm.reports.renewals import took_effect
 from clubcrm.reports.scope import Scope, utc_bounds
 
 CONVERSION_DAYS = 30
 
 # A membership that took effect: not cancelled on or before its first day (such a sale was refunded).
-TOOK_EFFECT = or_(Membership.cancelled_on.is_(None), Membership.cancelled_on > Membership.starts_on)
+TOOK_EFFECT = took_effect()
 
 
 def local_span(clubs: Iterable[Club], club_column, instant_column, first: date | None,

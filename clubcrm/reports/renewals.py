@@ -53,29 +53,29 @@ def _window_after() -> int:
     return current_app.config["RENEWAL_WINDOW_AFTER_DAYS"]
 
 
-def _ends_between(start, end):
-    """The SQL condition "the membership's last day is in START..END", without date arithmetic in SQL:
-    a cancelled contract's last day is the day before `cancelled_on`."""
-    m = Membership
-    runs_out = and_(or_(m.cancelled_on.is_(None), m.cancelled_on > m.ends_on), m.ends_on.between(start, end))
+def took_effect(m=Membership):
+    """The SQL condition "membership M took effect": not cancelled on or before its first day (refunded)."""
+    return or_(m.cancelled_on.is_(None), m.cancelled_on > m.starts_on)
+
+
+def _last_day_in(start, end=None):
+    """The SQL condition "the membership's last day is in START..END" (END None: no upper bound), without date
+    arithmetic in SQL: a cancelled contract's last day is the day before `cancelled_on`."""
+    m, day = Membership, timedelta(days=1)
+
+    def between(column, first, last):
+        return column >= first if last is None else column.between(first, last)
+
+    runs_out = and_(or_(m.cancelled_on.is_(None), m.cancelled_on > m.ends_on), between(m.ends_on, start, end))
     cut_short = and_(m.cancelled_on <= m.ends_on, m.cancelled_on > m.starts_on,
-                     m.cancelled_on.between(start + timedelta(days=1), end + timedelta(days=1)))
+                     between(m.cancelled_on, start + day, end + day if end else None))
     return or_(runs_out, cut_short)
-
-
-def _ended_since(day):
-    """The SQL condition "the membership's last day is DAY or later"."""
-    m = Membership
-    return or_(and_(or_(m.cancelled_on.is_(None), m.cancelled_on > m.ends_on), m.ends_on >= day),
-               and_(m.cancelled_on <= m.ends_on, m.cancelled_on > m.starts_on,
-                    m.cancelled_on >= day + timedelta(days=1)))
 
 
 def renewed_flag():
     """1 when a renewal of the outer Membership row was sold and not refunded, else 0."""
     renewal = aliased(Membership)
-    sold = exists().where(renewal.renews_id == Membership.id,
-                          or_(renewal.cancelled_on.is_(None), renewal.cancelled_on > renewal.starts_on))
+    sold = exists().where(renewal.renews_id == Membership.id, took_effect(renewal))
     return case((sold, 1), else_=0)
 
 
@@ -86,10 +86,10 @@ def cycles(scope: Scope):
         earlier.member_id == Membership.member_id,
         or_(earlier.starts_on < Membership.starts_on,
             and_(earlier.starts_on == Membership.starts_on, earlier.id < Membership.id)),
-        or_(earlier.cancelled_on.is_(None), earlier.cancelled_on > earlier.starts_on))
+        took_effect(earlier))
     renewed = renewed_flag()
-    recent = _ended_since(scope.today - timedelta(days=_window_after()))
-    conditions = [Membership.club_id.in_(scope.club_ids), _ends_between(scope.start, scope.end)]
+    recent = _last_day_in(scope.today - timedelta(days=_window_after()))
+    conditions = [Membership.club_id.in_(scope.club_ids), _last_day_in(scope.start, scope.end)]
     if scope.plan_id is not None:
         conditions.append(Membership.plan_id == scope.plan_id)
     return (

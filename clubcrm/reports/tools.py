@@ -26,7 +26,7 @@ from clubcrm.reports.renewals import cycles
 from clubcrm.reports.scope import Scope
 from clubcrm.sms.inbound import REPLY_RULE
 
-# Touchpoint states in which the member really got the tool: an SMS Twilio took, or a call that was answered.
+# Message states in which Twilio took the SMS.
 SENT_STATES = ("sent", "delivered", "undelivered")
 
 
@@ -51,6 +51,11 @@ class ToolStats:
         return self.received_renewed / self.received if self.received else None
 
 
+def got_through(tp=Touchpoint):
+    """1 when touchpoint TP reached its member (its SMS went out, its call was answered), else 0."""
+    return case((tp.status == "sent", 1), (and_(tp.status == "done", tp.outcome.in_(SPOKEN)), 1), else_=0)
+
+
 def tool_report(scope: Scope) -> list[ToolStats]:
     """Per tool (by key, across SCOPE's clubs), the renewal comparison and the tool's activity in the period."""
     result = {key: ToolStats(key) for key in TOOLS if key != "reply"}
@@ -72,8 +77,7 @@ def _renewals(scope: Scope, result: dict[str, ToolStats]) -> None:
     decided = select(c.c.id, c.c.renewed).where(c.c.pending == 0).cte("decided").prefix_with("MATERIALIZED")
     tp = Touchpoint
     held = func.sum(case((tp.status == "held_out", 1), else_=0))
-    reached = func.max(case((tp.status == "sent", 1),
-                            (and_(tp.status == "done", tp.outcome.in_(SPOKEN)), 1), else_=0))
+    reached = func.max(got_through())
     per_cycle = (
         select(tp.tool_id, decided.c.renewed, func.count().label("n"), held.label("held"),
                reached.label("reached"))

@@ -21,7 +21,7 @@ from clubcrm.extensions import db
 from clubcrm.models import (
     Booking, ClubSession, Freeze, LedgerEntry, Membership, Message, Package, StaffContact, Tool, Touchpoint, Visit,
 )
-from clubcrm.models.lifecycle import SPOKEN
+from clubcrm.reports.tools import got_through
 from clubcrm.simulation.club import Cycle, Person, SimClub
 from clubcrm.simulation.config import PLANS, SimConfig
 
@@ -355,7 +355,7 @@ class Year:
         if not cycle_ids:
             return result
         tp = Touchpoint
-        got = case((tp.status == "sent", 1), (and_(tp.status == "done", tp.outcome.in_(SPOKEN)), 1), else_=0)
+        got = got_through(tp)
         by_end = case((and_(got == 1, tp.due_on <= Membership.ends_on), 1), else_=0)
         for cycle_id, key, held, reached, reached_by_end in db.session.execute(
             select(tp.membership_id, Tool.key, func.min(case((tp.status == "held_out", 1), else_=0)),
