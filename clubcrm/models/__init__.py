@@ -1,6 +1,9 @@
 """All models, imported here so that Alembic sees the whole schema."""
+from clubcrm.models.api import ApiToken
 from clubcrm.models.audit import AuditEvent
 from clubcrm.models.club import Club
+from clubcrm.models.consent import ConsentEvent
+from clubcrm.models.imports import IMPORT_STATUSES, ImportJob
 from clubcrm.models.ledger import LEDGER_KINDS, LedgerEntry, Package, Service
 from clubcrm.models.lifecycle import (
     CHANNELS, OUTCOMES, SPOKEN, STAGES, TASK_EXPIRY_DAYS, Rule, StaffContact,
@@ -16,7 +19,7 @@ from clubcrm.models.staff import ROLES, Staff
 from clubcrm.models.visit import Visit
 
 __all__ = [
-    "AuditEvent", "Club", "Freeze", "LEDGER_KINDS", "LedgerEntry", "Member", "Membership",
+    "ApiToken", "AuditEvent", "Club", "ConsentEvent", "IMPORT_STATUSES", "ImportJob", "Freeze", "LEDGER_KINDS", "LedgerEntry", "Member", "Membership",
     "Package", "Plan", "CHANNELS", "OUTCOMES", "SPOKEN", "STAGES", "TASK_EXPIRY_DAYS",
     "Rule", "StaffContact", "Tool", "Touchpoint",
     "MESSAGE_STATUSES", "STATUS_RANK", "Message", "ROLES", "Service", "Staff", "Visit",

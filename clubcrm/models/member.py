@@ -43,6 +43,8 @@ class Member(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     # Set by the first sale: until then the member is a lead.
     converted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set by a GDPR erasure: the row stays (reports count it) with its personal data removed.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     club: Mapped[Club] = relationship()
 
