@@ -1,0 +1,257 @@
+"""The access matrix: every route and API endpoint, asked by every kind of login, against the table below.
+
+The table is the spec of who may open what. A new route fails this test until it has a row, and a row whose
+route is gone fails it too. Each request is made as six identities: nobody logged in, club A's desk and
+manager, the owner (no club of their own: they see every club, working in club A, the first), and club B's
+desk and manager asking for club A's ids ("staff of another club"). POSTs carry an empty form (JSON {} under
+/api/v1): that must be refused with a 4xx or answered with a redirect, never a 500. All mismatches are
+collected and reported in one assertion, so one failure shows the whole picture."""
+import hashlib
+import secrets
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from clubcrm.db import unit_of_work
+from clubcrm.extensions import db
+from clubcrm.lifecycle import engine
+from clubcrm.models import ApiToken, Touchpoint
+from clubcrm.models.sms import Message
+from clubcrm.services import checkin, sales, sessions
+from tests.conftest import NOW, TODAY
+from tests.test_sessions import local
+from tests.web import Web
+
+IDENTITIES = ("anonymous", "desk", "manager", "owner", "desk_other", "manager_other")
+API_PREFIX = "/api/v1"
+PASSWORD = "secret-pass"
+# Endpoints that anyone may open without a login: an anonymous redirect from them need not go to /login.
+OPEN_ENDPOINTS = {"auth.login", "auth.set_locale"}
+# Endpoints that end the login: the identity logs in again after asking them.
+LOGS_OUT = {"auth.logout"}
+
+# (endpoint, method) -> expected status for (anonymous, desk, manager, owner, desk_other, manager_other).
+# desk/manager/owner ask for club A's ids; desk_other/manager_other are club B's staff asking for the same
+# URLs: 404 where an id of club A is looked up, their own club's page where the URL names no row. Anonymous
+# gets 302 to the login page (401 under /api/v1). POSTs carry an empty form.
+TABLE: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
+    #                                             anon desk  mgr  owner d_oth m_oth
+    # --- log in / out, language, the owner's club switch (auth.py)
+    ("auth.login", "GET"):                        (200, 302, 302, 302, 302, 302),
+    ("auth.login", "POST"):                       (422, 302, 302, 302, 302, 302),
+    ("auth.logout", "POST"):                      (302, 302, 302, 302, 302, 302),
+    ("auth.choose_club", "POST"):                 (302, 302, 302, 302, 302, 302),
+    ("auth.set_locale", "POST"):                  (302, 302, 302, 302, 302, 302),
+    # --- the desk (desk.py)
+    ("desk.index", "GET"):                        (302, 200, 200, 200, 200, 200),
+    ("desk.scan", "POST"):                        (302, 302, 302, 302, 302, 302),
+    # --- members (members.py): a card of club A is not found for club B
+    ("members.new", "GET"):                       (302, 200, 200, 200, 200, 200),
+    ("members.new", "POST"):                      (302, 422, 422, 422, 422, 422),
+    ("members.card", "GET"):                      (302, 200, 200, 200, 404, 404),
+    ("members.edit", "GET"):                      (302, 200, 200, 200, 404, 404),
+    # An empty POST saves the member unchanged: Flask-WTF reads an empty body as no form data at all, so the
+    # form keeps the member's own values (obj=member). Harmless; a browser always sends the fields.
+    ("members.edit", "POST"):                     (302, 302, 302, 302, 404, 404),
+    ("members.check_in", "POST"):                 (302, 302, 302, 302, 404, 404),
+    ("members.log_contact", "POST"):              (302, 422, 422, 422, 404, 404),
+    ("members.send_sms", "POST"):                 (302, 422, 422, 422, 404, 404),
+    # A reload of a card form's address: a plain redirect to the card, which itself answers 404 to club B
+    # (the redirect reads no row, so it tells nothing about club A).
+    ("members.back_from_contact", "GET"):         (302, 302, 302, 302, 302, 302),
+    ("members.back_from_sms", "GET"):             (302, 302, 302, 302, 302, 302),
+    # --- sales on the card (sales.py): cancel and grant are the manager's
+    ("sales.sell", "POST"):                       (302, 422, 422, 422, 404, 404),
+    ("sales.sell_package", "POST"):               (302, 422, 422, 422, 404, 404),
+    ("sales.freeze", "POST"):                     (302, 422, 422, 422, 404, 404),
+    ("sales.end_freeze", "POST"):                 (302, 302, 302, 302, 404, 404),
+    ("sales.cancel", "POST"):                     (302, 403, 422, 422, 403, 404),
+    ("sales.redeem", "POST"):                     (302, 422, 422, 422, 404, 404),
+    ("sales.grant", "POST"):                      (302, 403, 422, 422, 403, 404),
+    ("sales.back_sell", "GET"):                   (302, 302, 302, 302, 302, 302),
+    ("sales.back_packages_sell", "GET"):          (302, 302, 302, 302, 302, 302),
+    ("sales.back_freeze", "GET"):                 (302, 302, 302, 302, 302, 302),
+    ("sales.back_cancel", "GET"):                 (302, 302, 302, 302, 302, 302),
+    ("sales.back_packages_redeem", "GET"):        (302, 302, 302, 302, 302, 302),
+    ("sales.back_packages_grant", "GET"):         (302, 302, 302, 302, 302, 302),
+    # --- sessions (sessions.py): scheduling, cancelling and the trainers' page are the manager's
+    ("sessions.index", "GET"):                    (302, 200, 200, 200, 200, 200),
+    ("sessions.show", "GET"):                     (302, 200, 200, 200, 404, 404),
+    ("sessions.book", "POST"):                    (302, 422, 422, 422, 404, 404),
+    ("sessions.cancel_booking", "POST"):          (302, 302, 302, 302, 404, 404),
+    ("sessions.attend", "POST"):                  (302, 302, 302, 302, 404, 404),
+    ("sessions.cancel", "POST"):                  (302, 403, 302, 302, 403, 404),
+    ("sessions.new", "GET"):                      (302, 403, 200, 200, 403, 200),
+    ("sessions.new", "POST"):                     (302, 403, 422, 422, 403, 422),
+    ("sessions.trainers", "GET"):                 (302, 403, 200, 200, 403, 200),
+    # --- the Today list (tasks.py)
+    ("tasks.index", "GET"):                       (302, 200, 200, 200, 200, 200),
+    ("tasks.outcome", "POST"):                    (302, 422, 422, 422, 404, 404),
+    ("tasks.back_to_list", "GET"):                (302, 302, 302, 302, 302, 302),
+    # --- settings (settings.py): managers only
+    ("settings.index", "GET"):                    (302, 403, 200, 200, 403, 200),
+    ("settings.club", "POST"):                    (302, 403, 422, 422, 403, 422),
+    ("settings.add_plan", "POST"):                (302, 403, 422, 422, 403, 422),
+    ("settings.add_service", "POST"):             (302, 403, 422, 422, 403, 422),
+    ("settings.add_staff", "POST"):               (302, 403, 422, 422, 403, 422),
+    ("settings.toggle", "POST"):                  (302, 403, 302, 302, 403, 404),
+    # --- lifecycle settings (lifecycle.py): managers only
+    ("lifecycle.index", "GET"):                   (302, 403, 200, 200, 403, 200),
+    ("lifecycle.back_to_page", "GET"):            (302, 403, 302, 302, 403, 302),
+    ("lifecycle.budget", "POST"):                 (302, 403, 422, 422, 403, 422),
+    ("lifecycle.tool", "POST"):                   (302, 403, 422, 422, 403, 404),
+    ("lifecycle.rule", "GET"):                    (302, 403, 200, 200, 403, 404),
+    ("lifecycle.rule", "POST"):                   (302, 403, 302, 302, 403, 404),   # unchanged, as members.edit
+    # --- the SMS outbox (outbox.py): managers only; the message is 'unknown', so an unconfirmed retry is 422
+    ("outbox.index", "GET"):                      (302, 403, 200, 200, 403, 200),
+    ("outbox.back_to_list", "GET"):               (302, 403, 302, 302, 403, 302),
+    ("outbox.retry", "POST"):                     (302, 403, 422, 422, 403, 404),
+    # --- reports (reports.py): managers only; club B's manager sees club B's report
+    ("reports.index", "GET"):                     (302, 403, 302, 302, 403, 302),
+    ("reports.page", "GET"):                      (302, 403, 200, 200, 403, 200),
+    ("reports.download", "GET"):                  (302, 403, 200, 200, 403, 200),
+    # --- Twilio's webhooks (twilio_hooks.py): an unsigned request is refused, whoever sends it
+    ("twilio_hooks.status", "POST"):              (403, 403, 403, 403, 403, 403),
+    ("twilio_hooks.inbound", "POST"):             (403, 403, 403, 403, 403, 403),
+    # --- the API (/api/v1/...): rows are added here as endpoints appear; anonymous is 401, and statuses
+    # may also be 201/401/422. Its ids come from ARGS like the pages'.
+}
+
+
+def build_data(make) -> dict:
+    """Club A with one of everything a URL can name, club B with its own staff and member; return the
+    staff by identity and the URL arguments (club A's ids)."""
+    club_a = make.default_club          # created first: the owner works in it
+    desk, manager = make.staff("desk"), make.staff("manager")
+    owner = make.staff("owner")
+    trainer = make.staff("desk", name="Tina Trainer", is_trainer=True)
+    member = make.member(first_name="Alice", last_name="Avenue")
+    plan = make.plan()
+    service = make.service()
+    membership = make.membership(member, plan=plan, staff=desk)
+    with unit_of_work():
+        sales.sell_package(desk, member, service.id, TODAY)
+        checkin.check_in(desk, member)
+        entry = sales.freeze(desk, member, membership.id, TODAY + timedelta(days=20), TODAY + timedelta(days=27),
+                             TODAY)
+        start = local(TODAY, 18)
+        session = sessions.schedule(manager, club_a, {
+            "kind": "class", "title": "Yoga", "activity": "Yoga", "starts_at": start,
+            "ends_at": start + timedelta(hours=1), "capacity": 10, "trainer_id": trainer.id})
+        booking = sessions.book(desk, session, member)
+        rule = next(r for r in engine.club_rules(club_a) if r.key == "no_first_visit")
+        touchpoint = Touchpoint(club_id=club_a.id, member_id=member.id, membership_id=membership.id,
+                                tool_id=rule.tool_id, rule_id=rule.id, stage="adaptation", channel="task",
+                                status="planned", task_kind="call_back", due_on=TODAY)
+        # 'unknown': a retry without the manager's confirmation is refused the same way every time.
+        message = Message(club_id=club_a.id, member_id=member.id, idempotency_key="matrix:1", to_phone=member.phone,
+                          body="Hello from the club", locale="en", encoding="GSM-7", segments=1, status="unknown",
+                          due_at=NOW, created_at=NOW)
+        db.session.add_all([touchpoint, message])
+    club_b = make.club(name="Other Club")
+    desk_other, manager_other = make.staff("desk", club=club_b), make.staff("manager", club=club_b)
+    make.member(club=club_b, first_name="Bob", last_name="Other")
+    staff = {"desk": desk, "manager": manager, "owner": owner, "desk_other": desk_other,
+             "manager_other": manager_other}
+    args = {
+        "member_id": member.id, "session_id": session.id, "booking_id": booking.id,
+        "touchpoint_id": touchpoint.id, "message_id": message.id, "freeze_id": entry.id,
+        "tool_id": rule.tool_id, "rule_id": rule.id, "kind": "plans", "item_id": plan.id, "active": 1,
+        "name": "renewals", "table": "renewals",
+        # The API's ids (plan_id, service_id, ...) go here as its routes appear.
+        "plan_id": plan.id, "service_id": service.id, "membership_id": membership.id,
+    }
+    return {"staff": staff, "args": args}
+
+
+def api_token(staff) -> str:
+    """Give STAFF an API token (hashed as the API stores it) and return the token."""
+    token = "ccrm_" + secrets.token_urlsafe(32)
+    with unit_of_work():
+        db.session.add(ApiToken(staff_id=staff.id, token_hash=hashlib.sha256(token.encode()).hexdigest(),
+                                prefix=token[:12], label="access matrix"))
+    return token
+
+
+class Identity:
+    """One kind of login: a test client with its session cookie for the pages, and a cookie-less client
+    with a bearer token for the API (it must not lean on a login made through the pages)."""
+
+    def __init__(self, app, name: str, staff) -> None:
+        self.name, self.staff = name, staff
+        self.web, self.api = Web(app.test_client()), Web(app.test_client())
+        self.token = api_token(staff) if staff else None
+        self.login()
+
+    def login(self) -> None:
+        if self.staff is None:
+            return
+        response = self.web.post("/login", data={"email": self.staff.email, "password": PASSWORD})
+        assert response.status_code == 302, (self.name, response.status_code)
+
+    def ask(self, method: str, url: str):
+        """Make the request as this identity, with an empty form (JSON {} under /api/v1), redirects not followed."""
+        has_body = method in ("POST", "PUT", "PATCH", "DELETE")
+        if url.startswith(API_PREFIX + "/") or url == API_PREFIX:
+            headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+            return self.api.open(method, url, headers=headers, follow_redirects=False,
+                                 **({"json": {}} if has_body else {}))
+        return self.web.open(method, url, follow_redirects=False, **({"data": {}} if has_body else {}))
+
+
+def url_for_rule(rule, args: dict) -> str:
+    """Fill RULE's arguments from ARGS (club A's ids); an argument the test does not know fails loudly."""
+    unknown = sorted(set(rule.arguments) - set(args))
+    assert not unknown, f"{rule.rule} ({rule.endpoint}) takes {unknown}: add club A's value to build_data's args"
+    values = {name: args[name] for name in rule.arguments}
+    return rule.build(values, append_unknown=False)[1]
+
+
+def walk(app) -> list[tuple[str, str, object]]:
+    """Every (endpoint, method, rule) the app answers, but static files, HEAD and OPTIONS."""
+    found = []
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
+        if rule.endpoint == "static":
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            found.append((rule.endpoint, method, rule))
+    return found
+
+
+def test_every_route_answers_every_identity_as_the_table_says(app, make):
+    data = build_data(make)
+    identities = [Identity(app, name, data["staff"].get(name)) for name in IDENTITIES]
+    routes = walk(app)
+    mismatches = []
+    seen = {(endpoint, method) for endpoint, method, _rule in routes}
+    for key in sorted(seen - TABLE.keys()):
+        mismatches.append(f"{key[0]} {key[1]}: not in the table (add the row with its expected statuses)")
+    for key in sorted(TABLE.keys() - seen):
+        mismatches.append(f"{key[0]} {key[1]}: in the table but no such route (remove the row)")
+    for endpoint, method, rule in routes:
+        expected = TABLE.get((endpoint, method))
+        if expected is None:
+            continue
+        url = url_for_rule(rule, data["args"])
+        for identity, want in zip(identities, expected, strict=True):
+            response = identity.ask(method, url)
+            got = response.status_code
+            where = f"{method} {url} ({endpoint}) as {identity.name}"
+            if got >= 500:
+                mismatches.append(f"{where}: expected {want}, got {got} (a server error)")
+            elif got != want:
+                mismatches.append(f"{where}: expected {want}, got {got}")
+            elif (identity.staff is None and got == 302 and endpoint not in OPEN_ENDPOINTS
+                  and urlsplit(response.headers["Location"]).path != "/login"):
+                mismatches.append(f"{where}: expected a redirect to /login, got one to {response.headers['Location']}")
+            if endpoint in LOGS_OUT:
+                identity.login()
+    assert not mismatches, f"{len(mismatches)} mismatches:\n" + "\n".join(mismatches)
+
+
+def test_the_table_covers_six_identities_and_only_known_statuses():
+    allowed = {200, 201, 204, 302, 400, 401, 403, 404, 409, 422}
+    for key, statuses in TABLE.items():
+        assert len(statuses) == len(IDENTITIES), key
+        assert set(statuses) <= allowed, key
