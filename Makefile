@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# pytest processes for `make test` (each starts its own throwaway PostgreSQL cluster); CI machines have 2 cores.
+TEST_WORKERS ?= 2
 
 .PHONY: run test bench honesty install translations compile-translations system-deps lint clean
 
@@ -43,7 +45,7 @@ system-deps:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql; }
 
 test: install compile-translations system-deps
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS)
 
 bench: install compile-translations system-deps
 	$(PY) -m benchmarks
