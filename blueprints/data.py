@@ -2,7 +2,7 @@
 import json
 from datetime import date
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, stream_with_context, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -53,7 +53,7 @@ def index():
 def download(kind: str):
     """Download the club's members, memberships or visits as CSV, streamed."""
     club = current_club()
-    form = VisitsPeriodForm()
+    form = VisitsPeriodForm(formdata=request.args)
     if kind == "visits" and not form.validate():
         return render_template("data/index.html", club=club, form=form), 400
     start, end = (form.start.data, form.end.data) if kind == "visits" else (None, None)

@@ -59,7 +59,9 @@ def _lines(header: Iterable[str], rows: Iterable[Iterable]) -> Iterator[str]:
 
 
 def _stream(statement):
-    return db.session.execute(statement.execution_options(yield_per=BATCH))
+    """Rows of STATEMENT in batches; a generator, so the query runs when the download is read (after the audit
+    event's commit, which would close a PostgreSQL server-side cursor opened before it)."""
+    yield from db.session.execute(statement.execution_options(yield_per=BATCH))
 
 
 def _members(club: Club):
