@@ -162,3 +162,16 @@ def test_sqlite_refuses_a_file_that_is_not_a_backup(tmp_path):
     conn.close()
     with app.app_context(), pytest.raises(backup.BackupError, match="not a ClubCRM SQLite backup"):
         backup.restore(junk)
+
+
+def test_the_default_backup_is_a_timestamped_file_under_instance_backups(app, ctx):
+    path = backup.default_output(backup.database_url())
+    suffix = "sqlite3" if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") else "dump"
+    assert path == Path(app.instance_path) / "backups" / f"clubcrm-20260310T080000Z.{suffix}"
+
+
+def test_a_missing_postgresql_program_is_named(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(backup.BackupError, match="pg_nosuch not found: install the PostgreSQL client"):
+        backup.pg_binary("pg_nosuch")
+    assert backup.pg_binary("pg_dump").name == "pg_dump"   # found where tests/postgres.py finds initdb

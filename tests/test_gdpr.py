@@ -249,3 +249,35 @@ def test_the_card_shows_the_consent_history(make, web, login_as):
     card = web.get(f"/members/{member.id}")
     assert card.text.count('data-granted="') == 2
     assert 'data-granted="no"' in card.text and manager.name in card.text.split('id="consent-history"')[1]
+
+
+def test_a_carriers_21610_is_a_withdrawal_in_the_consent_history(make, fake_twilio):
+    from clubcrm.sms import dispatch
+    from clubcrm.sms.client import close_client, make_client, settings_from
+    from tests.fake_twilio import error
+
+    member = make.member(sms_consent=True)
+    with unit_of_work():
+        outbox.queue_from_staff(make.desk(), member, "See you tomorrow", NOW)
+    fake_twilio.respond_for(member.phone, error(21610))
+    settings = settings_from(fake_twilio.config(TWILIO_TIMEOUT_SECONDS=0.5))
+    client = make_client(settings)
+    try:
+        assert dispatch.dispatch(NOW, settings, client).failed == 1
+    finally:
+        close_client(client)
+    rows = db.session.execute(select(ConsentEvent.granted, ConsentEvent.source, ConsentEvent.created_at)
+                              .where(ConsentEvent.member_id == member.id).order_by(ConsentEvent.id)).all()
+    assert rows == [(True, "desk", NOW), (False, "sms", NOW)]
+
+
+def test_the_gdpr_actions_are_on_the_card_for_managers_only(make, web, login_as):
+    member = make.member()
+    login_as("desk")
+    assert 'id="gdpr"' not in web.get(f"/members/{member.id}").text
+    web.client.post("/logout")
+    login_as("manager")
+    card = web.get(f"/members/{member.id}").text
+    assert f'/data/members/{member.id}/export.json' in card and f'/data/members/{member.id}/erase' in card
+    page = web.get(f"/data/members/{member.id}/erase")
+    assert page.status_code == 200 and 'name="confirmation"' in page.text
