@@ -13,7 +13,7 @@ from blueprints.forms.tasks import ContactForm, SmsForm
 from clubcrm.clock import local_today, utcnow
 from clubcrm.db import unit_of_work
 from clubcrm.errors import DomainError, NotFound
-from clubcrm.services import cards, members, tasks
+from clubcrm.services import cards, consent, members, tasks
 from clubcrm.sms import outbox
 
 bp = Blueprint("members", __name__, url_prefix="/members")
@@ -68,7 +68,7 @@ def render_card(member, failed: tuple[str, object] | None = None):
     fill_choices(forms, data)
     status = 422 if failed is not None else 200
     return render_template("members/card.html", card=data, today=today, forms=forms,
-                           open_form=failed[0] if failed else None), status
+                           open_form=failed[0] if failed else None, consents=consent.history(member.id)), status
 
 
 @bp.route("/<id:member_id>/edit", methods=["GET", "POST"])

@@ -121,11 +121,11 @@ def register_blueprints(app: Flask) -> None:
         if any("\x00" in value for source in (request.args, request.form)
                for _key, value in source.items(multi=True)):
             abort(400)
-    from blueprints import (auth, desk, errors, lifecycle, members, outbox, reports, sales, sessions, settings, tasks,
-                            twilio_hooks)
+    from blueprints import (auth, data, desk, errors, lifecycle, members, outbox, reports, sales, sessions, settings,
+                            tasks, twilio_hooks)
 
-    for module in (auth, desk, members, sales, sessions, settings, lifecycle, tasks, outbox, reports, twilio_hooks,
-                   errors):
+    for module in (auth, desk, members, sales, sessions, settings, lifecycle, tasks, outbox, reports, data,
+                   twilio_hooks, errors):
         app.register_blueprint(module.bp)
 
 
@@ -155,6 +155,7 @@ def register_template_helpers(app: Flask) -> None:
         role_name=labels.role_name,
         state_name=labels.state_name,
         action_name=labels.action_name,
+        consent_source_name=labels.consent_source_name,
         audit_details=labels.audit_details,
         phone_display=phones.display,
         open_task_count=tasks.open_task_count,

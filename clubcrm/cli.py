@@ -22,6 +22,10 @@ def register(app: Flask) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(lifecycle_group)
     app.cli.add_command(sms_group)
+    from clubcrm.backup import backup_command, restore_command
+
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 @click.command("create-staff")

@@ -30,7 +30,20 @@ ACTION_NAMES = {
     "retry_sms": _l("queued an SMS to be sent again"),
     "send_sms": _l("wrote an SMS"),
     "log_contact": _l("logged a contact"),
+    "gdpr_export": _l("downloaded the member's data (GDPR)"),
+    "erase": _l("erased the member's personal data (GDPR)"),
+    "export": _l("downloaded an export"),
 }
+
+
+CONSENT_SOURCE_NAMES = {
+    "desk": _l("at the desk"), "web_form": _l("web form"), "api": _l("API"), "import": _l("import"),
+    "sms": _l("by SMS (STOP/START)"), "erasure": _l("data erased"),
+}
+
+
+def consent_source_name(code: str) -> str:
+    return str(CONSENT_SOURCE_NAMES.get(code, code))
 
 
 def role_name(code: str) -> str:

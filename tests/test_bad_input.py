@@ -26,6 +26,7 @@ from blueprints.forms import sales as sales_forms
 from blueprints.forms import sessions as session_forms
 from blueprints.forms import settings as settings_forms
 from blueprints.forms import tasks as task_forms
+from blueprints.data import EraseForm
 from blueprints.forms.outbox import RetryForm
 from clubcrm import clock
 from clubcrm.db import unit_of_work
@@ -78,6 +79,7 @@ FORMS = {
     "members.log_contact": (task_forms.ContactForm, ""),
     "members.send_sms": (task_forms.SmsForm, ""),
     "outbox.retry": (RetryForm, ""),
+    "data.erase": (EraseForm, ""),
 }
 RAW_FIELDS = {"desk.scan": {"q": "text"}, "auth.set_locale": {"locale": "choice", "next": "text"},
               "auth.choose_club": {"club_id": "number"},
@@ -190,6 +192,7 @@ def baselines(ids: SimpleNamespace) -> dict[str, dict[str, str]]:
         "members.log_contact": {"outcome": "reached", "note": "x"},
         "members.send_sms": {"body": "Hello from the desk"},
         "outbox.retry": {"confirm": "y"},
+        "data.erase": {"confirmation": "not yet"},   # never ERASE: the walked member must stay
     }
 
 

@@ -146,7 +146,8 @@ def load(club_id: int, tz_name: str, day: date, now: datetime) -> ClubFacts:
         for row in db.session.execute(
             select(Member.id, Member.first_name, Member.birth_date, Member.locale, Member.phone,
                    Member.sms_consent, Member.converted_at, Member.sms_opted_out_at, Member.phone_invalid_at)
-            .where(Member.club_id == club_id, Member.id.in_(in_play))
+            # An erased member gets no more contacts: the planner skips those it has no facts of.
+            .where(Member.club_id == club_id, Member.id.in_(in_play), Member.erased_at.is_(None))
         )
     }
 

@@ -6,12 +6,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, select, union_all
 
 from clubcrm.clock import utcnow
-from clubcrm.errors import InvalidInput
+from clubcrm.errors import Conflict, InvalidInput
 from clubcrm.extensions import db
 from clubcrm.i18n import SUPPORTED_LOCALES
 from clubcrm.models import Club, Member, Staff
 from clubcrm.phones import to_e164, try_e164
-from clubcrm.services import audit
+from clubcrm.services import audit, consent
 from clubcrm.services.contracts import Standing, standings
 from clubcrm.services.scope import get_in_scope
 
@@ -109,6 +109,8 @@ def create_lead(staff: Staff | None, club: Club, data: dict, source: str = "walk
         member.sms_consent_source = source if source in CONSENT_SOURCES else "desk"
     db.session.add(member)
     db.session.flush()
+    if member.sms_consent:
+        consent.record(club.id, member.id, True, member.sms_consent_source, staff=staff, now=member.sms_consent_at)
     audit.record(staff, "create", "member", member.id, club_id=club.id, member_id=member.id,
                  after={k: v for k, v in values.items() if k != "notes"})
     return member
@@ -116,20 +118,23 @@ def create_lead(staff: Staff | None, club: Club, data: dict, source: str = "walk
 
 def update(staff: Staff, member: Member, data: dict) -> Member:
     """Change a member's details; the audit trail keeps the old values."""
+    if member.erased_at is not None:
+        raise Conflict("first_name", _l("This member's personal data was erased; there is nothing to edit."))
     values = _clean(member.club, data)
     _check_unique(member.club_id, values, exclude_id=member.id)
     before = {k: getattr(member, k) for k in values if getattr(member, k) != values[k]}
     for key, value in values.items():
         setattr(member, key, value)
     member.name_key, member.name_key_rev = name_keys(member.first_name, member.last_name)
-    consent = bool(data.get("sms_consent"))
-    if consent != member.sms_consent:
-        if consent and not member.phone:
+    consent_given = bool(data.get("sms_consent"))
+    if consent_given != member.sms_consent:
+        if consent_given and not member.phone:
             raise InvalidInput("sms_consent", _l("SMS consent needs a phone number."))
         before["sms_consent"] = member.sms_consent
-        member.sms_consent = consent
+        member.sms_consent = consent_given
         member.sms_consent_at = utcnow()
         member.sms_consent_source = "desk"
+        consent.record(member.club_id, member.id, consent_given, "desk", staff=staff, now=member.sms_consent_at)
     if before:
         audit.record(staff, "update", "member", member.id, club_id=member.club_id,
                      member_id=member.id, before=before,

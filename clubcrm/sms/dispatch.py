@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from clubcrm.extensions import db
 from clubcrm.models import Club, Member, Message, Touchpoint
 from clubcrm.models.member import can_text
+from clubcrm.services import consent
 from clubcrm.sms.client import SendError, Sent, TwilioSettings, send
 
 log = logging.getLogger("clubcrm.sms")
@@ -268,7 +269,10 @@ def settle_error(message: "Outgoing", error: SendError, now: datetime, report: R
     if error.kind in ("opted_out", "invalid_number"):
         values.update(status="failed", skip_reason=error.kind)
         column = Member.sms_opted_out_at if error.kind == "opted_out" else Member.phone_invalid_at
-        via.execute(update(Member).where(Member.id == message.member_id, column.is_(None)).values({column: now}))
+        changed = via.execute(update(Member).where(Member.id == message.member_id, column.is_(None))
+                              .values({column: now}).returning(Member.club_id)).scalar()
+        if changed is not None and error.kind == "opted_out":   # the carrier says they sent STOP
+            consent.record(changed, message.member_id, False, "sms", now=now, via=via)
         report.failed += 1
     elif error.kind == "retry" and error.maybe_sent and error.http_status is None:
         # No answer came: Twilio may have accepted it. A person checks before it is sent again.

@@ -20,7 +20,7 @@ from clubcrm.lifecycle.render import session_when
 from clubcrm.lifecycle.stages import stage_of
 from clubcrm.models import Booking, Club, ClubSession, Member, Membership, Message, Touchpoint
 from clubcrm.models.sms import STATUS_RANK
-from clubcrm.services import sessions
+from clubcrm.services import consent, sessions
 from clubcrm.services.contracts import memberships_of
 from clubcrm.sms import replies
 from clubcrm.sms.client import OPTED_OUT
@@ -96,8 +96,12 @@ def record_status(sid: str | None, status: str | None, error_code=None, now: dat
 
 def _opt_out(member_ids: list[int], now: datetime) -> None:
     if member_ids:
-        db.session.execute(update(Member).where(Member.id.in_(member_ids), Member.sms_opted_out_at.is_(None))
-                           .values(sms_opted_out_at=now).execution_options(synchronize_session=False))
+        changed = db.session.execute(
+            update(Member).where(Member.id.in_(member_ids), Member.sms_opted_out_at.is_(None))
+            .values(sms_opted_out_at=now).returning(Member.id, Member.club_id)
+            .execution_options(synchronize_session=False)).all()
+        for member_id, club_id in changed:   # the consent history says when and how they withdrew
+            consent.record(club_id, member_id, False, "sms", now=now)
         db.session.flush()
 
 
@@ -132,8 +136,12 @@ def handle_inbound(from_phone: str | None, to_phone: str | None, body: str | Non
         _opt_out([m.id for m in members], now)
         return None
     if word in START_WORDS:
-        db.session.execute(update(Member).where(Member.id.in_([m.id for m in members]))
-                           .values(sms_opted_out_at=None).execution_options(synchronize_session=False))
+        changed = db.session.execute(
+            update(Member).where(Member.id.in_([m.id for m in members]), Member.sms_opted_out_at.is_not(None))
+            .values(sms_opted_out_at=None).returning(Member.id, Member.club_id)
+            .execution_options(synchronize_session=False)).all()
+        for member_id, club_id in changed:
+            consent.record(club_id, member_id, True, "sms", now=now)
         db.session.flush()
         return None
     membership = _newest_membership([m.id for m in members])
