@@ -32,6 +32,9 @@ class IsolatedClient(FlaskClient):
     test's session, identity map and `g` (Flask-Babel caches the locale there)."""
 
     def open(self, *args, **kwargs):
+        # Buffered: a streamed body (the CSV exports) is read inside the request's own context, as a server
+        # would; read later, its generator would pop Flask's contexts in the test's context instead.
+        kwargs.setdefault("buffered", True)
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 

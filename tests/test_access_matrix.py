@@ -106,6 +106,12 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     ("outbox.back_to_list", "GET"):               (302, 403, 302, 302, 403, 302),
     ("outbox.retry", "POST"):                     (302, 403, 422, 422, 403, 404),
     # --- reports (reports.py): managers only; club B's manager sees club B's report
+    # --- data: CSV exports, a member's data as JSON, erasure (data.py): managers only
+    ("data.index", "GET"):                        (302, 403, 200, 200, 403, 200),
+    ("data.download", "GET"):                     (302, 403, 200, 200, 403, 200),
+    ("data.member_export", "GET"):                (302, 403, 200, 200, 403, 404),
+    ("data.erase", "GET"):                        (302, 403, 200, 200, 403, 404),
+    ("data.erase", "POST"):                       (302, 403, 422, 422, 403, 404),
     ("reports.index", "GET"):                     (302, 403, 302, 302, 403, 302),
     ("reports.page", "GET"):                      (302, 403, 200, 200, 403, 200),
     ("reports.download", "GET"):                  (302, 403, 200, 200, 403, 200),
@@ -156,7 +162,7 @@ def build_data(make) -> dict:
     args = {
         "member_id": member.id, "session_id": session.id, "booking_id": booking.id,
         "touchpoint_id": touchpoint.id, "message_id": message.id, "freeze_id": entry.id,
-        "tool_id": rule.tool_id, "rule_id": rule.id, "kind": "plans", "item_id": plan.id, "active": 1,
+        "tool_id": rule.tool_id, "rule_id": rule.id, "kind": "plans", "export_kind": "visits", "item_id": plan.id, "active": 1,
         "name": "renewals", "table": "renewals",
         # The API's ids (plan_id, service_id, ...) go here as its routes appear.
         "plan_id": plan.id, "service_id": service.id, "membership_id": membership.id,
@@ -201,7 +207,7 @@ class Identity:
 
 # Where a route names an id by another name than build_data's args do ((endpoint, argument) -> args' name),
 # e.g. an API route /api/v1/members/<id:id>: ("api.member", "id"): "member_id".
-ARG_ALIASES: dict[tuple[str, str], str] = {}
+ARG_ALIASES: dict[tuple[str, str], str] = {("data.download", "kind"): "export_kind"}
 
 
 def url_for_rule(rule, args: dict) -> str:
