@@ -1,44 +1,19 @@
 """The club's data: CSV exports for managers, and a member's GDPR export and erasure from their card."""
 import json
-from datetime import date
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import DateField, StringField, ValidationError
-from wtforms.validators import Optional
 
 from blueprints.access import current_club, role_required
-from blueprints.forms import BaseForm, show_error
+from blueprints.forms import show_error
+from blueprints.forms.data import EraseForm, VisitsPeriodForm
 from blueprints.members import load_member
 from clubcrm.db import unit_of_work
 from clubcrm.errors import DomainError
 from clubcrm.services import exports, gdpr
 
 bp = Blueprint("data", __name__, url_prefix="/data")
-EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
-
-
-def _in_range(form, field) -> None:
-    if field.data is not None and not EARLIEST <= field.data <= LATEST:
-        raise ValidationError(_l("Enter a date between 2000 and 2100."))
-
-
-class VisitsPeriodForm(BaseForm):
-    """The visits export's optional period (GET parameters: nothing changes, no CSRF token)."""
-
-    class Meta(BaseForm.Meta):
-        csrf = False
-
-    start = DateField(_l("From"), validators=[Optional(), _in_range])
-    end = DateField(_l("To"), validators=[Optional(), _in_range])
-
-
-class EraseForm(BaseForm):
-    """The confirmation an erasure needs: ERASE or the member's full name, typed."""
-
-    confirmation = StringField(_l("Type ERASE or the member's full name"))
 
 
 @bp.get("/")

@@ -162,7 +162,8 @@ def build_data(make) -> dict:
     args = {
         "member_id": member.id, "session_id": session.id, "booking_id": booking.id,
         "touchpoint_id": touchpoint.id, "message_id": message.id, "freeze_id": entry.id,
-        "tool_id": rule.tool_id, "rule_id": rule.id, "kind": "plans", "export_kind": "visits", "item_id": plan.id, "active": 1,
+        "tool_id": rule.tool_id, "rule_id": rule.id, "kind": "plans", "item_id": plan.id, "active": 1,
+        "export_kind": "visits",
         "name": "renewals", "table": "renewals",
         # The API's ids (plan_id, service_id, ...) go here as its routes appear.
         "plan_id": plan.id, "service_id": service.id, "membership_id": membership.id,

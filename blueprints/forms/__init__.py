@@ -1,7 +1,10 @@
 """Flask-WTF forms, and how a DomainError lands on the field it names."""
+from datetime import date
+
 from flask import flash
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice
+from wtforms import SelectChoice, ValidationError
 
 from clubcrm.errors import DomainError
 from clubcrm.i18n import LOCALE_NAMES
@@ -15,6 +18,15 @@ class BaseForm(FlaskForm):
             from blueprints.forms.messages import translations
 
             return translations
+
+
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def in_date_range(form, field) -> None:
+    """Refuse a date no report or export can mean (a typo such as 0202 or 20266)."""
+    if field.data is not None and not EARLIEST <= field.data <= LATEST:
+        raise ValidationError(_l("Enter a date between 2000 and 2100."))
 
 
 def locale_choices() -> list[SelectChoice]:

@@ -5,15 +5,9 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectField, ValidationError
 from wtforms.validators import Optional
 
-from blueprints.forms import BaseForm
+from blueprints.forms import BaseForm, in_date_range
 
 MAX_PERIOD_DAYS = 3 * 366
-EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
-
-
-def _in_range(form, field) -> None:
-    if field.data is not None and not EARLIEST <= field.data <= LATEST:
-        raise ValidationError(_l("Enter a date between 2000 and 2100."))
 
 
 class ReportFilterForm(BaseForm):
@@ -23,8 +17,8 @@ class ReportFilterForm(BaseForm):
         csrf = False
 
     club = SelectField(_l("Club"), choices=[], validators=[Optional()])
-    start = DateField(_l("From"), validators=[Optional(), _in_range])
-    end = DateField(_l("To"), validators=[Optional(), _in_range])
+    start = DateField(_l("From"), validators=[Optional(), in_date_range])
+    end = DateField(_l("To"), validators=[Optional(), in_date_range])
     plan = SelectField(_l("Plan"), choices=[], validators=[Optional()])
 
     def period(self, today: date) -> tuple[date, date]:

@@ -19,7 +19,8 @@ from clubcrm.models.staff import ROLES, Staff
 from clubcrm.models.visit import Visit
 
 __all__ = [
-    "ApiToken", "AuditEvent", "Club", "ConsentEvent", "IMPORT_STATUSES", "ImportJob", "Freeze", "LEDGER_KINDS", "LedgerEntry", "Member", "Membership",
+    "ApiToken", "AuditEvent", "Club", "ConsentEvent", "IMPORT_STATUSES", "ImportJob",
+    "Freeze", "LEDGER_KINDS", "LedgerEntry", "Member", "Membership",
     "Package", "Plan", "CHANNELS", "OUTCOMES", "SPOKEN", "STAGES", "TASK_EXPIRY_DAYS",
     "Rule", "StaffContact", "Tool", "Touchpoint",
     "MESSAGE_STATUSES", "STATUS_RANK", "Message", "ROLES", "Service", "Staff", "Visit",

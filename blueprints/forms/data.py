@@ -1,0 +1,22 @@
+"""The data page's forms: the visits export's period and the erasure's confirmation."""
+from flask_babel import lazy_gettext as _l
+from wtforms import DateField, StringField
+from wtforms.validators import Optional
+
+from blueprints.forms import BaseForm, in_date_range
+
+
+class VisitsPeriodForm(BaseForm):
+    """The visits export's optional period (GET parameters: nothing changes, no CSRF token)."""
+
+    class Meta(BaseForm.Meta):
+        csrf = False
+
+    start = DateField(_l("From"), validators=[Optional(), in_date_range])
+    end = DateField(_l("To"), validators=[Optional(), in_date_range])
+
+
+class EraseForm(BaseForm):
+    """The confirmation an erasure needs: ERASE or the member's full name, typed."""
+
+    confirmation = StringField(_l("Type ERASE or the member's full name"))
