@@ -22,6 +22,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(lifecycle_group)
     app.cli.add_command(sms_group)
+    from clubcrm.cli_api import api_token_command
+
+    app.cli.add_command(api_token_command)
 
 
 @click.command("create-staff")
