@@ -143,6 +143,7 @@ RESPONSES = {
     }),
     "Forbidden": _error("The login's role may not do this."),
     "NotFound": _error("No such row, or one of a club this login cannot see."),
+    "TooLarge": _error("The body is larger than 64 KiB."),
     "UnsupportedMediaType": _error("The body is not sent as application/json."),
     "Unprocessable": _error("A field is not valid; error.field names it."),
     "TooManyRequests": _error("Over the rate limit of this token (or of this address without a valid token).", {
@@ -160,7 +161,7 @@ def _json(description: str, schema: str, headers: dict | None = None) -> dict:
 
 
 def _errors(*codes: int) -> dict:
-    names = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
+    names = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 413: "TooLarge",
              415: "UnsupportedMediaType", 422: "Unprocessable", 429: "TooManyRequests"}
     return {str(code): {"$ref": f"#/components/responses/{names[code]}"} for code in codes}
 
@@ -185,7 +186,7 @@ PATHS = {
             "201": _json("Registered.", "LeadAnswer", {"Location": {
                 "required": True, "description": "The member's URL.", "schema": {"type": "string"}}}),
             "200": _json("Already known: the existing member, nothing created.", "LeadAnswer"),
-            **_errors(400, 401, 415, 422, 429),
+            **_errors(400, 401, 413, 415, 422, 429),
         },
     }},
     "/checkins": {"post": {
@@ -197,7 +198,7 @@ PATHS = {
         "responses": {
             "201": _json("Checked in.", "CheckinAnswer"),
             "200": _json("Checked in moments ago: the same visit again.", "CheckinAnswer"),
-            **_errors(400, 401, 403, 404, 415, 422, 429),
+            **_errors(400, 401, 403, 404, 413, 415, 422, 429),
         },
     }},
     "/members": {"get": {

@@ -92,6 +92,7 @@ def test_a_lead_that_cannot_be_registered_names_its_field_and_writes_nothing(web
         ({"name": "A", "consent": "yes"}, "consent"),
         ({"name": "A", "locale": "xx"}, "locale"),
         ({"name": "A\x00B"}, "name"),
+        ({"name": "\ud800"}, "name"),
         ({"name": "A", "interest": "x" * 121}, "interest"),
         ({"name": "A", "club_id": 99}, "club_id"),
     ]
@@ -102,9 +103,11 @@ def test_a_lead_that_cannot_be_registered_names_its_field_and_writes_nothing(web
     not_json = web.open("POST", "/api/v1/leads", data="name=A", headers=bearer(token),
                         content_type="application/x-www-form-urlencoded")
     assert not_json.status_code == 415 and error_of(not_json)["code"] == "unsupported_media_type"
-    for raw in ("[1, 2]", "{not json", "null"):
+    for raw in ("[1, 2]", "{not json", "null", "[" * 20_000):
         answer = web.open("POST", "/api/v1/leads", data=raw, headers=bearer(token), content_type="application/json")
-        assert answer.status_code == 400 and error_of(answer)["code"] == "bad_request", raw
+        assert answer.status_code == 400 and error_of(answer)["code"] == "bad_request", raw[:20]
+    huge = web.open("POST", "/api/v1/leads", json={"name": "A", "interest": "x" * 70_000}, headers=bearer(token))
+    assert huge.status_code == 413 and error_of(huge)["code"] == "too_large"
     assert count(Member) == 0
 
 
