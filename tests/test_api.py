@@ -21,6 +21,11 @@ def bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
 
+def post(web, url: str, body, token: str):
+    """POST BODY as JSON with TOKEN."""
+    return web.open("POST", url, json=body, headers=bearer(token))
+
+
 def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
@@ -61,7 +66,7 @@ def test_a_web_form_lead_is_registered_once_found_again_by_phone_or_email(web, m
     token = issue(make.staff("desk"))
     sent = {"name": "Liisa Maria Web", "phone": "040 123 4567", "email": "Liisa@Example.com", "interest": "yoga",
             "consent": True, "locale": "fi"}
-    created = web.open("POST", "/api/v1/leads", json=sent, headers=bearer(token))
+    created = post(web, "/api/v1/leads", sent, token)
     assert created.status_code == 201, created.json
     lead = created.json["member"]
     assert created.json["duplicate"] is False and created.headers["Location"].endswith(f"/api/v1/members/{lead['id']}")
@@ -71,7 +76,7 @@ def test_a_web_form_lead_is_registered_once_found_again_by_phone_or_email(web, m
     member = db.session.get(Member, lead["id"])
     assert member.sms_consent_source == "web_form" and member.interest == "yoga"
 
-    by_phone = web.open("POST", "/api/v1/leads", json={"first_name": "L", "phone": "+358 40 123 4567"}, headers=bearer(token))
+    by_phone = post(web, "/api/v1/leads", {"first_name": "L", "phone": "+358 40 123 4567"}, token)
     by_email = web.open("POST", "/api/v1/leads", json={"name": "Someone", "email": " LIISA@example.com "},
                         headers=bearer(token))
     for answer in (by_phone, by_email):
@@ -94,10 +99,11 @@ def test_a_lead_that_cannot_be_registered_names_its_field_and_writes_nothing(web
         ({"name": "A\x00B"}, "name"),
         ({"name": "\ud800"}, "name"),
         ({"name": "A", "interest": "x" * 121}, "interest"),
+        ({"name": "x" * 81}, "name"),
         ({"name": "A", "club_id": 99}, "club_id"),
     ]
     for body, field in refused:
-        answer = web.open("POST", "/api/v1/leads", json=body, headers=bearer(token))
+        answer = post(web, "/api/v1/leads", body, token)
         assert answer.status_code == 422, (body, answer.json)
         assert error_of(answer)["field"] == field, body
     not_json = web.open("POST", "/api/v1/leads", data="name=A", headers=bearer(token),
@@ -106,7 +112,7 @@ def test_a_lead_that_cannot_be_registered_names_its_field_and_writes_nothing(web
     for raw in ("[1, 2]", "{not json", "null", "[" * 20_000):
         answer = web.open("POST", "/api/v1/leads", data=raw, headers=bearer(token), content_type="application/json")
         assert answer.status_code == 400 and error_of(answer)["code"] == "bad_request", raw[:20]
-    huge = web.open("POST", "/api/v1/leads", json={"name": "A", "interest": "x" * 70_000}, headers=bearer(token))
+    huge = post(web, "/api/v1/leads", {"name": "A", "interest": "x" * 70_000}, token)
     assert huge.status_code == 413 and error_of(huge)["code"] == "too_large"
     assert count(Member) == 0
 
@@ -117,7 +123,7 @@ def test_a_check_in_by_card_answers_the_visit_and_a_repeat_the_same_visit(web, m
     membership = make.membership(member)
     with unit_of_work():
         packages.grant(None, member, make.service(name="PT"), 10, TODAY, "sale")
-    first = web.open("POST", "/api/v1/checkins", json={"card_code": " c100 "}, headers=bearer(token))
+    first = post(web, "/api/v1/checkins", {"card_code": " c100 "}, token)
     assert first.status_code == 201, first.json
     assert first.json["repeated"] is False and first.json["member"]["name"] == "Anna Card"
     assert first.json["membership"]["ends_on"] == membership.ends_on.isoformat()
@@ -126,7 +132,7 @@ def test_a_check_in_by_card_answers_the_visit_and_a_repeat_the_same_visit(web, m
     assert first.json["visit"]["source"] == "api"
 
     clock.set_now(NOW + timedelta(seconds=60))
-    again = web.open("POST", "/api/v1/checkins", json={"member_id": member.id}, headers=bearer(token))
+    again = post(web, "/api/v1/checkins", {"member_id": member.id}, token)
     assert again.status_code == 200 and again.json["repeated"] is True
     assert again.json["visit"]["id"] == first.json["visit"]["id"]
     assert count(Visit) == 1 and db.session.scalar(select(Visit.source)) == "api"
@@ -139,15 +145,15 @@ def test_a_refused_check_in_says_why_and_writes_nothing(web, make):
     lead = make.member()
     audits = count(AuditEvent)
     for body, code in (({"card_code": "OLD1"}, "expired"), ({"member_id": lead.id}, "no_membership")):
-        answer = web.open("POST", "/api/v1/checkins", json=body, headers=bearer(token))
+        answer = post(web, "/api/v1/checkins", body, token)
         assert answer.status_code == 403 and error_of(answer)["code"] == code, answer.json
         assert answer.json["error"]["field"] == "member_id" and answer.json["error"]["message"]
-    unknown = web.open("POST", "/api/v1/checkins", json={"card_code": "NOPE"}, headers=bearer(token))
+    unknown = post(web, "/api/v1/checkins", {"card_code": "NOPE"}, token)
     assert unknown.status_code == 404 and error_of(unknown)["field"] == "card_code"
     for body, field in (({}, "card_code"), ({"card_code": "OLD1", "member_id": lead.id}, "card_code"),
                         ({"member_id": 0}, "member_id"), ({"member_id": True}, "member_id"),
                         ({"card_code": "   "}, "card_code")):
-        answer = web.open("POST", "/api/v1/checkins", json=body, headers=bearer(token))
+        answer = post(web, "/api/v1/checkins", body, token)
         assert answer.status_code == 422 and error_of(answer)["field"] == field, body
     assert count(Visit) == 0 and count(AuditEvent) == audits
 
@@ -163,7 +169,10 @@ def test_a_member_is_shown_and_found_but_another_clubs_member_is_not_found(web, 
     assert shown.json["standing"]["days_left"] == 29
     hidden = web.get(f"/api/v1/members/{stranger.id}", headers=bearer(token))
     assert hidden.status_code == 404 and error_of(hidden)["code"] == "not_found"
-    assert web.open("POST", "/api/v1/checkins", json={"member_id": stranger.id}, headers=bearer(token)).status_code == 404
+    assert post(web, "/api/v1/checkins", {"member_id": stranger.id}, token).status_code == 404
+    their_card = post(web, "/api/v1/checkins", {"card_code": "S2"}, token)
+    assert their_card.status_code == 403 and error_of(their_card)["code"] == "other_club"   # as the desk says
+    assert count(Visit) == 0
     found = web.get("/api/v1/members?q=makinen", headers=bearer(token))
     assert [(m["id"], m["state"]) for m in found.json["members"]] == [(member.id, "active")]
     assert web.get("/api/v1/members?q=", headers=bearer(token)).json == {"members": []}
@@ -198,9 +207,9 @@ def test_the_renewals_report_is_for_managers_and_checks_its_period(web, make):
 def test_an_owner_of_several_clubs_names_the_club(web, make):
     first, second = make.default_club, make.club(name="Second")
     token = issue(make.staff("owner"))
-    missing = web.open("POST", "/api/v1/leads", json={"name": "Owner Lead"}, headers=bearer(token))
+    missing = post(web, "/api/v1/leads", {"name": "Owner Lead"}, token)
     assert missing.status_code == 422 and error_of(missing)["field"] == "club_id"
-    created = web.open("POST", "/api/v1/leads", json={"name": "Owner Lead", "club_id": second.id}, headers=bearer(token))
+    created = post(web, "/api/v1/leads", {"name": "Owner Lead", "club_id": second.id}, token)
     assert created.status_code == 201 and created.json["member"]["club_id"] == second.id
     assert web.get(f"/api/v1/members?q=owner&club_id={first.id}", headers=bearer(token)).json == {"members": []}
     found = web.get(f"/api/v1/members?q=owner&club_id={second.id}", headers=bearer(token)).json["members"]

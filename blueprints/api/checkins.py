@@ -34,6 +34,7 @@ def create_checkin():
         where = standing(member, memberships_of(member.id), local_today(member.club.timezone))
         answer = {
             "visit": shapes.visit(result.visit), "repeated": result.repeated, "member": shapes.member(member),
-            "membership": shapes.membership(where.membership), "balances": shapes.balances(packages.balances(member.id)),
+            "membership": shapes.membership(where.membership),
+            "balances": shapes.balances(packages.balances(member.id)),
         }
     return jsonify(answer), 200 if result.repeated else 201

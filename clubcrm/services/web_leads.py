@@ -35,6 +35,8 @@ def register(staff: Staff | None, club: Club, data: dict) -> tuple[Member, bool]
     fields = dict(data)
     if fields.get("name") and not fields.get("first_name"):
         fields["first_name"], fields["last_name"] = split_name(fields["name"])
+        if max(len(fields["first_name"]), len(fields["last_name"])) > 80:
+            raise InvalidInput("name", _l("A name can have at most 80 characters."))
     if not (fields.get("first_name") or "").strip():
         raise InvalidInput("name", _l("Enter a name."))
     consent = bool(fields.pop("consent", False))
