@@ -47,7 +47,8 @@ def create():
     except DomainError as error:
         show_error(form, error)
         return _page(form, status=422)
-    return _page(TokenForm(formdata=None), created=token, status=201)
+    body, status = _page(TokenForm(formdata=None), created=token, status=201)
+    return body, status, {"Cache-Control": "no-store"}   # the one page that holds the token: keep it out of caches
 
 
 @bp.post("/<id:token_id>/revoke")

@@ -268,7 +268,7 @@ def test_staff_create_and_revoke_tokens_in_the_app(web, make, login_as):
     member = make.member()
     desk = login_as("desk")
     created = web.post("/api-tokens/", data={"label": "front turnstile"})
-    assert created.status_code == 201
+    assert created.status_code == 201 and created.headers["Cache-Control"] == "no-store"
     token = re.search(r'<code class="token">(ccrm_[^<]+)</code>', created.text).group(1)
     assert web.get(f"/api/v1/members/{member.id}", headers=bearer(token)).status_code == 200
     row = db.session.scalar(select(ApiToken))
