@@ -74,17 +74,20 @@ def server_error_response() -> Response:
 
 @bp.errorhandler(DomainError)
 def domain_error(error: DomainError):
+    """Answer a refused rule with its status, code, message and field; nothing it began is kept."""
     db.session.rollback()
     return error_response(error.http_status, error.code, error.message, error.field)
 
 
 @bp.errorhandler(HTTPException)
 def http_error(error: HTTPException):
+    """Answer an abort() in the API as JSON."""
     return http_error_response(error)
 
 
 @bp.errorhandler(Exception)
 def unexpected_error(error: Exception):
+    """Log a bug and answer 500 as JSON."""
     current_app.logger.exception("Unhandled error in the API")
     return server_error_response()
 
@@ -131,6 +134,6 @@ def current_staff() -> Staff:
 
 @bp.after_request
 def no_store(response: Response) -> Response:
-    """Keep members' data out of shared caches."""
+    """Keep members' data out of caches."""
     response.headers.setdefault("Cache-Control", "no-store")
     return response
