@@ -46,6 +46,9 @@ class Config:
     # What one SMS segment costs, in minor units of the club's currency (8 = €0.08): the rule editor shows a
     # text's cost per 1,000 members with it. An estimate only; Twilio's bill is the truth.
     SMS_SEGMENT_PRICE_MINOR = 8
+    # Requests per minute to /api/v1 per token (and per client address without a valid token), counted in each
+    # process's memory.
+    API_RATE_LIMIT_PER_MINUTE = 120
 
 
 class DevelopmentConfig(Config):

@@ -2,6 +2,7 @@
 from flask import Blueprint, Flask, render_template
 from werkzeug.exceptions import HTTPException
 
+from blueprints import api
 from clubcrm.errors import DomainError
 from clubcrm.extensions import db
 
@@ -13,6 +14,8 @@ def install_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if api.is_api_request():   # also a route under /api/v1 that does not exist, or a method it lacks
+            return api.http_error_response(error)
         return render_template("errors/error.html", code=error.code, error=error), error.code
 
     @app.errorhandler(DomainError)
@@ -24,6 +27,8 @@ def install_handlers(app: Flask) -> None:
     def server_error(error: Exception):
         db.session.rollback()
         app.logger.exception("Unhandled error")
+        if api.is_api_request():
+            return api.server_error_response()
         try:
             return render_template("errors/error.html", code=500, error=None), 500
         except Exception:  # the page itself failed: still answer, in plain words

@@ -127,6 +127,11 @@ def register_blueprints(app: Flask) -> None:
     for module in (auth, desk, members, sales, sessions, settings, lifecycle, tasks, outbox, reports, data,
                    twilio_hooks, errors):
         app.register_blueprint(module.bp)
+    from blueprints import api, api_tokens
+
+    app.register_blueprint(api_tokens.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)   # bearer tokens, no cookies: nothing for a forged cross-site request to ride on
 
 
 def register_errorhandlers(app: Flask) -> None:

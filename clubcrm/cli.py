@@ -22,10 +22,13 @@ def register(app: Flask) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(lifecycle_group)
     app.cli.add_command(sms_group)
+    # Commands kept beside what they run (imported here: they need the app's models).
     from clubcrm.backup import backup_command, restore_command
+    from clubcrm.cli_api import api_token_command
 
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(api_token_command)
 
 
 @click.command("create-staff")

@@ -1,0 +1,40 @@
+"""POST /api/v1/checkins: a turnstile or another desk checks a member in, by card code or member id."""
+from flask import jsonify
+from flask_babel import lazy_gettext as _l
+
+from blueprints.api import body, shapes
+from blueprints.api.base import bp, current_staff
+from clubcrm.clock import local_today
+from clubcrm.db import unit_of_work
+from clubcrm.errors import InvalidInput, NotFound
+from clubcrm.services import api_scope, checkin, members, packages
+from clubcrm.services.contracts import memberships_of, standing
+
+
+@bp.post("/checkins")
+def create_checkin():
+    """Check a member in; a repeat within the desk's window answers the first visit again (200)."""
+    data = body.json_object()
+    card = (body.text(data, "card_code", 64) or "").strip()
+    member_id = body.row_id(data, "member_id")
+    club_id = body.row_id(data, "club_id")
+    if card and member_id is not None:
+        raise InvalidInput("card_code", _l("Send card_code or member_id, not both."))
+    if not card and member_id is None:
+        raise InvalidInput("card_code", _l("Send card_code or member_id."))
+    staff = current_staff()
+    with unit_of_work():
+        if card:
+            member = checkin.member_for_card(api_scope.club_for(staff, club_id), card)
+            if member is None:
+                raise NotFound("card_code", _l("No member has this card."))
+        else:
+            member = members.get_for(staff, member_id)
+        result = checkin.check_in(staff, member, source="api")
+        where = standing(member, memberships_of(member.id), local_today(member.club.timezone))
+        answer = {
+            "visit": shapes.visit(result.visit), "repeated": result.repeated, "member": shapes.member(member),
+            "membership": shapes.membership(where.membership),
+            "balances": shapes.balances(packages.balances(member.id)),
+        }
+    return jsonify(answer), 200 if result.repeated else 201

@@ -1,0 +1,260 @@
+"""The OpenAPI 3.1 document of the JSON API under /api/v1 (served at /api/v1/openapi.json).
+
+Every shape here is what blueprints/api/ really answers: objects are closed (additionalProperties: false), values
+that can be missing are nullable, so that a client generated from it, and the tests' Schemathesis run, can rely on it.
+"""
+from clubcrm.i18n import SUPPORTED_LOCALES
+
+MAX_ID = 2**31 - 1
+STATES = ["lead", "active", "frozen", "expired", "cancelled", "future", "none"]
+VERDICTS = ["helps", "hurts", "no_effect", "no_evidence", "no_holdout"]
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(kind: str, **more) -> dict:
+    return {"type": [kind, "null"], **more}
+
+
+def _object(properties: dict, required: list[str] | None = None) -> dict:
+    return {"type": "object", "additionalProperties": False, "properties": properties,
+            "required": list(properties) if required is None else required}
+
+
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+DATE = {"type": "string", "format": "date"}
+INSTANT = {"type": "string", "format": "date-time"}
+
+MEMBER = {
+    "id": ID, "club_id": ID, "name": {"type": "string"}, "first_name": {"type": "string"},
+    "last_name": {"type": "string"}, "phone": _nullable("string", description="E.164"),
+    "email": _nullable("string"), "card_code": _nullable("string"), "locale": {"type": "string"},
+    "interest": _nullable("string"), "source": {"type": "string"},
+    "is_lead": {"type": "boolean", "description": "True until the first sale."},
+    "sms_consent": {"type": "boolean"}, "created_at": INSTANT,
+}
+
+SCHEMAS = {
+    "Error": _object({"error": _object({
+        "code": {"type": "string", "description": "Machine-readable: invalid, not_found, expired, rate_limited..."},
+        "message": {"type": "string", "description": "In plain words, in the language of Accept-Language."},
+        "field": _nullable("string", description="The input field at fault, if one is."),
+    })}),
+    "Member": _object(MEMBER),
+    "Membership": _object({
+        "id": ID, "plan_id": ID, "plan": {"type": "string"}, "starts_on": DATE,
+        "ends_on": {**DATE, "description": "The last day (inclusive), in the club's time zone."},
+        "visit_limit": _nullable("integer"), "cancelled_on": _nullable("string", format="date"),
+    }),
+    "Balance": _object({
+        "service_id": ID, "service": {"type": "string"}, "balance": {"type": "integer", "minimum": 0},
+        "expires_on": _nullable("string", format="date"),
+    }),
+    "Standing": _object({
+        "state": {"type": "string", "enum": STATES},
+        "membership": {"anyOf": [_ref("Membership"), {"type": "null"}]},
+        "days_left": _nullable("integer"),
+        "frozen_until": _nullable("string", format="date"),
+    }),
+    "Visit": _object({
+        "id": ID, "member_id": ID, "membership_id": _nullable("integer"), "checked_in_at": INSTANT,
+        "source": {"type": "string", "description": "desk, api, import"},
+    }),
+    "LeadInput": {
+        "type": "object",
+        "description": "A website form. Send name, or first_name (and last_name).",
+        "properties": {
+            "name": _nullable("string", maxLength=161),
+            "first_name": _nullable("string", maxLength=80),
+            "last_name": _nullable("string", maxLength=80),
+            "phone": _nullable("string", maxLength=32, description="Any common format; read for the club's country."),
+            "email": _nullable("string", maxLength=254),
+            "interest": _nullable("string", maxLength=120),
+            "consent": _nullable("boolean", description="SMS consent given on the form; needs a phone."),
+            "locale": {"anyOf": [{"type": "string", "enum": list(SUPPORTED_LOCALES)}, {"type": "null"}]},
+            "club_id": _nullable("integer", minimum=1, maximum=MAX_ID,
+                                 description="Only for an owner's token when there are several clubs."),
+        },
+    },
+    "LeadAnswer": _object({
+        "member": _ref("Member"),
+        "duplicate": {"type": "boolean", "description": "True: the phone or email is a known member's; "
+                                                        "nothing was created."},
+    }),
+    "CheckinInput": {
+        "type": "object",
+        "description": "card_code or member_id (not both).",
+        "properties": {
+            "card_code": _nullable("string", maxLength=64),
+            "member_id": _nullable("integer", minimum=1, maximum=MAX_ID),
+            "club_id": _nullable("integer", minimum=1, maximum=MAX_ID,
+                                 description="With card_code, for an owner's token when there are several clubs."),
+        },
+    },
+    "CheckinAnswer": _object({
+        "visit": _ref("Visit"),
+        "repeated": {"type": "boolean", "description": "True: a check-in moments ago; this is that visit."},
+        "member": _ref("Member"),
+        "membership": {"anyOf": [_ref("Membership"), {"type": "null"}]},
+        "balances": {"type": "array", "items": _ref("Balance")},
+    }),
+    "MemberAnswer": _object({
+        "member": _ref("Member"), "standing": _ref("Standing"),
+        "balances": {"type": "array", "items": _ref("Balance")},
+    }),
+    "MemberFound": _object({**MEMBER, "state": {"type": "string", "enum": STATES}}),
+    "SearchAnswer": _object({"members": {"type": "array", "items": _ref("MemberFound"), "maxItems": 20}}),
+    "ToolRow": _object({
+        "key": {"type": "string"}, "name": {"type": "string"},
+        "verdict": {"type": "string", "enum": VERDICTS}, "verdict_text": {"type": "string"},
+        "more_needed": _nullable("integer"),
+        "difference": _nullable("number"), "low": _nullable("number"), "high": _nullable("number"),
+        "assigned": {"type": "integer"}, "assigned_rate": _nullable("number"),
+        "held": {"type": "integer"}, "held_rate": _nullable("number"), "naive_rate": _nullable("number"),
+        "holdout_pct": _nullable("integer"),
+        "sms_sent": {"type": "integer"}, "sms_delivered": {"type": "integer"}, "segments": {"type": "integer"},
+        "cost_minor": {"type": "integer"}, "currency": {"type": "string"}, "calls": {"type": "integer"},
+        "replies": {"type": "integer"}, "bookings": {"type": "integer"},
+    }),
+    "RenewalsAnswer": _object({
+        "club_id": ID, "from": DATE, "to": DATE, "plan_id": _nullable("integer"),
+        "renewals": _object({
+            "cycles": {"type": "integer"}, "pending": {"type": "integer"}, "renewed": {"type": "integer"},
+            "rate": _nullable("number"),
+        }),
+        "tools": {"type": "array", "items": _ref("ToolRow")},
+    }),
+}
+
+
+def _error(description: str, headers: dict | None = None) -> dict:
+    answer = {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
+    if headers:
+        answer["headers"] = headers
+    return answer
+
+
+RESPONSES = {
+    "BadRequest": _error("The body is not a JSON object, or the query holds a NUL character."),
+    "Unauthorized": _error("No token, an unknown token, a revoked token, or the login is switched off.", {
+        "WWW-Authenticate": {"required": True, "schema": {"type": "string"}},
+    }),
+    "Forbidden": _error("The login's role may not do this."),
+    "NotFound": _error("No such row, or one of a club this login cannot see."),
+    "TooLarge": _error("The body is larger than 64 KiB."),
+    "UnsupportedMediaType": _error("The body is not sent as application/json."),
+    "Unprocessable": _error("A field is not valid; error.field names it."),
+    "TooManyRequests": _error("Over the rate limit of this token (or of this address without a valid token).", {
+        "Retry-After": {"required": True, "description": "Seconds to wait.",
+                        "schema": {"type": "string", "pattern": "^[0-9]+$"}},
+    }),
+}
+
+
+def _json(description: str, schema: str, headers: dict | None = None) -> dict:
+    answer = {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
+    if headers:
+        answer["headers"] = headers
+    return answer
+
+
+def _errors(*codes: int) -> dict:
+    names = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 413: "TooLarge",
+             415: "UnsupportedMediaType", 422: "Unprocessable", 429: "TooManyRequests"}
+    return {str(code): {"$ref": f"#/components/responses/{names[code]}"} for code in codes}
+
+
+def _body(schema: str) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": _ref(schema)}}}
+
+
+def _query(name: str, schema: dict, description: str, required: bool = False) -> dict:
+    return {"name": name, "in": "query", "required": required, "schema": schema, "description": description}
+
+
+CLUB_QUERY = _query("club_id", ID, "Only for an owner's token when there are several clubs.")
+
+PATHS = {
+    "/leads": {"post": {
+        "operationId": "createLead", "summary": "Register a lead from the club's website form.",
+        "description": "A phone number or email that a member of the club already has answers 200 with that "
+                       "member and duplicate: true, and creates nothing.",
+        "requestBody": _body("LeadInput"),
+        "responses": {
+            "201": _json("Registered.", "LeadAnswer", {"Location": {
+                "required": True, "description": "The member's URL.", "schema": {"type": "string"}}}),
+            "200": _json("Already known: the existing member, nothing created.", "LeadAnswer"),
+            **_errors(400, 401, 413, 415, 422, 429),
+        },
+    }},
+    "/checkins": {"post": {
+        "operationId": "createCheckin", "summary": "Check a member in by card code or member id.",
+        "description": "Like the desk: a second check-in within the repeat window answers 200 with the first "
+                       "visit (repeated: true). A refusal is 403 with error.code: no_membership, not_started, "
+                       "expired, cancelled, frozen, visit_limit or other_club.",
+        "requestBody": _body("CheckinInput"),
+        "responses": {
+            "201": _json("Checked in.", "CheckinAnswer"),
+            "200": _json("Checked in moments ago: the same visit again.", "CheckinAnswer"),
+            **_errors(400, 401, 403, 404, 413, 415, 422, 429),
+        },
+    }},
+    "/members": {"get": {
+        "operationId": "searchMembers", "summary": "Find members by name prefix, phone or card code.",
+        "parameters": [
+            _query("q", {"type": "string", "maxLength": 100}, "What the desk would type in its search box.",
+                   required=True),
+            CLUB_QUERY,
+        ],
+        "responses": {"200": _json("Up to 20 members, an exact card or phone match first.", "SearchAnswer"),
+                      **_errors(400, 401, 422, 429)},
+    }},
+    "/members/{member_id}": {"get": {
+        "operationId": "getMember", "summary": "A member, where they stand today, and their balances.",
+        "parameters": [{"name": "member_id", "in": "path", "required": True, "schema": ID}],
+        "responses": {"200": _json("The member.", "MemberAnswer"), **_errors(400, 401, 404, 429)},
+    }},
+    "/reports/renewals": {"get": {
+        "operationId": "renewalsReport",
+        "summary": "Renewals and what each retention tool adds to them (managers and owners).",
+        "parameters": [
+            _query("from", DATE, "First day (club-local). Default: 364 days before `to`."),
+            _query("to", DATE, "Last day (club-local), at most three years after `from`. Default: today."),
+            _query("plan_id", ID, "Only the cycles of this plan."),
+            CLUB_QUERY,
+        ],
+        "responses": {"200": _json("The report.", "RenewalsAnswer"), **_errors(400, 401, 403, 422, 429)},
+    }},
+    "/openapi.json": {"get": {
+        "operationId": "openapi", "summary": "This document.", "security": [],
+        "responses": {
+            "200": {"description": "The OpenAPI document.",
+                    "content": {"application/json": {"schema": {"type": "object"}}}},
+            **_errors(400),
+        },
+    }},
+}
+
+
+def document(server_url: str = "/api/v1") -> dict:
+    """The OpenAPI document, with SERVER_URL as the base of every path."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "ClubCRM API", "version": "1",
+            "description": "Bearer tokens per staff login (`clubcrm api-token EMAIL`, or API tokens in the app). "
+                           "A token acts as its login: its role and its club. Errors are "
+                           '{"error": {"code", "message", "field"}} with a 4xx status.',
+        },
+        "servers": [{"url": server_url}],
+        "security": [{"bearerAuth": []}],
+        "paths": PATHS,
+        "components": {
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
+                                               "description": "Authorization: Bearer ccrm_..."}},
+            "schemas": SCHEMAS,
+            "responses": RESPONSES,
+        },
+    }
