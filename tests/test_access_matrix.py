@@ -112,6 +112,19 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     ("data.member_export", "GET"):                (302, 403, 200, 200, 403, 404),
     ("data.erase", "GET"):                        (302, 403, 200, 200, 403, 404),
     ("data.erase", "POST"):                       (302, 403, 422, 422, 403, 404),
+    # --- API tokens (api_tokens.py): each login manages its own (managers: their club's); another club's
+    # token is "no such token" with the list again, the same answer as for an id that does not exist
+    ("api_tokens.index", "GET"):                  (302, 200, 200, 200, 200, 200),
+    ("api_tokens.create", "POST"):                (302, 201, 201, 201, 201, 201),
+    ("api_tokens.revoke", "POST"):                (302, 302, 302, 302, 302, 302),
+    # --- the JSON API (api/): a bearer token, no cookie; 401 without one; JSON {} bodies. The owner works in
+    # no club of its own and names none, so with two clubs it is asked which (422 club_id).
+    ("api.openapi", "GET"):                       (200, 200, 200, 200, 200, 200),
+    ("api.create_lead", "POST"):                  (401, 422, 422, 422, 422, 422),
+    ("api.create_checkin", "POST"):               (401, 422, 422, 422, 422, 422),
+    ("api.get_member", "GET"):                    (401, 200, 200, 200, 404, 404),
+    ("api.search_members", "GET"):                (401, 422, 422, 422, 422, 422),   # no q: 422 on q
+    ("api.renewals", "GET"):                      (401, 403, 200, 422, 403, 200),
     ("reports.index", "GET"):                     (302, 403, 302, 302, 403, 302),
     ("reports.page", "GET"):                      (302, 403, 200, 200, 403, 200),
     ("reports.download", "GET"):                  (302, 403, 200, 200, 403, 200),
@@ -157,13 +170,16 @@ def build_data(make) -> dict:
     club_b = make.club(name="Other Club")
     desk_other, manager_other = make.staff("desk", club=club_b), make.staff("manager", club=club_b)
     make.member(club=club_b, first_name="Bob", last_name="Other")
+    with unit_of_work():   # a token of club A's desk for the revoke route (the identities keep theirs)
+        spare_token = ApiToken(staff_id=desk.id, token_hash="0" * 64, prefix="ccrm_spare", label="spare")
+        db.session.add(spare_token)
     staff = {"desk": desk, "manager": manager, "owner": owner, "desk_other": desk_other,
              "manager_other": manager_other}
     args = {
         "member_id": member.id, "session_id": session.id, "booking_id": booking.id,
         "touchpoint_id": touchpoint.id, "message_id": message.id, "freeze_id": entry.id,
         "tool_id": rule.tool_id, "rule_id": rule.id, "kind": "plans", "item_id": plan.id, "active": 1,
-        "export_kind": "visits",
+        "export_kind": "visits", "token_id": spare_token.id,
         "name": "renewals", "table": "renewals",
         # The API's ids (plan_id, service_id, ...) go here as its routes appear.
         "plan_id": plan.id, "service_id": service.id, "membership_id": membership.id,
