@@ -22,6 +22,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(lifecycle_group)
     app.cli.add_command(sms_group)
+    from clubcrm.imports.cli import import_group
+
+    app.cli.add_command(import_group)
 
 
 @click.command("create-staff")
