@@ -40,7 +40,7 @@ class Refusal:
 
 def read_date(text: str, today: date) -> date | None:
     """Read a date typed day first or year first; a two-digit year is the latest one not after TODAY."""
-    text = _TIME.sub("", text.replace(" ", "")) if text else ""
+    text = _TIME.sub("", text.strip()).replace(" ", "") if text else ""
     if not text:
         return None
     match = _YEAR_FIRST.fullmatch(text)

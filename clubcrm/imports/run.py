@@ -137,13 +137,17 @@ def save(staff: Staff | None, club: Club, rows: list[dict], filename: str = "") 
             "sms_consent_at": now if consent else None, "sms_consent_source": "import" if consent else None,
             "created_at": now, "created_by_id": staff_id,
         })
-    # One executemany (insertmanyvalues) that hands back the ids in the rows' order, for the consent rows.
-    ids = list(db.session.scalars(insert(Member).returning(Member.id, sort_by_parameter_order=True), mappings))
-    consents = [{"club_id": club.id, "member_id": member_id, "kind": "sms", "granted": True, "source": "import",
-                 "staff_id": staff_id, "created_at": now}
-                for member_id, values in zip(ids, rows) if values["sms_consent"]]
+    # A Core executemany: 0.6 s for 10,000 rows on SQLite, where the ORM's bulk insert (which groups the
+    # rows by the keys they leave out) and multi-row VALUES (compiled per statement) took 13-16 s.
+    db.session.execute(insert(Member.__table__), mappings)
+    # Consent needs a phone, and a phone is unique in a club: the new members' ids come back by phone
+    # (RETURNING in parameter order made PostgreSQL insert row by row).
+    consented = [values["phone"] for values in rows if values["sms_consent"]]
+    ids = _existing(club.id, "phone", consented)
+    consents = [{"club_id": club.id, "member_id": ids[phone], "kind": "sms", "granted": True, "source": "import",
+                 "staff_id": staff_id, "created_at": now} for phone in consented]
     if consents:
-        db.session.execute(insert(ConsentEvent), consents)
+        db.session.execute(insert(ConsentEvent.__table__), consents)
     audit.record(staff, "import", "member", None, club_id=club.id,
                  after={"imported": len(rows), "consents": len(consents), "file": filename[:120]})
     db.session.flush()
