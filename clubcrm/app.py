@@ -123,9 +123,10 @@ def register_blueprints(app: Flask) -> None:
             abort(400)
     from blueprints import (auth, desk, errors, lifecycle, members, outbox, reports, sales, sessions, settings, tasks,
                             twilio_hooks)
+    from blueprints import imports
 
     for module in (auth, desk, members, sales, sessions, settings, lifecycle, tasks, outbox, reports, twilio_hooks,
-                   errors):
+                   imports, errors):
         app.register_blueprint(module.bp)
 
 
