@@ -81,6 +81,8 @@ def render_preview(job: ImportJob, form: PreviewForm | None = None, status: int 
         table, checked = jobs.preview(job, folder())
     except DomainError as error:
         return render_template("imports/job.html", job=job, gone=str(error.message)), 404
+    if form is not None and len(form.fields.entries) != len(table.headers):
+        form = None   # a post with more or fewer columns than the file has: show the file's own
     if form is None:
         form = PreviewForm(formdata=None, mode=job.mode or "all")
         for field in job.mapping["fields"]:

@@ -112,6 +112,14 @@ def test_changing_a_column_previews_again(web, login_as):
     response = web.post(f"/imports/{job_id}", data={"fields-0": "", "fields-1": "card_code", "fields-2": "bogus",
                                                      "action": "preview"})
     assert response.status_code == 422
+    response = web.post(f"/imports/{job_id}", data={"fields-0": "full_name", "fields-7": "notes", "mode": "all",
+                                                     "action": "import"})
+    assert response.status_code == 422 and "Choose a member field or nothing for each column." in response.text
+    response = web.post(f"/imports/{job_id}", data={"fields-0": "full_name", "fields-1": "", "fields-2": "",
+                                                     "mode": "xx", "action": "import"})
+    assert response.status_code == 422 and field_errors(response)["mode"] == ["Not a valid choice."]
+    db.session.commit()
+    assert db.session.get(ImportJob, job_id).status == "previewed"
 
 
 def test_bad_files_get_a_message_on_the_field(web, login_as, monkeypatch):

@@ -24,23 +24,28 @@ class Table:
     records: list[tuple[int, list[str]]]
 
 
-def _looks_cyrillic(text: str) -> float:
-    """Share of the non-ASCII letters that stand next to another non-ASCII letter.
+def _cyrillic_signs(text: str) -> tuple[float, float]:
+    """How Cyrillic TEXT (decoded as cp1251) looks: the share of its non-ASCII letters that stand next to another
+    one, and the share of non-ASCII letters among all its letters.
 
-    Russian text decoded as cp1251 is whole words of non-ASCII letters; German or Finnish text in latin-1
-    has an ä or ö here and there between ASCII letters. Decoded the wrong way round, each looks like the
-    other's pattern, so the same measure tells the two apart."""
-    high = paired = 0
+    Russian text in cp1251 is whole words of non-ASCII letters (both shares near 1); German or Finnish text in
+    latin-1 has an ä or ö here and there between ASCII letters ("Hämäläinen": none paired, a third of the
+    letters). The bytes are the same whichever way they are decoded, so the measure tells the two apart."""
+    high = paired = letters = 0
     previous_high = False
     for index, ch in enumerate(text):
-        is_high = ord(ch) > 127 and ch.isalpha()
+        is_letter = ch.isalpha()
+        is_high = is_letter and ord(ch) > 127
+        letters += is_letter
         if is_high:
             high += 1
             following = text[index + 1] if index + 1 < len(text) else ""
             if previous_high or (following and ord(following) > 127 and following.isalpha()):
                 paired += 1
         previous_high = is_high
-    return paired / high if high else 0.0
+    if not high:
+        return 0.0, 0.0
+    return paired / high, high / letters
 
 
 def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
@@ -72,7 +77,8 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
         as_western = data.decode("cp1252")
     except UnicodeDecodeError:   # bytes cp1252 leaves undefined (0x81, 0x8d, ...) are Cyrillic letters
         return as_cyrillic, "cp1251"
-    if _looks_cyrillic(as_cyrillic) > 0.6 and _looks_cyrillic(as_western) > 0.6:
+    paired, share = _cyrillic_signs(as_cyrillic)
+    if paired > 0.75 or (paired > 0.5 and share > 0.5):
         return as_cyrillic, "cp1251"
     return as_western, "cp1252"
 
@@ -97,6 +103,7 @@ def read_table(data: bytes, encoding: str | None = None, delimiter: str | None =
     if not data.strip():
         raise InvalidInput("file", _l("The file is empty."))
     text, used = decode(data, encoding)
+    text = text.removeprefix("\ufeff")   # a BOM left by an encoding chosen by hand (utf-8 for utf-8-sig)
     if "\x00" in text:
         raise InvalidInput("file", _l("The file cannot be read: it is not text."))
     if delimiter is not None and delimiter not in DELIMITERS:
