@@ -70,7 +70,8 @@ def generate(key: str, rows: int, seed: int) -> ImportFile:
         first, last = rnd.choice(FIRST[key]), rnd.choice(LAST[key]) + str(i)
         phone = f"040 {3000000 + i:07d}" if key == "fi" else f"8 (916) {1000000 + i:07d}"
         email, card = f"m{i}@example.{key}", f"K{i:07d}"
-        born = rnd.choice([f"{1 + i % 28}.{1 + i % 12}.{1950 + i % 50}", f"{1950 + i % 50}-{1 + i % 12:02d}-{1 + i % 28:02d}"])
+        born = rnd.choice([f"{1 + i % 28}.{1 + i % 12}.{1950 + i % 50}",
+                           f"{1950 + i % 50}-{1 + i % 12:02d}-{1 + i % 28:02d}"])
         consent = rnd.choice(["kyllä", "ei"] if key == "fi" else ["да", "нет"])
         if i in bad:
             kind = i % 5

@@ -59,7 +59,8 @@ def test_upload_preview_confirm_valid_rows_and_download_the_report(web, login_as
     report = web.get(f"/imports/{job_id}/report.csv")
     assert report.status_code == 200 and report.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(report.get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows == [["Line", "Column", "Field", "Problem"], ["4", "Handy", "Phone", "This is not a valid phone number."]]
+    assert rows == [["Line", "Column", "Field", "Problem"],
+                    ["4", "Handy", "Phone", "This is not a valid phone number."]]
 
     before = count_members()
     fields = {f"fields-{i}": f for i, f in enumerate(

@@ -67,7 +67,7 @@ def import_members_command(path: Path, dry_run: bool, valid_only: bool, club_id:
             shown = {";": "semicolon", ",": "comma", "\t": "tab"}[table.delimiter]
             click.echo(f"Read {path.name}: {table.encoding}, {shown}-separated, {len(table.records)} rows.")
             click.echo("Columns:")
-            for header, field in zip(table.headers, fields):
+            for header, field in zip(table.headers, fields, strict=True):
                 click.echo(f"  {header!r:30} -> {field or '(left out)'}")
             mode = "valid" if valid_only else "all"
             if dry_run:

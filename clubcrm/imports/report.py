@@ -18,7 +18,7 @@ def entries(refusals: list[Refusal]) -> list[dict]:
 
 def column_of(field: str, headers: list[str], fields: list[str | None]) -> str:
     """The file's header of the column a refusal on FIELD came from (a name part from a full-name column)."""
-    for header, mapped in zip(headers, fields):
+    for header, mapped in zip(headers, fields, strict=False):
         if mapped is not None and mapped in NAME_PARTS.get(field, (field,)):
             return header
     return ""

@@ -97,7 +97,7 @@ def split_name(text: str, last_first: bool) -> tuple[str, str]:
 def _raw(fields: list[str | None], cells: list[str]) -> dict[str, str]:
     """The cells of one record by member field (columns mapped to nothing left out)."""
     raw: dict[str, str] = {}
-    for field, cell in zip(fields, cells):
+    for field, cell in zip(fields, cells, strict=False):   # a short row leaves its last fields blank
         if field is not None:
             raw[field] = cell.strip()
     return raw
