@@ -106,7 +106,7 @@ def test_ten_thousand_rows_dry_run_all_or_nothing_and_valid_only(runner, make, t
     rows = imported()
     assert len(rows) == good
     good_lines = [i + 2 for i in range(10_000) if i + 2 not in bad_lines]
-    assert [m.card_code for m in rows] == [f"IMP{line - 2:06d}" for line in good_lines]
+    assert sorted(m.card_code for m in rows) == [f"IMP{line - 2:06d}" for line in good_lines]
     consents = sum(1 for line in good_lines if (line - 2) % 3 == 0)
     assert sum(m.sms_consent for m in rows) == consents
     assert db.session.scalar(select(func.count()).select_from(ConsentEvent).where(
