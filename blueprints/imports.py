@@ -51,6 +51,7 @@ def load_job(job_id: int) -> ImportJob:
 
 
 def field_choices() -> list[SelectChoice]:
+    """The choices of each column's select: nothing, or one member field."""
     return [SelectChoice("", _l("— leave out —"))] + [SelectChoice(key, label) for key, label in FIELDS.items()]
 
 
