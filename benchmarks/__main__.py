@@ -2,13 +2,14 @@
 
 Each benchmark is timed against a baseline measured in the same run, sample by sample.
 
-    python -m benchmarks [--only desk,lifecycle,dispatch,reports] [--members 100000] [--visits N] [--samples N]
+    python -m benchmarks [--only desk,lifecycle,dispatch,reports,imports] [--members 100000] [--visits N] [--samples N]
                          [--warmup N] [--engines sqlite,postgresql] [--profile] [--strict] [--workdir DIR]
 
 desk: search and check-in over 100,000 members and 1,000,000 visits, 200 samples after 20 warm-up rounds;
 lifecycle: one pass over 100,000 members and 3,000,000 visits, 3 samples after 1 warm-up round;
 dispatch: 2,000 SMS to a fake Twilio on loopback (--messages), 3 samples, no warm-up, vs the bare SDK;
-reports: the renewal report over 100,000 cycles and 1,500,000 touchpoints, 5 samples after 1 warm-up round.
+reports: the renewal report over 100,000 cycles and 1,500,000 touchpoints, 5 samples after 1 warm-up round;
+imports: 50,000-row member files (UTF-8 commas, cp1251 semicolons) imported and dry-run, 3 samples after 1 warm-up.
 """
 import argparse
 import gc
@@ -25,16 +26,16 @@ from datetime import UTC, datetime
 
 GOAL = 3.0
 ENGINES = ("sqlite", "postgresql")
-BENCHMARKS = ("desk", "lifecycle", "dispatch", "reports")
+BENCHMARKS = ("desk", "lifecycle", "dispatch", "reports", "imports")
 # Per benchmark: visits, samples, warm-up rounds (--visits, --samples, --warmup override them).
 DEFAULTS = {"desk": (1_000_000, 200, 20), "lifecycle": (3_000_000, 3, 1), "dispatch": (0, 3, 0),
-            "reports": (0, 5, 1)}
+            "reports": (0, 5, 1), "imports": (0, 3, 1)}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=",".join(BENCHMARKS),
-                        help="comma-separated: desk, lifecycle, dispatch, reports (default: all)")
+                        help="comma-separated: desk, lifecycle, dispatch, reports, imports (default: all)")
     parser.add_argument("--messages", type=int, default=2_000, help="SMS per dispatch sample (default 2,000)")
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--visits", type=int, help="default: 1,000,000 for desk, 3,000,000 for lifecycle")
@@ -120,6 +121,11 @@ def main(argv: list[str] | None = None) -> int:
             from benchmarks import reports
 
             reports_data, reports_results = reports.measure(args, now, workdir, cluster, phases)
+        imports_results = []
+        if "imports" in args.only:
+            from benchmarks import imports
+
+            imports_files, imports_results = imports.measure(args, now, workdir, cluster, phases)
         print()
         print("=" * 110)
         print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs, SQLite {sqlite3.sqlite_version}"
@@ -139,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
             missed += report_dispatch(args, dispatch_results)
         if reports_results:
             missed += reports.report(args, reports_data, reports_results)
+        if imports_results:
+            missed += imports.report(args, imports_files, imports_results)
         print()
         print("Wall time per phase:")
         for name, took in phases.done:

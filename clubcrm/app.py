@@ -121,16 +121,12 @@ def register_blueprints(app: Flask) -> None:
         if any("\x00" in value for source in (request.args, request.form)
                for _key, value in source.items(multi=True)):
             abort(400)
-    from blueprints import (auth, data, desk, errors, lifecycle, members, outbox, reports, sales, sessions, settings,
-                            tasks, twilio_hooks)
+    from blueprints import (api, api_tokens, auth, data, desk, errors, imports, lifecycle, members, outbox, reports,
+                            sales, sessions, settings, tasks, twilio_hooks)
 
-    for module in (auth, desk, members, sales, sessions, settings, lifecycle, tasks, outbox, reports, data,
-                   twilio_hooks, errors):
+    for module in (auth, desk, members, sales, sessions, settings, lifecycle, tasks, outbox, reports, imports, data,
+                   api_tokens, api, twilio_hooks, errors):
         app.register_blueprint(module.bp)
-    from blueprints import api, api_tokens
-
-    app.register_blueprint(api_tokens.bp)
-    app.register_blueprint(api.bp)
     csrf.exempt(api.bp)   # bearer tokens, no cookies: nothing for a forged cross-site request to ride on
 
 

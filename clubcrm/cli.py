@@ -25,10 +25,12 @@ def register(app: Flask) -> None:
     # Commands kept beside what they run (imported here: they need the app's models).
     from clubcrm.backup import backup_command, restore_command
     from clubcrm.cli_api import api_token_command
+    from clubcrm.imports.cli import import_group
 
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(api_token_command)
+    app.cli.add_command(import_group)
 
 
 @click.command("create-staff")

@@ -1,0 +1,170 @@
+"""Importing members from a spreadsheet: upload, preview with the guessed columns, confirm, watch it run."""
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import FieldList, RadioField, SelectChoice, SelectField
+
+from blueprints.access import current_club, role_required
+from blueprints.forms import BaseForm, show_error
+from clubcrm.db import unit_of_work
+from clubcrm.errors import DomainError
+from clubcrm.extensions import db
+from clubcrm.imports import jobs, report
+from clubcrm.imports.headers import FIELDS
+from clubcrm.models import ImportJob
+
+bp = Blueprint("imports", __name__, url_prefix="/imports")
+# Rows shown on the preview: as they will be imported, and refused.
+SHOWN_ROWS = 10
+SHOWN_REFUSALS = 50
+DELIMITER_NAMES = {";": _l("semicolon"), ",": _l("comma"), "\t": _l("tab")}
+
+
+class UploadForm(BaseForm):
+    file = FileField(_l("Spreadsheet (CSV)"), validators=[
+        FileRequired(_l("Choose a file.")),
+        FileAllowed(["csv", "txt", "tsv"], _l("Upload a CSV file (in Excel: Save as → CSV).")),
+    ])
+
+
+class PreviewForm(BaseForm):
+    fields = FieldList(SelectField(validate_choice=False), min_entries=0)
+    mode = RadioField(_l("If a row is refused"), default="all", choices=[
+        SelectChoice("all", _l("Import nothing (all or nothing)")), SelectChoice("valid", _l("Import the valid rows"))])
+
+
+def folder() -> Path:
+    """Where uploaded files wait for their import."""
+    return Path(current_app.instance_path) / "imports"
+
+
+def load_job(job_id: int) -> ImportJob:
+    """The job if it belongs to the club this login works in; else 404."""
+    job = db.session.get(ImportJob, job_id)
+    if job is None or job.club_id != current_club().id:
+        abort(404)
+    return job
+
+
+def field_choices() -> list[SelectChoice]:
+    """The choices of each column's select: nothing, or one member field."""
+    return [SelectChoice("", _l("— leave out —"))] + [SelectChoice(key, label) for key, label in FIELDS.items()]
+
+
+@bp.route("/", methods=["GET", "POST"])
+@role_required("manager")
+def index():
+    """Upload a spreadsheet of members to preview."""
+    form = UploadForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        data = upload.read(jobs.MAX_BYTES + 1)
+        try:
+            with unit_of_work():
+                job = jobs.create(current_user, current_club(), upload.filename or "", data, folder())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            return redirect(url_for("imports.show", job_id=job.id))
+    recent = db.session.scalars(db.select(ImportJob).where(ImportJob.club_id == current_club().id)
+                                .order_by(ImportJob.id.desc()).limit(10))
+    return render_template("imports/upload.html", form=form, recent=list(recent),
+                           max_mb=jobs.MAX_BYTES // (1024 * 1024)), 422 if form.errors else 200
+
+
+def render_preview(job: ImportJob, form: PreviewForm | None = None, status: int = 200):
+    """The preview of a job not yet started: the columns as guessed or chosen, its first rows, its refusals."""
+    try:
+        table, checked = jobs.preview(job, folder())
+    except DomainError as error:
+        return render_template("imports/job.html", job=job, gone=str(error.message)), 404
+    if form is not None and len(form.fields.entries) != len(table.headers):
+        form = None   # a post with more or fewer columns than the file has: show the file's own
+    if form is None:
+        form = PreviewForm(formdata=None, mode=job.mode or "all")
+        for field in job.mapping["fields"]:
+            form.fields.append_entry(field or "")
+    for entry in form.fields:
+        entry.choices = field_choices()
+    samples = [[cells[i] if i < len(cells) else "" for _line, cells in table.records[:3]]
+               for i in range(len(table.headers))]
+    refusals = report.entries(checked.refusals[:SHOWN_REFUSALS])
+    return render_template(
+        "imports/job.html", job=job, form=form, table=table, checked=checked, samples=samples,
+        rows=checked.rows[:SHOWN_ROWS], refusals=refusals,
+        columns=[report.column_of(r["field"], job.mapping["headers"], job.mapping["fields"]) for r in refusals],
+        delimiter=DELIMITER_NAMES[table.delimiter], field_label=report.field_label,
+        more_refusals=len(checked.refusals) - len(refusals)), status
+
+
+@bp.get("/<id:job_id>")
+@role_required("manager")
+def show(job_id: int):
+    """Show a job: its preview before it starts, its progress while it runs, its result after."""
+    job = load_job(job_id)
+    if job.status == "previewed":
+        return render_preview(job)
+    return render_template("imports/job.html", job=job, field_label=report.field_label,
+                           refusals=(job.report or [])[:SHOWN_REFUSALS])
+
+
+@bp.post("/<id:job_id>")
+@role_required("manager")
+def update(job_id: int):
+    """Change the columns and preview again, or start the import in the chosen mode."""
+    job = load_job(job_id)
+    if job.status != "previewed":
+        return redirect(url_for("imports.show", job_id=job.id))
+    form = PreviewForm()
+    for entry in form.fields:
+        entry.choices = field_choices()
+    if not form.validate_on_submit():
+        return render_preview(job, form, 422)
+    fields = [entry.data or None for entry in form.fields]
+    try:
+        with unit_of_work():
+            jobs.remap(job, fields)
+            if request.form.get("action") == "import":
+                jobs.confirm(job, form.mode.data)
+    except DomainError as error:
+        db.session.rollback()
+        show_error(form, error)
+        return render_preview(load_job(job_id), form, 422)
+    if job.status == "running":
+        jobs.start(current_app._get_current_object(), job.id, folder(), str(get_locale() or "en"))
+    return redirect(url_for("imports.show", job_id=job.id))
+
+
+@bp.get("/<id:job_id>/status.json")
+@role_required("manager")
+def status(job_id: int):
+    """The job's progress for the page's progress bar."""
+    job = load_job(job_id)
+    total = job.total_rows or 0
+    return jsonify(status=job.status, total=total, processed=job.processed_rows, imported=job.imported_rows,
+                   refused=job.refused_rows, error=job.error,
+                   percent=100 if job.status in ("done", "failed") else
+                   (int(job.processed_rows * 100 / total) if total else 0),
+                   finished=job.status in ("done", "failed"))
+
+
+@bp.get("/<id:job_id>/report.csv")
+@role_required("manager")
+def download_report(job_id: int):
+    """The refused rows as CSV (UTF-8 with a BOM, for Excel): from the finished job, or the preview's check."""
+    job = load_job(job_id)
+    if job.status == "previewed":
+        try:
+            _table, checked = jobs.preview(job, folder())
+        except DomainError:
+            abort(404)
+        refusals = report.entries(checked.refusals)
+    else:
+        refusals = job.report or []
+    name = f"import-{job.id}-refused.csv"
+    return Response("\ufeff" + jobs.report_csv(job, refusals), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -1,0 +1,170 @@
+"""Import jobs of the upload page: keep the file between preview and confirm, run it in the background.
+
+The members go in in one transaction of the job's own session; the progress goes out on connections of
+its own, committed at once, so that the page can show it while that transaction is still open. On SQLite
+the progress is written while the rows are being checked (the members' INSERT comes after and holds the
+only write lock only for its last second or two); on PostgreSQL the two never wait for each other."""
+import logging
+import threading
+from pathlib import Path
+
+from flask import Flask
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from clubcrm.clock import utcnow
+from clubcrm.errors import InvalidInput, NotFound
+from clubcrm.extensions import db
+from clubcrm.imports import report
+from clubcrm.imports.headers import FIELDS, guess_mapping, has_name
+from clubcrm.imports.reading import Table, read_table
+from clubcrm.imports.run import MODES, Checked, check, run
+from clubcrm.models import Club, ImportJob, Staff
+
+log = logging.getLogger(__name__)
+# The biggest file the page takes (50,000 members of a spreadsheet are about 5 MB).
+MAX_BYTES = 20 * 1024 * 1024
+# Jobs running in this process, by id (the tests and a shutdown can wait for them).
+RUNNING: dict[int, threading.Thread] = {}
+
+
+def stored_file(folder: Path, job_id: int) -> Path:
+    """Where the uploaded file of job JOB_ID waits between the preview and the end of the import."""
+    return folder / f"job-{job_id}.csv"
+
+
+def create(staff: Staff, club: Club, filename: str, data: bytes, folder: Path) -> ImportJob:
+    """Read an uploaded file, guess its columns and keep it for the preview; flush the new job."""
+    if len(data) > MAX_BYTES:
+        raise InvalidInput("file", _l("The file is larger than %(mb)s MB.", mb=MAX_BYTES // (1024 * 1024)))
+    table = read_table(data)
+    fields = guess_mapping(table.headers)
+    if not has_name(fields):
+        raise InvalidInput("file", _l("No column looks like a name: the first row must hold the column headers, "
+                                      "such as First name, Last name, Phone."))
+    job = ImportJob(club_id=club.id, staff_id=staff.id, filename=filename[:255], status="previewed",
+                    mapping={"headers": table.headers, "fields": fields, "encoding": table.encoding,
+                             "delimiter": table.delimiter},
+                    total_rows=len(table.records), created_at=utcnow())
+    db.session.add(job)
+    db.session.flush()
+    folder.mkdir(parents=True, exist_ok=True)
+    stored_file(folder, job.id).write_bytes(data)
+    return job
+
+
+def load_table(job: ImportJob, folder: Path) -> Table:
+    """The job's file read as its preview read it."""
+    path = stored_file(folder, job.id)
+    if not path.exists():
+        raise NotFound("file", _l("The uploaded file is gone; upload it again."))
+    return read_table(path.read_bytes(), encoding=job.mapping["encoding"], delimiter=job.mapping["delimiter"])
+
+
+def preview(job: ImportJob, folder: Path) -> tuple[Table, Checked]:
+    """Check every row of the job's file with its mapping, writing nothing."""
+    table = load_table(job, folder)
+    return table, check(db.session.get(Club, job.club_id), table, job.mapping["fields"])
+
+
+def remap(job: ImportJob, fields: list[str | None]) -> ImportJob:
+    """Set the member field of each column, as chosen on the preview; flush."""
+    if job.status != "previewed":
+        raise InvalidInput("mapping", _l("This import has already started."))
+    headers = job.mapping["headers"]
+    if len(fields) != len(headers) or any(f is not None and f not in FIELDS for f in fields):
+        raise InvalidInput("mapping", _l("Choose a member field or nothing for each column."))
+    chosen = [f for f in fields if f is not None]
+    if len(chosen) != len(set(chosen)):
+        raise InvalidInput("mapping", _l("Each member field can come from one column only."))
+    if not has_name(fields):
+        raise InvalidInput("mapping", _l("Choose the column that holds the first name or the full name."))
+    job.mapping = {**job.mapping, "fields": list(fields)}
+    db.session.flush()
+    return job
+
+
+def confirm(job: ImportJob, mode: str) -> ImportJob:
+    """Mark the job to run in MODE (all or nothing, or the valid rows); flush."""
+    if job.status != "previewed":
+        raise InvalidInput("mode", _l("This import has already started."))
+    if mode not in MODES:
+        raise InvalidInput("mode", _l("Choose all or nothing, or the valid rows."))
+    job.mode, job.status, job.processed_rows = mode, "running", 0
+    db.session.flush()
+    return job
+
+
+def start(app: Flask, job_id: int, folder: Path, locale: str) -> threading.Thread:
+    """Run the confirmed job JOB_ID in a thread with an app context of its own (call after the commit)."""
+    thread = threading.Thread(target=_thread_main, args=(app, job_id, folder, locale),
+                              name=f"import-{job_id}", daemon=True)
+    RUNNING[job_id] = thread
+    thread.start()
+    return thread
+
+
+def _thread_main(app: Flask, job_id: int, folder: Path, locale: str) -> None:
+    try:
+        with app.app_context():
+            try:
+                execute(job_id, folder, locale)
+            finally:
+                db.session.remove()
+    finally:
+        RUNNING.pop(job_id, None)
+
+
+def _set_progress(job_id: int, done: int) -> None:
+    """Write the job's progress on a connection of its own, committed at once."""
+    with db.engine.begin() as connection:
+        connection.execute(update(ImportJob.__table__).where(ImportJob.id == job_id).values(processed_rows=done))
+
+
+def execute(job_id: int, folder: Path, locale: str) -> None:
+    """Import the job's file: the members in one transaction, or nothing; record the outcome on the job."""
+    job = db.session.get(ImportJob, job_id)
+    if job is None or job.status != "running":
+        return
+    staff = db.session.get(Staff, job.staff_id) if job.staff_id else None
+    club = db.session.get(Club, job.club_id)
+    try:
+        with force_locale(locale):
+            table = load_table(job, folder)
+            result = run(staff, club, table, job.mapping["fields"], mode=job.mode, filename=job.filename,
+                         progress=lambda done: _set_progress(job_id, done))
+            job.report = report.entries(result.checked.refusals)
+            job.total_rows = job.processed_rows = result.checked.total
+            job.imported_rows, job.refused_rows = result.imported, result.refused
+            if result.refused and not result.imported:
+                job.status = "failed"
+                job.error = str(_l("Nothing was imported: %(count)s rows were refused.", count=result.refused))
+            else:
+                job.status = "done"
+            job.finished_at = utcnow()
+            db.session.commit()
+    except Exception as error:   # whatever it was, nothing of the import stays, and the page says so
+        db.session.rollback()
+        if not isinstance(error, IntegrityError | InvalidInput | NotFound):
+            log.exception("Import job %s failed", job_id)
+        with force_locale(locale):
+            if isinstance(error, IntegrityError):
+                message = _l("Nothing was imported: meanwhile another member got one of these phone numbers or "
+                             "card codes. Check the file again.")
+            elif isinstance(error, InvalidInput | NotFound):
+                message = error.message
+            else:
+                message = _l("The import failed; nothing was imported.")
+            text = str(message)[:500]
+        with db.engine.begin() as connection:
+            connection.execute(update(ImportJob.__table__).where(ImportJob.id == job_id).values(
+                status="failed", error=text, finished_at=utcnow()))
+    finally:
+        stored_file(folder, job_id).unlink(missing_ok=True)
+
+
+def report_csv(job: ImportJob, refusals: list[dict]) -> str:
+    """The job's refused rows as CSV, with the file's column headers."""
+    return report.to_csv(refusals, job.mapping["headers"], job.mapping["fields"])

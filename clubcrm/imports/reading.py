@@ -1,0 +1,132 @@
+"""Bytes of an uploaded spreadsheet to rows of text: the encoding and the delimiter as Excel exports them."""
+import codecs
+import csv
+import io
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+from clubcrm.errors import InvalidInput
+
+DELIMITERS = (";", ",", "\t")
+ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "cp1251", "cp1252", "latin-1")
+# Lines the delimiter is sniffed on: enough to see a consistent count, few enough to stay instant.
+SNIFF_LINES = 50
+
+
+@dataclass
+class Table:
+    """A decoded file: how it was read, its header row and its records as (line number, cells)."""
+
+    encoding: str
+    delimiter: str
+    headers: list[str]
+    records: list[tuple[int, list[str]]]
+
+
+def _cyrillic_signs(text: str) -> tuple[float, float]:
+    """How Cyrillic TEXT (decoded as cp1251) looks: the share of its non-ASCII letters that stand next to another
+    one, and the share of non-ASCII letters among all its letters.
+
+    Russian text in cp1251 is whole words of non-ASCII letters (both shares near 1); German or Finnish text in
+    latin-1 has an ä or ö here and there between ASCII letters ("Hämäläinen": none paired, a third of the
+    letters). The bytes are the same whichever way they are decoded, so the measure tells the two apart."""
+    high = paired = letters = 0
+    previous_high = False
+    for index, ch in enumerate(text):
+        is_letter = ch.isalpha()
+        is_high = is_letter and ord(ch) > 127
+        letters += is_letter
+        if is_high:
+            high += 1
+            following = text[index + 1] if index + 1 < len(text) else ""
+            if previous_high or (following and ord(following) > 127 and following.isalpha()):
+                paired += 1
+        previous_high = is_high
+    if not high:
+        return 0.0, 0.0
+    return paired / high, high / letters
+
+
+def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
+    """Return (text, encoding name) of DATA: a BOM wins, then UTF-8, then cp1251 or latin-1 (cp1252)."""
+    if encoding:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise InvalidInput("encoding", _l("Unknown encoding.")) from None
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            raise InvalidInput("file", _l("The file cannot be read in the chosen encoding.")) from None
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8):].decode("utf-8", errors="strict"), "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            raise InvalidInput("file", _l("The file cannot be read: it is not text.")) from None
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if b"\x00" in data:
+        raise InvalidInput("file", _l("The file cannot be read: it is not text."))
+    as_cyrillic = data.decode("cp1251", errors="replace")
+    try:
+        as_western = data.decode("cp1252")
+    except UnicodeDecodeError:   # bytes cp1252 leaves undefined (0x81, 0x8d, ...) are Cyrillic letters
+        return as_cyrillic, "cp1251"
+    paired, share = _cyrillic_signs(as_cyrillic)
+    if paired > 0.75 or (paired > 0.5 and share > 0.5):
+        return as_cyrillic, "cp1251"
+    return as_western, "cp1252"
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter among ; , and tab that splits the first lines into the same number of cells, most of them."""
+    sample = "\n".join(text.splitlines()[:SNIFF_LINES])
+    best, best_score = ";", (-1.0, 0)
+    for delimiter in DELIMITERS:
+        rows = [row for row in csv.reader(io.StringIO(sample), delimiter=delimiter) if any(c.strip() for c in row)]
+        if not rows or len(rows[0]) < 2:
+            continue
+        width = len(rows[0])
+        score = (sum(len(row) == width for row in rows) / len(rows), width)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def read_table(data: bytes, encoding: str | None = None, delimiter: str | None = None) -> Table:
+    """Decode DATA and split it into a header row and records; blank records are left out."""
+    if not data.strip():
+        raise InvalidInput("file", _l("The file is empty."))
+    text, used = decode(data, encoding)
+    text = text.removeprefix("\ufeff")   # a BOM left by an encoding chosen by hand (utf-8 for utf-8-sig)
+    if "\x00" in text:
+        raise InvalidInput("file", _l("The file cannot be read: it is not text."))
+    if delimiter is not None and delimiter not in DELIMITERS:
+        raise InvalidInput("delimiter", _l("The delimiter must be a semicolon, a comma or a tab."))
+    delimiter = delimiter or sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    headers: list[str] | None = None
+    records: list[tuple[int, list[str]]] = []
+    try:
+        last = 0
+        for row in reader:
+            line, last = last + 1, reader.line_num   # a quoted cell may span lines: the record's first one
+            if not any(cell.strip() for cell in row):
+                continue
+            if headers is None:
+                headers = [cell.strip() for cell in row]
+                continue
+            records.append((line, row))
+    except csv.Error:
+        raise InvalidInput("file", _l("The file is not a CSV file we can read (line %(line)s).",
+                                      line=reader.line_num)) from None
+    if headers is None:
+        raise InvalidInput("file", _l("The file is empty."))
+    if not records:
+        raise InvalidInput("file", _l("The file has a header row but no members."))
+    return Table(used, delimiter, headers, records)

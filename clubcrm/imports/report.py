@@ -1,0 +1,41 @@
+"""The row-level report of an import: which line was refused, on which column, and why, also as CSV."""
+import csv
+import io
+
+from flask_babel import gettext as _
+
+from clubcrm.imports.headers import FIELDS
+from clubcrm.imports.rows import Refusal
+
+NAME_PARTS = {"first_name": ("first_name", "full_name", "full_name_rev"),
+              "last_name": ("last_name", "full_name", "full_name_rev")}
+
+
+def entries(refusals: list[Refusal]) -> list[dict]:
+    """The refusals as ImportJob.report keeps them: line, field and the message in the current language."""
+    return [{"line": r.line, "field": r.field, "message": str(r.message)} for r in refusals]
+
+
+def column_of(field: str, headers: list[str], fields: list[str | None]) -> str:
+    """The file's header of the column a refusal on FIELD came from (a name part from a full-name column)."""
+    for header, mapped in zip(headers, fields, strict=False):
+        if mapped is not None and mapped in NAME_PARTS.get(field, (field,)):
+            return header
+    return ""
+
+
+def field_label(field: str) -> str:
+    """The field's name for people."""
+    label = FIELDS.get(field)
+    return str(label) if label is not None else field
+
+
+def to_csv(report: list[dict], headers: list[str], fields: list[str | None]) -> str:
+    """The report as CSV text: line, column, field, problem (UTF-8; the caller adds a BOM for Excel)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([_("Line"), _("Column"), _("Field"), _("Problem")])
+    for entry in report:
+        writer.writerow([entry["line"], column_of(entry["field"], headers, fields), field_label(entry["field"]),
+                         entry["message"]])
+    return out.getvalue()
