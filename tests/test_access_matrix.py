@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
 from clubcrm.lifecycle import engine
-from clubcrm.models import ApiToken, Touchpoint
+from clubcrm.models import ApiToken, ImportJob, Touchpoint
 from clubcrm.models.sms import Message
 from clubcrm.services import checkin, sales, sessions
 from tests.conftest import NOW, TODAY
@@ -125,6 +125,13 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     ("api.get_member", "GET"):                    (401, 200, 200, 200, 404, 404),
     ("api.search_members", "GET"):                (401, 422, 422, 422, 422, 422),   # no q: 422 on q
     ("api.renewals", "GET"):                      (401, 403, 200, 422, 403, 200),
+    # --- member import (imports.py): managers only; a finished job of club A (an update of it redirects to it)
+    ("imports.index", "GET"):                     (302, 403, 200, 200, 403, 200),
+    ("imports.index", "POST"):                    (302, 403, 422, 422, 403, 422),
+    ("imports.show", "GET"):                      (302, 403, 200, 200, 403, 404),
+    ("imports.update", "POST"):                   (302, 403, 302, 302, 403, 404),
+    ("imports.status", "GET"):                    (302, 403, 200, 200, 403, 404),
+    ("imports.download_report", "GET"):           (302, 403, 200, 200, 403, 404),
     ("reports.index", "GET"):                     (302, 403, 302, 302, 403, 302),
     ("reports.page", "GET"):                      (302, 403, 200, 200, 403, 200),
     ("reports.download", "GET"):                  (302, 403, 200, 200, 403, 200),
@@ -172,14 +179,18 @@ def build_data(make) -> dict:
     make.member(club=club_b, first_name="Bob", last_name="Other")
     with unit_of_work():   # a token of club A's desk for the revoke route (the identities keep theirs)
         spare_token = ApiToken(staff_id=desk.id, token_hash="0" * 64, prefix="ccrm_spare", label="spare")
-        db.session.add(spare_token)
+        job = ImportJob(club_id=club_a.id, staff_id=manager.id, filename="members.csv", status="done", mode="all",
+                        total_rows=1, processed_rows=1, imported_rows=1, report=[],
+                        mapping={"headers": ["Name"], "fields": ["full_name"], "encoding": "utf-8",
+                                 "delimiter": ","})
+        db.session.add_all([spare_token, job])
     staff = {"desk": desk, "manager": manager, "owner": owner, "desk_other": desk_other,
              "manager_other": manager_other}
     args = {
         "member_id": member.id, "session_id": session.id, "booking_id": booking.id,
         "touchpoint_id": touchpoint.id, "message_id": message.id, "freeze_id": entry.id,
         "tool_id": rule.tool_id, "rule_id": rule.id, "kind": "plans", "item_id": plan.id, "active": 1,
-        "export_kind": "visits", "token_id": spare_token.id,
+        "export_kind": "visits", "token_id": spare_token.id, "job_id": job.id,
         "name": "renewals", "table": "renewals",
         # The API's ids (plan_id, service_id, ...) go here as its routes appear.
         "plan_id": plan.id, "service_id": service.id, "membership_id": membership.id,
