@@ -1,25 +1,16 @@
 """API tokens in the app: staff list, create (the token is shown once) and revoke the tokens they may manage."""
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import StringField
-from wtforms.validators import Length
 
 from blueprints.access import role_required
-from blueprints.forms import BaseForm, show_error
+from blueprints.forms import show_error
+from blueprints.forms.api_tokens import TokenForm
 from clubcrm.db import unit_of_work
 from clubcrm.errors import DomainError, NotFound
 from clubcrm.services import api_tokens
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/api-tokens")
-
-
-class TokenForm(BaseForm):
-    """A new token's label, so that its owner can tell it from the others."""
-
-    label = StringField(_l("Label (what uses it: turnstile, website form)"),
-                        validators=[Length(max=api_tokens.MAX_LABEL)])
 
 
 def _page(form: TokenForm, created: str | None = None, status: int = 200):

@@ -5,11 +5,11 @@ from flask import Blueprint, Response, abort, current_app, jsonify, redirect, re
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import FieldList, RadioField, SelectChoice, SelectField
+from wtforms import SelectChoice
 
 from blueprints.access import current_club, role_required
-from blueprints.forms import BaseForm, show_error
+from blueprints.forms import show_error
+from blueprints.forms.imports import PreviewForm, UploadForm
 from clubcrm.db import unit_of_work
 from clubcrm.errors import DomainError
 from clubcrm.extensions import db
@@ -22,19 +22,6 @@ bp = Blueprint("imports", __name__, url_prefix="/imports")
 SHOWN_ROWS = 10
 SHOWN_REFUSALS = 50
 DELIMITER_NAMES = {";": _l("semicolon"), ",": _l("comma"), "\t": _l("tab")}
-
-
-class UploadForm(BaseForm):
-    file = FileField(_l("Spreadsheet (CSV)"), validators=[
-        FileRequired(_l("Choose a file.")),
-        FileAllowed(["csv", "txt", "tsv"], _l("Upload a CSV file (in Excel: Save as → CSV).")),
-    ])
-
-
-class PreviewForm(BaseForm):
-    fields = FieldList(SelectField(validate_choice=False), min_entries=0)
-    mode = RadioField(_l("If a row is refused"), default="all", choices=[
-        SelectChoice("all", _l("Import nothing (all or nothing)")), SelectChoice("valid", _l("Import the valid rows"))])
 
 
 def folder() -> Path:

@@ -26,8 +26,9 @@ from blueprints.forms import sales as sales_forms
 from blueprints.forms import sessions as session_forms
 from blueprints.forms import settings as settings_forms
 from blueprints.forms import tasks as task_forms
-from blueprints.api_tokens import TokenForm
+from blueprints.forms.api_tokens import TokenForm
 from blueprints.forms.data import EraseForm
+from blueprints.forms.imports import PreviewForm, UploadForm
 from blueprints.forms.outbox import RetryForm
 from clubcrm import clock
 from clubcrm.db import unit_of_work
@@ -82,6 +83,8 @@ FORMS = {
     "outbox.retry": (RetryForm, ""),
     "data.erase": (EraseForm, ""),
     "api_tokens.create": (TokenForm, ""),
+    "imports.index": (UploadForm, ""),
+    "imports.update": (PreviewForm, ""),
 }
 RAW_FIELDS = {"desk.scan": {"q": "text"}, "auth.set_locale": {"locale": "choice", "next": "text"},
               "auth.choose_club": {"club_id": "number"},
