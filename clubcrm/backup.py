@@ -87,6 +87,15 @@ def backup(output: Path | None = None) -> Path:
     if output.exists():
         raise BackupError(f"{output} exists already; choose another file.")
     output.parent.mkdir(parents=True, exist_ok=True)
+    # A backup holds every member's personal data: only the account that runs the app may read it.
+    umask = os.umask(0o077)
+    try:
+        return _write(url, output)
+    finally:
+        os.umask(umask)
+
+
+def _write(url: URL, output: Path) -> Path:
     if url.get_backend_name() == "sqlite":
         source = _sqlite_path(url)
         if not source.exists():

@@ -123,6 +123,7 @@ def test_a_backup_taken_while_the_app_writes_restores_to_a_sound_database(app, m
         result = runner.invoke(args=["backup", "--output", str(target)])
         assert result.exit_code == 0, result.output
         assert f"Backup written to {target}" in result.output
+        assert target.stat().st_mode & 0o777 == 0o600   # personal data: readable by the app's account only
         writers.wait_for(writers.done + 3)   # and it kept writing after
     finally:
         writers.stop.set()
