@@ -80,8 +80,13 @@ SCHEMAS = {
     },
     "LeadAnswer": _object({
         "member": _ref("Member"),
-        "duplicate": {"type": "boolean", "description": "True: the phone or email is a known member's; "
-                                                        "nothing was created."},
+        "duplicate": {"type": "boolean", "enum": [False]},
+    }),
+    "LeadDuplicate": _object({
+        "member_id": {"type": "integer", "minimum": 1, "description": "The known member's id (only the id: a "
+                      "website may echo the answer)."},
+        "duplicate": {"type": "boolean", "enum": [True], "description": "The phone or email is a known member's; "
+                      "nothing was created (SMS consent given with the member's own phone is recorded)."},
     }),
     "CheckinInput": {
         "type": "object",
@@ -185,7 +190,7 @@ PATHS = {
         "responses": {
             "201": _json("Registered.", "LeadAnswer", {"Location": {
                 "required": True, "description": "The member's URL.", "schema": {"type": "string"}}}),
-            "200": _json("Already known: the existing member, nothing created.", "LeadAnswer"),
+            "200": _json("Already known: the existing member's id, nothing created.", "LeadDuplicate"),
             **_errors(400, 401, 413, 415, 422, 429),
         },
     }},

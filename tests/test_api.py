@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from clubcrm import clock
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
-from clubcrm.models import ApiToken, AuditEvent, Member, Visit
+from clubcrm.models import ApiToken, AuditEvent, ConsentEvent, Member, Visit
 from clubcrm.services import api_tokens, packages
 from tests.conftest import NOW, TODAY
 
@@ -80,8 +80,27 @@ def test_a_web_form_lead_is_registered_once_found_again_by_phone_or_email(web, m
     by_email = web.open("POST", "/api/v1/leads", json={"name": "Someone", "email": " LIISA@example.com "},
                         headers=bearer(token))
     for answer in (by_phone, by_email):
-        assert answer.status_code == 200 and answer.json["duplicate"] is True
-        assert answer.json["member"]["id"] == lead["id"]
+        # Only the id comes back: a website echoing the answer must not show who the known member is.
+        assert answer.status_code == 200 and answer.json == {"member_id": lead["id"], "duplicate": True}
+    assert count(Member) == 1
+
+
+def test_a_known_person_ticking_consent_with_their_own_phone_is_recorded_not_with_someone_elses(web, make):
+    token = issue(make.staff("desk"))
+    known = make.member(first_name="Known", phone="+358401110001", email="known@example.com")
+    assert not known.sms_consent
+    # The email is theirs, the phone is not: nothing about their consent can be read from that.
+    other_phone = post(web, "/api/v1/leads", {"name": "K", "email": "known@example.com", "phone": "040 999 0000",
+                                              "consent": True}, token)
+    assert other_phone.status_code == 200 and other_phone.json["duplicate"] is True
+    assert count(ConsentEvent) == 0 and not db.session.get(Member, known.id).sms_consent
+    own_phone = post(web, "/api/v1/leads", {"name": "K", "phone": "040 111 0001", "consent": True}, token)
+    assert own_phone.status_code == 200 and own_phone.json == {"member_id": known.id, "duplicate": True}
+    db.session.expire_all()
+    member = db.session.get(Member, known.id)
+    assert member.sms_consent and member.sms_consent_source == "web_form"
+    events = db.session.scalars(select(ConsentEvent)).all()
+    assert [(e.member_id, e.granted, e.source) for e in events] == [(known.id, True, "web_form")]
     assert count(Member) == 1
 
 

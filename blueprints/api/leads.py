@@ -22,7 +22,8 @@ def create_lead():
     with unit_of_work():
         club = api_scope.club_for(staff, club_id)
         member, duplicate = web_leads.register(staff, club, values)
-        answer = {"member": shapes.member(member), "duplicate": duplicate}
-    if duplicate:
-        return jsonify(answer), 200
+        if duplicate:
+            # Only the id: a website that echoes the answer must not show a known member's details.
+            return jsonify({"member_id": member.id, "duplicate": True}), 200
+        answer = {"member": shapes.member(member), "duplicate": False}
     return jsonify(answer), 201, {"Location": url_for("api.get_member", member_id=member.id)}
