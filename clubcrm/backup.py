@@ -101,13 +101,17 @@ def _write(url: URL, output: Path) -> Path:
         if not source.exists():
             raise BackupError(f"no database at {source}")
         partial = output.with_name(output.name + ".partial")
-        with sqlite3.connect(source, timeout=30) as src, sqlite3.connect(partial) as dest:
-            # All pages in one step: the copy is one snapshot however the app writes meanwhile.
-            src.backup(dest)
-            dest.execute("PRAGMA journal_mode=DELETE")   # one self-contained file, no -wal beside it
-        src.close()
-        dest.close()
-        partial.replace(output)
+        try:
+            with sqlite3.connect(source, timeout=30) as src, sqlite3.connect(partial) as dest:
+                # All pages in one step: the copy is one snapshot however the app writes meanwhile.
+                src.backup(dest)
+                dest.execute("PRAGMA journal_mode=DELETE")   # one self-contained file, no -wal beside it
+            src.close()
+            dest.close()
+            partial.replace(output)
+        except BaseException:
+            partial.unlink(missing_ok=True)   # a half copy still holds personal data
+            raise
     elif url.get_backend_name() == "postgresql":
         args, env = _pg_args(url)
         _run([pg_binary("pg_dump"), "--format=custom", "--no-owner", "--file", output, *args,

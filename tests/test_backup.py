@@ -176,3 +176,15 @@ def test_a_missing_postgresql_program_is_named(monkeypatch):
     with pytest.raises(backup.BackupError, match="pg_nosuch not found: install the PostgreSQL client"):
         backup.pg_binary("pg_nosuch")
     assert backup.pg_binary("pg_dump").name == "pg_dump"   # found where tests/postgres.py finds initdb
+
+
+def test_a_failed_sqlite_backup_leaves_no_half_copy(tmp_path):
+    source = tmp_path / "live.db"
+    app = make_app(f"sqlite:///{source}")
+    with app.app_context():
+        db.engine.dispose()
+    source.write_bytes(b"not a database " * 512)   # the copy fails part-way
+    out = tmp_path / "backups" / "broken.sqlite3"
+    with app.app_context(), pytest.raises(sqlite3.DatabaseError):
+        backup.backup(out)
+    assert list(out.parent.iterdir()) == []   # no .partial: a half copy still holds personal data
