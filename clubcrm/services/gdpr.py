@@ -25,7 +25,8 @@ PERSONAL_KEYS = frozenset({"first_name", "last_name", "name", "phone", "to_phone
                            "birth_date", "notes", "note", "body", "interest", "reason", "reply"})
 # Ledger reasons the code writes itself (a sale, a gift, a plan's bonus); any other was typed by staff.
 SYSTEM_REASONS = ("sale", "gift")
-# Messages not yet with Twilio: they are never sent to an erased member.
+# Messages not yet with Twilio and not claimed by the dispatcher ('sending' is its own): never sent to an
+# erased member.
 UNSENT = ("queued",)
 
 
@@ -166,10 +167,11 @@ def erase(staff: Staff, member: Member, confirmation: str | None, now: datetime 
         db.session.execute(update(model).where(*where).values(**values).execution_options(synchronize_session=False))
 
     mine = Message.member_id == member.id
-    # Messages not sent yet never will be; their touchpoints say why.
-    for message_id, touchpoint_id in db.session.execute(
-            select(Message.id, Message.touchpoint_id).where(mine, Message.status.in_(UNSENT))).all():
-        scrub_rows(Message, Message.id == message_id, status="skipped", skip_reason="erased")
+    # Messages not sent yet never will be; their touchpoints say why. One conditional statement: a row the
+    # dispatcher claimed meanwhile ('sending') is its own, and its reconciler settles it.
+    for (touchpoint_id,) in db.session.execute(
+            update(Message).where(mine, Message.status.in_(UNSENT)).values(status="skipped", skip_reason="erased")
+            .returning(Message.touchpoint_id).execution_options(synchronize_session=False)).all():
         touchpoint_became(touchpoint_id, "skipped", "erased")
     scrub_rows(Message, mine, body="", to_phone="", error_message=None)
     # A staff message's key holds a digest of its text.
