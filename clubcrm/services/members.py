@@ -116,10 +116,11 @@ def create_lead(staff: Staff | None, club: Club, data: dict, source: str = "walk
     return member
 
 
-def refuse_erased(member: Member, field: str | None = "member_id", error: type[DomainError] = Conflict,
+def refuse_erased(member: Member, field: str | None = None, error: type[DomainError] = Conflict,
                   message=None) -> None:
     """Raise ERROR (code "erased") on FIELD if MEMBER's personal data was erased."""
-    # An erased person is kept only as anonymous history: nothing new may be written about them.
+    # An erased person is kept only as anonymous history: nothing new may be written about them. No field by
+    # default: the card hides an erased member's forms, so the refusal is flashed rather than put under one.
     if member.erased_at is not None:
         raise error(field, message or _l("This member's personal data was erased; nothing more can be done "
                                          "for them."), code="erased")

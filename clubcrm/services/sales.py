@@ -40,7 +40,7 @@ def sell_membership(
     staff: Staff, member: Member, plan_id: int | None, today: date, starts_on: date | None = None
 ) -> Membership:
     """Sell a plan; the first sale converts a lead, a sale in the renewal window links renews_id."""
-    refuse_erased(member, "plan_id")
+    refuse_erased(member)
     plan = plan_for(member.club_id, plan_id)
     lock_member(member.id)  # two desks selling at once must not both renew the same contract
     history = memberships_of(member.id)
@@ -119,7 +119,7 @@ def freeze(
     ends_on: date | None, today: date, reason: str = "",
 ) -> Freeze:
     """Pause a membership from STARTS_ON to ENDS_ON (inclusive); its end date moves by as many days."""
-    refuse_erased(member, "membership_id")
+    refuse_erased(member)
     membership = _membership_for(member, membership_id)
     if not is_live(membership, today):
         raise InvalidInput("membership_id", _l("A cancelled membership cannot be frozen."))
@@ -185,7 +185,7 @@ def end_freeze(staff: Staff, member: Member, freeze_id: int | None, today: date)
 
 def cancel(staff: Staff, member: Member, membership_id: int | None, today: date, reason: str) -> Membership:
     """Cancel a membership from today, with the reason the member gave."""
-    refuse_erased(member, "reason")
+    refuse_erased(member)
     membership = _membership_for(member, membership_id)
     reason = (reason or "").strip()
     if not reason:
@@ -207,7 +207,7 @@ def cancel(staff: Staff, member: Member, membership_id: int | None, today: date,
 
 def sell_package(staff: Staff, member: Member, service_id: int | None, today: date):
     """Sell one package of a service at its price: its units go onto the member's balance."""
-    refuse_erased(member, "service_id")
+    refuse_erased(member)
     service = packages.service_for(member.club_id, service_id)
     if not service.active:
         raise InvalidInput("service_id", _l("Choose a service."))
