@@ -13,7 +13,7 @@ from clubcrm.models import (
     AuditEvent, Booking, ClubSession, ConsentEvent, Freeze, LedgerEntry, Member, Membership, Message, Package,
     Rule, Service, Staff, StaffContact, Tool, Touchpoint, Visit,
 )
-from clubcrm.services import audit, consent
+from clubcrm.services import audit, consent, sessions
 from clubcrm.sms.dispatch import touchpoint_became
 
 # What a person types to confirm an erasure (or the member's full name).
@@ -188,6 +188,12 @@ def erase(staff: Staff, member: Member, confirmation: str | None, now: datetime 
     scrub_rows(LedgerEntry, LedgerEntry.package_id.in_(select(Package.id).where(Package.member_id == member.id)),
                LedgerEntry.reason.is_not(None), LedgerEntry.reason.not_in(SYSTEM_REASONS),
                LedgerEntry.reason.not_like("plan:%"), reason=None)
+    # An erased person holds no class place and waits on no waitlist; a freed place goes to the next waiting.
+    for booking in db.session.scalars(
+            select(Booking).join(ClubSession, ClubSession.id == Booking.session_id)
+            .where(Booking.member_id == member.id, Booking.status.in_(("booked", "waitlist")),
+                   ClubSession.starts_at > now).order_by(ClubSession.starts_at, Booking.id)).all():
+        sessions.cancel_booking(staff, booking)
     for event in db.session.scalars(select(AuditEvent).where(AuditEvent.member_id == member.id)):
         event.before, event.after = _scrub(event.before, needles), _scrub(event.after, needles)
     audit.record(staff, "erase", "member", member.id, club_id=member.club_id, member_id=member.id)
