@@ -305,7 +305,7 @@ def test_nothing_more_is_written_about_an_erased_member(make, web, login_as):
         session = sessions.schedule(manager, member.club, {
             "kind": "event", "title": "Spin", "starts_at": datetime(2026, 3, 12, 18, 0),
             "ends_at": datetime(2026, 3, 12, 19, 0), "capacity": 5})
-    models = (Visit, StaffContact, Booking, Membership, Freeze, LedgerEntry, AuditEvent)
+    models = (Visit, StaffContact, Booking, Membership, Freeze, LedgerEntry, Message, AuditEvent)
     before = {m: rows(m) for m in models}
     with pytest.raises(CheckinRefused) as refused, unit_of_work():
         checkin.check_in(desk, member)
@@ -321,6 +321,8 @@ def test_nothing_more_is_written_about_an_erased_member(make, web, login_as):
         with pytest.raises(Conflict) as refused, unit_of_work():
             action()
         assert refused.value.code == "erased"
+    with pytest.raises(Conflict), unit_of_work():   # no phone, no consent left: the outbox refuses already
+        outbox.queue_from_staff(desk, member, STAFF_SMS, NOW)
     audits = db.session.scalar(select(db.func.max(AuditEvent.id)))
     with unit_of_work():
         token = api_tokens.issue(desk, "")
