@@ -5,20 +5,21 @@ from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import JSON, String, Text, cast, select
+from sqlalchemy import JSON, String, Text, cast, event, select, text
 
 from clubcrm import clock
 from clubcrm.db import unit_of_work
-from clubcrm.errors import Conflict, NotAllowed
+from clubcrm.errors import CheckinRefused, Conflict, NotAllowed
 from clubcrm.extensions import db
 from clubcrm.lifecycle import engine, facts
 from clubcrm.models import (
-    AuditEvent, ConsentEvent, Member, Membership, Message, StaffContact, Touchpoint, Visit,
+    AuditEvent, Booking, ConsentEvent, Freeze, LedgerEntry, Member, Membership, Message, StaffContact, Touchpoint,
+    Visit,
 )
 from clubcrm.reports.renewals import renewal_report
 from clubcrm.reports.scope import Scope
 from clubcrm.reports.tools import tool_report
-from clubcrm.services import checkin, gdpr, members, packages, sales, sessions, tasks
+from clubcrm.services import api_tokens, checkin, gdpr, members, packages, sales, sessions, tasks
 from clubcrm.sms import inbound, outbox
 from tests.conftest import NOW, TODAY
 from tests.web import field_errors, flashes
@@ -153,8 +154,9 @@ def test_erasure_leaves_no_personal_value_anywhere_and_the_reports_unchanged(per
     assert erased.full_name == f"Erased #{member.id}"
     after = {m: db.session.scalar(select(db.func.count()).select_from(m).where(m.member_id == member.id))
              for m in counts}
-    # Rows stay (one more audit event: the erasure; one more consent event: its withdrawal).
-    assert after == {**counts, AuditEvent: counts[AuditEvent] + 1, ConsentEvent: counts[ConsentEvent] + 1}
+    # Rows stay (two more audit events: the erasure and the cancel of the future booking; one more consent
+    # event: its withdrawal).
+    assert after == {**counts, AuditEvent: counts[AuditEvent] + 2, ConsentEvent: counts[ConsentEvent] + 1}
     # The delivered text keeps its state (the reports count it); the queued one will never go out.
     assert dict(db.session.execute(select(Message.status, Message.skip_reason).where(
         Message.member_id == member.id)).all()) == {"delivered": None, "skipped": "erased"}
@@ -281,3 +283,140 @@ def test_the_gdpr_actions_are_on_the_card_for_managers_only(make, web, login_as)
     assert f'/data/members/{member.id}/export.json' in card and f'/data/members/{member.id}/erase' in card
     page = web.get(f"/data/members/{member.id}/erase")
     assert page.status_code == 200 and 'name="confirmation"' in page.text
+
+
+def rows(model) -> int:
+    return db.session.scalar(select(db.func.count()).select_from(model))
+
+
+def erased_member(make):
+    """A paying member with a live contract whose personal data is then erased."""
+    member = make.member()
+    membership = make.membership(member, make.plan(name="Month", duration_days=30))
+    with unit_of_work():
+        gdpr.erase(make.staff("manager"), member, "ERASE")
+    return member, membership
+
+
+def test_nothing_more_is_written_about_an_erased_member(make, web, login_as):
+    member, membership = erased_member(make)
+    desk, manager, service = make.desk(), make.staff("manager"), make.service(name="PT")
+    with unit_of_work():
+        session = sessions.schedule(manager, member.club, {
+            "kind": "event", "title": "Spin", "starts_at": datetime(2026, 3, 12, 18, 0),
+            "ends_at": datetime(2026, 3, 12, 19, 0), "capacity": 5})
+    models = (Visit, StaffContact, Booking, Membership, Freeze, LedgerEntry, Message, AuditEvent)
+    before = {m: rows(m) for m in models}
+    with pytest.raises(CheckinRefused) as refused, unit_of_work():
+        checkin.check_in(desk, member)
+    assert refused.value.code == "erased"
+    for action in (lambda: sessions.book(desk, session, member),
+                   lambda: sales.sell_membership(desk, member, membership.plan_id, TODAY),
+                   lambda: sales.sell_package(desk, member, service.id, TODAY),
+                   lambda: sales.freeze(desk, member, membership.id, TODAY, TODAY + timedelta(days=3), TODAY,
+                                        reason=FREEZE_REASON),
+                   lambda: sales.cancel(manager, member, membership.id, TODAY, CANCEL_REASON),
+                   lambda: packages.grant(manager, member, service, 3, TODAY, reason=REDEEM_REASON),
+                   lambda: tasks.log_contact(desk, member, "reached", CONTACT_NOTE)):
+        with pytest.raises(Conflict) as refused, unit_of_work():
+            action()
+        assert refused.value.code == "erased"
+    with pytest.raises(Conflict), unit_of_work():   # no phone, no consent left: the outbox refuses already
+        outbox.queue_from_staff(desk, member, STAFF_SMS, NOW)
+    audits = db.session.scalar(select(db.func.max(AuditEvent.id)))
+    with unit_of_work():
+        token = api_tokens.issue(desk, "")
+    answer = web.open("POST", "/api/v1/checkins", json={"member_id": member.id},
+                      headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 403 and answer.json["error"]["code"] == "erased", answer.json
+    login_as("desk")
+    contact = web.post(f"/members/{member.id}/contacts", data={"outcome": "reached", "note": CONTACT_NOTE})
+    assert contact.status_code == 422 and any("was erased" in f for f in flashes(contact)), contact.text
+    desk_checkin = web.post(f"/members/{member.id}/checkin", follow_redirects=True)
+    assert any(f.startswith("Check-in refused") and "was erased" in f for f in flashes(desk_checkin))
+    db.session.expire_all()
+    # The token and the login's staff are audited; nothing about the member is.
+    assert {m: rows(m) for m in models} == {**before, AuditEvent: before[AuditEvent] + 2}
+    assert db.session.scalars(select(AuditEvent.entity).where(AuditEvent.id > audits)).all() == [
+        "api_token", "staff"]
+    card = web.get(f"/members/{member.id}")
+    assert card.status_code == 200 and 'id="erased"' in card.text
+    for action in ("checkin", "/sell", "/freeze", "/cancel", "/packages/", "/sms", "/contacts"):
+        assert action not in card.text, action
+
+
+def test_erasure_cancels_future_bookings_and_the_waitlist_moves_up(make):
+    member, waiting = make.member(), make.member()
+    manager, desk = make.staff("manager"), make.desk()
+    month = make.plan(name="Month", duration_days=30)
+    make.membership(member, month)
+    make.membership(waiting, month)
+    with unit_of_work():
+        full = sessions.schedule(manager, member.club, {
+            "kind": "event", "title": "Spin", "starts_at": datetime(2026, 3, 12, 18, 0),
+            "ends_at": datetime(2026, 3, 12, 19, 0), "capacity": 1})
+        other = sessions.schedule(manager, member.club, {
+            "kind": "event", "title": "Yoga", "starts_at": datetime(2026, 3, 13, 18, 0),
+            "ends_at": datetime(2026, 3, 13, 19, 0), "capacity": 1})
+    with unit_of_work():
+        mine = sessions.book(desk, full, member)
+        theirs = sessions.book(desk, full, waiting)
+        sessions.book(desk, other, waiting)
+        queued = sessions.book(desk, other, member)
+    assert (mine.status, theirs.status, queued.status) == ("booked", "waitlist", "waitlist")
+    with unit_of_work():
+        gdpr.erase(manager, member, "ERASE")
+    db.session.expire_all()
+    status = dict(db.session.execute(select(Booking.id, Booking.status)).all())
+    assert status[mine.id] == "cancelled" and status[queued.id] == "cancelled"
+    assert status[theirs.id] == "booked"
+
+
+def test_a_message_being_sent_at_erasure_stays_with_the_dispatcher(make):
+    member, manager = make.member(), make.staff("manager")
+    keys = {"a": "sending", "b": "queued"}
+    race = db.engine.dialect.name == "postgresql"
+    if race:
+        keys["c"] = "queued"   # claimed by the dispatcher (committed) while the erasure runs
+    with unit_of_work():
+        for key, status in keys.items():
+            db.session.add(Message(
+                club_id=member.club_id, member_id=member.id, idempotency_key=f"test:{key}", to_phone=member.phone,
+                body="Hello", locale="en", encoding="GSM-7", segments=1, status=status, due_at=NOW,
+                claimed_at=NOW if status == "sending" else None, attempts=1 if status == "sending" else 0,
+                created_at=NOW))
+    claimed = []
+
+    def dispatcher_claims(_conn, _cursor, statement, *_args):
+        # Right after erasure reads the unsent messages (or just before it changes them), another connection
+        # claims message c and commits, as the dispatcher does.
+        if claimed or not statement.lstrip().startswith(("SELECT message.id", "UPDATE message SET status")):
+            return
+        claimed.append(True)
+        with db.engine.connect() as other:
+            other.execute(text("UPDATE message SET status = 'sending', claimed_at = :now, attempts = 1 "
+                               "WHERE idempotency_key = 'test:c'"), {"now": NOW})
+            other.commit()
+
+    def before_update(conn, cursor, statement, *args):
+        if statement.lstrip().startswith("UPDATE"):
+            dispatcher_claims(conn, cursor, statement, *args)
+
+    def after_select(conn, cursor, statement, *args):
+        if statement.lstrip().startswith("SELECT"):
+            dispatcher_claims(conn, cursor, statement, *args)
+
+    if race:
+        event.listen(db.engine, "before_cursor_execute", before_update)
+        event.listen(db.engine, "after_cursor_execute", after_select)
+    try:
+        with unit_of_work():
+            gdpr.erase(manager, member, "ERASE")
+    finally:
+        if race:
+            event.remove(db.engine, "before_cursor_execute", before_update)
+            event.remove(db.engine, "after_cursor_execute", after_select)
+    db.session.expire_all()
+    assert claimed == ([True] if race else [])
+    assert dict(db.session.execute(select(Message.idempotency_key, Message.status)).all()) == {
+        "test:a": "sending", "test:b": "skipped", **({"test:c": "sending"} if race else {})}

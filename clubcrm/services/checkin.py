@@ -36,6 +36,7 @@ def check_in(staff: Staff, member: Member, source: str = "desk") -> CheckinResul
     if not staff.sees_club(member.club_id):
         raise CheckinRefused("member_id", _l("This card belongs to a member of another club."),
                              code="other_club")
+    members.refuse_erased(member, "member_id", error=CheckinRefused)
     club: Club = member.club
     now = utcnow()
     today = local_today(club.timezone)

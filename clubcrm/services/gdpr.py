@@ -13,7 +13,7 @@ from clubcrm.models import (
     AuditEvent, Booking, ClubSession, ConsentEvent, Freeze, LedgerEntry, Member, Membership, Message, Package,
     Rule, Service, Staff, StaffContact, Tool, Touchpoint, Visit,
 )
-from clubcrm.services import audit, consent
+from clubcrm.services import audit, consent, sessions
 from clubcrm.sms.dispatch import touchpoint_became
 
 # What a person types to confirm an erasure (or the member's full name).
@@ -25,7 +25,8 @@ PERSONAL_KEYS = frozenset({"first_name", "last_name", "name", "phone", "to_phone
                            "birth_date", "notes", "note", "body", "interest", "reason", "reply"})
 # Ledger reasons the code writes itself (a sale, a gift, a plan's bonus); any other was typed by staff.
 SYSTEM_REASONS = ("sale", "gift")
-# Messages not yet with Twilio: they are never sent to an erased member.
+# Messages not yet with Twilio and not claimed by the dispatcher ('sending' is its own): never sent to an
+# erased member.
 UNSENT = ("queued",)
 
 
@@ -166,10 +167,11 @@ def erase(staff: Staff, member: Member, confirmation: str | None, now: datetime 
         db.session.execute(update(model).where(*where).values(**values).execution_options(synchronize_session=False))
 
     mine = Message.member_id == member.id
-    # Messages not sent yet never will be; their touchpoints say why.
-    for message_id, touchpoint_id in db.session.execute(
-            select(Message.id, Message.touchpoint_id).where(mine, Message.status.in_(UNSENT))).all():
-        scrub_rows(Message, Message.id == message_id, status="skipped", skip_reason="erased")
+    # Messages not sent yet never will be; their touchpoints say why. One conditional statement: a row the
+    # dispatcher claimed meanwhile ('sending') is its own, and its reconciler settles it.
+    for (touchpoint_id,) in db.session.execute(
+            update(Message).where(mine, Message.status.in_(UNSENT)).values(status="skipped", skip_reason="erased")
+            .returning(Message.touchpoint_id).execution_options(synchronize_session=False)).all():
         touchpoint_became(touchpoint_id, "skipped", "erased")
     scrub_rows(Message, mine, body="", to_phone="", error_message=None)
     # A staff message's key holds a digest of its text.
@@ -186,6 +188,12 @@ def erase(staff: Staff, member: Member, confirmation: str | None, now: datetime 
     scrub_rows(LedgerEntry, LedgerEntry.package_id.in_(select(Package.id).where(Package.member_id == member.id)),
                LedgerEntry.reason.is_not(None), LedgerEntry.reason.not_in(SYSTEM_REASONS),
                LedgerEntry.reason.not_like("plan:%"), reason=None)
+    # An erased person holds no class place and waits on no waitlist; a freed place goes to the next waiting.
+    for booking in db.session.scalars(
+            select(Booking).join(ClubSession, ClubSession.id == Booking.session_id)
+            .where(Booking.member_id == member.id, Booking.status.in_(("booked", "waitlist")),
+                   ClubSession.starts_at > now).order_by(ClubSession.starts_at, Booking.id)).all():
+        sessions.cancel_booking(staff, booking)
     for event in db.session.scalars(select(AuditEvent).where(AuditEvent.member_id == member.id)):
         event.before, event.after = _scrub(event.before, needles), _scrub(event.after, needles)
     audit.record(staff, "erase", "member", member.id, club_id=member.club_id, member_id=member.id)

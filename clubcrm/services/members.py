@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, select, union_all
 
 from clubcrm.clock import utcnow
-from clubcrm.errors import Conflict, InvalidInput
+from clubcrm.errors import Conflict, DomainError, InvalidInput
 from clubcrm.extensions import db
 from clubcrm.i18n import SUPPORTED_LOCALES
 from clubcrm.models import Club, Member, Staff
@@ -116,10 +116,20 @@ def create_lead(staff: Staff | None, club: Club, data: dict, source: str = "walk
     return member
 
 
+def refuse_erased(member: Member, field: str | None = None, error: type[DomainError] = Conflict,
+                  message=None) -> None:
+    """Raise ERROR (code "erased") on FIELD if MEMBER's personal data was erased."""
+    # An erased person is kept only as anonymous history: nothing new may be written about them. No field by
+    # default: the card hides an erased member's forms, so the refusal is flashed rather than put under one.
+    if member.erased_at is not None:
+        raise error(field, message or _l("This member's personal data was erased; nothing more can be done "
+                                         "for them."), code="erased")
+
+
 def update(staff: Staff, member: Member, data: dict) -> Member:
     """Change a member's details; the audit trail keeps the old values."""
-    if member.erased_at is not None:
-        raise Conflict("first_name", _l("This member's personal data was erased; there is nothing to edit."))
+    refuse_erased(member, "first_name",
+                  message=_l("This member's personal data was erased; there is nothing to edit."))
     values = _clean(member.club, data)
     _check_unique(member.club_id, values, exclude_id=member.id)
     before = {k: getattr(member, k) for k in values if getattr(member, k) != values[k]}

@@ -8,6 +8,7 @@ from clubcrm.errors import InvalidInput, NotFound
 from clubcrm.extensions import db
 from clubcrm.models import LedgerEntry, Member, Package, Service, Staff
 from clubcrm.services import audit
+from clubcrm.services.members import refuse_erased
 
 MAX_UNITS = 1000
 
@@ -43,6 +44,7 @@ def grant(
     price_minor: int | None = None,
 ) -> LedgerEntry:
     """Add units to a member's package (a sale, a plan bonus or a gift) and extend its validity."""
+    refuse_erased(member)
     units = _check_units(units)
     if service.club_id != member.club_id:
         raise InvalidInput("service_id", _l("Choose a service."))
@@ -79,6 +81,7 @@ def redeem(
     visit_id: int | None = None,
 ) -> LedgerEntry:
     """Take units from a member's package; refused atomically if the balance would go below zero."""
+    refuse_erased(member)
     units = _check_units(units)
     service = service_for(member.club_id, service_id)
     package = package_of(member.id, service.id)

@@ -12,6 +12,7 @@ from clubcrm.formatting import day
 from clubcrm.models import Freeze, Member, Membership, Plan, Staff, Visit
 from clubcrm.services import audit, packages
 from clubcrm.services.locks import lock_member
+from clubcrm.services.members import refuse_erased
 from clubcrm.services.contracts import is_live, latest_live, memberships_of
 
 
@@ -39,6 +40,7 @@ def sell_membership(
     staff: Staff, member: Member, plan_id: int | None, today: date, starts_on: date | None = None
 ) -> Membership:
     """Sell a plan; the first sale converts a lead, a sale in the renewal window links renews_id."""
+    refuse_erased(member)
     plan = plan_for(member.club_id, plan_id)
     lock_member(member.id)  # two desks selling at once must not both renew the same contract
     history = memberships_of(member.id)
@@ -117,6 +119,7 @@ def freeze(
     ends_on: date | None, today: date, reason: str = "",
 ) -> Freeze:
     """Pause a membership from STARTS_ON to ENDS_ON (inclusive); its end date moves by as many days."""
+    refuse_erased(member)
     membership = _membership_for(member, membership_id)
     if not is_live(membership, today):
         raise InvalidInput("membership_id", _l("A cancelled membership cannot be frozen."))
@@ -182,6 +185,7 @@ def end_freeze(staff: Staff, member: Member, freeze_id: int | None, today: date)
 
 def cancel(staff: Staff, member: Member, membership_id: int | None, today: date, reason: str) -> Membership:
     """Cancel a membership from today, with the reason the member gave."""
+    refuse_erased(member)
     membership = _membership_for(member, membership_id)
     reason = (reason or "").strip()
     if not reason:
@@ -203,6 +207,7 @@ def cancel(staff: Staff, member: Member, membership_id: int | None, today: date,
 
 def sell_package(staff: Staff, member: Member, service_id: int | None, today: date):
     """Sell one package of a service at its price: its units go onto the member's balance."""
+    refuse_erased(member)
     service = packages.service_for(member.club_id, service_id)
     if not service.active:
         raise InvalidInput("service_id", _l("Choose a service."))

@@ -18,7 +18,7 @@ from clubcrm.models import (
 from clubcrm.models.base import UTCDateTime
 from clubcrm.phones import try_e164
 from clubcrm.services import audit
-from clubcrm.services.members import normalize_card
+from clubcrm.services.members import normalize_card, refuse_erased
 from clubcrm.services.scope import get_in_scope
 
 MAX_CAPACITY = 500
@@ -213,6 +213,7 @@ def book(staff: Staff | None, session: ClubSession, member: Member, source: str 
         raise InvalidInput("source", _l("Unknown booking source."))
     if member.club_id != session.club_id:
         raise InvalidInput("member", _l("This member belongs to another club."), code="other_club")
+    refuse_erased(member, "member")
     if session.cancelled_at is not None:
         raise Conflict("session_id", _l("This session is cancelled."))
     if session.ends_at <= now:

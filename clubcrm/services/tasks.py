@@ -12,6 +12,7 @@ from clubcrm.errors import Conflict, InvalidInput, NotFound
 from clubcrm.extensions import db
 from clubcrm.models import OUTCOMES, TASK_EXPIRY_DAYS, Club, ClubSession, Member, Rule, Staff, StaffContact, Touchpoint
 from clubcrm.services import audit
+from clubcrm.services.members import refuse_erased
 from clubcrm.services.scope import get_in_scope
 
 NOTE_MAX = 300  # the column's length
@@ -134,6 +135,7 @@ def log_contact(staff: Staff, member: Member, outcome: str | None, note: str | N
     """Log a call or talk with MEMBER that no task asked for."""
     if not staff.sees_club(member.club_id):
         raise NotFound("member_id", _l("No such member."))
+    refuse_erased(member)
     outcome, note = _clean(outcome, note)
     contact = _add_contact(staff, member.club_id, member.id, outcome, note, None)
     audit.record(staff, "log_contact", "staff_contact", contact.id, club_id=member.club_id, member_id=member.id,
