@@ -158,3 +158,41 @@ def test_only_managers_of_the_club_see_its_imports(web, login_as, make):
     web.post("/logout")
     login_as("desk")
     assert web.get("/imports/").status_code == 403
+
+
+FIELDS6 = {f"fields-{i}": f for i, f in enumerate(
+    ["first_name", "last_name", "phone", "email", "birth_date", "sms_consent"])}
+NO_KEYS = b"Vorname;Nachname\nAnna;Virtanen\nBo;Lind\n"   # no phone, no card: a second run would duplicate them
+
+
+def test_confirming_the_same_job_twice_imports_it_once(web, login_as, app):
+    from clubcrm.db import unit_of_work
+    from clubcrm.errors import Conflict
+
+    login_as("manager")
+    job_id = job_id_of(upload(web, NO_KEYS))
+    before = count_members()
+    folder = Path(app.instance_path) / "imports"
+    # The second request read the job as "previewed" before the first one committed its confirm.
+    stale = db.session.get(ImportJob, job_id)
+    db.session.expunge(stale)
+    with unit_of_work():
+        jobs.confirm(db.session.get(ImportJob, job_id), "valid")
+    db.session.close()
+    db.session.add(stale)
+    assert stale.status == "previewed"   # its Python check passes ...
+    try:
+        with unit_of_work():
+            jobs.confirm(stale, "valid")
+    except Conflict as error:            # ... the database's does not
+        assert str(error.message) == "This import has already started."
+    else:
+        raise AssertionError("the second confirm was not refused")
+    jobs.start(app, job_id, folder, "en").join(60)
+    assert wait_for(web, job_id)["imported"] == 2
+    assert count_members() == before + 2
+    # The page's own second click, after the first started it, redirects to the job and imports nothing more.
+    response = web.post(f"/imports/{job_id}", data={"fields-0": "first_name", "fields-1": "last_name",
+                                                     "mode": "valid", "action": "import"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/imports/{job_id}")
+    assert count_members() == before + 2

@@ -15,7 +15,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from clubcrm.clock import utcnow
-from clubcrm.errors import InvalidInput, NotFound
+from clubcrm.errors import Conflict, InvalidInput, NotFound
 from clubcrm.extensions import db
 from clubcrm.imports import report
 from clubcrm.imports.headers import FIELDS, guess_mapping, has_name
@@ -87,13 +87,20 @@ def remap(job: ImportJob, fields: list[str | None]) -> ImportJob:
 
 
 def confirm(job: ImportJob, mode: str) -> ImportJob:
-    """Mark the job to run in MODE (all or nothing, or the valid rows); flush."""
+    """Mark the job to run in MODE (all or nothing, or the valid rows); flush; Conflict if it already started."""
     if job.status != "previewed":
         raise InvalidInput("mode", _l("This import has already started."))
     if mode not in MODES:
         raise InvalidInput("mode", _l("Choose all or nothing, or the valid rows."))
-    job.mode, job.status, job.processed_rows = mode, "running", 0
-    db.session.flush()
+    # Compare and set in the database: of two confirms (a double click, two tabs) that both read "previewed",
+    # only one changes the row, and only that one may start the thread.
+    changed = db.session.execute(
+        update(ImportJob).where(ImportJob.id == job.id, ImportJob.status == "previewed")
+        .values(status="running", mode=mode, processed_rows=0)
+        .execution_options(synchronize_session=False)).rowcount
+    if changed != 1:
+        raise Conflict("mode", _l("This import has already started."))
+    db.session.refresh(job)
     return job
 
 
