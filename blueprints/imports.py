@@ -8,7 +8,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from blueprints.access import current_club, role_required
-from blueprints.forms import show_error
+from blueprints.forms import BaseForm, show_error
 from blueprints.forms.imports import PreviewForm, UploadForm
 from clubcrm.db import unit_of_work
 from clubcrm.errors import Conflict, DomainError
@@ -26,7 +26,7 @@ DELIMITER_NAMES = {";": _l("semicolon"), ",": _l("comma"), "\t": _l("tab")}
 
 def folder() -> Path:
     """Where uploaded files wait for their import."""
-    return Path(current_app.instance_path) / "imports"
+    return jobs.upload_folder(current_app)
 
 
 def load_job(job_id: int) -> ImportJob:
@@ -102,10 +102,12 @@ def show(job_id: int):
 @bp.post("/<id:job_id>")
 @role_required("manager")
 def update(job_id: int):
-    """Change the columns and preview again, or start the import in the chosen mode."""
+    """Change the columns and preview again, start the import in the chosen mode, or cancel it."""
     job = load_job(job_id)
     if job.status != "previewed":
         return redirect(url_for("imports.show", job_id=job.id))
+    if request.form.get("action") == "cancel":
+        return cancel(job)
     form = PreviewForm()
     for entry in form.fields:
         entry.choices = field_choices()
@@ -127,6 +129,22 @@ def update(job_id: int):
     if job.status == "running":   # only the request whose confirm changed the row gets here
         jobs.start(current_app._get_current_object(), job.id, folder(), str(get_locale() or "en"))
     return redirect(url_for("imports.show", job_id=job.id))
+
+
+def cancel(job: ImportJob):
+    """Drop the preview and its uploaded file (personal data), after checking the form's CSRF token only."""
+    form = BaseForm()
+    if not form.validate_on_submit():
+        for message in form.errors.get("csrf_token", []):
+            flash(message, "danger")
+        return redirect(url_for("imports.show", job_id=job.id))
+    try:
+        with unit_of_work():
+            jobs.cancel(job, folder())
+    except Conflict as error:   # a confirm in another tab came first
+        flash(str(error.message), "danger")
+        return redirect(url_for("imports.show", job_id=job.id))
+    return redirect(url_for("imports.index"))
 
 
 @bp.get("/<id:job_id>/status.json")

@@ -2,6 +2,7 @@
 import csv
 import io
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -196,3 +197,42 @@ def test_confirming_the_same_job_twice_imports_it_once(web, login_as, app):
                                                      "mode": "valid", "action": "import"})
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/imports/{job_id}")
     assert count_members() == before + 2
+
+
+def test_cancel_on_the_preview_deletes_the_file(web, login_as, app):
+    login_as("manager")
+    job_id = job_id_of(upload(web, NO_KEYS))
+    stored = jobs.stored_file(jobs.upload_folder(app), job_id)
+    assert stored.exists() and 'id="cancel-button"' in web.get(f"/imports/{job_id}").text
+    response = web.post(f"/imports/{job_id}", data={"action": "cancel"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/imports/")
+    assert not stored.exists()
+    db.session.commit()
+    job = db.session.get(ImportJob, job_id)
+    assert (job.status, job.error) == ("failed", "Cancelled.")
+    assert wait_for(web, job_id)["finished"]   # the page does not poll a cancelled job
+    # A cancelled job cannot be started afterwards.
+    web.post(f"/imports/{job_id}", data={"fields-0": "first_name", "fields-1": "last_name", "mode": "valid",
+                                         "action": "import"})
+    db.session.commit()
+    assert db.session.get(ImportJob, job_id).status == "failed" and not jobs.RUNNING
+
+
+def test_housekeeping_deletes_the_files_of_previews_left_for_a_day(web, login_as, app):
+    from clubcrm import clock, worker
+    from tests.conftest import NOW
+
+    login_as("manager")
+    old_id = job_id_of(upload(web, NO_KEYS))
+    clock.set_now(NOW + timedelta(hours=20))
+    new_id = job_id_of(upload(web, NO_KEYS))
+    folder = jobs.upload_folder(app)
+    clock.set_now(NOW + timedelta(hours=24, minutes=1))
+    worker.job(app, worker.housekeeping)()
+    db.session.commit()
+    old, new = db.session.get(ImportJob, old_id), db.session.get(ImportJob, new_id)
+    assert (old.status, old.error) == ("failed", "The preview expired; upload the file again.")
+    assert not jobs.stored_file(folder, old_id).exists()
+    assert new.status == "previewed" and jobs.stored_file(folder, new_id).exists()
+    page = web.get(f"/imports/{old_id}")
+    assert page.status_code == 200 and "The preview expired; upload the file again." in page.text

@@ -6,12 +6,13 @@ the progress is written while the rows are being checked (the members' INSERT co
 only write lock only for its last second or two); on PostgreSQL the two never wait for each other."""
 import logging
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from clubcrm.clock import utcnow
@@ -28,6 +29,11 @@ log = logging.getLogger(__name__)
 MAX_BYTES = 20 * 1024 * 1024
 # Jobs running in this process, by id (the tests and a shutdown can wait for them).
 RUNNING: dict[int, threading.Thread] = {}
+
+
+def upload_folder(app: Flask) -> Path:
+    """Where uploaded files wait for their import: the app's instance folder (the web's and the worker's)."""
+    return Path(app.instance_path) / "imports"
 
 
 def stored_file(folder: Path, job_id: int) -> Path:
@@ -102,6 +108,41 @@ def confirm(job: ImportJob, mode: str) -> ImportJob:
         raise Conflict("mode", _l("This import has already started."))
     db.session.refresh(job)
     return job
+
+
+def cancel(job: ImportJob, folder: Path) -> ImportJob:
+    """Drop a preview: delete its uploaded file and mark the job failed; flush; Conflict if it already started."""
+    if not _close_previewed(job.id, folder, _l("Cancelled.")):
+        raise Conflict("mode", _l("This import has already started."))
+    db.session.refresh(job)
+    return job
+
+
+def _close_previewed(job_id: int, folder: Path, message) -> bool:
+    """Mark the previewed job failed with MESSAGE and delete its file; False if it is no longer previewed."""
+    changed = db.session.execute(
+        update(ImportJob).where(ImportJob.id == job_id, ImportJob.status == "previewed")
+        .values(status="failed", error=str(message)[:500], finished_at=utcnow())
+        .execution_options(synchronize_session=False)).rowcount
+    if changed != 1:   # compare and set, as confirm: a confirm that came first keeps its file
+        return False
+    stored_file(folder, job_id).unlink(missing_ok=True)
+    return True
+
+
+# A preview nobody confirmed keeps personal data on disk: it goes after a day.
+PREVIEW_LIFETIME = timedelta(hours=24)
+
+
+def expire_stale(folder: Path) -> int:
+    """Close previews older than a day, deleting their files; flush; return how many."""
+    now = utcnow()
+    previews = db.session.scalars(select(ImportJob.id).where(
+        ImportJob.status == "previewed", ImportJob.created_at < now - PREVIEW_LIFETIME)).all()
+    expired = sum(_close_previewed(job_id, folder, _l("The preview expired; upload the file again."))
+                  for job_id in previews)
+    db.session.flush()
+    return expired
 
 
 def start(app: Flask, job_id: int, folder: Path, locale: str) -> threading.Thread:
