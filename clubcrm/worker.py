@@ -43,7 +43,7 @@ def sms_dispatch() -> str:
 
 
 def housekeeping() -> str:
-    """Mark the no-shows of every ended session, expire the tasks nobody closed, close import previews nobody confirmed."""
+    """Mark the no-shows of every ended session, expire the tasks nobody closed, close stale import jobs."""
     from flask import current_app
 
     from clubcrm.clock import local_date
@@ -58,8 +58,9 @@ def housekeeping() -> str:
         marked += mark_no_shows(club, now)
         expired += expire_overdue(club, local_date(now, club.timezone))
     # Uploaded files hold personal data: none stays for a preview nobody confirmed or an import that died.
-    previews = imports.expire_stale(imports.upload_folder(current_app))
-    return f"{marked} bookings marked no-show, {expired} overdue tasks expired, {previews} import previews expired"
+    previews, stopped = imports.expire_stale(imports.upload_folder(current_app))
+    return (f"{marked} bookings marked no-show, {expired} overdue tasks expired, "
+            f"{previews} import previews expired, {stopped} stopped imports closed")
 
 
 def job(app: Flask, work: Callable[[], str]) -> Callable[[], None]:
