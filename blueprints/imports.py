@@ -8,7 +8,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from blueprints.access import current_club, role_required
-from blueprints.forms import BaseForm, show_error
+from blueprints.forms import show_error
 from blueprints.forms.imports import PreviewForm, UploadForm
 from clubcrm.db import unit_of_work
 from clubcrm.errors import Conflict, DomainError
@@ -132,12 +132,7 @@ def update(job_id: int):
 
 
 def cancel(job: ImportJob):
-    """Drop the preview and its uploaded file (personal data), after checking the form's CSRF token only."""
-    form = BaseForm()
-    if not form.validate_on_submit():
-        for message in form.errors.get("csrf_token", []):
-            flash(message, "danger")
-        return redirect(url_for("imports.show", job_id=job.id))
+    """Drop the preview and its uploaded file (personal data); CSRFProtect has checked the POST's token."""
     try:
         with unit_of_work():
             jobs.cancel(job, folder())
