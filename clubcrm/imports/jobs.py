@@ -186,6 +186,13 @@ def _set_progress(job_id: int, done: int) -> None:
         connection.execute(update(ImportJob.__table__).where(ImportJob.id == job_id).values(processed_rows=done))
 
 
+def _finish(job_id: int, outcome: dict) -> int:
+    """Write the outcome of the running job JOB_ID in the import's own transaction; return the rows changed."""
+    return db.session.execute(
+        update(ImportJob).where(ImportJob.id == job_id, ImportJob.status == "running").values(**outcome)
+        .execution_options(synchronize_session=False)).rowcount
+
+
 def execute(job_id: int, folder: Path, locale: str) -> None:
     """Import the job's file: the members in one transaction, or nothing; record the outcome on the job."""
     job = db.session.get(ImportJob, job_id)
@@ -198,15 +205,18 @@ def execute(job_id: int, folder: Path, locale: str) -> None:
             table = load_table(job, folder)
             result = run(staff, club, table, job.mapping["fields"], mode=job.mode, filename=job.filename,
                          progress=lambda done: _set_progress(job_id, done))
-            job.report = report.entries(result.checked.refusals)
-            job.total_rows = job.processed_rows = result.checked.total
-            job.imported_rows, job.refused_rows = result.imported, result.refused
+            outcome = {"report": report.entries(result.checked.refusals), "total_rows": result.checked.total,
+                       "processed_rows": result.checked.total, "imported_rows": result.imported,
+                       "refused_rows": result.refused, "status": "done", "finished_at": utcnow()}
             if result.refused and not result.imported:
-                job.status = "failed"
-                job.error = str(_l("Nothing was imported: %(count)s rows were refused.", count=result.refused))
-            else:
-                job.status = "done"
-            job.finished_at = utcnow()
+                outcome["status"] = "failed"
+                outcome["error"] = str(_l("Nothing was imported: %(count)s rows were refused.",
+                                          count=result.refused))
+            # Still "running" or nothing: if the housekeeping gave the job up meanwhile (it said that nothing
+            # was imported), the members go too, so that what it said stays true.
+            if _finish(job_id, outcome) != 1:
+                db.session.rollback()
+                return
             db.session.commit()
     except Exception as error:   # whatever it was, nothing of the import stays, and the page says so
         db.session.rollback()
@@ -222,7 +232,8 @@ def execute(job_id: int, folder: Path, locale: str) -> None:
                 message = _l("The import failed; nothing was imported.")
             text = str(message)[:500]
         with db.engine.begin() as connection:
-            connection.execute(update(ImportJob.__table__).where(ImportJob.id == job_id).values(
+            connection.execute(update(ImportJob.__table__).where(
+                ImportJob.id == job_id, ImportJob.status == "running").values(
                 status="failed", error=text, finished_at=utcnow()))
     finally:
         stored_file(folder, job_id).unlink(missing_ok=True)
