@@ -1,7 +1,7 @@
 """Importing members from a spreadsheet: upload, preview with the guessed columns, confirm, watch it run."""
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -11,7 +11,7 @@ from blueprints.access import current_club, role_required
 from blueprints.forms import show_error
 from blueprints.forms.imports import PreviewForm, UploadForm
 from clubcrm.db import unit_of_work
-from clubcrm.errors import DomainError
+from clubcrm.errors import Conflict, DomainError
 from clubcrm.extensions import db
 from clubcrm.imports import jobs, report
 from clubcrm.imports.headers import FIELDS
@@ -26,7 +26,7 @@ DELIMITER_NAMES = {";": _l("semicolon"), ",": _l("comma"), "\t": _l("tab")}
 
 def folder() -> Path:
     """Where uploaded files wait for their import."""
-    return Path(current_app.instance_path) / "imports"
+    return jobs.upload_folder(current_app)
 
 
 def load_job(job_id: int) -> ImportJob:
@@ -102,10 +102,12 @@ def show(job_id: int):
 @bp.post("/<id:job_id>")
 @role_required("manager")
 def update(job_id: int):
-    """Change the columns and preview again, or start the import in the chosen mode."""
+    """Change the columns and preview again, start the import in the chosen mode, or cancel it."""
     job = load_job(job_id)
     if job.status != "previewed":
         return redirect(url_for("imports.show", job_id=job.id))
+    if request.form.get("action") == "cancel":
+        return cancel(job)
     form = PreviewForm()
     for entry in form.fields:
         entry.choices = field_choices()
@@ -117,13 +119,27 @@ def update(job_id: int):
             jobs.remap(job, fields)
             if request.form.get("action") == "import":
                 jobs.confirm(job, form.mode.data)
+    except Conflict as error:   # another click or tab started it first: show that one
+        flash(str(error.message), "danger")
+        return redirect(url_for("imports.show", job_id=job_id))
     except DomainError as error:
         db.session.rollback()
         show_error(form, error)
         return render_preview(load_job(job_id), form, 422)
-    if job.status == "running":
+    if job.status == "running":   # only the request whose confirm changed the row gets here
         jobs.start(current_app._get_current_object(), job.id, folder(), str(get_locale() or "en"))
     return redirect(url_for("imports.show", job_id=job.id))
+
+
+def cancel(job: ImportJob):
+    """Drop the preview and its uploaded file (personal data); CSRFProtect has checked the POST's token."""
+    try:
+        with unit_of_work():
+            jobs.cancel(job, folder())
+    except Conflict as error:   # a confirm in another tab came first
+        flash(str(error.message), "danger")
+        return redirect(url_for("imports.show", job_id=job.id))
+    return redirect(url_for("imports.index"))
 
 
 @bp.get("/<id:job_id>/status.json")

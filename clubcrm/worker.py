@@ -43,8 +43,11 @@ def sms_dispatch() -> str:
 
 
 def housekeeping() -> str:
-    """Mark the no-shows of every ended session and expire the tasks nobody closed."""
+    """Mark the no-shows of every ended session, expire the tasks nobody closed, close stale import jobs."""
+    from flask import current_app
+
     from clubcrm.clock import local_date
+    from clubcrm.imports import jobs as imports
     from clubcrm.models import Club
     from clubcrm.services.sessions import mark_no_shows
     from clubcrm.services.tasks import expire_overdue
@@ -54,7 +57,10 @@ def housekeeping() -> str:
     for club in db.session.scalars(select(Club)):
         marked += mark_no_shows(club, now)
         expired += expire_overdue(club, local_date(now, club.timezone))
-    return f"{marked} bookings marked no-show, {expired} overdue tasks expired"
+    # Uploaded files hold personal data: none stays for a preview nobody confirmed or an import that died.
+    previews, stopped = imports.expire_stale(imports.upload_folder(current_app))
+    return (f"{marked} bookings marked no-show, {expired} overdue tasks expired, "
+            f"{previews} import previews expired, {stopped} stopped imports closed")
 
 
 def job(app: Flask, work: Callable[[], str]) -> Callable[[], None]:

@@ -2,6 +2,7 @@
 import csv
 import io
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -158,3 +159,107 @@ def test_only_managers_of_the_club_see_its_imports(web, login_as, make):
     web.post("/logout")
     login_as("desk")
     assert web.get("/imports/").status_code == 403
+
+
+FIELDS6 = {f"fields-{i}": f for i, f in enumerate(
+    ["first_name", "last_name", "phone", "email", "birth_date", "sms_consent"])}
+NO_KEYS = b"Vorname;Nachname\nAnna;Virtanen\nBo;Lind\n"   # no phone, no card: a second run would duplicate them
+
+
+def test_confirming_the_same_job_twice_imports_it_once(web, login_as, app):
+    from clubcrm.db import unit_of_work
+    from clubcrm.errors import Conflict
+
+    login_as("manager")
+    job_id = job_id_of(upload(web, NO_KEYS))
+    before = count_members()
+    folder = Path(app.instance_path) / "imports"
+    # The second request read the job as "previewed" before the first one committed its confirm.
+    stale = db.session.get(ImportJob, job_id)
+    db.session.expunge(stale)
+    with unit_of_work():
+        jobs.confirm(db.session.get(ImportJob, job_id), "valid")
+    db.session.close()
+    db.session.add(stale)
+    assert stale.status == "previewed"   # its Python check passes ...
+    try:
+        with unit_of_work():
+            jobs.confirm(stale, "valid")
+    except Conflict as error:            # ... the database's does not
+        assert str(error.message) == "This import has already started."
+    else:
+        raise AssertionError("the second confirm was not refused")
+    jobs.start(app, job_id, folder, "en").join(60)
+    assert wait_for(web, job_id)["imported"] == 2
+    assert count_members() == before + 2
+    # The page's own second click, after the first started it, redirects to the job and imports nothing more.
+    response = web.post(f"/imports/{job_id}", data={"fields-0": "first_name", "fields-1": "last_name",
+                                                     "mode": "valid", "action": "import"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/imports/{job_id}")
+    assert count_members() == before + 2
+
+
+def test_cancel_on_the_preview_deletes_the_file(web, login_as, app):
+    login_as("manager")
+    job_id = job_id_of(upload(web, NO_KEYS))
+    stored = jobs.stored_file(jobs.upload_folder(app), job_id)
+    assert stored.exists() and 'id="cancel-button"' in web.get(f"/imports/{job_id}").text
+    response = web.post(f"/imports/{job_id}", data={"action": "cancel"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/imports/")
+    assert not stored.exists()
+    db.session.commit()
+    job = db.session.get(ImportJob, job_id)
+    assert (job.status, job.error) == ("failed", "Cancelled.")
+    assert wait_for(web, job_id)["finished"]   # the page does not poll a cancelled job
+    # A cancelled job cannot be started afterwards.
+    web.post(f"/imports/{job_id}", data={"fields-0": "first_name", "fields-1": "last_name", "mode": "valid",
+                                         "action": "import"})
+    db.session.commit()
+    assert db.session.get(ImportJob, job_id).status == "failed" and not jobs.RUNNING
+
+
+def test_housekeeping_deletes_the_files_of_previews_left_for_a_day(web, login_as, app):
+    from clubcrm import clock, worker
+    from tests.conftest import NOW
+
+    login_as("manager")
+    old_id = job_id_of(upload(web, NO_KEYS))
+    clock.set_now(NOW + timedelta(hours=20))
+    new_id = job_id_of(upload(web, NO_KEYS))
+    folder = jobs.upload_folder(app)
+    clock.set_now(NOW + timedelta(hours=24, minutes=1))
+    worker.job(app, worker.housekeeping)()
+    db.session.commit()
+    old, new = db.session.get(ImportJob, old_id), db.session.get(ImportJob, new_id)
+    assert (old.status, old.error) == ("failed", "The preview expired; upload the file again.")
+    assert not jobs.stored_file(folder, old_id).exists()
+    assert new.status == "previewed" and jobs.stored_file(folder, new_id).exists()
+    page = web.get(f"/imports/{old_id}")
+    assert page.status_code == 200 and "The preview expired; upload the file again." in page.text
+
+
+def test_housekeeping_closes_an_import_whose_process_died(web, login_as, app):
+    from clubcrm import clock, worker
+    from clubcrm.db import unit_of_work
+    from tests.conftest import NOW
+
+    login_as("manager")
+    dead_id = job_id_of(upload(web, NO_KEYS))
+    clock.set_now(NOW + timedelta(hours=1))
+    recent_id = job_id_of(upload(web, NO_KEYS))
+    # Both confirmed, but their web process died before any thread ran: they stay "running".
+    for job_id in (dead_id, recent_id):
+        with unit_of_work():
+            jobs.confirm(db.session.get(ImportJob, job_id), "valid")
+    folder = jobs.upload_folder(app)
+    clock.set_now(NOW + timedelta(hours=2, minutes=30))
+    worker.job(app, worker.housekeeping)()
+    db.session.commit()
+    dead, recent = db.session.get(ImportJob, dead_id), db.session.get(ImportJob, recent_id)
+    assert (dead.status, dead.error) == ("failed", "The import stopped before it finished; nothing was imported.")
+    assert dead.finished_at == NOW + timedelta(hours=2, minutes=30)
+    assert not jobs.stored_file(folder, dead_id).exists()
+    assert recent.status == "running" and jobs.stored_file(folder, recent_id).exists()
+    state = web.get(f"/imports/{dead_id}/status.json").get_json()
+    assert state["finished"] and state["status"] == "failed"   # the page's polling stops
+    assert 'data-status="failed"' in web.get(f"/imports/{dead_id}").text

@@ -6,16 +6,17 @@ the progress is written while the rows are being checked (the members' INSERT co
 only write lock only for its last second or two); on PostgreSQL the two never wait for each other."""
 import logging
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from clubcrm.clock import utcnow
-from clubcrm.errors import InvalidInput, NotFound
+from clubcrm.errors import Conflict, InvalidInput, NotFound
 from clubcrm.extensions import db
 from clubcrm.imports import report
 from clubcrm.imports.headers import FIELDS, guess_mapping, has_name
@@ -28,6 +29,11 @@ log = logging.getLogger(__name__)
 MAX_BYTES = 20 * 1024 * 1024
 # Jobs running in this process, by id (the tests and a shutdown can wait for them).
 RUNNING: dict[int, threading.Thread] = {}
+
+
+def upload_folder(app: Flask) -> Path:
+    """Where uploaded files wait for their import: the app's instance folder (the web's and the worker's)."""
+    return Path(app.instance_path) / "imports"
 
 
 def stored_file(folder: Path, job_id: int) -> Path:
@@ -87,14 +93,71 @@ def remap(job: ImportJob, fields: list[str | None]) -> ImportJob:
 
 
 def confirm(job: ImportJob, mode: str) -> ImportJob:
-    """Mark the job to run in MODE (all or nothing, or the valid rows); flush."""
+    """Mark the job to run in MODE (all or nothing, or the valid rows); flush; Conflict if it already started."""
     if job.status != "previewed":
         raise InvalidInput("mode", _l("This import has already started."))
     if mode not in MODES:
         raise InvalidInput("mode", _l("Choose all or nothing, or the valid rows."))
-    job.mode, job.status, job.processed_rows = mode, "running", 0
-    db.session.flush()
+    # Compare and set in the database: of two confirms (a double click, two tabs) that both read "previewed",
+    # only one changes the row, and only that one may start the thread.
+    changed = db.session.execute(
+        update(ImportJob).where(ImportJob.id == job.id, ImportJob.status == "previewed")
+        .values(status="running", mode=mode, processed_rows=0)
+        .execution_options(synchronize_session=False)).rowcount
+    if changed != 1:
+        raise Conflict("mode", _l("This import has already started."))
+    db.session.refresh(job)
     return job
+
+
+def cancel(job: ImportJob, folder: Path) -> ImportJob:
+    """Drop a preview: delete its uploaded file and mark the job failed; flush; Conflict if it already started."""
+    if not _close_previewed(job.id, folder, _l("Cancelled.")):
+        raise Conflict("mode", _l("This import has already started."))
+    db.session.refresh(job)
+    return job
+
+
+def _close_previewed(job_id: int, folder: Path, message) -> bool:
+    """Mark the previewed job failed with MESSAGE and delete its file; False if it is no longer previewed."""
+    changed = db.session.execute(
+        update(ImportJob).where(ImportJob.id == job_id, ImportJob.status == "previewed")
+        .values(status="failed", error=str(message)[:500], finished_at=utcnow())
+        .execution_options(synchronize_session=False)).rowcount
+    if changed != 1:   # compare and set, as confirm: a confirm that came first keeps its file
+        return False
+    stored_file(folder, job_id).unlink(missing_ok=True)
+    return True
+
+
+# A preview nobody confirmed keeps personal data on disk: it goes after a day.
+PREVIEW_LIFETIME = timedelta(hours=24)
+# An import is one transaction of a few minutes at most; one still "running" after this lost its process.
+RUNNING_LIFETIME = timedelta(hours=2)
+
+
+def expire_stale(folder: Path) -> tuple[int, int]:
+    """Close previews older than a day and imports running for over two hours, deleting their files; flush.
+
+    Returns (previews expired, imports marked stopped). The worker cannot see the web process's threads,
+    so a job is judged by its age (created_at: the job has no start time of its own)."""
+    now = utcnow()
+    previews = db.session.scalars(select(ImportJob.id).where(
+        ImportJob.status == "previewed", ImportJob.created_at < now - PREVIEW_LIFETIME)).all()
+    expired = sum(_close_previewed(job_id, folder, _l("The preview expired; upload the file again."))
+                  for job_id in previews)
+    stopped = db.session.scalars(select(ImportJob.id).where(
+        ImportJob.status == "running", ImportJob.created_at < now - RUNNING_LIFETIME)).all()
+    marked = 0
+    for job_id in stopped:
+        marked += db.session.execute(
+            update(ImportJob).where(ImportJob.id == job_id, ImportJob.status == "running")
+            .values(status="failed", finished_at=now,
+                    error=str(_l("The import stopped before it finished; nothing was imported.")))
+            .execution_options(synchronize_session=False)).rowcount
+        stored_file(folder, job_id).unlink(missing_ok=True)
+    db.session.flush()
+    return expired, marked
 
 
 def start(app: Flask, job_id: int, folder: Path, locale: str) -> threading.Thread:
@@ -123,6 +186,13 @@ def _set_progress(job_id: int, done: int) -> None:
         connection.execute(update(ImportJob.__table__).where(ImportJob.id == job_id).values(processed_rows=done))
 
 
+def _finish(job_id: int, outcome: dict) -> int:
+    """Write the outcome of the running job JOB_ID in the import's own transaction; return the rows changed."""
+    return db.session.execute(
+        update(ImportJob).where(ImportJob.id == job_id, ImportJob.status == "running").values(**outcome)
+        .execution_options(synchronize_session=False)).rowcount
+
+
 def execute(job_id: int, folder: Path, locale: str) -> None:
     """Import the job's file: the members in one transaction, or nothing; record the outcome on the job."""
     job = db.session.get(ImportJob, job_id)
@@ -135,15 +205,18 @@ def execute(job_id: int, folder: Path, locale: str) -> None:
             table = load_table(job, folder)
             result = run(staff, club, table, job.mapping["fields"], mode=job.mode, filename=job.filename,
                          progress=lambda done: _set_progress(job_id, done))
-            job.report = report.entries(result.checked.refusals)
-            job.total_rows = job.processed_rows = result.checked.total
-            job.imported_rows, job.refused_rows = result.imported, result.refused
+            outcome = {"report": report.entries(result.checked.refusals), "total_rows": result.checked.total,
+                       "processed_rows": result.checked.total, "imported_rows": result.imported,
+                       "refused_rows": result.refused, "status": "done", "finished_at": utcnow()}
             if result.refused and not result.imported:
-                job.status = "failed"
-                job.error = str(_l("Nothing was imported: %(count)s rows were refused.", count=result.refused))
-            else:
-                job.status = "done"
-            job.finished_at = utcnow()
+                outcome["status"] = "failed"
+                outcome["error"] = str(_l("Nothing was imported: %(count)s rows were refused.",
+                                          count=result.refused))
+            # Still "running" or nothing: if the housekeeping gave the job up meanwhile (it said that nothing
+            # was imported), the members go too, so that what it said stays true.
+            if _finish(job_id, outcome) != 1:
+                db.session.rollback()
+                return
             db.session.commit()
     except Exception as error:   # whatever it was, nothing of the import stays, and the page says so
         db.session.rollback()
@@ -159,7 +232,8 @@ def execute(job_id: int, folder: Path, locale: str) -> None:
                 message = _l("The import failed; nothing was imported.")
             text = str(message)[:500]
         with db.engine.begin() as connection:
-            connection.execute(update(ImportJob.__table__).where(ImportJob.id == job_id).values(
+            connection.execute(update(ImportJob.__table__).where(
+                ImportJob.id == job_id, ImportJob.status == "running").values(
                 status="failed", error=text, finished_at=utcnow()))
     finally:
         stored_file(folder, job_id).unlink(missing_ok=True)
