@@ -19,7 +19,7 @@ from clubcrm.models import (
 from clubcrm.reports.renewals import renewal_report
 from clubcrm.reports.scope import Scope
 from clubcrm.reports.tools import tool_report
-from clubcrm.services import api_tokens, checkin, gdpr, members, packages, sales, sessions, tasks
+from clubcrm.services import api_tokens, cards, checkin, gdpr, members, packages, sales, sessions, tasks
 from clubcrm.sms import inbound, outbox
 from tests.conftest import NOW, TODAY
 from tests.web import field_errors, flashes
@@ -420,3 +420,13 @@ def test_a_message_being_sent_at_erasure_stays_with_the_dispatcher(make):
     assert claimed == ([True] if race else [])
     assert dict(db.session.execute(select(Message.idempotency_key, Message.status)).all()) == {
         "test:a": "sending", "test:b": "skipped", **({"test:c": "sending"} if race else {})}
+
+
+def test_the_card_of_an_erased_member_asks_the_desk_to_do_nothing(make):
+    member = make.member(birth_date=date(1990, TODAY.month, TODAY.day))
+    make.membership(member, make.plan(name="Ten days", duration_days=10))   # ends within the alert days
+    before = [a.text for a in cards.build(member, TODAY).alerts]
+    assert any("renewal" in text for text in before) and any("irthday" in text for text in before)
+    with unit_of_work():
+        gdpr.erase(make.staff("manager"), member, "ERASE")
+    assert cards.build(db.session.get(Member, member.id), TODAY).alerts == []

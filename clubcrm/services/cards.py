@@ -103,6 +103,8 @@ def build(member: Member, today: date) -> MemberCard:
 def alerts(card: MemberCard, today: date) -> list[Alert]:
     """Say what the desk should notice or do now."""
     out: list[Alert] = []
+    if card.member.erased_at is not None:
+        return out   # nothing more is done for an erased member: no renewal to offer, no birthday to greet
     where = card.standing
     warn_days = current_app.config["EXPIRY_ALERT_DAYS"]
     renewed = card.renewed_by is not None
