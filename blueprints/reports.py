@@ -7,14 +7,12 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import select
 
 from blueprints import report_tables as rt
 from blueprints.access import clubs_to_choose, current_club, role_required
 from blueprints.forms.reports import ReportFilterForm
 from clubcrm import clock, formatting
-from clubcrm.extensions import db
-from clubcrm.models import Club, Plan
+from clubcrm.models import Club
 from clubcrm.reports import charts
 from clubcrm.reports.renewals import renewal_report
 from clubcrm.reports.scope import Scope
@@ -88,8 +86,7 @@ def _filters() -> tuple[ReportFilterForm, Scope | None, Club]:
         form.club.data = str(current_club().id)
     chosen = clubs if form.club.data == "all" else [c for c in clubs if str(c.id) == form.club.data]
     club_ids = tuple(c.id for c in chosen) or (current_club().id,)
-    plans = db.session.execute(select(Plan.id, Plan.name).where(Plan.club_id.in_(club_ids)).order_by(Plan.name))
-    form.plan.choices = [("", _("All plans"))] + [(str(pid), pname) for pid, pname in plans]
+    form.offer_plans(club_ids)
     home = chosen[0] if chosen else current_club()
     if not form.validate():
         return form, None, home

@@ -1,8 +1,6 @@
 """GET /api/v1/reports/renewals: the renewals and per-tool table of the reports page, as JSON."""
 from flask import jsonify
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from blueprints import report_tables as rt
@@ -11,8 +9,7 @@ from blueprints.api.base import bp, current_staff
 from blueprints.forms.reports import ReportFilterForm
 from clubcrm import clock
 from clubcrm.errors import InvalidInput, NotAllowed
-from clubcrm.extensions import db
-from clubcrm.models import Club, Plan
+from clubcrm.models import Club
 from clubcrm.reports.renewals import renewal_report
 from clubcrm.reports.scope import Scope
 from clubcrm.reports.tools import tool_report
@@ -30,8 +27,7 @@ def _scope(club: Club) -> Scope:
         "plan": str(plan_id) if plan_id else "",
     }))
     form.club.choices = [(str(club.id), club.name)]
-    plans = db.session.execute(select(Plan.id, Plan.name).where(Plan.club_id == club.id))
-    form.plan.choices = [("", _("All plans"))] + [(str(pid), name) for pid, name in plans]
+    form.offer_plans((club.id,))
     if not form.validate():
         field, messages = next(iter(form.errors.items()))
         raise InvalidInput(FIELD_NAMES.get(field, field), messages[0])

@@ -1,11 +1,15 @@
 """The reports' filter: club (owners: one or the whole chain), period and plan, read from the query string."""
 from datetime import date, timedelta
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from wtforms import DateField, SelectField, ValidationError
 from wtforms.validators import Optional
 
 from blueprints.forms import BaseForm, in_date_range
+from clubcrm.extensions import db
+from clubcrm.models import Plan
 
 MAX_PERIOD_DAYS = 3 * 366
 
@@ -20,6 +24,11 @@ class ReportFilterForm(BaseForm):
     start = DateField(_l("From"), validators=[Optional(), in_date_range])
     end = DateField(_l("To"), validators=[Optional(), in_date_range])
     plan = SelectField(_l("Plan"), choices=[], validators=[Optional()])
+
+    def offer_plans(self, club_ids) -> None:
+        """Offer every plan of CLUB_IDS (by name), after "All plans"."""
+        plans = db.session.execute(select(Plan.id, Plan.name).where(Plan.club_id.in_(club_ids)).order_by(Plan.name))
+        self.plan.choices = [("", _("All plans"))] + [(str(pid), name) for pid, name in plans]
 
     def period(self, today: date) -> tuple[date, date]:
         """The chosen period; without an end, up to TODAY (or the start, if that is later)."""
