@@ -158,7 +158,7 @@ def status(job_id: int):
 @bp.get("/<id:job_id>/report.csv")
 @role_required("manager")
 def download_report(job_id: int):
-    """The refused rows as CSV (UTF-8 with a BOM, for Excel): from the finished job, or the preview's check."""
+    """The refused rows as CSV (the one CSV writer's): from the finished job, or the preview's check."""
     job = load_job(job_id)
     if job.status == "previewed":
         try:
@@ -169,5 +169,5 @@ def download_report(job_id: int):
     else:
         refusals = job.report or []
     name = f"import-{job.id}-refused.csv"
-    return Response("\ufeff" + jobs.report_csv(job, refusals), mimetype="text/csv",
+    return Response(jobs.report_csv(job, refusals), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

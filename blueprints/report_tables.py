@@ -1,14 +1,13 @@
 """The reports' tables as the pages and their CSV downloads share them: columns with a kind, rows of raw values.
 
 A page formats each value by its column's kind with Babel in the user's locale and keeps the raw value in the
-cell's data-value; the CSV holds the raw values (ISO dates, decimal points, codes), so a download's rows are the
-table's rows.
+cell's data-value; the CSV (the one CSV writer's) holds the raw values (ISO dates, decimal points, money in the
+currency's unit, codes, instants in the club's zone named in the header), so a download's rows are the table's
+rows.
 """
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 
 from flask_babel import format_decimal, format_percent
@@ -16,7 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from clubcrm import formatting
+from clubcrm import csv_writer, formatting
 from clubcrm.lifecycle.labels import TOOL_NAMES, name
 from clubcrm.reports import activity, kpis
 from clubcrm.reports.renewals import RenewalReport, RenewalRow
@@ -39,7 +38,7 @@ RISK_NAMES = {
 class Column:
     key: str
     label: str
-    kind: str = "text"   # text, int, pct, points, money, date, month, hours, verdict, number
+    kind: str = "text"   # text, int, pct, points, money, date, month, hours, verdict, number, instant
     help: str = ""
 
 
@@ -51,26 +50,25 @@ class Table:
     rows: list[dict] = field(default_factory=list)
     help: str = ""
 
-    def csv(self) -> str:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow([str(c.label) for c in self.columns])
-        for row in self.rows:
-            writer.writerow([raw(row.get(c.key)) for c in self.columns])
-        return out.getvalue()
+    def csv(self, zone: str) -> Iterator[str]:
+        """The table as CSV lines, instants in ZONE (the club's)."""
+        columns = [csv_writer.Column(str(c.label), instant=c.kind == "instant") for c in self.columns]
+        # Made now, not as the lines are read: the labels and values need the request's locale.
+        rows = [[raw_value(c, row) for c in self.columns] for row in self.rows]
+        return csv_writer.lines(columns, rows, zone)
 
 
-def raw(value) -> str:
-    """A value as the CSV and the cell's data-value hold it."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, float):
-        return f"{value:.4f}".rstrip("0").rstrip(".") if value == value else ""
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
+def raw_value(column: Column, row: dict):
+    """The raw value of COLUMN in ROW: money in the currency's unit (a decimal), the rest as stored."""
+    found = row.get(column.key)
+    if column.kind == "money" and found is not None:
+        return formatting.to_major(found, row.get("currency") or "EUR")
+    return found
+
+
+def raw(column: Column, row: dict) -> str:
+    """The cell's data-value: the value as the CSV writes it (instants in UTC), never defused (it is HTML)."""
+    return csv_writer.plain(raw_value(column, row))
 
 
 def shown(column: Column, row: dict) -> str | Markup:
@@ -93,6 +91,8 @@ def shown(column: Column, row: dict) -> str | Markup:
         return formatting.money(value, row.get("currency") or "EUR")
     if kind == "date":
         return formatting.day(value)
+    if kind == "instant":
+        return formatting.moment(value)
     if kind == "month":
         return formatting.day(value, "LLLL yyyy")
     if kind == "verdict":

@@ -86,7 +86,8 @@ def import_members_command(path: Path, dry_run: bool, valid_only: bool, club_id:
             click.echo(f"  ... and {len(entries) - SHOWN_REFUSALS} more problems"
                        + ("" if report_path else " (see --report PATH)"))
         if report_path is not None:
-            report_path.write_text("\ufeff" + report.to_csv(entries, table.headers, fields), encoding="utf-8")
+            with report_path.open("w", encoding="utf-8", newline="") as out:
+                out.writelines(report.to_csv(entries, table.headers, fields))
             click.echo(f"Report written to {report_path}.")
     valid, refused = len(result.checked.rows), result.refused
     if dry_run:

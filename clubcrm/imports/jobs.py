@@ -6,6 +6,7 @@ the progress is written while the rows are being checked (the members' INSERT co
 only write lock only for its last second or two); on PostgreSQL the two never wait for each other."""
 import logging
 import threading
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -239,6 +240,6 @@ def execute(job_id: int, folder: Path, locale: str) -> None:
         stored_file(folder, job_id).unlink(missing_ok=True)
 
 
-def report_csv(job: ImportJob, refusals: list[dict]) -> str:
+def report_csv(job: ImportJob, refusals: list[dict]) -> Iterator[str]:
     """The job's refused rows as CSV, with the file's column headers."""
     return report.to_csv(refusals, job.mapping["headers"], job.mapping["fields"])

@@ -1,9 +1,9 @@
 """The row-level report of an import: which line was refused, on which column, and why, also as CSV."""
-import csv
-import io
+from collections.abc import Iterator
 
 from flask_babel import gettext as _
 
+from clubcrm.csv_writer import lines
 from clubcrm.imports.headers import FIELDS
 from clubcrm.imports.rows import Refusal
 
@@ -30,12 +30,10 @@ def field_label(field: str) -> str:
     return str(label) if label is not None else field
 
 
-def to_csv(report: list[dict], headers: list[str], fields: list[str | None]) -> str:
-    """The report as CSV text: line, column, field, problem (UTF-8; the caller adds a BOM for Excel)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([_("Line"), _("Column"), _("Field"), _("Problem")])
-    for entry in report:
-        writer.writerow([entry["line"], column_of(entry["field"], headers, fields), field_label(entry["field"]),
-                         entry["message"]])
-    return out.getvalue()
+def to_csv(report: list[dict], headers: list[str], fields: list[str | None]) -> Iterator[str]:
+    """The report as CSV lines (the one CSV writer's: BOM, formulas defused): line, column, field, problem.
+    The file's own headers and values are defused like any text: the file came from outside."""
+    # Worded now, not as the lines are read: the labels need the request's (or the CLI's) locale.
+    rows = [[entry["line"], column_of(entry["field"], headers, fields), field_label(entry["field"]),
+             str(entry["message"])] for entry in report]
+    return lines([_("Line"), _("Column"), _("Field"), _("Problem")], rows)

@@ -1,15 +1,13 @@
-"""CSV exports of a club's members, memberships and visits for managers: streamed row by row (100,000 visits
-never sit in memory at once), UTF-8 with a BOM so that spreadsheets read the letters right, ISO dates and
-instants, money as a decimal beside its currency."""
-import csv
-import io
-import re
-from collections.abc import Iterable, Iterator
-from datetime import date, datetime
+"""CSV exports of a club's members, memberships and visits for managers, through the one CSV writer: streamed
+row by row (100,000 visits never sit in memory at once), ISO dates, instants in UTC (the headers say so), money
+as a decimal beside its currency, formulas defused."""
+from collections.abc import Iterator
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from clubcrm.csv_writer import Column, lines
 from clubcrm.errors import InvalidInput, NotAllowed
 from clubcrm.extensions import db
 from clubcrm.formatting import to_major
@@ -20,8 +18,8 @@ from clubcrm.services import audit
 KINDS = ("members", "memberships", "visits")
 # Rows fetched from the database at a time (a server-side cursor on PostgreSQL).
 BATCH = 1000
-# A cell a spreadsheet would run as a formula; a plain signed number (a phone in E.164) is left alone.
-_FORMULA = re.compile(r"^[=@\t\r]|^[+-](?![\d .]*$)")
+# The data exports stay in UTC whatever the club's zone (the README promises it): one file, one clock.
+ZONE = "UTC"
 
 MEMBER_COLUMNS = ("id", "first_name", "last_name", "phone", "email", "card_code", "birth_date", "locale",
                   "source", "interest", "notes", "sms_consent", "sms_opted_out_at", "created_at", "converted_at",
@@ -29,33 +27,11 @@ MEMBER_COLUMNS = ("id", "first_name", "last_name", "phone", "email", "card_code"
 MEMBERSHIP_COLUMNS = ("id", "member_id", "first_name", "last_name", "plan", "starts_on", "ends_on", "visit_limit",
                       "price", "currency", "renews_id", "sold_at", "cancelled_on", "cancel_reason")
 VISIT_COLUMNS = ("id", "member_id", "membership_id", "checked_in_at", "source")
+INSTANTS = {"sms_opted_out_at", "created_at", "converted_at", "erased_at", "sold_at", "checked_in_at"}
 
 
-def cell(value) -> str:
-    """A value as a CSV cell: ISO dates and instants, 1/0 for flags, formulas defused with a leading quote."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    text = str(value)
-    return "'" + text if _FORMULA.match(text) else text
-
-
-def _lines(header: Iterable[str], rows: Iterable[Iterable]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-
-    def line(values) -> str:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow([cell(v) for v in values])
-        return buffer.getvalue()
-
-    yield "\ufeff" + line(header)
-    for row in rows:
-        yield line(row)
+def _columns(names: tuple[str, ...]) -> list[Column]:
+    return [Column(name, instant=name in INSTANTS) for name in names]
 
 
 def _stream(statement):
@@ -105,7 +81,7 @@ def export(staff: Staff, club: Club, kind: str, start: date | None = None, end: 
     period = {"from": start, "to": end} if kind == "visits" and (start or end) else None
     audit.record(staff, "export", kind, None, club_id=club.id, after=period)
     if kind == "members":
-        return _lines(MEMBER_COLUMNS, _members(club))
+        return lines(_columns(MEMBER_COLUMNS), _members(club), ZONE)
     if kind == "memberships":
-        return _lines(MEMBERSHIP_COLUMNS, _memberships(club))
-    return _lines(VISIT_COLUMNS, _visits(club, start, end))
+        return lines(_columns(MEMBERSHIP_COLUMNS), _memberships(club), ZONE)
+    return lines(_columns(VISIT_COLUMNS), _visits(club, start, end), ZONE)
