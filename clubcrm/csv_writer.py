@@ -75,8 +75,8 @@ def _quoted(text: str) -> str:
 
 
 def cell(value, zone: str = "UTC") -> str:
-    """VALUE as one CSV field: numbers bare, text quoted and defused, empty for None."""
-    if value is None:
+    """VALUE as one CSV field: numbers bare, text quoted and defused, nothing for None and ""."""
+    if value is None or value == "":
         return ""
     if isinstance(value, bool | int | float | Decimal):
         return number(value) or ""
