@@ -15,7 +15,7 @@ from clubcrm.clock import local_today
 from clubcrm.db import unit_of_work
 from clubcrm.errors import DomainError, NotFound
 from clubcrm.models import Club, ClubSession
-from clubcrm.services import sessions
+from clubcrm.services import members, sessions
 
 bp = Blueprint("sessions", __name__, url_prefix="/sessions")
 
@@ -100,7 +100,7 @@ def book(session_id: int):
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                member = sessions.find_member(current_club(), form.member.data)
+                member = members.lookup(current_club(), form.member.data)   # the session's club (load_session)
                 booking = sessions.book(current_user, session, member)
                 message = (_("%(name)s is booked.", name=member.full_name) if booking.status == "booked" else
                            _("The session is full: %(name)s is on the waitlist.", name=member.full_name))

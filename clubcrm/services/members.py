@@ -3,10 +3,10 @@ import unicodedata
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, select, union_all
+from sqlalchemy import and_, bindparam, case, or_, select, union_all
 
 from clubcrm.clock import utcnow
-from clubcrm.errors import Conflict, DomainError, InvalidInput
+from clubcrm.errors import Conflict, DomainError, InvalidInput, NotFound
 from clubcrm.extensions import db
 from clubcrm.i18n import SUPPORTED_LOCALES
 from clubcrm.models import Club, Member, Staff
@@ -204,6 +204,35 @@ def search_with_standing(club: Club, query: str, today: date) -> list[tuple[Memb
     found = search(club.id, query, club.country)
     where = standings(found, today)
     return [(member, where[member.id]) for member in found]
+
+
+# The one answer for "nobody" and for "somebody of another club": a form learns nothing of other clubs.
+NOT_FOUND = _l("No member has this card code, phone or id.")
+
+
+def lookup(club: Club, text: str | None, field: str = "member") -> Member:
+    """Find CLUB's member by card code, phone or member id typed in a staff form; another club's member is
+    simply not found (NotFound on FIELD, the same text as for nobody)."""
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput(field, _l("Enter a card code, a phone number or a member id."))
+    if len(text) > 64:
+        raise NotFound(field, NOT_FOUND)
+    card = Member.card_code == normalize_card(text)
+    matches = [card]
+    phone = try_e164(text, club.country)
+    if phone:
+        matches.append(Member.phone == phone)
+    if text.isdigit() and 1 <= int(text) <= 2**31 - 1:
+        matches.append(Member.id == int(text))
+    # One club's card codes and phones are unique, but a code can equal another member's id: the card wins.
+    member = db.session.scalar(
+        select(Member).where(Member.club_id == club.id, or_(*matches))
+        .order_by(case((card, 0), else_=1), Member.id).limit(1)
+    )
+    if member is None:
+        raise NotFound(field, NOT_FOUND)
+    return member
 
 
 def find_by_card(club_id: int, card_code: str) -> Member | None:

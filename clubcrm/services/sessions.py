@@ -16,9 +16,8 @@ from clubcrm.models import (
     BOOKING_SOURCES, HOLDS_PLACE, SESSION_KINDS, Booking, Club, ClubSession, Member, Staff,
 )
 from clubcrm.models.base import UTCDateTime
-from clubcrm.phones import try_e164
 from clubcrm.services import audit
-from clubcrm.services.members import normalize_card, refuse_erased
+from clubcrm.services.members import NOT_FOUND, refuse_erased
 from clubcrm.services.scope import get_in_scope
 
 MAX_CAPACITY = 500
@@ -173,27 +172,6 @@ def cancel_session(staff: Staff, session: ClubSession) -> int:
 # --- bookings -----------------------------------------------------------------------------------
 
 
-def find_member(club: Club, text: str | None) -> Member:
-    """Find whom to book by card code, phone or member id; prefer CLUB's member (one statement)."""
-    text = (text or "").strip()
-    if not text:
-        raise InvalidInput("member", _l("Enter a card code, a phone number or a member id."))
-    if len(text) > 64:
-        raise NotFound("member", _l("No member has this card code, phone or id."))
-    matches = [Member.card_code == normalize_card(text)]
-    phone = try_e164(text, club.country)
-    if phone:
-        matches.append(Member.phone == phone)
-    if text.isdigit() and 1 <= int(text) <= 2**31 - 1:
-        matches.append(Member.id == int(text))
-    member = db.session.scalar(
-        select(Member).where(or_(*matches)).order_by((Member.club_id == club.id).desc(), Member.id).limit(1)
-    )
-    if member is None:
-        raise NotFound("member", _l("No member has this card code, phone or id."))
-    return member
-
-
 def _lock(session: ClubSession) -> None:
     """Serialise bookings of one session: PostgreSQL locks its row; SQLite has one writer anyway."""
     db.session.execute(select(ClubSession.id).where(ClubSession.id == session.id).with_for_update())
@@ -211,8 +189,8 @@ def book(staff: Staff | None, session: ClubSession, member: Member, source: str 
     now = utcnow()
     if source not in BOOKING_SOURCES:
         raise InvalidInput("source", _l("Unknown booking source."))
-    if member.club_id != session.club_id:
-        raise InvalidInput("member", _l("This member belongs to another club."), code="other_club")
+    if member.club_id != session.club_id:   # as the lookup answers: another club's member is not found
+        raise NotFound("member", NOT_FOUND)
     refuse_erased(member, "member")
     if session.cancelled_at is not None:
         raise Conflict("session_id", _l("This session is cancelled."))
