@@ -157,13 +157,12 @@ def test_every_report_tables_csv_defuses_formulas(web, login_as, sneaky):
     assert "'=HYPERLINK(\"http://club\")" in [row[0] for row in safe_rows(response.get_data(as_text=True))]
 
 
-def test_report_csv_money_is_a_decimal_negatives_stay_numbers_and_instants_name_the_clubs_zone(app):
+def test_report_csv_money_is_a_decimal_negatives_stay_numbers_and_instants_name_the_clubs_zone():
     table = rt.Table("t", "T", [rt.Column("difference", "What it adds", "points"), rt.Column("cost", "Cost", "money"),
                                 rt.Column("at", "Sent", "instant"), rt.Column("tool", "=Tool")],
                      [{"difference": -0.0512, "cost": -1250, "currency": "EUR",
                        "at": datetime(2026, 3, 4, 23, 30, tzinfo=UTC), "tool": "-renewal"}])
-    with app.test_request_context():
-        text = "".join(table.csv("Europe/Helsinki"))
+    text = "".join(table.csv("Europe/Helsinki"))
     assert text.split("\r\n")[1] == '-0.0512,-12.50,"2026-03-05T01:30:00+02:00","\'-renewal"'
     assert safe_rows(text)[0] == ["What it adds", "Cost", "Sent (Europe/Helsinki)", "'=Tool"]
 
