@@ -13,7 +13,7 @@ from clubcrm.db import unit_of_work
 from clubcrm.errors import DomainError, NotFound
 from clubcrm.extensions import db
 from clubcrm.models import Booking, ClubSession, Member
-from clubcrm.services import api_tokens, checkin, gdpr, members, sessions, tasks, web_leads
+from clubcrm.services import api_tokens, checkin, gdpr, members, packages, sales, sessions, tasks, web_leads
 from tests.web import field_errors, flashes
 
 CSRF = re.compile(r'name="csrf_token" value="[^"]*"')
@@ -79,8 +79,16 @@ def test_each_service_lookup_answers_not_found_for_another_clubs_member(make, cl
     assert refusal(lambda: tasks.log_contact(desk, stranger, "talked", "hi")) == refusal(
         lambda: members.get_for(desk, 999999))
     assert refusal(lambda: gdpr.export(manager, stranger))[:2] == (NotFound, "member_id")
+    assert refusal(lambda: members.update(manager, stranger, {"first_name": "Changed"})) == refusal(
+        lambda: members.get_for(manager, 999999))
     db.session.rollback()
     assert db.session.query(Booking).count() == 0
+    # The other ids a sale, a package or a session form takes: A's plan, service or trainer as an id nobody has.
+    plan, service, trainer = make.plan(club=club_a), make.service(club=club_a), make.staff("desk", club=club_a)
+    for find, row_id in ((sales.plan_for, plan.id), (packages.service_for, service.id)):
+        assert refusal(lambda f=find, i=row_id: f(club_b.id, i)) == refusal(lambda f=find: f(club_b.id, 999999))
+    assert refusal(lambda: sessions.trainer_for(club_b, trainer.id)) == refusal(
+        lambda: sessions.trainer_for(club_b, 999999))
     # The exception: a scanned card of another club says so, and so does checking A's member in.
     assert refusal(lambda: checkin.member_for_card(club_b, stranger.card_code))[2] == "other_club"
     assert refusal(lambda: checkin.check_in(desk, stranger))[2] == "other_club"

@@ -41,6 +41,13 @@ def get_for(staff: Staff, member_id: int) -> Member:
     return get_in_scope(staff, Member, member_id, "member_id", _l("No such member."))
 
 
+def visible(staff: Staff, member: Member) -> Member:
+    """Return MEMBER if STAFF may see them, else refuse as get_for does (for services handed a member)."""
+    if not staff.sees_club(member.club_id):
+        raise NotFound("member_id", _l("No such member."))
+    return member
+
+
 def _clean(club: Club, data: dict) -> dict:
     """Validate and normalise member fields; raise InvalidInput naming the first bad field."""
     out: dict = {}
@@ -128,6 +135,7 @@ def refuse_erased(member: Member, field: str | None = None, error: type[DomainEr
 
 def update(staff: Staff, member: Member, data: dict) -> Member:
     """Change a member's details; the audit trail keeps the old values."""
+    visible(staff, member)
     refuse_erased(member, "first_name",
                   message=_l("This member's personal data was erased; there is nothing to edit."))
     values = _clean(member.club, data)
