@@ -46,7 +46,7 @@ def test_a_clean_database_has_no_problems(runner, make):
 
 def test_a_simulated_club_has_no_problems(runner, ctx):
     with unit_of_work():
-        simulate(SimConfig(members=30, days=40, seed=5, end=TODAY))
+        simulate(SimConfig(members=20, days=30, seed=5, end=TODAY))
     result = check(runner)
     assert (result.exit_code, result.output) == (0, "No problems found.\n")
 
