@@ -26,6 +26,20 @@ class Problem:
         return f"{self.check}: {self.detail}"
 
 
+def _grouped(pairs) -> Iterator[tuple[int, str]]:
+    """(owner, a, b) overlapping pairs, ordered by owner → one line per owner naming every row involved (ten
+    identical freezes are one problem of ten rows, not 45 pairs)."""
+    owner, ids = None, set()
+    for key, first, second in pairs:
+        if key != owner and ids:
+            yield owner, ", ".join(map(str, sorted(ids)))
+            ids = set()
+        owner = key
+        ids.update((first, second))
+    if ids:
+        yield owner, ", ".join(map(str, sorted(ids)))
+
+
 def _used_up(membership) -> object:
     """A visit pack with every visit used: the desk may sell the next one to start today, inside its dates."""
     used = (select(func.count()).select_from(Visit).where(Visit.membership_id == membership.id)
@@ -47,8 +61,8 @@ def overlapping_memberships() -> Iterator[Problem]:
                ~_used_up(a), ~_used_up(b))
         .order_by(a.member_id, a.id, b.id)
     )
-    for member_id, first, second in db.session.execute(query):
-        yield Problem("overlapping memberships", f"member {member_id}: memberships {first} and {second}")
+    for member_id, ids in _grouped(db.session.execute(query)):
+        yield Problem("overlapping memberships", f"member {member_id}: memberships {ids}")
 
 
 def overlapping_freezes() -> Iterator[Problem]:
@@ -60,8 +74,8 @@ def overlapping_freezes() -> Iterator[Problem]:
         .where(a.starts_on <= b.ends_on, b.starts_on <= a.ends_on)
         .order_by(a.membership_id, a.id, b.id)
     )
-    for membership_id, first, second in db.session.execute(query):
-        yield Problem("overlapping freezes", f"membership {membership_id}: freezes {first} and {second}")
+    for membership_id, ids in _grouped(db.session.execute(query)):
+        yield Problem("overlapping freezes", f"membership {membership_id}: freezes {ids}")
 
 
 def renewals_of_another_member() -> Iterator[Problem]:

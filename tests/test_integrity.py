@@ -65,9 +65,10 @@ def test_planted_corruption_is_found_by_its_ids(runner, make):
                              starts_on=TODAY + timedelta(days=5), ends_on=TODAY + timedelta(days=34),
                              price_minor=0, currency="EUR", sold_at=NOW)
         db.session.add(overlap)
-        # Two identical freezes, as ten clicks at once made them.
-        for _ in range(2):
-            db.session.add(Freeze(membership_id=second.id, starts_on=TODAY, ends_on=TODAY + timedelta(days=3)))
+        # Three identical freezes, as ten clicks at once made them: one problem naming the three.
+        freezes = [Freeze(membership_id=second.id, starts_on=TODAY, ends_on=TODAY + timedelta(days=3))
+                   for _ in range(3)]
+        db.session.add_all(freezes)
         # A balance moved without a ledger row.
         db.session.execute(update(Package).values(balance=Package.balance + 1))
         # One planned SMS sent twice: a second row under another key.
@@ -80,8 +81,9 @@ def test_planted_corruption_is_found_by_its_ids(runner, make):
     result = check(runner)
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    assert f"overlapping memberships: member {member.id}: memberships {first.id} and {overlap.id}" in lines
-    assert any(line.startswith(f"overlapping freezes: membership {second.id}: freezes") for line in lines)
+    assert f"overlapping memberships: member {member.id}: memberships {first.id}, {overlap.id}" in lines
+    assert (f"overlapping freezes: membership {second.id}: freezes "
+            + ", ".join(str(f.id) for f in freezes)) in lines
     assert f"balance off its ledger: package {package_id}: balance 6, ledger 5" in lines
     assert any(line.startswith(f"message sent twice: membership {first.id}, rule {rule.id}, occurrence 0: "
                                "2 messages sent") for line in lines)
