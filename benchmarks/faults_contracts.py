@@ -101,6 +101,8 @@ def one_round(app, make, result: Result, now: datetime, serial: int) -> None:
                 sales.end_freeze(*as_desk(member.id), freeze_id, today + timedelta(days=5))
         except DomainError:
             pass
+        except Exception:  # noqa: BLE001 - what a server would answer with a 500 (unit_of_work rolled it back)
+            tally.errors += 1
     db.session.expire_all()
     sold_end = membership.starts_on + timedelta(days=plan.duration_days - 1)
     tally.lost_days += abs((db.session.get(Membership, membership.id).ends_on - sold_end).days - 3)
