@@ -18,8 +18,13 @@ class Config:
     # A sale from this many days before to this many days after the previous contract's end is a renewal.
     RENEWAL_WINDOW_BEFORE_DAYS = 60
     RENEWAL_WINDOW_AFTER_DAYS = 30
-    # A second membership sale to one member within this many seconds is taken for a double click.
+    # A second membership sale to one member within this many seconds is taken for a double click; so is the
+    # same package sold again (it answers the first sale).
     SALE_REPEAT_SECONDS = 60
+    # The same new lead registered again at the desk by the same login, and the same staff SMS to one member,
+    # within this many seconds answer the first lead or message (a double click, a resubmitted form).
+    LEAD_REPEAT_SECONDS = 60
+    SMS_REPEAT_SECONDS = 60
     # The member card warns this many days before the end of a membership.
     EXPIRY_ALERT_DAYS = 14
     LOW_BALANCE_UNITS = 2

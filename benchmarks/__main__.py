@@ -9,7 +9,8 @@ desk: search and check-in over 100,000 members and 1,000,000 visits, 200 samples
 lifecycle: one pass over 100,000 members and 3,000,000 visits, 3 samples after 1 warm-up round;
 dispatch: 2,000 SMS to a fake Twilio on loopback (--messages), 3 samples, no warm-up, vs the bare SDK;
 reports: the renewal report over 100,000 cycles and 1,500,000 touchpoints, 5 samples after 1 warm-up round;
-imports: 50,000-row member files (UTF-8 commas, cp1251 semicolons) imported and dry-run, 3 samples after 1 warm-up.
+imports: 50,000-row member files (UTF-8 commas, cp1251 semicolons) imported and dry-run, 3 samples after 1 warm-up;
+faults_contracts: the contract fault experiments (tests/faults/test_contracts_*) for --rounds rounds, then `check`.
 """
 import argparse
 import gc
@@ -26,10 +27,10 @@ from datetime import UTC, datetime
 
 GOAL = 3.0
 ENGINES = ("sqlite", "postgresql")
-BENCHMARKS = ("desk", "lifecycle", "dispatch", "reports", "imports")
+BENCHMARKS = ("desk", "lifecycle", "dispatch", "reports", "imports", "faults_contracts")
 # Per benchmark: visits, samples, warm-up rounds (--visits, --samples, --warmup override them).
 DEFAULTS = {"desk": (1_000_000, 200, 20), "lifecycle": (3_000_000, 3, 1), "dispatch": (0, 3, 0),
-            "reports": (0, 5, 1), "imports": (0, 3, 1)}
+            "reports": (0, 5, 1), "imports": (0, 3, 1), "faults_contracts": (0, 0, 0)}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -38,6 +39,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="comma-separated: desk, lifecycle, dispatch, reports, imports (default: all)")
     parser.add_argument("--messages", type=int, default=2_000, help="SMS per dispatch sample (default 2,000)")
     parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=20, help="rounds of the contract fault experiments")
     parser.add_argument("--visits", type=int, help="default: 1,000,000 for desk, 3,000,000 for lifecycle")
     parser.add_argument("--samples", type=int, help="timed samples per operation (default: desk 200, lifecycle 3)")
     parser.add_argument("--warmup", type=int, help="untimed rounds before the samples (default: desk 20, "
@@ -126,6 +128,11 @@ def main(argv: list[str] | None = None) -> int:
             from benchmarks import imports
 
             imports_files, imports_results = imports.measure(args, now, workdir, cluster, phases)
+        faults_results = []
+        if "faults_contracts" in args.only:
+            from benchmarks import faults_contracts
+
+            faults_results = faults_contracts.measure(args, now, workdir, cluster, phases)
         print()
         print("=" * 110)
         print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs, SQLite {sqlite3.sqlite_version}"
@@ -147,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
             missed += reports.report(args, reports_data, reports_results)
         if imports_results:
             missed += imports.report(args, imports_files, imports_results)
+        if faults_results:
+            missed += faults_contracts.report(faults_results)
         print()
         print("Wall time per phase:")
         for name, took in phases.done:

@@ -36,7 +36,7 @@ def new():
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                member = members.create_lead(current_user, club, form.values(), source="walk_in")
+                member = members.create_walk_in(current_user, club, form.values())
         except DomainError as error:
             show_error(form, error)
         else:

@@ -22,6 +22,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(lifecycle_group)
     app.cli.add_command(sms_group)
+    app.cli.add_command(check_command)
     # Commands kept beside what they run (imported here: they need the app's models).
     from clubcrm.backup import backup_command, restore_command
     from clubcrm.cli_api import api_token_command
@@ -197,6 +198,26 @@ def sms_dispatch_command(now_text: str | None, limit: int) -> None:
     if now.tzinfo is None:
         raise click.BadParameter("give a time zone offset, e.g. +02:00 or Z", param_hint="--now")
     click.echo(str(sending.dispatch_now(now, limit=limit)))
+
+
+@click.command("check")
+@with_appcontext
+def check_command() -> None:
+    """Check the database's invariants; list each problem by ids and exit 1, or say there are none."""
+    from clubcrm.extensions import db
+    from clubcrm.integrity import problems
+
+    try:
+        found = problems()
+    finally:
+        db.session.rollback()   # read only: end the transaction the checks opened
+    if not found:
+        click.echo("No problems found.")
+        return
+    for problem in found:
+        click.echo(str(problem))
+    click.echo(f"{len(found)} problem(s) found.", err=True)
+    raise SystemExit(1)
 
 
 if __name__ == "__main__":

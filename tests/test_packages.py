@@ -4,13 +4,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from clubcrm import clock
 from clubcrm.db import unit_of_work
 from clubcrm.errors import InvalidInput, NotFound
 from clubcrm.extensions import db
 from clubcrm.models import LedgerEntry, Member, Package, Staff
 from clubcrm.services import packages, sales
 from tests.concurrency import at_once
-from tests.conftest import TODAY
+from tests.conftest import NOW, TODAY
 
 
 def ledger_sum(package_id: int) -> int:
@@ -102,3 +103,18 @@ def test_twenty_concurrent_redeems_against_ten_units(app, make):
                                 .where(LedgerEntry.kind == "redeem"))
     assert redeems == 10
     assert ledger_sum(package.id) == 0
+
+
+def test_the_same_package_sold_again_within_moments_answers_the_first_sale(app, make):
+    app.config["SALE_REPEAT_SECONDS"] = 60
+    member, service = make.member(), make.service(package_units=10)
+    with unit_of_work():
+        first = sales.sell_package(make.desk(), member, service.id, TODAY)
+    with unit_of_work():
+        again = sales.sell_package(make.desk(), member, service.id, TODAY)
+    assert again.id == first.id
+    assert packages.package_of(member.id, service.id).balance == 10
+    clock.set_now(NOW + timedelta(seconds=61))   # a second package a minute later is a real sale
+    with unit_of_work():
+        assert sales.sell_package(make.desk(), member, service.id, TODAY).id != first.id
+    assert packages.package_of(member.id, service.id).balance == 20 == ledger_sum(first.package_id)

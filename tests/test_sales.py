@@ -220,3 +220,47 @@ def test_ending_a_freeze_that_is_over_or_foreign_is_refused(make):
         sales.end_freeze(make.desk(), other, entry.id, TODAY)
     with pytest.raises(Conflict), unit_of_work():
         sales.end_freeze(make.desk(), member, entry.id, TODAY + timedelta(days=3))
+
+
+def test_the_same_freeze_asked_twice_is_made_once(make):
+    member = make.member()
+    membership = sell(make, member, make.plan(duration_days=30))
+    end = membership.ends_on
+    entries = []
+    for _ in range(2):   # a double click: the second answers the first freeze
+        with unit_of_work():
+            entries.append(sales.freeze(make.desk(), member, membership.id, TODAY + timedelta(days=2),
+                                        TODAY + timedelta(days=11), TODAY).id)
+    assert entries[0] == entries[1]
+    assert membership.ends_on == end + timedelta(days=10)
+
+
+def test_a_freeze_counts_another_desks_freeze_committed_meanwhile(app, make):
+    member = make.member()
+    membership = sell(make, member, make.plan(duration_days=30))
+    end = membership.ends_on   # this desk's card shows the contract as it was
+    other_desk_id = make.staff("desk").id
+    with app.app_context(), unit_of_work():   # another desk, another session, freezes it meanwhile
+        from clubcrm.models import Member, Staff
+
+        sales.freeze(db.session.get(Staff, other_desk_id), db.session.get(Member, member.id), membership.id,
+                     TODAY + timedelta(days=1), TODAY + timedelta(days=5), TODAY)
+    with unit_of_work():
+        sales.freeze(make.desk(), member, membership.id, TODAY + timedelta(days=10), TODAY + timedelta(days=14),
+                     TODAY)
+    db.session.expire_all()
+    assert db.session.get(Membership, membership.id).ends_on == end + timedelta(days=10)
+
+
+def test_a_renewal_starts_after_a_freeze_committed_meanwhile(app, make):
+    member, plan = make.member(), make.plan(duration_days=30)
+    first = sell(make, member, plan, today=TODAY - timedelta(days=20), starts_on=TODAY - timedelta(days=20))
+    assert first.ends_on == TODAY + timedelta(days=9)   # read by this desk before the other's freeze
+    other_desk_id = make.staff("desk").id
+    with app.app_context(), unit_of_work():
+        from clubcrm.models import Member, Staff
+
+        sales.freeze(db.session.get(Staff, other_desk_id), db.session.get(Member, member.id), first.id,
+                     TODAY + timedelta(days=1), TODAY + timedelta(days=10), TODAY)
+    renewal = sell(make, member, plan)
+    assert (renewal.renews_id, renewal.starts_on) == (first.id, TODAY + timedelta(days=20))

@@ -1,8 +1,6 @@
 """Check a member in: refuse with the reason in plain words, and never log a repeat twice."""
 from dataclasses import dataclass
-from datetime import timedelta
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -11,7 +9,7 @@ from clubcrm.errors import CheckinRefused
 from clubcrm.extensions import db
 from clubcrm.formatting import day
 from clubcrm.models import Club, Member, Staff, Visit
-from clubcrm.services import members, sessions
+from clubcrm.services import members, repeats, sessions
 from clubcrm.services.contracts import memberships_of, standing
 from clubcrm.services.locks import lock_member
 
@@ -61,13 +59,8 @@ def check_in(staff: Staff, member: Member, source: str = "desk") -> CheckinResul
     # Two scans at once (a turnstile and the desk, a double scan) wait here for each other, so the
     # repeat check and the visit count below see the other's visit.
     lock_member(member.id)
-    window = timedelta(seconds=current_app.config["CHECKIN_REPEAT_SECONDS"])
-    recent = db.session.scalar(
-        select(Visit)
-        .where(Visit.member_id == member.id, Visit.checked_in_at >= now - window)
-        .order_by(Visit.checked_in_at.desc())
-        .limit(1)
-    )
+    recent = repeats.latest_within(select(Visit).where(Visit.member_id == member.id), Visit.checked_in_at,
+                                   "CHECKIN_REPEAT_SECONDS")
     if recent is not None:
         return CheckinResult(recent, member, repeated=True)
     if membership.visit_limit is not None:

@@ -1,16 +1,40 @@
-"""Row locks that serialise concurrent writes about one member (check-ins, sales)."""
+"""Row locks that serialise concurrent writes about one member (check-ins, sales, freezes, SMS) or one club's
+new leads.
+
+Whatever a request read before taking a lock may be stale by the time it holds it: a service re-reads the rows
+its rules need after locking (lock_member hands back the member as it is now; memberships_of and package_of
+overwrite what the session held), never deciding from values read before."""
 from sqlalchemy import select, update
 
 from clubcrm.extensions import db
-from clubcrm.models import Member
+from clubcrm.models import Club, Member
 
 
-def lock_member(member_id: int) -> None:
-    """Hold the member's row until the transaction ends, so a second desk or turnstile waits here.
+def _is_postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def lock_member(member_id: int) -> Member:
+    """Hold the member's row until the transaction ends, so a second desk or turnstile waits here; return the
+    member re-read after the lock.
 
     PostgreSQL takes a row lock; SQLite has no row locks, so a no-op UPDATE takes its write lock."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(select(Member.id).where(Member.id == member_id).with_for_update())
+    query = select(Member).where(Member.id == member_id).execution_options(populate_existing=True)
+    if _is_postgresql():
+        return db.session.scalars(query.with_for_update()).one()
+    db.session.execute(update(Member).where(Member.id == member_id).values(id=Member.id)
+                       .execution_options(synchronize_session=False))
+    return db.session.scalars(query).one()
+
+
+def lock_club_leads(club_id: int) -> None:
+    """Hold the club's row until the transaction ends, so that two submits of one new lead run one after the
+    other (there is no member row to lock yet).
+
+    PostgreSQL: FOR NO KEY UPDATE, which does not block rows that merely reference the club (their foreign key
+    checks take KEY SHARE); SQLite: a no-op UPDATE takes its write lock."""
+    if _is_postgresql():
+        db.session.execute(select(Club.id).where(Club.id == club_id).with_for_update(key_share=True))
     else:
-        db.session.execute(update(Member).where(Member.id == member_id).values(id=Member.id)
+        db.session.execute(update(Club).where(Club.id == club_id).values(id=Club.id)
                            .execution_options(synchronize_session=False))

@@ -11,8 +11,9 @@ from clubcrm.extensions import db
 from clubcrm.i18n import SUPPORTED_LOCALES
 from clubcrm.models import Club, Member, Staff
 from clubcrm.phones import to_e164, try_e164
-from clubcrm.services import audit, consent
+from clubcrm.services import audit, consent, repeats
 from clubcrm.services.contracts import Standing, standings
+from clubcrm.services.locks import lock_club_leads
 from clubcrm.services.scope import get_in_scope
 
 CONSENT_SOURCES = ("desk", "web_form", "import", "sms")
@@ -121,6 +122,21 @@ def create_lead(staff: Staff | None, club: Club, data: dict, source: str = "walk
     audit.record(staff, "create", "member", member.id, club_id=club.id, member_id=member.id,
                  after={k: v for k, v in values.items() if k != "notes"})
     return member
+
+
+def create_walk_in(staff: Staff, club: Club, data: dict) -> Member:
+    """Register a lead at the desk; the same form sent again within moments answers the lead it made."""
+    values = _clean(club, data)
+    # No member row exists yet to lock: two submits at once queue on the club's row instead, so the second
+    # finds the first's lead (or its phone taken) rather than inserting beside it.
+    lock_club_leads(club.id)
+    first_key, _rev = name_keys(values["first_name"], values["last_name"])
+    same = [Member.club_id == club.id, Member.created_by_id == staff.id, Member.source == "walk_in",
+            Member.name_key == first_key, Member.erased_at.is_(None)]
+    same += [getattr(Member, field).is_(None) if values[field] is None else getattr(Member, field) == values[field]
+             for field in ("phone", "email", "card_code", "birth_date")]
+    first = repeats.latest_within(select(Member).where(*same), Member.created_at, "LEAD_REPEAT_SECONDS")
+    return first if first is not None else create_lead(staff, club, data, source="walk_in")
 
 
 def refuse_erased(member: Member, field: str | None = None, error: type[DomainError] = Conflict,

@@ -8,6 +8,7 @@ from clubcrm.errors import InvalidInput, NotFound
 from clubcrm.extensions import db
 from clubcrm.models import LedgerEntry, Member, Package, Service, Staff
 from clubcrm.services import audit
+from clubcrm.services.locks import lock_member
 from clubcrm.services.members import refuse_erased
 
 MAX_UNITS = 1000
@@ -28,9 +29,10 @@ def _check_units(units: int | None) -> int:
 
 
 def package_of(member_id: int, service_id: int) -> Package | None:
-    """Return the member's package of a service, if they ever had one."""
+    """Return the member's package of a service, if they ever had one (as the database holds it now)."""
     return db.session.scalar(
         select(Package).where(Package.member_id == member_id, Package.service_id == service_id)
+        .execution_options(populate_existing=True)
     )
 
 
@@ -44,10 +46,13 @@ def grant(
     price_minor: int | None = None,
 ) -> LedgerEntry:
     """Add units to a member's package (a sale, a plan bonus or a gift) and extend its validity."""
-    refuse_erased(member)
     units = _check_units(units)
     if service.club_id != member.club_id:
         raise InvalidInput("service_id", _l("Choose a service."))
+    # A member's first package is created here: two grants at once would both find none and both insert it.
+    # Under the member lock the second finds the first's package (and its validity as it is now).
+    lock_member(member.id)
+    refuse_erased(member)
     package = package_of(member.id, service.id)
     if package is None:
         package = Package(club_id=member.club_id, member_id=member.id, service_id=service.id, balance=0)

@@ -3,14 +3,14 @@ from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from clubcrm.clock import utcnow
 from clubcrm.errors import Conflict, InvalidInput
 from clubcrm.extensions import db
 from clubcrm.formatting import day
-from clubcrm.models import Freeze, Member, Membership, Plan, Staff, Visit
-from clubcrm.services import audit, packages
+from clubcrm.models import Freeze, LedgerEntry, Member, Membership, Package, Plan, Staff, Visit
+from clubcrm.services import audit, packages, repeats
 from clubcrm.services.locks import lock_member
 from clubcrm.services.members import refuse_erased
 from clubcrm.services.contracts import is_live, latest_live, memberships_of
@@ -40,12 +40,15 @@ def sell_membership(
     staff: Staff, member: Member, plan_id: int | None, today: date, starts_on: date | None = None
 ) -> Membership:
     """Sell a plan; the first sale converts a lead, a sale in the renewal window links renews_id."""
-    refuse_erased(member)
     plan = plan_for(member.club_id, plan_id)
-    lock_member(member.id)  # two desks selling at once must not both renew the same contract
+    # Two desks selling at once must not both renew the same contract, nor a freeze move its end meanwhile:
+    # everything below is decided on the contracts as they are once the lock is held.
+    lock_member(member.id)
+    refuse_erased(member)
     history = memberships_of(member.id)
-    repeat = timedelta(seconds=current_app.config["SALE_REPEAT_SECONDS"])
-    if any(m.sold_at > utcnow() - repeat and is_live(m, today) for m in history):
+    live = or_(Membership.cancelled_on.is_(None), Membership.cancelled_on > today)
+    if repeats.latest_within(select(Membership).where(Membership.member_id == member.id, live),
+                             Membership.sold_at, "SALE_REPEAT_SECONDS") is not None:
         raise Conflict("plan_id", _l("A membership was sold to this member a moment ago; "
                                      "check the card before selling another."), code="repeat_sale")
     previous = latest_live(history, today)
@@ -107,9 +110,17 @@ def visits_used_up(membership: Membership) -> bool:
     return used >= membership.visit_limit
 
 
-def _membership_for(member: Member, membership_id: int | None) -> Membership:
-    membership = db.session.get(Membership, membership_id) if membership_id else None
-    if membership is None or membership.member_id != member.id:
+def _locked_contracts(member: Member) -> list[Membership]:
+    """Take the member lock, then read their contracts as they are now: a concurrent freeze, renewal or
+    cancellation has either committed (and is seen here) or waits for this transaction."""
+    lock_member(member.id)
+    refuse_erased(member)
+    return memberships_of(member.id)
+
+
+def _membership_for(history: list[Membership], membership_id: int | None) -> Membership:
+    membership = next((m for m in history if m.id == membership_id), None) if membership_id else None
+    if membership is None:
         raise InvalidInput("membership_id", _l("Choose one of this member's memberships."))
     return membership
 
@@ -119,8 +130,11 @@ def freeze(
     ends_on: date | None, today: date, reason: str = "",
 ) -> Freeze:
     """Pause a membership from STARTS_ON to ENDS_ON (inclusive); its end date moves by as many days."""
-    refuse_erased(member)
-    membership = _membership_for(member, membership_id)
+    history = _locked_contracts(member)
+    membership = _membership_for(history, membership_id)
+    same = next((f for f in membership.freezes if (f.starts_on, f.ends_on) == (starts_on, ends_on)), None)
+    if same is not None and is_live(membership, today):
+        return same   # the same freeze asked for again (a double click): it is there, the end moved once
     if not is_live(membership, today):
         raise InvalidInput("membership_id", _l("A cancelled membership cannot be frozen."))
     if starts_on is None:
@@ -144,7 +158,7 @@ def freeze(
                                          days=limit))
     if any(f.starts_on <= ends_on and starts_on <= f.ends_on for f in membership.freezes):
         raise InvalidInput("starts_on", _l("These days overlap another freeze."))
-    if any(m.renews_id == membership.id and is_live(m, today) for m in memberships_of(member.id)):
+    if any(m.renews_id == membership.id and is_live(m, today) for m in history):
         raise Conflict("membership_id", _l("This membership is already renewed; freeze the new one."))
     before = membership.ends_on
     entry = Freeze(membership_id=membership.id, starts_on=starts_on, ends_on=ends_on,
@@ -160,13 +174,14 @@ def freeze(
 
 def end_freeze(staff: Staff, member: Member, freeze_id: int | None, today: date) -> Membership:
     """End a freeze early: the member is back from today and the unused days come off the end date."""
-    entry = db.session.get(Freeze, freeze_id) if freeze_id else None
-    if entry is None or entry.membership.member_id != member.id:
+    history = _locked_contracts(member)
+    entry = next((f for m in history for f in m.freezes if f.id == freeze_id), None) if freeze_id else None
+    if entry is None:
         raise InvalidInput("freeze_id", _l("Choose one of this member's freezes."))
     membership = entry.membership
     if entry.ends_on < today:
         raise Conflict("freeze_id", _l("This freeze is already over."))
-    if any(m.renews_id == membership.id and is_live(m, today) for m in memberships_of(member.id)):
+    if any(m.renews_id == membership.id and is_live(m, today) for m in history):
         raise Conflict("freeze_id", _l("This membership is already renewed; its end date cannot move."))
     before = {"ends_on": membership.ends_on, "frozen_to": entry.ends_on}
     if entry.starts_on >= today:  # never began: it goes away whole
@@ -185,8 +200,7 @@ def end_freeze(staff: Staff, member: Member, freeze_id: int | None, today: date)
 
 def cancel(staff: Staff, member: Member, membership_id: int | None, today: date, reason: str) -> Membership:
     """Cancel a membership from today, with the reason the member gave."""
-    refuse_erased(member)
-    membership = _membership_for(member, membership_id)
+    membership = _membership_for(_locked_contracts(member), membership_id)
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("reason", _l("Say why the membership is cancelled."))
@@ -206,11 +220,20 @@ def cancel(staff: Staff, member: Member, membership_id: int | None, today: date,
 
 
 def sell_package(staff: Staff, member: Member, service_id: int | None, today: date):
-    """Sell one package of a service at its price: its units go onto the member's balance."""
-    refuse_erased(member)
+    """Sell one package of a service at its price: its units go onto the member's balance; the same sale again
+    within moments (a double click) answers the first one."""
     service = packages.service_for(member.club_id, service_id)
     if not service.active:
         raise InvalidInput("service_id", _l("Choose a service."))
+    lock_member(member.id)   # a second click waits here, then finds the first's grant
+    refuse_erased(member)
+    first = repeats.latest_within(
+        select(LedgerEntry).join(Package, Package.id == LedgerEntry.package_id)
+        .where(Package.member_id == member.id, Package.service_id == service.id, LedgerEntry.kind == "grant",
+               LedgerEntry.reason == "sale"),
+        LedgerEntry.created_at, "SALE_REPEAT_SECONDS")
+    if first is not None:
+        return first
     entry = packages.grant(staff, member, service, service.package_units, today, reason="sale",
                            price_minor=service.price_minor)
     if member.converted_at is None:

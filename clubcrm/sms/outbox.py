@@ -14,7 +14,8 @@ from clubcrm.lifecycle.facts import ClubFacts
 from clubcrm.lifecycle.render import text_for
 from clubcrm.models import Club, Message, Touchpoint
 from clubcrm.models.member import can_text
-from clubcrm.services import audit
+from clubcrm.services import audit, repeats
+from clubcrm.services.locks import lock_member
 from clubcrm.sms.segments import count
 
 # The first SMS to a member ends with how to stop them, in their language.
@@ -90,22 +91,30 @@ STAFF_TEXT_MAX = 459
 
 
 def queue_from_staff(staff, member, body: str | None, now: datetime):
-    """Queue an SMS a staff member writes on the member card; dispatch sends it like any other."""
+    """Queue an SMS a staff member writes on the member card; dispatch sends it like any other. The same text
+    again within SMS_REPEAT_SECONDS (a double click) answers the first message."""
     body = " ".join((body or "").split())
     if not body:
         raise InvalidInput("body", _l("Write the message."))
     if len(body) > STAFF_TEXT_MAX:
         raise InvalidInput("body", _l("Keep the message to %(max)s characters.", max=STAFF_TEXT_MAX))
+    # Two clicks at once: the second waits here for the first to commit, then answers its message; consent is
+    # read as it is now (a STOP may have just arrived).
+    lock_member(member.id)
     if not (member.sms_consent and member.phone):
         raise Conflict("body", _l("This member has not agreed to SMS (or has no phone number)."))
     if not can_text(member):
         raise Conflict("body", _l("This member cannot get SMS: opted out or an invalid number."))
+    digest = hashlib.sha1(body.encode()).hexdigest()[:16]
+    key = f"staff:{member.id}:{digest}:{now:%Y%m%d%H%M}"   # unique: the database's own guard within the minute
+    first = db.session.scalar(select(Message).where(Message.idempotency_key == key)) or repeats.latest_within(
+        select(Message).where(Message.member_id == member.id,
+                              Message.idempotency_key.startswith(f"staff:{member.id}:{digest}:", autoescape=True)),
+        Message.created_at, "SMS_REPEAT_SECONDS")
+    if first is not None:
+        return first
     text, locale = with_hint(body, locale_or(member.locale, member.club.default_locale),
                              first=not already_texted({member.id}))
-    digest = hashlib.sha1(body.encode()).hexdigest()[:16]
-    key = f"staff:{member.id}:{digest}:{now:%Y%m%d%H%M}"   # a double click within the minute sends once
-    if db.session.scalar(select(Message.id).where(Message.idempotency_key == key)) is not None:
-        raise Conflict("body", _l("This message was queued a moment ago."))
     size = count(text)
     message = Message(club_id=member.club_id, member_id=member.id, idempotency_key=key, to_phone=member.phone,
                       body=text, locale=locale, encoding=size.encoding, segments=size.segments, status="queued",

@@ -1,0 +1,1 @@
+"""The fault suite: the fault probe's experiments repeated; nothing may be lost or duplicated."""

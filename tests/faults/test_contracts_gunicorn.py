@@ -1,0 +1,123 @@
+"""The probe's double clicks against a real gunicorn with 4 worker processes: identical freeze, package sale, new
+lead and staff SMS POSTs at the same instant from 5 browsers each make one row and answer no 500."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import func, select
+
+from clubcrm import clock
+from clubcrm.extensions import db
+from clubcrm.models import Freeze, LedgerEntry, Member, Membership, Message
+from tests.faults.contracts import assert_clean
+
+ROOT = Path(__file__).resolve().parents[2]
+CLICKS = 5
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def server(app, database_url):
+    """gunicorn -w 4 on a free loopback port, serving the test's database on the real clock."""
+    port = free_port()
+    env = {**os.environ, "CLUBCRM_ENV": "test", "CLUBCRM_DATABASE_URL": database_url,
+           "CLUBCRM_WTF_CSRF_ENABLED": "false", "CLUBCRM_SALE_REPEAT_SECONDS": "60"}
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("gunicorn")), "-w", "4", "--preload", "--graceful-timeout", "1",
+         "-b", f"127.0.0.1:{port}", "--timeout", "30", "clubcrm:create_app()"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                requests.get(f"{base}/login", timeout=5)
+                break
+            except requests.RequestException:   # not listening yet, or its workers still booting
+                time.sleep(0.1)
+        else:
+            raise AssertionError("gunicorn did not start")
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        process.stderr.close()
+
+
+def clicks(base: str, staff, url: str, data: dict) -> list[int]:
+    """POST DATA to URL from CLICKS logged-in browsers at once; return the status codes."""
+    browsers = []
+    for _ in range(CLICKS):
+        browser = requests.Session()
+        answer = browser.post(f"{base}/login", data={"email": staff.email, "password": "secret-pass"},
+                              allow_redirects=False, timeout=30)
+        assert answer.status_code == 302, answer.text[:300]
+        browsers.append(browser)
+    barrier, statuses, lock = threading.Barrier(CLICKS), [], threading.Lock()
+
+    def click(browser) -> None:
+        barrier.wait()
+        status = browser.post(f"{base}{url}", data=data, allow_redirects=False, timeout=60).status_code
+        with lock:
+            statuses.append(status)
+
+    threads = [threading.Thread(target=click, args=(browser,)) for browser in browsers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(90)
+    for browser in browsers:
+        browser.close()
+    return statuses
+
+
+def count(model, *where) -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_double_clicks_on_gunicorn_make_one_row_each(make, server):
+    clock.set_now(None)   # the server runs on the real clock: the data is made on it too
+    today = clock.local_today(make.default_club.timezone)
+    desk = make.staff("desk")
+    member = make.member(sms_consent=True)
+    membership = make.membership(member, make.plan(duration_days=30), today=today)
+    end = membership.ends_on
+    service = make.service(package_units=10)
+    db.session.commit()
+
+    first, last = today + timedelta(days=2), today + timedelta(days=11)
+    statuses = clicks(server, desk, f"/members/{member.id}/freeze",
+                      {"membership_id": membership.id, "starts_on": first.isoformat(), "ends_on": last.isoformat()})
+    assert sorted(statuses) == [302] * CLICKS
+    assert count(Freeze) == 1
+    assert db.session.get(Membership, membership.id).ends_on == end + timedelta(days=10)
+
+    assert sorted(clicks(server, desk, f"/members/{member.id}/packages/sell", {"service_id": service.id})) == \
+        [302] * CLICKS
+    assert count(LedgerEntry, LedgerEntry.kind == "grant") == 1
+
+    assert sorted(clicks(server, desk, "/members/new", {"first_name": "Aino", "last_name": "Virtanen",
+                                                        "phone": "+358401234567", "locale": "en"})) == [302] * CLICKS
+    assert count(Member, Member.last_name == "Virtanen") == 1
+
+    assert sorted(clicks(server, desk, f"/members/{member.id}/sms", {"body": "See you at the desk."})) == \
+        [302] * CLICKS
+    assert count(Message) == 1
+    assert_clean()
