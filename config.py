@@ -49,6 +49,14 @@ class Config:
     # Requests per minute to /api/v1 per token (and per client address without a valid token), counted in each
     # process's memory.
     API_RATE_LIMIT_PER_MINUTE = 120
+    # Request budgets (blueprints/request_budget.py): the most bytes of body a request may send, enforced while
+    # it is read, chunked or not, and answered 413. Staff forms (Flask's own setting); a form's text fields alike.
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 1024 * 1024
+    # A lead or a check-in is a few hundred bytes.
+    API_MAX_CONTENT_LENGTH = 64 * 1024
+    # A request without a login (the login form, Twilio's webhooks, public pages) never needs more.
+    ANONYMOUS_MAX_CONTENT_LENGTH = 64 * 1024
 
 
 class DevelopmentConfig(Config):

@@ -19,6 +19,7 @@ def create_app(config: type | dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     configure(app, config)
+    register_request_budgets(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -68,6 +69,13 @@ def machine_secret(path: Path) -> str:
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def register_request_budgets(app: Flask) -> None:
+    """Limit each request's body to the budget of its kind of route, before anything reads it."""
+    from blueprints import request_budget
+
+    request_budget.install(app)
 
 
 def register_extensions(app: Flask) -> None:
