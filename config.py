@@ -57,6 +57,8 @@ class Config:
     API_MAX_CONTENT_LENGTH = 64 * 1024
     # A request without a login (the login form, Twilio's webhooks, public pages) never needs more.
     ANONYMOUS_MAX_CONTENT_LENGTH = 64 * 1024
+    # Strict-Transport-Security's max-age; 0 sends none (development runs on plain http).
+    HSTS_SECONDS = 0
 
 
 class DevelopmentConfig(Config):
@@ -74,6 +76,8 @@ class TestConfig(Config):
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
+    # Browsers then refuse plain http to this site for a year (behind the TLS-terminating proxy).
+    HSTS_SECONDS = 365 * 24 * 3600
 
 
 CONFIGS = {

@@ -23,6 +23,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_security_headers(app)
     register_template_helpers(app)
     register_commands(app)
     return app
@@ -143,6 +144,13 @@ def register_errorhandlers(app: Flask) -> None:
     from blueprints.errors import install_handlers
 
     install_handlers(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    """Send the security headers (CSP, anti-framing, nosniff, referrer policy, HSTS) with every response."""
+    from blueprints import security_headers
+
+    security_headers.install(app)
 
 
 def register_template_helpers(app: Flask) -> None:
