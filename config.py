@@ -61,6 +61,13 @@ class Config:
     API_MAX_CONTENT_LENGTH = 64 * 1024
     # A request without a login (the login form, Twilio's webhooks, public pages) never needs more.
     ANONYMOUS_MAX_CONTENT_LENGTH = 64 * 1024
+    # Behind a proxy: how many proxies in front set each X-Forwarded-* header (Werkzeug's ProxyFix). 0 trusts
+    # none: a client could otherwise send X-Forwarded-For itself and pick the address its throttles count.
+    PROXY_FIX_X_FOR = 0
+    PROXY_FIX_X_PROTO = 0
+    PROXY_FIX_X_HOST = 0
+    PROXY_FIX_X_PORT = 0
+    PROXY_FIX_X_PREFIX = 0
     # Strict-Transport-Security's max-age; 0 sends none (development runs on plain http).
     HSTS_SECONDS = 0
 

@@ -19,6 +19,7 @@ def create_app(config: type | dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     configure(app, config)
+    register_proxy_fix(app)
     register_request_budgets(app)
     register_extensions(app)
     register_blueprints(app)
@@ -72,6 +73,16 @@ def machine_secret(path: Path) -> str:
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def register_proxy_fix(app: Flask) -> None:
+    """Believe the X-Forwarded-* headers of as many proxies as PROXY_FIX_X_* say (none by default)."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    counts = {key: int(app.config[f"PROXY_FIX_{key.upper()}"] or 0)
+              for key in ("x_for", "x_proto", "x_host", "x_port", "x_prefix")}
+    if any(counts.values()):
+        app.wsgi_app = ProxyFix(app.wsgi_app, **counts)
 
 
 def register_request_budgets(app: Flask) -> None:

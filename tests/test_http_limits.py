@@ -183,3 +183,22 @@ def test_a_slow_client_holds_one_worker_until_the_timeout_and_never_stalls_the_o
     assert page is not None and page.status_code == 200
     assert page_seconds < 2, f"a normal request waited {page_seconds:.1f} s behind a slow client"
     assert dropped_after is not None and dropped_after < 10, dropped_after
+
+
+@pytest.mark.parametrize("trusted", [0, 1])
+def test_the_client_address_comes_from_x_forwarded_for_only_when_a_proxy_is_configured(database_url, trusted):
+    app = make_app(database_url, PROXY_FIX_X_FOR=trusted, PROXY_FIX_X_PROTO=trusted, API_RATE_LIMIT_PER_MINUTE=2)
+    client = app.test_client()
+
+    def ask(address: str):
+        return client.get("/api/v1/members/1", headers={"X-Forwarded-For": address, "X-Forwarded-Proto": "https"},
+                          environ_base={"REMOTE_ADDR": "127.0.0.1"})
+
+    # Requests without a token are limited per client address: two each.
+    answers = [ask("203.0.113.7").status_code for _ in range(3)] + [ask("198.51.100.9").status_code]
+    with app.app_context():
+        db.engine.dispose()
+    if trusted:   # behind the proxy: each client has its own address and its own limit
+        assert answers == [401, 401, 429, 401]
+    else:   # no proxy configured: the header is the client's own claim, ignored
+        assert answers == [401, 401, 429, 429]
