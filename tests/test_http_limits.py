@@ -202,3 +202,17 @@ def test_the_client_address_comes_from_x_forwarded_for_only_when_a_proxy_is_conf
         assert answers == [401, 401, 429, 401]
     else:   # no proxy configured: the header is the client's own claim, ignored
         assert answers == [401, 401, 429, 429]
+
+
+def test_the_import_upload_has_its_file_limit_as_budget_not_the_forms(client, login_as, monkeypatch):
+    from io import BytesIO
+
+    from clubcrm.imports import jobs
+
+    login_as("manager")
+    csv = b"First name;Phone\n" + b"Anna;040 1234567\n" * 90_000   # 1.5 MB: over a form's budget, a fine upload
+    fine = client.post("/imports/", data={"file": (BytesIO(csv), "members.csv")}, content_type="multipart/form-data")
+    monkeypatch.setattr(jobs, "MAX_BYTES", 100_000)   # the upload's one setting moves its budget too
+    over = client.post("/imports/", data={"file": (BytesIO(csv), "members.csv")}, content_type="multipart/form-data")
+    assert fine.status_code == 302, fine.status_code
+    assert over.status_code == 413 and over.mimetype == "text/html"
