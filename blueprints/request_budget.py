@@ -60,8 +60,15 @@ class BudgetStream(io.RawIOBase):
         return len(data)
 
 
+def has_body() -> bool:
+    """Tell whether the request carries a body: a Content-Length above 0, or a chunked one."""
+    return bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+
+
 def apply_budget() -> None:
     """Give this request's body its budget; refuse at once a body that announces more (413)."""
+    if not has_body():   # most GETs and every static file: no budget to find, so no login to load
+        return
     limit = budget()
     if request.content_length is not None and request.content_length > limit:
         abort(413)

@@ -67,6 +67,8 @@ def test_a_postgresql_restart_and_outage_answer_503_then_recover(tmp_path):
 
             cluster.halt()
             during = [desk(), card(), desk(), card()]
+            # The 503 page's stylesheet (any static file) needs no database, even for a logged-in browser.
+            stylesheet = browser.get(server.url + "/static/css/app.css", timeout=20).status_code
             cluster.resume()
             after_outage = [desk().status_code, card().status_code]
             log = server.log()
@@ -79,6 +81,7 @@ def test_a_postgresql_restart_and_outage_answer_503_then_recover(tmp_path):
     page, api_answer = during[0], during[1]
     assert page.headers["Content-Type"].startswith("text/html") and "503" in page.text
     assert api_answer.json()["error"]["code"] == "unavailable"
+    assert stylesheet == 200
     assert after_outage == [200, 200], after_outage
     assert "Traceback" not in log, log
 
@@ -107,3 +110,4 @@ def test_a_database_that_cannot_be_opened_answers_503_not_500(engine, tmp_path):
     assert page.mimetype == "text/html" and "cannot be reached" in page.text
     assert api.status_code == 503 and api.headers["Retry-After"] == "30"
     assert api.json["error"]["code"] == "unavailable"
+
