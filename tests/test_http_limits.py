@@ -124,6 +124,17 @@ def test_a_large_body_to_an_anonymous_route_is_refused_before_it_is_read(server)
     assert hook.status == 413, (hook.status, hook.body[:300])
 
 
+def test_gunicorn_answers_carry_the_security_headers(server):
+    answers = {path: requests.get(server.url + path, timeout=10)
+               for path in ("/login", "/static/js/desk.js", "/api/v1/openapi.json", "/nothing-here")}
+    answers["413"] = requests.post(server.url + "/login", data={"email": "x" * 70_000}, timeout=10)
+    for what, answer in answers.items():
+        assert "frame-ancestors 'none'" in answer.headers.get("Content-Security-Policy", ""), what
+        assert (answer.headers.get("X-Frame-Options"), answer.headers.get("X-Content-Type-Options"),
+                answer.headers.get("Referrer-Policy")) == ("DENY", "nosniff", "no-referrer"), what
+    assert answers["413"].status_code == 413 and answers["/nothing-here"].status_code == 404
+
+
 def test_a_staff_form_over_1_mib_is_refused_with_an_html_page_chunked_or_not(server):
     email = server.email
     browser = requests.Session()
