@@ -52,4 +52,7 @@ def unavailable(error: Exception):
         return api.unavailable_response()
     # Whoever is logged in, the page is drawn as for nobody: loading the login would ask the database again.
     login_manager._update_request_context_with_user()
-    return render_template("errors/unavailable.html"), 503, retry
+    try:
+        return render_template("errors/unavailable.html"), 503, retry
+    except Exception:  # the page itself failed: still answer 503, in plain words
+        return "The database cannot be reached right now; nothing was saved.", 503, retry

@@ -98,7 +98,7 @@ def http_error(error: HTTPException):
 def unexpected_error(error: Exception):
     """Answer 503 while the database is unreachable; otherwise log a bug and answer 500 as JSON."""
     if db_outage.is_unreachable(error):
-        from blueprints.errors import unavailable
+        from blueprints.errors import unavailable   # here: blueprints.errors imports this package
 
         return unavailable(error)
     current_app.logger.exception("Unhandled error in the API")
