@@ -2,6 +2,7 @@
 answers 413 in its own format; anonymous routes refuse a large body before reading it; a slow client holds
 one worker only until gunicorn's timeout, and never stalls the others."""
 import json
+from io import BytesIO
 import select
 import socket
 import time
@@ -216,8 +217,6 @@ def test_the_client_address_comes_from_x_forwarded_for_only_when_a_proxy_is_conf
 
 
 def test_the_import_upload_has_its_file_limit_as_budget_not_the_forms(client, login_as, monkeypatch):
-    from io import BytesIO
-
     from clubcrm.imports import jobs
 
     login_as("manager")
@@ -227,3 +226,23 @@ def test_the_import_upload_has_its_file_limit_as_budget_not_the_forms(client, lo
     over = client.post("/imports/", data={"file": (BytesIO(csv), "members.csv")}, content_type="multipart/form-data")
     assert fine.status_code == 302, fine.status_code
     assert over.status_code == 413 and over.mimetype == "text/html"
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_the_api_budget_takes_64_kib_exactly_and_refuses_one_byte_more(client, make, chunked):
+    token = api_tokens.issue(make.staff("desk"))
+    db.session.commit()
+
+    def post(size: int):
+        body = b'{"name": "Anna"}'.ljust(size, b" ")   # JSON allows trailing blanks
+        if not chunked:
+            return client.post("/api/v1/leads", data=body, content_type="application/json",
+                               headers={"Authorization": f"Bearer {token}"})
+        # As gunicorn hands a chunked body over: no Content-Length, the stream ends where the body ends.
+        return client.post("/api/v1/leads", input_stream=BytesIO(body), content_type="application/json",
+                           headers={"Authorization": f"Bearer {token}", "Transfer-Encoding": "chunked"},
+                           environ_overrides={"wsgi.input_terminated": True})
+
+    fits, over = post(64 * 1024), post(64 * 1024 + 1)
+    assert fits.status_code in (200, 201), (fits.status_code, fits.json)
+    assert over.status_code == 413 and over.json["error"]["code"] == "too_large"
