@@ -9,7 +9,11 @@ class Config:
     # None: development makes one per machine in instance/secret_key; production refuses to start.
     SECRET_KEY = None
     SQLALCHEMY_DATABASE_URI = f"sqlite:///{ROOT / 'instance' / 'clubcrm.db'}"
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # pool_pre_ping: a pooled connection is tested before each use, so the first request after a database restart
+    # gets a new connection instead of a 500 from the dead one (a SELECT 1 per request: cheap on both engines).
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # Seconds to wait for a PostgreSQL connection: an unreachable server is answered 503, before gunicorn's timeout.
+    DATABASE_CONNECT_TIMEOUT_SECONDS = 5
     WTF_CSRF_TIME_LIMIT = None
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
@@ -54,6 +58,23 @@ class Config:
     # Requests per minute to /api/v1 per token (and per client address without a valid token), counted in each
     # process's memory.
     API_RATE_LIMIT_PER_MINUTE = 120
+    # Request budgets (blueprints/request_budget.py): the most bytes of body a request may send, enforced while
+    # it is read, chunked or not, and answered 413. Staff forms (Flask's own setting); a form's text fields alike.
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 1024 * 1024
+    # A lead or a check-in is a few hundred bytes.
+    API_MAX_CONTENT_LENGTH = 64 * 1024
+    # A request without a login (the login form, Twilio's webhooks, public pages) never needs more.
+    ANONYMOUS_MAX_CONTENT_LENGTH = 64 * 1024
+    # Behind a proxy: how many proxies in front set each X-Forwarded-* header (Werkzeug's ProxyFix). 0 trusts
+    # none: a client could otherwise send X-Forwarded-For itself and pick the address its throttles count.
+    PROXY_FIX_X_FOR = 0
+    PROXY_FIX_X_PROTO = 0
+    PROXY_FIX_X_HOST = 0
+    PROXY_FIX_X_PORT = 0
+    PROXY_FIX_X_PREFIX = 0
+    # Strict-Transport-Security's max-age; 0 sends none (development runs on plain http).
+    HSTS_SECONDS = 0
 
 
 class DevelopmentConfig(Config):
@@ -71,6 +92,8 @@ class TestConfig(Config):
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
+    # Browsers then refuse plain http to this site for a year (behind the TLS-terminating proxy).
+    HSTS_SECONDS = 365 * 24 * 3600
 
 
 CONFIGS = {

@@ -1,10 +1,11 @@
-"""Error pages for every HTTP error, and 4xx for domain errors that reach the top."""
+"""Error pages for every HTTP error, 4xx for domain errors that reach the top, 503 while the database is away."""
 from flask import Blueprint, Flask, render_template
 from werkzeug.exceptions import HTTPException
 
 from blueprints import api
+from clubcrm import db_outage
 from clubcrm.errors import DomainError
-from clubcrm.extensions import db
+from clubcrm.extensions import db, login_manager
 
 bp = Blueprint("errors", __name__)
 
@@ -25,6 +26,8 @@ def install_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def server_error(error: Exception):
+        if db_outage.is_unreachable(error):
+            return unavailable(error)
         db.session.rollback()
         app.logger.exception("Unhandled error")
         if api.is_api_request():
@@ -33,3 +36,23 @@ def install_handlers(app: Flask) -> None:
             return render_template("errors/error.html", code=500, error=None), 500
         except Exception:  # the page itself failed: still answer, in plain words
             return "Internal error; nothing was saved.", 500
+
+
+def unavailable(error: Exception):
+    """Answer 503 with Retry-After while the database cannot be reached: a page, or the API's JSON error."""
+    from flask import current_app
+
+    current_app.logger.warning("The database cannot be reached: %s", error)
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone; the pool replaces it once the database is back
+        pass
+    retry = {"Retry-After": str(db_outage.RETRY_AFTER_SECONDS)}
+    if api.is_api_request():
+        return api.unavailable_response()
+    # Whoever is logged in, the page is drawn as for nobody: loading the login would ask the database again.
+    login_manager._update_request_context_with_user()
+    try:
+        return render_template("errors/unavailable.html"), 503, retry
+    except Exception:  # the page itself failed: still answer 503, in plain words
+        return "The database cannot be reached right now; nothing was saved.", 503, retry

@@ -137,7 +137,8 @@ def test_owner_switches_between_clubs(client, login_as, make):
 def test_parallel_wrong_passwords_still_lock(app, make):
     """Guesses sent at once wait for each other on the staff row, so the lock still falls after five."""
     staff = make.staff("desk", password="right-password")
-    outcomes = at_once(app, 12, lambda: auth.authenticate(staff.email, "wrong"))
+    email = staff.email   # read here: the threads must not load it through this thread's session at once
+    outcomes = at_once(app, 12, lambda: auth.authenticate(email, "wrong"))
     assert outcomes.count("locked") >= 12 - 5
     with pytest.raises(NotAllowed):
         auth.authenticate(staff.email, "right-password")

@@ -3,6 +3,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from clubcrm import db_outage
 from clubcrm.db import unit_of_work
 from clubcrm.errors import DomainError
 from clubcrm.extensions import db
@@ -18,6 +19,7 @@ PUBLIC_ENDPOINTS = {"api.openapi"}
 HTTP_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
     409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "invalid", 429: "rate_limited",
+    503: "unavailable",
 }
 
 
@@ -33,6 +35,7 @@ def http_messages() -> dict[int, str]:
         415: _("Send the body as JSON (Content-Type: application/json)."),
         422: _("Some input is not valid."),
         429: _("Too many requests: wait a moment and try again."),
+        503: _("The database cannot be reached right now; nothing was saved. Try again in a minute."),
     }
 
 
@@ -72,6 +75,12 @@ def server_error_response() -> Response:
     return error_response(500, "server_error", _("Internal error; nothing was saved."))
 
 
+def unavailable_response() -> Response:
+    """Answer while the database cannot be reached: 503, try again after Retry-After seconds."""
+    return error_response(503, "unavailable", http_messages()[503],
+                          headers={"Retry-After": str(db_outage.RETRY_AFTER_SECONDS)})
+
+
 @bp.errorhandler(DomainError)
 def domain_error(error: DomainError):
     """Answer a refused rule with its status, code, message and field; nothing it began is kept."""
@@ -87,7 +96,11 @@ def http_error(error: HTTPException):
 
 @bp.errorhandler(Exception)
 def unexpected_error(error: Exception):
-    """Log a bug and answer 500 as JSON."""
+    """Answer 503 while the database is unreachable; otherwise log a bug and answer 500 as JSON."""
+    if db_outage.is_unreachable(error):
+        from blueprints.errors import unavailable   # here: blueprints.errors imports this package
+
+        return unavailable(error)
     current_app.logger.exception("Unhandled error in the API")
     return server_error_response()
 
