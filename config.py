@@ -49,6 +49,9 @@ class Config:
     # Requests per minute to /api/v1 per token (and per client address without a valid token), counted in each
     # process's memory.
     API_RATE_LIMIT_PER_MINUTE = 120
+    # An import whose thread has not written its heartbeat (every 1,000 rows) for this long lost its process: the
+    # worker marks it failed and deletes its file.
+    IMPORT_HEARTBEAT_TIMEOUT_MINUTES = 3
 
 
 class DevelopmentConfig(Config):
