@@ -24,11 +24,18 @@ STALLED = {
 }
 
 
-def beat(job_id: int, done: int) -> None:
-    """Write the job's progress and heartbeat on a connection of its own, committed at once."""
+class JobClosed(Exception):
+    """The job was closed while its thread worked (cancelled, or given up by the heartbeat check): stop."""
+
+
+def beat(job_id: int, status: str, done: int) -> None:
+    """Write the job's progress and heartbeat on a connection of its own, committed at once; raise JobClosed
+    if the job is no longer in STATUS, so that its thread stops instead of working for nothing."""
     with db.engine.begin() as connection:
-        connection.execute(update(ImportJob.__table__).where(ImportJob.id == job_id)
-                           .values(processed_rows=done, heartbeat_at=utcnow()))
+        changed = connection.execute(update(ImportJob.__table__).where(
+            ImportJob.id == job_id, ImportJob.status == status).values(processed_rows=done, heartbeat_at=utcnow()))
+    if changed.rowcount != 1:
+        raise JobClosed(job_id)
 
 
 def record_failure(job_id: int, status: str, text: str) -> bool:

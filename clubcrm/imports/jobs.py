@@ -23,7 +23,7 @@ from clubcrm.clock import utcnow
 from clubcrm.errors import Conflict, InvalidInput, NotFound
 from clubcrm.extensions import db
 from clubcrm.imports import report
-from clubcrm.imports.heartbeat import beat, record_failure
+from clubcrm.imports.heartbeat import JobClosed, beat, record_failure
 from clubcrm.imports.headers import FIELDS, guess_mapping, has_name
 from clubcrm.imports.reading import Table, read_table
 from clubcrm.imports.run import MODES, run
@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 MAX_BYTES = 20 * 1024 * 1024
 # Threads checking or importing in this process, by job id (the tests and a shutdown can wait for them).
 RUNNING: dict[int, threading.Thread] = {}
+# Records read while the upload waits: as many as the delimiter is sniffed on.
+HEAD_RECORDS = 50
 # Statuses in which the job is still a preview (being checked, or checked) that can be cancelled.
 PREVIEW_STATUSES = ("checking", "previewed")
 
@@ -54,7 +56,9 @@ def create(staff: Staff, club: Club, filename: str, data: bytes, folder: Path) -
     that start_check runs after the commit; flush the new job."""
     if len(data) > MAX_BYTES:
         raise InvalidInput("file", _l("The file is larger than %(mb)s MB.", mb=MAX_BYTES // (1024 * 1024)))
-    head = read_table(data, limit=1)   # the file's problems that show at once: empty, not text, too wide...
+    # The file's problems that show at once (empty, not text, too wide, a huge cell in its first lines) are
+    # refused on the upload form; those further down fail the background check, naming their line.
+    head = read_table(data, limit=HEAD_RECORDS)
     fields = guess_mapping(head.headers)
     if not has_name(fields):
         raise InvalidInput("file", _l("No column looks like a name: the first row must hold the column headers, "
@@ -218,7 +222,7 @@ def execute(job_id: int, folder: Path, locale: str) -> None:
         with force_locale(locale):
             table = load_table(job, folder)
             result = run(staff, club, table, job.mapping["fields"], mode=job.mode, filename=job.filename,
-                         progress=lambda done: beat(job_id, done))
+                         progress=lambda done: beat(job_id, "running", done))
             outcome = {"report": report.entries(result.checked.refusals), "total_rows": result.checked.total,
                        "processed_rows": result.checked.total, "imported_rows": result.imported,
                        "refused_rows": result.refused, "status": "done", "finished_at": utcnow()}
@@ -232,6 +236,8 @@ def execute(job_id: int, folder: Path, locale: str) -> None:
                 db.session.rollback()
                 return
             db.session.commit()
+    except JobClosed:   # given up by the heartbeat check, which said that nothing was imported: so nothing is
+        db.session.rollback()
     except Exception as error:   # whatever it was, nothing of the import stays, and the page says so
         try:
             db.session.rollback()

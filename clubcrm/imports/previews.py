@@ -15,7 +15,7 @@ from clubcrm.clock import utcnow
 from clubcrm.errors import InvalidInput, NotFound
 from clubcrm.extensions import db
 from clubcrm.imports import report
-from clubcrm.imports.heartbeat import beat, record_failure
+from clubcrm.imports.heartbeat import JobClosed, beat, record_failure
 from clubcrm.imports.jobs import load_table, stored_file
 from clubcrm.imports.reading import Table
 from clubcrm.imports.run import Checked, check
@@ -67,8 +67,8 @@ def compute(job_id: int, folder: Path, locale: str) -> None:
     try:
         with force_locale(locale):
             table = load_table(job, folder)
-            beat(job_id, 0)
-            checked = check(club, table, fields, progress=lambda done: beat(job_id, done))
+            beat(job_id, "checking", 0)
+            checked = check(club, table, fields, progress=lambda done: beat(job_id, "checking", done))
             values = {"preview": summary(table, checked), "report": report.entries(checked.refusals),
                       "total_rows": checked.total, "processed_rows": checked.total,
                       "refused_rows": len(checked.refused_lines), "heartbeat_at": utcnow(), "status": "previewed"}
@@ -80,6 +80,8 @@ def compute(job_id: int, folder: Path, locale: str) -> None:
                 ImportJob.id == job_id, ImportJob.status == "checking").values(**values)).rowcount
         if stored != 1:
             log.info("Import job %s: its preview was no longer wanted", job_id)
+    except JobClosed:   # cancelled, or given up by the heartbeat check, while it was being checked
+        db.session.rollback()
     except Exception as error:
         try:
             db.session.rollback()
