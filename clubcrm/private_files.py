@@ -76,6 +76,11 @@ def write_private(path: Path, data: bytes) -> Path:
     return Path(path)
 
 
+def file_size_limited() -> bool:
+    """Tell whether this process has a file size limit (ulimit -f)."""
+    return resource.getrlimit(resource.RLIMIT_FSIZE)[0] != resource.RLIM_INFINITY
+
+
 def why_no_room(folder: Path) -> str:
     """Say in plain words why a write to FOLDER found no room: a full disk, or the file size limit."""
     try:
