@@ -56,6 +56,7 @@ def import_members_command(path: Path, dry_run: bool, valid_only: bool, club_id:
     from clubcrm.imports.headers import guess_mapping
     from clubcrm.imports.reading import read_table
     from clubcrm.imports.run import run
+    from clubcrm.private_files import write_private
 
     if delimiter in ("tab", "\\t"):
         delimiter = "\t"
@@ -86,7 +87,8 @@ def import_members_command(path: Path, dry_run: bool, valid_only: bool, club_id:
             click.echo(f"  ... and {len(entries) - SHOWN_REFUSALS} more problems"
                        + ("" if report_path else " (see --report PATH)"))
         if report_path is not None:
-            report_path.write_text("\ufeff" + report.to_csv(entries, table.headers, fields), encoding="utf-8")
+            # Like every file an import leaves, readable by the app's account only: it describes members' rows.
+            write_private(report_path, ("\ufeff" + report.to_csv(entries, table.headers, fields)).encode("utf-8"))
             click.echo(f"Report written to {report_path}.")
     valid, refused = len(result.checked.rows), result.refused
     if dry_run:
