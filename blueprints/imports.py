@@ -95,6 +95,8 @@ def render_preview(job: ImportJob, form: PreviewForm | None = None, status: int 
 def show(job_id: int):
     """Show a job: its check's progress, its preview before it starts, its progress while it runs, its result."""
     job = load_job(job_id)
+    if job.status == "previewed" and job.preview is None:   # uploaded before previews were stored
+        return render_template("imports/job.html", job=job, gone=_l("Upload the file again to see its preview.")), 404
     if job.status == "previewed":
         return render_preview(job)
     if job.status == "checking":
@@ -111,7 +113,7 @@ def update(job_id: int):
     job = load_job(job_id)
     if request.form.get("action") == "cancel" and job.status in jobs.PREVIEW_STATUSES:
         return cancel(job)
-    if job.status != "previewed":
+    if job.status != "previewed" or job.preview is None:
         return redirect(url_for("imports.show", job_id=job.id))
     form = PreviewForm()
     for entry in form.fields:
