@@ -5,6 +5,7 @@ import io
 import itertools
 from dataclasses import dataclass
 
+from flask_babel import format_number
 from flask_babel import lazy_gettext as _l
 
 from clubcrm.errors import InvalidInput
@@ -170,16 +171,16 @@ def _refuse_record(error: csv.Error, text: str, line: int, delimiter: str) -> In
         if column is not None:
             return InvalidInput("file", _l("Line %(line)s, column %(column)s: a cell is longer than %(max)s "
                                            "characters, the most we read.", line=line, column=column,
-                                           max=f"{MAX_CELL:,}"))
+                                           max=format_number(MAX_CELL)))
         return InvalidInput("file", _l("Line %(line)s: a cell is longer than %(max)s characters, the most we read.",
-                                       line=line, max=f"{MAX_CELL:,}"))
+                                       line=line, max=format_number(MAX_CELL)))
     return InvalidInput("file", _l("The file is not a CSV file we can read (line %(line)s).", line=line))
 
 
 def too_many_columns(count: int, line: int) -> InvalidInput:
     """Refuse a record of COUNT cells (the header row or line LINE) beyond MAX_COLUMNS."""
     return InvalidInput("file", _l("Line %(line)s has %(count)s columns; a file can have at most %(max)s.",
-                                   line=line, count=f"{count:,}", max=MAX_COLUMNS))
+                                   line=line, count=format_number(count), max=MAX_COLUMNS))
 
 
 def read_table(data: bytes, encoding: str | None = None, delimiter: str | None = None,
