@@ -75,6 +75,9 @@ class Config:
     PROXY_FIX_X_PREFIX = 0
     # Strict-Transport-Security's max-age; 0 sends none (development runs on plain http).
     HSTS_SECONDS = 0
+    # An import whose thread has not written its heartbeat (every 1,000 rows) for this long lost its process: the
+    # worker marks it failed and deletes its file.
+    IMPORT_HEARTBEAT_TIMEOUT_MINUTES = 3
 
 
 class DevelopmentConfig(Config):

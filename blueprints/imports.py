@@ -1,4 +1,5 @@
-"""Importing members from a spreadsheet: upload, preview with the guessed columns, confirm, watch it run."""
+"""Importing members from a spreadsheet: upload, watch its check, preview with the guessed columns, confirm, watch
+it run. The preview is computed once in the background and stored on the job; these views only read it."""
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -13,13 +14,12 @@ from blueprints.forms.imports import PreviewForm, UploadForm
 from clubcrm.db import unit_of_work
 from clubcrm.errors import Conflict, DomainError
 from clubcrm.extensions import db
-from clubcrm.imports import jobs, report
+from clubcrm.imports import jobs, previews, report
 from clubcrm.imports.headers import FIELDS
 from clubcrm.models import ImportJob
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
-# Rows shown on the preview: as they will be imported, and refused.
-SHOWN_ROWS = 10
+# Refused rows shown on a finished job's page.
 SHOWN_REFUSALS = 50
 DELIMITER_NAMES = {";": _l("semicolon"), ",": _l("comma"), "\t": _l("tab")}
 
@@ -56,6 +56,7 @@ def index():
         except DomainError as error:
             show_error(form, error)
         else:
+            check(job)
             return redirect(url_for("imports.show", job_id=job.id))
     recent = db.session.scalars(db.select(ImportJob).where(ImportJob.club_id == current_club().id)
                                 .order_by(ImportJob.id.desc()).limit(10))
@@ -63,13 +64,16 @@ def index():
                            max_mb=jobs.MAX_BYTES // (1024 * 1024)), 422 if form.errors else 200
 
 
+def check(job: ImportJob) -> None:
+    """Start the background check of a job that is "checking" (after the commit that made it so)."""
+    jobs.start(current_app._get_current_object(), job.id, folder(), str(get_locale() or "en"), previews.compute)
+
+
 def render_preview(job: ImportJob, form: PreviewForm | None = None, status: int = 200):
-    """The preview of a job not yet started: the columns as guessed or chosen, its first rows, its refusals."""
-    try:
-        table, checked = jobs.preview(job, folder())
-    except DomainError as error:
-        return render_template("imports/job.html", job=job, gone=str(error.message)), 404
-    if form is not None and len(form.fields.entries) != len(table.headers):
+    """The stored preview of a job not yet started: the columns as guessed or chosen, its first rows, its refusals."""
+    preview = job.preview
+    headers = job.mapping["headers"]
+    if form is not None and len(form.fields.entries) != len(headers):
         form = None   # a post with more or fewer columns than the file has: show the file's own
     if form is None:
         form = PreviewForm(formdata=None, mode=job.mode or "all")
@@ -77,24 +81,26 @@ def render_preview(job: ImportJob, form: PreviewForm | None = None, status: int 
             form.fields.append_entry(field or "")
     for entry in form.fields:
         entry.choices = field_choices()
-    samples = [[cells[i] if i < len(cells) else "" for _line, cells in table.records[:3]]
-               for i in range(len(table.headers))]
-    refusals = report.entries(checked.refusals[:SHOWN_REFUSALS])
+    refusals = preview["refusals"]
     return render_template(
-        "imports/job.html", job=job, form=form, table=table, checked=checked, samples=samples,
-        rows=checked.rows[:SHOWN_ROWS], refusals=refusals,
-        columns=[report.column_of(r["field"], job.mapping["headers"], job.mapping["fields"]) for r in refusals],
-        delimiter=DELIMITER_NAMES[table.delimiter], field_label=report.field_label,
-        more_refusals=len(checked.refusals) - len(refusals)), status
+        "imports/job.html", job=job, form=form, preview=preview, samples=preview["samples"],
+        rows=previews.shown_rows(preview), refusals=refusals,
+        columns=[report.column_of(r["field"], headers, job.mapping["fields"]) for r in refusals],
+        delimiter=DELIMITER_NAMES[job.mapping["delimiter"]], field_label=report.field_label,
+        more_refusals=preview["problems"] - len(refusals)), status
 
 
 @bp.get("/<id:job_id>")
 @role_required("manager")
 def show(job_id: int):
-    """Show a job: its preview before it starts, its progress while it runs, its result after."""
+    """Show a job: its check's progress, its preview before it starts, its progress while it runs, its result."""
     job = load_job(job_id)
+    if job.status == "previewed" and job.preview is None:   # uploaded before previews were stored
+        return render_template("imports/job.html", job=job, gone=_l("Upload the file again to see its preview.")), 404
     if job.status == "previewed":
         return render_preview(job)
+    if job.status == "checking":
+        return render_template("imports/job.html", job=job)
     return render_template("imports/job.html", job=job, field_label=report.field_label,
                            refusals=(job.report or [])[:SHOWN_REFUSALS])
 
@@ -102,22 +108,25 @@ def show(job_id: int):
 @bp.post("/<id:job_id>")
 @role_required("manager")
 def update(job_id: int):
-    """Change the columns and preview again, start the import in the chosen mode, or cancel it."""
+    """Change the columns and preview again (checked once, in the background), start the import in the chosen
+    mode, or cancel it."""
     job = load_job(job_id)
-    if job.status != "previewed":
-        return redirect(url_for("imports.show", job_id=job.id))
-    if request.form.get("action") == "cancel":
+    if request.form.get("action") == "cancel" and job.status in jobs.PREVIEW_STATUSES:
         return cancel(job)
+    if job.status != "previewed" or job.preview is None:
+        return redirect(url_for("imports.show", job_id=job.id))
     form = PreviewForm()
     for entry in form.fields:
         entry.choices = field_choices()
     if not form.validate_on_submit():
         return render_preview(job, form, 422)
     fields = [entry.data or None for entry in form.fields]
+    importing = request.form.get("action") == "import"
     try:
         with unit_of_work():
-            jobs.remap(job, fields)
-            if request.form.get("action") == "import":
+            # Straight to the import: it checks every row itself, so the preview is not computed again first.
+            jobs.remap(job, fields, check_again=not importing)
+            if importing:
                 jobs.confirm(job, form.mode.data)
     except Conflict as error:   # another click or tab started it first: show that one
         flash(str(error.message), "danger")
@@ -128,6 +137,8 @@ def update(job_id: int):
         return render_preview(load_job(job_id), form, 422)
     if job.status == "running":   # only the request whose confirm changed the row gets here
         jobs.start(current_app._get_current_object(), job.id, folder(), str(get_locale() or "en"))
+    elif job.status == "checking":   # only the request whose remap changed the row gets here
+        check(job)
     return redirect(url_for("imports.show", job_id=job.id))
 
 
@@ -158,16 +169,11 @@ def status(job_id: int):
 @bp.get("/<id:job_id>/report.csv")
 @role_required("manager")
 def download_report(job_id: int):
-    """The refused rows as CSV (the one CSV writer's): from the finished job, or the preview's check."""
+    """The refused rows as CSV (the one CSV writer's): the preview's check, or the finished job's."""
     job = load_job(job_id)
-    if job.status == "previewed":
-        try:
-            _table, checked = jobs.preview(job, folder())
-        except DomainError:
-            abort(404)
-        refusals = report.entries(checked.refusals)
-    else:
-        refusals = job.report or []
+    if job.status == "checking":
+        abort(404)   # not checked yet: the page offers no link before
+    refusals = job.report or []
     name = f"import-{job.id}-refused.csv"
     return Response(jobs.report_csv(job, refusals), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -1,8 +1,10 @@
 """Backups and restore: SQLite through its online backup API (a consistent copy while the app writes),
 PostgreSQL through pg_dump / pg_restore in the custom format."""
+import errno
 import glob
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -15,6 +17,7 @@ from sqlalchemy.engine import URL, make_url
 
 from clubcrm.clock import utcnow
 from clubcrm.extensions import db
+from clubcrm.private_files import NO_ROOM, file_size_limited, private_file, private_folder, why_no_room
 
 
 class BackupError(Exception):
@@ -76,49 +79,78 @@ def _run(command: list, env: dict) -> None:
         done = subprocess.run([str(c) for c in command], env=env, capture_output=True, text=True)
     except OSError as error:
         raise BackupError(f"could not run {command[0]}: {error}") from None
+    if done.returncode < 0:   # e.g. SIGXFSZ: the file size limit (ulimit -f) stops a program that ignores nothing
+        raise BackupError(f"{Path(str(command[0])).name} was stopped by {signal.Signals(-done.returncode).name}")
     if done.returncode != 0:
         raise BackupError(f"{Path(str(command[0])).name} failed: {done.stderr.strip()}")
 
 
+def _no_room(output: Path) -> BackupError:
+    """The one-line refusal of a backup that found no room in OUTPUT's folder."""
+    return BackupError(f"The backup was not written: {why_no_room(output.parent)}. Free some space or choose "
+                       f"another place with --output.")
+
+
 def backup(output: Path | None = None) -> Path:
-    """Write a consistent backup of the configured database to OUTPUT (default under instance/backups/)."""
+    """Write a consistent backup of the configured database to OUTPUT (default under instance/backups/).
+
+    It is written to a temporary name beside OUTPUT, readable by the app's account only (it holds every member's
+    personal data), flushed to disk and renamed when complete: a full disk or a crash leaves no truncated file
+    that looks like a backup."""
     url = database_url()
-    output = Path(output) if output else default_output(url)
+    if output is None:
+        output = default_output(url)
+        private_folder(output.parent)
+    output = Path(output)
     if output.exists():
         raise BackupError(f"{output} exists already; choose another file.")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    # A backup holds every member's personal data: only the account that runs the app may read it.
-    umask = os.umask(0o077)
     try:
-        return _write(url, output)
-    finally:
-        os.umask(umask)
+        with private_file(output) as partial:
+            _write(url, partial)
+    except OSError as error:
+        if error.errno in NO_ROOM:
+            raise _no_room(output) from None
+        raise BackupError(f"The backup was not written: {error.strerror or error} ({output.parent}).") from None
+    return output
 
 
-def _write(url: URL, output: Path) -> Path:
+def _write(url: URL, partial: Path) -> None:
+    """Fill the empty file PARTIAL with the backup."""
     if url.get_backend_name() == "sqlite":
         source = _sqlite_path(url)
         if not source.exists():
             raise BackupError(f"no database at {source}")
-        partial = output.with_name(output.name + ".partial")
         try:
+            # The empty 0600 file is taken as a new database; SQLite gives its journal the same mode.
             with sqlite3.connect(source, timeout=30) as src, sqlite3.connect(partial) as dest:
                 # All pages in one step: the copy is one snapshot however the app writes meanwhile.
                 src.backup(dest)
                 dest.execute("PRAGMA journal_mode=DELETE")   # one self-contained file, no -wal beside it
             src.close()
             dest.close()
-            partial.replace(output)
-        except BaseException:
-            partial.unlink(missing_ok=True)   # a half copy still holds personal data
-            raise
+        except sqlite3.Error as error:
+            # SQLite names a full disk SQLITE_FULL, and the file size limit (EFBIG) a write error.
+            if error.sqlite_errorname == "SQLITE_FULL":
+                raise OSError(errno.ENOSPC, str(error)) from None
+            if error.sqlite_errorname.startswith("SQLITE_IOERR") and file_size_limited():
+                raise OSError(errno.EFBIG, str(error)) from None
+            raise BackupError(f"The backup was not written: {error}") from None
+        finally:
+            partial.with_name(partial.name + "-journal").unlink(missing_ok=True)
     elif url.get_backend_name() == "postgresql":
         args, env = _pg_args(url)
-        _run([pg_binary("pg_dump"), "--format=custom", "--no-owner", "--file", output, *args,
-              "--dbname", url.database], env)
+        try:
+            _run([pg_binary("pg_dump"), "--format=custom", "--no-owner", "--file", partial, *args,
+                  "--dbname", url.database], env)
+        except BackupError as error:
+            # pg_dump says "could not write to output file: No space left on device" (or "File too large").
+            if any(sign in str(error) for sign in ("No space left on device", "Disk quota exceeded")):
+                raise OSError(errno.ENOSPC, str(error)) from None
+            if any(sign in str(error) for sign in ("File too large", "SIGXFSZ")):
+                raise OSError(errno.EFBIG, str(error)) from None
+            raise
     else:
         raise BackupError(f"no backup for {url.get_backend_name()} databases")
-    return output
 
 
 def holds_data() -> bool:

@@ -16,6 +16,7 @@ from sqlalchemy import select, text
 from clubcrm.clock import utcnow
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
+from clubcrm.imports.heartbeat import fail_stalled_imports
 
 log = logging.getLogger("clubcrm.worker")
 # pg_advisory_lock key of the one active worker ("ClubCRM" in ASCII).
@@ -85,6 +86,8 @@ def build(app: Flask, run_now: bool = True, scheduler_class: type = BlockingSche
     scheduler.add_job(job(app, sms_dispatch), IntervalTrigger(minutes=1), id="sms_dispatch",
                       replace_existing=True)
     scheduler.add_job(job(app, housekeeping), CronTrigger(hour=2, minute=30), id="housekeeping",
+                      replace_existing=True)
+    scheduler.add_job(job(app, fail_stalled_imports), IntervalTrigger(minutes=1), id="import_heartbeat",
                       replace_existing=True)
     return scheduler
 

@@ -1,6 +1,11 @@
 """Backups: one taken while the app writes restores to a database that passes the checks, on both engines."""
 import contextvars
+import os
+import resource
+import signal
 import sqlite3
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -185,6 +190,31 @@ def test_a_failed_sqlite_backup_leaves_no_half_copy(tmp_path):
         db.engine.dispose()
     source.write_bytes(b"not a database " * 512)   # the copy fails part-way
     out = tmp_path / "backups" / "broken.sqlite3"
-    with app.app_context(), pytest.raises(sqlite3.DatabaseError):
+    with app.app_context(), pytest.raises(backup.BackupError, match="not written: file is not a database"):
         backup.backup(out)
     assert list(out.parent.iterdir()) == []   # no .partial: a half copy still holds personal data
+
+
+def test_a_full_disk_leaves_no_backup_and_says_so_in_one_line(app, ctx, make, database_url, tmp_path):
+    """A file size limit (as a full disk, without root) stops the backup part-way, on both engines: no file at
+    the final name, no temporary file left, one clear line and an exit code, no traceback."""
+    make.member()
+    db.session.commit()
+    env = {**os.environ, "CLUBCRM_DATABASE_URL": database_url, "CLUBCRM_SECRET_KEY": "backup-test"}
+    limit = backup.backup(tmp_path / "whole" / "clubcrm.backup").stat().st_size // 2
+
+    def limited() -> None:   # in the child: a file size limit, with SIGXFSZ ignored, so a write past it fails
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+    folder = tmp_path / "full"
+    folder.mkdir()
+    target = folder / "clubcrm.backup"
+    done = subprocess.run([sys.executable, "-m", "clubcrm.cli", "backup", "--output", str(target)], env=env,
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120, preexec_fn=limited)
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr + done.stdout
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert lines == [f"Error: The backup was not written: the file size limit of this process was reached "
+                     f"({limit:,} bytes: see ulimit -f). Free some space or choose another place with --output."]
+    assert list(folder.iterdir()) == []

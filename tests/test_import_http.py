@@ -18,8 +18,23 @@ GOOD = ("Vorname;Nachname;Handy;E-Mail;Geburtsdatum;SMS-Einwilligung\r\n"
         "Bad;Phone;12;;;nein\r\n")
 
 
-def upload(web, data: bytes, name: str = "members.csv"):
-    return web.post("/imports/", data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
+def upload(web, data: bytes, name: str = "members.csv", wait: bool = True):
+    """Upload DATA as the page does; then (WAIT) wait until its preview is computed, as the page's script does."""
+    response = web.post("/imports/", data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
+    if wait and response.status_code == 302:
+        wait_for_check(web, job_id_of(response))
+    return response
+
+
+def wait_for_check(web, job_id: int) -> dict:
+    """Poll the status endpoint as the checking page does, until the preview is stored (or the file refused)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        state = web.get(f"/imports/{job_id}/status.json").get_json()
+        if state["status"] != "checking":
+            return state
+        time.sleep(0.02)
+    raise AssertionError("the check did not finish")
 
 
 def wait_for(web, job_id: int) -> dict:
@@ -107,6 +122,8 @@ def test_changing_a_column_previews_again(web, login_as):
     assert response.status_code == 302
     db.session.commit()
     assert db.session.get(ImportJob, job_id).mapping["fields"] == ["full_name", "card_code", "notes"]
+    assert wait_for_check(web, job_id)["status"] == "previewed"   # checked again once, in the background
+    assert "<td>X-1</td>" in web.get(f"/imports/{job_id}").text
     # Two columns into one field, or no name, are refused on the page.
     response = web.post(f"/imports/{job_id}", data={"fields-0": "full_name", "fields-1": "notes",
                                                      "fields-2": "notes", "action": "preview"})

@@ -56,6 +56,7 @@ def import_members_command(path: Path, dry_run: bool, valid_only: bool, club_id:
     from clubcrm.imports.headers import guess_mapping
     from clubcrm.imports.reading import read_table
     from clubcrm.imports.run import run
+    from clubcrm.private_files import write_private
 
     if delimiter in ("tab", "\\t"):
         delimiter = "\t"
@@ -86,8 +87,8 @@ def import_members_command(path: Path, dry_run: bool, valid_only: bool, club_id:
             click.echo(f"  ... and {len(entries) - SHOWN_REFUSALS} more problems"
                        + ("" if report_path else " (see --report PATH)"))
         if report_path is not None:
-            with report_path.open("w", encoding="utf-8", newline="") as out:
-                out.writelines(report.to_csv(entries, table.headers, fields))
+            # Like every file an import leaves, readable by the app's account only: it describes members' rows.
+            write_private(report_path, "".join(report.to_csv(entries, table.headers, fields)).encode("utf-8"))
             click.echo(f"Report written to {report_path}.")
     valid, refused = len(result.checked.rows), result.refused
     if dry_run:

@@ -1,4 +1,8 @@
-"""Import jobs of the upload page: keep the file between preview and confirm, run it in the background.
+"""Import jobs of the upload page: keep the file between preview and confirm, check and run it in the background.
+
+The upload reads only the file's head (its encoding, delimiter and columns: instant); a thread then checks every
+row once and stores the preview on the job (clubcrm/imports/previews.py), which the page only reads. A new column
+mapping checks it again, once. Both threads write a heartbeat (clubcrm/imports/heartbeat.py).
 
 The members go in in one transaction of the job's own session; the progress goes out on connections of
 its own, committed at once, so that the page can show it while that transaction is still open. On SQLite
@@ -20,16 +24,22 @@ from clubcrm.clock import utcnow
 from clubcrm.errors import Conflict, InvalidInput, NotFound
 from clubcrm.extensions import db
 from clubcrm.imports import report
+from clubcrm.imports.heartbeat import JobClosed, beat, record_failure
 from clubcrm.imports.headers import FIELDS, guess_mapping, has_name
 from clubcrm.imports.reading import Table, read_table
-from clubcrm.imports.run import MODES, Checked, check, run
+from clubcrm.imports.run import MODES, run
 from clubcrm.models import Club, ImportJob, Staff
+from clubcrm.private_files import private_folder, write_private
 
 log = logging.getLogger(__name__)
 # The biggest file the page takes (50,000 members of a spreadsheet are about 5 MB).
 MAX_BYTES = 20 * 1024 * 1024
-# Jobs running in this process, by id (the tests and a shutdown can wait for them).
+# Threads checking or importing in this process, by job id (the tests and a shutdown can wait for them).
 RUNNING: dict[int, threading.Thread] = {}
+# Records read while the upload waits: as many as the delimiter is sniffed on.
+HEAD_RECORDS = 50
+# Statuses in which the job is still a preview (being checked, or checked) that can be cancelled.
+PREVIEW_STATUSES = ("checking", "previewed")
 
 
 def upload_folder(app: Flask) -> Path:
@@ -43,22 +53,26 @@ def stored_file(folder: Path, job_id: int) -> Path:
 
 
 def create(staff: Staff, club: Club, filename: str, data: bytes, folder: Path) -> ImportJob:
-    """Read an uploaded file, guess its columns and keep it for the preview; flush the new job."""
+    """Read an uploaded file's head, guess its columns and keep the file (readable by the app only) for the check
+    that start_check runs after the commit; flush the new job."""
     if len(data) > MAX_BYTES:
         raise InvalidInput("file", _l("The file is larger than %(mb)s MB.", mb=MAX_BYTES // (1024 * 1024)))
-    table = read_table(data)
-    fields = guess_mapping(table.headers)
+    # The file's problems that show at once (empty, not text, too wide, a huge cell in its first lines) are
+    # refused on the upload form; those further down fail the background check, naming their line.
+    head = read_table(data, limit=HEAD_RECORDS)
+    fields = guess_mapping(head.headers)
     if not has_name(fields):
         raise InvalidInput("file", _l("No column looks like a name: the first row must hold the column headers, "
                                       "such as First name, Last name, Phone."))
-    job = ImportJob(club_id=club.id, staff_id=staff.id, filename=filename[:255], status="previewed",
-                    mapping={"headers": table.headers, "fields": fields, "encoding": table.encoding,
-                             "delimiter": table.delimiter},
-                    total_rows=len(table.records), created_at=utcnow())
+    now = utcnow()
+    job = ImportJob(club_id=club.id, staff_id=staff.id, filename=filename[:255], status="checking",
+                    mapping={"headers": head.headers, "fields": fields, "encoding": head.encoding,
+                             "delimiter": head.delimiter},
+                    # Lines, as an estimate for the progress bar until the check has read the records.
+                    total_rows=max(data.count(b"\n"), 1), created_at=now, heartbeat_at=now)
     db.session.add(job)
     db.session.flush()
-    folder.mkdir(parents=True, exist_ok=True)
-    stored_file(folder, job.id).write_bytes(data)
+    write_private(stored_file(private_folder(folder), job.id), data)
     return job
 
 
@@ -70,14 +84,9 @@ def load_table(job: ImportJob, folder: Path) -> Table:
     return read_table(path.read_bytes(), encoding=job.mapping["encoding"], delimiter=job.mapping["delimiter"])
 
 
-def preview(job: ImportJob, folder: Path) -> tuple[Table, Checked]:
-    """Check every row of the job's file with its mapping, writing nothing."""
-    table = load_table(job, folder)
-    return table, check(db.session.get(Club, job.club_id), table, job.mapping["fields"])
-
-
-def remap(job: ImportJob, fields: list[str | None]) -> ImportJob:
-    """Set the member field of each column, as chosen on the preview; flush."""
+def remap(job: ImportJob, fields: list[str | None], check_again: bool = False) -> bool:
+    """Set the member field of each column, as chosen on the preview; with CHECK_AGAIN a changed mapping puts
+    the job back to "checking" for start_check (after the commit). Flush; return whether the mapping changed."""
     if job.status != "previewed":
         raise InvalidInput("mapping", _l("This import has already started."))
     headers = job.mapping["headers"]
@@ -88,9 +97,19 @@ def remap(job: ImportJob, fields: list[str | None]) -> ImportJob:
         raise InvalidInput("mapping", _l("Each member field can come from one column only."))
     if not has_name(fields):
         raise InvalidInput("mapping", _l("Choose the column that holds the first name or the full name."))
-    job.mapping = {**job.mapping, "fields": list(fields)}
-    db.session.flush()
-    return job
+    if list(fields) == job.mapping["fields"]:
+        return False
+    values: dict = {"mapping": {**job.mapping, "fields": list(fields)}}
+    if check_again:
+        values.update(status="checking", processed_rows=0, heartbeat_at=utcnow())
+    # Compare and set, as confirm: of a remap and a confirm from two tabs only the first changes the job.
+    changed = db.session.execute(
+        update(ImportJob).where(ImportJob.id == job.id, ImportJob.status == "previewed").values(**values)
+        .execution_options(synchronize_session=False)).rowcount
+    if changed != 1:
+        raise Conflict("mapping", _l("This import has already started."))
+    db.session.refresh(job)
+    return True
 
 
 def confirm(job: ImportJob, mode: str) -> ImportJob:
@@ -103,7 +122,7 @@ def confirm(job: ImportJob, mode: str) -> ImportJob:
     # only one changes the row, and only that one may start the thread.
     changed = db.session.execute(
         update(ImportJob).where(ImportJob.id == job.id, ImportJob.status == "previewed")
-        .values(status="running", mode=mode, processed_rows=0)
+        .values(status="running", mode=mode, processed_rows=0, heartbeat_at=utcnow(), preview=None, report=None)
         .execution_options(synchronize_session=False)).rowcount
     if changed != 1:
         raise Conflict("mode", _l("This import has already started."))
@@ -120,10 +139,10 @@ def cancel(job: ImportJob, folder: Path) -> ImportJob:
 
 
 def _close_previewed(job_id: int, folder: Path, message) -> bool:
-    """Mark the previewed job failed with MESSAGE and delete its file; False if it is no longer previewed."""
+    """Mark the job failed with MESSAGE while it is a preview and delete its file; False if it has started."""
     changed = db.session.execute(
-        update(ImportJob).where(ImportJob.id == job_id, ImportJob.status == "previewed")
-        .values(status="failed", error=str(message)[:500], finished_at=utcnow())
+        update(ImportJob).where(ImportJob.id == job_id, ImportJob.status.in_(PREVIEW_STATUSES))
+        .values(status="failed", error=str(message)[:500], preview=None, finished_at=utcnow())
         .execution_options(synchronize_session=False)).rowcount
     if changed != 1:   # compare and set, as confirm: a confirm that came first keeps its file
         return False
@@ -144,7 +163,7 @@ def expire_stale(folder: Path) -> tuple[int, int]:
     so a job is judged by its age (created_at: the job has no start time of its own)."""
     now = utcnow()
     previews = db.session.scalars(select(ImportJob.id).where(
-        ImportJob.status == "previewed", ImportJob.created_at < now - PREVIEW_LIFETIME)).all()
+        ImportJob.status.in_(PREVIEW_STATUSES), ImportJob.created_at < now - PREVIEW_LIFETIME)).all()
     expired = sum(_close_previewed(job_id, folder, _l("The preview expired; upload the file again."))
                   for job_id in previews)
     stopped = db.session.scalars(select(ImportJob.id).where(
@@ -153,7 +172,7 @@ def expire_stale(folder: Path) -> tuple[int, int]:
     for job_id in stopped:
         marked += db.session.execute(
             update(ImportJob).where(ImportJob.id == job_id, ImportJob.status == "running")
-            .values(status="failed", finished_at=now,
+            .values(status="failed", finished_at=now, preview=None,
                     error=str(_l("The import stopped before it finished; nothing was imported.")))
             .execution_options(synchronize_session=False)).rowcount
         stored_file(folder, job_id).unlink(missing_ok=True)
@@ -161,30 +180,29 @@ def expire_stale(folder: Path) -> tuple[int, int]:
     return expired, marked
 
 
-def start(app: Flask, job_id: int, folder: Path, locale: str) -> threading.Thread:
-    """Run the confirmed job JOB_ID in a thread with an app context of its own (call after the commit)."""
-    thread = threading.Thread(target=_thread_main, args=(app, job_id, folder, locale),
+def start(app: Flask, job_id: int, folder: Path, locale: str, work=None) -> threading.Thread:
+    """Run WORK (default: the import of the confirmed job JOB_ID) in a thread with an app context of its own
+    (call after the commit)."""
+    thread = threading.Thread(target=_thread_main, args=(app, work or execute, job_id, folder, locale),
                               name=f"import-{job_id}", daemon=True)
     RUNNING[job_id] = thread
     thread.start()
     return thread
 
 
-def _thread_main(app: Flask, job_id: int, folder: Path, locale: str) -> None:
+def _thread_main(app: Flask, work, job_id: int, folder: Path, locale: str) -> None:
     try:
         with app.app_context():
             try:
-                execute(job_id, folder, locale)
+                work(job_id, folder, locale)
             finally:
-                db.session.remove()
+                try:
+                    db.session.remove()
+                except Exception:   # a session whose database went away: its failure is already handled
+                    log.warning("Import job %s: could not close its session", job_id)
     finally:
-        RUNNING.pop(job_id, None)
-
-
-def _set_progress(job_id: int, done: int) -> None:
-    """Write the job's progress on a connection of its own, committed at once."""
-    with db.engine.begin() as connection:
-        connection.execute(update(ImportJob.__table__).where(ImportJob.id == job_id).values(processed_rows=done))
+        if RUNNING.get(job_id) is threading.current_thread():   # the check's end must not drop the import's
+            RUNNING.pop(job_id, None)
 
 
 def _finish(job_id: int, outcome: dict) -> int:
@@ -205,7 +223,7 @@ def execute(job_id: int, folder: Path, locale: str) -> None:
         with force_locale(locale):
             table = load_table(job, folder)
             result = run(staff, club, table, job.mapping["fields"], mode=job.mode, filename=job.filename,
-                         progress=lambda done: _set_progress(job_id, done))
+                         progress=lambda done: beat(job_id, "running", done))
             outcome = {"report": report.entries(result.checked.refusals), "total_rows": result.checked.total,
                        "processed_rows": result.checked.total, "imported_rows": result.imported,
                        "refused_rows": result.refused, "status": "done", "finished_at": utcnow()}
@@ -213,14 +231,19 @@ def execute(job_id: int, folder: Path, locale: str) -> None:
                 outcome["status"] = "failed"
                 outcome["error"] = str(_l("Nothing was imported: %(count)s rows were refused.",
                                           count=result.refused))
-            # Still "running" or nothing: if the housekeeping gave the job up meanwhile (it said that nothing
+            # Still "running" or nothing: if the heartbeat check gave the job up meanwhile (it said that nothing
             # was imported), the members go too, so that what it said stays true.
             if _finish(job_id, outcome) != 1:
                 db.session.rollback()
                 return
             db.session.commit()
-    except Exception as error:   # whatever it was, nothing of the import stays, and the page says so
+    except JobClosed:   # given up by the heartbeat check, which said that nothing was imported: so nothing is
         db.session.rollback()
+    except Exception as error:   # whatever it was, nothing of the import stays, and the page says so
+        try:
+            db.session.rollback()
+        except Exception:   # the database itself failed: its transaction is gone with its connection
+            log.warning("Import job %s: could not roll back", job_id)
         if not isinstance(error, IntegrityError | InvalidInput | NotFound):
             log.exception("Import job %s failed", job_id)
         with force_locale(locale):
@@ -231,11 +254,8 @@ def execute(job_id: int, folder: Path, locale: str) -> None:
                 message = error.message
             else:
                 message = _l("The import failed; nothing was imported.")
-            text = str(message)[:500]
-        with db.engine.begin() as connection:
-            connection.execute(update(ImportJob.__table__).where(
-                ImportJob.id == job_id, ImportJob.status == "running").values(
-                status="failed", error=text, finished_at=utcnow()))
+            text = str(message)
+        record_failure(job_id, "running", text)
     finally:
         stored_file(folder, job_id).unlink(missing_ok=True)
 
