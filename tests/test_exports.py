@@ -1,8 +1,6 @@
 """CSV exports: members, memberships and visits of the manager's club, streamed, audited, erased members
 without their personal data; and every download (exports, each report table, the import report) written by the
 one CSV writer: formulas defused, numbers bare, BOM, the time zone named in instants' headers."""
-import io
-import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
@@ -18,6 +16,7 @@ from clubcrm.models import AuditEvent, Visit
 from clubcrm.services import checkin, exports, gdpr
 from tests.conftest import NOW
 from tests.test_csv_writer import PAYLOADS, safe_rows
+from tests.test_import_http import job_id_of, upload, wait_for
 from tests.test_report_renewals import contract
 from tests.web import field_errors
 
@@ -182,15 +181,10 @@ def test_the_import_report_defuses_a_crafted_header_and_the_members_export_their
     assert result.exit_code == 0, result.output
     assert safe_rows(written.read_bytes().decode("utf-8")) == refused   # the CLI's --report
 
-    upload = web.post("/imports/", data={"file": (io.BytesIO(data.encode()), "m.csv")},
-                      content_type="multipart/form-data")
-    job_id = int(upload.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    job_id = job_id_of(upload(web, data.encode(), "m.csv"))
     fields = {"fields-0": "first_name", "fields-1": "last_name", "fields-2": "phone"}
     web.post(f"/imports/{job_id}", data={**fields, "mode": "valid", "action": "import"})
-    deadline = time.monotonic() + 60
-    while not web.get(f"/imports/{job_id}/status.json").get_json()["finished"]:
-        assert time.monotonic() < deadline, "the import did not finish"
-        time.sleep(0.05)
+    wait_for(web, job_id)
     report = web.get(f"/imports/{job_id}/report.csv")
     assert report.mimetype == "text/csv"
     assert safe_rows(report.get_data(as_text=True)) == refused
