@@ -1,7 +1,7 @@
 """The SMS outbox: one row per message to a member (and per reply received), with its delivery state."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clubcrm.clock import utcnow
@@ -52,3 +52,27 @@ class Message(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     member: Mapped[Member] = relationship()
+
+
+class InboundMessage(db.Model):
+    """An SMS a member sent us, kept by Twilio's sid: a repeat of it (Twilio's retry, or a captured signed request
+    replayed) finds this row and changes nothing. Holds no phone and no text: nothing personal to erase."""
+    __tablename__ = "inbound_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    twilio_sid: Mapped[str] = mapped_column(String(40), unique=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What we answered, so that a repeat gets the same answer.
+    reply: Mapped[str | None] = mapped_column(Text)
+
+
+class StatusCallback(db.Model):
+    """A delivery status callback acted on, once per (sid, status): a replayed "failed, 21610" cannot opt a member
+    out again after they sent START."""
+    __tablename__ = "status_callback"
+    __table_args__ = (UniqueConstraint("twilio_sid", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    twilio_sid: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,5 +1,9 @@
 """What Twilio tells us: delivery status callbacks and members' replies (STOP/START/HELP, YES to an invitation,
-anything else as a task for staff). These flush and never commit: callers wrap them in unit_of_work()."""
+anything else as a task for staff). These flush and never commit: callers wrap them in unit_of_work().
+
+Each inbound message is acted on once per Twilio MessageSid and each status callback once per (sid, status): the
+row that says so is inserted first, in the same transaction as the change, so a repeat (Twilio retrying, or a
+captured signed request replayed after the member changed their mind) finds it taken and changes nothing."""
 from __future__ import annotations
 
 import hashlib
@@ -10,6 +14,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from clubcrm.clock import utcnow
@@ -19,7 +24,7 @@ from clubcrm.i18n import locale_or
 from clubcrm.lifecycle.render import session_when
 from clubcrm.lifecycle.stages import stage_of
 from clubcrm.models import Booking, Club, ClubSession, Member, Membership, Message, Touchpoint
-from clubcrm.models.sms import STATUS_RANK
+from clubcrm.models.sms import STATUS_RANK, InboundMessage, StatusCallback
 from clubcrm.services import consent, sessions
 from clubcrm.services.contracts import memberships_of
 from clubcrm.sms import replies
@@ -45,6 +50,14 @@ def fold(text: str | None) -> str:
     return "".join(c for c in text if not unicodedata.combining(c)).casefold()
 
 
+def _first_time(model, **values) -> bool:
+    """Insert a row of MODEL unless its unique key is taken (by an earlier or a concurrent request, which this
+    waits for on PostgreSQL); tell whether this call inserted it."""
+    builder = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[db.session.get_bind().dialect.name]
+    inserted = db.session.execute(builder(model).values(**values).on_conflict_do_nothing().returning(model.id))
+    return inserted.first() is not None
+
+
 # --- status callbacks ---------------------------------------------------------------------------
 
 
@@ -68,6 +81,9 @@ def record_status(sid: str | None, status: str | None, error_code=None, now: dat
     message = db.session.scalar(select(Message).where(Message.twilio_sid == sid))
     if message is None:
         log.info("status callback for unknown message %s", sid)
+        return False
+    if not _first_time(StatusCallback, twilio_sid=sid, status=status[:20], received_at=now):
+        log.info("status callback %s for message %s repeated: nothing changes", status, sid)
         return False
     code = _error_code(error_code)
     if code == OPTED_OUT:
@@ -114,6 +130,26 @@ def _newest_membership(member_ids: list[int]) -> Membership | None:
 
 def _locale(member: Member) -> str:
     return locale_or(member.locale, member.club.default_locale)
+
+
+def receive(message_sid: str | None, from_phone: str | None, to_phone: str | None, body: str | None,
+            now: datetime | None = None) -> str | None:
+    """Act on an inbound SMS once per Twilio MessageSid and return the reply; a repeat returns the first reply.
+
+    Twilio always sends the sid; a request without one cannot be told from a replay, so it is not acted on."""
+    now = now or utcnow()
+    sid = (message_sid or "").strip()
+    if not sid or len(sid) > 40:
+        log.info("inbound SMS without a usable MessageSid: not acted on")
+        return None
+    if not _first_time(InboundMessage, twilio_sid=sid, received_at=now):
+        log.info("inbound SMS %s repeated: nothing changes", sid)
+        return db.session.scalar(select(InboundMessage.reply).where(InboundMessage.twilio_sid == sid))
+    text = handle_inbound(from_phone, to_phone, body, now, message_sid=sid)
+    if text:
+        db.session.execute(update(InboundMessage).where(InboundMessage.twilio_sid == sid).values(reply=text)
+                           .execution_options(synchronize_session=False))
+    return text
 
 
 def handle_inbound(from_phone: str | None, to_phone: str | None, body: str | None, now: datetime | None = None,
