@@ -86,7 +86,8 @@ SCHEMAS = {
         "member_id": {"type": "integer", "minimum": 1, "description": "The known member's id (only the id: a "
                       "website may echo the answer)."},
         "duplicate": {"type": "boolean", "enum": [True], "description": "The phone or email is a known member's; "
-                      "nothing was created (SMS consent given with the member's own phone is recorded)."},
+                      "nothing was created. SMS consent ticked with the member's own phone is not granted here: one confirmation "
+                      "SMS asks that phone, and consent starts when it answers YES within 48 hours."},
     }),
     "CheckinInput": {
         "type": "object",

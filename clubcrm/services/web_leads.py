@@ -1,4 +1,5 @@
-"""Leads from the club's website form: a person who is already known is found, not registered twice."""
+"""Leads from the club's website form: a person who is already known is found, not registered twice, and the SMS
+consent ticked for a known member's phone waits for that phone's YES (nothing on a form proves whose phone it is)."""
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
@@ -8,7 +9,8 @@ from clubcrm.errors import InvalidInput
 from clubcrm.extensions import db
 from clubcrm.models import Club, Member, Staff
 from clubcrm.phones import try_e164
-from clubcrm.services import audit, consent, members
+from clubcrm.services import members
+from clubcrm.sms import confirmation
 
 
 def split_name(name: str) -> tuple[str, str]:
@@ -46,7 +48,7 @@ def register(staff: Staff | None, club: Club, data: dict) -> tuple[Member, bool]
     found = find_duplicate(club, fields.get("phone"), fields.get("email"))
     if found is not None:
         if wants_sms:
-            _grant_consent(staff, club, found, fields["phone"])
+            _request_consent(staff, club, found, fields["phone"])
         return found, True
     lead = {key: fields.get(key) for key in ("first_name", "last_name", "phone", "email", "interest", "locale")}
     try:
@@ -61,13 +63,9 @@ def register(staff: Staff | None, club: Club, data: dict) -> tuple[Member, bool]
     return member, False
 
 
-def _grant_consent(staff: Staff | None, club: Club, member: Member, phone: str) -> None:
-    """Record the SMS consent a known person gave in the form, when the phone typed is the member's own (an
-    email match says nothing about whose phone it is). A STOP sent earlier still holds until START."""
-    if member.sms_consent or member.phone is None or member.phone != try_e164(phone, club.country):
+def _request_consent(staff: Staff | None, club: Club, member: Member, phone: str) -> None:
+    """Ask the known member's phone to confirm the SMS consent ticked on the form, when the phone typed is the
+    member's own (an email match says nothing about whose phone it is); one confirmation SMS per 48 hours."""
+    if member.phone is None or member.phone != try_e164(phone, club.country):
         return
-    now = utcnow()
-    member.sms_consent, member.sms_consent_at, member.sms_consent_source = True, now, "web_form"
-    consent.record(club.id, member.id, True, "web_form", staff=staff, now=now)
-    audit.record(staff, "update", "member", member.id, club_id=club.id, member_id=member.id,
-                 before={"sms_consent": False}, after={"sms_consent": True})
+    confirmation.request(staff, member, "web_form", utcnow())

@@ -27,7 +27,7 @@ from clubcrm.models import Booking, Club, ClubSession, Member, Membership, Messa
 from clubcrm.models.sms import STATUS_RANK, InboundMessage, StatusCallback
 from clubcrm.services import consent, sessions
 from clubcrm.services.contracts import memberships_of
-from clubcrm.sms import replies
+from clubcrm.sms import confirmation, replies
 from clubcrm.sms.client import OPTED_OUT
 
 log = logging.getLogger(__name__)
@@ -156,9 +156,10 @@ def handle_inbound(from_phone: str | None, to_phone: str | None, body: str | Non
                    message_sid: str | None = None) -> str | None:
     """Act on a member's SMS and return the reply text, or None for no reply.
 
-    STOP words opt out every member with the number; START words clear that (consent is untouched; Twilio answers
-    both itself). HELP names the club and its phone. YES books the session the member's latest invitation offered.
-    Anything else becomes a "member replied" task for staff on the member's current or latest membership."""
+    STOP words opt out every member with the number (and decline a pending consent request); START words clear that
+    (consent is untouched; Twilio answers both itself). HELP names the club and its phone. YES confirms a pending
+    consent request (clubcrm.sms.confirmation) if there is one, else books the session the member's latest invitation
+    offered. Anything else becomes a "member replied" task for staff on the member's current or latest membership."""
     now = now or utcnow()
     phone = (from_phone or "").strip()
     if not phone or len(phone) > 20:
@@ -170,6 +171,7 @@ def handle_inbound(from_phone: str | None, to_phone: str | None, body: str | Non
     word = fold(body)
     if word in STOP_WORDS:
         _opt_out([m.id for m in members], now)
+        confirmation.decline([m.id for m in members], now)
         return None
     if word in START_WORDS:
         changed = db.session.execute(
@@ -180,6 +182,11 @@ def handle_inbound(from_phone: str | None, to_phone: str | None, body: str | Non
             consent.record(club_id, member_id, True, "sms", now=now)
         db.session.flush()
         return None
+    if word in YES_WORDS:
+        confirmed = confirmation.confirm(members, now)
+        if confirmed:
+            club = confirmed[0].club
+            return replies.reply(replies.CONSENT_CONFIRMED, _locale(confirmed[0]), club.default_locale, club=club.name)
     membership = _newest_membership([m.id for m in members])
     member = next((m for m in members if membership and m.id == membership.member_id), members[-1])
     club, locale = member.club, _locale(member)
