@@ -8,7 +8,7 @@ from clubcrm.clock import utcnow
 from clubcrm.errors import InvalidInput
 from clubcrm.extensions import db
 from clubcrm.models import Club, Member, Staff
-from clubcrm.phones import try_e164
+from clubcrm.phones import to_e164, try_e164
 from clubcrm.services import members
 from clubcrm.sms import confirmation
 
@@ -36,7 +36,7 @@ def find_duplicate(club: Club, phone: str | None, email: str | None) -> Member |
 def register(staff: Staff | None, club: Club, data: dict) -> tuple[Member, bool]:
     """Register a web-form lead, or return the member it duplicates; the flag says which (True: duplicate)."""
     fields = dict(data)
-    if fields.get("name") and not fields.get("first_name"):
+    if fields.get("name") and not (fields.get("first_name") or "").strip():
         fields["first_name"], fields["last_name"] = split_name(fields["name"])
         if max(len(fields["first_name"]), len(fields["last_name"])) > 80:
             raise InvalidInput("name", _l("A name can have at most 80 characters."))
@@ -45,6 +45,8 @@ def register(staff: Staff | None, club: Club, data: dict) -> tuple[Member, bool]
     wants_sms = bool(fields.pop("consent", False))
     if wants_sms and not (fields.get("phone") or "").strip():
         raise InvalidInput("consent", _l("SMS consent needs a phone number."))
+    if (fields.get("phone") or "").strip():
+        to_e164(fields["phone"], club.country)   # a number that is not valid is refused, known person or not
     found = find_duplicate(club, fields.get("phone"), fields.get("email"))
     if found is not None:
         if wants_sms:
