@@ -11,7 +11,7 @@ from clubcrm import clock
 from clubcrm.extensions import db
 from clubcrm.models import ConsentEvent, Member, Message
 from clubcrm.models.consent import ConsentRequest
-from clubcrm.sms.confirmation import may_send
+from clubcrm.models.sms import may_receive
 from tests.conftest import NOW
 from tests.test_api import issue, post
 from tests.test_sms_webhooks import PUBLIC, TOKEN, inbound, reply_of
@@ -55,7 +55,7 @@ def test_a_known_members_phone_gets_one_confirmation_sms_and_no_consent(hooks, t
     assert (ask.status, ask.requested_at, ask.expires_at, ask.message_id) == (
         "pending", NOW, NOW + timedelta(hours=48), text.id)
     # The outbox may send it although the member has not agreed to SMS: asking is the point.
-    assert may_send(got, text)
+    assert may_receive(got, text)
     # The form sent again within 48 hours: still the one SMS.
     clock.set_now(NOW + timedelta(hours=47))
     assert web_lead(hooks, token, "+358 40 111 0001").status_code == 200
@@ -130,3 +130,13 @@ def test_a_member_who_already_agreed_or_opted_out_gets_no_confirmation(hooks, to
         assert web_lead(hooks, token, phone).status_code == 200
     assert state(agreed)[2] == [] and state(stopped)[2] == []
     assert state(stopped)[0].sms_consent is False
+
+
+def test_only_a_confirmation_may_go_to_a_member_who_has_not_agreed(hooks, token, make):
+    member = make.member(phone="+358401110009")
+    web_lead(hooks, token, "040 111 0009")
+    got, _events, [confirmation] = state(member)
+    other = Message(idempotency_key="staff:1:abc", member_id=member.id)
+    assert may_receive(got, confirmation) and not may_receive(got, other)
+    inbound(hooks, member, "STOP")
+    assert not may_receive(state(member)[0], confirmation)

@@ -6,13 +6,25 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clubcrm.clock import utcnow
 from clubcrm.models.base import UTCDateTime, db
-from clubcrm.models.member import Member
+from clubcrm.models.member import Member, can_text
 
 # queued → sending → sent → delivered | undelivered | failed; skipped (caps, opt-out) and unknown (a send
 # cut off by a crash: flagged for a person to reconcile, never resent blindly) end a message too.
 MESSAGE_STATUSES = ("queued", "sending", "sent", "delivered", "undelivered", "failed", "skipped", "unknown")
 # Twilio's callbacks move a message forward only: a late "sent" never overwrites "delivered".
 STATUS_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "undelivered": 3, "failed": 3}
+# The outbox key prefix of a consent confirmation (clubcrm.sms.confirmation): the one message that may go to a member
+# who has not agreed to SMS yet, since asking them is its point.
+CONSENT_CONFIRMATION_KEY = "consent:"
+
+
+def may_receive(member, message) -> bool:
+    """Tell whether MESSAGE may go to MEMBER now: anything when the member can be texted (can_text), and a consent
+    confirmation also before they agreed, but never after STOP or to a number found invalid."""
+    if can_text(member):
+        return True
+    return bool(message.idempotency_key.startswith(CONSENT_CONFIRMATION_KEY) and member.phone
+                and member.sms_opted_out_at is None and member.phone_invalid_at is None)
 
 
 class Message(db.Model):

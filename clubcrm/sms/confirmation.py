@@ -9,7 +9,7 @@ from clubcrm.extensions import db
 from clubcrm.i18n import locale_or
 from clubcrm.models import Member, Message, Staff
 from clubcrm.models.consent import ConsentRequest
-from clubcrm.models.member import can_text
+from clubcrm.models.sms import CONSENT_CONFIRMATION_KEY
 from clubcrm.services import audit, consent
 from clubcrm.services.locks import lock_member
 from clubcrm.sms import replies
@@ -18,9 +18,6 @@ from clubcrm.sms.outbox import already_texted, with_hint
 from clubcrm.sms.segments import count
 
 CONFIRM_WITHIN = timedelta(hours=48)
-# The outbox key of a request's confirmation SMS: dispatch knows such a message may go to a member who has not
-# agreed to SMS yet (asking is the point), never to one who opted out or whose number is invalid.
-KEY_PREFIX = "consent:"
 
 
 def pending(member_ids: list[int], now: datetime) -> list[ConsentRequest]:
@@ -53,7 +50,7 @@ def request(staff: Staff | None, member: Member, source: str, now: datetime) -> 
                          hours=int(CONFIRM_WITHIN.total_seconds() // 3600))
     body, locale = with_hint(text, locale, first=not already_texted({member.id}))
     size = count(body)
-    message = Message(club_id=club.id, member_id=member.id, idempotency_key=f"{KEY_PREFIX}{ask.id}",
+    message = Message(club_id=club.id, member_id=member.id, idempotency_key=f"{CONSENT_CONFIRMATION_KEY}{ask.id}",
                       to_phone=member.phone, body=body, locale=locale, encoding=size.encoding,
                       segments=size.segments, status="queued", due_at=next_allowed(club, now), attempts=0,
                       created_at=now)
@@ -63,15 +60,6 @@ def request(staff: Staff | None, member: Member, source: str, now: datetime) -> 
     audit.record(staff, "consent_request", "member", member.id, club_id=club.id, member_id=member.id,
                  after={"source": source, "message_id": message.id})
     return ask
-
-
-def may_send(member, message: Message) -> bool:
-    """Tell whether dispatch may send MESSAGE to MEMBER: anything to a member who can be texted, and a consent
-    confirmation also to one who has not agreed yet (but never after STOP or to an invalid number)."""
-    if can_text(member):
-        return True
-    return bool(message.idempotency_key.startswith(KEY_PREFIX) and member.phone
-                and member.sms_opted_out_at is None and member.phone_invalid_at is None)
 
 
 def confirm(members: list[Member], now: datetime) -> list[Member]:
