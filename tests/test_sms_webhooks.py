@@ -5,7 +5,7 @@ import itertools
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
@@ -336,3 +336,23 @@ def test_an_inbound_request_without_a_message_sid_is_not_acted_on(make, hooks):
     response = signed(hooks, INBOUND_URL, params)
     assert response.status_code == 200 and "<Message>" not in reply_of(response)
     assert fresh(Member, member.id).sms_opted_out_at is None
+
+
+def test_the_same_message_delivered_many_times_at_once_is_acted_on_once(make, hooks, app):
+    from clubcrm.models.sms import InboundMessage
+    from tests.concurrency import at_once
+
+    member, session = invited(make)
+    params = {"MessageSid": new_sid(), "From": member.phone, "To": CLUB_NUMBER, "Body": "YES"}
+    signature = RequestValidator(TOKEN).compute_signature(PUBLIC + INBOUND_URL, params)
+
+    def deliver():
+        answer = app.test_client().post(INBOUND_URL, data=params, headers={"X-Twilio-Signature": signature})
+        return answer.status_code, answer.get_data(as_text=True)
+
+    answers = at_once(app, 6, deliver)
+    # Every delivery answered 200 with the one reply (never a 500 from the unique sid), one booking, one row.
+    assert {status for status, _ in answers} == {200} and len({text for _, text in answers}) == 1
+    assert "booked" in answers[0][1]
+    assert booking_of(member, session).status == "booked"
+    assert db.session.scalar(select(func.count()).select_from(InboundMessage)) == 1
