@@ -140,3 +140,20 @@ def test_only_a_confirmation_may_go_to_a_member_who_has_not_agreed(hooks, token,
     assert may_receive(got, confirmation) and not may_receive(got, other)
     inbound(hooks, member, "STOP")
     assert not may_receive(state(member)[0], confirmation)
+
+
+def test_five_forms_sent_at_once_queue_one_confirmation(hooks, token, make, app):
+    from tests.concurrency import at_once
+    from tests.test_api import bearer
+
+    member = make.member(phone="+358401110011")
+
+    def send():
+        answer = app.test_client().post("/api/v1/leads", headers=bearer(token),
+                                        json={"name": "Someone", "phone": "040 111 0011", "consent": True})
+        return answer.status_code
+
+    assert at_once(app, 5, send) == [200] * 5
+    got, events, texts = state(member)
+    assert (got.sms_consent, events, len(texts)) == (False, [], 1)
+    assert len(db.session.scalars(select(ConsentRequest)).all()) == 1
