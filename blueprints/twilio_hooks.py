@@ -1,5 +1,6 @@
 """Twilio's webhooks: delivery status callbacks and inbound SMS. No login and no CSRF token: every request must
-carry a valid X-Twilio-Signature for PUBLIC_URL + its path, or it is refused with 403 and changes nothing."""
+carry a valid X-Twilio-Signature for PUBLIC_URL + its path, or it is refused with 403 and changes nothing. A valid
+signature does not make a request fresh: clubcrm.sms.inbound acts once per MessageSid (and sid + status)."""
 import logging
 
 from flask import Blueprint, Response, abort, current_app, request
@@ -47,6 +48,7 @@ def _field(name: str) -> str:
 @bp.post("/status")
 @csrf.exempt
 def status():
+    """Record a delivery status Twilio reports (once per sid and status)."""
     verify()
     with unit_of_work():
         sms_inbound.record_status(_field("MessageSid"), _field("MessageStatus"), _field("ErrorCode"))
@@ -56,10 +58,10 @@ def status():
 @bp.post("/inbound")
 @csrf.exempt
 def inbound():
+    """Act on a member's SMS (once per MessageSid) and answer with TwiML: the reply, or nothing."""
     verify()
     with unit_of_work():
-        text = sms_inbound.handle_inbound(_field("From"), _field("To"), _field("Body"),
-                                      message_sid=_field("MessageSid") or None)
+        text = sms_inbound.receive(_field("MessageSid"), _field("From"), _field("To"), _field("Body"))
     twiml = MessagingResponse()
     if text:
         twiml.message(text)

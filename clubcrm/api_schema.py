@@ -2,6 +2,9 @@
 
 Every shape here is what blueprints/api/ really answers: objects are closed (additionalProperties: false), values
 that can be missing are nullable, so that a client generated from it, and the tests' Schemathesis run, can rely on it.
+Every input it allows is accepted and every input it refuses is refused: blueprints/api checks text against the same
+patterns (defined here, once). Patterns use explicit character classes, never \\s: JSON Schema's, Rust's and Python's
+ideas of white space differ. What no schema can say is a named format: `phone` (a number valid in the club's country).
 """
 from clubcrm.i18n import SUPPORTED_LOCALES
 
@@ -23,8 +26,25 @@ def _object(properties: dict, required: list[str] | None = None) -> dict:
             "required": list(properties) if required is None else required}
 
 
+# C0 and C1 control characters and DEL: no text the API reads may hold them.
+CONTROLS = "\x00-\x1f\x7f-\x9f"
+# What Python's str.strip() and str.split() take for white space, control characters aside.
+SPACES = " \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# Text without control characters.
+PLAIN = f"^[^{CONTROLS}]*$"
+# Plain text with at least one character that is not a space (a name, a card code).
+FILLED = f"^[^{CONTROLS}]*[^{SPACES}{CONTROLS}][^{CONTROLS}]*$"
+# An email address (one @, no spaces inside), spaces around it allowed; empty or blank means none.
+EMAIL = f"^[{SPACES}]*(?:[^@{SPACES}{CONTROLS}]+@[^@{SPACES}{CONTROLS}]+[{SPACES}]*)?$"
+# A day from 2000-01-01 to 2100-12-31 (reports mean nothing outside), written YYYY-MM-DD.
+DAY = "^(?:20[0-9]{2}|2100)-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])$"
+# The format of a phone number: empty or blank (none), or a number valid in the club's country, in any common
+# format (spaces, dashes, brackets, a 00 or + prefix) or E.164.
+PHONE_FORMAT = "phone"
+
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 DATE = {"type": "string", "format": "date"}
+DAY_QUERY = {"type": "string", "format": "date", "pattern": DAY}
 INSTANT = {"type": "string", "format": "date-time"}
 
 MEMBER = {
@@ -64,19 +84,30 @@ SCHEMAS = {
     }),
     "LeadInput": {
         "type": "object",
-        "description": "A website form. Send name, or first_name (and last_name).",
+        "description": "A website form. Send first_name (and last_name), or name (split at its last word). Text "
+                       "holds no control characters.",
         "properties": {
-            "name": _nullable("string", maxLength=161),
-            "first_name": _nullable("string", maxLength=80),
-            "last_name": _nullable("string", maxLength=80),
-            "phone": _nullable("string", maxLength=32, description="Any common format; read for the club's country."),
-            "email": _nullable("string", maxLength=254),
-            "interest": _nullable("string", maxLength=120),
+            "name": _nullable("string", maxLength=80, pattern=PLAIN),
+            "first_name": _nullable("string", maxLength=80, pattern=PLAIN),
+            "last_name": _nullable("string", maxLength=80, pattern=PLAIN),
+            "phone": _nullable("string", maxLength=32, format=PHONE_FORMAT,
+                               description="A phone number valid in the club's country, in any common format "
+                                           "(format `phone`); empty means none. A number that is not valid: 422."),
+            "email": _nullable("string", maxLength=254, pattern=EMAIL),
+            "interest": _nullable("string", maxLength=120, pattern=PLAIN),
             "consent": _nullable("boolean", description="SMS consent given on the form; needs a phone."),
             "locale": {"anyOf": [{"type": "string", "enum": list(SUPPORTED_LOCALES)}, {"type": "null"}]},
             "club_id": _nullable("integer", minimum=1, maximum=MAX_ID,
                                  description="Only for an owner's token when there are several clubs."),
         },
+        # A name: first_name with a letter in it, else name.
+        "anyOf": [
+            {"required": ["first_name"], "properties": {"first_name": {"type": "string", "pattern": FILLED}}},
+            {"required": ["name"], "properties": {"name": {"type": "string", "pattern": FILLED}}},
+        ],
+        # SMS consent needs a phone.
+        "if": {"required": ["consent"], "properties": {"consent": {"const": True}}},
+        "then": {"required": ["phone"], "properties": {"phone": {"type": "string", "pattern": FILLED}}},
     },
     "LeadAnswer": _object({
         "member": _ref("Member"),
@@ -86,17 +117,23 @@ SCHEMAS = {
         "member_id": {"type": "integer", "minimum": 1, "description": "The known member's id (only the id: a "
                       "website may echo the answer)."},
         "duplicate": {"type": "boolean", "enum": [True], "description": "The phone or email is a known member's; "
-                      "nothing was created (SMS consent given with the member's own phone is recorded)."},
+                      "nothing was created. SMS consent ticked with the member's own phone is not granted here: "
+                      "one confirmation SMS asks that phone, and consent starts when it answers YES within 48 "
+                      "hours."},
     }),
     "CheckinInput": {
         "type": "object",
-        "description": "card_code or member_id (not both).",
+        "description": "card_code or member_id (not both). A blank card_code counts as none.",
         "properties": {
-            "card_code": _nullable("string", maxLength=64),
+            "card_code": _nullable("string", maxLength=64, pattern=PLAIN),
             "member_id": _nullable("integer", minimum=1, maximum=MAX_ID),
             "club_id": _nullable("integer", minimum=1, maximum=MAX_ID,
                                  description="With card_code, for an owner's token when there are several clubs."),
         },
+        "oneOf": [
+            {"required": ["card_code"], "properties": {"card_code": {"type": "string", "pattern": FILLED}}},
+            {"required": ["member_id"], "properties": {"member_id": {"type": "integer"}}},
+        ],
     },
     "CheckinAnswer": _object({
         "visit": _ref("Visit"),
@@ -147,7 +184,7 @@ RESPONSES = {
         "WWW-Authenticate": {"required": True, "schema": {"type": "string"}},
     }),
     "Forbidden": _error("The login's role may not do this."),
-    "NotFound": _error("No such row, or one of a club this login cannot see."),
+    "NotFound": _error("No such row (a member, a card, a plan, a club), or one of a club this login cannot see."),
     "TooLarge": _error("The body is larger than 64 KiB."),
     "UnsupportedMediaType": _error("The body is not sent as application/json."),
     "Unprocessable": _error("A field is not valid; error.field names it."),
@@ -179,7 +216,8 @@ def _query(name: str, schema: dict, description: str, required: bool = False) ->
     return {"name": name, "in": "query", "required": required, "schema": schema, "description": description}
 
 
-CLUB_QUERY = _query("club_id", ID, "Only for an owner's token when there are several clubs.")
+CLUB_QUERY = _query("club_id", ID, "Only for an owner's token when there are several clubs (a club this login "
+                                   "cannot see, or none: 404).")
 
 PATHS = {
     "/leads": {"post": {
@@ -191,7 +229,7 @@ PATHS = {
             "201": _json("Registered.", "LeadAnswer", {"Location": {
                 "required": True, "description": "The member's URL.", "schema": {"type": "string"}}}),
             "200": _json("Already known: the existing member's id, nothing created.", "LeadDuplicate"),
-            **_errors(400, 401, 413, 415, 422, 429),
+            **_errors(400, 401, 404, 413, 415, 422, 429),
         },
     }},
     "/checkins": {"post": {
@@ -209,12 +247,12 @@ PATHS = {
     "/members": {"get": {
         "operationId": "searchMembers", "summary": "Find members by name prefix, phone or card code.",
         "parameters": [
-            _query("q", {"type": "string", "maxLength": 100}, "What the desk would type in its search box.",
-                   required=True),
+            _query("q", {"type": "string", "maxLength": 100, "pattern": PLAIN},
+                   "What the desk would type in its search box.", required=True),
             CLUB_QUERY,
         ],
         "responses": {"200": _json("Up to 20 members, an exact card or phone match first.", "SearchAnswer"),
-                      **_errors(400, 401, 422, 429)},
+                      **_errors(400, 401, 404, 422, 429)},
     }},
     "/members/{member_id}": {"get": {
         "operationId": "getMember", "summary": "A member, where they stand today, and their balances.",
@@ -225,12 +263,15 @@ PATHS = {
         "operationId": "renewalsReport",
         "summary": "Renewals and what each retention tool adds to them (managers and owners).",
         "parameters": [
-            _query("from", DATE, "First day (club-local). Default: 364 days before `to`."),
-            _query("to", DATE, "Last day (club-local), at most three years after `from`. Default: today."),
-            _query("plan_id", ID, "Only the cycles of this plan."),
+            _query("from", DAY_QUERY, "First day (club-local), 2000-01-01 to 2100-12-31. Default: 364 days before "
+                                      "`to`. A `from` after `to` is read as the period between them."),
+            _query("to", DAY_QUERY, "Last day (club-local), 2000-01-01 to 2100-12-31. Default: today (or `from`, "
+                                    "if later). A period is at most three years: a longer one is shortened to the "
+                                    "three years up to `to` (the answer's `from` and `to` say the period read)."),
+            _query("plan_id", ID, "Only the cycles of this plan (one of the club's, else 404)."),
             CLUB_QUERY,
         ],
-        "responses": {"200": _json("The report.", "RenewalsAnswer"), **_errors(400, 401, 403, 422, 429)},
+        "responses": {"200": _json("The report.", "RenewalsAnswer"), **_errors(400, 401, 403, 404, 422, 429)},
     }},
     "/openapi.json": {"get": {
         "operationId": "openapi", "summary": "This document.", "security": [],

@@ -29,6 +29,7 @@ ACTION_NAMES = {
     "retry_task": _l("will call again"),
     "retry_sms": _l("queued an SMS to be sent again"),
     "send_sms": _l("wrote an SMS"),
+    "consent_request": _l("asked the member's phone to confirm SMS consent"),
     "log_contact": _l("logged a contact"),
     "gdpr_export": _l("downloaded the member's data (GDPR)"),
     "erase": _l("erased the member's personal data (GDPR)"),
@@ -38,7 +39,7 @@ ACTION_NAMES = {
 
 CONSENT_SOURCE_NAMES = {
     "desk": _l("at the desk"), "web_form": _l("web form"), "api": _l("API"), "import": _l("import"),
-    "sms": _l("by SMS (STOP/START)"), "erasure": _l("data erased"),
+    "sms": _l("by SMS (STOP/START)"), "sms_confirmation": _l("confirmed by SMS (YES)"), "erasure": _l("data erased"),
 }
 
 

@@ -1,13 +1,15 @@
 """Twilio's webhooks: signed status callbacks move messages forward only; inbound STOP/START/HELP, YES to an
-invitation and any other reply; unsigned or wrongly signed requests are refused and change nothing."""
+invitation and any other reply; unsigned or wrongly signed requests are refused and change nothing; a signed request
+replayed (the same MessageSid, or the same sid and status) changes nothing and gets the same answer."""
+import itertools
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
-from clubcrm.models import Booking, Club, Member, Message, Touchpoint
+from clubcrm.models import Booking, Club, ConsentEvent, Member, Message, Touchpoint
 from clubcrm.services import sessions
 from clubcrm.sms import dispatch as dispatching
 from clubcrm.sms.client import close_client, make_client, settings_from
@@ -43,7 +45,16 @@ def status(web, sid, value, error_code=None, **kw):
     return signed(web, STATUS_URL, params, **kw)
 
 
-def inbound(web, member_or_phone, body, sid="SM" + "1" * 32, **kw):
+_SIDS = itertools.count(1)
+
+
+def new_sid() -> str:
+    """A fresh MessageSid, as each SMS a member sends has its own."""
+    return f"SM{next(_SIDS):032x}"
+
+
+def inbound(web, member_or_phone, body, sid=None, **kw):
+    sid = sid or new_sid()
     phone = member_or_phone if isinstance(member_or_phone, str) else member_or_phone.phone
     return signed(web, INBOUND_URL, {"MessageSid": sid, "From": phone, "To": CLUB_NUMBER, "Body": body}, **kw)
 
@@ -236,9 +247,10 @@ def test_yes_without_an_invitation_books_nothing_and_says_so(make, hooks):
 def test_any_other_reply_is_a_task_on_today(make, hooks, login_as):
     member = make.member(sms_consent=True, first_name="Replying")
     make.membership(member)
-    response = inbound(hooks, member, "Can I bring a friend?")
+    sid = new_sid()
+    response = inbound(hooks, member, "Can I bring a friend?", sid=sid)
     assert response.status_code == 200 and "<Message>" not in reply_of(response)
-    inbound(hooks, member, "Can I bring a friend?")   # Twilio retried the same message
+    inbound(hooks, member, "Can I bring a friend?", sid=sid)   # Twilio retried the same message
     [task] = db.session.scalars(select(Touchpoint).where(Touchpoint.member_id == member.id,
                                                          Touchpoint.channel == "task")).all()
     assert (task.rule.key, task.status, task.facts) == ("member_replied", "planned",
@@ -253,3 +265,94 @@ def test_a_reply_from_someone_without_a_membership_or_an_unknown_number_does_not
     assert "<Message>" not in reply_of(inbound(hooks, lead, "hello?"))
     assert "<Message>" not in reply_of(inbound(hooks, "+358409999999", "hello?"))
     assert db.session.scalar(select(Touchpoint)) is None
+
+
+# --- replays ------------------------------------------------------------------------------------
+
+
+def consent_events(member):
+    """The member's consent history by SMS (the factory's own grant at the desk left out), oldest first."""
+    db.session.expire_all()
+    return [(e.granted, e.source) for e in db.session.scalars(
+        select(ConsentEvent).where(ConsentEvent.member_id == member.id, ConsentEvent.source != "desk")
+        .order_by(ConsentEvent.id))]
+
+
+def test_a_replayed_stop_after_a_start_changes_nothing(make, hooks):
+    member = make.member(sms_consent=True)
+    stop, start = new_sid(), new_sid()
+    assert inbound(hooks, member, "STOP", sid=stop).status_code == 200
+    assert fresh(Member, member.id).sms_opted_out_at == NOW
+    assert inbound(hooks, member, "START", sid=start).status_code == 200
+    assert fresh(Member, member.id).sms_opted_out_at is None
+    # Someone who captured the signed STOP sends it again: answered like the first time, acted on never.
+    replay = inbound(hooks, member, "STOP", sid=stop)
+    assert replay.status_code == 200 and "<Message>" not in reply_of(replay)
+    got = fresh(Member, member.id)
+    assert (got.sms_opted_out_at, got.sms_consent) == (None, True)
+    assert consent_events(member) == [(False, "sms"), (True, "sms")]
+    # ...and a replayed START after a new STOP does not opt them back in.
+    inbound(hooks, member, "stop")
+    inbound(hooks, member, "START", sid=start)
+    assert fresh(Member, member.id).sms_opted_out_at == NOW
+    assert consent_events(member) == [(False, "sms"), (True, "sms"), (False, "sms")]
+
+
+def test_a_replayed_yes_books_nothing_twice_and_answers_the_same(make, hooks):
+    member, session = invited(make)
+    sid = new_sid()
+    first = reply_of(inbound(hooks, member, "YES", sid=sid))
+    booking = booking_of(member, session)
+    assert booking.status == "booked" and "booked" in first
+    # The member cancels at the desk; a replay of their YES must not book them again.
+    with unit_of_work():
+        sessions.cancel_booking(None, db.session.get(Booking, booking.id))
+    assert booking_of(member, session).status != "booked"
+    again = inbound(hooks, member, "YES", sid=sid)
+    assert again.status_code == 200 and reply_of(again) == first
+    assert booking_of(member, session).status != "booked"
+    assert len(db.session.scalars(select(Booking).where(Booking.member_id == member.id)).all()) == 1
+
+
+def test_a_replayed_status_callback_changes_nothing(make, hooks):
+    member = make.member(sms_consent=True)
+    message = sent_message(member)
+    # The carrier says the member opted out; they then send START.
+    assert status(hooks, message.twilio_sid, "failed", 21610).status_code == 204
+    assert fresh(Member, member.id).sms_opted_out_at == NOW
+    inbound(hooks, member, "START")
+    assert fresh(Member, member.id).sms_opted_out_at is None
+    # The callback replayed: still opted in, still one withdrawal in the history.
+    assert status(hooks, message.twilio_sid, "failed", 21610).status_code == 204
+    assert fresh(Member, member.id).sms_opted_out_at is None
+    assert consent_events(member) == [(False, "sms"), (True, "sms")]
+    got = fresh(Message, message.id)
+    assert (got.status, got.error_code) == ("failed", 21610)
+
+
+def test_an_inbound_request_without_a_message_sid_is_not_acted_on(make, hooks):
+    member = make.member(sms_consent=True)
+    params = {"From": member.phone, "To": CLUB_NUMBER, "Body": "STOP"}
+    response = signed(hooks, INBOUND_URL, params)
+    assert response.status_code == 200 and "<Message>" not in reply_of(response)
+    assert fresh(Member, member.id).sms_opted_out_at is None
+
+
+def test_the_same_message_delivered_many_times_at_once_is_acted_on_once(make, hooks, app):
+    from clubcrm.models.sms import InboundMessage
+    from tests.concurrency import at_once
+
+    member, session = invited(make)
+    params = {"MessageSid": new_sid(), "From": member.phone, "To": CLUB_NUMBER, "Body": "YES"}
+    signature = RequestValidator(TOKEN).compute_signature(PUBLIC + INBOUND_URL, params)
+
+    def deliver():
+        answer = app.test_client().post(INBOUND_URL, data=params, headers={"X-Twilio-Signature": signature})
+        return answer.status_code, answer.get_data(as_text=True)
+
+    answers = at_once(app, 6, deliver)
+    # Every delivery answered 200 with the one reply (never a 500 from the unique sid), one booking, one row.
+    assert {status for status, _ in answers} == {200} and len({text for _, text in answers}) == 1
+    assert "booked" in answers[0][1]
+    assert booking_of(member, session).status == "booked"
+    assert db.session.scalar(select(func.count()).select_from(InboundMessage)) == 1

@@ -2,8 +2,9 @@
 from flask import jsonify
 from flask_babel import lazy_gettext as _l
 
-from blueprints.api import body, shapes
+from blueprints.api import body, contract, shapes
 from blueprints.api.base import bp, current_staff
+from clubcrm import api_schema
 from clubcrm.clock import local_today
 from clubcrm.db import unit_of_work
 from clubcrm.errors import InvalidInput, NotFound
@@ -15,9 +16,11 @@ from clubcrm.services.contracts import memberships_of, standing
 def create_checkin():
     """Check a member in; a repeat within the desk's window answers the first visit again (200)."""
     data = body.json_object()
-    card = (body.text(data, "card_code", 64) or "").strip()
-    member_id = body.row_id(data, "member_id")
-    club_id = body.row_id(data, "club_id")
+    card = contract.matching("card_code", body.text(data, "card_code", 64), api_schema.PLAIN,
+                          _l("Text cannot contain control characters.")) or ""
+    card = card.strip()
+    member_id = contract.body_id(data, "member_id")
+    club_id = contract.body_id(data, "club_id")
     if card and member_id is not None:
         raise InvalidInput("card_code", _l("Send card_code or member_id, not both."))
     if not card and member_id is None:

@@ -2,7 +2,8 @@
 from flask import jsonify
 from flask_babel import lazy_gettext as _l
 
-from blueprints.api import body, shapes
+from blueprints.api import contract as params
+from blueprints.api import shapes
 from blueprints.api.base import bp, current_staff
 from clubcrm.clock import local_today
 from clubcrm.errors import InvalidInput
@@ -22,9 +23,9 @@ def get_member(member_id: int):
 @bp.get("/members")
 def search_members():
     """Find members by name prefix, phone or card code, as the desk's search box does."""
-    query = body.query_text("q", 100)
+    query = params.text("q", 100)
     if query is None:
         raise InvalidInput("q", _l("Send q: a name, a phone number or a card code."))
-    club = api_scope.club_for(current_staff(), body.query_id("club_id"))
+    club = api_scope.club_for(current_staff(), params.row_id("club_id"))
     found = members.search_with_standing(club, query, local_today(club.timezone)) if query.strip() else []
     return jsonify({"members": [{**shapes.member(m), "state": where.state} for m, where in found]})

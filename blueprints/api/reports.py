@@ -1,38 +1,45 @@
 """GET /api/v1/reports/renewals: the renewals and per-tool table of the reports page, as JSON."""
+from datetime import timedelta
+
 from flask import jsonify
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from blueprints import report_tables as rt
-from blueprints.api import body, shapes
+from blueprints.api import contract, shapes
 from blueprints.api.base import bp, current_staff
-from blueprints.forms.reports import ReportFilterForm
+from blueprints.forms.reports import MAX_PERIOD_DAYS, ReportFilterForm
 from clubcrm import clock
-from clubcrm.errors import InvalidInput, NotAllowed
+from clubcrm.errors import NotAllowed, NotFound
 from clubcrm.models import Club
 from clubcrm.reports.renewals import renewal_report
 from clubcrm.reports.scope import Scope
 from clubcrm.reports.tools import tool_report
 from clubcrm.services import api_scope
 
-# The dashboard's filter form reads the same period and plan; its fields by the API's parameter names.
-FIELD_NAMES = {"start": "from", "end": "to", "plan": "plan_id", "club": "club_id"}
+
+def plan_ids(club_id: int) -> set[int]:
+    """The ids of the club's plans, as the dashboard's filter offers them."""
+    form = ReportFilterForm(formdata=MultiDict())
+    form.offer_plans((club_id,))
+    return {int(value) for value, _label in form.plan.choices if value}
 
 
 def _scope(club: Club) -> Scope:
-    """The report's scope from ?from=&to=&plan_id=, checked by the dashboard's own filter form."""
-    plan_id = body.query_id("plan_id")
-    form = ReportFilterForm(formdata=MultiDict({
-        "club": str(club.id), "start": body.query_text("from", 10) or "", "end": body.query_text("to", 10) or "",
-        "plan": str(plan_id) if plan_id else "",
-    }))
-    form.club.choices = [(str(club.id), club.name)]
-    form.offer_plans((club.id,))
-    if not form.validate():
-        field, messages = next(iter(form.errors.items()))
-        raise InvalidInput(FIELD_NAMES.get(field, field), messages[0])
+    """The report's scope from ?from=&to=&plan_id=, read as the OpenAPI document says (a sent date must be one).
+
+    A period given backwards is read forwards, and one longer than the dashboard allows is shortened to its last
+    three years: the answer's from and to say what was read."""
+    start, end = contract.day("from"), contract.day("to")
+    plan_id = contract.row_id("plan_id")
+    if plan_id is not None and plan_id not in plan_ids(club.id):
+        raise NotFound("plan_id", _l("No such plan."))
+    if start is not None and end is not None and start > end:
+        start, end = end, start
     today = clock.local_today(club.timezone)
-    start, end = form.period(today)
+    end = end or max(today, start or today)
+    start = start or end - timedelta(days=364)
+    start = max(start, end - timedelta(days=MAX_PERIOD_DAYS - 1))
     return Scope((club.id,), start, end, today, plan_id)
 
 
@@ -61,7 +68,7 @@ def renewals():
     staff = current_staff()
     if not staff.has_role("manager"):
         raise NotAllowed(None, _l("Reports are for managers and owners."))
-    club = api_scope.club_for(staff, body.query_id("club_id"))
+    club = api_scope.club_for(staff, contract.row_id("club_id"))
     scope = _scope(club)
     total = renewal_report(scope).total
     return jsonify({

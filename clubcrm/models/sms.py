@@ -1,18 +1,30 @@
 """The SMS outbox: one row per message to a member (and per reply received), with its delivery state."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clubcrm.clock import utcnow
 from clubcrm.models.base import UTCDateTime, db
-from clubcrm.models.member import Member
+from clubcrm.models.member import Member, can_text
 
 # queued → sending → sent → delivered | undelivered | failed; skipped (caps, opt-out) and unknown (a send
 # cut off by a crash: flagged for a person to reconcile, never resent blindly) end a message too.
 MESSAGE_STATUSES = ("queued", "sending", "sent", "delivered", "undelivered", "failed", "skipped", "unknown")
 # Twilio's callbacks move a message forward only: a late "sent" never overwrites "delivered".
 STATUS_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "undelivered": 3, "failed": 3}
+# The outbox key prefix of a consent confirmation (clubcrm.sms.confirmation): the one message that may go to a member
+# who has not agreed to SMS yet, since asking them is its point.
+CONSENT_CONFIRMATION_KEY = "consent:"
+
+
+def may_receive(member, message) -> bool:
+    """Tell whether MESSAGE may go to MEMBER now: anything when the member can be texted (can_text), and a consent
+    confirmation also before they agreed, but never after STOP or to a number found invalid."""
+    if can_text(member):
+        return True
+    return bool(message.idempotency_key.startswith(CONSENT_CONFIRMATION_KEY) and member.phone
+                and member.sms_opted_out_at is None and member.phone_invalid_at is None)
 
 
 class Message(db.Model):
@@ -52,3 +64,27 @@ class Message(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     member: Mapped[Member] = relationship()
+
+
+class InboundMessage(db.Model):
+    """An SMS a member sent us, kept by Twilio's sid: a repeat of it (Twilio's retry, or a captured signed request
+    replayed) finds this row and changes nothing. Holds no phone and no text: nothing personal to erase."""
+    __tablename__ = "inbound_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    twilio_sid: Mapped[str] = mapped_column(String(40), unique=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What we answered, so that a repeat gets the same answer.
+    reply: Mapped[str | None] = mapped_column(Text)
+
+
+class StatusCallback(db.Model):
+    """A delivery status callback acted on, once per (sid, status): a replayed "failed, 21610" cannot opt a member
+    out again after they sent START."""
+    __tablename__ = "status_callback"
+    __table_args__ = (UniqueConstraint("twilio_sid", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    twilio_sid: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

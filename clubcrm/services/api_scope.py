@@ -2,7 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from clubcrm.errors import InvalidInput
+from clubcrm.errors import InvalidInput, NotFound
 from clubcrm.extensions import db
 from clubcrm.models import Club, Staff
 
@@ -12,12 +12,12 @@ def club_for(staff: Staff, club_id: int | None) -> Club:
     if staff.club_id is not None:
         if club_id is not None and club_id != staff.club_id:
             # The same answer for another club and for no club: a login learns nothing of clubs it cannot see.
-            raise InvalidInput("club_id", _l("No such club."))
+            raise NotFound("club_id", _l("No such club."))
         return staff.club
     if club_id is not None:
         club = db.session.get(Club, club_id)
         if club is None:
-            raise InvalidInput("club_id", _l("No such club."))
+            raise NotFound("club_id", _l("No such club."))
         return club
     clubs = db.session.scalar(select(func.count()).select_from(Club))
     if clubs == 1:

@@ -1,4 +1,5 @@
-"""Leads from the club's website form: a person who is already known is found, not registered twice."""
+"""Leads from the club's website form: a person who is already known is found, not registered twice, and the SMS
+consent ticked for a known member's phone waits for that phone's YES (nothing on a form proves whose phone it is)."""
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
@@ -7,8 +8,9 @@ from clubcrm.clock import utcnow
 from clubcrm.errors import InvalidInput
 from clubcrm.extensions import db
 from clubcrm.models import Club, Member, Staff
-from clubcrm.phones import try_e164
-from clubcrm.services import audit, consent, members
+from clubcrm.phones import to_e164, try_e164
+from clubcrm.services import members
+from clubcrm.sms import confirmation
 
 
 def split_name(name: str) -> tuple[str, str]:
@@ -34,7 +36,7 @@ def find_duplicate(club: Club, phone: str | None, email: str | None) -> Member |
 def register(staff: Staff | None, club: Club, data: dict) -> tuple[Member, bool]:
     """Register a web-form lead, or return the member it duplicates; the flag says which (True: duplicate)."""
     fields = dict(data)
-    if fields.get("name") and not fields.get("first_name"):
+    if fields.get("name") and not (fields.get("first_name") or "").strip():
         fields["first_name"], fields["last_name"] = split_name(fields["name"])
         if max(len(fields["first_name"]), len(fields["last_name"])) > 80:
             raise InvalidInput("name", _l("A name can have at most 80 characters."))
@@ -43,10 +45,12 @@ def register(staff: Staff | None, club: Club, data: dict) -> tuple[Member, bool]
     wants_sms = bool(fields.pop("consent", False))
     if wants_sms and not (fields.get("phone") or "").strip():
         raise InvalidInput("consent", _l("SMS consent needs a phone number."))
+    if (fields.get("phone") or "").strip():
+        to_e164(fields["phone"], club.country)   # a number that is not valid is refused, known person or not
     found = find_duplicate(club, fields.get("phone"), fields.get("email"))
     if found is not None:
         if wants_sms:
-            _grant_consent(staff, club, found, fields["phone"])
+            _request_consent(staff, club, found, fields["phone"])
         return found, True
     lead = {key: fields.get(key) for key in ("first_name", "last_name", "phone", "email", "interest", "locale")}
     try:
@@ -61,13 +65,9 @@ def register(staff: Staff | None, club: Club, data: dict) -> tuple[Member, bool]
     return member, False
 
 
-def _grant_consent(staff: Staff | None, club: Club, member: Member, phone: str) -> None:
-    """Record the SMS consent a known person gave in the form, when the phone typed is the member's own (an
-    email match says nothing about whose phone it is). A STOP sent earlier still holds until START."""
-    if member.sms_consent or member.phone is None or member.phone != try_e164(phone, club.country):
+def _request_consent(staff: Staff | None, club: Club, member: Member, phone: str) -> None:
+    """Ask the known member's phone to confirm the SMS consent ticked on the form, when the phone typed is the
+    member's own (an email match says nothing about whose phone it is); one confirmation SMS per 48 hours."""
+    if member.phone is None or member.phone != try_e164(phone, club.country):
         return
-    now = utcnow()
-    member.sms_consent, member.sms_consent_at, member.sms_consent_source = True, now, "web_form"
-    consent.record(club.id, member.id, True, "web_form", staff=staff, now=now)
-    audit.record(staff, "update", "member", member.id, club_id=club.id, member_id=member.id,
-                 before={"sms_consent": False}, after={"sms_consent": True})
+    confirmation.request(staff, member, "web_form", utcnow())

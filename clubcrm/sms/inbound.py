@@ -1,5 +1,9 @@
 """What Twilio tells us: delivery status callbacks and members' replies (STOP/START/HELP, YES to an invitation,
-anything else as a task for staff). These flush and never commit: callers wrap them in unit_of_work()."""
+anything else as a task for staff). These flush and never commit: callers wrap them in unit_of_work().
+
+Each inbound message is acted on once per Twilio MessageSid and each status callback once per (sid, status): the
+row that says so is inserted first, in the same transaction as the change, so a repeat (Twilio retrying, or a
+captured signed request replayed after the member changed their mind) finds it taken and changes nothing."""
 from __future__ import annotations
 
 import hashlib
@@ -10,6 +14,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from clubcrm.clock import utcnow
@@ -19,10 +24,10 @@ from clubcrm.i18n import locale_or
 from clubcrm.lifecycle.render import session_when
 from clubcrm.lifecycle.stages import stage_of
 from clubcrm.models import Booking, Club, ClubSession, Member, Membership, Message, Touchpoint
-from clubcrm.models.sms import STATUS_RANK
+from clubcrm.models.sms import STATUS_RANK, InboundMessage, StatusCallback
 from clubcrm.services import consent, sessions
 from clubcrm.services.contracts import memberships_of
-from clubcrm.sms import replies
+from clubcrm.sms import confirmation, replies
 from clubcrm.sms.client import OPTED_OUT
 
 log = logging.getLogger(__name__)
@@ -43,6 +48,14 @@ def fold(text: str | None) -> str:
     """A keyword as compared: trimmed of spaces and punctuation, case-folded, accents removed."""
     text = unicodedata.normalize("NFKD", (text or "").strip(string.whitespace + string.punctuation + "¡¿！。"))
     return "".join(c for c in text if not unicodedata.combining(c)).casefold()
+
+
+def _first_time(model, **values) -> bool:
+    """Insert a row of MODEL unless its unique key is taken (by an earlier or a concurrent request, which this
+    waits for on PostgreSQL); tell whether this call inserted it."""
+    builder = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[db.session.get_bind().dialect.name]
+    inserted = db.session.execute(builder(model).values(**values).on_conflict_do_nothing().returning(model.id))
+    return inserted.first() is not None
 
 
 # --- status callbacks ---------------------------------------------------------------------------
@@ -68,6 +81,9 @@ def record_status(sid: str | None, status: str | None, error_code=None, now: dat
     message = db.session.scalar(select(Message).where(Message.twilio_sid == sid))
     if message is None:
         log.info("status callback for unknown message %s", sid)
+        return False
+    if not _first_time(StatusCallback, twilio_sid=sid, status=status[:20], received_at=now):
+        log.info("status callback %s for message %s repeated: nothing changes", status, sid)
         return False
     code = _error_code(error_code)
     if code == OPTED_OUT:
@@ -116,13 +132,34 @@ def _locale(member: Member) -> str:
     return locale_or(member.locale, member.club.default_locale)
 
 
+def receive(message_sid: str | None, from_phone: str | None, to_phone: str | None, body: str | None,
+            now: datetime | None = None) -> str | None:
+    """Act on an inbound SMS once per Twilio MessageSid and return the reply; a repeat returns the first reply.
+
+    Twilio always sends the sid; a request without one cannot be told from a replay, so it is not acted on."""
+    now = now or utcnow()
+    sid = (message_sid or "").strip()
+    if not sid or len(sid) > 40:
+        log.info("inbound SMS without a usable MessageSid: not acted on")
+        return None
+    if not _first_time(InboundMessage, twilio_sid=sid, received_at=now):
+        log.info("inbound SMS %s repeated: nothing changes", sid)
+        return db.session.scalar(select(InboundMessage.reply).where(InboundMessage.twilio_sid == sid))
+    text = handle_inbound(from_phone, to_phone, body, now, message_sid=sid)
+    if text:
+        db.session.execute(update(InboundMessage).where(InboundMessage.twilio_sid == sid).values(reply=text)
+                           .execution_options(synchronize_session=False))
+    return text
+
+
 def handle_inbound(from_phone: str | None, to_phone: str | None, body: str | None, now: datetime | None = None,
                    message_sid: str | None = None) -> str | None:
     """Act on a member's SMS and return the reply text, or None for no reply.
 
-    STOP words opt out every member with the number; START words clear that (consent is untouched; Twilio answers
-    both itself). HELP names the club and its phone. YES books the session the member's latest invitation offered.
-    Anything else becomes a "member replied" task for staff on the member's current or latest membership."""
+    STOP words opt out every member with the number (and decline a pending consent request); START words clear that
+    (consent is untouched; Twilio answers both itself). HELP names the club and its phone. YES confirms a pending
+    consent request (clubcrm.sms.confirmation) if there is one, else books the session the member's latest invitation
+    offered. Anything else becomes a "member replied" task for staff on the member's current or latest membership."""
     now = now or utcnow()
     phone = (from_phone or "").strip()
     if not phone or len(phone) > 20:
@@ -134,6 +171,7 @@ def handle_inbound(from_phone: str | None, to_phone: str | None, body: str | Non
     word = fold(body)
     if word in STOP_WORDS:
         _opt_out([m.id for m in members], now)
+        confirmation.decline([m.id for m in members], now)
         return None
     if word in START_WORDS:
         changed = db.session.execute(
@@ -144,6 +182,11 @@ def handle_inbound(from_phone: str | None, to_phone: str | None, body: str | Non
             consent.record(club_id, member_id, True, "sms", now=now)
         db.session.flush()
         return None
+    if word in YES_WORDS:
+        confirmed = confirmation.confirm(members, now)
+        if confirmed:
+            club = confirmed[0].club
+            return replies.reply(replies.CONSENT_CONFIRMED, _locale(confirmed[0]), club.default_locale, club=club.name)
     membership = _newest_membership([m.id for m in members])
     member = next((m for m in members if membership and m.id == membership.member_id), members[-1])
     club, locale = member.club, _locale(member)

@@ -1,6 +1,8 @@
-"""What the club answers to a member's SMS, per language (plain dicts, not gettext: members read these, not staff).
+"""What the club answers to a member's SMS, and the consent confirmation it sends them, per language (plain dicts,
+not gettext: members read these, not staff).
 
-Placeholders are filled with str.format: {club}, {phone}, {session}, {when}."""
+Placeholders are filled with str.format: {club}, {phone}, {session}, {when}, {hours}. A YES word a text asks for
+must be one clubcrm.sms.inbound.YES_WORDS reads."""
 
 
 # HELP: who is writing and how to reach a person.
@@ -56,6 +58,31 @@ NO_PLACES = {
     "fi": "Valitettavasti varaus ei onnistunut. Soita {club} tai kysy vastaanotosta.",
     "sl": "Žal vas nismo mogli prijaviti. Pokličite {club} ali vprašajte na recepciji.",
     "sk": "Prepáčte, prihlásenie sa nepodarilo. Zavolajte do {club} alebo sa opýtajte na recepcii.",
+}
+
+# Sent when SMS consent was ticked on the website form for a known member's phone: only the phone's owner can agree.
+CONFIRM_CONSENT = {
+    "en": "{club}: your number was given on our website to get SMS from us. Reply YES within {hours} hours to agree. "
+          "No reply, no texts.",
+    "de": "{club}: Deine Nummer wurde auf unserer Website für SMS von uns angegeben. Antworte innerhalb von {hours} "
+          "Stunden mit JA, um zuzustimmen. Ohne Antwort schreiben wir dir nicht.",
+    "ru": "{club}: Ваш номер указали на нашем сайте, чтобы получать от нас SMS. Ответьте ДА в течение {hours} часов, "
+          "если согласны. Без ответа мы не будем Вам писать.",
+    "fi": "{club}: numerosi annettiin verkkosivuillamme tekstiviestejä varten. Vastaa KYLLÄ {hours} tunnin kuluessa, "
+          "jos haluat viestejä. Ilman vastausta emme lähetä niitä.",
+    "sl": "{club}: vaša številka je bila vpisana na naši spletni strani za prejemanje SMS. Če se strinjate, v {hours} "
+          "urah odgovorite DA. Brez odgovora vam ne bomo pisali.",
+    "sk": "{club}: Vaše číslo bolo zadané na našej webovej stránke na zasielanie SMS. Ak súhlasíte, odpovedzte ÁNO do "
+          "{hours} hodín. Bez odpovede Vám nebudeme písať.",
+}
+# YES to that confirmation, in time: consent is recorded.
+CONSENT_CONFIRMED = {
+    "en": "Thank you: {club} will now send you SMS. Reply STOP at any time to opt out.",
+    "de": "Danke: {club} schickt dir ab jetzt SMS. Antworte jederzeit STOP zum Abmelden.",
+    "ru": "Спасибо: теперь {club} будет присылать Вам SMS. Ответьте STOP, чтобы отписаться в любой момент.",
+    "fi": "Kiitos: {club} lähettää sinulle nyt tekstiviestejä. Vastaa STOP milloin tahansa, niin viestit loppuvat.",
+    "sl": "Hvala: {club} vam bo odslej pošiljal SMS. Za odjavo kadar koli odgovorite STOP.",
+    "sk": "Ďakujeme: {club} Vám bude odteraz posielať SMS. Pre odhlásenie kedykoľvek odpovedzte STOP.",
 }
 
 
