@@ -1,7 +1,7 @@
 """inbound SMS and status callbacks kept by sid (replays change nothing), consent requests confirmed by SMS (issue 12)
 
 Revision ID: f19090de55fd
-Revises: 8e2f6145f000
+Revises: 07437eb8f2d5
 Create Date: 2026-12-04 07:42:28.512111
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'f19090de55fd'
-down_revision = '8e2f6145f000'
+down_revision = '07437eb8f2d5'
 branch_labels = None
 depends_on = None
 
