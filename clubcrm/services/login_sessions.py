@@ -5,19 +5,22 @@ The session cookie carries a random id; only its SHA-256 is stored. A session en
 without a request, and LOGIN_MAX_DAYS after it began, whatever happens.
 """
 import hashlib
+import logging
 import re
 import secrets
 from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from clubcrm.clock import utcnow
 from clubcrm.errors import NotFound
 from clubcrm.extensions import db
 from clubcrm.models import LoginSession, Staff
+
+log = logging.getLogger(__name__)
 
 # last_seen_at is written at most this often: a page and its live search must not each be a write.
 TOUCH_EVERY = timedelta(minutes=1)
@@ -50,9 +53,10 @@ def start(staff: Staff, user_agent: str | None, address: str | None) -> str:
     """Open a login session for STAFF and return its id for the cookie (never stored as is)."""
     now = utcnow()
     db.session.execute(
-        LoginSession.__table__.delete().where(
+        delete(LoginSession).where(
             LoginSession.staff_id == staff.id,
-            or_(LoginSession.ended_at < now - KEEP_ENDED, LoginSession.last_seen_at < now - KEEP_ENDED)))
+            or_(LoginSession.ended_at < now - KEEP_ENDED, LoginSession.last_seen_at < now - KEEP_ENDED))
+        .execution_options(synchronize_session=False))
     token = secrets.token_urlsafe(32)
     db.session.add(LoginSession(staff_id=staff.id, token_hash=hash_token(token), created_at=now, last_seen_at=now,
                                 client_summary=summarize(user_agent)[:80], client_address=(address or "")[:64]))
@@ -97,6 +101,7 @@ def _dead(row: LoginSession, now) -> str | None:
 def _end(row: LoginSession, reason: str, now) -> None:
     row.ended_at, row.end_reason = now, reason
     db.session.flush()
+    log.info("login sessions ended: 1 (%s)", reason)
 
 
 def end_token(token: str | None, reason: str = "logout") -> bool:
@@ -106,6 +111,7 @@ def end_token(token: str | None, reason: str = "logout") -> bool:
     result = db.session.execute(
         update(LoginSession).where(LoginSession.token_hash == hash_token(token), LoginSession.ended_at.is_(None))
         .values(ended_at=utcnow(), end_reason=reason).execution_options(synchronize_session=False))
+    log.info("login sessions ended: %d (%s)", result.rowcount, reason)
     return result.rowcount > 0
 
 
@@ -114,6 +120,7 @@ def end_all(staff: Staff, reason: str) -> int:
     result = db.session.execute(
         update(LoginSession).where(LoginSession.staff_id == staff.id, LoginSession.ended_at.is_(None))
         .values(ended_at=utcnow(), end_reason=reason).execution_options(synchronize_session=False))
+    log.info("login sessions ended: %d (%s)", result.rowcount, reason)
     return result.rowcount
 
 

@@ -46,9 +46,11 @@ def client_key(address: str | None) -> str:
         ip = ipaddress.ip_address((address or "").strip())
     except ValueError:
         return (address or "unknown")[:64]
-    if ip.version == 6 and ip.ipv4_mapped is None:
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
         return str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    return str(ip.ipv4_mapped or ip)
+    return str(ip)
 
 
 def account_key(email: str | None) -> str:
