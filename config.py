@@ -73,6 +73,10 @@ class TestConfig(Config):
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     # Tests sell several contracts at one frozen instant; test_sales turns the guard back on.
     SALE_REPEAT_SECONDS = 0
+    # Tests move the clock by hours and days with one logged-in browser; test_login_sessions puts the real
+    # lifetimes back.
+    LOGIN_IDLE_HOURS = 24 * 400
+    LOGIN_MAX_DAYS = 400
 
 
 class ProductionConfig(Config):

@@ -35,13 +35,15 @@ def check_login_session() -> None:
         return
     row, wrote = login_sessions.check(session.get(SESSION_KEY))
     live = row is not None and str(row.staff_id) == session.get("_user_id")
-    row_id = row.id if live else None
+    if live:
+        g.login_session_id = row.id
+        # Held for the request: the identity map keeps rows weakly, and Flask-Login's user loader then finds
+        # this staff row there instead of asking the database again.
+        g.login_staff = row.staff
     if wrote:
         db.session.commit()
     if not live:
         _forget()
-        return
-    g.login_session_id = row_id
 
 
 def _forget() -> None:
@@ -50,6 +52,7 @@ def _forget() -> None:
     session.pop(SESSION_KEY, None)
     session.pop("club_id", None)
     g.pop("login_session_id", None)
+    g.pop("login_staff", None)
 
 
 def _safe_next(target: str | None) -> str:

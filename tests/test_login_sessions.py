@@ -22,6 +22,17 @@ SAFARI_IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWe
                  "Version/18.1 Mobile/15E148 Safari/604.1")
 
 
+@pytest.fixture(autouse=True)
+def real_lifetimes(request):
+    """Put back the lifetimes of every configuration but the tests' (which keep logins through clock jumps)."""
+    from config import Config
+
+    assert (Config.LOGIN_IDLE_HOURS, Config.LOGIN_MAX_DAYS) == (12, 7)
+    if "app" not in request.fixturenames:
+        return
+    request.getfixturevalue("app").config.update(LOGIN_IDLE_HOURS=Config.LOGIN_IDLE_HOURS, LOGIN_MAX_DAYS=Config.LOGIN_MAX_DAYS)
+
+
 def browser(app, agent: str = FIREFOX, address: str = "127.0.0.1") -> Web:
     client = app.test_client()
     client.environ_base.update({"HTTP_USER_AGENT": agent, "REMOTE_ADDR": address})
@@ -178,7 +189,8 @@ def test_the_devices_page_lists_ones_own_sessions_and_ends_them(app, make, caplo
         response = laptop.post("/account/devices/end-all", follow_redirects=True)
         assert "Logged out on 2 devices." in flashes(response)
     assert not is_in(laptop) and not is_in(phone)
-    ended = sum(int(m.group(1)) for r in caplog.records if (m := re.match(r"login sessions ended: (\d+)", r.getMessage())))
+    ended = sum(int(m.group(1)) for r in caplog.records
+                if (m := re.match(r"login sessions ended: (\d+)", r.getMessage())))
     assert ended == 3
 
 
