@@ -45,8 +45,10 @@ def log_in(web: Web, staff, password: str = PASSWORD) -> None:
 
 
 def copy_of(web: Web, app) -> Web:
-    """Another browser holding a copy of WEB's session cookie (as a thief who copied it would)."""
+    """Another browser holding a copy of WEB's session cookie, and sending the same User-Agent and address (all
+    of which a thief can copy: Flask-Login's "strong" protection was keyed on them)."""
     thief = Web(app.test_client())
+    thief.client.environ_base.update(web.client.environ_base)
     thief.client.set_cookie("session", web.client.get_cookie("session").value)
     return thief
 
