@@ -3,6 +3,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from blueprints.forms import show_error
@@ -135,7 +136,7 @@ def log_out_everywhere():
     with unit_of_work():
         ended = login_sessions.end_all(current_user, "everywhere")
     _forget()
-    flash(_("Logged out on %(count)d devices.", count=ended), "success")
+    flash(ngettext("Logged out on %(num)d device.", "Logged out on %(num)d devices.", ended), "success")
     return redirect(url_for("auth.login"))
 
 
@@ -145,10 +146,15 @@ def change_password():
     """Change this login's password; every device is logged out, this one signs in anew."""
     form = PasswordForm()
     if form.validate_on_submit():
+        device = login_throttle.read_device(request.cookies.get(DEVICE_COOKIE))
         try:
+            # Two steps, as at login: the check of the current password is counted before it is made.
             with unit_of_work():
-                auth.change_password(current_user, form.current_password.data, form.new_password.data,
-                                     form.repeat_password.data)
+                attempt = auth.begin_password_change(current_user, form.current_password.data,
+                                                     form.new_password.data, form.repeat_password.data,
+                                                     request.remote_addr, device)
+            with unit_of_work():
+                auth.change_password(current_user, attempt, form.current_password.data, form.new_password.data)
                 token = login_sessions.start(current_user, request.user_agent.string, request.remote_addr)
         except DomainError as error:
             show_error(form, error)

@@ -30,7 +30,8 @@ def real_lifetimes(request):
     assert (Config.LOGIN_IDLE_HOURS, Config.LOGIN_MAX_DAYS) == (12, 7)
     if "app" not in request.fixturenames:
         return
-    request.getfixturevalue("app").config.update(LOGIN_IDLE_HOURS=Config.LOGIN_IDLE_HOURS, LOGIN_MAX_DAYS=Config.LOGIN_MAX_DAYS)
+    request.getfixturevalue("app").config.update(LOGIN_IDLE_HOURS=Config.LOGIN_IDLE_HOURS,
+                                                 LOGIN_MAX_DAYS=Config.LOGIN_MAX_DAYS)
 
 
 def browser(app, agent: str = FIREFOX, address: str = "127.0.0.1") -> Web:

@@ -1,11 +1,15 @@
 """Passwords: at least 10 characters and none of the 10,000 most common, wherever a password is set."""
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
+from clubcrm import clock
 from clubcrm.errors import InvalidInput
 from clubcrm.extensions import db
 from clubcrm.models import Staff
 from clubcrm.services import passwords
+from tests.conftest import NOW
 from tests.web import Web, field_errors
 
 SHORT = "A password needs at least 10 characters."
@@ -76,3 +80,16 @@ def test_the_password_page_refuses_with_the_reason_under_the_field(client, login
     assert field_errors(response) == {field: [message]}
     db.session.expire_all()
     assert db.session.get(Staff, staff.id).password_hash == before
+
+
+def test_guesses_of_the_current_password_are_throttled_like_logins(client, login_as):
+    login_as("desk")
+    web = Web(client)
+    new = {"new_password": "a-fine-new-one", "repeat_password": "a-fine-new-one"}
+    for _ in range(5):
+        response = web.post("/account/password", {"current_password": "a-guess-at-it", **new})
+        assert field_errors(response) == {"current_password": ["This is not your current password."]}
+    response = web.post("/account/password", {"current_password": "secret-pass", **new})
+    assert field_errors(response) == {"current_password": ["This is not your current password."]}
+    clock.set_now(NOW + timedelta(minutes=15, seconds=1))
+    assert web.post("/account/password", {"current_password": "secret-pass", **new}).status_code == 302

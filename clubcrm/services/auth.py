@@ -85,16 +85,25 @@ def finish_login(attempt: Attempt, password: str) -> Staff:
     return db.session.get(Staff, attempt.staff_id)
 
 
-def change_password(staff: Staff, current: str, new: str, repeat: str) -> int:
-    """Set a new password after checking the current one; end every login session of STAFF (the caller opens
-    a new one for this device) and return how many were ended."""
-    if not passwords.verify(staff.password_hash, current):
-        raise InvalidInput("current_password", _l("This is not your current password."))
+def begin_password_change(staff: Staff, current: str, new: str, repeat: str, client_address: str | None,
+                          device: Device | None) -> Attempt:
+    """Check the new password's rules, then record the current password's check as a login attempt (the caller
+    commits before change_password): guessing the current password on an unattended browser is throttled too."""
     passwords.check_new(new, "new_password", staff.email)
     if new != repeat:
         raise InvalidInput("repeat_password", _l("The two new passwords differ."))
-    if passwords.verify(staff.password_hash, new):
+    if new == current:
         raise InvalidInput("new_password", _l("The new password must differ from the current one."))
+    return begin_login(staff.email, client_address, device)
+
+
+def change_password(staff: Staff, attempt: Attempt, current: str, new: str) -> int:
+    """Set the new password if the current one is right; end every login session of STAFF (the caller opens a
+    new one for this device) and return how many were ended."""
+    try:
+        finish_login(attempt, current)
+    except InvalidInput:
+        raise InvalidInput("current_password", _l("This is not your current password.")) from None
     staff.password_hash = passwords.make_hash(new)
     db.session.flush()
     audit.record(staff, "update", "staff", staff.id, club_id=staff.club_id, after={"password": "changed"})
