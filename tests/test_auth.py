@@ -135,9 +135,10 @@ def test_owner_switches_between_clubs(client, login_as, make):
 def test_parallel_guesses_get_no_more_verdicts_than_the_limit(app, make):
     """Guesses sent at once each commit their attempt before counting, so at most five get a verdict."""
     staff = make.staff("desk", password="right-password")
+    email = staff.email   # read here: the threads must not load it through this thread's session at once
 
     def guess():
-        log_in(staff.email, "wrong-guess")
+        log_in(email, "wrong-guess")
 
     outcomes = at_once(app, 12, guess)
     assert outcomes == ["wrong"] * 12   # a throttled guess gets the same answer as a wrong one
