@@ -34,8 +34,19 @@ class Config:
     LOW_BALANCE_UNITS = 2
     # The most days one membership can be frozen, all its freezes together.
     MAX_FREEZE_DAYS = 90
-    LOGIN_MAX_FAILURES = 5
-    LOGIN_LOCK_SECONDS = 60
+    # Login sessions (checked on every request): ended after this many hours without a request, and this many
+    # days after the login whatever happens.
+    LOGIN_IDLE_HOURS = 12
+    LOGIN_MAX_DAYS = 7
+    # Login throttling, failed attempts within a sliding window: per client address across emails, per account
+    # from one address, per account from all untrusted devices, and per trusted device (one that logged in to
+    # the account before, known by its signed device cookie, kept this many days).
+    LOGIN_THROTTLE_WINDOW_SECONDS = 900
+    LOGIN_FAILURES_PER_CLIENT = 20
+    LOGIN_FAILURES_PER_ACCOUNT_AND_CLIENT = 5
+    LOGIN_FAILURES_PER_ACCOUNT = 50
+    LOGIN_FAILURES_PER_DEVICE = 5
+    LOGIN_DEVICE_COOKIE_DAYS = 365
     # werkzeug's default (scrypt) for real logins; tests use a cheap hash to stay fast.
     PASSWORD_HASH_METHOD = "scrypt"
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -91,6 +102,10 @@ class TestConfig(Config):
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     # Tests sell several contracts at one frozen instant; test_sales turns the guard back on.
     SALE_REPEAT_SECONDS = 0
+    # Tests move the clock by hours and days with one logged-in browser; test_login_sessions puts the real
+    # lifetimes back.
+    LOGIN_IDLE_HOURS = 24 * 400
+    LOGIN_MAX_DAYS = 400
 
 
 class ProductionConfig(Config):

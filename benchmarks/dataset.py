@@ -116,7 +116,7 @@ def generate(members: int, visits: int, now: datetime, seed: int = 20260310) -> 
               "created_at": now - timedelta(days=900)},
         staff={"id": STAFF_ID, "club_id": CLUB_ID, "email": DESK_EMAIL, "name": "Dana Desk", "role": "desk",
                "password_hash": generate_password_hash(DESK_PASSWORD), "locale": None, "is_trainer": False,
-               "active": True, "failed_logins": 0, "locked_until": None,
+               "active": True,
                "created_at": now - timedelta(days=900)},
         plans=[{"id": pid, "club_id": CLUB_ID, "name": name, "duration_days": days, "visit_limit": limit,
                 "price_minor": price, "currency": "EUR", "service_id": None, "service_units": 0,

@@ -118,7 +118,7 @@ def generate(members: int, visits: int, now: datetime, seed: int = 20260310) -> 
         (Staff.__table__, [{"id": STAFF_ID, "club_id": CLUB_ID, "email": "manager@bench.club",
                             "name": "Mia Manager", "role": "manager",
                             "password_hash": generate_password_hash("bench-password"), "locale": None,
-                            "is_trainer": True, "active": True, "failed_logins": 0, "locked_until": None,
+                            "is_trainer": True, "active": True,
                             "created_at": now - timedelta(days=HISTORY_DAYS + 30)}]),
         (Service.__table__, [{"id": sid, "club_id": CLUB_ID, "name": name, "package_units": units,
                               "price_minor": price, "currency": "EUR", "valid_days": valid, "active": True}

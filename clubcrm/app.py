@@ -109,7 +109,7 @@ def register_extensions(app: Flask) -> None:
     )
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.session_protection = "strong"
+    login_manager.session_protection = None  # a login session row is checked instead (blueprints/auth.py)
     from flask_babel import lazy_gettext as _l
 
     login_manager.login_message = _l("Please log in to open this page.")

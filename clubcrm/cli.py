@@ -37,7 +37,7 @@ def register(app: Flask) -> None:
 @click.command("create-staff")
 @click.argument("email")
 @click.option("--role", type=click.Choice(["desk", "manager", "owner"]), required=True)
-@click.option("--password", required=True, help="At least 8 characters.")
+@click.option("--password", required=True, help="At least 10 characters, not a common password.")
 @click.option("--club", "club_id", type=int, default=None, help="Club id (owners may omit it).")
 @click.option("--name", default="", help="Name shown in the app.")
 @with_appcontext

@@ -12,12 +12,14 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
 from clubcrm.lifecycle import engine
-from clubcrm.models import ApiToken, ImportJob, Touchpoint
+from clubcrm.models import ApiToken, ImportJob, LoginSession, Touchpoint
 from clubcrm.models.sms import Message
-from clubcrm.services import checkin, sales, sessions
+from clubcrm.services import checkin, login_sessions, sales, sessions
 from tests.conftest import NOW, TODAY
 from tests.web import Web
 
@@ -27,7 +29,7 @@ PASSWORD = "secret-pass"
 # Endpoints that anyone may open without a login: an anonymous redirect from them need not go to /login.
 OPEN_ENDPOINTS = {"auth.login", "auth.set_locale"}
 # Endpoints that end the login: the identity logs in again after asking them.
-LOGS_OUT = {"auth.logout"}
+LOGS_OUT = {"auth.logout", "auth.log_out_everywhere"}
 
 # (endpoint, method) -> expected status for (anonymous, desk, manager, owner, desk_other, manager_other).
 # desk/manager/owner ask for club A's ids; desk_other/manager_other are club B's staff asking for the same
@@ -41,6 +43,13 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     ("auth.logout", "POST"):                      (302, 302, 302, 302, 302, 302),
     ("auth.choose_club", "POST"):                 (302, 302, 302, 302, 302, 302),
     ("auth.set_locale", "POST"):                  (302, 302, 302, 302, 302, 302),
+    # --- one's own signed-in devices and password (auth.py): club A's desk ends a spare session of theirs; for
+    # everyone else it is "not signed in" with the list again, as for an id that does not exist
+    ("auth.devices", "GET"):                      (302, 200, 200, 200, 200, 200),
+    ("auth.end_device", "POST"):                  (302, 302, 302, 302, 302, 302),
+    ("auth.log_out_everywhere", "POST"):          (302, 302, 302, 302, 302, 302),
+    ("auth.change_password", "GET"):              (302, 200, 200, 200, 200, 200),
+    ("auth.change_password", "POST"):             (302, 422, 422, 422, 422, 422),
     # --- the desk (desk.py)
     ("desk.index", "GET"):                        (302, 200, 200, 200, 200, 200),
     ("desk.scan", "POST"):                        (302, 302, 302, 302, 302, 302),
@@ -184,6 +193,8 @@ def build_data(make) -> dict:
                         mapping={"headers": ["Name"], "fields": ["full_name"], "encoding": "utf-8",
                                  "delimiter": ","})
         db.session.add_all([spare_token, job])
+        spare_login = login_sessions.hash_token(login_sessions.start(desk, "spare browser", "192.0.2.1"))
+    spare_login_id = db.session.scalar(select(LoginSession.id).where(LoginSession.token_hash == spare_login))
     staff = {"desk": desk, "manager": manager, "owner": owner, "desk_other": desk_other,
              "manager_other": manager_other}
     args = {
@@ -191,7 +202,7 @@ def build_data(make) -> dict:
         "touchpoint_id": touchpoint.id, "message_id": message.id, "freeze_id": entry.id,
         "tool_id": rule.tool_id, "rule_id": rule.id, "kind": "plans", "item_id": plan.id, "active": 1,
         "export_kind": "visits", "token_id": spare_token.id, "job_id": job.id,
-        "name": "renewals", "table": "renewals",
+        "name": "renewals", "table": "renewals", "login_session_id": spare_login_id,
         # The API's ids (plan_id, service_id, ...) go here as its routes appear.
         "plan_id": plan.id, "service_id": service.id, "membership_id": membership.id,
     }

@@ -9,6 +9,7 @@ from clubcrm.models.lifecycle import (
     CHANNELS, OUTCOMES, SPOKEN, STAGES, TASK_EXPIRY_DAYS, Rule, StaffContact,
     Tool, Touchpoint,
 )
+from clubcrm.models.login_session import END_REASONS, LoginFailure, LoginSession
 from clubcrm.models.member import Member
 from clubcrm.models.membership import Freeze, Membership, Plan
 from clubcrm.models.session import (
@@ -20,7 +21,7 @@ from clubcrm.models.visit import Visit
 
 __all__ = [
     "ApiToken", "AuditEvent", "Club", "ConsentEvent", "IMPORT_STATUSES", "ImportJob",
-    "Freeze", "LEDGER_KINDS", "LedgerEntry", "Member", "Membership",
+    "Freeze", "LEDGER_KINDS", "LedgerEntry", "END_REASONS", "LoginFailure", "LoginSession", "Member", "Membership",
     "Package", "Plan", "CHANNELS", "OUTCOMES", "SPOKEN", "STAGES", "TASK_EXPIRY_DAYS",
     "Rule", "StaffContact", "Tool", "Touchpoint",
     "MESSAGE_STATUSES", "STATUS_RANK", "Message", "ROLES", "Service", "Staff", "Visit",

@@ -24,8 +24,6 @@ class Staff(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(5))
     is_trainer: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     club: Mapped[Club | None] = relationship(lazy="joined")  # every request needs it

@@ -1,18 +1,25 @@
-"""Logins: create staff, check passwords, lock an account after repeated failures."""
-from datetime import timedelta
+"""Logins: create staff, log in with throttling that tells nothing, change a password, switch a login off.
 
-from flask import current_app
+A login attempt is two steps with a commit between them (see login_throttle.record): begin_login() records
+it, finish_login() decides it. Unknown, switched-off, throttled and wrong-password attempts all run exactly
+one password hash check and get the same answer, so neither the reply nor its timing says which it was.
+"""
+from dataclasses import dataclass
+
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
-from werkzeug.security import check_password_hash, generate_password_hash
+from sqlalchemy import func, select
 
-from clubcrm.clock import utcnow
-from clubcrm.errors import InvalidInput, NotAllowed
+from clubcrm.errors import InvalidInput
 from clubcrm.extensions import db
 from clubcrm.models import ROLES, Club, Staff
-from clubcrm.services import audit
+from clubcrm.services import audit, login_sessions, login_throttle, passwords
+from clubcrm.services.login_throttle import Device
 
-MIN_PASSWORD = 8
+WRONG = _l("Wrong email or password.")
+
+
+def _by_email(email: str) -> Staff | None:
+    return db.session.scalar(select(Staff).where(func.lower(Staff.email) == email))
 
 
 def create_staff(email: str, role: str, password: str, club_id: int | None, name: str = "",
@@ -23,44 +30,94 @@ def create_staff(email: str, role: str, password: str, club_id: int | None, name
         raise InvalidInput("email", _l("This is not an email address."))
     if role not in ROLES:
         raise InvalidInput("role", _l("Choose desk, manager or owner."))
-    if len(password or "") < MIN_PASSWORD:
-        raise InvalidInput("password", _l("A password needs at least 8 characters."))
+    passwords.check_new(password, "password", email)
     if club_id is not None and db.session.get(Club, club_id) is None:
         raise InvalidInput("club", _l("No such club."))
     if club_id is None and role != "owner":
         raise InvalidInput("club", _l("Desk and manager logins belong to one club."))
-    if db.session.scalar(select(Staff.id).where(func.lower(Staff.email) == email)):
+    if _by_email(email) is not None:
         raise InvalidInput("email", _l("This email already has a login."), code="duplicate")
-    hashed = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
     staff = Staff(email=email, role=role, club_id=club_id, name=name or email.split("@")[0],
-                  password_hash=hashed, is_trainer=is_trainer, locale=locale)
+                  password_hash=passwords.make_hash(password), is_trainer=is_trainer, locale=locale)
     db.session.add(staff)
     db.session.flush()
     audit.record(actor, "create", "staff", staff.id, club_id=club_id, after={"email": email, "role": role})
     return staff
 
 
-def authenticate(email: str, password: str) -> Staff:
-    """Return the staff whose email and password match; count failures and lock after too many."""
+@dataclass(frozen=True)
+class Attempt:
+    """A login attempt recorded by begin_login, to be decided by finish_login."""
+
+    id: int
+    client: str
+    account: str
+    staff_id: int | None
+    # None for an unknown or switched-off login: the dummy hash is checked instead.
+    password_hash: str | None
+    # The device cookie's id when this device has logged in to this account before.
+    trusted_device: str | None
+
+
+def begin_login(email: str, client_address: str | None, device: Device | None) -> Attempt:
+    """Record a login attempt (counted as failed until decided); the caller commits before finish_login."""
     email = (email or "").strip().lower()
-    staff = db.session.scalar(select(Staff).where(func.lower(Staff.email) == email))
-    now = utcnow()
-    wrong = InvalidInput("password", _l("Wrong email or password."))
-    if staff is None or not staff.active:
-        raise wrong
-    # Count the attempt before the slow hash check, in one UPDATE that holds the row until the caller
-    # commits: parallel guesses wait in line and each sees the count the previous one left.
-    db.session.execute(update(Staff).where(Staff.id == staff.id)
-                       .values(failed_logins=Staff.failed_logins + 1)
-                       .execution_options(synchronize_session=False))
-    db.session.refresh(staff)
-    if staff.locked_until is not None and staff.locked_until > now:
-        raise NotAllowed("email", _l("Too many failed logins: try again in a minute."), code="locked")
-    if not check_password_hash(staff.password_hash, password or ""):
-        if staff.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
-            staff.locked_until = now + timedelta(seconds=current_app.config["LOGIN_LOCK_SECONDS"])
-            staff.failed_logins = 0
-        raise wrong
-    staff.failed_logins = 0
-    staff.locked_until = None
-    return staff
+    staff = _by_email(email)
+    usable = staff is not None and staff.active
+    trusted = device.nonce if device and usable and staff.id in device.staff_ids else None
+    client, account = login_throttle.client_key(client_address), login_throttle.account_key(email)
+    attempt_id = login_throttle.record(client, account, trusted)
+    return Attempt(attempt_id, client, account, staff.id if usable else None,
+                   staff.password_hash if usable else None, trusted)
+
+
+def finish_login(attempt: Attempt, password: str) -> Staff:
+    """Return the staff if the password is right and the attempt is within the limits; else refuse, always
+    with the same words on the same field, after the same work."""
+    throttled = login_throttle.is_throttled(attempt.client, attempt.account, attempt.trusted_device)
+    matched = passwords.verify(attempt.password_hash, password)
+    if throttled:
+        login_throttle.forget(attempt.id)
+        raise InvalidInput("password", WRONG, code="wrong")
+    if not matched:
+        raise InvalidInput("password", WRONG, code="wrong")
+    login_throttle.succeeded(attempt.client, attempt.account, attempt.trusted_device)
+    return db.session.get(Staff, attempt.staff_id)
+
+
+def begin_password_change(staff: Staff, current: str, new: str, repeat: str, client_address: str | None,
+                          device: Device | None) -> Attempt:
+    """Check the new password's rules, then record the current password's check as a login attempt (the caller
+    commits before change_password): guessing the current password on an unattended browser is throttled too."""
+    passwords.check_new(new, "new_password", staff.email)
+    if new != repeat:
+        raise InvalidInput("repeat_password", _l("The two new passwords differ."))
+    if new == current:
+        raise InvalidInput("new_password", _l("The new password must differ from the current one."))
+    return begin_login(staff.email, client_address, device)
+
+
+def change_password(staff: Staff, attempt: Attempt, current: str, new: str) -> int:
+    """Set the new password if the current one is right; end every login session of STAFF (the caller opens a
+    new one for this device) and return how many were ended."""
+    try:
+        finish_login(attempt, current)
+    except InvalidInput:
+        raise InvalidInput("current_password", _l("This is not your current password.")) from None
+    staff.password_hash = passwords.make_hash(new)
+    db.session.flush()
+    audit.record(staff, "update", "staff", staff.id, club_id=staff.club_id, after={"password": "changed"})
+    return login_sessions.end_all(staff, "password")
+
+
+def set_active(actor: Staff | None, staff: Staff, active: bool) -> int:
+    """Switch a login on or off; switching it off ends its login sessions at once. Return how many ended."""
+    ended = 0
+    if staff.active != active:
+        staff.active = active
+        db.session.flush()
+        audit.record(actor, "update", "staff", staff.id, club_id=staff.club_id, before={"active": not active},
+                     after={"active": active})
+    if not active:
+        ended = login_sessions.end_all(staff, "deactivated")
+    return ended
