@@ -68,11 +68,10 @@ def machine_secret(path: Path) -> str:
     """Read this machine's secret key, making a random one on first use (never a key from the repo)."""
     import secrets
 
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    from clubcrm.private_files import private_once
+
+    # Created 0600 from the start (it was briefly world-readable under umask 022), and once for all workers.
+    return private_once(path, lambda: secrets.token_hex(32).encode()).decode().strip()
 
 
 def register_proxy_fix(app: Flask) -> None:

@@ -8,7 +8,7 @@ import errno
 import os
 import resource
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -74,6 +74,27 @@ def write_private(path: Path, data: bytes) -> Path:
     with private_file(path) as temporary, open(temporary, "wb") as out:
         out.write(data)
     return Path(path)
+
+
+def private_once(path: Path, make: Callable[[], bytes]) -> bytes:
+    """Read PATH; if it does not exist, create it 0600 with MAKE()'s bytes, atomically and once: of several
+    processes starting together (gunicorn workers), exactly one value lands and every process reads that one."""
+    path = Path(path)
+    if not path.exists():
+        _new_parent(path)
+        temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        try:
+            os.write(descriptor, make())
+            os.fsync(descriptor)
+            os.close(descriptor)
+            try:
+                os.link(temporary, path)   # fails if another process got there first: theirs stays
+            except FileExistsError:
+                pass
+        finally:
+            temporary.unlink(missing_ok=True)
+    return path.read_bytes()
 
 
 def file_size_limited() -> bool:

@@ -67,3 +67,21 @@ def test_a_private_file_is_written_whole_or_not_at_all(usual_umask, tmp_path):
     with pytest.raises(TypeError):
         write_private(tmp_path / "broken.bin", "not bytes")   # fails mid-write
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.bin"]
+
+
+def _race_for_the_secret(path: str, value: str) -> str:
+    from clubcrm.private_files import private_once
+
+    return private_once(Path(path), lambda: value.encode()).decode()
+
+
+def test_a_secret_made_once_is_the_same_for_every_process_and_private(usual_umask, tmp_path):
+    """Gunicorn's workers start together: each must read the one key that landed, never a key of its own."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    target = tmp_path / "instance" / "secret_key"
+    with ProcessPoolExecutor(6) as pool:
+        seen = list(pool.map(_race_for_the_secret, [str(target)] * 12, [f"key-{i}" for i in range(12)]))
+    assert len(set(seen)) == 1 and target.read_text() == seen[0]
+    assert mode(target) == 0o600 and mode(target.parent) == 0o700
+    assert [p.name for p in target.parent.iterdir()] == ["secret_key"]   # no temporary file left

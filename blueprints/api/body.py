@@ -63,19 +63,3 @@ def row_id(body: dict, field: str) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
         raise InvalidInput(field, _l("Send an id: a whole number from 1."))
     return value
-
-
-def query_text(field: str, max_length: int) -> str | None:
-    """The query parameter FIELD as a string (None when missing)."""
-    value = request.args.get(field)
-    return None if value is None else _clean_text(field, value, max_length)
-
-
-def query_id(field: str) -> int | None:
-    """The query parameter FIELD as a row id, None when missing or empty."""
-    value = (request.args.get(field) or "").strip()
-    if not value:
-        return None
-    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= MAX_ID:
-        raise InvalidInput(field, _l("Send an id: a whole number from 1."))
-    return int(value)
