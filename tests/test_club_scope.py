@@ -14,6 +14,7 @@ from clubcrm.errors import DomainError, NotFound
 from clubcrm.extensions import db
 from clubcrm.models import Booking, ClubSession, Member
 from clubcrm.services import api_tokens, checkin, gdpr, members, packages, sales, sessions, tasks, web_leads
+from clubcrm.sms import outbox
 from tests.web import field_errors, flashes
 
 CSRF = re.compile(r'name="csrf_token" value="[^"]*"')
@@ -89,6 +90,20 @@ def test_each_service_lookup_answers_not_found_for_another_clubs_member(make, cl
         assert refusal(lambda f=find, i=row_id: f(club_b.id, i)) == refusal(lambda f=find: f(club_b.id, 999999))
     assert refusal(lambda: sessions.trainer_for(club_b, trainer.id)) == refusal(
         lambda: sessions.trainer_for(club_b, 999999))
+    # The contract, package and SMS services handed A's member refuse as for nobody, before writing anything.
+    b_plan, b_service = make.plan(club=club_b), make.service(club=club_b)
+    nobody = refusal(lambda: members.get_for(desk, 999999))
+    today = clock.local_date(clock.utcnow(), club_b.timezone)
+    for act in (lambda: sales.sell_membership(desk, stranger, b_plan.id, today),
+                lambda: sales.freeze(desk, stranger, None, today, today, today),
+                lambda: sales.end_freeze(desk, stranger, None, today),
+                lambda: sales.cancel(desk, stranger, None, today, "no"),
+                lambda: sales.sell_package(desk, stranger, b_service.id, today),
+                lambda: packages.grant(desk, stranger, service, 1, today, "gift"),
+                lambda: packages.redeem(desk, stranger, service.id, today),
+                lambda: outbox.queue_from_staff(desk, stranger, "Hello", clock.utcnow())):
+        assert refusal(act) == nobody
+        db.session.rollback()
     # The exception: a scanned card of another club says so, and so does checking A's member in.
     assert refusal(lambda: checkin.member_for_card(club_b, stranger.card_code))[2] == "other_club"
     assert refusal(lambda: checkin.check_in(desk, stranger))[2] == "other_club"

@@ -9,7 +9,7 @@ from clubcrm.extensions import db
 from clubcrm.models import LedgerEntry, Member, Package, Service, Staff
 from clubcrm.services import audit
 from clubcrm.services.locks import lock_member
-from clubcrm.services.members import refuse_erased
+from clubcrm.services.members import refuse_erased, visible
 
 MAX_UNITS = 1000
 
@@ -46,6 +46,8 @@ def grant(
     price_minor: int | None = None,
 ) -> LedgerEntry:
     """Add units to a member's package (a sale, a plan bonus or a gift) and extend its validity."""
+    if staff is not None:   # None: the engine's own grants (a plan's bonus units)
+        visible(staff, member)
     units = _check_units(units)
     if service.club_id != member.club_id:
         raise InvalidInput("service_id", _l("Choose a service."))
@@ -86,6 +88,8 @@ def redeem(
     visit_id: int | None = None,
 ) -> LedgerEntry:
     """Take units from a member's package; refused atomically if the balance would go below zero."""
+    if staff is not None:
+        visible(staff, member)
     refuse_erased(member)
     units = _check_units(units)
     service = service_for(member.club_id, service_id)

@@ -12,7 +12,7 @@ from clubcrm.formatting import day
 from clubcrm.models import Freeze, LedgerEntry, Member, Membership, Package, Plan, Staff, Visit
 from clubcrm.services import audit, packages, repeats
 from clubcrm.services.locks import lock_member
-from clubcrm.services.members import refuse_erased
+from clubcrm.services.members import refuse_erased, visible
 from clubcrm.services.contracts import is_live, latest_live, memberships_of
 
 
@@ -40,6 +40,7 @@ def sell_membership(
     staff: Staff, member: Member, plan_id: int | None, today: date, starts_on: date | None = None
 ) -> Membership:
     """Sell a plan; the first sale converts a lead, a sale in the renewal window links renews_id."""
+    visible(staff, member)
     plan = plan_for(member.club_id, plan_id)
     # Two desks selling at once must not both renew the same contract, nor a freeze move its end meanwhile:
     # everything below is decided on the contracts as they are once the lock is held.
@@ -110,9 +111,10 @@ def visits_used_up(membership: Membership) -> bool:
     return used >= membership.visit_limit
 
 
-def _locked_contracts(member: Member) -> list[Membership]:
-    """Take the member lock, then read their contracts as they are now: a concurrent freeze, renewal or
-    cancellation has either committed (and is seen here) or waits for this transaction."""
+def _locked_contracts(staff: Staff, member: Member) -> list[Membership]:
+    """Refuse another club's member; take the member lock, then read their contracts as they are now: a
+    concurrent freeze, renewal or cancellation has either committed (and is seen here) or waits for this one."""
+    visible(staff, member)
     lock_member(member.id)
     refuse_erased(member)
     return memberships_of(member.id)
@@ -130,7 +132,7 @@ def freeze(
     ends_on: date | None, today: date, reason: str = "",
 ) -> Freeze:
     """Pause a membership from STARTS_ON to ENDS_ON (inclusive); its end date moves by as many days."""
-    history = _locked_contracts(member)
+    history = _locked_contracts(staff, member)
     membership = _membership_for(history, membership_id)
     same = next((f for f in membership.freezes if (f.starts_on, f.ends_on) == (starts_on, ends_on)), None)
     if same is not None and is_live(membership, today):
@@ -174,7 +176,7 @@ def freeze(
 
 def end_freeze(staff: Staff, member: Member, freeze_id: int | None, today: date) -> Membership:
     """End a freeze early: the member is back from today and the unused days come off the end date."""
-    history = _locked_contracts(member)
+    history = _locked_contracts(staff, member)
     entry = next((f for m in history for f in m.freezes if f.id == freeze_id), None) if freeze_id else None
     if entry is None:
         raise InvalidInput("freeze_id", _l("Choose one of this member's freezes."))
@@ -200,7 +202,7 @@ def end_freeze(staff: Staff, member: Member, freeze_id: int | None, today: date)
 
 def cancel(staff: Staff, member: Member, membership_id: int | None, today: date, reason: str) -> Membership:
     """Cancel a membership from today, with the reason the member gave."""
-    membership = _membership_for(_locked_contracts(member), membership_id)
+    membership = _membership_for(_locked_contracts(staff, member), membership_id)
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("reason", _l("Say why the membership is cancelled."))
@@ -222,6 +224,7 @@ def cancel(staff: Staff, member: Member, membership_id: int | None, today: date,
 def sell_package(staff: Staff, member: Member, service_id: int | None, today: date):
     """Sell one package of a service at its price: its units go onto the member's balance; the same sale again
     within moments (a double click) answers the first one."""
+    visible(staff, member)
     service = packages.service_for(member.club_id, service_id)
     if not service.active:
         raise InvalidInput("service_id", _l("Choose a service."))

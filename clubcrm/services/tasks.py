@@ -12,7 +12,7 @@ from clubcrm.errors import Conflict, InvalidInput, NotFound
 from clubcrm.extensions import db
 from clubcrm.models import OUTCOMES, TASK_EXPIRY_DAYS, Club, ClubSession, Member, Rule, Staff, StaffContact, Touchpoint
 from clubcrm.services import audit
-from clubcrm.services.members import refuse_erased
+from clubcrm.services.members import refuse_erased, visible
 from clubcrm.services.scope import get_in_scope
 
 NOTE_MAX = 300  # the column's length
@@ -133,8 +133,7 @@ def _unanswered(touchpoint_id: int) -> int:
 
 def log_contact(staff: Staff, member: Member, outcome: str | None, note: str | None) -> StaffContact:
     """Log a call or talk with MEMBER that no task asked for."""
-    if not staff.sees_club(member.club_id):
-        raise NotFound("member_id", _l("No such member."))
+    visible(staff, member)
     refuse_erased(member)
     outcome, note = _clean(outcome, note)
     contact = _add_contact(staff, member.club_id, member.id, outcome, note, None)

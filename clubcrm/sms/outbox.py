@@ -14,7 +14,7 @@ from clubcrm.lifecycle.facts import ClubFacts
 from clubcrm.lifecycle.render import text_for
 from clubcrm.models import Club, Message, Touchpoint
 from clubcrm.models.member import can_text
-from clubcrm.services import audit, repeats
+from clubcrm.services import audit, members, repeats
 from clubcrm.services.locks import lock_member
 from clubcrm.sms.segments import count
 
@@ -93,6 +93,7 @@ STAFF_TEXT_MAX = 459
 def queue_from_staff(staff, member, body: str | None, now: datetime):
     """Queue an SMS a staff member writes on the member card; dispatch sends it like any other. The same text
     again within SMS_REPEAT_SECONDS (a double click) answers the first message."""
+    members.visible(staff, member)
     body = " ".join((body or "").split())
     if not body:
         raise InvalidInput("body", _l("Write the message."))
