@@ -18,6 +18,11 @@ slow(seconds). The names "ok", "rate_limited", "server_error" and "timeout" are 
 subset that Twilio would deliver (ok, slow and timeout: a timed-out request still created the message). `requests`
 lists every HTTP request (method, path), including refused ones. GET of one message and of the message list (To,
 From and PageSize filters, a single page, newest first) are served from `sent` so reconciliation can be tested.
+
+Knobs for fault tests: `delay` (seconds) holds every answer to a create that has no scripted slow/timeout reply,
+after the message is recorded (a slow Twilio that has already taken the message); `on_create(received)` and
+`on_lookup(path, query)` are called in the request's thread, on a create as soon as it is recorded and on a GET
+before it is answered (a test moves its clock there, or makes a race happen at that exact point).
 """
 from __future__ import annotations
 
@@ -29,6 +34,7 @@ import secrets
 import threading
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -147,6 +153,9 @@ class FakeTwilio:
         self._errors: list[str] = []
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self.delay = 0.0
+        self.on_create: Callable[[Received], None] | None = None
+        self.on_lookup: Callable[[str, dict[str, list[str]]], None] | None = None
 
     # Life cycle -------------------------------------------------------------------------------------------------
     def start(self) -> FakeTwilio:
@@ -302,10 +311,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error(20404, 404)
         elif method == "POST" and match["sid"] is None:
             self._create(form)
-        elif method == "GET" and match["sid"] is None:
-            self._list(parse_qs(url.query))
         elif method == "GET":
-            self._fetch(match["sid"])
+            if self.fake.on_lookup is not None:
+                self.fake.on_lookup(url.path, parse_qs(url.query))
+            if match["sid"] is None:
+                self._list(parse_qs(url.query))
+            else:
+                self._fetch(match["sid"])
         else:
             self._send_error(20404, 404)
 
@@ -332,7 +344,10 @@ class _Handler(BaseHTTPRequestHandler):
                            messaging_service_sid=service, body=body, status_callback=one("StatusCallback"),
                            form=form, reply=reply, created=datetime.now(UTC))
         self.fake._record(message)
-        if reply.kind in ("timeout", "slow") and self.fake._stopping.wait(reply.seconds):
+        if self.fake.on_create is not None:
+            self.fake.on_create(message)
+        wait = reply.seconds if reply.kind in ("timeout", "slow") else self.fake.delay if reply.accepts else 0.0
+        if wait and self.fake._stopping.wait(wait):
             return  # the server is stopping: close without an answer
         if reply.accepts:
             self._send_json(201, message_json(message, initial_status(message)))
