@@ -10,19 +10,21 @@
         assert len(fake_twilio.sent_to("+358401111111")) <= 1
 
 A reply is chosen from the queue of next replies first, then the per-number mapping, then "ok". Replies: ok(),
-error(code, http_status=400), rate_limited(retry_after=1), server_error(http_status=500, json_body=True),
-timeout(seconds=30) (answers only after the client gave up, or never when the server stops first) and
-slow(seconds). The names "ok", "rate_limited", "server_error" and "timeout" are accepted as strings too.
+error(code, http_status=400), rate_limited(retry_after=1), server_error(http_status=500, json_body=True,
+took_it=False) (took_it: a 5xx although Twilio took the message), timeout(seconds=30) (answers only after the
+client gave up, or never when the server stops first) and slow(seconds). The names "ok", "rate_limited",
+"server_error" and "timeout" are accepted as strings too.
 
 `received` lists every POST to the Messages endpoint that passed authentication, whatever the reply; `sent` is the
-subset that Twilio would deliver (ok, slow and timeout: a timed-out request still created the message). `requests`
-lists every HTTP request (method, path), including refused ones. GET of one message and of the message list (To,
-From and PageSize filters, a single page, newest first) are served from `sent` so reconciliation can be tested.
+subset that Twilio would deliver (ok, slow, timeout and took_it: a timed-out request still created the message).
+`requests` lists every HTTP request (method, path), including refused ones. GET of one message and of the message
+list (To, From and PageSize filters, a single page, newest first) are served from `sent` so reconciliation can be
+tested.
 
-Knobs for fault tests: `delay` (seconds) holds every answer to a create that has no scripted slow/timeout reply,
-after the message is recorded (a slow Twilio that has already taken the message); `on_create(received)` and
-`on_lookup(path, query)` are called in the request's thread, on a create as soon as it is recorded and on a GET
-before it is answered (a test moves its clock there, or makes a race happen at that exact point).
+Knobs for fault tests: `delay` (seconds) holds every "ok" answer to a create, after the message is recorded (a
+slow Twilio that has already taken the message); `on_create(received)` and `on_lookup(path, query)` are called in
+the request's thread, on a create as soon as it is recorded and on a GET before it is answered (a test moves its
+clock there, or makes a race happen at that exact point).
 """
 from __future__ import annotations
 
@@ -82,11 +84,12 @@ class Reply:
     seconds: float = 0.0
     retry_after: int | None = None
     json_body: bool = True
+    took_it: bool = False   # a server error after Twilio had taken the message
 
     @property
     def accepts(self) -> bool:
         """Whether Twilio takes the message (and will deliver it) with this reply."""
-        return self.kind in ("ok", "slow", "timeout")
+        return self.kind in ("ok", "slow", "timeout") or self.took_it
 
 
 def ok() -> Reply:
@@ -101,8 +104,9 @@ def rate_limited(retry_after: int = 1) -> Reply:
     return Reply("rate_limited", code=20429, http_status=429, retry_after=retry_after)
 
 
-def server_error(http_status: int = 500, json_body: bool = True) -> Reply:
-    return Reply("server_error", code=20500 if json_body else None, http_status=http_status, json_body=json_body)
+def server_error(http_status: int = 500, json_body: bool = True, took_it: bool = False) -> Reply:
+    return Reply("server_error", code=20500 if json_body else None, http_status=http_status, json_body=json_body,
+                 took_it=took_it)
 
 
 def timeout(seconds: float = 30.0) -> Reply:
@@ -346,10 +350,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.fake._record(message)
         if self.fake.on_create is not None:
             self.fake.on_create(message)
-        wait = reply.seconds if reply.kind in ("timeout", "slow") else self.fake.delay if reply.accepts else 0.0
+        wait = reply.seconds if reply.kind in ("timeout", "slow") else self.fake.delay if reply.kind == "ok" else 0.0
         if wait and self.fake._stopping.wait(wait):
             return  # the server is stopping: close without an answer
-        if reply.accepts:
+        if reply.accepts and reply.kind != "server_error":
             self._send_json(201, message_json(message, initial_status(message)))
         elif reply.kind == "rate_limited":
             self._send_error(reply.code, 429, headers={"Retry-After": str(reply.retry_after)})
