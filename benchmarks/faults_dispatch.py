@@ -104,8 +104,11 @@ def run(engine: str, url: str, messages: int = DEFAULT_MESSAGES, seed: int = 202
         env = env_for(url, fake, TWILIO_TIMEOUT_SECONDS=5)
         now = START
         running: list = []
-        while (running or waiting(app, club_id)) and result.dispatchers < MAX_DISPATCHERS:
-            if len(running) < DISPATCHERS:
+        while result.dispatchers < MAX_DISPATCHERS:
+            left = waiting(app, club_id)
+            if not left and not running:
+                break
+            if left and len(running) < DISPATCHERS:
                 # The next minute's job, 11 minutes later on its clock: the claims of those still running look
                 # stale to it.
                 now += ROUND
