@@ -253,3 +253,29 @@ def test_a_sent_row_is_never_reconciled(make, twilio):
     run(twilio)
     assert run(twilio, NOW + timedelta(hours=1)).reconciled == 0
     assert state(message).status == "sent" and len(twilio[0].received) == 1
+
+
+def test_a_message_whose_member_is_erased_after_its_claim_is_not_sent(make, twilio, app):
+    from sqlalchemy import event
+
+    from clubcrm.services import gdpr
+
+    fake = twilio[0]
+    member, manager = texting(make), make.staff("manager")
+    message = queue(member, "Claimed, then erased")
+
+    def erase_before_the_hand_over(_conn, _cursor, statement, *_args):
+        hand_over = statement.lstrip().startswith("UPDATE message SET") and "to_phone" in statement.split("WHERE")[0]
+        if hand_over and not erased:
+            erased.append(True)
+            with app.app_context(), unit_of_work():
+                gdpr.erase(manager, db.session.get(Member, member.id), "ERASE")
+    erased: list = []
+    event.listen(db.engine, "before_cursor_execute", erase_before_the_hand_over)
+    try:
+        report = run(twilio)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", erase_before_the_hand_over)
+    assert erased and (report.sent, report.taken_back, fake.received) == (0, 1, [])
+    row = state(message)
+    assert (row.body, row.to_phone, row.sent_at) == ("", "", None)   # nothing written back over the erasure

@@ -299,9 +299,10 @@ class Outgoing:
 
 def hand_over(message: Outgoing, at: datetime, via) -> Outgoing | None:
     """Record on the connection VIA that MESSAGE goes to Twilio now (committed before the call), unless its claim
-    was taken back meanwhile (a reconciler judged this dispatcher dead): then None, and it is not sent."""
+    was taken back meanwhile (a reconciler judged this dispatcher dead) or its text was scrubbed (the member was
+    erased): then None, and it is not sent."""
     with via.begin():
-        handed = via.execute(update(Message).where(*message.fence())
+        handed = via.execute(update(Message).where(*message.fence(), Message.body == message.body)
                              .values(sent_at=at, to_phone=message.to_phone)).rowcount
     return replace(message, sent_at=at) if handed else None
 
