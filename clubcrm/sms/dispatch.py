@@ -15,11 +15,13 @@ one handed to Twilio is only ever settled by what Twilio says it holds, or flagg
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, func, select, update
 from twilio.base.exceptions import TwilioRestException
 
 from clubcrm.clock import utcnow
@@ -298,12 +300,11 @@ class Outgoing:
 
 
 def hand_over(message: Outgoing, at: datetime, via) -> Outgoing | None:
-    """Record on the connection VIA that MESSAGE goes to Twilio now (committed before the call), unless its claim
-    was taken back meanwhile (a reconciler judged this dispatcher dead) or its text was scrubbed (the member was
-    erased): then None, and it is not sent."""
-    with via.begin():
-        handed = via.execute(update(Message).where(*message.fence(), Message.body == message.body)
-                             .values(sent_at=at, to_phone=message.to_phone)).rowcount
+    """Record on the connection VIA that MESSAGE goes to Twilio now (the caller commits it before the call),
+    unless its claim was taken back meanwhile (a reconciler judged this dispatcher dead) or its text was scrubbed
+    (the member was erased): then None, and it is not sent."""
+    handed = via.execute(update(Message).where(*message.fence(), Message.body == message.body)
+                         .values(sent_at=at, to_phone=message.to_phone)).rowcount
     return replace(message, sent_at=at) if handed else None
 
 
@@ -328,38 +329,47 @@ def dispatch(now: datetime, settings: TwilioSettings | None, client=None, limit:
         return report
     gap = 1.0 / per_second if per_second else 0.0
     last = 0.0
-    # Each send's outcome is committed at once, in a short transaction on a connection of its own: the
-    # ORM session's commit machinery cost more than the send itself (PostgreSQL, measured).
+    # Each send's outcome is committed in a short transaction on a connection of its own (the ORM session's
+    # commit machinery cost more than the send itself, PostgreSQL, measured), together with the next message's
+    # hand-over: one commit a message. A crash in between leaves the row handed over, and Twilio is asked.
+    outcome: Callable[[Connection], None] | None = None
     with db.engine.connect() as connection:
-        while report.claimed < limit:
-            at = instant()
-            claimed = claim(now, min(CHUNK, limit - report.claimed), at)
-            if not claimed:
-                break
-            report.claimed += len(claimed)
-            going = screen(claimed, at)
-            report.skipped += len(claimed) - len(going)
-            for message in going:
-                if gap:
-                    wait = last + gap - time.monotonic()
-                    if wait > 0:
-                        time.sleep(wait)
-                    last = time.monotonic()
-                handed = hand_over(message, instant(), connection)
-                if handed is None:
-                    report.taken_back += 1
-                    continue
-                if message.sent_at is not None and already_there(handed, client, connection, report):
-                    continue
-                try:
-                    sent: Sent = send(client, settings, handed.to_phone, handed.body, status_callback)
-                except SendError as error:
+        try:
+            while report.claimed < limit:
+                at = instant()
+                claimed = claim(now, min(CHUNK, limit - report.claimed), at)
+                if not claimed:
+                    break
+                report.claimed += len(claimed)
+                going = screen(claimed, at)
+                report.skipped += len(claimed) - len(going)
+                for message in going:
+                    if gap:
+                        wait = last + gap - time.monotonic()
+                        if wait > 0:
+                            time.sleep(wait)
+                        last = time.monotonic()
                     with connection.begin():
-                        settle_error(handed, error, now, report, connection)
-                else:
-                    with connection.begin():
-                        record_sent(handed, sent.sid, connection)
-                    report.sent += 1
+                        if outcome is not None:
+                            outcome(connection)
+                            outcome = None
+                        handed = hand_over(message, instant(), connection)
+                    if handed is None:
+                        report.taken_back += 1
+                        continue
+                    if message.sent_at is not None and already_there(handed, client, connection, report):
+                        continue
+                    try:
+                        sent: Sent = send(client, settings, handed.to_phone, handed.body, status_callback)
+                    except SendError as error:
+                        outcome = partial(settle_error, handed, error, now, report)
+                    else:
+                        outcome = partial(record_sent, handed, sent.sid)
+                        report.sent += 1
+        finally:
+            if outcome is not None:
+                with connection.begin():
+                    outcome(connection)
     return report
 
 
