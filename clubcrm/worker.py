@@ -1,17 +1,22 @@
 """The worker: one APScheduler BlockingScheduler in a process of its own (never inside the web app).
 
 Each job is app context + unit of work + one idempotent service call, so a duplicate or late fire changes
-nothing. On PostgreSQL a second worker waits on an advisory lock as a standby.
+nothing. Exactly one worker acts per database, on both engines (clubcrm/worker_lock.py: a file lock beside an
+SQLite database, an advisory lock on PostgreSQL): a second one waits as a standby. The active worker checks
+before each job that it still holds the lock; one that lost it (the lock file removed, the PostgreSQL server
+restarted) runs no further job, waits for its running jobs to end and goes back to standby until it can take
+the lock again.
 """
 import logging
+import threading
+import time
 from collections.abc import Callable
-from contextlib import contextmanager
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from clubcrm.clock import utcnow
 from clubcrm.db import unit_of_work
@@ -19,8 +24,8 @@ from clubcrm.extensions import db
 from clubcrm.imports.heartbeat import fail_stalled_imports
 
 log = logging.getLogger("clubcrm.worker")
-# pg_advisory_lock key of the one active worker ("ClubCRM" in ASCII).
-ADVISORY_LOCK_KEY = 0x436C756243524D
+# Where serve() keeps this worker's Leadership in app.extensions, for job() to check before each job.
+LEADERSHIP = "clubcrm.worker.leadership"
 JOB_DEFAULTS = {
     "coalesce": True,            # a backlog of missed fires runs once
     "max_instances": 1,
@@ -67,12 +72,19 @@ def housekeeping() -> str:
 def job(app: Flask, work: Callable[[], str]) -> Callable[[], None]:
     """Wrap WORK in an app context and a unit of work, logging what it did or why it failed."""
     def run() -> None:
-        with app.app_context():
-            try:
-                with unit_of_work():
-                    log.info("%s: %s", work.__name__, work())
-            except Exception:
-                log.exception("%s failed; it runs again at its next fire", work.__name__)
+        leadership: Leadership | None = app.extensions.get(LEADERSHIP)
+        if leadership is not None and not leadership.begin(work.__name__):
+            return
+        try:
+            with app.app_context():
+                try:
+                    with unit_of_work():
+                        log.info("%s: %s", work.__name__, work())
+                except Exception:
+                    log.exception("%s failed; it runs again at its next fire", work.__name__)
+        finally:
+            if leadership is not None:
+                leadership.end()
     run.__name__ = work.__name__
     return run
 
@@ -92,31 +104,78 @@ def build(app: Flask, run_now: bool = True, scheduler_class: type = BlockingSche
     return scheduler
 
 
-@contextmanager
-def leadership(app: Flask):
-    """Hold PostgreSQL's advisory lock while working, so that a second worker waits as a standby."""
-    with app.app_context():
-        engine = db.engine
-    if engine.dialect.name != "postgresql":
-        yield
+class Leadership:
+    """This worker's hold on the worker lock while its scheduler runs: each job asks it first.
+
+    A job starts only while the lock is still held. The first job to find it lost calls ON_LOST (serve() shuts
+    the scheduler down) and no job starts after it; wait_idle() lets the jobs already running end."""
+
+    def __init__(self, lock, on_lost: Callable[[], None]):
+        self.lock = lock
+        self.on_lost = on_lost
+        self.lost = False
+        self._running = 0
+        self._state = threading.Condition()   # jobs run in the scheduler's threads; the lock's connection is one
+
+    def begin(self, name: str) -> bool:
+        """Whether job NAME may run now; if so it counts as running until end()."""
+        with self._state:
+            if not self.lost and self.lock.held():
+                self._running += 1
+                return True
+            first = not self.lost
+            self.lost = True
+        if first:
+            log.error("worker lock lost (%s): %s not run, no further job runs here; back to standby",
+                      self.lock, name)
+            self.on_lost()
+        return False
+
+    def end(self) -> None:
+        with self._state:
+            self._running -= 1
+            self._state.notify_all()
+
+    def wait_idle(self) -> None:
+        """Return once no job of this worker is running."""
+        with self._state:
+            self._state.wait_for(lambda: self._running == 0)
+
+
+def take(lock, poll: float) -> None:
+    """Wait as a standby until LOCK is ours, trying every POLL seconds."""
+    if lock.acquire():
         return
-    with engine.connect() as connection:
-        log.info("waiting for the worker lock (another worker may be active)")
-        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
-        connection.commit()
-        try:
-            yield
-        finally:
-            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY})
-            connection.commit()
+    log.info("waiting for the worker lock (%s): another worker is active", lock)
+    while not lock.acquire():
+        time.sleep(poll)
 
 
 def serve(app: Flask) -> None:
-    """Run the worker until interrupted."""
-    with leadership(app):
-        scheduler = build(app)
-        log.info("worker started: %s", ", ".join(j.id for j in scheduler.get_jobs()))
-        try:
-            scheduler.start()
-        except (KeyboardInterrupt, SystemExit):
-            pass
+    """Run the worker until interrupted: take the worker lock, run the jobs while it is held, and wait as a
+    standby again whenever it is lost."""
+    from clubcrm.worker_lock import lock_for
+
+    with app.app_context():
+        lock = lock_for(db.engine)
+    poll = float(app.config["WORKER_LOCK_POLL_SECONDS"])
+    try:
+        while True:
+            take(lock, poll)
+            scheduler = build(app)
+            leadership = Leadership(lock, on_lost=lambda scheduler=scheduler: scheduler.shutdown(wait=False))
+            app.extensions[LEADERSHIP] = leadership
+            log.info("worker lock taken (%s); worker started: %s", lock,
+                     ", ".join(j.id for j in scheduler.get_jobs()))
+            try:
+                scheduler.start()
+            except (KeyboardInterrupt, SystemExit):
+                return
+            finally:
+                del app.extensions[LEADERSHIP]
+            if not leadership.lost:
+                return
+            leadership.wait_idle()   # a job that began before the loss ends before a new holder's could overlap
+            lock.release()
+    finally:
+        lock.release()

@@ -10,14 +10,21 @@
         assert len(fake_twilio.sent_to("+358401111111")) <= 1
 
 A reply is chosen from the queue of next replies first, then the per-number mapping, then "ok". Replies: ok(),
-error(code, http_status=400), rate_limited(retry_after=1), server_error(http_status=500, json_body=True),
-timeout(seconds=30) (answers only after the client gave up, or never when the server stops first) and
-slow(seconds). The names "ok", "rate_limited", "server_error" and "timeout" are accepted as strings too.
+error(code, http_status=400), rate_limited(retry_after=1), server_error(http_status=500, json_body=True,
+took_it=False) (took_it: a 5xx although Twilio took the message), timeout(seconds=30) (answers only after the
+client gave up, or never when the server stops first) and slow(seconds). The names "ok", "rate_limited",
+"server_error" and "timeout" are accepted as strings too.
 
 `received` lists every POST to the Messages endpoint that passed authentication, whatever the reply; `sent` is the
-subset that Twilio would deliver (ok, slow and timeout: a timed-out request still created the message). `requests`
-lists every HTTP request (method, path), including refused ones. GET of one message and of the message list (To,
-From and PageSize filters, a single page, newest first) are served from `sent` so reconciliation can be tested.
+subset that Twilio would deliver (ok, slow, timeout and took_it: a timed-out request still created the message).
+`requests` lists every HTTP request (method, path), including refused ones. GET of one message and of the message
+list (To, From and PageSize filters, a single page, newest first) are served from `sent` so reconciliation can be
+tested.
+
+Knobs for fault tests: `delay` (seconds) holds every "ok" answer to a create, after the message is recorded (a
+slow Twilio that has already taken the message); `on_create(received)` and `on_lookup(path, query)` are called in
+the request's thread, on a create as soon as it is recorded and on a GET before it is answered (a test moves its
+clock there, or makes a race happen at that exact point).
 """
 from __future__ import annotations
 
@@ -29,6 +36,7 @@ import secrets
 import threading
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -76,11 +84,12 @@ class Reply:
     seconds: float = 0.0
     retry_after: int | None = None
     json_body: bool = True
+    took_it: bool = False   # a server error after Twilio had taken the message
 
     @property
     def accepts(self) -> bool:
         """Whether Twilio takes the message (and will deliver it) with this reply."""
-        return self.kind in ("ok", "slow", "timeout")
+        return self.kind in ("ok", "slow", "timeout") or self.took_it
 
 
 def ok() -> Reply:
@@ -95,8 +104,9 @@ def rate_limited(retry_after: int = 1) -> Reply:
     return Reply("rate_limited", code=20429, http_status=429, retry_after=retry_after)
 
 
-def server_error(http_status: int = 500, json_body: bool = True) -> Reply:
-    return Reply("server_error", code=20500 if json_body else None, http_status=http_status, json_body=json_body)
+def server_error(http_status: int = 500, json_body: bool = True, took_it: bool = False) -> Reply:
+    return Reply("server_error", code=20500 if json_body else None, http_status=http_status, json_body=json_body,
+                 took_it=took_it)
 
 
 def timeout(seconds: float = 30.0) -> Reply:
@@ -147,6 +157,9 @@ class FakeTwilio:
         self._errors: list[str] = []
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self.delay = 0.0
+        self.on_create: Callable[[Received], None] | None = None
+        self.on_lookup: Callable[[str, dict[str, list[str]]], None] | None = None
 
     # Life cycle -------------------------------------------------------------------------------------------------
     def start(self) -> FakeTwilio:
@@ -302,10 +315,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error(20404, 404)
         elif method == "POST" and match["sid"] is None:
             self._create(form)
-        elif method == "GET" and match["sid"] is None:
-            self._list(parse_qs(url.query))
         elif method == "GET":
-            self._fetch(match["sid"])
+            if self.fake.on_lookup is not None:
+                self.fake.on_lookup(url.path, parse_qs(url.query))
+            if match["sid"] is None:
+                self._list(parse_qs(url.query))
+            else:
+                self._fetch(match["sid"])
         else:
             self._send_error(20404, 404)
 
@@ -332,9 +348,12 @@ class _Handler(BaseHTTPRequestHandler):
                            messaging_service_sid=service, body=body, status_callback=one("StatusCallback"),
                            form=form, reply=reply, created=datetime.now(UTC))
         self.fake._record(message)
-        if reply.kind in ("timeout", "slow") and self.fake._stopping.wait(reply.seconds):
+        if self.fake.on_create is not None:
+            self.fake.on_create(message)
+        wait = reply.seconds if reply.kind in ("timeout", "slow") else self.fake.delay if reply.kind == "ok" else 0.0
+        if wait and self.fake._stopping.wait(wait):
             return  # the server is stopping: close without an answer
-        if reply.accepts:
+        if reply.accepts and reply.kind != "server_error":
             self._send_json(201, message_json(message, initial_status(message)))
         elif reply.kind == "rate_limited":
             self._send_error(reply.code, 429, headers={"Retry-After": str(reply.retry_after)})

@@ -137,10 +137,12 @@ def test_a_timeout_is_flagged_unknown_never_resent_blindly(make, twilio):
     assert len(fake.received) == 1
 
 
-def crash_left_sending(message, sid=None) -> None:
+def crash_left_sending(message, sid=None, handed=False) -> None:
+    """Leave MESSAGE as a dispatcher that died 11 minutes ago would: claimed, and maybe handed to Twilio."""
     with unit_of_work():
         row = db.session.get(Message, message.id)
         row.status, row.claimed_at, row.twilio_sid = "sending", NOW - timedelta(minutes=11), sid
+        row.sent_at = NOW - timedelta(minutes=11) if handed else None
 
 
 def test_a_row_left_sending_that_twilio_never_got_is_sent_once(make, twilio):
@@ -156,7 +158,7 @@ def test_a_row_left_sending_that_twilio_has_is_settled_not_resent(make, twilio):
     message = queue(texting(make), "Reached Twilio, then we crashed")
     run(twilio)
     sid = state(message).twilio_sid
-    crash_left_sending(message)           # as if the process died before recording the answer
+    crash_left_sending(message, handed=True)   # as if the process died before recording the answer
     report = run(twilio, NOW + timedelta(minutes=1))
     assert (report.reconciled, report.requeued, report.sent) == (1, 0, 0)
     assert (state(message).status, state(message).twilio_sid, len(fake.received)) == ("sent", sid, 1)
@@ -216,3 +218,64 @@ def test_the_touchpoint_follows_its_message_and_a_new_number_is_used(make, twili
     with unit_of_work():
         db.session.get(Message, skipped.id).touchpoint_id = None   # a staff SMS: no touchpoint to follow
     assert run(twilio).skipped == 1 and state(skipped).skip_reason == "day_cap"
+
+
+def test_a_row_handed_to_twilio_that_twilio_does_not_list_is_flagged_not_resent(make, twilio):
+    message = queue(texting(make), "Handed over, then died")
+    crash_left_sending(message, handed=True)   # its request may still reach Twilio, or may have been lost
+    report = run(twilio)
+    assert (report.reconciled, report.unknown, report.requeued, report.sent) == (1, 1, 0, 0)
+    assert state(message).status == "unknown" and twilio[0].received == []
+
+
+def test_a_row_with_a_sid_twilio_does_not_know_is_flagged_not_resent(make, twilio):
+    message = queue(texting(make), "Has a sid")
+    crash_left_sending(message, sid="SM" + "0" * 32)
+    report = run(twilio)
+    assert (report.reconciled, report.unknown, report.sent) == (1, 1, 0)
+    assert state(message).status == "unknown" and twilio[0].received == []
+
+
+def test_a_5xx_after_twilio_took_the_message_is_recorded_sent_not_resent(make, twilio):
+    from tests.fake_twilio import server_error
+
+    fake = twilio[0]
+    fake.respond_next(server_error(took_it=True))
+    message = queue(texting(make), "Taken, then a 500")
+    assert run(twilio).retried == 1
+    assert run(twilio, NOW + timedelta(seconds=30)).sent == 0
+    [taken] = fake.received
+    assert (state(message).status, state(message).twilio_sid) == ("sent", taken.sid)
+
+
+def test_a_sent_row_is_never_reconciled(make, twilio):
+    message = queue(texting(make), "Sent long ago")
+    run(twilio)
+    assert run(twilio, NOW + timedelta(hours=1)).reconciled == 0
+    assert state(message).status == "sent" and len(twilio[0].received) == 1
+
+
+def test_a_message_whose_member_is_erased_after_its_claim_is_not_sent(make, twilio, app):
+    from sqlalchemy import event
+
+    from clubcrm.services import gdpr
+
+    fake = twilio[0]
+    member, manager = texting(make), make.staff("manager")
+    message = queue(member, "Claimed, then erased")
+
+    def erase_before_the_hand_over(_conn, _cursor, statement, *_args):
+        hand_over = statement.lstrip().startswith("UPDATE message SET") and "to_phone" in statement.split("WHERE")[0]
+        if hand_over and not erased:
+            erased.append(True)
+            with app.app_context(), unit_of_work():
+                gdpr.erase(manager, db.session.get(Member, member.id), "ERASE")
+    erased: list = []
+    event.listen(db.engine, "before_cursor_execute", erase_before_the_hand_over)
+    try:
+        report = run(twilio)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", erase_before_the_hand_over)
+    assert erased and (report.sent, report.taken_back, fake.received) == (0, 1, [])
+    row = state(message)
+    assert (row.body, row.to_phone, row.sent_at) == ("", "", None)   # nothing written back over the erasure

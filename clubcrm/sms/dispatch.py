@@ -1,19 +1,30 @@
 """Dispatch: send the outbox's due messages through Twilio, at most once each, in waking hours, within caps.
 
-Each step commits on its own (this is a job, not a request): a claimed row is `sending` in the database
-before Twilio is called, so a crash leaves it `sending`, and reconciliation flags it `unknown` for a person
-to check instead of sending it again. Claims take `FOR UPDATE SKIP LOCKED` on PostgreSQL, so two
-dispatchers never take one row; on SQLite the claim is one compare-and-set UPDATE (one writer at a time).
+Each step commits on its own (this is a job, not a request). A message's way: claimed (`sending`, `claimed_at`
+the claim's own time, attempts + 1), handed to Twilio (`sent_at` the hand-over's time, committed before the API
+call), then settled (`sent` with its sid, `queued` for a retry, `failed`, `skipped` or `unknown`). Claims take
+`FOR UPDATE SKIP LOCKED` on PostgreSQL, so two dispatchers never take one row; on SQLite the claim is one
+compare-and-set UPDATE (one writer at a time).
+
+Two dispatchers may still meet on one row: a slow one (Twilio answering slowly) and the next minute's job that
+takes its old `sending` rows for a crash's leftovers. Every write after the claim is therefore a compare-and-set
+on the claim as its writer saw it (status, attempts, claimed_at, sent_at): whoever moves the row first wins and
+the other's UPDATE matches nothing. A row never handed to Twilio cannot have reached it and may be queued again;
+one handed to Twilio is only ever settled by what Twilio says it holds, or flagged `unknown` for a person.
 """
 import logging
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, func, select, update
+from twilio.base.exceptions import TwilioRestException
 
+from clubcrm.clock import utcnow
 from clubcrm.extensions import db
 from clubcrm.models import Club, Member, Message, Touchpoint
 from clubcrm.models.member import can_text
@@ -21,7 +32,8 @@ from clubcrm.services import consent
 from clubcrm.sms.client import SendError, Sent, TwilioSettings, send
 
 log = logging.getLogger("clubcrm.sms")
-# A row still `sending` this long after its claim was cut off by a crash.
+# A row still `sending` this long after its claim (or its hand-over to Twilio) was cut off by a crash; the
+# compare-and-sets keep a live but slower dispatcher's rows safe all the same.
 RECONCILE_AFTER = timedelta(minutes=10)
 MAX_ATTEMPTS = 8
 # Messages claimed at a time: the most a crash can leave `sending` for reconciliation.
@@ -42,6 +54,7 @@ class Report:
     retried: int = 0
     failed: int = 0
     unknown: int = 0
+    taken_back: int = 0        # claims a reconciler took back before this run handed them to Twilio: not sent
     not_configured: bool = False
 
     def __str__(self) -> str:
@@ -49,7 +62,7 @@ class Report:
             return f"SMS not configured: messages wait in the outbox (reconciled {self.reconciled})"
         return (f"sent {self.sent}, skipped {self.skipped}, retry later {self.retried}, failed {self.failed}, "
                 f"unknown {self.unknown}, deferred to waking hours {self.deferred}, reconciled {self.reconciled} "
-                f"(requeued {self.requeued})")
+                f"(requeued {self.requeued})" + (f", taken back {self.taken_back}" if self.taken_back else ""))
 
 
 def window(club: Club) -> tuple[int, int]:
@@ -72,44 +85,90 @@ def next_allowed(club: Club, now: datetime) -> datetime:
     return opening.astimezone(now.tzinfo)
 
 
+# What the reconciler knows when Twilio could not be asked.
+UNASKED = object()
+
+
 def reconcile(now: datetime, client=None) -> tuple[int, int, int]:
-    """Settle rows left `sending` by a crash by asking Twilio: found there → `sent` with its sid; no trace →
-    `queued` again (Twilio never got it); no way to ask (no client, an error) → `unknown` for a person.
+    """Settle rows left `sending` RECONCILE_AFTER ago (their dispatcher crashed, or is very slow) by asking Twilio.
+
+    Twilio holds it → `sent` with that sid. No trace of a row never handed to Twilio → `queued` again (it cannot
+    have reached Twilio). No trace of a row handed to Twilio, or no way to ask → `unknown` for a person. Each
+    change is a compare-and-set on the claim as it was read: a row its dispatcher moved meanwhile (handed over,
+    settled, sent) is left as it is, so reconciliation never rewrites a `sent` row nor requeues one in flight.
     Returns (settled, requeued, flagged)."""
+    cutoff = now - RECONCILE_AFTER
+    since = func.coalesce(Message.sent_at, Message.claimed_at)
     stale = db.session.execute(
-        select(Message.id, Message.to_phone, Message.body)
-        .where(Message.status == "sending", Message.claimed_at < now - RECONCILE_AFTER)
+        select(Message.id, Message.to_phone, Message.body, Message.attempts, Message.claimed_at, Message.sent_at,
+               Message.twilio_sid, Message.touchpoint_id)
+        .where(Message.status == "sending", (since < cutoff) | since.is_(None))
         .order_by(Message.id)
     ).all()
+    db.session.commit()   # no transaction stays open while Twilio answers
     settled = requeued = flagged = 0
-    for message_id, to_phone, body in stale:
+    for row in stale:
         try:
-            sid = find_in_twilio(client, to_phone, body) if client is not None else False
+            sid = twilio_holds(client, row) if client is not None else UNASKED
         except Exception:   # Twilio unreachable or refusing: a person decides
-            log.exception("could not reconcile message %s with Twilio", message_id)
-            sid = False
-        taken = sid and db.session.scalar(select(Message.id).where(Message.twilio_sid == sid)) is not None
-        if sid is False or taken:
+            log.exception("could not reconcile message %s with Twilio", row.id)
+            sid = UNASKED
+        handed = row.sent_at is not None or row.twilio_sid is not None
+        if sid is UNASKED or (sid is None and handed):
             values = {"status": "unknown",
                       "error_message": "Interrupted while sending: check Twilio's log before resending."}
-            flagged += 1
         elif sid:
-            values = {"status": "sent", "twilio_sid": sid, "sent_at": now}
-            settled += 1
+            values = {"status": "sent", "twilio_sid": sid, "sent_at": row.sent_at or now}
         else:
             values = {"status": "queued", "next_attempt_at": None}
-            requeued += 1
-        _set(message_id, **values)
-    db.session.commit()
+        changed = db.session.execute(
+            update(Message).where(*fence(row.id, row.attempts, row.claimed_at, row.sent_at)).values(**values)
+            .execution_options(synchronize_session=False)).rowcount
+        if changed and values["status"] == "sent":
+            touchpoint_became(row.touchpoint_id, "sent")
+        db.session.commit()
+        if changed:
+            settled += values["status"] == "sent"
+            requeued += values["status"] == "queued"
+            flagged += values["status"] == "unknown"
     return settled + requeued + flagged, requeued, flagged
 
 
-def find_in_twilio(client, to_phone: str, body: str) -> str | None:
-    """The sid of a message Twilio holds for TO_PHONE with BODY (its 50 newest), or None."""
-    for found in client.messages.list(to=to_phone, limit=50):
-        if found.body == body:
-            return found.sid
-    return None
+def twilio_holds(client, message) -> str | None:
+    """The sid of MESSAGE (a row or an Outgoing) if Twilio holds it, else None.
+
+    A row with a sid is fetched by it. Otherwise Twilio's 50 newest messages to the number are searched for the
+    body; a match whose sid another row holds is that row's message (the same text sent before), not this one."""
+    known = getattr(message, "twilio_sid", None)
+    if known:
+        try:
+            return client.messages(known).fetch().sid
+        except TwilioRestException as exc:
+            if exc.status == 404:
+                return None
+            raise
+    matches = [found.sid for found in client.messages.list(to=message.to_phone, limit=50)
+               if found.body == message.body]
+    if not matches:
+        return None
+    others = set(db.session.scalars(select(Message.twilio_sid).where(Message.twilio_sid.in_(matches),
+                                                                       Message.id != message.id)))
+    db.session.commit()
+    return next((sid for sid in matches if sid not in others), None)
+
+
+def fence(message_id: int, attempts: int, claimed_at: datetime | None, sent_at: datetime | None,
+          statuses: tuple[str, ...] = ("sending",)) -> tuple:
+    """The conditions that hold while a claim is as its holder saw it: the compare of every compare-and-set.
+
+    attempts grows with each claim and claimed_at is the claim's own time; sent_at is set when the row is handed
+    to Twilio. Whoever changes the row first wins; the other's UPDATE matches nothing."""
+    return (Message.id == message_id, Message.status.in_(statuses), Message.attempts == attempts,
+            _same(Message.claimed_at, claimed_at), _same(Message.sent_at, sent_at))
+
+
+def _same(column, value):
+    return column.is_(None) if value is None else column == value
 
 
 # A skipped message's reason, as its touchpoint says it.
@@ -123,12 +182,6 @@ def touchpoint_became(touchpoint_id: int | None, status: str, skip_reason: str |
         (via or db.session).execute(update(Touchpoint).where(Touchpoint.id == touchpoint_id)
                                     .values(status=status, skip_reason=skip_reason)
                                     .execution_options(synchronize_session=False))
-
-
-def _set(message_id: int, via=None, **values) -> None:
-    """Update one message's columns through VIA (the session by default, or a connection)."""
-    (via or db.session).execute(update(Message).where(Message.id == message_id).values(**values)
-                                .execution_options(synchronize_session=False))
 
 
 def defer_quiet_hours(now: datetime) -> int:
@@ -146,8 +199,25 @@ def defer_quiet_hours(now: datetime) -> int:
     return moved
 
 
-def claim(now: datetime, limit: int) -> list[Message]:
-    """Take up to LIMIT due messages: mark them `sending` and commit before any is sent."""
+@dataclass(frozen=True)
+class Claim:
+    """A message this dispatcher claimed, with the claim's values that its later compare-and-sets check."""
+
+    id: int
+    member_id: int
+    club_id: int
+    touchpoint_id: int | None
+    body: str
+    attempts: int
+    claimed_at: datetime
+    # Set when an earlier attempt was handed to Twilio and may have reached it (a 5xx, a retried unknown).
+    sent_at: datetime | None
+
+
+def claim(now: datetime, limit: int, at: datetime | None = None) -> list[Claim]:
+    """Take up to LIMIT messages due at NOW: mark them `sending`, stamped AT (the claim's own time, by default
+    the clock's), and commit before any is sent. sent_at is kept: an earlier attempt may have reached Twilio."""
+    at = at or utcnow()
     due = (
         select(Message.id)
         .where(Message.status == "queued", Message.due_at <= now,
@@ -156,31 +226,33 @@ def claim(now: datetime, limit: int) -> list[Message]:
         .limit(limit)
         .with_for_update(skip_locked=True)   # PostgreSQL; SQLite has one writer and ignores it
     )
-    ids = list(db.session.scalars(
+    rows = db.session.execute(
         update(Message).where(Message.id.in_(due.scalar_subquery()), Message.status == "queued")
-        .values(status="sending", claimed_at=now, attempts=Message.attempts + 1)
-        .returning(Message.id).execution_options(synchronize_session=False)
-    ))
+        .values(status="sending", claimed_at=at, attempts=Message.attempts + 1)
+        .returning(Message.due_at, Message.id, Message.member_id, Message.club_id, Message.touchpoint_id,
+                   Message.body, Message.attempts, Message.claimed_at, Message.sent_at)
+        .execution_options(synchronize_session=False)
+    ).all()
     db.session.commit()
-    if not ids:
-        return []
-    return list(db.session.scalars(select(Message).where(Message.id.in_(ids)).order_by(Message.due_at, Message.id)))
+    return [Claim(*row[1:]) for row in sorted(rows, key=lambda row: row[:2])]
 
 
-def screen(messages: list[Message], now: datetime) -> list["Outgoing"]:
+def screen(claims: list[Claim], now: datetime) -> list["Outgoing"]:
     """Skip, at claim time, messages whose member has opted out since, or that would pass a cap."""
+    if not claims:
+        return []
     members = {m.id: m for m in db.session.scalars(
-        select(Member).where(Member.id.in_({msg.member_id for msg in messages})))}
-    clubs = {c.id: c for c in db.session.scalars(select(Club).where(Club.id.in_({m.club_id for m in messages})))}
+        select(Member).where(Member.id.in_({c.member_id for c in claims})))}
+    clubs = {c.id: c for c in db.session.scalars(select(Club).where(Club.id.in_({c.club_id for c in claims})))}
     earlier: dict[int, list[datetime]] = defaultdict(list)
     for member_id, claimed_at in db.session.execute(
         select(Message.member_id, Message.claimed_at)
         .where(Message.member_id.in_(members), Message.status.in_(OUT), Message.claimed_at >= now - timedelta(days=8),
-               Message.id.not_in([m.id for m in messages]))
+               Message.id.not_in([c.id for c in claims]))
     ):
         earlier[member_id].append(claimed_at)
     going = []
-    for message in messages:
+    for message in claims:
         member, club = members[message.member_id], clubs[message.club_id]
         reason = None
         if not can_text(member):
@@ -195,20 +267,24 @@ def screen(messages: list[Message], now: datetime) -> list["Outgoing"]:
             elif sum(1 for d in days if d >= monday) >= club.sms_week_cap:
                 reason = "week_cap"
         if reason:
-            message.status, message.skip_reason = "skipped", reason
-            touchpoint_became(message.touchpoint_id, "skipped", TOUCHPOINT_REASONS[reason])
+            skipped = db.session.execute(
+                update(Message).where(*fence(message.id, message.attempts, message.claimed_at, message.sent_at))
+                .values(status="skipped", skip_reason=reason).execution_options(synchronize_session=False))
+            if skipped.rowcount:
+                touchpoint_became(message.touchpoint_id, "skipped", TOUCHPOINT_REASONS[reason])
         else:
             earlier[member.id].append(now)
-            message.to_phone = member.phone   # the number the desk has now, if it changed since queueing
+            # The number the desk has now, if it changed since queueing (written when it is handed over).
             going.append(Outgoing(message.id, message.member_id, message.touchpoint_id, member.phone,
-                                  message.body, message.attempts))
+                                  message.body, message.attempts, message.claimed_at, message.sent_at))
     db.session.commit()
     return going
 
 
 @dataclass(frozen=True)
 class Outgoing:
-    """What sending needs of a claimed message: plain values, so commits between sends reload nothing."""
+    """What sending needs of a claimed message: plain values, so commits between sends reload nothing; the claim's
+    values (attempts, claimed_at, and sent_at: the hand-over's time once handed to Twilio) fence every write."""
 
     id: int
     member_id: int
@@ -216,6 +292,20 @@ class Outgoing:
     to_phone: str
     body: str
     attempts: int
+    claimed_at: datetime
+    sent_at: datetime | None
+
+    def fence(self, statuses: tuple[str, ...] = ("sending",)) -> tuple:
+        return fence(self.id, self.attempts, self.claimed_at, self.sent_at, statuses)
+
+
+def hand_over(message: Outgoing, at: datetime, via) -> Outgoing | None:
+    """Record on the connection VIA that MESSAGE goes to Twilio now (the caller commits it before the call),
+    unless its claim was taken back meanwhile (a reconciler judged this dispatcher dead) or its text was scrubbed
+    (the member was erased): then None, and it is not sent."""
+    handed = via.execute(update(Message).where(*message.fence(), Message.body == message.body)
+                         .values(sent_at=at, to_phone=message.to_phone)).rowcount
+    return replace(message, sent_at=at) if handed else None
 
 
 def dispatch(now: datetime, settings: TwilioSettings | None, client=None, limit: int = 200,
@@ -223,8 +313,14 @@ def dispatch(now: datetime, settings: TwilioSettings | None, client=None, limit:
     """Send what is due at NOW; without Twilio settings messages wait in the outbox.
 
     Claims go in chunks of CHUNK: a crash leaves at most one chunk `sending`, and the next run asks Twilio
-    which of those it has.
+    which of those it has. Each claim and hand-over is stamped with its own time on this run's clock (NOW plus
+    the time elapsed since the run began), not with NOW: a long run's rows do not look stale to the next run.
     """
+    started = utcnow()
+
+    def instant() -> datetime:
+        return now + (utcnow() - started)
+
     report = Report()
     report.reconciled, report.requeued, report.unknown = reconcile(now, client if settings else None)
     report.deferred = defer_quiet_hours(now)
@@ -233,39 +329,85 @@ def dispatch(now: datetime, settings: TwilioSettings | None, client=None, limit:
         return report
     gap = 1.0 / per_second if per_second else 0.0
     last = 0.0
-    # Each send's outcome is committed at once, in a short transaction on a connection of its own: the
-    # ORM session's commit machinery cost more than the send itself (PostgreSQL, measured).
+    # Each send's outcome is committed in a short transaction on a connection of its own (the ORM session's
+    # commit machinery cost more than the send itself, PostgreSQL, measured), together with the next message's
+    # hand-over: one commit a message. A crash in between leaves the row handed over, and Twilio is asked.
+    outcome: Callable[[Connection], None] | None = None
     with db.engine.connect() as connection:
-        while report.claimed < limit:
-            claimed = claim(now, min(CHUNK, limit - report.claimed))
-            if not claimed:
-                break
-            report.claimed += len(claimed)
-            going = screen(claimed, now)
-            report.skipped += len(claimed) - len(going)
-            for message in going:
-                if gap:
-                    wait = last + gap - time.monotonic()
-                    if wait > 0:
-                        time.sleep(wait)
-                    last = time.monotonic()
-                try:
-                    sent: Sent = send(client, settings, message.to_phone, message.body, status_callback)
-                except SendError as error:
+        try:
+            while report.claimed < limit:
+                at = instant()
+                claimed = claim(now, min(CHUNK, limit - report.claimed), at)
+                if not claimed:
+                    break
+                report.claimed += len(claimed)
+                going = screen(claimed, at)
+                report.skipped += len(claimed) - len(going)
+                for message in going:
+                    if gap:
+                        wait = last + gap - time.monotonic()
+                        if wait > 0:
+                            time.sleep(wait)
+                        last = time.monotonic()
                     with connection.begin():
-                        settle_error(message, error, now, report, connection)
-                else:
-                    with connection.begin():
-                        _set(message.id, connection, status="sent", twilio_sid=sent.sid, sent_at=now,
-                             error_code=None, error_message=None)
-                        touchpoint_became(message.touchpoint_id, "sent", via=connection)
-                    report.sent += 1
+                        if outcome is not None:
+                            outcome(connection)
+                            outcome = None
+                        handed = hand_over(message, instant(), connection)
+                    if handed is None:
+                        report.taken_back += 1
+                        continue
+                    if message.sent_at is not None and already_there(handed, client, connection, report):
+                        continue
+                    try:
+                        sent: Sent = send(client, settings, handed.to_phone, handed.body, status_callback)
+                    except SendError as error:
+                        outcome = partial(settle_error, handed, error, now, report)
+                    else:
+                        outcome = partial(record_sent, handed, sent.sid)
+                        report.sent += 1
+        finally:
+            if outcome is not None:
+                with connection.begin():
+                    outcome(connection)
     return report
 
 
-def settle_error(message: "Outgoing", error: SendError, now: datetime, report: Report, via) -> None:
-    """Record what a refused or failed send means for the message and its member (on the connection VIA)."""
-    values: dict = {"error_code": error.code, "error_message": (error.message or "")[:300]}
+def already_there(message: Outgoing, client, via, report: Report) -> bool:
+    """Whether Twilio already holds MESSAGE, whose earlier attempt may have reached it: then it is recorded sent
+    (or flagged `unknown` when Twilio cannot be asked) instead of being sent again."""
+    try:
+        sid = twilio_holds(client, message)
+    except Exception:
+        log.exception("could not ask Twilio about message %s before sending it again", message.id)
+        with via.begin():
+            via.execute(update(Message).where(*message.fence()).values(
+                status="unknown", error_message="An earlier attempt may have been sent: check Twilio's log."))
+        report.unknown += 1
+        return True
+    if sid is None:
+        return False
+    with via.begin():
+        record_sent(message, sid, via)
+    report.reconciled += 1
+    return True
+
+
+def record_sent(message: Outgoing, sid: str, via) -> None:
+    """Mark MESSAGE sent with Twilio's SID, also over `unknown` (a reconciler that could not find it yet), unless
+    its claim was settled otherwise meanwhile."""
+    recorded = via.execute(update(Message).where(*message.fence(("sending", "unknown")))
+                           .values(status="sent", twilio_sid=sid, error_code=None, error_message=None)).rowcount
+    if recorded:
+        touchpoint_became(message.touchpoint_id, "sent", via=via)
+
+
+def settle_error(message: Outgoing, error: SendError, now: datetime, report: Report, via) -> None:
+    """Record what a refused or failed send means for the message and its member (on the connection VIA), unless
+    its claim was settled otherwise meanwhile. A message that may have reached Twilio keeps sent_at: its next
+    attempt asks Twilio first."""
+    values: dict = {"error_code": error.code, "error_message": (error.message or "")[:300],
+                    "sent_at": message.sent_at if error.maybe_sent else None}
     if error.kind in ("opted_out", "invalid_number"):
         values.update(status="failed", skip_reason=error.kind)
         column = Member.sms_opted_out_at if error.kind == "opted_out" else Member.phone_invalid_at
@@ -282,9 +424,12 @@ def settle_error(message: "Outgoing", error: SendError, now: datetime, report: R
         delay = error.retry_after or min(30 * 2 ** (message.attempts - 1), 3600)
         values.update(status="queued", next_attempt_at=now + timedelta(seconds=delay))
         report.retried += 1
+    elif error.maybe_sent:
+        values.update(status="unknown")   # out of attempts, and the last one may have been sent
+        report.unknown += 1
     else:
         values.update(status="failed")
         report.failed += 1
-    _set(message.id, via, **values)
-    if values["status"] == "failed":
+    settled = via.execute(update(Message).where(*message.fence(("sending", "unknown"))).values(**values)).rowcount
+    if settled and values["status"] == "failed":
         touchpoint_became(message.touchpoint_id, "failed", via=via)
