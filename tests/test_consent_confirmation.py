@@ -157,3 +157,27 @@ def test_five_forms_sent_at_once_queue_one_confirmation(hooks, token, make, app)
     got, events, texts = state(member)
     assert (got.sms_consent, events, len(texts)) == (False, [], 1)
     assert len(db.session.scalars(select(ConsentRequest)).all()) == 1
+
+
+def test_the_confirmation_is_sent_by_dispatch_and_nothing_else_is(hooks, token, make, fake_twilio):
+    """Through the normal outbox: dispatch sends the confirmation to a member who has not agreed yet."""
+    from clubcrm.db import unit_of_work
+    from clubcrm.sms import dispatch as dispatching
+    from clubcrm.sms.client import close_client, make_client, settings_from
+
+    member = make.member(phone="+358401110010", locale="sk")
+    web_lead(hooks, token, "040 111 0010")
+    with unit_of_work():
+        db.session.add(Message(club_id=member.club_id, member_id=member.id, idempotency_key="test:news",
+                               to_phone=member.phone, body="News", locale="en", encoding="GSM-7", segments=1,
+                               status="queued", due_at=NOW, created_at=NOW))
+    settings = settings_from(fake_twilio.config())
+    client = make_client(settings)
+    try:
+        with unit_of_work():
+            dispatching.dispatch(NOW, settings, client)
+    finally:
+        close_client(client)
+    _got, _events, [confirmation, news] = state(member)
+    assert (confirmation.status, news.status, news.skip_reason) == ("sent", "skipped", "opted_out")
+    assert [m.body for m in fake_twilio.received] == [confirmation.body] and "ÁNO" in confirmation.body

@@ -27,7 +27,7 @@ from twilio.base.exceptions import TwilioRestException
 from clubcrm.clock import utcnow
 from clubcrm.extensions import db
 from clubcrm.models import Club, Member, Message, Touchpoint
-from clubcrm.models.member import can_text
+from clubcrm.models.sms import may_receive
 from clubcrm.services import consent
 from clubcrm.sms.client import SendError, Sent, TwilioSettings, send
 
@@ -210,6 +210,8 @@ class Claim:
     body: str
     attempts: int
     claimed_at: datetime
+    # Tells a consent confirmation (which may go to a member who has not agreed yet) from other messages.
+    idempotency_key: str
     # Set when an earlier attempt was handed to Twilio and may have reached it (a 5xx, a retried unknown).
     sent_at: datetime | None
 
@@ -230,7 +232,7 @@ def claim(now: datetime, limit: int, at: datetime | None = None) -> list[Claim]:
         update(Message).where(Message.id.in_(due.scalar_subquery()), Message.status == "queued")
         .values(status="sending", claimed_at=at, attempts=Message.attempts + 1)
         .returning(Message.due_at, Message.id, Message.member_id, Message.club_id, Message.touchpoint_id,
-                   Message.body, Message.attempts, Message.claimed_at, Message.sent_at)
+                   Message.body, Message.attempts, Message.claimed_at, Message.idempotency_key, Message.sent_at)
         .execution_options(synchronize_session=False)
     ).all()
     db.session.commit()
@@ -255,7 +257,7 @@ def screen(claims: list[Claim], now: datetime) -> list["Outgoing"]:
     for message in claims:
         member, club = members[message.member_id], clubs[message.club_id]
         reason = None
-        if not can_text(member):
+        if not may_receive(member, message):
             reason = "opted_out"
         else:
             tz = ZoneInfo(club.timezone)
