@@ -1,6 +1,7 @@
 """Settings for managers: the club, its plans and packages, its staff logins."""
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -8,7 +9,7 @@ from blueprints.access import current_club, role_required
 from blueprints.forms import show_error
 from blueprints.forms.settings import ClubForm, PlanForm, ServiceForm, StaffForm
 from clubcrm.db import unit_of_work
-from clubcrm.errors import DomainError
+from clubcrm.errors import DomainError, NotFound
 from clubcrm.extensions import db
 from clubcrm.models import Plan, Service, Staff
 from clubcrm.services import auth, settings
@@ -81,6 +82,24 @@ def add_staff():
                    lambda c: auth.create_staff(form.email.data, form.role.data, form.password.data, c.id,
                                                name=form.name.data, actor=current_user),
                    _("Login created."))
+
+
+@bp.post("/staff/<id:staff_id>/active/<int(min=0, max=1):active>")
+@role_required("manager")
+def toggle_staff(staff_id: int, active: int):
+    """Switch a login off (1: on again); switching off ends its sessions at once."""
+    try:
+        with unit_of_work():
+            ended = auth.switch_login(current_user, staff_id, bool(active))
+    except NotFound:
+        abort(404)
+    except DomainError as error:
+        flash(str(error.message), "danger")
+    else:
+        flash(_("Login switched on.") if active else
+              ngettext("Login switched off; %(num)d session ended.", "Login switched off; %(num)d sessions ended.",
+                       ended), "success")
+    return redirect(url_for("settings.index"))
 
 
 @bp.post("/<kind>/<id:item_id>/active/<int(min=0, max=1):active>")

@@ -103,6 +103,7 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     ("settings.add_service", "POST"):             (302, 403, 422, 422, 403, 422),
     ("settings.add_staff", "POST"):               (302, 403, 422, 422, 403, 422),
     ("settings.toggle", "POST"):                  (302, 403, 302, 302, 403, 404),
+    ("settings.toggle_staff", "POST"):            (302, 403, 302, 302, 403, 404),
     # --- lifecycle settings (lifecycle.py): managers only
     ("lifecycle.index", "GET"):                   (302, 403, 200, 200, 403, 200),
     ("lifecycle.back_to_page", "GET"):            (302, 403, 302, 302, 403, 302),
@@ -203,6 +204,7 @@ def build_data(make) -> dict:
         "tool_id": rule.tool_id, "rule_id": rule.id, "kind": "plans", "item_id": plan.id, "active": 1,
         "export_kind": "visits", "token_id": spare_token.id, "job_id": job.id,
         "name": "renewals", "table": "renewals", "login_session_id": spare_login_id,
+        "staff_id": trainer.id,
         # The API's ids (plan_id, service_id, ...) go here as its routes appear.
         "plan_id": plan.id, "service_id": service.id, "membership_id": membership.id,
     }

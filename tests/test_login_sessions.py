@@ -103,6 +103,30 @@ def test_a_switched_off_login_is_out_at_once_and_stays_out(app, make):
     assert not is_in(copy)
 
 
+def test_a_manager_switches_a_desk_login_off_on_the_settings_page(app, make):
+    desk, manager, owner = make.staff("desk"), make.staff("manager"), make.staff("owner")
+    web, boss = browser(app), browser(app, agent="Mozilla/5.0 (Windows NT 10.0) Chrome/131.0")
+    log_in(web, desk)
+    log_in(boss, manager)
+    page = boss.get("/settings/").get_data(as_text=True)
+    assert f"/settings/staff/{desk.id}/active/0" in page
+    assert f"/settings/staff/{manager.id}/active/0" not in page and f"/settings/staff/{owner.id}/" not in page
+    answer = boss.post(f"/settings/staff/{desk.id}/active/0", follow_redirects=True)
+    assert "Login switched off; 1 session ended." in answer.get_data(as_text=True)
+    assert not is_in(web)
+    # Not one's own login (refused with the reason), nor the owner's (no club's login: not found); nothing changed.
+    assert "You cannot switch off your own login." in boss.post(
+        f"/settings/staff/{manager.id}/active/0", follow_redirects=True).get_data(as_text=True)
+    assert boss.post(f"/settings/staff/{owner.id}/active/0").status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Staff, manager.id).active and db.session.get(Staff, owner.id).active
+    assert is_in(boss)
+    boss.post(f"/settings/staff/{desk.id}/active/1")
+    db.session.expire_all()
+    assert db.session.get(Staff, desk.id).active
+    log_in(web, desk)
+
+
 def test_a_login_switched_off_behind_the_services_back_is_refused_too(app, make):
     staff = make.staff("desk")
     web = browser(app)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from clubcrm.errors import InvalidInput
+from clubcrm.errors import InvalidInput, NotAllowed, NotFound
 from clubcrm.extensions import db
 from clubcrm.models import ROLES, Club, Staff
 from clubcrm.services import audit, login_sessions, login_throttle, passwords
@@ -121,3 +121,15 @@ def set_active(actor: Staff | None, staff: Staff, active: bool) -> int:
     if not active:
         ended = login_sessions.end_all(staff, "deactivated")
     return ended
+
+
+def switch_login(actor: Staff, staff_id: int, active: bool) -> int:
+    """Switch a login of the actor's club on or off (ending its sessions when off); return how many ended."""
+    staff = db.session.get(Staff, staff_id)
+    if staff is None or staff.club_id is None or not actor.sees_club(staff.club_id):
+        raise NotFound("staff_id", _l("No such login."))
+    if staff.id == actor.id:
+        raise NotAllowed("staff_id", _l("You cannot switch off your own login."))
+    if staff.role == "owner" and actor.role != "owner":
+        raise NotAllowed("staff_id", _l("Only an owner can switch an owner's login on or off."))
+    return set_active(actor, staff, active)
