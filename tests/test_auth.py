@@ -1,11 +1,5 @@
 """Logins, roles, club scope, CSRF, the create-staff command and login throttling."""
 import logging
-import os
-import re
-import signal
-import subprocess
-import sys
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from urllib.error import HTTPError
@@ -23,6 +17,7 @@ from clubcrm.models import LoginFailure, Staff
 from clubcrm.services import auth, login_throttle
 from tests.concurrency import at_once
 from tests.conftest import NOW, ROOT, make_app
+from tests.gunicorn import Gunicorn
 from tests.web import Web, field_errors
 
 ROOT_INSTANCE = ROOT / "instance"
@@ -335,23 +330,10 @@ def test_the_limits_hold_across_gunicorn_workers(database_url, make):
     """Two gunicorn workers, requests four at a time: the per-address limit is counted in the database, so 40
     guesses from one address get 20 verdicts in all, not 20 per worker."""
     owner = make.staff("manager", password=PASSWORD)
-    env = {**os.environ, "CLUBCRM_ENV": "test", "CLUBCRM_DATABASE_URL": database_url,
-           "CLUBCRM_WTF_CSRF_ENABLED": "false"}
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", "127.0.0.1:0",
-                               "clubcrm:create_app()"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True,
-                              start_new_session=True)
-    try:
-        port = None
-        for line in server.stderr:
-            if match := re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", line):
-                port = int(match.group(1))
-                break
-        assert port, "gunicorn did not start"
-        threading.Thread(target=server.stderr.read, daemon=True).start()   # keep its pipe drained
-
+    with Gunicorn(database_url, workers=2) as server:
         def post(email: str, password: str) -> int:
             body = urlencode({"email": email, "password": password}).encode()
-            request = Request(f"http://127.0.0.1:{port}/login", data=body, headers={"Connection": "close"})
+            request = Request(f"{server.url}/login", data=body, headers={"Connection": "close"})
             try:
                 with build_opener(NoRedirect).open(request, timeout=30) as response:
                     return response.status
@@ -363,9 +345,6 @@ def test_the_limits_hold_across_gunicorn_workers(database_url, make):
         assert statuses == [422] * 40
         assert db.session.scalar(select(func.count()).select_from(LoginFailure)) == 20
         assert post(owner.email, PASSWORD) == 422   # throttled: this address has used up its guesses
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
 
 
 class NoRedirect(HTTPRedirectHandler):

@@ -1,12 +1,6 @@
 """The probe's double clicks against a real gunicorn with 4 worker processes: identical freeze, package sale, new
 lead and staff SMS POSTs at the same instant from 5 browsers each make one row and answer no 500."""
-import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,54 +12,25 @@ from clubcrm import clock
 from clubcrm.extensions import db
 from clubcrm.models import Freeze, LedgerEntry, Member, Membership, Message
 from tests.faults.contracts import assert_clean
+from tests.gunicorn import Gunicorn
 
 ROOT = Path(__file__).resolve().parents[2]
 CLICKS = 5
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def server(app, database_url):
     """gunicorn -w 4 on a free loopback port, serving the test's database on the real clock."""
-    port = free_port()
-    env = {**os.environ, "CLUBCRM_ENV": "test", "CLUBCRM_DATABASE_URL": database_url,
-           "CLUBCRM_WTF_CSRF_ENABLED": "false", "CLUBCRM_SALE_REPEAT_SECONDS": "60"}
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("gunicorn")), "-w", "4", "--preload", "--graceful-timeout", "1",
-         "-b", f"127.0.0.1:{port}", "--timeout", "30", "clubcrm:create_app()"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                requests.get(f"{base}/login", timeout=5)
-                break
-            except requests.RequestException:   # not listening yet, or its workers still booting
-                time.sleep(0.1)
-        else:
-            raise AssertionError("gunicorn did not start")
-        yield base
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        process.stderr.close()
+    with Gunicorn(database_url, workers=4, timeout=30, settings={"SALE_REPEAT_SECONDS": "60"}) as running:
+        yield running
 
 
-def clicks(base: str, staff, url: str, data: dict) -> list[int]:
+def clicks(server: Gunicorn, staff, url: str, data: dict) -> list[int]:
     """POST DATA to URL from CLICKS logged-in browsers at once; return the status codes."""
     browsers = []
     for _ in range(CLICKS):
         browser = requests.Session()
-        answer = browser.post(f"{base}/login", data={"email": staff.email, "password": "secret-pass"},
+        answer = browser.post(f"{server.url}/login", data={"email": staff.email, "password": "secret-pass"},
                               allow_redirects=False, timeout=30)
         assert answer.status_code == 302, answer.text[:300]
         browsers.append(browser)
@@ -73,7 +38,7 @@ def clicks(base: str, staff, url: str, data: dict) -> list[int]:
 
     def click(browser) -> None:
         barrier.wait()
-        status = browser.post(f"{base}{url}", data=data, allow_redirects=False, timeout=60).status_code
+        status = browser.post(f"{server.url}{url}", data=data, allow_redirects=False, timeout=60).status_code
         with lock:
             statuses.append(status)
 
@@ -84,6 +49,8 @@ def clicks(base: str, staff, url: str, data: dict) -> list[int]:
         thread.join(90)
     for browser in browsers:
         browser.close()
+    # A 500 names its cause in the server's log: show it with the statuses.
+    assert 500 not in statuses, f"{url}: {statuses}\n{server.log()[-4000:]}"
     return statuses
 
 
