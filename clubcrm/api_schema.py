@@ -192,6 +192,10 @@ RESPONSES = {
         "Retry-After": {"required": True, "description": "Seconds to wait.",
                         "schema": {"type": "string", "pattern": "^[0-9]+$"}},
     }),
+    "Unavailable": _error("The database cannot be reached right now; nothing was saved. Try again later.", {
+        "Retry-After": {"required": True, "description": "Seconds to wait.",
+                        "schema": {"type": "string", "pattern": "^[0-9]+$"}},
+    }),
 }
 
 
@@ -204,8 +208,9 @@ def _json(description: str, schema: str, headers: dict | None = None) -> dict:
 
 def _errors(*codes: int) -> dict:
     names = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 413: "TooLarge",
-             415: "UnsupportedMediaType", 422: "Unprocessable", 429: "TooManyRequests"}
-    return {str(code): {"$ref": f"#/components/responses/{names[code]}"} for code in codes}
+             415: "UnsupportedMediaType", 422: "Unprocessable", 429: "TooManyRequests", 503: "Unavailable"}
+    # Any operation may meet a database outage (clubcrm/db_outage.py): 503 with Retry-After, never a 500.
+    return {str(code): {"$ref": f"#/components/responses/{names[code]}"} for code in (*codes, 503)}
 
 
 def _body(schema: str) -> dict:

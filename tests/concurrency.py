@@ -1,6 +1,6 @@
 """Run one action from many threads at the same instant, each in its own app context and session."""
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from clubcrm.errors import DomainError
 from clubcrm.extensions import db
@@ -32,4 +32,22 @@ def at_once(app, count: int, action: Callable[[], object]) -> list:
         thread.start()
     for thread in threads:
         thread.join(60)
+    return results
+
+
+def together(actions: Sequence[Callable[[], object]], timeout: float = 90) -> list:
+    """Run each of ACTIONS in a thread of its own, all released at the same instant; return their results."""
+    barrier, results, lock = threading.Barrier(len(actions)), [], threading.Lock()
+
+    def run(action) -> None:
+        barrier.wait()
+        result = action()
+        with lock:
+            results.append(result)
+
+    threads = [threading.Thread(target=run, args=(action,)) for action in actions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
     return results

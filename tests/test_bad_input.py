@@ -95,12 +95,13 @@ RAW_FIELDS = {"desk.scan": {"q": "text"}, "auth.set_locale": {"locale": "choice"
 SIGNED = {"twilio_hooks.status", "twilio_hooks.inbound"}
 QUERY_FIELDS = ["q", "partial", "next", "start", "end", "club", "plan"]
 NO_FIELDS = {"auth.logout", "auth.end_device", "auth.log_out_everywhere", "members.check_in", "sales.end_freeze",
-             "settings.toggle", "sessions.cancel", "sessions.cancel_booking",
+             "settings.toggle", "settings.toggle_staff", "sessions.cancel", "sessions.cancel_booking",
              "sessions.attend", "api_tokens.revoke",
              # JSON with a bearer token, not forms (a form gets 401): tests/test_api_schemathesis.py fuzzes them.
              "api.create_lead", "api.create_checkin"}
 # Run last: they end the session, cancel the contract or stop selling the plan the others use.
-LAST = ["sales.cancel", "settings.toggle", "auth.end_device", "auth.log_out_everywhere", "auth.logout"]
+LAST = ["sales.cancel", "settings.toggle", "settings.toggle_staff", "auth.end_device", "auth.log_out_everywhere",
+        "auth.logout"]
 
 
 def form_fields(form_class: type[FlaskForm], prefix: str = "") -> dict[str, str]:
@@ -144,6 +145,8 @@ def world(make) -> SimpleNamespace:
         sales.sell_package(make.desk(), member, service.id, TODAY)
     stranger = make.member(club=other, phone="+358402009002", card_code="WALK-2")
     make.membership(stranger)
+    # A login of each club for the switch on/off route (the walking logins must stay switched on).
+    spare, other_spare = make.staff("desk", name="Spare Desk"), make.staff("desk", club=other)
     # The lifecycle pass seeds both clubs' rules and gives the member (no SMS consent) a welcome call.
     no_holdouts()
     run_pass()
@@ -163,7 +166,8 @@ def world(make) -> SimpleNamespace:
                            card="WALK-1", phone="+358402009001", task=task.id, other_task=other_task.id,
                            rule=welcome.id, rule_texts=dict(welcome.texts), tool=welcome.tool_id,
                            other_rule=other_rule.id, other_tool=other_rule.tool_id,
-                           message=messages[0].id, other_message=messages[1].id)
+                           message=messages[0].id, other_message=messages[1].id, staff=spare.id,
+                           other_staff=other_spare.id)
 
 
 def baselines(ids: SimpleNamespace) -> dict[str, dict[str, str]]:
@@ -214,11 +218,13 @@ def path_variants(rule, ids: SimpleNamespace) -> list[str]:
     for converter, name in args:
         if converter.startswith(("int", "float")):
             real[name] = {"member_id": ids.member, "item_id": ids.plan, "active": 1, "touchpoint_id": ids.task,
-                          "rule_id": ids.rule, "tool_id": ids.tool, "message_id": ids.message}.get(name, 1)
+                          "rule_id": ids.rule, "tool_id": ids.tool, "message_id": ids.message,
+                          "staff_id": ids.staff}.get(name, 1)
             edges[name] = INT_EDGES + {"member_id": [ids.stranger], "item_id": [ids.other_plan],
                                        "touchpoint_id": [ids.other_task], "rule_id": [ids.other_rule],
                                        "tool_id": [ids.other_tool],
-                                       "message_id": [ids.other_message]}.get(name, [])
+                                       "message_id": [ids.other_message],
+                                       "staff_id": [ids.other_staff]}.get(name, [])
         else:
             real[name] = {"kind": "plans", "name": "renewals", "table": "tools"}.get(name, "x")
             edges[name] = TEXT_EDGES + (["services"] if name == "kind" else [])

@@ -1,9 +1,10 @@
 """What the contract fault tests share: loading as a view does, double clicks over HTTP, the final check."""
-import threading
+from functools import partial
 
 from clubcrm.extensions import db
 from clubcrm.integrity import problems
 from clubcrm.models import Member, Staff
+from tests.concurrency import together
 
 
 def desk_and_member(staff_id: int, member_id: int) -> tuple[Staff, Member]:
@@ -20,23 +21,14 @@ def posts_at_once(app, staff, count: int, url: str, data: dict) -> list[int]:
         assert client.post("/login", data={"email": staff.email, "password": "secret-pass"}).status_code == 302
         clients.append(client)
     db.session.commit()   # the test's own transaction must not hold SQLite's lock meanwhile
-    barrier, statuses, lock = threading.Barrier(count), [], threading.Lock()
 
-    def click(client) -> None:
-        barrier.wait()
+    def click(client) -> int:
         try:
-            status = client.post(url, data=data).status_code
+            return client.post(url, data=data).status_code
         except Exception:  # noqa: BLE001 - the test client re-raises what a server would answer with a 500
-            status = 500
-        with lock:
-            statuses.append(status)
+            return 500
 
-    threads = [threading.Thread(target=click, args=(client,)) for client in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return statuses
+    return together([partial(click, client) for client in clients], timeout=60)
 
 
 def assert_clean() -> None:

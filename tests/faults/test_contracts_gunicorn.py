@@ -1,7 +1,7 @@
 """The probe's double clicks against a real gunicorn with 4 worker processes: identical freeze, package sale, new
 lead and staff SMS POSTs at the same instant from 5 browsers each make one row and answer no 500."""
-import threading
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from clubcrm import clock
 from clubcrm.extensions import db
 from clubcrm.models import Freeze, LedgerEntry, Member, Membership, Message
+from tests.concurrency import together
 from tests.faults.contracts import assert_clean
 from tests.gunicorn import Gunicorn
 
@@ -34,19 +35,9 @@ def clicks(server: Gunicorn, staff, url: str, data: dict) -> list[int]:
                               allow_redirects=False, timeout=30)
         assert answer.status_code == 302, answer.text[:300]
         browsers.append(browser)
-    barrier, statuses, lock = threading.Barrier(CLICKS), [], threading.Lock()
-
-    def click(browser) -> None:
-        barrier.wait()
-        status = browser.post(f"{server.url}{url}", data=data, allow_redirects=False, timeout=60).status_code
-        with lock:
-            statuses.append(status)
-
-    threads = [threading.Thread(target=click, args=(browser,)) for browser in browsers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(90)
+    statuses = together([partial(browser.post, f"{server.url}{url}", data=data, allow_redirects=False, timeout=60)
+                         for browser in browsers])
+    statuses = [answer.status_code for answer in statuses]
     for browser in browsers:
         browser.close()
     # A 500 names its cause in the server's log: show it with the statuses.
