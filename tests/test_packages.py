@@ -87,11 +87,12 @@ def test_twenty_concurrent_redeems_against_ten_units(app, make):
     member, service = make.member(), make.service(package_units=10)
     with unit_of_work():
         sales.sell_package(make.desk(), member, service.id, TODAY)
-    desk_id, member_id = make.desk().id, member.id
+    # Ids read here: threads reading them off the test's session would race each other for its connection.
+    desk_id, member_id, service_id = make.desk().id, member.id, service.id
 
     def redeem_once() -> str:
         with unit_of_work():
-            packages.redeem(db.session.get(Staff, desk_id), db.session.get(Member, member_id), service.id, TODAY)
+            packages.redeem(db.session.get(Staff, desk_id), db.session.get(Member, member_id), service_id, TODAY)
         return "ok"
 
     outcomes = at_once(app, 20, redeem_once)
