@@ -89,6 +89,8 @@ class Config:
     # An import whose thread has not written its heartbeat (every 1,000 rows) for this long lost its process: the
     # worker marks it failed and deletes its file.
     IMPORT_HEARTBEAT_TIMEOUT_MINUTES = 3
+    # Where uploaded import files wait (personal data, 0700): None is instance/imports.
+    IMPORT_FOLDER = None
     # A standby worker tries to take the one worker lock of the database this often (clubcrm/worker_lock.py).
     WORKER_LOCK_POLL_SECONDS = 5
 

@@ -31,9 +31,11 @@ def _prepare_dummy_hash(state) -> None:
 @bp.before_app_request
 def check_login_session() -> None:
     """Let a session cookie in only while its login session lives: logged out, ended elsewhere, idle, too old,
-    password changed or login switched off, it is refused (an old copy of the cookie opens nothing)."""
-    if request.endpoint == "static" or "_user_id" not in session:
+    password changed or login switched off, it is refused (an old copy of the cookie opens nothing). Once a
+    request: the request budget asks first, before anything reads the body."""
+    if g.get("login_session_checked") or request.endpoint == "static" or "_user_id" not in session:
         return
+    g.login_session_checked = True
     row, wrote = login_sessions.check(session.get(SESSION_KEY))
     live = row is not None and str(row.staff_id) == session.get("_user_id")
     if live:

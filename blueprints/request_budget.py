@@ -13,7 +13,7 @@ from flask import Flask, abort, current_app, request
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from blueprints import api
+from blueprints import api, auth
 from clubcrm.imports import jobs
 
 # The import form around its file: the multipart boundaries, the CSRF token and the file's part headers.
@@ -27,6 +27,9 @@ def budget() -> int:
     config = current_app.config
     if api.is_api_request():
         return int(config["API_MAX_CONTENT_LENGTH"])
+    # A live login session, not merely a cookie that names a staff id: an old copy of a logged-out cookie gets
+    # the anonymous budget.
+    auth.check_login_session()
     if not current_user.is_authenticated:
         return int(config["ANONYMOUS_MAX_CONTENT_LENGTH"])
     upload = UPLOAD_ENDPOINTS.get(request.endpoint or "")

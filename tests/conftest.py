@@ -111,8 +111,9 @@ def frozen_clock():
 
 
 @pytest.fixture
-def app(database_url):
-    app = make_app(database_url)
+def app(database_url, tmp_path):
+    # Uploads of its own: job ids start at 1 in every test database, and the test processes run side by side.
+    app = make_app(database_url, IMPORT_FOLDER=str(tmp_path / "imports"))
     yield app
     with app.app_context():
         db.session.remove()

@@ -228,6 +228,17 @@ def test_the_import_upload_has_its_file_limit_as_budget_not_the_forms(client, lo
     assert over.status_code == 413 and over.mimetype == "text/html"
 
 
+def test_a_logged_out_cookie_gets_the_anonymous_budget_not_a_staff_forms(app, client, login_as):
+    """The budget asks the login session, not the cookie: a copy kept from before logout sends like a stranger."""
+    login_as("desk")
+    kept = client.get_cookie("session").value
+    client.post("/logout")
+    thief = app.test_client()
+    thief.set_cookie("session", kept)
+    body = {"email": "x@example.org", "password": "y" * 200_000}   # 200 KB: a fine staff form, too much for a stranger
+    assert thief.post("/login", data=body).status_code == 413
+
+
 @pytest.mark.parametrize("chunked", [False, True])
 def test_the_api_budget_takes_64_kib_exactly_and_refuses_one_byte_more(client, make, chunked):
     token = api_tokens.issue(make.staff("desk"))

@@ -3,7 +3,6 @@ import csv
 import io
 import time
 from datetime import timedelta
-from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -69,7 +68,7 @@ def test_upload_preview_confirm_valid_rows_and_download_the_report(web, login_as
     assert 'id="valid-count">2<' in text and 'id="refused-count">1<' in text
     assert "Jürgen" in text and "+358 40 1112222" in text and "This is not a valid phone number." in text
     assert '<option selected value="phone">' in text or 'value="phone" selected' in text
-    stored = jobs.stored_file(Path(app.instance_path) / "imports", job_id)
+    stored = jobs.stored_file(jobs.upload_folder(app), job_id)
     assert stored.exists()
 
     report = web.get(f"/imports/{job_id}/report.csv")
@@ -190,7 +189,7 @@ def test_confirming_the_same_job_twice_imports_it_once(web, login_as, app):
     login_as("manager")
     job_id = job_id_of(upload(web, NO_KEYS))
     before = count_members()
-    folder = Path(app.instance_path) / "imports"
+    folder = jobs.upload_folder(app)
     # The second request read the job as "previewed" before the first one committed its confirm.
     stale = db.session.get(ImportJob, job_id)
     db.session.expunge(stale)

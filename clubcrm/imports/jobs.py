@@ -43,8 +43,9 @@ PREVIEW_STATUSES = ("checking", "previewed")
 
 
 def upload_folder(app: Flask) -> Path:
-    """Where uploaded files wait for their import: the app's instance folder (the web's and the worker's)."""
-    return Path(app.instance_path) / "imports"
+    """Where uploaded files wait for their import: IMPORT_FOLDER, by default the app's instance folder (the web's
+    and the worker's: both must see the same folder)."""
+    return Path(app.config.get("IMPORT_FOLDER") or Path(app.instance_path) / "imports")
 
 
 def stored_file(folder: Path, job_id: int) -> Path:
