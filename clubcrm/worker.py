@@ -49,7 +49,7 @@ def sms_dispatch() -> str:
 
 
 def housekeeping() -> str:
-    """Mark the no-shows of every ended session, expire the tasks nobody closed, close stale import jobs."""
+    """Mark the no-shows of every ended session, expire the tasks nobody closed, expire import previews."""
     from flask import current_app
 
     from clubcrm.clock import local_date
@@ -63,10 +63,11 @@ def housekeeping() -> str:
     for club in db.session.scalars(select(Club)):
         marked += mark_no_shows(club, now)
         expired += expire_overdue(club, local_date(now, club.timezone))
-    # Uploaded files hold personal data: none stays for a preview nobody confirmed or an import that died.
-    previews, stopped = imports.expire_stale(imports.upload_folder(current_app))
+    # Uploaded files hold personal data: none stays for a preview nobody confirmed (an import that died is closed
+    # within minutes by the import_heartbeat job).
+    previews = imports.expire_stale(imports.upload_folder(current_app))
     return (f"{marked} bookings marked no-show, {expired} overdue tasks expired, "
-            f"{previews} import previews expired, {stopped} stopped imports closed")
+            f"{previews} import previews expired")
 
 
 def job(app: Flask, work: Callable[[], str]) -> Callable[[], None]:

@@ -254,28 +254,32 @@ def test_housekeeping_deletes_the_files_of_previews_left_for_a_day(web, login_as
     assert page.status_code == 200 and "The preview expired; upload the file again." in page.text
 
 
-def test_housekeeping_closes_an_import_whose_process_died(web, login_as, app):
+def test_an_import_whose_process_died_is_closed_by_its_heartbeat_and_an_old_preview_confirmed_late_is_not(
+        web, login_as, app):
     from clubcrm import clock, worker
     from clubcrm.db import unit_of_work
+    from clubcrm.imports.heartbeat import fail_stalled_imports
     from tests.conftest import NOW
 
     login_as("manager")
     dead_id = job_id_of(upload(web, NO_KEYS))
-    clock.set_now(NOW + timedelta(hours=1))
-    recent_id = job_id_of(upload(web, NO_KEYS))
-    # Both confirmed, but their web process died before any thread ran: they stay "running".
-    for job_id in (dead_id, recent_id):
-        with unit_of_work():
-            jobs.confirm(db.session.get(ImportJob, job_id), "valid")
+    late_id = job_id_of(upload(web, NO_KEYS))
+    with unit_of_work():   # confirmed, but its web process died before any thread ran: it stays "running"
+        jobs.confirm(db.session.get(ImportJob, dead_id), "valid")
+    # The other preview waited 20 hours for its confirmation: an old job, but a live import.
+    clock.set_now(NOW + timedelta(hours=20))
+    with unit_of_work():
+        jobs.confirm(db.session.get(ImportJob, late_id), "valid")
     folder = jobs.upload_folder(app)
-    clock.set_now(NOW + timedelta(hours=2, minutes=30))
-    worker.job(app, worker.housekeeping)()
+    clock.set_now(NOW + timedelta(hours=20, minutes=1))
+    worker.job(app, worker.housekeeping)()   # the nightly run closes previews only
+    worker.job(app, fail_stalled_imports)()
     db.session.commit()
-    dead, recent = db.session.get(ImportJob, dead_id), db.session.get(ImportJob, recent_id)
+    dead, late = db.session.get(ImportJob, dead_id), db.session.get(ImportJob, late_id)
     assert (dead.status, dead.error) == ("failed", "The import stopped before it finished; nothing was imported.")
-    assert dead.finished_at == NOW + timedelta(hours=2, minutes=30)
+    assert dead.finished_at == NOW + timedelta(hours=20, minutes=1)
     assert not jobs.stored_file(folder, dead_id).exists()
-    assert recent.status == "running" and jobs.stored_file(folder, recent_id).exists()
+    assert late.status == "running" and jobs.stored_file(folder, late_id).exists()
     state = web.get(f"/imports/{dead_id}/status.json").get_json()
     assert state["finished"] and state["status"] == "failed"   # the page's polling stops
     assert 'data-status="failed"' in web.get(f"/imports/{dead_id}").text

@@ -279,3 +279,44 @@ def test_a_message_whose_member_is_erased_after_its_claim_is_not_sent(make, twil
     assert erased and (report.sent, report.taken_back, fake.received) == (0, 1, [])
     row = state(message)
     assert (row.body, row.to_phone, row.sent_at) == ("", "", None)   # nothing written back over the erasure
+
+
+def test_a_sends_outcome_is_committed_before_the_rate_limits_wait(make, twilio):
+    """Twilio's status callback for a message may come within a second: its sid must be in the database by then,
+    not only after the wait before the next send."""
+    import threading
+
+    fake = twilio[0]
+    engine, seen = db.engine, []
+    first = queue(texting(make), "First", key="first")
+    first_id = first.id   # read here: the look runs in a thread of its own, outside the test's session
+    queue(texting(make, phone="+358401112223"), "Second", key="second")
+
+    def look_a_moment_after(received) -> None:
+        if received.body != "First":
+            return
+
+        def look() -> None:
+            with engine.connect() as connection:
+                seen.append(connection.execute(select(Message.status, Message.twilio_sid)
+                                               .where(Message.id == first_id)).one())
+        threading.Timer(0.5, look).start()
+
+    fake.on_create = look_a_moment_after
+    assert run(twilio, per_second=0.5).sent == 2   # a 2-second wait between the two sends
+    [(status, sid)] = seen
+    assert status == "sent" and sid == state(first).twilio_sid
+
+
+def test_a_retry_just_claimed_is_not_stale_for_another_dispatcher(make, twilio):
+    """A retry keeps the hand-over time of its earlier attempt (it may have reached Twilio); claimed again a minute
+    ago by a live dispatcher, it is not a crash's leftover for a second dispatcher to flag."""
+    message = queue(texting(make), "A retry in flight")
+    with unit_of_work():
+        row = db.session.get(Message, message.id)
+        row.status, row.attempts = "sending", 2
+        row.sent_at, row.claimed_at = NOW - timedelta(minutes=40), NOW - timedelta(minutes=1)
+    assert dispatching.reconcile(NOW, twilio[2]) == (0, 0, 0)
+    assert state(message).status == "sending"
+    assert dispatching.reconcile(NOW + timedelta(minutes=10), twilio[2]) == (1, 0, 1)   # its claim did go stale
+    assert state(message).status == "unknown"

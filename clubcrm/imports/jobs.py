@@ -153,32 +153,20 @@ def _close_previewed(job_id: int, folder: Path, message) -> bool:
 
 # A preview nobody confirmed keeps personal data on disk: it goes after a day.
 PREVIEW_LIFETIME = timedelta(hours=24)
-# An import is one transaction of a few minutes at most; one still "running" after this lost its process.
-RUNNING_LIFETIME = timedelta(hours=2)
 
 
-def expire_stale(folder: Path) -> tuple[int, int]:
-    """Close previews older than a day and imports running for over two hours, deleting their files; flush.
+def expire_stale(folder: Path) -> int:
+    """Close previews older than a day, deleting their files; flush; return how many.
 
-    Returns (previews expired, imports marked stopped). The worker cannot see the web process's threads,
-    so a job is judged by its age (created_at: the job has no start time of its own)."""
+    A check or an import whose process died is closed by its heartbeat (heartbeat.fail_stalled_imports), not by
+    its age here: a preview confirmed near the end of its day is a live import, however old the job."""
     now = utcnow()
     previews = db.session.scalars(select(ImportJob.id).where(
         ImportJob.status.in_(PREVIEW_STATUSES), ImportJob.created_at < now - PREVIEW_LIFETIME)).all()
     expired = sum(_close_previewed(job_id, folder, _l("The preview expired; upload the file again."))
                   for job_id in previews)
-    stopped = db.session.scalars(select(ImportJob.id).where(
-        ImportJob.status == "running", ImportJob.created_at < now - RUNNING_LIFETIME)).all()
-    marked = 0
-    for job_id in stopped:
-        marked += db.session.execute(
-            update(ImportJob).where(ImportJob.id == job_id, ImportJob.status == "running")
-            .values(status="failed", finished_at=now, preview=None,
-                    error=str(_l("The import stopped before it finished; nothing was imported.")))
-            .execution_options(synchronize_session=False)).rowcount
-        stored_file(folder, job_id).unlink(missing_ok=True)
     db.session.flush()
-    return expired, marked
+    return expired
 
 
 def start(app: Flask, job_id: int, folder: Path, locale: str, work=None) -> threading.Thread:

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, case, func, select, update
 from twilio.base.exceptions import TwilioRestException
 
 from clubcrm.clock import utcnow
@@ -98,7 +98,10 @@ def reconcile(now: datetime, client=None) -> tuple[int, int, int]:
     settled, sent) is left as it is, so reconciliation never rewrites a `sent` row nor requeues one in flight.
     Returns (settled, requeued, flagged)."""
     cutoff = now - RECONCILE_AFTER
-    since = func.coalesce(Message.sent_at, Message.claimed_at)
+    # The latest of hand-over and claim: a retry keeps the sent_at of an earlier attempt (it may have reached
+    # Twilio), and must not look stale the moment it is claimed again.
+    since = case((Message.sent_at > Message.claimed_at, Message.sent_at), else_=func.coalesce(Message.claimed_at,
+                                                                                              Message.sent_at))
     stale = db.session.execute(
         select(Message.id, Message.to_phone, Message.body, Message.attempts, Message.claimed_at, Message.sent_at,
                Message.twilio_sid, Message.touchpoint_id)
@@ -338,6 +341,10 @@ def dispatch(now: datetime, settings: TwilioSettings | None, client=None, limit:
     with db.engine.connect() as connection:
         try:
             while report.claimed < limit:
+                if outcome is not None:   # the last send's outcome before the next claim: its status callback comes
+                    with connection.begin():
+                        outcome(connection)
+                    outcome = None
                 at = instant()
                 claimed = claim(now, min(CHUNK, limit - report.claimed), at)
                 if not claimed:
@@ -346,7 +353,14 @@ def dispatch(now: datetime, settings: TwilioSettings | None, client=None, limit:
                 going = screen(claimed, at)
                 report.skipped += len(claimed) - len(going)
                 for message in going:
+                    # The previous send's outcome is committed before any wait: Twilio's status callback for it
+                    # may come within a second, and must find its sid. Without a wait it shares the hand-over's
+                    # commit (one commit a message).
                     if gap:
+                        if outcome is not None:
+                            with connection.begin():
+                                outcome(connection)
+                            outcome = None
                         wait = last + gap - time.monotonic()
                         if wait > 0:
                             time.sleep(wait)
