@@ -155,12 +155,13 @@ def change_password():
                 attempt = auth.begin_password_change(current_user, form.current_password.data,
                                                      form.new_password.data, form.repeat_password.data,
                                                      request.remote_addr, device)
-            with unit_of_work():
-                auth.change_password(current_user, attempt, form.current_password.data, form.new_password.data)
-                token = login_sessions.start(current_user, request.user_agent.string, request.remote_addr)
+            auth.change_password(current_user, attempt, form.current_password.data, form.new_password.data)
+            token = login_sessions.start(current_user, request.user_agent.string, request.remote_addr)
         except DomainError as error:
+            db.session.commit()  # keep the verdict, as at login: a failure counts, a throttled attempt is forgotten
             show_error(form, error)
         else:
+            db.session.commit()
             session[SESSION_KEY] = token
             flash(_("Your password is changed; every other device is logged out."), "success")
             return redirect(url_for("auth.devices"))

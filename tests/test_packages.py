@@ -119,3 +119,15 @@ def test_the_same_package_sold_again_within_moments_answers_the_first_sale(app, 
     with unit_of_work():
         assert sales.sell_package(make.desk(), member, service.id, TODAY).id != first.id
     assert packages.package_of(member.id, service.id).balance == 20 == ledger_sum(first.package_id)
+
+
+def test_another_desks_sale_of_the_same_package_moments_later_is_a_sale_of_its_own(app, make):
+    """The repeat guard catches one login's double click; a colleague selling too is not silently dropped."""
+    app.config["SALE_REPEAT_SECONDS"] = 60
+    member, service = make.member(), make.service(package_units=10)
+    with unit_of_work():
+        first = sales.sell_package(make.desk(), member, service.id, TODAY)
+    with unit_of_work():
+        other = sales.sell_package(make.staff("desk"), member, service.id, TODAY)
+    assert other.id != first.id
+    assert packages.package_of(member.id, service.id).balance == 20 == ledger_sum(first.package_id)

@@ -93,3 +93,18 @@ def test_guesses_of_the_current_password_are_throttled_like_logins(client, login
     assert field_errors(response) == {"current_password": ["This is not your current password."]}
     clock.set_now(NOW + timedelta(minutes=15, seconds=1))
     assert web.post("/account/password", {"current_password": "secret-pass", **new}).status_code == 302
+
+
+def test_a_throttled_password_change_uses_up_no_guess(client, login_as):
+    """As at login: an attempt refused because the account is throttled counts as no failure, so trying while
+    throttled never lengthens the wait."""
+    login_as("desk")
+    web = Web(client)
+    new = {"new_password": "a-fine-new-one", "repeat_password": "a-fine-new-one"}
+    for _ in range(5):
+        web.post("/account/password", {"current_password": "a-guess-at-it", **new})
+    clock.set_now(NOW + timedelta(minutes=10))
+    for _ in range(5):   # throttled: refused, whatever is typed
+        assert web.post("/account/password", {"current_password": "secret-pass", **new}).status_code == 422
+    clock.set_now(NOW + timedelta(minutes=15, seconds=1))   # the five guesses are out of the window
+    assert web.post("/account/password", {"current_password": "secret-pass", **new}).status_code == 302

@@ -54,12 +54,3 @@ def boolean(body: dict, field: str) -> bool:
         raise InvalidInput(field, _l("Send true or false."))
     return value
 
-
-def row_id(body: dict, field: str) -> int | None:
-    """BODY[FIELD] as a row id (a whole number from 1), None when missing or null."""
-    value = body.get(field)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
-        raise InvalidInput(field, _l("Send an id: a whole number from 1."))
-    return value

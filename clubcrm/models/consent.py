@@ -25,7 +25,6 @@ class ConsentEvent(db.Model):
 
 
 # pending → confirmed (YES in time) | declined (STOP); a pending request past expires_at has lapsed.
-CONSENT_REQUEST_STATUSES = ("pending", "confirmed", "declined")
 
 
 class ConsentRequest(db.Model):

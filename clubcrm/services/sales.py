@@ -232,8 +232,9 @@ def sell_package(staff: Staff, member: Member, service_id: int | None, today: da
     refuse_erased(member)
     first = repeats.latest_within(
         select(LedgerEntry).join(Package, Package.id == LedgerEntry.package_id)
+        # The same login's: a double click. Another desk's sale moments later is a sale of its own.
         .where(Package.member_id == member.id, Package.service_id == service.id, LedgerEntry.kind == "grant",
-               LedgerEntry.reason == "sale"),
+               LedgerEntry.reason == "sale", LedgerEntry.staff_id == staff.id),
         LedgerEntry.created_at, "SALE_REPEAT_SECONDS")
     if first is not None:
         return first
