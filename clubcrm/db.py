@@ -19,10 +19,21 @@ def unit_of_work() -> Iterator[Session]:
         raise
 
 
+def _insert(model):
+    """MODEL's INSERT in the session's dialect (SQLite and PostgreSQL both say ON CONFLICT DO NOTHING)."""
+    return {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[db.session.get_bind().dialect.name](model)
+
+
 def insert_ignoring(model, rows: list[dict], unique: list[str]) -> None:
     """Insert ROWS into MODEL's table in one executemany, leaving out rows whose UNIQUE columns are taken
-    (an idempotent job's rerun, or a concurrent one). SQLite and PostgreSQL both say ON CONFLICT DO NOTHING."""
-    builder = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[db.session.get_bind().dialect.name]
+    (an idempotent job's rerun, or a concurrent one)."""
     # render_nulls: rows with and without some optional value stay one executemany.
-    statement = builder(model).on_conflict_do_nothing(index_elements=unique).execution_options(render_nulls=True)
+    statement = _insert(model).on_conflict_do_nothing(index_elements=unique).execution_options(render_nulls=True)
     db.session.execute(statement, rows)
+
+
+def insert_once(model, **values) -> bool:
+    """Insert a row of MODEL unless a unique key of it is taken (by an earlier or a concurrent request, which this
+    waits for on PostgreSQL); tell whether this call inserted it."""
+    inserted = db.session.execute(_insert(model).values(**values).on_conflict_do_nothing().returning(model.id))
+    return inserted.first() is not None

@@ -14,10 +14,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from clubcrm.clock import utcnow
+from clubcrm.db import insert_once
 from clubcrm.errors import DomainError
 from clubcrm.extensions import db
 from clubcrm.i18n import locale_or
@@ -50,14 +50,6 @@ def fold(text: str | None) -> str:
     return "".join(c for c in text if not unicodedata.combining(c)).casefold()
 
 
-def _first_time(model, **values) -> bool:
-    """Insert a row of MODEL unless its unique key is taken (by an earlier or a concurrent request, which this
-    waits for on PostgreSQL); tell whether this call inserted it."""
-    builder = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[db.session.get_bind().dialect.name]
-    inserted = db.session.execute(builder(model).values(**values).on_conflict_do_nothing().returning(model.id))
-    return inserted.first() is not None
-
-
 # --- status callbacks ---------------------------------------------------------------------------
 
 
@@ -82,7 +74,7 @@ def record_status(sid: str | None, status: str | None, error_code=None, now: dat
     if message is None:
         log.info("status callback for unknown message %s", sid)
         return False
-    if not _first_time(StatusCallback, twilio_sid=sid, status=status[:20], received_at=now):
+    if not insert_once(StatusCallback, twilio_sid=sid, status=status[:20], received_at=now):
         log.info("status callback %s for message %s repeated: nothing changes", status, sid)
         return False
     code = _error_code(error_code)
@@ -142,7 +134,7 @@ def receive(message_sid: str | None, from_phone: str | None, to_phone: str | Non
     if not sid or len(sid) > 40:
         log.info("inbound SMS without a usable MessageSid: not acted on")
         return None
-    if not _first_time(InboundMessage, twilio_sid=sid, received_at=now):
+    if not insert_once(InboundMessage, twilio_sid=sid, received_at=now):
         log.info("inbound SMS %s repeated: nothing changes", sid)
         return db.session.scalar(select(InboundMessage.reply).where(InboundMessage.twilio_sid == sid))
     text = handle_inbound(from_phone, to_phone, body, now, message_sid=sid)
