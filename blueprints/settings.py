@@ -24,7 +24,8 @@ def _page(club, forms: dict | None = None, status: int = 200):
     services = db.session.scalars(select(Service).where(Service.club_id == club.id).order_by(Service.name))
     staff = db.session.scalars(select(Staff).where(Staff.club_id == club.id).order_by(Staff.name))
     return render_template("settings/index.html", club=club, forms=forms, plans=list(plans),
-                           services=list(services), staff=list(staff)), status
+                           services=list(services), staff=list(staff),
+                           may_switch=lambda login: auth.switch_refusal(current_user, login) is None), status
 
 
 def _submit(key: str, form, action, message: str):

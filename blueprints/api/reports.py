@@ -1,5 +1,4 @@
 """GET /api/v1/reports/renewals: the renewals and per-tool table of the reports page, as JSON."""
-from datetime import timedelta
 
 from flask import jsonify
 from flask_babel import lazy_gettext as _l
@@ -8,12 +7,12 @@ from werkzeug.datastructures import MultiDict
 from blueprints import report_tables as rt
 from blueprints.api import contract, shapes
 from blueprints.api.base import bp, current_staff
-from blueprints.forms.reports import MAX_PERIOD_DAYS, ReportFilterForm
+from blueprints.forms.reports import ReportFilterForm
 from clubcrm import clock
 from clubcrm.errors import NotAllowed, NotFound
 from clubcrm.models import Club
 from clubcrm.reports.renewals import renewal_report
-from clubcrm.reports.scope import Scope
+from clubcrm.reports.scope import Scope, lenient_period
 from clubcrm.reports.tools import tool_report
 from clubcrm.services import api_scope
 
@@ -34,12 +33,8 @@ def _scope(club: Club) -> Scope:
     plan_id = contract.row_id("plan_id")
     if plan_id is not None and plan_id not in plan_ids(club.id):
         raise NotFound("plan_id", _l("No such plan."))
-    if start is not None and end is not None and start > end:
-        start, end = end, start
     today = clock.local_today(club.timezone)
-    end = end or max(today, start or today)
-    start = start or end - timedelta(days=364)
-    start = max(start, end - timedelta(days=MAX_PERIOD_DAYS - 1))
+    start, end = lenient_period(start, end, today)
     return Scope((club.id,), start, end, today, plan_id)
 
 

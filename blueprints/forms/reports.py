@@ -1,5 +1,5 @@
 """The reports' filter: club (owners: one or the whole chain), period and plan, read from the query string."""
-from datetime import date, timedelta
+from datetime import date
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -10,8 +10,9 @@ from wtforms.validators import Optional
 from blueprints.forms import BaseForm, in_date_range
 from clubcrm.extensions import db
 from clubcrm.models import Plan
+from clubcrm.reports import scope
+from clubcrm.reports.scope import MAX_PERIOD_DAYS
 
-MAX_PERIOD_DAYS = 3 * 366
 
 
 class ReportFilterForm(BaseForm):
@@ -32,8 +33,7 @@ class ReportFilterForm(BaseForm):
 
     def period(self, today: date) -> tuple[date, date]:
         """The chosen period; without an end, up to TODAY (or the start, if that is later)."""
-        end = self.end.data or max(today, self.start.data or today)
-        return self.start.data or end - timedelta(days=364), end
+        return scope.period(self.start.data, self.end.data, today)
 
     def validate_end(self, field) -> None:
         if field.data is None or self.start.data is None:

@@ -128,8 +128,16 @@ def switch_login(actor: Staff, staff_id: int, active: bool) -> int:
     staff = db.session.get(Staff, staff_id)
     if staff is None or staff.club_id is None or not actor.sees_club(staff.club_id):
         raise NotFound("staff_id", _l("No such login."))
-    if staff.id == actor.id:
-        raise NotAllowed("staff_id", _l("You cannot switch off your own login."))
-    if staff.role == "owner" and actor.role != "owner":
-        raise NotAllowed("staff_id", _l("Only an owner can switch an owner's login on or off."))
+    refusal = switch_refusal(actor, staff)
+    if refusal is not None:
+        raise NotAllowed("staff_id", refusal)
     return set_active(actor, staff, active)
+
+
+def switch_refusal(actor: Staff, staff: Staff):
+    """Why ACTOR may not switch STAFF's login on or off (None: they may); the settings page shows no button then."""
+    if staff.id == actor.id:
+        return _l("You cannot switch off your own login.")
+    if staff.role == "owner" and actor.role != "owner":
+        return _l("Only an owner can switch an owner's login on or off.")
+    return None
