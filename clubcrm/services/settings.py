@@ -1,18 +1,11 @@
 """Club settings: the club's details, the plans and packages it sells."""
-from zoneinfo import available_timezones
-
-from babel import Locale
 from flask_babel import lazy_gettext as _l
-from phonenumbers import SUPPORTED_REGIONS
 
 from clubcrm.errors import InvalidInput
 from clubcrm.formatting import to_minor
 from clubcrm.extensions import db
-from clubcrm.i18n import SUPPORTED_LOCALES
 from clubcrm.models import Club, Plan, Service, Staff
-from clubcrm.services import audit
-
-CURRENCIES = tuple(sorted(Locale("en").currencies))
+from clubcrm.services import audit, clubs
 
 
 def _name(value: str | None, field: str = "name") -> str:
@@ -31,18 +24,11 @@ def whole(value, field: str, low: int, high: int) -> int:
 
 def update_club(staff: Staff, club: Club, data: dict) -> Club:
     """Change the club's name, time zone, currency, country and default language."""
-    name = _name(data.get("name"))
-    if data.get("timezone") not in available_timezones():
-        raise InvalidInput("timezone", _l("Choose a time zone such as Europe/Helsinki."))
-    if data.get("currency") not in CURRENCIES:
-        raise InvalidInput("currency", _l("Choose a currency code such as EUR."))
-    if data.get("country") not in SUPPORTED_REGIONS:
-        raise InvalidInput("country", _l("Choose a country code such as FI."))
-    if data.get("default_locale") not in SUPPORTED_LOCALES:
-        raise InvalidInput("default_locale", _l("Choose one of the offered languages."))
-    before = {k: getattr(club, k) for k in ("name", "timezone", "currency", "country", "default_locale")}
-    club.name, club.timezone, club.currency = name, data["timezone"], data["currency"]
-    club.country, club.default_locale = data["country"], data["default_locale"]
+    details = clubs.checked_details({**data, "phone": None})
+    del details["phone"]
+    before = {k: getattr(club, k) for k in details}
+    for key, value in details.items():
+        setattr(club, key, value)
     db.session.flush()
     audit.record(staff, "update", "club", club.id, club_id=club.id, before=before,
                  after={k: getattr(club, k) for k in before})
