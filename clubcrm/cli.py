@@ -26,12 +26,14 @@ def register(app: Flask) -> None:
     # Commands kept beside what they run (imported here: they need the app's models).
     from clubcrm.backup import backup_command, restore_command
     from clubcrm.cli_api import api_token_command
+    from clubcrm.cli_clubs import club_group
     from clubcrm.imports.cli import import_group
 
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(api_token_command)
     app.cli.add_command(import_group)
+    app.cli.add_command(club_group)
 
 
 @click.command("create-staff")

@@ -9,6 +9,7 @@ from clubcrm.errors import DomainError
 from clubcrm.extensions import db
 from clubcrm.models import Staff
 from clubcrm.services import api_tokens
+from clubcrm.services.club_closing import refuse_if_closed
 from clubcrm.services.ratelimit import RateLimiter
 
 PREFIX = "/api/v1"
@@ -136,6 +137,11 @@ def authenticate():
     if staff is None:
         return error_response(401, "unauthorized", http_messages()[401],
                               headers={"WWW-Authenticate": 'Bearer realm="ClubCRM"'})
+    if staff.club is not None:   # a closed club's tokens open nothing, as its logins do not
+        try:
+            refuse_if_closed(staff.club, None)
+        except DomainError as error:
+            return error_response(error.http_status, error.code, error.message)
     g.api_staff = staff
     return None
 

@@ -11,6 +11,7 @@ from clubcrm.db import insert_ignoring
 from clubcrm.extensions import db
 from clubcrm.lifecycle import defaults, facts
 from clubcrm.lifecycle.planner import Planned, plan_club
+from clubcrm.services.club_closing import drop_open_tasks, is_closed
 from clubcrm.sms import outbox
 from clubcrm.models import Club, Rule, Touchpoint
 
@@ -46,6 +47,13 @@ def run(now: datetime, club_ids: list[int] | None = None, dry_run: bool = False)
     result = Plan([], dry_run)
     for club in clubs:
         day = local_date(now, club.timezone)
+        if is_closed(club, day):
+            # A closed club plans nothing; the tasks still open when a closing day
+            # set ahead came are dropped now.
+            if not dry_run:
+                drop_open_tasks(club, date.min)
+            result.clubs.append(ClubPlan(club, day, []))
+            continue
         rules = club_rules(club)
         loaded = facts.load(club.id, club.timezone, day, now)
         planned = plan_club(club, rules, loaded)

@@ -82,6 +82,7 @@ STATUS_NAMES = {
 SKIP_REASONS = {
     "no_consent": _l("no SMS consent"), "budget": _l("contact budget used up"),
     "sms_cap": _l("an SMS went out only days ago"), "talked": _l("staff spoke with the member days ago"),
+    "club_closed": _l("club closed"),
 }
 
 TASK_KIND_NAMES = {

@@ -1,7 +1,7 @@
 """A club: one location with its time zone, currency, country and default language."""
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import String
+from sqlalchemy import Date, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clubcrm.clock import utcnow
@@ -29,6 +29,12 @@ class Club(db.Model):
     quiet_start_minute: Mapped[int] = mapped_column(default=20 * 60, server_default=str(20 * 60))
     sms_day_cap: Mapped[int] = mapped_column(default=1, server_default="1")
     sms_week_cap: Mapped[int] = mapped_column(default=3, server_default="3")
+    # The club's own SMS sender (an E.164 number, or a Twilio messaging service SID, which wins); unset, the
+    # installation's TWILIO_FROM / TWILIO_MESSAGING_SERVICE_SID send for it.
+    sms_from: Mapped[str | None] = mapped_column(String(32))
+    sms_messaging_service_sid: Mapped[str | None] = mapped_column(String(34))
+    # Closed from this day (the club's local date): no sales, check-ins, logins or SMS there; None = open.
+    closed_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def __repr__(self) -> str:

@@ -1,7 +1,7 @@
 """Plans the club sells, memberships (one sold contract = one cycle) and the freezes inside them."""
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clubcrm.clock import utcnow
@@ -14,6 +14,8 @@ class Plan(db.Model):
     __table_args__ = (
         CheckConstraint("duration_days > 0", name="duration_positive"),
         CheckConstraint("price_minor >= 0", name="price_not_negative"),
+        # The import finds plans by name: one name, one plan in a club.
+        UniqueConstraint("club_id", "name"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

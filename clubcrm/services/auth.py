@@ -13,6 +13,7 @@ from clubcrm.errors import InvalidInput, NotAllowed, NotFound
 from clubcrm.extensions import db
 from clubcrm.models import ROLES, Club, Staff
 from clubcrm.services import audit, login_sessions, login_throttle, passwords
+from clubcrm.services.club_closing import refuse_if_closed
 from clubcrm.services.login_throttle import Device
 
 WRONG = _l("Wrong email or password.")
@@ -82,7 +83,10 @@ def finish_login(attempt: Attempt, password: str) -> Staff:
     if not matched:
         raise InvalidInput("password", WRONG, code="wrong")
     login_throttle.succeeded(attempt.client, attempt.account, attempt.trusted_device)
-    return db.session.get(Staff, attempt.staff_id)
+    staff = db.session.get(Staff, attempt.staff_id)
+    if staff.club is not None:   # an owner works in every club; a closed club's staff no longer log in
+        refuse_if_closed(staff.club, "email")
+    return staff
 
 
 def begin_password_change(staff: Staff, current: str, new: str, repeat: str, client_address: str | None,

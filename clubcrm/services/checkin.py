@@ -10,6 +10,7 @@ from clubcrm.extensions import db
 from clubcrm.formatting import day
 from clubcrm.models import Club, Member, Staff, Visit
 from clubcrm.services import members, repeats, sessions
+from clubcrm.services.club_closing import refuse_if_closed
 from clubcrm.services.contracts import memberships_of, standing
 from clubcrm.services.locks import lock_member
 
@@ -36,6 +37,8 @@ def check_in(staff: Staff, member: Member, source: str = "desk") -> CheckinResul
                              code="other_club")
     members.refuse_erased(member, "member_id", error=CheckinRefused)
     club: Club = member.club
+    # The club where the visit happens (today always the member's own, see the check above).
+    refuse_if_closed(club, "member_id")
     now = utcnow()
     today = local_today(club.timezone)
     history = memberships_of(member.id)

@@ -19,6 +19,7 @@ from clubcrm.clock import utcnow
 from clubcrm.errors import NotFound
 from clubcrm.extensions import db
 from clubcrm.models import LoginSession, Staff
+from clubcrm.services.club_closing import is_closed
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,8 @@ def _dead(row: LoginSession, now) -> str | None:
     config = current_app.config
     if not row.staff.active:
         return "deactivated"
+    if row.staff.club is not None and is_closed(row.staff.club):
+        return "club_closed"
     if now - row.created_at >= timedelta(days=config["LOGIN_MAX_DAYS"]):
         return "expired"
     if now - row.last_seen_at >= timedelta(hours=config["LOGIN_IDLE_HOURS"]):

@@ -11,6 +11,7 @@ from clubcrm.extensions import db
 from clubcrm.formatting import day
 from clubcrm.models import Freeze, LedgerEntry, Member, Membership, Package, Plan, Staff, Visit
 from clubcrm.services import audit, packages, repeats
+from clubcrm.services.club_closing import refuse_if_closed
 from clubcrm.services.locks import lock_member
 from clubcrm.services.members import refuse_erased, visible
 from clubcrm.services.contracts import is_live, latest_live, memberships_of
@@ -41,6 +42,7 @@ def sell_membership(
 ) -> Membership:
     """Sell a plan; the first sale converts a lead, a sale in the renewal window links renews_id."""
     visible(staff, member)
+    refuse_if_closed(member.club, "plan_id")
     plan = plan_for(member.club_id, plan_id)
     # Two desks selling at once must not both renew the same contract, nor a freeze move its end meanwhile:
     # everything below is decided on the contracts as they are once the lock is held.
@@ -225,6 +227,7 @@ def sell_package(staff: Staff, member: Member, service_id: int | None, today: da
     """Sell one package of a service at its price: its units go onto the member's balance; the same sale again
     within moments (a double click) answers the first one."""
     visible(staff, member)
+    refuse_if_closed(member.club, "service_id")
     service = packages.service_for(member.club_id, service_id)
     if not service.active:
         raise InvalidInput("service_id", _l("Choose a service."))

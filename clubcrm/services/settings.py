@@ -1,5 +1,6 @@
 """Club settings: the club's details, the plans and packages it sells."""
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 
 from clubcrm.errors import InvalidInput
 from clubcrm.formatting import to_minor
@@ -46,9 +47,12 @@ def price_in_minor(price, currency: str, field: str = "price") -> int:
 
 
 def add_plan(staff: Staff, club: Club, data: dict) -> Plan:
-    """Add a plan the club sells."""
+    """Add a plan the club sells; its name is new in the club (the import finds plans by name)."""
+    name = _name(data.get("name"))
+    if db.session.scalar(select(Plan.id).where(Plan.club_id == club.id, func.lower(Plan.name) == name.lower())):
+        raise InvalidInput("name", _l("The club already has a plan of this name."), code="duplicate")
     plan = Plan(
-        club_id=club.id, name=_name(data.get("name")),
+        club_id=club.id, name=name,
         duration_days=whole(data.get("duration_days"), "duration_days", 1, 3660),
         visit_limit=(whole(data["visit_limit"], "visit_limit", 1, 10000)
                      if data.get("visit_limit") is not None else None),

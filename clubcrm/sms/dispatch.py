@@ -29,7 +29,9 @@ from clubcrm.extensions import db
 from clubcrm.models import Club, Member, Message, Touchpoint
 from clubcrm.models.sms import may_receive
 from clubcrm.services import consent
+from clubcrm.services.club_closing import REASON as CLUB_CLOSED, is_closed
 from clubcrm.sms.client import SendError, Sent, TwilioSettings, send
+from clubcrm.sms.club_sender import own_sender, with_sender
 
 log = logging.getLogger("clubcrm.sms")
 # A row still `sending` this long after its claim (or its hand-over to Twilio) was cut off by a crash; the
@@ -175,7 +177,8 @@ def _same(column, value):
 
 
 # A skipped message's reason, as its touchpoint says it.
-TOUCHPOINT_REASONS = {"opted_out": "no_consent", "day_cap": "sms_cap", "week_cap": "sms_cap"}
+TOUCHPOINT_REASONS = {"opted_out": "no_consent", "day_cap": "sms_cap", "week_cap": "sms_cap",
+                      CLUB_CLOSED: CLUB_CLOSED}
 
 
 def touchpoint_became(touchpoint_id: int | None, status: str, skip_reason: str | None = None, via=None) -> None:
@@ -243,7 +246,8 @@ def claim(now: datetime, limit: int, at: datetime | None = None) -> list[Claim]:
 
 
 def screen(claims: list[Claim], now: datetime) -> list["Outgoing"]:
-    """Skip, at claim time, messages whose member has opted out since, or that would pass a cap."""
+    """Skip, at claim time, messages whose club has closed or whose member has opted out since, or that would
+    pass a cap."""
     if not claims:
         return []
     members = {m.id: m for m in db.session.scalars(
@@ -260,7 +264,9 @@ def screen(claims: list[Claim], now: datetime) -> list["Outgoing"]:
     for message in claims:
         member, club = members[message.member_id], clubs[message.club_id]
         reason = None
-        if not may_receive(member, message):
+        if is_closed(club, now.astimezone(ZoneInfo(club.timezone)).date()):
+            reason = CLUB_CLOSED
+        elif not may_receive(member, message):
             reason = "opted_out"
         else:
             tz = ZoneInfo(club.timezone)
@@ -281,7 +287,8 @@ def screen(claims: list[Claim], now: datetime) -> list["Outgoing"]:
             earlier[member.id].append(now)
             # The number the desk has now, if it changed since queueing (written when it is handed over).
             going.append(Outgoing(message.id, message.member_id, message.touchpoint_id, member.phone,
-                                  message.body, message.attempts, message.claimed_at, message.sent_at))
+                                  message.body, message.attempts, message.claimed_at, message.sent_at,
+                                  own_sender(club)))
     db.session.commit()
     return going
 
@@ -299,6 +306,8 @@ class Outgoing:
     attempts: int
     claimed_at: datetime
     sent_at: datetime | None
+    # The club's own SMS sender, if it has one (else the installation's).
+    sender: str | None = None
 
     def fence(self, statuses: tuple[str, ...] = ("sending",)) -> tuple:
         return fence(self.id, self.attempts, self.claimed_at, self.sent_at, statuses)
@@ -376,7 +385,8 @@ def dispatch(now: datetime, settings: TwilioSettings | None, client=None, limit:
                     if message.sent_at is not None and already_there(handed, client, connection, report):
                         continue
                     try:
-                        sent: Sent = send(client, settings, handed.to_phone, handed.body, status_callback)
+                        sent: Sent = send(client, with_sender(settings, handed.sender), handed.to_phone, handed.body,
+                                           status_callback)
                     except SendError as error:
                         outcome = partial(settle_error, handed, error, now, report)
                     else:

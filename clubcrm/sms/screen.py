@@ -23,6 +23,7 @@ STATUS_WORDS = {
 SKIP_WORDS = {
     "opted_out": _l("the member opted out of SMS"), "day_cap": _l("daily SMS limit reached"),
     "week_cap": _l("weekly SMS limit reached"), "invalid_number": _l("the number cannot take SMS"),
+    "club_closed": _l("club closed"),
 }
 # Only these can be sent again: a failed send reached no one, an unknown one may have (a person decides).
 RETRYABLE = ("failed", "unknown")
