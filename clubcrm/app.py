@@ -145,8 +145,8 @@ def register_blueprints(app: Flask) -> None:
     from blueprints import (api, api_tokens, auth, clubs, data, desk, errors, imports, lifecycle, members, outbox,
                             reports, sales, sessions, settings, tasks, twilio_hooks)
 
-    for module in (auth, desk, members, sales, sessions, settings, clubs, lifecycle, tasks, outbox, reports, imports, data,
-                   api_tokens, api, twilio_hooks, errors):
+    for module in (auth, desk, members, sales, sessions, settings, clubs, lifecycle, tasks, outbox, reports, imports,
+                   data, api_tokens, api, twilio_hooks, errors):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)   # bearer tokens, no cookies: nothing for a forged cross-site request to ride on
 

@@ -104,6 +104,13 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     ("settings.add_staff", "POST"):               (302, 403, 422, 422, 403, 422),
     ("settings.toggle", "POST"):                  (302, 403, 302, 302, 403, 404),
     ("settings.toggle_staff", "POST"):            (302, 403, 302, 302, 403, 404),
+    # --- Settings → Clubs (clubs.py): owners only; empty forms are refused, reopening an open club changes nothing
+    ("clubs.index", "GET"):                       (302, 403, 403, 200, 403, 403),
+    ("clubs.add", "POST"):                        (302, 403, 403, 422, 403, 403),
+    ("clubs.edit", "GET"):                        (302, 403, 403, 200, 403, 403),
+    ("clubs.save", "POST"):                       (302, 403, 403, 422, 403, 403),
+    ("clubs.close", "POST"):                      (302, 403, 403, 422, 403, 403),
+    ("clubs.reopen", "POST"):                     (302, 403, 403, 302, 403, 403),
     # --- lifecycle settings (lifecycle.py): managers only
     ("lifecycle.index", "GET"):                   (302, 403, 200, 200, 403, 200),
     ("lifecycle.back_to_page", "GET"):            (302, 403, 302, 302, 403, 302),
@@ -204,7 +211,7 @@ def build_data(make) -> dict:
         "tool_id": rule.tool_id, "rule_id": rule.id, "kind": "plans", "item_id": plan.id, "active": 1,
         "export_kind": "visits", "token_id": spare_token.id, "job_id": job.id,
         "name": "renewals", "table": "renewals", "login_session_id": spare_login_id,
-        "staff_id": trainer.id,
+        "staff_id": trainer.id, "club_id": club_a.id,
         # The API's ids (plan_id, service_id, ...) go here as its routes appear.
         "plan_id": plan.id, "service_id": service.id, "membership_id": membership.id,
     }

@@ -20,6 +20,7 @@ from wtforms import BooleanField, DateField, DecimalField, IntegerField, SelectF
 from wtforms.fields.core import UnboundField
 
 from blueprints.forms import auth as auth_forms
+from blueprints.forms import clubs as club_forms
 from blueprints.forms import lifecycle as lifecycle_forms
 from blueprints.forms import members as member_forms
 from blueprints.forms import sales as sales_forms
@@ -73,6 +74,9 @@ FORMS = {
     "settings.add_plan": (settings_forms.PlanForm, ""),
     "settings.add_service": (settings_forms.ServiceForm, ""),
     "settings.add_staff": (settings_forms.StaffForm, ""),
+    "clubs.add": (club_forms.NewClubForm, ""),
+    "clubs.save": (club_forms.EditClubForm, ""),
+    "clubs.close": (club_forms.CloseClubForm, ""),
     "sessions.new": (session_forms.ScheduleForm, ""),
     "sessions.book": (session_forms.BookForm, ""),
     "lifecycle.budget": (lifecycle_forms.BudgetForm, ""),
@@ -96,7 +100,7 @@ SIGNED = {"twilio_hooks.status", "twilio_hooks.inbound"}
 QUERY_FIELDS = ["q", "partial", "next", "start", "end", "club", "plan"]
 NO_FIELDS = {"auth.logout", "auth.end_device", "auth.log_out_everywhere", "members.check_in", "sales.end_freeze",
              "settings.toggle", "settings.toggle_staff", "sessions.cancel", "sessions.cancel_booking",
-             "sessions.attend", "api_tokens.revoke",
+             "sessions.attend", "api_tokens.revoke", "clubs.reopen",
              # JSON with a bearer token, not forms (a form gets 401): tests/test_api_schemathesis.py fuzzes them.
              "api.create_lead", "api.create_checkin"}
 # Run last: they end the session, cancel the contract or stop selling the plan the others use.
@@ -124,7 +128,8 @@ def fields_of(endpoint: str) -> dict[str, str]:
     return {**(form_fields(*FORMS[endpoint]) if endpoint in FORMS else {}), **RAW_FIELDS.get(endpoint, {})}
 
 
-ALL_FORMS = [c for m in (auth_forms, member_forms, sales_forms, settings_forms, lifecycle_forms, task_forms)
+ALL_FORMS = [c for m in (auth_forms, member_forms, sales_forms, settings_forms, lifecycle_forms, task_forms,
+                          club_forms)
              for c in vars(m).values()
              if isinstance(c, type) and issubclass(c, FlaskForm) and c is not FlaskForm]
 # Every field name any view reads: each form's fields (also unprefixed), raw fields, query parameters.
@@ -198,6 +203,13 @@ def baselines(ids: SimpleNamespace) -> dict[str, dict[str, str]]:
         "settings.add_service": {"name": "Walk svc", "package_units": "5", "price": "10", "valid_days": ""},
         "settings.add_staff": {"name": "Walker", "email": "walker@example.com", "role": "desk",
                                "password": "long-enough"},
+        "clubs.add": {"name": "Walk Club", "timezone": "Europe/Helsinki", "currency": "EUR", "country": "FI",
+                      "default_locale": "en", "phone": ""},
+        "clubs.save": {"name": "Test Club", "timezone": "Europe/Helsinki", "currency": "EUR", "country": "FI",
+                       "default_locale": "en", "phone": "", "sms_window_start": "09:00", "sms_window_end": "20:00",
+                       "sms_day_cap": "1", "sms_week_cap": "3", "sms_from": "", "sms_messaging_service_sid": ""},
+        # Far ahead: the walk goes on selling and checking in at the walked club.
+        "clubs.close": {"closed_on": str(TODAY + timedelta(days=3000))},
         "lifecycle.budget": {"touch_budget_min": "10", "touch_budget_max": "15", "sms_gap_days": "3"},
         "lifecycle.tool": {"enabled": "y", "holdout_pct": "10"},
         "lifecycle.rule": {"enabled": "y", "channel": "sms", "fallback": "task", "priority": "10", "days": "0",
@@ -219,7 +231,7 @@ def path_variants(rule, ids: SimpleNamespace) -> list[str]:
         if converter.startswith(("int", "float")):
             real[name] = {"member_id": ids.member, "item_id": ids.plan, "active": 1, "touchpoint_id": ids.task,
                           "rule_id": ids.rule, "tool_id": ids.tool, "message_id": ids.message,
-                          "staff_id": ids.staff}.get(name, 1)
+                          "staff_id": ids.staff, "club_id": ids.club}.get(name, 1)
             edges[name] = INT_EDGES + {"member_id": [ids.stranger], "item_id": [ids.other_plan],
                                        "touchpoint_id": [ids.other_task], "rule_id": [ids.other_rule],
                                        "tool_id": [ids.other_tool],
@@ -339,7 +351,8 @@ def test_no_route_answers_500_to_a_manager(app, make, web, login_as, caplog):
 def test_no_route_answers_500_to_an_owner_without_a_club(app, make, web, login_as, caplog):
     ids = world(make)
     login_as("owner")
-    walk(app, web, caplog, ids, "owner without a club", mutate={"auth.choose_club"}, values=SHORT)
+    walk(app, web, caplog, ids, "owner without a club",
+         mutate={"auth.choose_club", "clubs.add", "clubs.save", "clubs.close"}, values=SHORT)
 
 
 def test_no_route_answers_500_to_a_desk(app, make, web, login_as, caplog):
