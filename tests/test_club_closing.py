@@ -59,8 +59,11 @@ def test_sales_and_check_ins_are_allowed_the_day_before_and_refused_from_the_clo
     assert api.status_code == 403 and api.json["error"]["code"] == "club_closed", api.json
     assert (count(Membership), count(Visit)) == (memberships, visits)
 
-    # The club's data stay readable for the owner.
+    # The club's data, reports and exports stay readable for the owner.
     assert web.get(f"/members/{member.id}").status_code == 200
+    assert web.get("/reports/renewals").status_code == 200
+    export = web.get("/data/visits.csv")
+    assert export.status_code == 200 and len(export.text.splitlines()) == 2   # the header and the visit
 
 
 def test_a_closed_clubs_staff_cannot_log_in_and_their_sessions_and_tokens_end(make, web):
