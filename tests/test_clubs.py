@@ -2,6 +2,7 @@
 own club's settings; `clubcrm club add|list`; plan names unique per club; a club's own SMS sender."""
 import importlib.util
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from flask_migrate import upgrade
@@ -13,6 +14,7 @@ from clubcrm.models import AuditEvent, Club, Message, Plan, Rule, Tool
 from clubcrm.sms import dispatch as dispatching
 from clubcrm.sms.client import close_client, make_client, settings_from
 from tests.conftest import ENGINES, NOW, ROOT, TODAY, make_app
+from tests.concurrency import at_once
 from tests.fake_twilio import DEFAULT_FROM
 from tests.web import field_errors
 
@@ -182,3 +184,19 @@ def test_upgrading_renames_a_clubs_duplicate_plan_names(empty_url, capsys):
         db.engine.dispose()
     assert names == {1: "Month", 2: "Month (2)", 3: "Month", 4: "MONTH (3)"}
     assert "renamed 'Month' to 'Month (2)'" in capsys.readouterr().out
+
+
+def test_the_same_plan_added_at_once_from_two_places_is_one_plan_and_one_refusal(app, make):
+    club_id, manager_id = make.default_club.id, make.staff("manager").id
+
+    def add():
+        from clubcrm.models import Staff
+        from clubcrm.services import settings
+
+        with unit_of_work():
+            settings.add_plan(db.session.get(Staff, manager_id), db.session.get(Club, club_id),
+                              {"name": "Month", "duration_days": 30, "price": Decimal("40")})
+        return "added"
+
+    assert sorted(at_once(app, 4, add)) == ["added", "duplicate", "duplicate", "duplicate"]
+    assert count(Plan, Plan.name == "Month") == 1

@@ -1,12 +1,16 @@
 """Club settings: the club's details, the plans and packages it sells."""
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from clubcrm.errors import InvalidInput
 from clubcrm.formatting import to_minor
 from clubcrm.extensions import db
 from clubcrm.models import Club, Plan, Service, Staff
 from clubcrm.services import audit, clubs
+
+
+DUPLICATE_PLAN = _l("The club already has a plan of this name.")
 
 
 def _name(value: str | None, field: str = "name") -> str:
@@ -49,8 +53,10 @@ def price_in_minor(price, currency: str, field: str = "price") -> int:
 def add_plan(staff: Staff, club: Club, data: dict) -> Plan:
     """Add a plan the club sells; its name is new in the club (the import finds plans by name)."""
     name = _name(data.get("name"))
-    if db.session.scalar(select(Plan.id).where(Plan.club_id == club.id, func.lower(Plan.name) == name.lower())):
-        raise InvalidInput("name", _l("The club already has a plan of this name."), code="duplicate")
+    # Compared here, not by SQL lower(): SQLite lowers ASCII only, and a club has a handful of plans.
+    taken = {other.casefold() for other in db.session.scalars(select(Plan.name).where(Plan.club_id == club.id))}
+    if name.casefold() in taken:
+        raise InvalidInput("name", DUPLICATE_PLAN, code="duplicate")
     plan = Plan(
         club_id=club.id, name=name,
         duration_days=whole(data.get("duration_days"), "duration_days", 1, 3660),
@@ -58,8 +64,11 @@ def add_plan(staff: Staff, club: Club, data: dict) -> Plan:
                      if data.get("visit_limit") is not None else None),
         price_minor=price_in_minor(data.get("price"), club.currency), currency=club.currency,
     )
-    db.session.add(plan)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():   # the same name added at the same moment elsewhere: refused, not a 500
+            db.session.add(plan)
+    except IntegrityError:
+        raise InvalidInput("name", DUPLICATE_PLAN, code="duplicate") from None
     audit.record(staff, "create", "plan", plan.id, club_id=club.id,
                  after={"name": plan.name, "days": plan.duration_days, "price_minor": plan.price_minor})
     return plan
