@@ -46,7 +46,7 @@ def list_command() -> None:
     rows = [(str(row.club.id), row.club.name, row.club.timezone, row.club.currency,
              (f"closed from {row.club.closed_on.isoformat()}" if club_closing.is_closed(row.club) else
               f"closing on {row.club.closed_on.isoformat()}" if row.club.closed_on else "open"))
-            for row in club_edit.listing()]
+            for row in sorted(club_edit.listing(), key=lambda row: row.club.id)]
     header = ("id", "name", "timezone", "currency", "status")
     widths = [max(len(value) for value in column) for column in zip(header, *rows, strict=False)]
     for line in (header, *rows):

@@ -186,7 +186,7 @@ def test_upgrading_renames_a_clubs_duplicate_plan_names(empty_url, capsys):
     assert "renamed 'Month' to 'Month (2)'" in capsys.readouterr().out
 
 
-def test_the_same_plan_added_at_once_from_two_places_is_one_plan_and_one_refusal(app, make):
+def test_the_same_plan_added_from_four_places_at_once_is_one_plan_and_three_refusals(app, make):
     club_id, manager_id = make.default_club.id, make.staff("manager").id
 
     def add():
