@@ -209,8 +209,10 @@ def _json(description: str, schema: str, headers: dict | None = None) -> dict:
 def _errors(*codes: int) -> dict:
     names = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 413: "TooLarge",
              415: "UnsupportedMediaType", 422: "Unprocessable", 429: "TooManyRequests", 503: "Unavailable"}
-    # Any operation may meet a database outage (clubcrm/db_outage.py): 503 with Retry-After, never a 500.
-    return {str(code): {"$ref": f"#/components/responses/{names[code]}"} for code in (*codes, 503)}
+    # Any operation may meet a database outage (clubcrm/db_outage.py): 503 with Retry-After, never a 500; and a
+    # token of a closed club's staff is refused everywhere: 403 with error.code club_closed.
+    every = sorted({*codes, 403, 503})
+    return {str(code): {"$ref": f"#/components/responses/{names[code]}"} for code in every}
 
 
 def _body(schema: str) -> dict:
@@ -241,7 +243,8 @@ PATHS = {
         "operationId": "createCheckin", "summary": "Check a member in by card code or member id.",
         "description": "Like the desk: a second check-in within the repeat window answers 200 with the first "
                        "visit (repeated: true). A refusal is 403 with error.code: no_membership, not_started, "
-                       "expired, cancelled, frozen, visit_limit or other_club.",
+                       "expired, cancelled, frozen, visit_limit, other_club or club_closed (the club is closed "
+                       "from a day).",
         "requestBody": _body("CheckinInput"),
         "responses": {
             "201": _json("Checked in.", "CheckinAnswer"),
