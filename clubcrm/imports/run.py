@@ -76,7 +76,9 @@ def _existing(club_id: int, field_name: str, values: list[str]) -> dict[str, int
     for start in range(0, len(values), CHUNK):
         chunk = values[start:start + CHUNK]
         for value, member_id in db.session.execute(
-                select(compared, Member.id).where(Member.club_id == club_id, compared.in_(chunk))):
+                select(compared, Member.id).where(
+                    # A card code names one member in the whole chain (a chain plan opens every club's desk).
+                    true() if field_name == "card_code" else Member.club_id == club_id, compared.in_(chunk))):
             found.setdefault(value, member_id)
     return found
 
