@@ -96,5 +96,7 @@ def guest(member_id: int):
 def guest_check_in(member_id: int):
     """Check another club's chain member in at this desk."""
     club = current_club()
+    if chain.is_own_member(club, member_id):
+        return check_in_and_report(member_id)
     chain.guest_for(current_user, club, member_id)   # anyone but a chain guest: 404, as an id nobody has
     return check_in_guest_and_report(club, member_id)
