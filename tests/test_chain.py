@@ -16,6 +16,9 @@ from clubcrm import clock
 from clubcrm.db import unit_of_work
 from clubcrm.errors import DomainError, InvalidInput
 from clubcrm.extensions import db
+from clubcrm.imports.headers import guess_mapping
+from clubcrm.imports.reading import read_table
+from clubcrm.imports.run import run
 from clubcrm.lifecycle import facts
 from clubcrm.models import Member, Plan, Visit
 from clubcrm.phones import display
@@ -191,6 +194,18 @@ def test_a_card_code_used_in_any_club_is_refused_naming_the_field(make, clubs):
     db.session.rollback()
     assert db.session.scalar(select(Member.card_code).where(Member.id == bea.id)) == "BEA-1"
     assert db.session.scalar(select(Member.card_code).where(Member.card_code == "CARLA-1")) == "CARLA-1"
+
+
+def test_the_import_refuses_a_card_code_of_another_club_and_imports_the_rest(make, clubs):
+    _club_a, club_b, carla, _carlas, _hugo = clubs
+    table = read_table("Name;Phone;Card\nBea Berg;;carla-1\nCid Cole;+358401110001;CID-1\n".encode())
+    with unit_of_work():
+        result = run(None, club_b, table, guess_mapping(table.headers), mode="valid")
+    assert {(r.line, r.field): str(r.message) for r in result.checked.refusals} == {
+        (2, "card_code"): f"Member {carla.id} already has this card code."}
+    # Carla's phone is free in club B (phones are unique per club): Cid is imported with it.
+    assert result.imported == 1
+    assert db.session.scalar(select(Member.card_code).where(Member.club_id == club_b.id)) == "CID-1"
 
 
 # --- the migration that makes card codes unique across the chain --------------------------------------------

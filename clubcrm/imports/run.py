@@ -69,7 +69,8 @@ class Result:
 
 
 def _existing(club_id: int, field_name: str, values: list[str]) -> dict[str, int]:
-    """Map each of VALUES some member of the club already has in FIELD_NAME to that member's id."""
+    """Map each of VALUES some member of the club (for a card code: of any club) already has in FIELD_NAME to that
+    member's id."""
     column = getattr(Member, field_name)
     compared = func.lower(column) if field_name == "email" else column
     found: dict[str, int] = {}
