@@ -118,6 +118,18 @@ def test_a_chain_member_scanned_at_another_clubs_desk_is_checked_in_there_and_co
     card = web.get(f"/members/{carla.id}").text
     assert "at Harbour Club" in card.split('id="visits"', 1)[1].split("</ul>", 1)[0]
 
+    # The managers' report pages say the same: A one visit of its members, B one guest visit.
+    def visits_table(club):
+        web.post("/logout")
+        login_as("manager", club=club)
+        csv = web.get(f"/reports/club/visits.csv?start={MONDAY}&end={TODAY}")
+        assert csv.status_code == 200, csv.status_code
+        header, row = csv.get_data(as_text=True).lstrip("\ufeff").splitlines()[:2]
+        return dict(zip(header.replace('"', "").split(","), row.split(","), strict=True))
+    a_row, b_row = visits_table(club_a), visits_table(club_b)
+    assert (a_row["Visits"], a_row["Guest visits"]) == ("1", "0")
+    assert (b_row["Visits"], b_row["Guest visits"]) == ("0", "1")
+
 
 def test_a_home_only_plan_is_refused_at_another_club_with_other_club(make, web, login_as, clubs):
     club_a, club_b, _carla, _carlas, hugo = clubs
