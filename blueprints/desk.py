@@ -7,7 +7,7 @@ from blueprints.access import current_club, role_required
 from clubcrm.clock import local_today
 from clubcrm.db import unit_of_work
 from clubcrm.errors import DomainError
-from clubcrm.services import checkin, members
+from clubcrm.services import chain, checkin, members
 
 bp = Blueprint("desk", __name__)
 
@@ -20,8 +20,10 @@ def index():
     club = current_club()
     today = local_today(club.timezone)
     found = members.search_with_standing(club, query, today) if query.strip() else []
+    # Other clubs' chain members, by their exact card code or phone only (one who forgot the card).
+    guests = [chain.guest_view(m) for m in chain.find_guests(club, query)] if query.strip() else []
     template = "desk/_results.html" if request.args.get("partial") else "desk/index.html"
-    return render_template(template, query=query, found=found, club=club)
+    return render_template(template, query=query, found=found, guests=guests, club=club)
 
 
 @bp.post("/scan")
@@ -30,11 +32,10 @@ def scan():
     """Check in the member whose card was scanned; anything else becomes a search."""
     query = request.form.get("q", "").strip()[:100]
     club = current_club()
-    try:
-        member = checkin.member_for_card(club, query) if query else None
-    except DomainError as error:
-        flash(_("Check-in refused: %(reason)s", reason=str(error.message)), "danger refusal")
-        member = None
+    member = checkin.member_for_card(club, query) if query else None
+    if member is not None and member.club_id != club.id:
+        # Another club's card: a chain plan lets its holder in here (a guest visit); check_in refuses others.
+        return check_in_guest_and_report(club, member.id, scanned=query)
     if member is not None:
         return check_in_and_report(member.id)
     return redirect(url_for("desk.index", q=query))
@@ -45,14 +46,57 @@ def check_in_and_report(member_id: int):
     try:
         with unit_of_work():
             member = members.get_for(current_user, member_id)
+            # At the login's own club (an owner, who works in every club: the member's own club).
             result = checkin.check_in(current_user, member)
             # Worded before the commit expires the member and the login (reloading both, and the club).
-            if result.repeated:
-                message = (_("%(name)s is already checked in.", name=member.full_name), "info")
-            else:
-                message = (_("%(name)s checked in.", name=member.full_name), "success")
+            message = checked_in_message(member, result)
     except DomainError as error:
         flash(_("Check-in refused: %(reason)s", reason=str(error.message)), "danger refusal")
         return redirect(url_for("members.card", member_id=member_id))
     flash(*message)
     return redirect(url_for("members.card", member_id=member_id))
+
+
+def checked_in_message(member, result) -> tuple[str, str]:
+    """Word the outcome of a check-in for the flash."""
+    if result.repeated:
+        return _("%(name)s is already checked in.", name=member.full_name), "info"
+    return _("%(name)s checked in.", name=member.full_name), "success"
+
+
+def check_in_guest_and_report(club, member_id: int, scanned: str = ""):
+    """Check in another club's member at CLUB and show the guest view. A scanned card is checked in or refused
+    with the reason (a home-only plan: other_club, back at the desk); by id, only a chain guest is found."""
+    try:
+        with unit_of_work():
+            member = (members.holder_of_card(scanned) if scanned
+                      else chain.guest_for(current_user, club, member_id))
+            result = checkin.check_in(current_user, member, club=club)
+            message = checked_in_message(member, result)
+    except DomainError as error:
+        flash(_("Check-in refused: %(reason)s", reason=str(error.message)), "danger refusal")
+        return redirect(url_for("desk.index", q=scanned) if scanned else url_for("desk.guest", member_id=member_id))
+    flash(*message)
+    return redirect(url_for("desk.guest", member_id=member_id))
+
+
+@bp.get("/members/<id:member_id>/guest")
+@role_required("desk", "manager")
+def guest(member_id: int):
+    """Show another club's chain member as the desk needs them: name, card, standing, and the check-in."""
+    club = current_club()
+    if chain.is_own_member(club, member_id):
+        return redirect(url_for("members.card", member_id=member_id))
+    view = chain.guest_view(chain.guest_for(current_user, club, member_id))
+    return render_template("desk/guest.html", guest=view, club=club)
+
+
+@bp.post("/members/<id:member_id>/guest/checkin")
+@role_required("desk", "manager")
+def guest_check_in(member_id: int):
+    """Check another club's chain member in at this desk."""
+    club = current_club()
+    if chain.is_own_member(club, member_id):
+        return check_in_and_report(member_id)
+    chain.guest_for(current_user, club, member_id)   # anyone but a chain guest: 404, as an id nobody has
+    return check_in_guest_and_report(club, member_id)

@@ -227,6 +227,8 @@ def kpi_tables(scope: Scope) -> list[Table]:
     visits = Table("visits", _("Visits per member per week"), [
         Column("week_start", _l("Week of"), "date"), Column("visits", _l("Visits"), "int"),
         Column("active_members", _l("Active members"), "int"), Column("per_member", _l("Per member"), "number"),
+        Column("guest_visits", _l("Guest visits"), "int",
+               _l("Check-ins here by members of other clubs of the chain (chain plans); not counted in Visits.")),
     ], _dicts(activity.visits_per_week(scope)))
     cohorts = activity.cohort_retention(scope)
     months = max((len(c.retained) for c in cohorts), default=0)

@@ -138,9 +138,17 @@ SCHEMAS = {
     "CheckinAnswer": _object({
         "visit": _ref("Visit"),
         "repeated": {"type": "boolean", "description": "True: a check-in moments ago; this is that visit."},
-        "member": _ref("Member"),
+        "member": {"anyOf": [_ref("Member"), _ref("Guest")],
+                   "description": "A member of another club of the chain (a chain plan) is shown as a Guest."},
         "membership": {"anyOf": [_ref("Membership"), {"type": "null"}]},
-        "balances": {"type": "array", "items": _ref("Balance")},
+        "balances": {"type": "array", "items": _ref("Balance"),
+                     "description": "Empty for a guest: packages are used in the home club."},
+    }),
+    "Guest": _object({
+        "id": ID, "club_id": {**ID, "description": "The member's home club."}, "name": {"type": "string"},
+        "card_code": _nullable("string"),
+        "guest": {"type": "boolean", "const": True,
+                  "description": "Another club's member: only what the check-in needs is shown."},
     }),
     "MemberAnswer": _object({
         "member": _ref("Member"), "standing": _ref("Standing"),

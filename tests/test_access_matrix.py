@@ -53,6 +53,10 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     # --- the desk (desk.py)
     ("desk.index", "GET"):                        (302, 200, 200, 200, 200, 200),
     ("desk.scan", "POST"):                        (302, 302, 302, 302, 302, 302),
+    # the guest view of another club's chain member (club A's member has a home-only plan: 404 for club B; club
+    # A's own staff are sent to the full card, or checked in as there). CHAIN_TABLE: a chain member.
+    ("desk.guest", "GET"):                        (302, 302, 302, 302, 404, 404),
+    ("desk.guest_check_in", "POST"):              (302, 302, 302, 302, 404, 404),
     # --- members (members.py): a card of club A is not found for club B
     ("members.new", "GET"):                       (302, 200, 200, 200, 200, 200),
     ("members.new", "POST"):                      (302, 422, 422, 422, 422, 422),
@@ -314,3 +318,68 @@ def test_the_table_covers_six_identities_and_only_known_statuses():
     for key, statuses in TABLE.items():
         assert len(statuses) == len(IDENTITIES), key
         assert set(statuses) <= allowed, key
+
+
+# A chain member of club A (a plan valid in every club of the chain), asked for by club B's desk and manager:
+# the guest view and its check-in open (the desk needs them), and every other page that loads a member by id —
+# the card, notes and details (edit), contacts, SMS, sales, packages, freezes, the GDPR export and erasure, the
+# API's member — stays "not found", exactly as for a home-only member. A route that loads a member by id fails
+# this test until it has a row. (endpoint, method) -> (desk_other, manager_other).
+CHAIN_TABLE: dict[tuple[str, str], tuple[int, int]] = {
+    ("desk.guest", "GET"):                        (200, 200),
+    ("desk.guest_check_in", "POST"):              (302, 302),
+    ("members.card", "GET"):                      (404, 404),
+    ("members.edit", "GET"):                      (404, 404),
+    ("members.edit", "POST"):                     (404, 404),
+    ("members.check_in", "POST"):                 (404, 404),
+    ("members.log_contact", "POST"):              (404, 404),
+    ("members.send_sms", "POST"):                 (404, 404),
+    ("members.back_from_contact", "GET"):         (302, 302),   # to the card, which is 404
+    ("members.back_from_sms", "GET"):             (302, 302),
+    ("sales.sell", "POST"):                       (404, 404),
+    ("sales.sell_package", "POST"):               (404, 404),
+    ("sales.freeze", "POST"):                     (404, 404),
+    ("sales.end_freeze", "POST"):                 (404, 404),
+    ("sales.cancel", "POST"):                     (403, 404),
+    ("sales.redeem", "POST"):                     (404, 404),
+    ("sales.grant", "POST"):                      (403, 404),
+    ("sales.back_sell", "GET"):                   (302, 302),
+    ("sales.back_packages_sell", "GET"):          (302, 302),
+    ("sales.back_freeze", "GET"):                 (302, 302),
+    ("sales.back_cancel", "GET"):                 (302, 302),
+    ("sales.back_packages_redeem", "GET"):        (302, 302),
+    ("sales.back_packages_grant", "GET"):         (302, 302),
+    ("data.member_export", "GET"):                (403, 404),
+    ("data.erase", "GET"):                        (403, 404),
+    ("data.erase", "POST"):                       (403, 404),
+    ("api.get_member", "GET"):                    (404, 404),
+}
+
+
+def test_another_clubs_chain_member_opens_only_the_guest_view(app, make):
+    data = build_data(make)
+    club_a = make.default_club
+    carla = make.member(first_name="Carla", last_name="Chain", notes="Knee surgery in May",
+                        email="carla.chain@example.org")
+    make.membership(carla, plan=make.plan(club=club_a, chain_wide=True))
+    args = {**data["args"], "member_id": carla.id}
+    identities = [Identity(app, name, data["staff"][name]) for name in ("desk_other", "manager_other")]
+    routes = [(endpoint, method, rule) for endpoint, method, rule in walk(app) if "member_id" in rule.arguments]
+    mismatches = [f"{endpoint} {method}: not in CHAIN_TABLE" for endpoint, method, _rule in routes
+                  if (endpoint, method) not in CHAIN_TABLE]
+    mismatches += [f"{key}: in CHAIN_TABLE but no such route" for key in
+                   CHAIN_TABLE.keys() - {(endpoint, method) for endpoint, method, _rule in routes}]
+    for endpoint, method, rule in routes:
+        for identity, want in zip(identities, CHAIN_TABLE.get((endpoint, method), ()), strict=False):
+            response = identity.ask(method, url_for_rule(rule, args))
+            page = response.get_data(as_text=True)
+            if response.status_code != want:
+                mismatches.append(f"{method} {rule.rule} as {identity.name}: expected {want}, got "
+                                  f"{response.status_code}")
+            elif response.status_code == 302 and endpoint != "desk.guest_check_in" and urlsplit(
+                    response.headers["Location"]).path != f"/members/{carla.id}":
+                mismatches.append(f"{method} {rule.rule} as {identity.name}: redirected elsewhere than the card")
+            # Whatever opens shows nothing of the member's contacts or notes.
+            if any(secret in page for secret in (carla.phone, carla.phone[4:], "Knee surgery", carla.email)):
+                mismatches.append(f"{method} {rule.rule} as {identity.name}: shows the member's contacts or notes")
+    assert not mismatches, f"{len(mismatches)} mismatches:\n" + "\n".join(mismatches)

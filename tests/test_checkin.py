@@ -126,17 +126,6 @@ def test_scanning_another_clubs_card_says_so(client, login_as, make):
     assert visits() == 0
 
 
-def test_a_card_code_used_in_two_clubs_checks_in_our_member(client, login_as, make):
-    login_as("desk")
-    make.membership(make.member(club=make.club(name="Elsewhere"), card_code="SAME1"))
-    mine = make.member(card_code="SAME1")
-    make.membership(mine)
-    response = client.post("/scan", data={"q": " same1 "})
-    assert response.headers["Location"].endswith(f"/members/{mine.id}")
-    db.session.expire_all()
-    assert db.session.scalar(select(Visit.member_id)) == mine.id
-
-
 def test_statements_per_checkin_do_not_grow_with_history(app, make):
     """One check-in costs the same number of SQL statements for a new member and one with a long history."""
 

@@ -1,7 +1,8 @@
 """Scope everywhere: every lookup a staff form (or the API) makes by member id, phone or card code sees its own
 club only. Club A's member, asked for by club B's staff with A's phone, card code or id, gets exactly the answer
 a member who does not exist gets. The one exception: the check-in scan and the API check-in say `other_club`
-for another club's card, so that the desk can send the member to their own club."""
+for another club's card, so that the desk can send the member to their own club (a card code names one member in
+the whole chain). Members holding a chain plan are the chain's guests: tests/test_chain.py."""
 import difflib
 import re
 from datetime import timedelta
@@ -104,8 +105,10 @@ def test_each_service_lookup_answers_not_found_for_another_clubs_member(make, cl
                 lambda: outbox.queue_from_staff(desk, stranger, "Hello", clock.utcnow())):
         assert refusal(act) == nobody
         db.session.rollback()
-    # The exception: a scanned card of another club says so, and so does checking A's member in.
-    assert refusal(lambda: checkin.member_for_card(club_b, stranger.card_code))[2] == "other_club"
+    # The exception: a card names one member in the chain, and checking A's member in at B says other_club
+    # (A's plan is valid at home only), as does B's desk by default.
+    assert checkin.member_for_card(club_b, stranger.card_code) == stranger
+    assert refusal(lambda: checkin.check_in(desk, stranger, club=club_b))[2] == "other_club"
     assert refusal(lambda: checkin.check_in(desk, stranger))[2] == "other_club"
     assert checkin.member_for_card(club_b, NOBODY["card"]) is None
 
@@ -171,9 +174,14 @@ def test_each_staff_form_answers_not_found_for_another_clubs_member(app, web, lo
         assert mine[2] == nobodys[2], (method, url, "\n".join(difflib.unified_diff(
             mine[2].splitlines(), nobodys[2].splitlines(), lineterm="", n=0)))
 
-    # A's phone and card are free in B: a new lead with them is registered, nothing says they exist elsewhere.
+    # A's phone is free in B: a new lead with it is registered. A card code names one member in the whole chain
+    # (a chain plan opens every desk), so A's card is refused, naming the field.
+    taken = web.post("/members/new", {"first_name": "Bea", "last_name": "Berg", "phone": stranger.phone,
+                                      "card_code": stranger.card_code, "locale": "en"})
+    assert taken.status_code == 422 and field_errors(taken) == {
+        "card_code": ["A member of another club of the chain already has this card code."]}
     created = web.post("/members/new", {"first_name": "Bea", "last_name": "Berg", "phone": stranger.phone,
-                                        "card_code": stranger.card_code, "locale": "en"})
+                                        "card_code": "B-CARD-1", "locale": "en"})
     assert created.status_code == 302, field_errors(created)
     db.session.commit()
     assert db.session.query(Member).filter_by(club_id=club_b.id, phone=stranger.phone).count() == 1

@@ -383,7 +383,8 @@ def test_results_show_each_members_status_in_one_query(web, login_as, make):
     db.session.commit()
     with statements() as seen:
         page = web.get("/?q=stat&partial=1").text
-    assert len(seen) == 3  # the login, the search, every result's contracts at once
+    # The login, the search, other clubs' chain members by exact card or phone, every result's contracts at once.
+    assert len(seen) == 4
     rows = {name: page.split(name, 1)[1].split("</tr>", 1)[0] for name in ("Stat Lead", "Stat Active", "Stat Gone")}
     assert "stage-lead" in rows["Stat Lead"] and lead.id
     assert "stage-active" in rows["Stat Active"] and "29 days left" in rows["Stat Active"]

@@ -8,7 +8,7 @@ from clubcrm import api_schema
 from clubcrm.clock import local_today
 from clubcrm.db import unit_of_work
 from clubcrm.errors import InvalidInput, NotFound
-from clubcrm.services import api_scope, checkin, members, packages
+from clubcrm.services import api_scope, chain, checkin, packages
 from clubcrm.services.contracts import memberships_of, standing
 
 
@@ -27,17 +27,22 @@ def create_checkin():
         raise InvalidInput("card_code", _l("Send card_code or member_id."))
     staff = current_staff()
     with unit_of_work():
+        # The club where the turnstile or desk stands: the token's club (an owner's: club_id, or by member id
+        # the member's own club). Another club's member gets in there with a chain plan only.
+        club = api_scope.club_for(staff, club_id) if card or club_id is not None or staff.club_id else None
         if card:
-            member = checkin.member_for_card(api_scope.club_for(staff, club_id), card)
+            member = checkin.member_for_card(club, card)
             if member is None:
                 raise NotFound("card_code", _l("No member has this card."))
         else:
-            member = members.get_for(staff, member_id)
-        result = checkin.check_in(staff, member, source="api")
+            member = chain.member_for_checkin(staff, club, member_id)
+        result = checkin.check_in(staff, member, source="api", club=club)
         where = standing(member, memberships_of(member.id), local_today(member.club.timezone))
+        guest = club is not None and member.club_id != club.id
         answer = {
-            "visit": shapes.visit(result.visit), "repeated": result.repeated, "member": shapes.member(member),
+            "visit": shapes.visit(result.visit), "repeated": result.repeated,
+            "member": shapes.guest(member) if guest else shapes.member(member),
             "membership": shapes.membership(where.membership),
-            "balances": shapes.balances(packages.balances(member.id)),
+            "balances": [] if guest else shapes.balances(packages.balances(member.id)),
         }
     return jsonify(answer), 200 if result.repeated else 201

@@ -28,6 +28,11 @@ def member(m: Member) -> dict:
     }
 
 
+def guest(m: Member) -> dict:
+    """Another club's member as a check-in shows them: no contact details."""
+    return {"id": m.id, "club_id": m.club_id, "name": m.full_name, "card_code": m.card_code, "guest": True}
+
+
 def membership(m: Membership | None) -> dict | None:
     if m is None:
         return None

@@ -1,6 +1,6 @@
 """Forms for the club's settings."""
 from flask_babel import lazy_gettext as _l
-from wtforms import (DecimalField, EmailField, IntegerField, PasswordField, SelectChoice, SelectField,
+from wtforms import (BooleanField, DecimalField, EmailField, IntegerField, PasswordField, SelectChoice, SelectField,
                      StringField)
 from wtforms.widgets import TextInput
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
@@ -42,6 +42,7 @@ class PlanForm(BaseForm):
     duration_days = IntegerField(_l("Days"), validators=[InputRequired(), NumberRange(1, 3660)])
     visit_limit = IntegerField(_l("Visit limit (empty: unlimited)"), validators=[Optional(), NumberRange(1, 10000)])
     price = AmountField(_l("Price"), places=None, validators=[InputRequired(), NumberRange(0, 10**7)])
+    chain_wide = BooleanField(_l("Valid in every club of the chain"))
 
 
 class ServiceForm(BaseForm):

@@ -69,14 +69,17 @@ class Result:
 
 
 def _existing(club_id: int, field_name: str, values: list[str]) -> dict[str, int]:
-    """Map each of VALUES some member of the club already has in FIELD_NAME to that member's id."""
+    """Map each of VALUES some member of the club (for a card code: of any club) already has in FIELD_NAME to that
+    member's id."""
     column = getattr(Member, field_name)
     compared = func.lower(column) if field_name == "email" else column
     found: dict[str, int] = {}
     for start in range(0, len(values), CHUNK):
         chunk = values[start:start + CHUNK]
         for value, member_id in db.session.execute(
-                select(compared, Member.id).where(Member.club_id == club_id, compared.in_(chunk))):
+                select(compared, Member.id).where(
+                    # A card code names one member in the whole chain (a chain plan opens every club's desk).
+                    true() if field_name == "card_code" else Member.club_id == club_id, compared.in_(chunk))):
             found.setdefault(value, member_id)
     return found
 

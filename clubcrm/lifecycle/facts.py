@@ -161,7 +161,9 @@ def load(club_id: int, tz_name: str, day: date, now: datetime) -> ClubFacts:
             func.sum(case((Visit.checked_in_at >= since[30], 1), else_=0)),
             func.max(Visit.checked_in_at),
         )
-        .where(Visit.club_id == club_id,
+        # The club's members' visits in any club of the chain (a chain plan): a visit elsewhere is no silence.
+        .join(Member, Member.id == Visit.member_id)
+        .where(Member.club_id == club_id,
                Visit.checked_in_at >= local_midnight(day - timedelta(days=VISIT_LOOKBACK_DAYS), tz_name),
                Visit.checked_in_at < end_of_day)
         .group_by(Visit.member_id, Visit.membership_id)

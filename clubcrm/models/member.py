@@ -13,7 +13,10 @@ class Member(db.Model):
     __tablename__ = "member"
     __table_args__ = (
         UniqueConstraint("club_id", "phone"),
-        UniqueConstraint("club_id", "card_code"),
+        # A card opens the desk of every club of the chain, so one code names one member in the whole chain.
+        UniqueConstraint("card_code"),
+        # Another club's desk finds a chain member who forgot the card by the exact phone number.
+        Index("ix_member_phone", "phone"),
         Index("ix_member_club_id_name_key", "club_id", "name_key"),
         Index("ix_member_club_id_name_key_rev", "club_id", "name_key_rev"),
     )

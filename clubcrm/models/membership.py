@@ -1,7 +1,7 @@
 """Plans the club sells, memberships (one sold contract = one cycle) and the freezes inside them."""
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clubcrm.clock import utcnow
@@ -30,6 +30,8 @@ class Plan(db.Model):
     service_id: Mapped[int | None] = mapped_column(ForeignKey("service.id"))
     service_units: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
+    # Valid in every club of the chain (a member may check in at any club's desk), not only the home club.
+    chain_wide: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class Membership(db.Model):
@@ -45,6 +47,8 @@ class Membership(db.Model):
     # Inclusive, in the club's time zone; freezes push it.
     ends_on: Mapped[date]
     visit_limit: Mapped[int | None]
+    # Copied from the plan at the sale, as its other terms: changing the plan later changes no sold contract.
+    chain_wide: Mapped[bool] = mapped_column(default=False, server_default=false())
     price_minor: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
     sold_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

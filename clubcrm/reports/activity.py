@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import and_, case, func, null, select
+from sqlalchemy import and_, case, func, literal, null, select, union_all
 
 from clubcrm.clock import local_date
 from clubcrm.extensions import db
@@ -127,15 +127,18 @@ class WeekVisits:
     """Visits in one ISO week (Monday to Sunday, each club's local days).
 
     week_start: its Monday.
-    visits: check-ins that week (with a plan, those made on a membership of that plan).
+    visits: the clubs' members' check-ins that week in any club of the chain (with a plan, those made on a
+        membership of that plan), on their home club's local days.
     active_members: members with a membership covering at least one day of the week.
     per_member: visits / active_members; None when nobody was active.
+    guest_visits: check-ins at the clubs by members of other clubs (chain plans), not counted in visits.
     """
 
     week_start: date
     visits: int
     active_members: int
     per_member: float | None
+    guest_visits: int = 0
 
 
 def local_bucket(clubs: list[Club], club_column, instant_column, edges: list[date]):
@@ -155,20 +158,31 @@ def visits_per_week(scope: Scope) -> list[WeekVisits]:
     clubs = scope.clubs()
     monday = scope.start - timedelta(days=scope.start.weekday())
     weeks = [monday + timedelta(weeks=i) for i in range((scope.end - monday).days // 7 + 1)]
-    inner = (select(local_bucket(clubs, Visit.club_id, Visit.checked_in_at,
-                                 [*weeks, weeks[-1] + timedelta(weeks=1)]).label("week"))
-             .where(local_span(clubs, Visit.club_id, Visit.checked_in_at, weeks[0], weeks[-1] + timedelta(days=6))))
+    edges = [*weeks, weeks[-1] + timedelta(weeks=1)]
+    last = weeks[-1] + timedelta(days=6)
+    # Own members' visits wherever they happened (home club's days), and guests' visits here (this club's days).
+    home = Member.club_id
+    own = (select(local_bucket(clubs, home, Visit.checked_in_at, edges).label("week"), literal(0).label("guest"))
+           .select_from(Visit).join(Member, Member.id == Visit.member_id)
+           .where(local_span(clubs, home, Visit.checked_in_at, weeks[0], last)))
     if scope.plan_id is not None:
-        inner = inner.where(Visit.membership_id.in_(select(Membership.id).where(Membership.plan_id == scope.plan_id)))
-    inner = inner.subquery()
+        own = own.where(Visit.membership_id.in_(select(Membership.id).where(Membership.plan_id == scope.plan_id)))
+    guests = (select(local_bucket(clubs, Visit.club_id, Visit.checked_in_at, edges).label("week"),
+                     literal(1).label("guest"))
+              .select_from(Visit).join(Member, Member.id == Visit.member_id)
+              .where(local_span(clubs, Visit.club_id, Visit.checked_in_at, weeks[0], last),
+                     home.not_in(scope.club_ids)))
+    inner = union_all(own, guests).subquery()
     # Grouped in an outer query: PostgreSQL would not match a GROUP BY on a CASE with its own parameters.
-    counts = dict(db.session.execute(select(inner.c.week, func.count()).group_by(inner.c.week)).all())
+    counts = {(week, guest): n for week, guest, n in db.session.execute(
+        select(inner.c.week, inner.c.guest, func.count()).group_by(inner.c.week, inner.c.guest))}
     counted = of_plan(spans(scope), scope.plan_id)
     result = []
     for i, week in enumerate(weeks):
         members = len(active(counted, week, week + timedelta(days=6)))
-        visits = counts.get(i, 0)
-        result.append(WeekVisits(week, visits, members, visits / members if members else None))
+        visits = counts.get((i, 0), 0)
+        result.append(WeekVisits(week, visits, members, visits / members if members else None,
+                                 counts.get((i, 1), 0)))
     return result
 
 
@@ -243,18 +257,20 @@ def standings(all_spans: list[Span], plan_id: int | None, today: date) -> dict[i
 
 
 def visits_by_member(clubs: list[Club], today: date) -> dict[int, Visits]:
-    """Each member's last visit and recent visit counts, up to the end of TODAY in each club."""
+    """Each of the clubs' members' last visit and recent visit counts in any club of the chain, up to the end
+    of TODAY in their home club."""
     zones = {club.id: club.timezone for club in clubs}
     drop = timedelta(days=DROP_DAYS)
-    recent = local_span(clubs, Visit.club_id, Visit.checked_in_at, today - drop + timedelta(days=1), today)
-    earlier = local_span(clubs, Visit.club_id, Visit.checked_in_at, today - 2 * drop + timedelta(days=1),
-                         today - drop)
+    home = Member.club_id
+    recent = local_span(clubs, home, Visit.checked_in_at, today - drop + timedelta(days=1), today)
+    earlier = local_span(clubs, home, Visit.checked_in_at, today - 2 * drop + timedelta(days=1), today - drop)
     found: dict[int, Visits] = {}
     for member_id, club_id, last, recent_count, earlier_count in db.session.execute(
-        select(Visit.member_id, Visit.club_id, func.max(Visit.checked_in_at),
+        select(Visit.member_id, home, func.max(Visit.checked_in_at),
                func.sum(case((recent, 1), else_=0)), func.sum(case((earlier, 1), else_=0)))
-        .where(local_span(clubs, Visit.club_id, Visit.checked_in_at, None, today))
-        .group_by(Visit.member_id, Visit.club_id)
+        .join(Member, Member.id == Visit.member_id)
+        .where(local_span(clubs, home, Visit.checked_in_at, None, today))
+        .group_by(Visit.member_id, home)
     ):
         seen = found.get(member_id, Visits())
         day = local_date(last, zones[club_id])

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from clubcrm.extensions import db
 from clubcrm.formatting import day
 from clubcrm.lifecycle.stages import Stage, stage_of
-from clubcrm.models import AuditEvent, Member, Membership, Message, Package, Touchpoint, Visit
+from clubcrm.models import AuditEvent, Club, Member, Membership, Message, Package, Touchpoint, Visit
 from clubcrm.services.contracts import Standing, is_live, latest_live, memberships_of, standing
 from clubcrm.services.packages import balances
 from clubcrm.services.sales import covering, renewal_target
@@ -49,6 +49,8 @@ class MemberCard:
     contacts: list[Contact] = field(default_factory=list)
     # The member's last SMS, newest first.
     messages: list[Message] = field(default_factory=list)
+    # The names of the other clubs of the chain where a listed visit happened (a chain plan).
+    visit_clubs: dict[int, str] = field(default_factory=dict)
 
 
 def is_birthday(birth: date | None, today: date) -> bool:
@@ -85,6 +87,9 @@ def build(member: Member, today: date) -> MemberCard:
         messages=list(db.session.scalars(select(Message).where(Message.member_id == member.id)
                                          .order_by(Message.created_at.desc(), Message.id.desc()).limit(10))),
     )
+    elsewhere = {v.club_id for v in card.visits if v.club_id != member.club_id}
+    if elsewhere:
+        card.visit_clubs = dict(db.session.execute(select(Club.id, Club.name).where(Club.id.in_(elsewhere))).all())
     if where.membership is not None:
         card.renewed_by = next((m for m in history if m.renews_id == where.membership.id
                                 and is_live(m, today)), None)

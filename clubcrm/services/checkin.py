@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from clubcrm.clock import local_today, utcnow
-from clubcrm.errors import CheckinRefused
+from clubcrm.errors import CheckinRefused, NotFound
 from clubcrm.extensions import db
 from clubcrm.formatting import day
 from clubcrm.models import Club, Member, Staff, Visit
@@ -23,26 +23,31 @@ class CheckinResult:
 
 
 def member_for_card(club: Club, card_code: str) -> Member | None:
-    """Return the club's member holding CARD_CODE, None if nobody does; another club's card is refused."""
-    member = members.find_by_card(club.id, card_code)
-    if member is None and members.card_exists_elsewhere(club.id, card_code):
-        raise CheckinRefused("card_code", _l("This card belongs to a member of another club."), code="other_club")
-    return member
+    """Return the member holding CARD_CODE in any club (codes are unique chain-wide), None if nobody does;
+    whether another club's member may check in at CLUB is check_in's to decide."""
+    return members.holder_of_card(card_code)
 
 
-def check_in(staff: Staff, member: Member, source: str = "desk") -> CheckinResult:
-    """Log a visit for MEMBER, or raise CheckinRefused saying why not."""
-    if not staff.sees_club(member.club_id):
+def check_in(staff: Staff, member: Member, source: str = "desk", club: Club | None = None) -> CheckinResult:
+    """Log a visit for MEMBER at CLUB (the desk's or the token's club; by default the login's own club, else the
+    member's), or raise CheckinRefused saying why not."""
+    at = club or staff.club or member.club
+    if not staff.sees_club(at.id):
+        raise NotFound("club_id", _l("No such club."))
+    home: Club = member.club
+    today = local_today(home.timezone)   # contract dates are days of the home club
+    history = memberships_of(member.id)
+    where = standing(member, history, today)
+    # At another club of the chain only a chain-wide membership lets the member in; whatever else stands in
+    # the way is then said as at home (expired, frozen...).
+    guest = member.club_id != at.id
+    if guest and (where.membership is None or not where.membership.chain_wide):
         raise CheckinRefused("member_id", _l("This card belongs to a member of another club."),
                              code="other_club")
     members.refuse_erased(member, "member_id", error=CheckinRefused)
-    club: Club = member.club
-    # The club where the visit happens (today always the member's own, see the check above).
-    refuse_if_closed(club, "member_id")
+    # A closed club takes no visits, its own members' or guests'.
+    refuse_if_closed(at, "member_id")
     now = utcnow()
-    today = local_today(club.timezone)
-    history = memberships_of(member.id)
-    where = standing(member, history, today)
     if where.state in ("lead", "none"):
         raise CheckinRefused("member_id", _l("%(name)s has no membership.", name=member.full_name),
                              code="no_membership")
@@ -73,9 +78,11 @@ def check_in(staff: Staff, member: Member, source: str = "desk") -> CheckinResul
         if used >= membership.visit_limit:
             raise CheckinRefused("member_id", _l("All %(limit)s visits of this membership are used.",
                                                  limit=membership.visit_limit), code="visit_limit")
-    visit = Visit(club_id=member.club_id, member_id=member.id, membership_id=membership.id,
+    # Recorded where it happened, on the home club's membership: the home club counts it as its member's visit,
+    # the visiting club as a guest visit.
+    visit = Visit(club_id=at.id, member_id=member.id, membership_id=membership.id,
                   checked_in_at=now, source=source, staff_id=staff.id)
     db.session.add(visit)
     db.session.flush()
-    sessions.attend_on_checkin(member, now, club)
+    sessions.attend_on_checkin(member, now, at)
     return CheckinResult(visit, member, repeated=False)

@@ -87,7 +87,7 @@ def _clean(club: Club, data: dict) -> dict:
 
 
 def _check_unique(club_id: int, values: dict, exclude_id: int | None = None) -> None:
-    """Refuse a phone or card code that another member of the club already has."""
+    """Refuse a phone that another member of the club already has, or a card code used in any club."""
     for field, message in (
         ("phone", _l("Another member already has this phone number.")),
         ("card_code", _l("Another member already has this card code.")),
@@ -95,10 +95,17 @@ def _check_unique(club_id: int, values: dict, exclude_id: int | None = None) -> 
         value = values.get(field)
         if value is None:
             continue
-        query = select(Member.id).where(Member.club_id == club_id, getattr(Member, field) == value)
+        query = select(Member.club_id).where(getattr(Member, field) == value)
+        # A card opens every club's desk of the chain (chain plans), so one code names one member chain-wide.
+        if field == "phone":
+            query = query.where(Member.club_id == club_id)
         if exclude_id is not None:
             query = query.where(Member.id != exclude_id)
-        if db.session.scalar(query.limit(1)) is not None:
+        holder_club = db.session.scalar(query.limit(1))
+        if holder_club is not None and holder_club != club_id:
+            raise InvalidInput(field, _l("A member of another club of the chain already has this card code."),
+                               code="duplicate")
+        if holder_club is not None:
             raise InvalidInput(field, message, code="duplicate")
 
 
@@ -266,8 +273,9 @@ def find_by_card(club_id: int, card_code: str) -> Member | None:
     )
 
 
-def card_exists_elsewhere(club_id: int, card_code: str) -> bool:
-    """Tell whether a member of another club holds CARD_CODE (for a plain-words refusal at the desk)."""
-    return db.session.scalar(
-        select(Member.id).where(Member.club_id != club_id, Member.card_code == normalize_card(card_code)).limit(1)
-    ) is not None
+def holder_of_card(card_code: str) -> Member | None:
+    """Return the member holding CARD_CODE in any club of the chain (codes are unique chain-wide), if any."""
+    code = normalize_card(card_code)
+    if code is None or len(code) > 64:
+        return None
+    return db.session.scalar(select(Member).where(Member.card_code == code))

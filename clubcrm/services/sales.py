@@ -77,8 +77,8 @@ def sell_membership(
         club_id=member.club_id, member_id=member.id, plan_id=plan.id,
         renews_id=renews.id if renews else None,
         starts_on=starts_on, ends_on=starts_on + timedelta(days=plan.duration_days - 1),
-        visit_limit=plan.visit_limit, price_minor=plan.price_minor, currency=plan.currency,
-        sold_at=utcnow(), sold_by_id=staff.id,
+        visit_limit=plan.visit_limit, chain_wide=plan.chain_wide, price_minor=plan.price_minor,
+        currency=plan.currency, sold_at=utcnow(), sold_by_id=staff.id,
     )
     db.session.add(membership)
     if member.converted_at is None:

@@ -63,6 +63,7 @@ def add_plan(staff: Staff, club: Club, data: dict) -> Plan:
         visit_limit=(whole(data["visit_limit"], "visit_limit", 1, 10000)
                      if data.get("visit_limit") is not None else None),
         price_minor=price_in_minor(data.get("price"), club.currency), currency=club.currency,
+        chain_wide=bool(data.get("chain_wide")),
     )
     try:
         with db.session.begin_nested():   # the same name added at the same moment elsewhere: refused, not a 500
@@ -70,7 +71,8 @@ def add_plan(staff: Staff, club: Club, data: dict) -> Plan:
     except IntegrityError:
         raise InvalidInput("name", DUPLICATE_PLAN, code="duplicate") from None
     audit.record(staff, "create", "plan", plan.id, club_id=club.id,
-                 after={"name": plan.name, "days": plan.duration_days, "price_minor": plan.price_minor})
+                 after={"name": plan.name, "days": plan.duration_days, "price_minor": plan.price_minor,
+                        "chain_wide": plan.chain_wide})
     return plan
 
 

@@ -1,0 +1,85 @@
+"""Chain access: a member whose plan is valid in every club of the chain is a guest at the other clubs' desks.
+
+Another club's desk may find such a member by the exact card code or the exact phone number (never by name or
+part of a number), see what the check-in needs (name, card code, standing) and check them in; nothing else of the
+member (notes, contacts, SMS, tasks, sales) is opened there. Anyone else of another club is simply not found.
+"""
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from clubcrm.clock import local_today
+from clubcrm.errors import NotFound
+from clubcrm.extensions import db
+from clubcrm.models import Club, Member, Membership, Staff
+from clubcrm.phones import try_e164
+from clubcrm.services import members
+from clubcrm.services.contracts import Standing, is_live, memberships_of, standing
+
+
+@dataclass(frozen=True)
+class Guest:
+    """What another club's desk sees of a chain member: no contact details, no notes, no history."""
+
+    member: Member
+    home: Club
+    standing: Standing
+
+
+def holds_chain_membership(memberships: list[Membership], today: date) -> bool:
+    """Tell whether one of MEMBERSHIPS is chain-wide, not cancelled and not over on TODAY (home-club date)."""
+    return any(m.chain_wide and is_live(m, today) and m.ends_on >= today for m in memberships)
+
+
+def is_guest(club: Club, member: Member) -> bool:
+    """Tell whether MEMBER, of another club than CLUB, may be found and checked in at CLUB's desk."""
+    if member.club_id == club.id or member.erased_at is not None:
+        return False
+    return holds_chain_membership(memberships_of(member.id), local_today(member.club.timezone))
+
+
+def guest_for(staff: Staff, club: Club, member_id: int) -> Member:
+    """Return another club's chain member for CLUB's desk; anyone else is not found, as an id nobody has."""
+    member = db.session.get(Member, member_id)
+    if member is None or not staff.sees_club(club.id) or not is_guest(club, member):
+        raise NotFound("member_id", _l("No such member."))
+    return member
+
+
+def is_own_member(club: Club, member_id: int) -> bool:
+    """Tell whether MEMBER_ID is a member of CLUB itself (their full card, not the guest view, is theirs)."""
+    member = db.session.get(Member, member_id)
+    return member is not None and member.club_id == club.id
+
+
+def member_for_checkin(staff: Staff, club: Club | None, member_id: int) -> Member:
+    """Return the member STAFF may check in at CLUB by id: one of a club they see, or a chain guest of CLUB."""
+    member = db.session.get(Member, member_id)
+    if member is not None and staff.sees_club(member.club_id):
+        return member
+    if club is None:
+        raise NotFound("member_id", _l("No such member."))
+    return guest_for(staff, club, member_id)
+
+
+def find_guests(club: Club, text: str) -> list[Member]:
+    """Find other clubs' chain members by the exact card code or phone number typed at CLUB's desk."""
+    text = " ".join((text or "").split())
+    if not text or len(text) > 64:
+        return []
+    card = members.normalize_card(text)
+    phone = try_e164(text, club.country)
+    match = Member.card_code == card
+    if phone:
+        match = match | (Member.phone == phone)
+    # Card codes are unique in the chain and a phone is unique in each club: a handful of rows at most.
+    found = db.session.scalars(select(Member).where(Member.club_id != club.id, match).order_by(Member.id))
+    return [member for member in found if is_guest(club, member)]
+
+
+def guest_view(member: Member) -> Guest:
+    """Gather what the desk needs to check a guest in: their home club and standing today there."""
+    today = local_today(member.club.timezone)
+    return Guest(member, member.club, standing(member, memberships_of(member.id), today))
