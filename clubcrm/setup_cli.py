@@ -4,6 +4,7 @@ import sys
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 
 from clubcrm import setup_code
 from clubcrm.db import unit_of_work
@@ -38,8 +39,17 @@ def _ask(field: str) -> str:
     return click.prompt(label, default=None if required else "", show_default=False)
 
 
+def _has_club() -> bool:
+    try:
+        return clubs.any_club()
+    except SQLAlchemyError as error:
+        db.session.rollback()
+        raise click.ClickException(f"Cannot read the database ({type(error).__name__}): is it reachable, and has "
+                                   f"`clubcrm db upgrade` run?") from None
+
+
 def _refuse_if_set_up() -> None:
-    if clubs.any_club():
+    if _has_club():
         db.session.rollback()
         raise click.ClickException("ClubCRM is already set up: this database holds a club, and setup changed "
                                    "nothing. Add more clubs under Settings → Clubs or with `clubcrm club add`.")
@@ -103,7 +113,7 @@ def setup_command(**given: str | None) -> None:
 def setup_code_command() -> None:
     """Print the one-time code that /setup asks for (while the database holds no club)."""
     file = setup_code.path(current_app)
-    if clubs.any_club():
+    if _has_club():
         setup_code.discard(file)
         raise click.ClickException("ClubCRM is already set up: this database holds a club, so there is no setup "
                                    "code any more. Log in at /login.")

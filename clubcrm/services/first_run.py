@@ -5,6 +5,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import text, update
 
@@ -22,8 +23,6 @@ FIELDS = ("club_name", "country", "timezone", "currency", "locale", "phone", "ow
           "owner_name")
 ALREADY = _l("ClubCRM is already set up: this database holds a club. Add clubs under Settings → Clubs.")
 WRONG_CODE = _l("This is not the setup code. Copy it from the server's log or its file instance/setup-code.")
-THROTTLED = _l("Too many wrong setup codes from this address: wait a quarter of an hour, or run `clubcrm setup` "
-               "on the server.")
 # The throttle counts setup codes under this name, as if it were one more login (no staff email lacks an @).
 THROTTLE_ACCOUNT = "setup code"
 
@@ -95,7 +94,10 @@ def check_code(attempt: CodeAttempt, code_file: Path, typed: str | None) -> None
     uses up no guess, whatever the form's other fields say). The caller commits either way."""
     if login_throttle.is_throttled(attempt.client, attempt.account, None):
         login_throttle.forget(attempt.id)
-        raise InvalidInput("setup_code", THROTTLED, code="throttled")
+        minutes = current_app.config["LOGIN_THROTTLE_WINDOW_SECONDS"] // 60
+        raise InvalidInput("setup_code", _l("Too many wrong setup codes from this address: wait %(minutes)d minutes, "
+                                            "or run `clubcrm setup` on the server.", minutes=minutes),
+                           code="throttled")
     if not setup_code.matches(code_file, typed):
         raise InvalidInput("setup_code", WRONG_CODE, code="wrong")
     login_throttle.forget(attempt.id)
