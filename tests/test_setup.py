@@ -260,3 +260,11 @@ def test_setup_works_with_csrf_on(database_url, code_file):
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def test_a_code_left_over_after_setup_is_deleted_and_never_logged(app, client, runner, code_file):
+    assert runner.invoke(args=["setup", *FLAGS]).exit_code == 0
+    setup_code.current(code_file)   # a worker that wrote it while another finished setup
+    assert setup_code.announce(app) is None and not code_file.exists()
+    setup_code.current(code_file)
+    assert client.get("/setup").status_code == 404 and not code_file.exists()
