@@ -91,6 +91,9 @@ class Config:
     IMPORT_HEARTBEAT_TIMEOUT_MINUTES = 3
     # Where uploaded import files wait (personal data, 0700): None is instance/imports.
     IMPORT_FOLDER = None
+    # The one-time code /setup asks for while the database holds no club (0600, deleted after setup): None is
+    # instance/setup-code.
+    SETUP_CODE_FILE = None
     # A standby worker tries to take the one worker lock of the database this often (clubcrm/worker_lock.py).
     WORKER_LOCK_POLL_SECONDS = 5
 

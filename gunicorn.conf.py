@@ -22,5 +22,12 @@ max_requests_jitter = 500
 
 
 def post_worker_init(worker):
-    """Say when a worker has loaded the app and takes requests (tests/gunicorn.py waits for it)."""
+    """Say when a worker has loaded the app and takes requests (tests/gunicorn.py waits for it); on a database
+    without a club, log the setup code first (every worker logs the same one)."""
+    from flask import Flask
+
+    from clubcrm import setup_code
+
+    if isinstance(worker.wsgi, Flask):
+        setup_code.announce(worker.wsgi)
     worker.log.info("Worker ready (pid: %s)", worker.pid)

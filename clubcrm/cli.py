@@ -28,12 +28,15 @@ def register(app: Flask) -> None:
     from clubcrm.cli_api import api_token_command
     from clubcrm.cli_clubs import club_group
     from clubcrm.imports.cli import import_group
+    from clubcrm.setup_cli import setup_code_command, setup_command
 
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(api_token_command)
     app.cli.add_command(import_group)
     app.cli.add_command(club_group)
+    app.cli.add_command(setup_command)
+    app.cli.add_command(setup_code_command)
 
 
 @click.command("create-staff")

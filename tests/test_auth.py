@@ -17,6 +17,7 @@ from clubcrm.models import LoginFailure, Staff
 from clubcrm.services import auth, login_throttle
 from tests.concurrency import at_once
 from tests.conftest import NOW, ROOT, make_app
+from tests.factories import Factory
 from tests.gunicorn import Gunicorn
 from tests.web import Web, field_errors
 
@@ -39,7 +40,8 @@ def test_password_is_hashed(make):
     assert log_in(staff.email.upper(), "correct horse").id == staff.id
 
 
-def test_anonymous_is_sent_to_login(client):
+def test_anonymous_is_sent_to_login(client, make):
+    assert make.default_club.id   # a set-up installation (before setup every page leads to /setup)
     response = client.get("/")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
@@ -68,6 +70,8 @@ def test_staff_see_only_their_clubs_members(client, login_as, make):
 
 def test_csrf_is_enforced_on_forms(database_url):
     app = make_app(database_url, WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        Factory(app).club()   # a set-up installation: before setup, /login leads to /setup
     client = app.test_client()
     assert client.post("/login", data={"email": "a@b.c", "password": "whatever1"}).status_code == 400
     page = client.get("/login").data.decode()

@@ -31,6 +31,7 @@ from blueprints.forms.api_tokens import TokenForm
 from blueprints.forms.data import EraseForm
 from blueprints.forms.imports import PreviewForm, UploadForm
 from blueprints.forms.outbox import RetryForm
+from blueprints.forms.setup import SetupForm
 from clubcrm import clock
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
@@ -90,6 +91,8 @@ FORMS = {
     "api_tokens.create": (TokenForm, ""),
     "imports.index": (UploadForm, ""),
     "imports.update": (PreviewForm, ""),
+    # 404 here (clubs exist); tests/test_setup.py walks it before setup.
+    "setup.form": (SetupForm, ""),
 }
 RAW_FIELDS = {"desk.scan": {"q": "text"}, "auth.set_locale": {"locale": "choice", "next": "text"},
               "auth.choose_club": {"club_id": "number"},
@@ -221,6 +224,9 @@ def baselines(ids: SimpleNamespace) -> dict[str, dict[str, str]]:
         "members.send_sms": {"body": "Hello from the desk"},
         "outbox.retry": {"confirm": "y"},
         "data.erase": {"confirmation": "not yet"},   # never ERASE: the walked member must stay
+        "setup.form": {"club_name": "Walk", "country": "FI", "timezone": "Europe/Helsinki", "currency": "EUR",
+                       "locale": "en", "owner_email": "walk-owner@example.com", "owner_password": "long-enough",
+                       "owner_password_repeat": "long-enough", "setup_code": "x"},
     }
 
 

@@ -41,7 +41,8 @@ def app(database_url):
         db.engine.dispose()
 
 
-def test_every_kind_of_response_carries_the_security_headers(app, client, web, login_as):
+def test_every_kind_of_response_carries_the_security_headers(app, client, web, login_as, make):
+    assert make.default_club.id   # a set-up installation: before setup every page leads to /setup
     token_less = client.get("/api/v1/members/1")
     responses = {
         "login page": client.get("/login"),
