@@ -142,11 +142,11 @@ def register_blueprints(app: Flask) -> None:
         if any("\x00" in value for source in (request.args, request.form)
                for _key, value in source.items(multi=True)):
             abort(400)
-    from blueprints import (api, api_tokens, auth, data, desk, errors, imports, lifecycle, members, outbox, reports,
-                            sales, sessions, settings, tasks, twilio_hooks)
+    from blueprints import (api, api_tokens, auth, checklist, data, desk, errors, imports, lifecycle, members, outbox,
+                            reports, sales, sessions, settings, tasks, twilio_hooks)
 
-    for module in (auth, desk, members, sales, sessions, settings, lifecycle, tasks, outbox, reports, imports, data,
-                   api_tokens, api, twilio_hooks, errors):
+    for module in (auth, desk, checklist, members, sales, sessions, settings, lifecycle, tasks, outbox, reports,
+                   imports, data, api_tokens, api, twilio_hooks, errors):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)   # bearer tokens, no cookies: nothing for a forged cross-site request to ride on
 
