@@ -225,3 +225,28 @@ def test_dismissing_every_step_ends_the_list_for_good(make, web, login_as):
     assert 'id="checklist"' not in web.get("/").text
     assert db.session.scalar(select(func.count()).select_from(ChecklistMark).where(
         ChecklistMark.item == "all")) == 1
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_clubs_from_before_the_checklist_are_not_greeted_with_it_after_an_upgrade(engine, request, tmp_path):
+    """The upgrade marks the list finished for the clubs already in use; a club made afterwards gets it."""
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from tests.conftest import ROOT, make_app
+
+    url = (f"sqlite:///{tmp_path / 'upgraded.db'}" if engine == "sqlite" else
+           request.getfixturevalue("pg_cluster").create_database("clubcrm_checklist_upgrade"))
+    app = make_app(url)
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"), revision="f384f63a994b")
+        with unit_of_work():
+            db.session.execute(text("INSERT INTO club (name, timezone, currency, country, default_locale, created_at)"
+                                    " VALUES ('Old Club', 'UTC', 'EUR', 'FI', 'en', CURRENT_TIMESTAMP)"))
+        upgrade(directory=str(ROOT / "migrations"))
+        assert db.session.execute(select(ChecklistMark.club_id, ChecklistMark.item, ChecklistMark.kind)).all() == [
+            (1, "all", "finished")]
+        created = db.session.scalar(select(ChecklistMark.created_at))
+        assert created.tzinfo is not None
+        db.session.remove()
+        db.engine.dispose()
