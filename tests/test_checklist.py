@@ -23,6 +23,12 @@ SID = "AC" + "5e1f" * 8
 TWILIO = {"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_FROM": "+358401110000"}
 
 
+@pytest.fixture
+def new_club(make):
+    """The default club, new: no plans, services, desk logins, members or marks."""
+    return make.default_club
+
+
 def steps(web) -> dict[str, str]:
     """The open steps on the home page, each with the address it links to."""
     response = web.get("/")
@@ -38,8 +44,7 @@ def desk_login(web, make, club=None):
 
 
 @pytest.mark.parametrize("role", ["manager", "owner"])
-def test_a_new_club_shows_all_six_steps_with_the_page_of_each(make, web, login_as, role):
-    make.default_club
+def test_a_new_club_shows_all_six_steps_with_the_page_of_each(new_club, make, web, login_as, role):
     login_as(role)
     found = steps(web)
     assert list(found) == ALL_STEPS
@@ -90,8 +95,7 @@ DOING = {"plans": [add_plan], "services": [add_service], "staff": [add_desk_logi
 
 @pytest.mark.parametrize("step, do", [(step, do) for step, ways in DOING.items() for do in ways],
                          ids=lambda value: value if isinstance(value, str) else value.__name__)
-def test_each_step_leaves_the_list_when_it_is_done(make, web, login_as, step, do):
-    make.default_club
+def test_each_step_leaves_the_list_when_it_is_done(new_club, make, web, login_as, step, do):
     login_as("manager")
     assert step in steps(web)
     do(web, make)
@@ -131,8 +135,7 @@ def test_dismissing_a_step_takes_it_off_that_club_only(make, web, login_as):
     assert list(steps(web)) == ALL_STEPS
 
 
-def test_an_owner_dismisses_in_the_club_they_work_in(make, web, login_as):
-    make.default_club
+def test_an_owner_dismisses_in_the_club_they_work_in(new_club, make, web, login_as):
     other = make.club(name="Other Club")
     login_as("owner")
     assert web.post("/club", data={"club_id": str(other.id)}).status_code == 302
@@ -141,8 +144,7 @@ def test_an_owner_dismisses_in_the_club_they_work_in(make, web, login_as):
     assert db.session.scalars(select(ChecklistMark.club_id)).all() == [other.id]
 
 
-def test_an_unknown_step_is_refused_and_nothing_is_written(make, web, login_as):
-    make.default_club
+def test_an_unknown_step_is_refused_and_nothing_is_written(new_club, make, web, login_as):
     login_as("manager")
     for item in ("bogus", "all", "PLANS", "x" * 300):
         response = web.post(f"/checklist/{item}/dismiss")
@@ -152,8 +154,7 @@ def test_an_unknown_step_is_refused_and_nothing_is_written(make, web, login_as):
     assert list(steps(web)) == ALL_STEPS
 
 
-def test_desk_staff_never_see_the_checklist_nor_dismiss_its_steps(make, web, login_as):
-    make.default_club
+def test_desk_staff_never_see_the_checklist_nor_dismiss_its_steps(new_club, make, web, login_as):
     login_as("manager")
     assert list(steps(web)) == ALL_STEPS   # the club's managers do see it
     web.post("/logout")
@@ -170,8 +171,7 @@ def sms_step(web):
     return dict(re.findall(r'<li data-setting="([a-z_]+)">[^<:]+: ([a-z]+)</li>', page)), page
 
 
-def test_the_sms_step_shows_what_is_set_and_never_the_token(make, web, login_as):
-    make.default_club
+def test_the_sms_step_shows_what_is_set_and_never_the_token(new_club, make, web, login_as):
     login_as("manager")
     assert sms_step(web)[0] == {"account_sid": "missing", "auth_token": "missing", "sender": "missing"}
     make.app.config.update({"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN})
@@ -217,8 +217,7 @@ def test_a_club_with_every_step_done_sees_no_checklist_ever_again(make, web, log
     assert steps(web) == {}
 
 
-def test_dismissing_every_step_ends_the_list_for_good(make, web, login_as):
-    make.default_club
+def test_dismissing_every_step_ends_the_list_for_good(new_club, make, web, login_as):
     login_as("manager")
     for step in ALL_STEPS:
         assert web.post(f"/checklist/{step}/dismiss").status_code == 302
