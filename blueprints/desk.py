@@ -3,6 +3,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from blueprints import checklist
 from blueprints.access import current_club, role_required
 from clubcrm.clock import local_today
 from clubcrm.db import unit_of_work
@@ -15,15 +16,17 @@ bp = Blueprint("desk", __name__)
 @bp.get("/")
 @role_required("desk", "manager")
 def index():
-    """Show the search box and, for a query, the members it finds."""
+    """Show the search box and, for a query, the members it finds; a new club's managers see its checklist."""
     query = request.args.get("q", "")[:100]
     club = current_club()
     today = local_today(club.timezone)
     found = members.search_with_standing(club, query, today) if query.strip() else []
     # Other clubs' chain members, by their exact card code or phone only (one who forgot the card).
     guests = [chain.guest_view(m) for m in chain.find_guests(club, query)] if query.strip() else []
-    template = "desk/_results.html" if request.args.get("partial") else "desk/index.html"
-    return render_template(template, query=query, found=found, guests=guests, club=club)
+    if request.args.get("partial"):
+        return render_template("desk/_results.html", query=query, found=found, guests=guests, club=club)
+    return render_template("desk/index.html", query=query, found=found, guests=guests, club=club,
+                           checklist=checklist.steps_for(current_user, club))
 
 
 @bp.post("/scan")

@@ -11,6 +11,7 @@ from clubcrm.errors import InvalidInput
 from clubcrm.i18n import LOCALE_NAMES
 from clubcrm.lifecycle import engine, labels
 from clubcrm.lifecycle import settings as lifecycle_settings
+from clubcrm.services import checklist
 from clubcrm.sms import segments
 
 bp = Blueprint("lifecycle", __name__, url_prefix="/settings/lifecycle")
@@ -51,6 +52,7 @@ def index():
     club = current_club()
     with unit_of_work():
         engine.club_rules(club)  # a club from before the lifecycle engine gets the defaults (race-safe)
+        checklist.record_review(current_user, club)  # the getting-started step "review the lifecycle rules"
     return _page(club)
 
 

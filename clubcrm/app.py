@@ -142,12 +142,12 @@ def register_blueprints(app: Flask) -> None:
         if any("\x00" in value for source in (request.args, request.form)
                for _key, value in source.items(multi=True)):
             abort(400)
-    from blueprints import (api, api_tokens, auth, clubs, data, desk, errors, imports, lifecycle, members, outbox,
-                            reports, sales, sessions, settings, setup, tasks, twilio_hooks)
+    from blueprints import (api, api_tokens, auth, checklist, clubs, data, desk, errors, imports, lifecycle, members,
+                            outbox, reports, sales, sessions, settings, setup, tasks, twilio_hooks)
 
     # setup first: while the database holds no club, its guard sends every page to /setup before others act.
-    for module in (setup, auth, desk, members, sales, sessions, settings, clubs, lifecycle, tasks, outbox, reports,
-                   imports, data, api_tokens, api, twilio_hooks, errors):
+    for module in (setup, auth, desk, checklist, members, sales, sessions, settings, clubs, lifecycle, tasks, outbox,
+                   reports, imports, data, api_tokens, api, twilio_hooks, errors):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)   # bearer tokens, no cookies: nothing for a forged cross-site request to ride on
 

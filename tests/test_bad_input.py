@@ -104,7 +104,7 @@ QUERY_FIELDS = ["q", "partial", "next", "start", "end", "club", "plan"]
 NO_FIELDS = {"auth.logout", "auth.end_device", "auth.log_out_everywhere", "members.check_in", "desk.guest_check_in",
              "sales.end_freeze",
              "settings.toggle", "settings.toggle_staff", "sessions.cancel", "sessions.cancel_booking",
-             "sessions.attend", "api_tokens.revoke", "clubs.reopen",
+             "sessions.attend", "api_tokens.revoke", "clubs.reopen", "checklist.dismiss",
              # JSON with a bearer token, not forms (a form gets 401): tests/test_api_schemathesis.py fuzzes them.
              "api.create_lead", "api.create_checkin"}
 # Run last: they end the session, cancel the contract or stop selling the plan the others use.
@@ -245,7 +245,7 @@ def path_variants(rule, ids: SimpleNamespace) -> list[str]:
                                        "message_id": [ids.other_message],
                                        "staff_id": [ids.other_staff]}.get(name, [])
         else:
-            real[name] = {"kind": "plans", "name": "renewals", "table": "tools"}.get(name, "x")
+            real[name] = {"kind": "plans", "name": "renewals", "table": "tools", "item": "plans"}.get(name, "x")
             edges[name] = TEXT_EDGES + (["services"] if name == "kind" else [])
 
     def build(values: dict) -> str:

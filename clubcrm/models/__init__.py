@@ -1,6 +1,7 @@
 """All models, imported here so that Alembic sees the whole schema."""
 from clubcrm.models.api import ApiToken
 from clubcrm.models.audit import AuditEvent
+from clubcrm.models.checklist import ChecklistMark
 from clubcrm.models.club import Club
 from clubcrm.models.consent import ConsentEvent
 from clubcrm.models.imports import IMPORT_STATUSES, ImportJob
@@ -20,7 +21,7 @@ from clubcrm.models.staff import ROLES, Staff
 from clubcrm.models.visit import Visit
 
 __all__ = [
-    "ApiToken", "AuditEvent", "Club", "ConsentEvent", "IMPORT_STATUSES", "ImportJob",
+    "ApiToken", "AuditEvent", "ChecklistMark", "Club", "ConsentEvent", "IMPORT_STATUSES", "ImportJob",
     "Freeze", "LEDGER_KINDS", "LedgerEntry", "END_REASONS", "LoginFailure", "LoginSession", "Member", "Membership",
     "Package", "Plan", "CHANNELS", "OUTCOMES", "SPOKEN", "STAGES", "TASK_EXPIRY_DAYS",
     "Rule", "StaffContact", "Tool", "Touchpoint",
