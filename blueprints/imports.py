@@ -89,7 +89,8 @@ def render_preview(job: ImportJob, form: PreviewForm | None = None, status: int 
         rows=previews.shown_rows(preview), refusals=refusals,
         columns=[report.column_of(r["field"], headers, job.mapping["fields"]) for r in refusals],
         delimiter=DELIMITER_NAMES[job.mapping["delimiter"]], field_label=report.field_label,
-        kind=kind_of(job.mapping.get("kind")), currency=current_club().currency, more_refusals=preview["problems"] - len(refusals)), status
+        kind=kind_of(job.mapping.get("kind")), currency=current_club().currency,
+        more_refusals=preview["problems"] - len(refusals)), status
 
 
 @bp.get("/<id:job_id>")

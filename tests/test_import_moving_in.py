@@ -140,10 +140,12 @@ BAD = ("Kundennummer;Vorname;Nachname;Telefon;Tarif;Beginn;Ende;Preis\r\n"
        "K001;Анна;Иванова;;Платиновый;01.03.2025;28.02.2026;5900\r\n"
        "K002;Борис;Петров;;Месяц;01.03.2026;01.02.2026;59\r\n"
        "K999;Никто;Нет;;Месяц;01.01.2026;30.01.2026;59\r\n"
-       "K002;Борис;Петров;;Месяц;31.02.2026;;59\r\n")
+       "K002;Борис;Петров;;Месяц;31.02.2026;;59\r\n"
+       "K001;Анна;Иванова;;Годовой;01.06.2026;31.05.2027;5900\r\n")
 
 
-def test_the_page_refuses_bad_rows_by_line_and_column_and_all_or_nothing_writes_nothing(web, login_as, make):
+def test_the_page_refuses_bad_rows_by_line_and_column_and_all_or_nothing_writes_nothing(web, login_as, make, runner,
+                                                                                         tmp_path):
     club = setup_club(make)
     make.member(club=club, card_code="K001", first_name="Анна")
     make.member(club=club, card_code="K002", first_name="Борис")
@@ -157,10 +159,11 @@ def test_the_page_refuses_bad_rows_by_line_and_column_and_all_or_nothing_writes_
     page = web.get(f"/imports/{job_id}")
     assert page.status_code == 200
     assert "encoding cp1251, separated by semicolon" in page.text
-    assert 'id="valid-count">1<' in page.text and 'id="refused-count">4<' in page.text
+    assert 'id="valid-count">1<' in page.text and 'id="refused-count">5<' in page.text
     job = db.session.get(ImportJob, job_id)
     assert [(r["line"], r["field"]) for r in job.report] == [
-        (3, "plan"), (4, "ends_on"), (5, "card_code"), (6, "starts_on")]
+        (3, "plan"), (4, "ends_on"), (5, "card_code"), (6, "starts_on"), (7, "starts_on")]
+    assert job.report[4]["message"] == "These days overlap the membership on line 2."
     for column in ("Tarif", "Ende", "Kundennummer", "Beginn"):
         assert f"<td>{column}</td>" in page.text
     assert "No plan of the club has this name" in page.text
@@ -170,7 +173,21 @@ def test_the_page_refuses_bad_rows_by_line_and_column_and_all_or_nothing_writes_
         ["card_code", "", "", "phone", "plan", "starts_on", "ends_on", "price"])}
     web.post(f"/imports/{job_id}", data={**fields, "mode": "all", "action": "import"})
     state = wait_for(web, job_id)
-    assert state["status"] == "failed" and state["imported"] == 0 and state["refused"] == 4
+    assert state["status"] == "failed" and state["imported"] == 0 and state["refused"] == 5
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(Membership)) == 0
     assert db.session.scalar(select(Member.converted_at).where(Member.card_code == "K001")) is None
+
+    # From the shell: all or nothing refuses (exit 1, nothing written); --valid-only imports the good row.
+    path = write(tmp_path, "vertraege.csv", BAD)
+    result = runner.invoke(args=["import", "memberships", str(path)])
+    assert result.exit_code == 1 and "line 3: plan: No plan of the club has this name" in result.output
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(Membership)) == 0
+    result = runner.invoke(args=["import", "memberships", str(path), "--valid-only"])
+    assert result.exit_code == 0 and "Imported 1 memberships; 5 rows refused." in result.output
+    db.session.commit()
+    imported = db.session.scalar(select(Membership))
+    assert (imported.starts_on, imported.ends_on, imported.price_minor) == (date(2026, 3, 1), date(2027, 2, 28), 590000)
+    assert db.session.scalar(select(Member.converted_at).where(Member.card_code == "K001")) == local_midnight(
+        date(2026, 3, 1), club.timezone)
