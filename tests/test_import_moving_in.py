@@ -191,3 +191,35 @@ def test_the_page_refuses_bad_rows_by_line_and_column_and_all_or_nothing_writes_
     assert (imported.starts_on, imported.ends_on, imported.price_minor) == (date(2026, 3, 1), date(2027, 2, 28), 590000)
     assert db.session.scalar(select(Member.converted_at).where(Member.card_code == "K001")) == local_midnight(
         date(2026, 3, 1), club.timezone)
+
+
+def test_the_page_imports_balances_and_visits_of_members_already_here(web, login_as, make):
+    club = setup_club(make)
+    anna = make.member(club=club, card_code="K001", phone="+358401000001")
+    make.member(club=club, card_code="K003", phone="+358401000003")
+    login_as("manager")
+    for kind, text, valid, refused in (
+            ("balances", BALANCES + "K001;Персональная тренировка;2;\r\nK005;Йога;3;\r\n", 2, 2),
+            ("visits", "Телефон;Время визита\r\n040 100 0001;01.03.2026 18:30\r\n040 100 0001;01.03.2026 18:30\r\n"
+                       "040 100 0003;2026-03-09T20:00:00+02:00\r\n040 100 0003;12.12.2099 10:00\r\n", 2, 2)):
+        upload = (io.BytesIO(text.encode("cp1251")), f"{kind}.csv")
+        response = web.post("/imports/", data={"kind": kind, "file": upload}, content_type="multipart/form-data")
+        assert response.status_code == 302, response.text
+        job_id = job_id_of(response)
+        wait_for_check(web, job_id)
+        page = web.get(f"/imports/{job_id}")
+        assert page.status_code == 200
+        assert f'id="valid-count">{valid}<' in page.text and f'id="refused-count">{refused}<' in page.text
+        job = db.session.get(ImportJob, job_id)
+        fields = {f"fields-{i}": f or "" for i, f in enumerate(job.mapping["fields"])}
+        web.post(f"/imports/{job_id}", data={**fields, "mode": "valid", "action": "import"})
+        state = wait_for(web, job_id)
+        assert state["status"] == "done" and state["imported"] == valid, state
+    db.session.commit()
+    package = db.session.scalar(select(Package).where(Package.member_id == anna.id))
+    assert package.balance == 5 == sum(db.session.scalars(select(LedgerEntry.units).where(
+        LedgerEntry.package_id == package.id)))
+    assert [(v.source, v.membership_id) for v in db.session.scalars(select(Visit).order_by(Visit.id))] == [
+        ("import", None), ("import", None)]
+    job = db.session.scalars(select(ImportJob).order_by(ImportJob.id.desc())).first()
+    assert [(r["line"], r["field"]) for r in job.report] == [(3, "visited_at"), (5, "visited_at")]

@@ -23,6 +23,7 @@ REASON = "opening balance (import)"
 
 
 def _services(club: Club) -> dict[str, Service]:
+    """The club's services by folded name (retired ones too: a balance may be of one no longer sold)."""
     services: dict[str, Service] = {}
     for service in db.session.scalars(select(Service).where(Service.club_id == club.id)
                                       .order_by(Service.active.desc(), Service.id)):
