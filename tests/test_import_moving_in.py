@@ -223,3 +223,23 @@ def test_the_page_imports_balances_and_visits_of_members_already_here(web, login
         ("import", None), ("import", None)]
     job = db.session.scalars(select(ImportJob).order_by(ImportJob.id.desc())).first()
     assert [(r["line"], r["field"]) for r in job.report] == [(3, "visited_at"), (5, "visited_at")]
+
+
+def test_an_imported_cycle_owes_no_pace_for_the_days_before_its_import():
+    from clubcrm.lifecycle.facts import ContractRow
+    from clubcrm.lifecycle.planner import pacing_target, unseen_days
+    from clubcrm.lifecycle.stages import Stage
+    from clubcrm.models import Club
+
+    club = Club(touch_budget_min=10, touch_budget_max=15)
+    start = date(2025, 1, 1)
+    day = start + timedelta(days=300)
+    sold = ContractRow(1, 1, start, start + timedelta(days=364), None, None)
+    imported = ContractRow(2, 1, start, start + timedelta(days=364), None, None, imported_on=day)
+    assert unseen_days(Stage("active", day, sold)) == 0 and unseen_days(Stage("active", day, imported)) == 300
+    # Sold here: 300 days in, the cycle should have had 8 of its 10 contacts. Imported that day: none yet.
+    assert pacing_target(club, Stage("active", day, sold), 0) > 8
+    assert pacing_target(club, Stage("active", day, imported), 0, 300) < 1
+    # From the import on it is paced as any cycle: a contact due after about five weeks.
+    later = start + timedelta(days=337)
+    assert pacing_target(club, Stage("active", later, imported), 0, 300) >= 1
