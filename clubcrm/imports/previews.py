@@ -4,7 +4,7 @@ Every view of the page used to read and check the whole file again: a 20 MB file
 server's timeout. Now a thread checks it once after the upload (and once after a new column mapping), writing
 its progress as the import does, and stores what the page shows; the page and the report download only read it."""
 import logging
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from flask_babel import force_locale
@@ -55,8 +55,11 @@ def shown_rows(preview: dict) -> list[tuple[int, dict]]:
     rows = []
     for row in preview["rows"]:
         values = dict(row)
-        if isinstance(values.get("birth_date"), str):
-            values["birth_date"] = date.fromisoformat(values["birth_date"])
+        for key in ("birth_date", "starts_on", "ends_on", "frozen_until", "expires_on"):
+            if isinstance(values.get(key), str):
+                values[key] = date.fromisoformat(values[key])
+        if isinstance(values.get("visited_at"), str):
+            values["visited_at"] = datetime.fromisoformat(values["visited_at"])
         rows.append((values.pop("line"), values))
     return rows
 
