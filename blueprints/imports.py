@@ -15,7 +15,7 @@ from clubcrm.db import unit_of_work
 from clubcrm.errors import Conflict, DomainError
 from clubcrm.extensions import db
 from clubcrm.imports import jobs, previews, report
-from clubcrm.imports.headers import FIELDS
+from clubcrm.imports.kinds import kind_of
 from clubcrm.models import ImportJob
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
@@ -37,22 +37,24 @@ def load_job(job_id: int) -> ImportJob:
     return job
 
 
-def field_choices() -> list[SelectChoice]:
-    """The choices of each column's select: nothing, or one member field."""
-    return [SelectChoice("", _l("— leave out —"))] + [SelectChoice(key, label) for key, label in FIELDS.items()]
+def field_choices(job: ImportJob) -> list[SelectChoice]:
+    """The choices of each column's select: nothing, or one field of what the job's file holds."""
+    fields = kind_of(job.mapping.get("kind")).fields
+    return [SelectChoice("", _l("— leave out —"))] + [SelectChoice(key, label) for key, label in fields.items()]
 
 
 @bp.route("/", methods=["GET", "POST"])
 @role_required("manager")
 def index():
-    """Upload a spreadsheet of members to preview."""
+    """Upload a spreadsheet of members, memberships, package balances or visits to preview."""
     form = UploadForm()
     if form.validate_on_submit():
         upload = form.file.data
         data = upload.read(jobs.MAX_BYTES + 1)
         try:
             with unit_of_work():
-                job = jobs.create(current_user, current_club(), upload.filename or "", data, folder())
+                job = jobs.create(current_user, current_club(), upload.filename or "", data, folder(),
+                                  form.kind.data or "members")
         except DomainError as error:
             show_error(form, error)
         else:
@@ -80,13 +82,14 @@ def render_preview(job: ImportJob, form: PreviewForm | None = None, status: int 
         for field in job.mapping["fields"]:
             form.fields.append_entry(field or "")
     for entry in form.fields:
-        entry.choices = field_choices()
+        entry.choices = field_choices(job)
     refusals = preview["refusals"]
     return render_template(
         "imports/job.html", job=job, form=form, preview=preview, samples=preview["samples"],
         rows=previews.shown_rows(preview), refusals=refusals,
         columns=[report.column_of(r["field"], headers, job.mapping["fields"]) for r in refusals],
         delimiter=DELIMITER_NAMES[job.mapping["delimiter"]], field_label=report.field_label,
+        kind=kind_of(job.mapping.get("kind")), currency=current_club().currency,
         more_refusals=preview["problems"] - len(refusals)), status
 
 
@@ -96,12 +99,14 @@ def show(job_id: int):
     """Show a job: its check's progress, its preview before it starts, its progress while it runs, its result."""
     job = load_job(job_id)
     if job.status == "previewed" and job.preview is None:   # uploaded before previews were stored
-        return render_template("imports/job.html", job=job, gone=_l("Upload the file again to see its preview.")), 404
+        return render_template("imports/job.html", job=job, kind=kind_of(job.mapping.get("kind")),
+                               gone=_l("Upload the file again to see its preview.")), 404
     if job.status == "previewed":
         return render_preview(job)
+    kind = kind_of(job.mapping.get("kind"))
     if job.status == "checking":
-        return render_template("imports/job.html", job=job)
-    return render_template("imports/job.html", job=job, field_label=report.field_label,
+        return render_template("imports/job.html", job=job, kind=kind)
+    return render_template("imports/job.html", job=job, field_label=report.field_label, kind=kind,
                            refusals=(job.report or [])[:SHOWN_REFUSALS])
 
 
@@ -117,7 +122,7 @@ def update(job_id: int):
         return redirect(url_for("imports.show", job_id=job.id))
     form = PreviewForm()
     for entry in form.fields:
-        entry.choices = field_choices()
+        entry.choices = field_choices(job)
     if not form.validate_on_submit():
         return render_preview(job, form, 422)
     fields = [entry.data or None for entry in form.fields]

@@ -7,8 +7,13 @@ from blueprints.forms import BaseForm
 
 
 class UploadForm(BaseForm):
-    """The spreadsheet to preview."""
+    """The spreadsheet to preview, and what it holds."""
 
+    kind = SelectField(_l("The file holds"), default="members", choices=[
+        SelectChoice("members", _l("Members")),
+        SelectChoice("memberships", _l("Memberships (current and past)")),
+        SelectChoice("balances", _l("Package balances")),
+        SelectChoice("visits", _l("Visit history"))])
     file = FileField(_l("Spreadsheet (CSV)"), validators=[
         FileRequired(_l("Choose a file.")),
         FileAllowed(["csv", "txt", "tsv"], _l("Upload a CSV file (in Excel: Save as → CSV).")),

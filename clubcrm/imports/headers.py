@@ -73,8 +73,9 @@ HEADERS = {
     ],
     "card_code": [
         "card", "card code", "card number", "card no", "member card", "membership card", "barcode", "card id",
-        "karte", "kartennummer", "mitgliedsnummer", "karten nr", "mitgliedskarte",
-        "карта", "номер карты", "карта клиента", "клубная карта", "штрихкод",
+        "customer number", "member number", "client number",
+        "karte", "kartennummer", "mitgliedsnummer", "karten nr", "mitgliedskarte", "kundennummer", "kunden nr",
+        "карта", "номер карты", "карта клиента", "клубная карта", "штрихкод", "номер клиента",
         "kortti", "kortin numero", "korttinumero", "jäsenkortti", "jäsennumero",
         "kartica", "številka kartice", "članska kartica",
         "karta", "číslo karty", "členská karta",
@@ -127,32 +128,38 @@ def header_key(text: str) -> str:
     return " ".join(re.sub(r"[\W_]+", " ", fold(text)).split())
 
 
-_EXACT = {header_key(h): field for field, headers in HEADERS.items() for h in headers}
-# Longest first: "phone number" is tried before "phone" inside "mobile phone number (home)".
-_CONTAINED = sorted(((key, field) for key, field in _EXACT.items() if len(key) >= 4),
-                    key=lambda kv: -len(kv[0]))
+def header_index(headers: dict[str, list[str]]) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """The folded headers of HEADERS (field → names) to look up exactly, and those long enough to find inside
+    a longer header, longest first ("phone number" before "phone" in "mobile phone number (home)")."""
+    exact = {header_key(h): field for field, names in headers.items() for h in names}
+    contained = sorted(((key, field) for key, field in exact.items() if len(key) >= 4), key=lambda kv: -len(kv[0]))
+    return exact, contained
 
 
-def guess_field(header: str) -> str | None:
-    """The member field HEADER most likely names, or None."""
+_INDEX = header_index(HEADERS)
+
+
+def guess_field(header: str, index: tuple[dict, list] | None = None) -> str | None:
+    """The field HEADER most likely names (a member field, or INDEX's), or None."""
+    exact, contained = index or _INDEX
     key = header_key(header)
     if not key:
         return None
-    if key in _EXACT:
-        return _EXACT[key]
+    if key in exact:
+        return exact[key]
     padded = f" {key} "
-    for known, field in _CONTAINED:
+    for known, field in contained:
         if f" {known} " in padded:
             return field
     return None
 
 
-def guess_mapping(headers: list[str]) -> list[str | None]:
-    """The member field of each column (None: left out); each field is taken by the first column naming it."""
+def guess_mapping(headers: list[str], index: tuple[dict, list] | None = None) -> list[str | None]:
+    """The field of each column (None: left out); each field is taken by the first column naming it."""
     fields: list[str | None] = []
     taken: set[str] = set()
     for header in headers:
-        field = guess_field(header)
+        field = guess_field(header, index)
         if field in taken:
             field = None
         if field is not None:

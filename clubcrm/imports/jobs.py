@@ -25,7 +25,7 @@ from clubcrm.errors import Conflict, InvalidInput, NotFound
 from clubcrm.extensions import db
 from clubcrm.imports import report
 from clubcrm.imports.heartbeat import JobClosed, beat, record_failure
-from clubcrm.imports.headers import FIELDS, guess_mapping, has_name
+from clubcrm.imports.kinds import KINDS, complete, guess, kind_of
 from clubcrm.imports.reading import Table, read_table
 from clubcrm.imports.run import MODES, run
 from clubcrm.models import Club, ImportJob, Staff
@@ -53,22 +53,27 @@ def stored_file(folder: Path, job_id: int) -> Path:
     return folder / f"job-{job_id}.csv"
 
 
-def create(staff: Staff, club: Club, filename: str, data: bytes, folder: Path) -> ImportJob:
-    """Read an uploaded file's head, guess its columns and keep the file (readable by the app only) for the check
-    that start_check runs after the commit; flush the new job."""
+def create(staff: Staff, club: Club, filename: str, data: bytes, folder: Path, kind: str = "members") -> ImportJob:
+    """Read an uploaded file's head, guess its columns for KIND (members, memberships, balances, visits) and keep
+    the file (readable by the app only) for the check that start_check runs after the commit; flush the new job."""
+    if kind not in KINDS:
+        raise InvalidInput("kind", _l("Choose what the file holds."))
+    spec = KINDS[kind]
     if len(data) > MAX_BYTES:
         raise InvalidInput("file", _l("The file is larger than %(mb)s MB.", mb=MAX_BYTES // (1024 * 1024)))
     # The file's problems that show at once (empty, not text, too wide, a huge cell in its first lines) are
     # refused on the upload form; those further down fail the background check, naming their line.
     head = read_table(data, limit=HEAD_RECORDS)
-    fields = guess_mapping(head.headers)
-    if not has_name(fields):
+    fields = guess(spec, head.headers)
+    if kind == "members" and not complete(spec, fields):
         raise InvalidInput("file", _l("No column looks like a name: the first row must hold the column headers, "
                                       "such as First name, Last name, Phone."))
+    if not complete(spec, fields):
+        raise InvalidInput("file", spec.missing)
     now = utcnow()
     job = ImportJob(club_id=club.id, staff_id=staff.id, filename=filename[:255], status="checking",
                     mapping={"headers": head.headers, "fields": fields, "encoding": head.encoding,
-                             "delimiter": head.delimiter},
+                             "delimiter": head.delimiter, "kind": kind},
                     # Lines, as an estimate for the progress bar until the check has read the records.
                     total_rows=max(data.count(b"\n"), 1), created_at=now, heartbeat_at=now)
     db.session.add(job)
@@ -91,13 +96,14 @@ def remap(job: ImportJob, fields: list[str | None], check_again: bool = False) -
     if job.status != "previewed":
         raise InvalidInput("mapping", _l("This import has already started."))
     headers = job.mapping["headers"]
-    if len(fields) != len(headers) or any(f is not None and f not in FIELDS for f in fields):
+    spec = kind_of(job.mapping.get("kind"))
+    if len(fields) != len(headers) or any(f is not None and f not in spec.fields for f in fields):
         raise InvalidInput("mapping", _l("Choose a member field or nothing for each column."))
     chosen = [f for f in fields if f is not None]
     if len(chosen) != len(set(chosen)):
         raise InvalidInput("mapping", _l("Each member field can come from one column only."))
-    if not has_name(fields):
-        raise InvalidInput("mapping", _l("Choose the column that holds the first name or the full name."))
+    if not complete(spec, fields):
+        raise InvalidInput("mapping", spec.missing)
     if list(fields) == job.mapping["fields"]:
         return False
     values: dict = {"mapping": {**job.mapping, "fields": list(fields)}}
@@ -212,7 +218,7 @@ def execute(job_id: int, folder: Path, locale: str) -> None:
         with force_locale(locale):
             table = load_table(job, folder)
             result = run(staff, club, table, job.mapping["fields"], mode=job.mode, filename=job.filename,
-                         progress=lambda done: beat(job_id, "running", done))
+                         progress=lambda done: beat(job_id, "running", done), kind=job.mapping.get("kind"))
             outcome = {"report": report.entries(result.checked.refusals), "total_rows": result.checked.total,
                        "processed_rows": result.checked.total, "imported_rows": result.imported,
                        "refused_rows": result.refused, "status": "done", "finished_at": utcnow()}
@@ -251,4 +257,4 @@ def execute(job_id: int, folder: Path, locale: str) -> None:
 
 def report_csv(job: ImportJob, refusals: list[dict]) -> Iterator[str]:
     """The job's refused rows as CSV, with the file's column headers."""
-    return report.to_csv(refusals, job.mapping["headers"], job.mapping["fields"])
+    return report.to_csv(refusals, job.mapping["headers"], job.mapping["fields"], job.mapping.get("kind"))

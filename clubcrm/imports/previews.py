@@ -4,7 +4,7 @@ Every view of the page used to read and check the whole file again: a 20 MB file
 server's timeout. Now a thread checks it once after the upload (and once after a new column mapping), writing
 its progress as the import does, and stores what the page shows; the page and the report download only read it."""
 import logging
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from flask_babel import force_locale
@@ -18,7 +18,8 @@ from clubcrm.imports import report
 from clubcrm.imports.heartbeat import JobClosed, beat, record_failure
 from clubcrm.imports.jobs import load_table, stored_file
 from clubcrm.imports.reading import Table
-from clubcrm.imports.run import Checked, check
+from clubcrm.imports.kinds import complete, kind_of
+from clubcrm.imports.run import Checked
 from clubcrm.models import Club, ImportJob
 
 log = logging.getLogger(__name__)
@@ -30,10 +31,14 @@ SHOWN_REFUSALS = 50
 SHOWN_FIELDS = ("first_name", "last_name", "phone", "email", "card_code", "birth_date", "locale", "sms_consent")
 
 
-def summary(table: Table, checked: Checked) -> dict:
+def summary(table: Table, checked: Checked, kind: str | None = None) -> dict:
     """What the preview page shows of a checked file, as JSON: counts, first rows, first values, first refusals."""
+    spec = kind_of(kind)
     rows = []
     for line, values in checked.rows[:SHOWN_ROWS]:
+        if spec.shown is not None:
+            rows.append({"line": line, **spec.shown(values)})
+            continue
         row = {key: values.get(key) for key in SHOWN_FIELDS}
         if isinstance(row["birth_date"], date):
             row["birth_date"] = row["birth_date"].isoformat()
@@ -50,8 +55,11 @@ def shown_rows(preview: dict) -> list[tuple[int, dict]]:
     rows = []
     for row in preview["rows"]:
         values = dict(row)
-        if values.get("birth_date"):
-            values["birth_date"] = date.fromisoformat(values["birth_date"])
+        for key in ("birth_date", "starts_on", "ends_on", "frozen_until", "expires_on"):
+            if isinstance(values.get(key), str):
+                values[key] = date.fromisoformat(values[key])
+        if isinstance(values.get("visited_at"), str):
+            values["visited_at"] = datetime.fromisoformat(values["visited_at"])
         rows.append((values.pop("line"), values))
     return rows
 
@@ -68,8 +76,11 @@ def compute(job_id: int, folder: Path, locale: str) -> None:
         with force_locale(locale):
             table = load_table(job, folder)
             beat(job_id, "checking", 0)
-            checked = check(club, table, fields, progress=lambda done: beat(job_id, "checking", done))
-            values = {"preview": summary(table, checked), "report": report.entries(checked.refusals),
+            spec = kind_of(job.mapping.get("kind"))
+            if not complete(spec, fields):
+                raise InvalidInput("mapping", spec.missing)
+            checked = spec.check(club, table, fields, progress=lambda done: beat(job_id, "checking", done))
+            values = {"preview": summary(table, checked, spec.key), "report": report.entries(checked.refusals),
                       "total_rows": checked.total, "processed_rows": checked.total,
                       "refused_rows": len(checked.refused_lines), "heartbeat_at": utcnow(), "status": "previewed"}
         db.session.rollback()   # the check's reads: nothing of it is written

@@ -24,16 +24,19 @@ def column_of(field: str, headers: list[str], fields: list[str | None]) -> str:
     return ""
 
 
-def field_label(field: str) -> str:
-    """The field's name for people."""
-    label = FIELDS.get(field)
+def field_label(field: str, kind: str | None = None) -> str:
+    """The field's name for people (a member field, or one of KIND's)."""
+    from clubcrm.imports.kinds import kind_of   # the kinds build on the members' modules, this one among them
+
+    label = kind_of(kind).fields.get(field) or FIELDS.get(field)
     return str(label) if label is not None else field
 
 
-def to_csv(report: list[dict], headers: list[str], fields: list[str | None]) -> Iterator[str]:
+def to_csv(report: list[dict], headers: list[str], fields: list[str | None], kind: str | None = None
+           ) -> Iterator[str]:
     """The report as CSV lines (the one CSV writer's: BOM, formulas defused): line, column, field, problem.
     The file's own headers and values are defused like any text: the file came from outside."""
     # Worded now, not as the lines are read: the labels need the request's (or the CLI's) locale.
-    rows = [[entry["line"], column_of(entry["field"], headers, fields), field_label(entry["field"]),
+    rows = [[entry["line"], column_of(entry["field"], headers, fields), field_label(entry["field"], kind),
              str(entry["message"])] for entry in report]
     return lines([_("Line"), _("Column"), _("Field"), _("Problem")], rows)

@@ -165,15 +165,22 @@ def save(staff: Staff | None, club: Club, rows: list[dict], filename: str = "") 
 
 
 def run(staff: Staff | None, club: Club, table: Table, fields: list[str | None], *, mode: str = "all",
-        dry_run: bool = False, filename: str = "", progress: Callable[[int], None] | None = None) -> Result:
-    """Import TABLE's members into CLUB: all or nothing (MODE "all"), or the valid rows ("valid"); flush only.
+        dry_run: bool = False, filename: str = "", progress: Callable[[int], None] | None = None,
+        kind: str = "members") -> Result:
+    """Import TABLE's rows of KIND (members, memberships, balances, visits) into CLUB: all or nothing (MODE "all"),
+    or the valid rows ("valid"); flush only.
 
     A dry run, or an all-or-nothing import with a refused row, writes nothing."""
+    from clubcrm.imports.kinds import complete, kind_of   # the kinds' modules build on this one
+
     if mode not in MODES:
         raise InvalidInput("mode", _l("Choose all or nothing, or the valid rows."))
-    checked = check(club, table, fields, progress)
+    spec = kind_of(kind)
+    if not complete(spec, fields):
+        raise InvalidInput("mapping", spec.missing)
+    checked = spec.check(club, table, fields, progress)
     result = Result(checked, dry_run=dry_run)
     if dry_run or (mode == "all" and checked.refusals):
         return result
-    result.imported = save(staff, club, [values for _line, values in checked.rows], filename)
+    result.imported = spec.save(staff, club, [values for _line, values in checked.rows], filename)
     return result

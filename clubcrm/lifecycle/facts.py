@@ -36,6 +36,8 @@ class ContractRow:
     ends_on: date
     cancelled_on: date | None
     renews_id: int | None
+    # The club-local day the contract came in from another system (None: sold in ClubCRM).
+    imported_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -119,12 +121,12 @@ def load(club_id: int, tz_name: str, day: date, now: datetime) -> ClubFacts:
     contracts: dict[int, list[ContractRow]] = defaultdict(list)
     for row in db.session.execute(
         select(Membership.id, Membership.member_id, Membership.starts_on, Membership.ends_on,
-               Membership.cancelled_on, Membership.renews_id)
+               Membership.cancelled_on, Membership.renews_id, Membership.imported_at)
         .where(Membership.club_id == club_id, Membership.member_id.in_(in_play),
                Membership.ends_on >= horizon)
         .order_by(Membership.member_id, Membership.id)
     ):
-        contracts[row.member_id].append(ContractRow(*row))
+        contracts[row.member_id].append(ContractRow(*row[:6], imported_on=local_day(row.imported_at, tz)))
     first_start = dict(db.session.execute(
         select(Membership.member_id, func.min(Membership.starts_on))
         .where(Membership.club_id == club_id, Membership.member_id.in_(in_play))

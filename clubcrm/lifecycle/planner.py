@@ -84,7 +84,7 @@ def plan_club(club: Club, rules: list[Rule], facts: ClubFacts) -> list[Planned]:
         reserve = 0 if stage.renewed else sum(
             1 for r in reserved_rules if (r.id, 0) not in fired
             and (r.trigger == "days_since_end" or stage.name != "lapsed"))
-        ctx.pacing_target = pacing_target(club, stage, reserve)
+        ctx.pacing_target = pacing_target(club, stage, reserve, unseen_days(stage))
         last_sms = facts.last_sms.get(member_id)
         for rule in rules:
             if stage.name not in stages[rule.id]:
@@ -152,15 +152,23 @@ def last_chance(rule: Rule, ctx: Context) -> bool:
     return TRIGGERS[rule.trigger](rule, later) is None
 
 
-def pacing_target(club: Club, stage, reserve: int) -> float:
+def unseen_days(stage) -> int:
+    """The days of the cycle that passed before ClubCRM learned of it (an imported contract), 0 for a sale."""
+    imported_on = getattr(stage.cycle, "imported_on", None)
+    return max(0, (imported_on - stage.cycle.starts_on).days) if imported_on else 0
+
+
+def pacing_target(club: Club, stage, reserve: int, unseen: int = 0) -> float:
     """How many contacts the cycle should have had by now to reach its minimum by its end.
 
     The minimum applies to a year; a shorter contract gets its share of it. Contacts the budget keeps
-    for the renewal run-up come on top, so the pace aims at the minimum less those.
+    for the renewal run-up come on top, so the pace aims at the minimum less those. The pace of the
+    UNSEEN days (a contract imported that far into its cycle) is not owed: nobody could have made those
+    contacts, and catching up on them would fire months of contacts at a member who just moved in.
     """
     length = stage.length
     minimum = math.ceil(club.touch_budget_min * min(1.0, length / YEAR)) - reserve
     run = length - (pre_renewal_days(length) if reserve else 0)
     if minimum <= 0 or run <= 0:
         return 0.0
-    return minimum * min(1.0, (stage.days_since_start + 1) / run)
+    return minimum * (min(1.0, (stage.days_since_start + 1) / run) - min(1.0, unseen / run))

@@ -57,6 +57,9 @@ class Membership(db.Model):
     cancelled_on: Mapped[date | None]
     cancel_reason: Mapped[str | None] = mapped_column(String(200))
     cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    # Set when the contract came in from another system (the import): the lifecycle engine paces its contacts
+    # from that day, not from its start, which ClubCRM did not see.
+    imported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     member: Mapped[Member] = relationship()
     plan: Mapped[Plan] = relationship()

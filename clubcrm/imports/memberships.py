@@ -1,0 +1,164 @@
+"""Importing memberships from another system: each row a contract (member, plan by name, start, end, price, frozen
+until) checked against the sales rules, consecutive contracts linked as renewals by the renewal window."""
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from types import SimpleNamespace
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from clubcrm.clock import local_today, utcnow
+from clubcrm.errors import InvalidInput
+from clubcrm.extensions import db
+from clubcrm.formatting import day as shown_day
+from clubcrm.imports.history_rows import read_rows
+from clubcrm.imports.history_values import read_day, read_price
+from clubcrm.imports.reading import Table
+from clubcrm.imports.rows import Refusal
+from clubcrm.imports.run import Checked
+from clubcrm.models import Club, Freeze, Member, Membership, Plan, Staff
+from clubcrm.services import audit
+from clubcrm.services.contracts import is_live
+from clubcrm.services.members import fold
+from clubcrm.services.sales import renewal_target
+from clubcrm.services.sessions import local_midnight
+
+# As a sale: a contract can start at most this many days ahead.
+MAX_DAYS_AHEAD = 90
+
+
+def _plans(club: Club) -> dict[str, Plan]:
+    """The club's plans by folded name (retired ones too: past contracts were sold on them)."""
+    plans: dict[str, Plan] = {}
+    for plan in db.session.scalars(select(Plan).where(Plan.club_id == club.id).order_by(Plan.active.desc(), Plan.id)):
+        plans.setdefault(fold(plan.name), plan)
+    return plans
+
+
+def check(club: Club, table: Table, fields: list[str | None],
+          progress: Callable[[int], None] | None = None) -> Checked:
+    """Check every contract of TABLE: its member, its plan, its dates and price, no overlap with another contract
+    of the member (in ClubCRM or the file); write nothing. Each row's values carry its renewal link."""
+    today = local_today(club.timezone)
+    plans = _plans(club)
+    checked = Checked(total=len(table.records))
+
+    def read(raw: dict[str, str]) -> dict:
+        name = (raw.get("plan") or "").strip()
+        plan = plans.get(fold(name)) if name else None
+        if plan is None:
+            raise InvalidInput("plan", _l("No plan of the club has this name: add it under Settings → Plans first.")
+                               if name else _l("Enter the plan's name."))
+        starts_on = read_day(raw.get("starts_on", ""), "starts_on", today)
+        if starts_on is None:
+            raise InvalidInput("starts_on", _l("Enter the first day of the membership."))
+        ends_on = read_day(raw.get("ends_on", ""), "ends_on", today)
+        if ends_on is None:
+            ends_on = starts_on + timedelta(days=plan.duration_days - 1)
+        if ends_on < starts_on:
+            raise InvalidInput("ends_on", _l("The last day cannot be before the first."))
+        if starts_on > today + timedelta(days=MAX_DAYS_AHEAD):
+            raise InvalidInput("starts_on", _l("A membership can start at most 90 days ahead."))
+        price = read_price(raw.get("price", ""), club.currency)
+        frozen_until = read_day(raw.get("frozen_until", ""), "frozen_until", today)
+        if frozen_until is not None and not starts_on <= frozen_until <= ends_on:
+            raise InvalidInput("frozen_until", _l("A freeze must end inside the membership."))
+        return {"plan_id": plan.id, "plan": plan.name, "visit_limit": plan.visit_limit, "starts_on": starts_on,
+                "ends_on": ends_on, "price_minor": plan.price_minor if price is None else price,
+                "frozen_until": frozen_until}
+
+    rows = read_rows(club, table, fields, read, checked, progress)
+    existing: dict[int, list[Membership]] = defaultdict(list)
+    member_ids = sorted({member.id for _line, _values, member in rows})
+    for start in range(0, len(member_ids), 1000):
+        for membership in db.session.scalars(select(Membership).where(
+                Membership.member_id.in_(member_ids[start:start + 1000]))):
+            if is_live(membership, today):
+                existing[membership.member_id].append(membership)
+    by_member: dict[int, list[tuple[int, dict, Member]]] = defaultdict(list)
+    for row in rows:
+        by_member[row[2].id].append(row)
+    for member_id, member_rows in by_member.items():
+        # Oldest first: each contract's renewal link is decided on the ones before it, as a sale would be.
+        history = [SimpleNamespace(id=m.id, starts_on=m.starts_on, ends_on=m.ends_on, cancelled_on=None, line=None)
+                   for m in existing[member_id]]
+        for line, values, member in sorted(member_rows, key=lambda r: (r[1]["starts_on"], r[0])):
+            clash = next((h for h in history if h.starts_on <= values["ends_on"] and values["starts_on"] <= h.ends_on),
+                         None)
+            if clash is not None:
+                checked.refusals.append(Refusal(line, "starts_on", _overlap(clash)))
+                continue
+            earlier = [h for h in history if h.starts_on < values["starts_on"]]
+            renews = renewal_target(earlier, values["starts_on"]) if earlier else None
+            values["renews"] = (renews.id, renews.line) if renews is not None else None
+            values["member_id"], values["line"] = member.id, line
+            history.append(SimpleNamespace(id=-line, starts_on=values["starts_on"], ends_on=values["ends_on"],
+                                           cancelled_on=None, line=line))
+            checked.rows.append((line, values))
+    checked.rows.sort(key=lambda r: r[0])
+    checked.refusals.sort(key=lambda r: r.line)
+    return checked
+
+
+def _overlap(clash: SimpleNamespace):
+    """Say which contract a row's days overlap: another line of the file, or one already in ClubCRM."""
+    if clash.line is not None:
+        return _l("These days overlap the membership on line %(line)s.", line=clash.line)
+    return _l("These days overlap a membership already in ClubCRM (%(start)s – %(end)s).",
+              start=shown_day(clash.starts_on), end=shown_day(clash.ends_on))
+
+
+def save(staff: Staff | None, club: Club, rows: list[dict], filename: str = "") -> int:
+    """Insert the checked contracts (oldest first, so that a renewal links to the one it renews), their freezes,
+    and each member's conversion from the first one; one audit event; flush."""
+    if not rows:
+        return 0
+    now = utcnow()
+    today = local_today(club.timezone)
+    ids_by_line: dict[int, int] = {}
+    first_start: dict[int, date] = {}
+    for values in sorted(rows, key=lambda v: (v["starts_on"], v["line"])):
+        renews = values["renews"]
+        renews_id = None if renews is None else renews[0] if renews[1] is None else ids_by_line.get(renews[1])
+        membership = Membership(
+            club_id=club.id, member_id=values["member_id"], plan_id=values["plan_id"], renews_id=renews_id,
+            starts_on=values["starts_on"], ends_on=values["ends_on"], visit_limit=values["visit_limit"],
+            price_minor=values["price_minor"], currency=club.currency,
+            # Its sale belongs to the day it started (the sales report's month), never after the import.
+            sold_at=min(now, local_midnight(values["starts_on"], club.timezone)), sold_by_id=None, imported_at=now)
+        db.session.add(membership)
+        db.session.flush()
+        ids_by_line[values["line"]] = membership.id
+        frozen_until = values["frozen_until"]
+        if frozen_until is not None and frozen_until >= today:
+            # Frozen now: the freeze runs from the import (or the start) to the day given. The end date is taken
+            # as the other system wrote it, which already counts the freeze.
+            db.session.add(Freeze(membership_id=membership.id, starts_on=max(values["starts_on"], today),
+                                  ends_on=frozen_until, reason="import", created_by_id=staff.id if staff else None))
+        start = first_start.get(values["member_id"])
+        if start is None or values["starts_on"] < start:
+            first_start[values["member_id"]] = values["starts_on"]
+    _convert(club, first_start, now)
+    audit.record(staff, "import", "membership", None, club_id=club.id,
+                 after={"imported": len(rows), "file": filename[:120]})
+    db.session.flush()
+    return len(rows)
+
+
+def _convert(club: Club, first_start: dict[int, date], now: datetime) -> None:
+    """A lead became a member on the first day of their first contract (never later than it already was)."""
+    for start in range(0, len(first_start), 1000):
+        chunk = sorted(first_start)[start:start + 1000]
+        for member in db.session.scalars(select(Member).where(Member.id.in_(chunk))):
+            converted = min(now, local_midnight(first_start[member.id], club.timezone))
+            if member.converted_at is None or converted < member.converted_at:
+                member.converted_at = converted
+
+
+def shown(values: dict) -> dict:
+    """The row's values as the preview shows them."""
+    return {"plan": values["plan"], "starts_on": values["starts_on"].isoformat(),
+            "ends_on": values["ends_on"].isoformat(), "price_minor": values["price_minor"],
+            "frozen_until": values["frozen_until"].isoformat() if values["frozen_until"] else None,
+            "renews": values["renews"] is not None}
