@@ -2,14 +2,13 @@
 linking to the page that does it; a step leaves when it is done or dismissed (per club), the whole list for good
 once every step has; desk staff never see it; the SMS step says which settings are present, never the token."""
 import re
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
 
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
-from clubcrm.models import AuditEvent, ChecklistMark, ImportJob
+from clubcrm.models import AuditEvent, ChecklistMark, Club, ImportJob
 from clubcrm.services import checklist
 from tests.web import flashes
 
@@ -187,15 +186,14 @@ def test_the_sms_step_shows_what_is_set_and_never_the_token(new_club, make, web,
 
 
 def test_a_club_s_own_sender_counts_once_the_club_has_one():
-    """The per-club sender (columns another change adds to Club) completes the step with the installation's
-    account; read with getattr, so this holds before and after those columns exist."""
+    """The club's own sender (Settings → Clubs) completes the step with the installation's account."""
     account = {"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN}
-    assert not checklist.sms_sender(account, SimpleNamespace()).configured
-    assert not checklist.sms_sender(account, SimpleNamespace(sms_from="  ", sms_messaging_service_sid=None)).configured
-    assert checklist.sms_sender(account, SimpleNamespace(sms_from="+358401110000")).configured
-    assert checklist.sms_sender(account, SimpleNamespace(sms_messaging_service_sid="MG" + "0a" * 16)).configured
-    assert not checklist.sms_sender({"TWILIO_FROM": "+358401110000"}, SimpleNamespace()).configured
-    assert "Zq7" not in repr(checklist.sms_sender(account, SimpleNamespace()))
+    assert not checklist.sms_sender(account, Club()).configured
+    assert not checklist.sms_sender(account, Club(sms_from="  ", sms_messaging_service_sid=None)).configured
+    assert checklist.sms_sender(account, Club(sms_from="+358401110000")).configured
+    assert checklist.sms_sender(account, Club(sms_messaging_service_sid="MG" + "0a" * 16)).configured
+    assert not checklist.sms_sender({"TWILIO_FROM": "+358401110000"}, Club()).configured
+    assert "Zq7" not in repr(checklist.sms_sender(account, Club()))
 
 
 def test_a_club_with_every_step_done_sees_no_checklist_ever_again(make, web, login_as):
