@@ -20,11 +20,11 @@ from clubcrm.imports.headers import guess_mapping
 from clubcrm.imports.reading import read_table
 from clubcrm.imports.run import run
 from clubcrm.lifecycle import facts
-from clubcrm.models import Member, Plan, Visit
+from clubcrm.models import Club, Member, Plan, Visit
 from clubcrm.phones import display
 from clubcrm.reports import activity
 from clubcrm.reports.scope import Scope
-from clubcrm.services import api_tokens, chain, checkin, members
+from clubcrm.services import api_tokens, chain, checkin, club_closing, members
 from tests.conftest import ENGINES, NOW, ROOT, TODAY, make_app
 from tests.web import field_errors, flashes
 
@@ -171,6 +171,26 @@ def test_the_api_checks_a_chain_member_in_at_the_tokens_club(make, web, clubs):
     # The member's own data stays closed to club B's token.
     assert web.get(f"/api/v1/members/{carla.id}", headers=auth).status_code == 404
     assert visits_of(hugo) == []
+
+
+def test_a_closed_club_takes_no_guest_visits_and_a_closed_home_club_stops_no_chain_member(make, clubs):
+    """The check-in asks whether the club where the visit happens is closed, not the member's home club."""
+    club_a, club_b, carla, carlas, _hugo = clubs
+    desk_a, desk_b = make.staff("desk", club=club_a), make.staff("desk", club=club_b)
+    with unit_of_work():
+        club_closing.close(None, db.session.get(Club, club_b.id), TODAY)
+    refused = refusal(lambda: checkin.check_in(desk_b, carla, club=club_b))
+    assert refused.code == "club_closed"
+    db.session.rollback()
+    assert visits_of(carla) == []
+    with unit_of_work():
+        club_closing.reopen(None, db.session.get(Club, club_b.id))
+        club_closing.close(None, db.session.get(Club, club_a.id), TODAY)
+    assert refusal(lambda: checkin.check_in(desk_a, carla, club=club_a)).code == "club_closed"
+    db.session.rollback()
+    with unit_of_work():
+        checkin.check_in(desk_b, carla, club=club_b)
+    assert visits_of(carla) == [(club_b.id, carlas.id)]
 
 
 def test_another_clubs_desk_finds_a_chain_member_by_exact_phone_only(make, web, login_as, clubs):
