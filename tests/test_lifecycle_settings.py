@@ -356,6 +356,7 @@ def test_another_clubs_rules_and_tools_are_not_found(make, web, login_as):
 
 
 def test_anonymous_visitors_are_sent_to_login(make, web):
+    assert make.default_club.id   # a set-up installation: an empty one leads every page to /setup instead
     response = web.get(INDEX)
     assert response.status_code == 302 and urlsplit(response.location).path == "/login"
 
