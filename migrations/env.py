@@ -1,7 +1,9 @@
 import logging
+from contextlib import contextmanager, nullcontext
 from logging.config import fileConfig
 
 from flask import current_app
+from sqlalchemy import event
 
 from alembic import context
 
@@ -102,14 +104,52 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Checked inside each migration's own transaction (SQLite's are one per revision), before its commit.
+            conf_args["on_version_apply"] = [refuse_broken_references]
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        with sqlite_migration(connection) if sqlite else nullcontext():
+            with context.begin_transaction():
+                context.run_migrations()
+
+
+@contextmanager
+def sqlite_migration(connection):
+    """Run SQLite's migrations as one transaction with foreign keys off.
+
+    Batch mode rebuilds a table by copying it and dropping the old one, which enforced foreign keys refuse while
+    rows point at it (clubcrm/sqlite.py turns them on for every connection); the pragma is ignored inside a
+    transaction, so it is set first. And Python's sqlite3 commits before each DDL statement unless it is told to
+    leave transactions to us: then a failed step rolls back whole instead of leaving half a table behind."""
+    raw = connection.connection.driver_connection
+    isolation = raw.isolation_level
+    raw.execute("PRAGMA foreign_keys=OFF")
+    raw.isolation_level = None
+
+    @event.listens_for(connection, "begin")
+    def begin(conn):
+        conn.exec_driver_sql("BEGIN")
+
+    try:
+        yield
+    finally:
+        event.remove(connection, "begin", begin)
+        raw.isolation_level = isolation
+        raw.execute("PRAGMA foreign_keys=ON")
+
+
+def refuse_broken_references(ctx, step, **_kw):
+    """Roll a migration back if it left a row pointing at nothing (foreign keys were off while it ran)."""
+    broken = ctx.connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"Migration {step.up_revision_id} would leave rows pointing at missing rows "
+                           f"(table, rowid, parent): {broken[:10]}. It was rolled back.")
 
 
 if context.is_offline_mode():
