@@ -36,7 +36,10 @@ def steps_for(viewer, club) -> dict | None:
     steps = []
     for key in found.open_items:
         title, hint, endpoint, anchor = STEPS[key]
-        steps.append({"key": key, "title": title, "hint": hint, "url": url_for(endpoint, _anchor=anchor)})
+        url = url_for(endpoint, _anchor=anchor)
+        if key == "sms" and viewer.has_role("owner"):   # the club's own sender is set on its page, by owners
+            url = url_for("clubs.edit", club_id=club.id)
+        steps.append({"key": key, "title": title, "hint": hint, "url": url})
     return {"steps": steps, "left": len(steps), "total": found.total, "sms": found.sms}
 
 

@@ -9,7 +9,7 @@ from clubcrm.clock import utcnow
 from clubcrm.db import insert_once
 from clubcrm.errors import InvalidInput, NotAllowed
 from clubcrm.extensions import db
-from clubcrm.models import ChecklistMark, Club, ImportJob, Member, Plan, Service, Staff
+from clubcrm.models import ChecklistMark, Club, ImportJob, Plan, Service, Staff
 from clubcrm.services import audit
 
 # The steps, in the order a new club takes them.
@@ -60,12 +60,12 @@ def steps_done(club: Club, config: Mapping) -> dict[str, bool]:
         exists().where(Plan.club_id == club.id, Plan.active.is_(True)),
         exists().where(Service.club_id == club.id),
         exists().where(Staff.club_id == club.id, Staff.role == "desk", Staff.active.is_(True)),
-        exists().where(ImportJob.club_id == club.id, ImportJob.status == "done"),
-        exists().where(Member.club_id == club.id),
+        # An import that brought rows in; a walk-in lead registered at the desk is not the club's member list.
+        exists().where(ImportJob.club_id == club.id, ImportJob.status == "done", ImportJob.imported_rows > 0),
     )).one()
-    plans, services, staff, imported, members = row
+    plans, services, staff, imported = row
     return {"plans": plans, "services": services, "staff": staff,
-            "sms": sms_sender(config, club).configured, "import": imported or members,
+            "sms": sms_sender(config, club).configured, "import": imported,
             # Done only by a mark: a manager opened the lifecycle page (record_review) or dismissed the step.
             "lifecycle": False}
 
