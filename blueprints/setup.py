@@ -52,6 +52,10 @@ def lead_to_setup():
             raise   # answered 503 by the error pages
         db.session.rollback()   # no tables yet (before `clubcrm db upgrade`): the page answers for itself
         return None
+    if not current_app.extensions.get(setup_code.ANNOUNCED):
+        # Gunicorn's workers log the code at start; any other server (flask run, another WSGI host) at its first
+        # page, so the log shows it however the server was started.
+        setup_code.log_code(current_app)
     return redirect(url_for("setup.form"))
 
 

@@ -16,6 +16,8 @@ from clubcrm.private_files import private_once
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 # Four groups of five: 100 bits, beyond any guessing even without the throttle.
 GROUPS, GROUP_LENGTH = 4, 5
+# app.extensions' key remembering that this process has logged the code.
+ANNOUNCED = "clubcrm.setup_code_announced"
 
 
 def path(app: Flask) -> Path:
@@ -64,11 +66,18 @@ def announce(app: Flask) -> str | None:
             return None
         finally:
             db.session.remove()
-    file = path(app)
     if has_club:
-        discard(file)
+        discard(path(app))
         return None
+    return log_code(app)
+
+
+def log_code(app: Flask) -> str:
+    """Log the setup code with what to do with it, and remember that this process has; return the code."""
+    file = path(app)
     code = current(file)
+    app.extensions[ANNOUNCED] = True
     app.logger.warning("ClubCRM has no club yet. Open /setup in a browser and enter the setup code %s "
-                "(also in %s; `clubcrm setup-code` prints it), or run `clubcrm setup` on this server.", code, file)
+                       "(also in %s; `clubcrm setup-code` prints it), or run `clubcrm setup` on this server.",
+                       code, file)
     return code

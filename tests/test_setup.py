@@ -1,5 +1,6 @@
 """The first run: `clubcrm setup` and `clubcrm setup-code` from the shell, /setup in the browser with the setup
 code, and everything they refuse (a second setup, a wrong code, a bad value) changing nothing."""
+import logging
 import stat
 from concurrent.futures import ThreadPoolExecutor
 
@@ -149,6 +150,16 @@ def test_the_setup_code_is_one_private_file_shared_by_every_process(app, runner,
     finally:
         with other.app_context():
             db.engine.dispose()
+
+
+def test_a_server_not_started_by_gunicorn_logs_the_code_at_its_first_page(app, client, code_file, caplog):
+    """flask run or another WSGI host has no post_worker_init: the first page led to /setup logs the code, once."""
+    with caplog.at_level(logging.WARNING):
+        assert client.get("/").status_code == 302
+        assert client.get("/members/").status_code == 302
+    code = code_file.read_text().strip()
+    logged = [record.getMessage() for record in caplog.records if code in record.getMessage()]
+    assert len(logged) == 1 and "Open /setup" in logged[0]
 
 
 def test_setup_code_says_when_setup_is_done(runner, code_file):
