@@ -44,13 +44,13 @@ def in_use(request, tmp_path) -> str:
             for statement in (
                     "INSERT INTO club (id, name, timezone, currency, country, default_locale, created_at) "
                     "VALUES (1, 'North', 'UTC', 'EUR', 'FI', 'en', :now)",
-                    "INSERT INTO plan (id, club_id, name, duration_days, price_minor, currency, service_units, active) "
-                    "VALUES (1, 1, 'Year', 365, 50000, 'EUR', 0, :yes)",
-                    "INSERT INTO member (id, club_id, first_name, last_name, name_key, name_key_rev, card_code, locale, "
-                    "source, sms_consent, created_at) VALUES (1, 1, 'A', 'B', 'a b', 'b a', 'C-1', 'en', 'desk', :yes, "
-                    ":now)",
-                    "INSERT INTO membership (id, club_id, member_id, plan_id, starts_on, ends_on, price_minor, currency, "
-                    "sold_at) VALUES (1, 1, 1, 1, :today, :today, 50000, 'EUR', :now)",
+                    "INSERT INTO plan (id, club_id, name, duration_days, price_minor, currency, service_units, "
+                    "active) VALUES (1, 1, 'Year', 365, 50000, 'EUR', 0, :yes)",
+                    "INSERT INTO member (id, club_id, first_name, last_name, name_key, name_key_rev, card_code, "
+                    "locale, source, sms_consent, created_at) "
+                    "VALUES (1, 1, 'A', 'B', 'a b', 'b a', 'C-1', 'en', 'desk', :yes, :now)",
+                    "INSERT INTO membership (id, club_id, member_id, plan_id, starts_on, ends_on, price_minor, "
+                    "currency, sold_at) VALUES (1, 1, 1, 1, :today, :today, 50000, 'EUR', :now)",
                     "INSERT INTO visit (club_id, member_id, membership_id, checked_in_at, source) "
                     "VALUES (1, 1, 1, :now, 'desk')"):
                 connection.execute(text(statement), {"now": NOW, "today": TODAY, "yes": True})
