@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from alembic import command
+from babel.dates import format_date
 from sqlalchemy import inspect, select, text
 
 from clubcrm import clock
@@ -24,7 +25,7 @@ from clubcrm.models import Club, Member, Plan, Visit
 from clubcrm.phones import display
 from clubcrm.reports import activity
 from clubcrm.reports.scope import Scope
-from clubcrm.services import api_tokens, chain, checkin, club_closing, members
+from clubcrm.services import api_tokens, chain, checkin, club_closing, members, sales
 from tests.conftest import ENGINES, NOW, ROOT, TODAY, make_app
 from tests.web import field_errors, flashes
 
@@ -212,6 +213,73 @@ def test_another_clubs_desk_finds_a_chain_member_by_exact_phone_only(make, web, 
     # Found by phone, checked in from the result row.
     checked = web.post(f"/members/{carla.id}/guest/checkin", {})
     assert checked.status_code == 302 and visits_of(carla) == [(club_b.id, _carlas.id)]
+
+
+def test_a_chain_renewal_that_starts_later_is_said_as_not_started_at_another_club(make, web, login_as, clubs):
+    """A home-only plan runs now and a chain-wide renewal is already bought: at club B the member is a guest whose
+    chain membership starts later; the guest view says so (not "valid in every club" until the home-only plan's
+    end), and the check-in says when it starts, not that the card belongs to another club."""
+    _club_a, club_b, _carla, _carlas, _hugo = clubs
+    mia = make.member(first_name="Mia", last_name="Later", phone="+358401110003", card_code="MIA-1")
+    home = make.membership(mia, plan=make.plan(name="Home only month"))
+    renewal = make.membership(mia, plan=make.plan(name="Chain renewal", chain_wide=True))
+    assert (home.chain_wide, renewal.chain_wide, renewal.starts_on) == (False, True, home.ends_on + timedelta(days=1))
+
+    def en(value):
+        return format_date(value, "medium", locale="en")
+
+    login_as("desk", club=club_b)
+    page = web.get(f"/members/{mia.id}/guest")
+    assert page.status_code == 200
+    head = page.text.split('id="guest"', 1)[1].split("</section>", 1)[0]
+    assert f"Valid in every club of the chain until {en(renewal.ends_on)}" in head
+    assert f"The membership starts on {en(renewal.starts_on)}." in head
+    assert en(home.ends_on) not in head and "days left" not in head
+    scanned = web.post("/scan", {"q": "MIA-1"}, follow_redirects=True)
+    assert f"Check-in refused: The membership starts on {en(renewal.starts_on)}." in flashes(scanned)
+    assert visits_of(mia) == []
+
+
+def test_the_desk_search_and_the_check_in_at_another_club_apply_one_rule(make, clubs):
+    """Whoever another club's desk finds is never refused as of another club, and whoever it does not find always
+    is: both ask chain.guest_standing, which counts chain-wide memberships only."""
+    club_a, club_b, carla, _carlas, hugo = clubs
+    desk_b = make.staff("desk", club=club_b)
+
+    def member(name, card):
+        return make.member(first_name=name, last_name="Case", card_code=card)
+
+    chain_plan = make.plan(name="Chain month", chain_wide=True)
+    mia = member("Mia", "MIA-1")             # home-only now, a chain renewal from next month
+    make.membership(mia, plan=make.plan(name="Home only month"))
+    make.membership(mia, plan=chain_plan)
+    ned = member("Ned", "NED-1")             # a first chain plan that starts in ten days
+    make.membership(ned, plan=chain_plan, starts_on=TODAY + timedelta(days=10))
+    eva = member("Eva", "EVA-1")             # a chain plan that ended ten days ago
+    make.membership(eva, plan=chain_plan, today=TODAY - timedelta(days=40))
+    fay = member("Fay", "FAY-1")             # a chain plan frozen this week
+    fays = make.membership(fay, plan=chain_plan)
+    with unit_of_work():
+        sales.freeze(make.desk(), db.session.get(Member, fay.id), fays.id, TODAY, TODAY + timedelta(days=6), TODAY)
+
+    expected = {"CARLA-1": "checked_in", "HUGO-1": "other_club", "MIA-1": "not_started", "NED-1": "not_started",
+                "EVA-1": "other_club", "FAY-1": "frozen"}
+    outcome = {}
+    for card in expected:
+        found = [m.card_code for m in chain.find_guests(club_b, card)]
+        holder = members.holder_of_card(card)
+        try:
+            checkin.check_in(desk_b, holder, club=club_b)
+            code = "checked_in"
+        except DomainError as error:
+            code = error.code
+        db.session.rollback()
+        outcome[card] = code
+        assert (found == [card]) == (code != "other_club"), (card, found, code)
+        assert chain.is_guest(club_b, holder) == (code != "other_club"), card
+    assert outcome == expected
+    assert all(chain.guest_view(members.holder_of_card(card)).standing.membership.chain_wide
+               for card in ("CARLA-1", "MIA-1", "NED-1", "FAY-1"))
 
 
 def test_a_card_code_used_in_any_club_is_refused_naming_the_field(make, clubs):

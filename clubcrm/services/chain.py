@@ -16,7 +16,7 @@ from clubcrm.extensions import db
 from clubcrm.models import Club, Member, Membership, Staff
 from clubcrm.phones import try_e164
 from clubcrm.services import members
-from clubcrm.services.contracts import Standing, is_live, memberships_of, standing
+from clubcrm.services.contracts import Standing, memberships_of, standing
 
 
 @dataclass(frozen=True)
@@ -28,16 +28,32 @@ class Guest:
     standing: Standing
 
 
-def holds_chain_membership(memberships: list[Membership], today: date) -> bool:
-    """Tell whether one of MEMBERSHIPS is chain-wide, not cancelled and not over on TODAY (home-club date)."""
-    return any(m.chain_wide and is_live(m, today) and m.ends_on >= today for m in memberships)
+# Where a chain-wide membership lets its holder be a guest: in force (frozen too, then refused as frozen) or bought
+# and yet to start (found, then refused as not started): the desk sees the member and the reason, not a stranger.
+GUEST_STATES = ("active", "frozen", "future")
+
+
+def chain_standing(member: Member, memberships: list[Membership], today: date) -> Standing:
+    """Say where MEMBER stands at another club of the chain on TODAY (home-club date): by their chain-wide
+    MEMBERSHIPS alone."""
+    # A home-only membership is not valid at another club, whether it is current or not: it is left out, so a
+    # member whose home-only plan runs now and whose chain-wide renewal starts later stands "future" there.
+    return standing(member, [m for m in memberships if m.chain_wide], today)
+
+
+def guest_standing(member: Member, memberships: list[Membership], today: date) -> Standing | None:
+    """Return MEMBER's chain standing on TODAY if it makes them a guest at the chain's other clubs, else None.
+
+    The one rule of chain access: the desk's search, the guest view and the check-in all ask it."""
+    where = chain_standing(member, memberships, today)
+    return where if where.state in GUEST_STATES else None
 
 
 def is_guest(club: Club, member: Member) -> bool:
     """Tell whether MEMBER, of another club than CLUB, may be found and checked in at CLUB's desk."""
     if member.club_id == club.id or member.erased_at is not None:
         return False
-    return holds_chain_membership(memberships_of(member.id), local_today(member.club.timezone))
+    return guest_standing(member, memberships_of(member.id), local_today(member.club.timezone)) is not None
 
 
 def guest_for(staff: Staff, club: Club, member_id: int) -> Member:
@@ -80,6 +96,6 @@ def find_guests(club: Club, text: str) -> list[Member]:
 
 
 def guest_view(member: Member) -> Guest:
-    """Gather what the desk needs to check a guest in: their home club and standing today there."""
+    """Gather what the desk needs to check a guest in: their home club and their standing there as a guest."""
     today = local_today(member.club.timezone)
-    return Guest(member, member.club, standing(member, memberships_of(member.id), today))
+    return Guest(member, member.club, chain_standing(member, memberships_of(member.id), today))

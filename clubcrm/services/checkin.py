@@ -9,7 +9,7 @@ from clubcrm.errors import CheckinRefused, NotFound
 from clubcrm.extensions import db
 from clubcrm.formatting import day
 from clubcrm.models import Club, Member, Staff, Visit
-from clubcrm.services import members, repeats, sessions
+from clubcrm.services import chain, members, repeats, sessions
 from clubcrm.services.club_closing import refuse_if_closed
 from clubcrm.services.contracts import memberships_of, standing
 from clubcrm.services.locks import lock_member
@@ -37,13 +37,16 @@ def check_in(staff: Staff, member: Member, source: str = "desk", club: Club | No
     home: Club = member.club
     today = local_today(home.timezone)   # contract dates are days of the home club
     history = memberships_of(member.id)
-    where = standing(member, history, today)
-    # At another club of the chain only a chain-wide membership lets the member in; whatever else stands in
-    # the way is then said as at home (expired, frozen...).
-    guest = member.club_id != at.id
-    if guest and (where.membership is None or not where.membership.chain_wide):
-        raise CheckinRefused("member_id", _l("This card belongs to a member of another club."),
-                             code="other_club")
+    if member.club_id == at.id:
+        where = standing(member, history, today)
+    else:
+        # At another club of the chain only the chain-wide memberships count, by the rule the desk's search and
+        # guest view use (chain.guest_standing): whom it finds is not refused as of another club, and what stands
+        # in the way of a guest (not started, frozen...) is then said as at home.
+        where = chain.guest_standing(member, history, today)
+        if where is None:
+            raise CheckinRefused("member_id", _l("This card belongs to a member of another club."),
+                                 code="other_club")
     members.refuse_erased(member, "member_id", error=CheckinRefused)
     # A closed club takes no visits, its own members' or guests'.
     refuse_if_closed(at, "member_id")
