@@ -1,9 +1,11 @@
 """Members and leads: register, edit, find, and the scope rule that staff see only their club."""
 import unicodedata
+from collections.abc import Callable
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, case, or_, select, union_all
+from sqlalchemy.exc import IntegrityError
 
 from clubcrm.clock import utcnow
 from clubcrm.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -88,25 +90,39 @@ def _clean(club: Club, data: dict) -> dict:
 
 def _check_unique(club_id: int, values: dict, exclude_id: int | None = None) -> None:
     """Refuse a phone that another member of the club already has, or a card code used in any club."""
-    for field, message in (
-        ("phone", _l("Another member already has this phone number.")),
-        ("card_code", _l("Another member already has this card code.")),
-    ):
-        value = values.get(field)
-        if value is None:
-            continue
-        query = select(Member.club_id).where(getattr(Member, field) == value)
-        # A card opens every club's desk of the chain (chain plans), so one code names one member chain-wide.
-        if field == "phone":
-            query = query.where(Member.club_id == club_id)
+    phone = values.get("phone")
+    if phone is not None:
+        query = select(Member.id).where(Member.club_id == club_id, Member.phone == phone)
         if exclude_id is not None:
             query = query.where(Member.id != exclude_id)
-        holder_club = db.session.scalar(query.limit(1))
-        if holder_club is not None and holder_club != club_id:
-            raise InvalidInput(field, _l("A member of another club of the chain already has this card code."),
-                               code="duplicate")
-        if holder_club is not None:
-            raise InvalidInput(field, message, code="duplicate")
+        if db.session.scalar(query.limit(1)) is not None:
+            raise InvalidInput("phone", _l("Another member already has this phone number."), code="duplicate")
+    refuse_taken_card(club_id, values.get("card_code"), exclude_id)
+
+
+def refuse_taken_card(club_id: int, card_code: str | None, member_id: int | None = None) -> None:
+    """Raise InvalidInput on card_code if a member other than MEMBER_ID holds CARD_CODE in any club of the chain,
+    saying whether it is one of CLUB_ID's own members or another club's."""
+    holder = holder_of_card(card_code) if card_code else None
+    if holder is None or holder.id == member_id:
+        return
+    if holder.club_id == club_id:
+        raise InvalidInput("card_code", _l("Another member already has this card code."), code="duplicate")
+    raise InvalidInput("card_code", _l("A member of another club of the chain already has this card code."),
+                       code="duplicate")
+
+
+def _flush_or_refuse(change: Callable[[], None], recheck: Callable[[], None]) -> None:
+    """Make CHANGE (adding or editing a member) and flush it in a savepoint. When a unique key breaks, the change
+    is undone and RECHECK (the check that ran before) raises the refusal it now sees; else the error goes on."""
+    # A card code is unique in the whole chain and no lock covers two clubs (lock_club_leads orders one club's new
+    # leads, an edit takes none): another club's desk may save the same code between the check and this flush.
+    try:
+        with db.session.begin_nested():
+            change()
+    except IntegrityError:
+        recheck()
+        raise
 
 
 def create_lead(staff: Staff | None, club: Club, data: dict, source: str = "walk_in") -> Member:
@@ -122,8 +138,8 @@ def create_lead(staff: Staff | None, club: Club, data: dict, source: str = "walk
         member.sms_consent = True
         member.sms_consent_at = utcnow()
         member.sms_consent_source = source if source in CONSENT_SOURCES else "desk"
-    db.session.add(member)
-    db.session.flush()
+    # Only the card code is said again: a phone taken at once is web_leads' duplicate, found by its IntegrityError.
+    _flush_or_refuse(lambda: db.session.add(member), lambda: refuse_taken_card(club.id, values["card_code"]))
     if member.sms_consent:
         consent.record(club.id, member.id, True, member.sms_consent_source, staff=staff, now=member.sms_consent_at)
     audit.record(staff, "create", "member", member.id, club_id=club.id, member_id=member.id,
@@ -164,9 +180,12 @@ def update(staff: Staff, member: Member, data: dict) -> Member:
     values = _clean(member.club, data)
     _check_unique(member.club_id, values, exclude_id=member.id)
     before = {k: getattr(member, k) for k in values if getattr(member, k) != values[k]}
-    for key, value in values.items():
-        setattr(member, key, value)
-    member.name_key, member.name_key_rev = name_keys(member.first_name, member.last_name)
+
+    def change() -> None:
+        for key, value in values.items():
+            setattr(member, key, value)
+        member.name_key, member.name_key_rev = name_keys(member.first_name, member.last_name)
+    _flush_or_refuse(change, lambda: _check_unique(member.club_id, values, exclude_id=member.id))
     consent_given = bool(data.get("sms_consent"))
     if consent_given != member.sms_consent:
         if consent_given and not member.phone:
