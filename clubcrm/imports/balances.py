@@ -14,7 +14,7 @@ from clubcrm.imports.history_rows import read_rows
 from clubcrm.imports.history_values import read_day, read_units
 from clubcrm.imports.reading import Table
 from clubcrm.imports.rows import Refusal
-from clubcrm.imports.run import Checked
+from clubcrm.imports.run import Checked, refuse_history_if_closed
 from clubcrm.models import Club, Member, Package, Service, Staff
 from clubcrm.services import audit, packages
 from clubcrm.services.members import fold
@@ -34,7 +34,8 @@ def _services(club: Club) -> dict[str, Service]:
 def check(club: Club, table: Table, fields: list[str | None],
           progress: Callable[[int], None] | None = None) -> Checked:
     """Check every balance of TABLE: its member, its service, its units and expiry, one balance per member and
-    service (none already in ClubCRM); write nothing."""
+    service (none already in ClubCRM); write nothing. A closed club is refused whole."""
+    refuse_history_if_closed(club)
     today = local_today(club.timezone)
     services = _services(club)
     checked = Checked(total=len(table.records))

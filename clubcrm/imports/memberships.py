@@ -16,7 +16,7 @@ from clubcrm.imports.history_rows import read_rows
 from clubcrm.imports.history_values import read_day, read_price
 from clubcrm.imports.reading import Table
 from clubcrm.imports.rows import Refusal
-from clubcrm.imports.run import Checked
+from clubcrm.imports.run import Checked, refuse_history_if_closed
 from clubcrm.models import Club, Freeze, Member, Membership, Plan, Staff
 from clubcrm.services import audit
 from clubcrm.services.contracts import is_live
@@ -39,7 +39,9 @@ def _plans(club: Club) -> dict[str, Plan]:
 def check(club: Club, table: Table, fields: list[str | None],
           progress: Callable[[int], None] | None = None) -> Checked:
     """Check every contract of TABLE: its member, its plan, its dates and price, no overlap with another contract
-    of the member (in ClubCRM or the file); write nothing. Each row's values carry its renewal link."""
+    of the member (in ClubCRM or the file); write nothing. Each row's values carry its renewal link. A closed club
+    is refused whole."""
+    refuse_history_if_closed(club)
     today = local_today(club.timezone)
     plans = _plans(club)
     checked = Checked(total=len(table.records))
@@ -64,8 +66,9 @@ def check(club: Club, table: Table, fields: list[str | None],
         frozen_until = read_day(raw.get("frozen_until", ""), "frozen_until", today)
         if frozen_until is not None and not starts_on <= frozen_until <= ends_on:
             raise InvalidInput("frozen_until", _l("A freeze must end inside the membership."))
-        return {"plan_id": plan.id, "plan": plan.name, "visit_limit": plan.visit_limit, "starts_on": starts_on,
-                "ends_on": ends_on, "price_minor": plan.price_minor if price is None else price,
+        # Where the contract may be used is the plan's, as in a sale: a chain plan's opens every club's desk.
+        return {"plan_id": plan.id, "plan": plan.name, "visit_limit": plan.visit_limit, "chain_wide": plan.chain_wide,
+                "starts_on": starts_on, "ends_on": ends_on, "price_minor": plan.price_minor if price is None else price,
                 "frozen_until": frozen_until}
 
     rows = read_rows(club, table, fields, read, checked, progress)
@@ -124,7 +127,7 @@ def save(staff: Staff | None, club: Club, rows: list[dict], filename: str = "") 
         membership = Membership(
             club_id=club.id, member_id=values["member_id"], plan_id=values["plan_id"], renews_id=renews_id,
             starts_on=values["starts_on"], ends_on=values["ends_on"], visit_limit=values["visit_limit"],
-            price_minor=values["price_minor"], currency=club.currency,
+            chain_wide=values["chain_wide"], price_minor=values["price_minor"], currency=club.currency,
             # Its sale belongs to the day it started (the sales report's month), never after the import.
             sold_at=min(now, local_midnight(values["starts_on"], club.timezone)), sold_by_id=None, imported_at=now)
         db.session.add(membership)

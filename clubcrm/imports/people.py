@@ -13,6 +13,8 @@ from clubcrm.phones import to_e164
 from clubcrm.services.members import normalize_card
 
 CHUNK = 1000
+# What find() maps a card code held in another club of the chain to: enough to say so, nothing of that member.
+OTHER_CLUB = object()
 
 
 @dataclass(frozen=True)
@@ -40,26 +42,34 @@ def has_who(fields: list[str | None]) -> bool:
     return any(f in WHO_FIELDS for f in fields)
 
 
-def find(club: Club, whos: list[Who]) -> dict[str, dict[str, Member]]:
-    """The club's members holding each of the card codes, phones and emails in WHOS, by field and value."""
-    found: dict[str, dict[str, Member]] = {}
+def find(club: Club, whos: list[Who]) -> dict[str, dict[str, Member | object]]:
+    """The club's members holding each of the card codes, phones and emails in WHOS, by field and value; a card
+    code held in another club of the chain maps to OTHER_CLUB."""
+    found: dict[str, dict[str, Member | object]] = {}
     for field in WHO_FIELDS:
         values = sorted({getattr(w, field) for w in whos if getattr(w, field)})
         column = getattr(Member, field)
         compared = func.lower(column) if field == "email" else column
+        # A card code names one member in the whole chain: its holder in another club is told apart from nobody
+        # ("import the members first" would mislead, as the members import refuses that code too). Phones and
+        # emails are unique per club only: another club's member with the same one is not whom the row means.
+        scope = [] if field == "card_code" else [Member.club_id == club.id]
         found[field] = {}
         for start in range(0, len(values), CHUNK):
             for value, member in db.session.execute(
-                    select(compared, Member).where(Member.club_id == club.id, compared.in_(values[start:start + CHUNK]))
+                    select(compared, Member).where(*scope, compared.in_(values[start:start + CHUNK]))
                     .order_by(Member.id)):
-                found[field].setdefault(value, member)
+                found[field].setdefault(value, member if member.club_id == club.id else OTHER_CLUB)
     return found
 
 
-def member_of(who: Who, found: dict[str, dict[str, Member]]) -> Member:
-    """The member the row names; refuse naming the column when nobody, two people, or an erased member match."""
+def member_of(who: Who, found: dict[str, dict[str, Member | object]]) -> Member:
+    """The member the row names; refuse naming the column when nobody, another club's member, two people, or an
+    erased member match."""
     matches = {field: found[field].get(getattr(who, field)) for field in WHO_FIELDS if getattr(who, field)}
     for field, member in matches.items():
+        if member is OTHER_CLUB:
+            raise InvalidInput(field, _l("This card code belongs to a member of another club of the chain."))
         if member is None:
             raise InvalidInput(field, _l("No member of the club has this value: import the members first."))
     members = {m.id: m for m in matches.values()}

@@ -6,14 +6,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, exists, func, insert, literal, select, true
 
 from clubcrm.clock import local_today, utcnow
-from clubcrm.errors import InvalidInput
+from clubcrm.errors import InvalidInput, NotAllowed
 from clubcrm.extensions import db
 from clubcrm.imports.headers import has_name
 from clubcrm.imports.reading import Table
 from clubcrm.imports.rows import Refusal, normalize
 from clubcrm.models import Club, ConsentEvent, Member, Staff
 from clubcrm.models.base import UTCDateTime
-from clubcrm.services import audit
+from clubcrm.services import audit, club_closing
 from clubcrm.services.members import name_keys
 
 # Rows checked between two progress reports and per IN query (well under SQLite's 32,766 parameters).
@@ -21,8 +21,12 @@ CHUNK = 1000
 UNIQUE_FIELDS = ("phone", "email", "card_code")
 
 
-def duplicate_in_club(name: str, member_id: int):
-    """Say that member MEMBER_ID of the club already has this value of NAME."""
+def duplicate_in_club(name: str, member_id: int, other_club: bool = False):
+    """Say that member MEMBER_ID of the club already has this value of NAME; for a card code held in another club
+    (OTHER_CLUB), say that much without the member's id, which this club's staff have no business with."""
+    if other_club:
+        # The words of the member form's refusal (services.members), so that both say the same.
+        return _l("A member of another club of the chain already has this card code.")
     if name == "phone":
         return _l("Member %(member)s already has this phone number.", member=member_id)
     if name == "email":
@@ -40,6 +44,18 @@ def duplicate_in_file(name: str, line: int):
 
 
 MODES = ("all", "valid")
+
+
+def refuse_history_if_closed(club: Club) -> None:
+    """Refuse memberships, balances or visits for CLUB if it is closed: each row is a sale or a check-in there.
+
+    The members file is neither, so a closed club's owner may still complete its member list."""
+    try:
+        club_closing.refuse_if_closed(club, "file")
+    except NotAllowed as error:
+        # Raised as InvalidInput, code kept: the preview and the import job show an InvalidInput's own message,
+        # while any other error reads "the file could not be checked" and is logged as a crash.
+        raise InvalidInput(error.field, error.message, code=error.code) from None
 
 
 @dataclass
@@ -68,19 +84,20 @@ class Result:
         return len(self.checked.refused_lines)
 
 
-def _existing(club_id: int, field_name: str, values: list[str]) -> dict[str, int]:
+def _existing(club_id: int, field_name: str, values: list[str]) -> dict[str, tuple[int, int]]:
     """Map each of VALUES some member of the club (for a card code: of any club) already has in FIELD_NAME to that
-    member's id."""
+    member's id and club id."""
     column = getattr(Member, field_name)
     compared = func.lower(column) if field_name == "email" else column
-    found: dict[str, int] = {}
+    found: dict[str, tuple[int, int]] = {}
     for start in range(0, len(values), CHUNK):
         chunk = values[start:start + CHUNK]
-        for value, member_id in db.session.execute(
-                select(compared, Member.id).where(
+        # Set-based, as every check of the file: members.refuse_taken_card, the forms' check, is a query per row.
+        for value, member_id, member_club_id in db.session.execute(
+                select(compared, Member.id, Member.club_id).where(
                     # A card code names one member in the whole chain (a chain plan opens every club's desk).
                     true() if field_name == "card_code" else Member.club_id == club_id, compared.in_(chunk))):
-            found.setdefault(value, member_id)
+            found.setdefault(value, (member_id, member_club_id))
     return found
 
 
@@ -110,7 +127,8 @@ def check(club: Club, table: Table, fields: list[str | None],
                 if value is None:
                     continue
                 if value in taken[name]:
-                    problems.append(Refusal(line, name, duplicate_in_club(name, taken[name][value])))
+                    member_id, member_club_id = taken[name][value]
+                    problems.append(Refusal(line, name, duplicate_in_club(name, member_id, member_club_id != club.id)))
                 elif value in seen[name]:
                     problems.append(Refusal(line, name, duplicate_in_file(name, seen[name][value])))
             if problems:
@@ -170,7 +188,8 @@ def run(staff: Staff | None, club: Club, table: Table, fields: list[str | None],
     """Import TABLE's rows of KIND (members, memberships, balances, visits) into CLUB: all or nothing (MODE "all"),
     or the valid rows ("valid"); flush only.
 
-    A dry run, or an all-or-nothing import with a refused row, writes nothing."""
+    A dry run, or an all-or-nothing import with a refused row, writes nothing; so does a history import (not the
+    members) into a closed club, refused whole by its kind's check."""
     from clubcrm.imports.kinds import complete, kind_of   # the kinds' modules build on this one
 
     if mode not in MODES:

@@ -14,7 +14,7 @@ from clubcrm.imports.history_rows import read_rows
 from clubcrm.imports.history_values import read_instant
 from clubcrm.imports.reading import Table
 from clubcrm.imports.rows import Refusal
-from clubcrm.imports.run import Checked
+from clubcrm.imports.run import Checked, refuse_history_if_closed
 from clubcrm.models import Club, Membership, Staff, Visit
 from clubcrm.services import audit
 from clubcrm.services.contracts import is_live
@@ -25,7 +25,8 @@ CHUNK = 1000
 def check(club: Club, table: Table, fields: list[str | None],
           progress: Callable[[int], None] | None = None) -> Checked:
     """Check every visit of TABLE: its member and time (not in the future, not already recorded); find the
-    membership valid that day; write nothing."""
+    membership valid that day; write nothing. A closed club is refused whole."""
+    refuse_history_if_closed(club)
     now = utcnow()
     checked = Checked(total=len(table.records))
 
