@@ -11,24 +11,14 @@ from clubcrm.errors import InvalidInput
 from clubcrm.extensions import db
 from clubcrm.formatting import day as shown_day
 from clubcrm.imports.history_rows import read_rows
-from clubcrm.imports.history_values import read_day, read_units
+from clubcrm.imports.history_values import by_name, read_day, read_named, read_units
 from clubcrm.imports.reading import Table
 from clubcrm.imports.rows import Refusal
 from clubcrm.imports.run import Checked, refuse_history_if_closed
 from clubcrm.models import Club, Member, Package, Service, Staff
 from clubcrm.services import audit, packages
-from clubcrm.services.members import fold
 
 REASON = "opening balance (import)"
-
-
-def _services(club: Club) -> dict[str, Service]:
-    """The club's services by folded name (retired ones too: a balance may be of one no longer sold)."""
-    services: dict[str, Service] = {}
-    for service in db.session.scalars(select(Service).where(Service.club_id == club.id)
-                                      .order_by(Service.active.desc(), Service.id)):
-        services.setdefault(fold(service.name), service)
-    return services
 
 
 def check(club: Club, table: Table, fields: list[str | None],
@@ -37,15 +27,13 @@ def check(club: Club, table: Table, fields: list[str | None],
     service (none already in ClubCRM); write nothing. A closed club is refused whole."""
     refuse_history_if_closed(club)
     today = local_today(club.timezone)
-    services = _services(club)
+    services = by_name(Service, club.id)
     checked = Checked(total=len(table.records))
 
     def read(raw: dict[str, str]) -> dict:
-        name = (raw.get("service") or "").strip()
-        service = services.get(fold(name)) if name else None
-        if service is None:
-            raise InvalidInput("service", _l("No service of the club has this name: add it under Settings first.")
-                               if name else _l("Enter the service's name."))
+        service = read_named(services, raw.get("service"), "service",
+                             _l("No service of the club has this name: add it under Settings first."),
+                             _l("Enter the service's name."))
         units = read_units(raw.get("units", ""))
         expires_on = read_day(raw.get("expires_on", ""), "expires_on", today)
         if expires_on is not None and expires_on < today:

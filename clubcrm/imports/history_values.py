@@ -7,14 +7,38 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 
+from sqlalchemy import select
+
 from clubcrm.errors import InvalidInput
+from clubcrm.extensions import db
 from clubcrm.imports.rows import read_date
+from clubcrm.services.members import fold
 from clubcrm.services.settings import price_in_minor
 
 MESSAGE_DAY = _l("Enter a date such as 31.12.2026 or 2026-12-31.")
 MESSAGE_INSTANT = _l("Enter a date and time such as 31.12.2026 18:30 or 2026-12-31T18:30:00+02:00.")
 # "31.12.2026 18:30", "2026-12-31 18:30:15": the club's local time.
 _LOCAL = re.compile(r"(?P<day>[\d./-]+)[ T]+(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2})(?:\.\d+)?)?")
+
+
+def by_name(model, club_id: int) -> dict:
+    """The club's plans or services (MODEL) by folded name, retired ones too: past contracts and balances were
+    sold on them; a name in use twice resolves to the one still sold."""
+    found: dict = {}
+    for item in db.session.scalars(select(model).where(model.club_id == club_id)
+                                   .order_by(model.active.desc(), model.id)):
+        found.setdefault(fold(item.name), item)
+    return found
+
+
+def read_named(items: dict, text: str | None, field: str, unknown, blank):
+    """Return the item of ITEMS (from by_name) that TEXT names, or refuse FIELD: UNKNOWN for a name the club does
+    not have, BLANK for none."""
+    name = (text or "").strip()
+    item = items.get(fold(name)) if name else None
+    if item is None:
+        raise InvalidInput(field, unknown if name else blank)
+    return item
 
 
 def read_day(text: str, field: str, today: date) -> date | None:

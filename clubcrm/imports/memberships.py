@@ -13,27 +13,18 @@ from clubcrm.errors import InvalidInput
 from clubcrm.extensions import db
 from clubcrm.formatting import day as shown_day
 from clubcrm.imports.history_rows import read_rows
-from clubcrm.imports.history_values import read_day, read_price
+from clubcrm.imports.history_values import by_name, read_day, read_named, read_price
 from clubcrm.imports.reading import Table
 from clubcrm.imports.rows import Refusal
 from clubcrm.imports.run import Checked, refuse_history_if_closed
 from clubcrm.models import Club, Freeze, Member, Membership, Plan, Staff
 from clubcrm.services import audit
 from clubcrm.services.contracts import is_live
-from clubcrm.services.members import fold
 from clubcrm.services.sales import renewal_target
 from clubcrm.services.sessions import local_midnight
 
 # As a sale: a contract can start at most this many days ahead.
 MAX_DAYS_AHEAD = 90
-
-
-def _plans(club: Club) -> dict[str, Plan]:
-    """The club's plans by folded name (retired ones too: past contracts were sold on them)."""
-    plans: dict[str, Plan] = {}
-    for plan in db.session.scalars(select(Plan).where(Plan.club_id == club.id).order_by(Plan.active.desc(), Plan.id)):
-        plans.setdefault(fold(plan.name), plan)
-    return plans
 
 
 def check(club: Club, table: Table, fields: list[str | None],
@@ -43,15 +34,13 @@ def check(club: Club, table: Table, fields: list[str | None],
     is refused whole."""
     refuse_history_if_closed(club)
     today = local_today(club.timezone)
-    plans = _plans(club)
+    plans = by_name(Plan, club.id)
     checked = Checked(total=len(table.records))
 
     def read(raw: dict[str, str]) -> dict:
-        name = (raw.get("plan") or "").strip()
-        plan = plans.get(fold(name)) if name else None
-        if plan is None:
-            raise InvalidInput("plan", _l("No plan of the club has this name: add it under Settings → Plans first.")
-                               if name else _l("Enter the plan's name."))
+        plan = read_named(plans, raw.get("plan"), "plan",
+                          _l("No plan of the club has this name: add it under Settings → Plans first."),
+                          _l("Enter the plan's name."))
         starts_on = read_day(raw.get("starts_on", ""), "starts_on", today)
         if starts_on is None:
             raise InvalidInput("starts_on", _l("Enter the first day of the membership."))
