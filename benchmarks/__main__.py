@@ -2,15 +2,17 @@
 
 Each benchmark is timed against a baseline measured in the same run, sample by sample.
 
-    python -m benchmarks [--only desk,lifecycle,dispatch,reports,imports,faults_dispatch] [--members 100000]
-                         [--visits N] [--samples N] [--warmup N] [--engines sqlite,postgresql] [--profile] [--strict]
-                         [--workdir DIR] [--fault-messages 400]
+    python -m benchmarks [--only desk,lifecycle,dispatch,reports,imports,moving_in,faults_dispatch]
+                         [--members 100000] [--visits N] [--samples N] [--warmup N] [--engines sqlite,postgresql]
+                         [--profile] [--strict] [--workdir DIR] [--fault-messages 400] [--moving-in-members 5000]
 
 desk: search and check-in over 100,000 members and 1,000,000 visits, 200 samples after 20 warm-up rounds;
 lifecycle: one pass over 100,000 members and 3,000,000 visits, 3 samples after 1 warm-up round;
 dispatch: 2,000 SMS to a fake Twilio on loopback (--messages), 3 samples, no warm-up, vs the bare SDK;
 reports: the renewal report over 100,000 cycles and 1,500,000 touchpoints, 5 samples after 1 warm-up round;
 imports: 50,000-row member files (UTF-8 commas, cp1251 semicolons) imported and dry-run, 3 samples after 1 warm-up;
+moving_in: a peer system's files of 5,000 members (--moving-in-members): 10,000 memberships and 200,000 visits
+imported, 3 samples after 1 warm-up;
 faults_contracts: the contract fault experiments (tests/faults/test_contracts_*) for --rounds rounds, then `check`.
 faults_dispatch: 400 SMS (--fault-messages), a slow fake Twilio, 3 dispatchers a round, one SIGKILLed: 0 duplicates,
 0 lost.
@@ -30,21 +32,25 @@ from datetime import UTC, datetime
 
 GOAL = 3.0
 ENGINES = ("sqlite", "postgresql")
-BENCHMARKS = ("desk", "lifecycle", "dispatch", "reports", "imports", "faults_contracts", "faults_dispatch")
+BENCHMARKS = ("desk", "lifecycle", "dispatch", "reports", "imports", "moving_in", "faults_contracts",
+              "faults_dispatch")
 # Per benchmark: visits, samples, warm-up rounds (--visits, --samples, --warmup override them).
 DEFAULTS = {"desk": (1_000_000, 200, 20), "lifecycle": (3_000_000, 3, 1), "dispatch": (0, 3, 0),
-            "reports": (0, 5, 1), "imports": (0, 3, 1), "faults_contracts": (0, 0, 0), "faults_dispatch": (0, 1, 0)}
+            "reports": (0, 5, 1), "imports": (0, 3, 1), "moving_in": (0, 3, 1), "faults_contracts": (0, 0, 0),
+            "faults_dispatch": (0, 1, 0)}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=",".join(BENCHMARKS),
-                        help="comma-separated: desk, lifecycle, dispatch, reports, imports, faults_contracts, "
-                        "faults_dispatch (default: all)")
+                        help="comma-separated: desk, lifecycle, dispatch, reports, imports, moving_in, "
+                        "faults_contracts, faults_dispatch (default: all)")
     parser.add_argument("--messages", type=int, default=2_000, help="SMS per dispatch sample (default 2,000)")
     parser.add_argument("--fault-messages", type=int, default=400,
                         help="SMS of the dispatch fault experiment (default 400)")
     parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--moving-in-members", type=int,
+                        help="members of the moving_in files (default 5,000: 10,000 memberships, 200,000 visits)")
     parser.add_argument("--rounds", type=int, default=20, help="rounds of the contract fault experiments")
     parser.add_argument("--visits", type=int, help="default: 1,000,000 for desk, 3,000,000 for lifecycle")
     parser.add_argument("--samples", type=int, help="timed samples per operation (default: desk 200, lifecycle 3)")
@@ -134,6 +140,11 @@ def main(argv: list[str] | None = None) -> int:
             from benchmarks import imports
 
             imports_files, imports_results = imports.measure(args, now, workdir, cluster, phases)
+        moving_in_results = []
+        if "moving_in" in args.only:
+            from benchmarks import moving_in
+
+            moving_in_files, moving_in_results = moving_in.measure(args, now, workdir, cluster, phases)
         faults_results = []
         if "faults_contracts" in args.only:
             from benchmarks import faults_contracts
@@ -165,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
             missed += reports.report(args, reports_data, reports_results)
         if imports_results:
             missed += imports.report(args, imports_files, imports_results)
+        if moving_in_results:
+            missed += moving_in.report(args, moving_in_files, moving_in_results)
         if faults_results:
             missed += faults_contracts.report(faults_results)
         if faults_dispatch_results:
