@@ -243,3 +243,25 @@ def test_an_imported_cycle_owes_no_pace_for_the_days_before_its_import():
     # From the import on it is paced as any cycle: a contact due after about five weeks.
     later = start + timedelta(days=337)
     assert pacing_target(club, Stage("active", later, imported), 0, 300) >= 1
+
+
+def test_renewals_three_deep_and_onto_a_contract_in_clubcrm_are_linked_in_order(make):
+    """The contracts go in a generation at a time (one INSERT each): every renewal still links to the contract
+    just before it, in the file or already in ClubCRM, whatever the file's order."""
+    from tests.test_import_chain import imported
+
+    club = make.default_club
+    month = make.plan(club=club, name="Month", duration_days=30)
+    ada, ben = make.member(card_code="ADA-1"), make.member(card_code="BEN-1")
+    bens_first = make.membership(ben, plan=month, today=TODAY - timedelta(days=40))   # ended 11 days ago
+    months = [(TODAY - timedelta(days=90 - 30 * i), TODAY - timedelta(days=61 - 30 * i)) for i in range(3)]
+    rows = [f"ADA-1;Month;{d(start)};{d(end)}\n" for start, end in reversed(months)]   # newest first
+    rows.append(f"BEN-1;Month;{d(TODAY - timedelta(days=10))};\n")
+    result = imported(club, "memberships", "Card;Plan;Start;End\n" + "".join(rows), mode="all")
+    assert result.imported == 4, [(r.line, r.field, str(r.message)) for r in result.checked.refusals]
+    adas = db.session.execute(select(Membership.id, Membership.renews_id).where(Membership.member_id == ada.id)
+                              .order_by(Membership.starts_on)).all()
+    assert [renews for _id, renews in adas] == [None, adas[0].id, adas[1].id]
+    bens = db.session.scalar(select(Membership.renews_id).where(Membership.member_id == ben.id,
+                                                                Membership.id != bens_first.id))
+    assert bens == bens_first.id

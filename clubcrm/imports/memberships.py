@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from clubcrm.clock import local_today, utcnow
 from clubcrm.errors import InvalidInput
@@ -110,32 +110,57 @@ def save(staff: Staff | None, club: Club, rows: list[dict], filename: str = "") 
     today = local_today(club.timezone)
     ids_by_line: dict[int, int] = {}
     first_start: dict[int, date] = {}
-    for values in sorted(rows, key=lambda v: (v["starts_on"], v["line"])):
-        renews = values["renews"]
-        renews_id = None if renews is None else renews[0] if renews[1] is None else ids_by_line.get(renews[1])
-        membership = Membership(
-            club_id=club.id, member_id=values["member_id"], plan_id=values["plan_id"], renews_id=renews_id,
-            starts_on=values["starts_on"], ends_on=values["ends_on"], visit_limit=values["visit_limit"],
-            chain_wide=values["chain_wide"], price_minor=values["price_minor"], currency=club.currency,
-            # Its sale belongs to the day it started (the sales report's month), never after the import.
-            sold_at=min(now, local_midnight(values["starts_on"], club.timezone)), sold_by_id=None, imported_at=now)
-        db.session.add(membership)
-        db.session.flush()
-        ids_by_line[values["line"]] = membership.id
-        frozen_until = values["frozen_until"]
-        if frozen_until is not None and frozen_until >= today:
-            # Frozen now: the freeze runs from the import (or the start) to the day given. The end date is taken
-            # as the other system wrote it, which already counts the freeze.
-            db.session.add(Freeze(membership_id=membership.id, starts_on=max(values["starts_on"], today),
-                                  ends_on=frozen_until, reason="import", created_by_id=staff.id if staff else None))
-        start = first_start.get(values["member_id"])
-        if start is None or values["starts_on"] < start:
-            first_start[values["member_id"]] = values["starts_on"]
+    freezes: list[dict] = []
+    for generation in _generations(sorted(rows, key=lambda v: (v["starts_on"], v["line"]))):
+        # One INSERT ... RETURNING per generation: a renewal needs the id of the contract it renews, which the
+        # generation before inserted (row by row with a flush each was 12x a bare insert at 10,000 rows).
+        params = []
+        for values in generation:
+            renews = values["renews"]
+            params.append({
+                "club_id": club.id, "member_id": values["member_id"], "plan_id": values["plan_id"],
+                "renews_id": None if renews is None else renews[0] if renews[1] is None else ids_by_line.get(renews[1]),
+                "starts_on": values["starts_on"], "ends_on": values["ends_on"], "visit_limit": values["visit_limit"],
+                "chain_wide": values["chain_wide"], "price_minor": values["price_minor"], "currency": club.currency,
+                # Its sale belongs to the day it started (the sales report's month), never after the import.
+                "sold_at": min(now, local_midnight(values["starts_on"], club.timezone)), "sold_by_id": None,
+                "imported_at": now})
+        ids = db.session.scalars(insert(Membership).returning(Membership.id, sort_by_parameter_order=True),
+                                 params).all()
+        for values, membership_id in zip(generation, ids, strict=True):
+            ids_by_line[values["line"]] = membership_id
+            frozen_until = values["frozen_until"]
+            if frozen_until is not None and frozen_until >= today:
+                # Frozen now: the freeze runs from the import (or the start) to the day given. The end date is
+                # taken as the other system wrote it, which already counts the freeze.
+                freezes.append({"membership_id": membership_id, "starts_on": max(values["starts_on"], today),
+                                "ends_on": frozen_until, "reason": "import",
+                                "created_by_id": staff.id if staff else None})
+            start = first_start.get(values["member_id"])
+            if start is None or values["starts_on"] < start:
+                first_start[values["member_id"]] = values["starts_on"]
+    if freezes:
+        db.session.execute(insert(Freeze), freezes)
     _convert(club, first_start, now)
     audit.record(staff, "import", "membership", None, club_id=club.id,
                  after={"imported": len(rows), "file": filename[:120]})
     db.session.flush()
     return len(rows)
+
+
+def _generations(rows: list[dict]) -> list[list[dict]]:
+    """Split ROWS (sorted by start) into generations: a row renewing another row of the file comes one after it."""
+    depth: dict[int, int] = {}
+    generations: list[list[dict]] = []
+    for values in rows:
+        renews = values["renews"]
+        # The renewed row started earlier, so it is already placed.
+        level = 0 if renews is None or renews[1] is None else depth.get(renews[1], -1) + 1
+        depth[values["line"]] = level
+        if level == len(generations):
+            generations.append([])
+        generations[level].append(values)
+    return generations
 
 
 def _convert(club: Club, first_start: dict[int, date], now: datetime) -> None:
