@@ -22,8 +22,9 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import create_engine, delete, insert, select, text
+from sqlalchemy import delete, insert, select, text
 
+from benchmarks.apps import app_and_core
 from benchmarks.lifecycle import Series, print_ratio_table
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
@@ -31,8 +32,6 @@ from clubcrm.imports.headers import guess_mapping
 from clubcrm.imports.reading import read_table
 from clubcrm.imports.run import run as run_import
 from clubcrm.models import AuditEvent, Club, ConsentEvent, Member
-from clubcrm.sqlite import enable_sqlite_pragmas
-from tests.conftest import make_app
 
 ROWS = 50_000
 BAD_SHARE = 0.03
@@ -159,11 +158,8 @@ def _baseline(core, club_id: int, item: ImportFile, keep: set[int]) -> int:
 
 def run(engine_name: str, url: str, files: list[ImportFile], samples: int, warmup: int) -> list[ImportResult]:
     """Measure the imports of FILES on the migrated, empty database at URL."""
-    app = make_app(url)
-    core = create_engine(app.config["SQLALCHEMY_DATABASE_URI"], **app.config["SQLALCHEMY_ENGINE_OPTIONS"])
-    enable_sqlite_pragmas(core)
     results = []
-    try:
+    with app_and_core(url) as (app, core):
         for item in files:
             with app.app_context():
                 with unit_of_work():
@@ -209,11 +205,6 @@ def run(engine_name: str, url: str, files: list[ImportFile], samples: int, warmu
             result.counts = {"rows": item.rows, "imported": counted, "refused": len(refused), "baseline": inserted,
                              "bytes": len(item.data)}
             results.append(result)
-    finally:
-        core.dispose()
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
     return results
 
 

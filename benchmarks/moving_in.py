@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import create_engine, delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
+from benchmarks.apps import app_and_core
 from benchmarks.lifecycle import Series, print_ratio_table
 from clubcrm.clock import local_today, utcnow
 from clubcrm.db import unit_of_work
@@ -39,8 +40,6 @@ from clubcrm.imports.kinds import KINDS, guess
 from clubcrm.imports.reading import read_table
 from clubcrm.imports.run import run as run_import
 from clubcrm.models import AuditEvent, Club, Member, Membership, Plan, Visit
-from clubcrm.sqlite import enable_sqlite_pragmas
-from tests.conftest import make_app
 
 MEMBERS = 5_000
 VISITS_PER_MEMBER = 40
@@ -220,12 +219,9 @@ def _setup(app, engine: str, files: Files) -> int:
 
 def run(engine_name: str, url: str, files: Files, samples: int, warmup: int) -> MovingInResult:
     """Measure the memberships and visits imports on the migrated, empty database at URL."""
-    app = make_app(url)
-    core = create_engine(app.config["SQLALCHEMY_DATABASE_URI"], **app.config["SQLALCHEMY_ENGINE_OPTIONS"])
-    enable_sqlite_pragmas(core)
     wanted = files.counts
     result = MovingInResult(engine_name)
-    try:
+    with app_and_core(url) as (app, core):
         club_id = _setup(app, engine_name, files)
         times: dict[str, list[float]] = {"memberships": [], "memberships_base": [], "visits": [], "visits_base": []}
         for i in range(warmup + samples):
@@ -275,11 +271,6 @@ def run(engine_name: str, url: str, files: Files, samples: int, warmup: int) -> 
             f"{wanted['members']:,} members imported (untimed); every sample imported all {wanted['memberships']:,} "
             f"memberships ({wanted['members']:,} linked as renewals) and all {wanted['visits']:,} visits (each on "
             "its membership), 0 refused; the baselines inserted as many"]
-    finally:
-        core.dispose()
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
     return result
 
 

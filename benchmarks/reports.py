@@ -18,9 +18,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Date, bindparam, create_engine, event, text
+from sqlalchemy import Date, bindparam, event, text
 
 from benchmarks import reports_data
+from benchmarks.apps import app_and_core
 from benchmarks.dataset import CLUB_ID
 from benchmarks.lifecycle import Series, _in, print_ratio_table
 from clubcrm.extensions import db
@@ -28,8 +29,6 @@ from clubcrm.models import SPOKEN
 from clubcrm.reports.renewals import renewal_report
 from clubcrm.reports.scope import Scope
 from clubcrm.reports.tools import tool_report
-from clubcrm.sqlite import enable_sqlite_pragmas
-from tests.conftest import make_app
 
 GOAL = 2.0
 
@@ -172,13 +171,9 @@ def open_report(app, scope: Scope):
 def run(engine_name: str, url: str, data: reports_data.ReportData, samples: int, warmup: int) -> ReportsResult:
     """Measure the renewal report on the database at URL (loaded by `reports_data`)."""
     result = ReportsResult(engine_name)
-    app = make_app(url)
-    # The baseline connects as the app does (SQLite's busy timeout, PostgreSQL without JIT).
-    core = create_engine(app.config["SQLALCHEMY_DATABASE_URI"], **app.config["SQLALCHEMY_ENGINE_OPTIONS"])
-    enable_sqlite_pragmas(core)
     scope = Scope((CLUB_ID,), data.start, data.end, data.today)
-    params = baseline_params(scope, app.config["RENEWAL_WINDOW_AFTER_DAYS"])
-    try:
+    with app_and_core(url) as (app, core):
+        params = baseline_params(scope, app.config["RENEWAL_WINDOW_AFTER_DAYS"])
         def baseline() -> list:
             with core.connect() as conn:
                 return conn.execute(BASELINE, params).all()
@@ -214,11 +209,6 @@ def run(engine_name: str, url: str, data: reports_data.ReportData, samples: int,
         result.baseline = Series("raw SQL: 1 statement, same counts", base)
         result.parts = report_parts(app, scope)
         result.statements = timed_statements(app, scope)
-    finally:
-        core.dispose()
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
     return result
 
 
