@@ -10,10 +10,10 @@ from clubcrm.clock import local_date
 from clubcrm.db import insert_ignoring
 from clubcrm.extensions import db
 from clubcrm.lifecycle import defaults, facts
-from clubcrm.lifecycle.planner import Planned, plan_club
+from clubcrm.lifecycle.planner import Drawn, Planned, plan_club
 from clubcrm.services.club_closing import drop_open_tasks, is_closed
 from clubcrm.sms import outbox
-from clubcrm.models import Club, Rule, Touchpoint
+from clubcrm.models import Assignment, Club, Rule, Touchpoint
 
 
 @dataclass
@@ -21,6 +21,7 @@ class ClubPlan:
     club: Club
     day: date
     planned: list[Planned] = field(default_factory=list)
+    drawn: list[Drawn] = field(default_factory=list)
 
 
 @dataclass
@@ -56,11 +57,12 @@ def run(now: datetime, club_ids: list[int] | None = None, dry_run: bool = False)
             continue
         rules = club_rules(club)
         loaded = facts.load(club.id, club.timezone, day, now)
-        planned = plan_club(club, rules, loaded)
-        if planned and not dry_run:
-            store(club, day, now, planned)
-            outbox.queue_planned(club, day, now, planned, loaded)
-        result.clubs.append(ClubPlan(club, day, planned))
+        plan = plan_club(club, rules, loaded)
+        if not dry_run:
+            store(club, day, now, plan.planned, plan.drawn)
+            if plan.planned:
+                outbox.queue_planned(club, day, now, plan.planned, loaded)
+        result.clubs.append(ClubPlan(club, day, plan.planned, plan.drawn))
     return result
 
 
@@ -79,7 +81,11 @@ def club_rules(club: Club, seed: bool = True) -> list[Rule]:
     return rules
 
 
-def store(club: Club, day: date, now: datetime, planned: list[Planned]) -> None:
-    """Insert the plan in one statement; a touchpoint already there (a concurrent pass) is left as it is."""
-    insert_ignoring(Touchpoint, [p.row(club.id, day, now) for p in planned],
-                    ["membership_id", "rule_id", "occurrence"])
+def store(club: Club, day: date, now: datetime, planned: list[Planned], drawn: list[Drawn]) -> None:
+    """Insert the arms drawn and the plan, one statement each; a row already there (a concurrent pass) is left as
+    it is, so a cycle keeps the arm it was first drawn into."""
+    if drawn:
+        insert_ignoring(Assignment, [d.row(club.id, day, now) for d in drawn], ["membership_id", "tool_key"])
+    if planned:
+        insert_ignoring(Touchpoint, [p.row(club.id, day, now) for p in planned],
+                        ["membership_id", "rule_id", "occurrence"])

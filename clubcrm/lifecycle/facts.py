@@ -10,7 +10,7 @@ from sqlalchemy import and_, case, func, or_, select
 from clubcrm.extensions import db
 from clubcrm.lifecycle.stages import LAPSED_DAYS
 from clubcrm.models import (
-    HOLDS_PLACE, SPOKEN, Booking, ClubSession, Freeze, Member, Membership, Package, Service,
+    HOLDS_PLACE, SPOKEN, Assignment, Booking, ClubSession, Freeze, Member, Membership, Package, Service,
     StaffContact, Touchpoint, Visit,
 )
 from clubcrm.services.sessions import local_midnight
@@ -100,6 +100,8 @@ class ClubFacts:
     talked_lately: set[int]
     # membership id → the (rule id, occurrence) pairs it already has, and (contacts, whether one is today's)
     fired: dict[int, set[tuple[int, int]]]
+    # membership id → {tool key (or "programme"): held out?}: the arms already drawn for the cycle
+    assigned: dict[int, dict[str, bool]]
     cycle_contacts: dict[int, tuple[int, bool]]
     last_sms: dict[int, date]
     last_contact: dict[int, date]
@@ -221,6 +223,12 @@ def load(club_id: int, tz_name: str, day: date, now: datetime) -> ClubFacts:
         .where(Touchpoint.club_id == club_id, Touchpoint.membership_id.in_(cycles_in_play))
     ):
         fired[membership_id].add((rule_id, occurrence))
+    assigned: dict[int, dict[str, bool]] = defaultdict(dict)
+    for membership_id, tool_key, held in db.session.execute(
+        select(Assignment.membership_id, Assignment.tool_key, Assignment.held)
+        .where(Assignment.club_id == club_id, Assignment.membership_id.in_(cycles_in_play))
+    ):
+        assigned[membership_id][tool_key] = held
     contact = Touchpoint.status.in_(CONTACT_STATUSES)
     cycle_contacts = {
         membership_id: (count or 0, bool(today_count))
@@ -247,7 +255,7 @@ def load(club_id: int, tz_name: str, day: date, now: datetime) -> ClubFacts:
             last_sms[member_id] = texted
 
     return ClubFacts(day, contracts, first_start, freezes, members, visits, bookings, packages, talked_lately,
-                     fired, cycle_contacts, last_sms, last_contact, open_sessions(club_id, now))
+                     fired, assigned, cycle_contacts, last_sms, last_contact, open_sessions(club_id, now))
 
 
 def open_sessions(club_id: int, now: datetime) -> list[OpenSession]:

@@ -1,14 +1,16 @@
 """The planner: for each member's cycle, the touchpoints the rules call for today, within the cycle's
 budget, by priority, with holdouts, one contact a day and at most one SMS in `sms_gap_days`."""
+from __future__ import annotations
+
 import hashlib
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from clubcrm.lifecycle.facts import BookingFacts, ClubFacts, VisitFacts
 from clubcrm.lifecycle.stages import pre_renewal_days, stage_of
 from clubcrm.lifecycle.triggers import TRIGGERS, Context, Fired
-from clubcrm.models import Club, Rule, Tool
+from clubcrm.models import PROGRAMME, Club, Rule
 from clubcrm.models.member import can_text
 
 # Rules whose day is known in advance (the renewal run-up, the win-back after a lapse): the budget keeps
@@ -23,7 +25,7 @@ class Planned:
 
     member_id: int
     membership_id: int
-    rule: Rule
+    rule: RuleView
     occurrence: int
     stage: str
     channel: str
@@ -33,7 +35,7 @@ class Planned:
     session_id: int | None
 
     @property
-    def tool(self) -> Tool:
+    def tool(self) -> ToolView:
         return self.rule.tool
 
     def row(self, club_id: int, day: date, now: datetime) -> dict:
@@ -47,36 +49,121 @@ class Planned:
         }
 
 
-def held_out(member_id: int, tool: Tool, membership_id: int) -> bool:
+@dataclass(frozen=True)
+class ToolView:
+    """A tool's columns as the pass reads them: plain attributes, read thousands of times a pass (an ORM
+    attribute read costs a descriptor call each time)."""
+
+    id: int
+    key: str
+    enabled: bool
+    holdout_pct: int
+
+
+@dataclass(frozen=True)
+class RuleView:
+    """A rule's columns as plain attributes, with its tool and its stages split once (see ToolView)."""
+
+    id: int
+    key: str
+    tool: ToolView
+    trigger: str
+    stage_list: tuple[str, ...]
+    channel: str
+    fallback: str
+    task_kind: str
+    priority: int
+    days: int
+    window_days: int
+    threshold: int | None
+    season_from: str | None
+    season_to: str | None
+    enabled: bool
+    texts: dict
+
+    @classmethod
+    def of(cls, rule: Rule) -> "RuleView":
+        tool = rule.tool
+        return cls(rule.id, rule.key, ToolView(tool.id, tool.key, tool.enabled, tool.holdout_pct), rule.trigger,
+                   rule.stage_list, rule.channel, rule.fallback, rule.task_kind, rule.priority, rule.days,
+                   rule.window_days, rule.threshold, rule.season_from, rule.season_to, rule.enabled,
+                   dict(rule.texts or {}))
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """An arm drawn today for a cycle: of a tool whose trigger fired for the first time in it, or of the whole
+    programme (TOOL None) the first day the pass sees the cycle."""
+
+    member_id: int
+    membership_id: int
+    tool: ToolView | None
+    held: bool
+    share_pct: int
+
+    def row(self, club_id: int, day: date, now: datetime) -> dict:
+        return {"club_id": club_id, "member_id": self.member_id, "kind": "member",
+                "membership_id": self.membership_id, "tool_key": self.tool.key if self.tool else PROGRAMME,
+                "tool_id": self.tool.id if self.tool else None, "held": self.held, "share_pct": self.share_pct,
+                "first_on": day, "created_at": now}
+
+
+@dataclass
+class DayPlan:
+    """What the planner decided for one club's day: the touchpoints, and the arms it drew."""
+
+    planned: list[Planned] = field(default_factory=list)
+    drawn: list[Drawn] = field(default_factory=list)
+
+
+def _below(text: str, share_pct: int) -> bool:
+    digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % 10_000 < share_pct * 100
+
+
+def held_out(member_id: int, tool, membership_id: int) -> bool:
     """Decide by a stable hash of (member, tool, cycle) whether this cycle is kept from the tool."""
-    if tool.holdout_pct <= 0:
-        return False
-    digest = hashlib.blake2b(f"{member_id}:{tool.key}:{membership_id}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") % 10_000 < tool.holdout_pct * 100
+    return tool.holdout_pct > 0 and _below(f"{member_id}:{tool.key}:{membership_id}", tool.holdout_pct)
 
 
-def plan_club(club: Club, rules: list[Rule], facts: ClubFacts) -> list[Planned]:
-    """Plan the touchpoints of one club for FACTS.day."""
+def programme_held(member_id: int, year: int, share_pct: int) -> bool:
+    """Decide by a stable hash of (member, calendar year) whether the member gets no contact from the engine's
+    tools that year (the programme holdout). Independent of every tool's draw (another hash input)."""
+    return share_pct > 0 and _below(f"programme:{member_id}:{year}", share_pct)
+
+
+def plan_club(club: Club, rules: list[Rule], facts: ClubFacts) -> DayPlan:
+    """Plan the touchpoints of one club for FACTS.day, and draw the arms of the tools whose trigger fires for
+    the first time in a cycle.
+
+    The draw is logged before anything else decides about the contact (the SMS gap, a recent staff talk, the
+    budget, one contact a day), for both arms alike: a member who comes back on their own while their SMS
+    waits stays in the arm they were drawn into (intention to treat)."""
     day = facts.day
-    rules = sorted((r for r in rules if r.enabled and r.tool.enabled and r.trigger in TRIGGERS),
+    rules = sorted((RuleView.of(r) for r in rules if r.enabled and r.tool.enabled and r.trigger in TRIGGERS),
                    key=lambda r: (r.priority, r.id))
-    stages = {r.id: r.stage_list for r in rules}   # split once, not once per member
     reserved_rules = [r for r in rules if r.trigger in RESERVED_TRIGGERS]
     offered: dict[int, int] = {}
-    planned: list[Planned] = []
+    result = DayPlan()
+    programme_pct = club.programme_holdout_pct
     for member_id in sorted(facts.contracts):
         member = facts.members.get(member_id)
         if member is None:
             continue
         stage = stage_of(not member.converted, facts.contracts[member_id], facts.freezes, day,
                          facts.first_start.get(member_id))
-        if stage.cycle is None or stage.name == "frozen":
+        if stage.cycle is None:
             continue
         cycle_id = stage.cycle.id
+        arms = facts.assigned.get(cycle_id, {})
+        if PROGRAMME not in arms:
+            held = programme_held(member_id, day.year, programme_pct)
+            result.drawn.append(Drawn(member_id, cycle_id, None, held, programme_pct))
+            arms = {**arms, PROGRAMME: held}
+        if arms[PROGRAMME] or stage.name == "frozen":
+            continue   # held out of the programme: no contact from the engine's tools (nor a draw of them)
         fired = set(facts.fired.get(cycle_id, ()))
         contacts, contacted_today = facts.cycle_contacts.get(cycle_id, (0, False))
-        if contacted_today:
-            continue  # one contact a day; an hourly rerun finds today's already planned
         ctx = Context(day, stage, member, facts.visits.get(member_id) or VisitFacts(),
                       facts.bookings.get(member_id) or BookingFacts(), facts,
                       contacts_in_cycle=contacts, last_contact=facts.last_contact.get(member_id),
@@ -86,13 +173,25 @@ def plan_club(club: Club, rules: list[Rule], facts: ClubFacts) -> list[Planned]:
             and (r.trigger == "days_since_end" or stage.name != "lapsed"))
         ctx.pacing_target = pacing_target(club, stage, reserve, unseen_days(stage))
         last_sms = facts.last_sms.get(member_id)
+        busy = contacted_today   # one contact a day: once it is planned, later rules only get their draw
         for rule in rules:
-            if stage.name not in stages[rule.id]:
+            tool = rule.tool
+            if busy and tool.key in arms:
+                continue
+            if stage.name not in rule.stage_list:
                 continue
             fire = TRIGGERS[rule.trigger](rule, ctx)
-            if fire is None or (rule.id, fire.occurrence) in fired:
+            if fire is None:
                 continue
-            outcome = decide(club, rule, fire, ctx, reserve, last_sms)
+            held = arms.get(tool.key)
+            if held is None:
+                held = held_out(member_id, tool, cycle_id)
+                result.drawn.append(Drawn(member_id, cycle_id, tool, held, tool.holdout_pct))
+                arms = {**arms, tool.key: held}
+            if busy or (rule.id, fire.occurrence) in fired:
+                continue
+            outcome = ((rule.channel, "held_out", None) if held
+                       else decide(club, rule, fire, ctx, reserve, last_sms))
             if outcome is None:
                 continue  # not today (the SMS gap): tried again tomorrow while the window lasts
             channel, status, reason = outcome
@@ -100,24 +199,23 @@ def plan_club(club: Club, rules: list[Rule], facts: ClubFacts) -> list[Planned]:
             facts_matched = fire.facts
             if channel != rule.channel:   # a call instead of an SMS: say why
                 facts_matched = {**fire.facts, "instead_of_sms": reason}
-            planned.append(Planned(member_id, cycle_id, rule, fire.occurrence, stage.name, channel, status,
-                                   reason if status == "skipped" else None, facts_matched, session_id))
+            result.planned.append(Planned(member_id, cycle_id, rule, fire.occurrence, stage.name, channel, status,
+                                          reason if status == "skipped" else None, facts_matched, session_id))
             fired.add((rule.id, fire.occurrence))
             if status != "planned":
                 continue
             if session_id:
                 offered[session_id] = offered.get(session_id, 0) + 1
-            break  # one contact a day
-    return planned
+            busy = True
+    return result
 
 
 def decide(club: Club, rule: Rule, fire: Fired, ctx: Context, reserve: int,
            last_sms: date | None) -> tuple[str, str, str | None] | None:
-    """Say how a fired rule lands: (channel, status, reason), or None to wait for another day. The reason is
-    why it was skipped, or why a call replaces its SMS (no_consent, sms_cap)."""
+    """Say how a fired rule of a tool the cycle was not held out of lands: (channel, status, reason), or None to
+    wait for another day. The reason is why it was skipped, or why a call replaces its SMS (no_consent,
+    sms_cap)."""
     channel = rule.channel
-    if held_out(ctx.member.id, rule.tool, ctx.cycle_id):
-        return channel, "held_out", None
     room = club.touch_budget_max - ctx.contacts_in_cycle
     if rule.trigger not in RESERVED_TRIGGERS:
         room -= reserve

@@ -1,7 +1,7 @@
 """A club: one location with its time zone, currency, country and default language."""
 from datetime import date, datetime
 
-from sqlalchemy import Date, String
+from sqlalchemy import CheckConstraint, Date, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clubcrm.clock import utcnow
@@ -10,6 +10,9 @@ from clubcrm.models.base import UTCDateTime, db
 
 class Club(db.Model):
     __tablename__ = "club"
+    __table_args__ = (
+        CheckConstraint("programme_holdout_pct >= 0 AND programme_holdout_pct <= 50", name="programme_holdout_range"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
@@ -33,6 +36,12 @@ class Club(db.Model):
     # installation's TWILIO_FROM / TWILIO_MESSAGING_SERVICE_SID send for it.
     sms_from: Mapped[str | None] = mapped_column(String(32))
     sms_messaging_service_sid: Mapped[str | None] = mapped_column(String(34))
+    # The share of members (percent, drawn per member and calendar year) who get no contact from the lifecycle
+    # engine's tools, so that the whole programme's effect on renewals can be measured.
+    programme_holdout_pct: Mapped[int] = mapped_column(default=5, server_default="5")
+    # What a tool's staff calls cost: the average call's minutes and the hourly cost of staff time (minor units).
+    call_minutes: Mapped[int] = mapped_column(default=10, server_default="10")
+    staff_hour_cost_minor: Mapped[int] = mapped_column(default=2000, server_default="2000")
     # Closed from this day (the club's local date): no sales, check-ins, logins or SMS there; None = open.
     closed_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -119,6 +119,44 @@ class Touchpoint(db.Model):
     tool: Mapped[Tool] = relationship()
 
 
+# The arms of an assignment, and the tool key under which the programme holdout is logged.
+PROGRAMME = "programme"
+CYCLE_KINDS = ("member", "lead")
+
+
+class Assignment(db.Model):
+    """The draw of one cycle into an arm of one tool (or of the whole programme), logged the first time the
+    tool's trigger fires in the cycle, the same way for both arms and whether or not a contact follows. Every
+    per-tool figure is computed from this log (intention to treat).
+
+    A cycle is a membership (kind `member`); a lead's cycle (kind `lead`, first contact to first sale) will
+    use the same log. The programme's row (tool_key `programme`, no tool) is written the first day the engine
+    sees the cycle; a cycle held out of the programme gets no other row and no contact from the engine."""
+
+    __tablename__ = "assignment"
+    __table_args__ = (
+        UniqueConstraint("membership_id", "tool_key"),
+        CheckConstraint("share_pct >= 0 AND share_pct <= 50", name="share_range"),
+        CheckConstraint("kind IN ('member', 'lead')", name="cycle_kind"),
+        CheckConstraint("kind <> 'member' OR membership_id IS NOT NULL", name="member_cycle"),
+        Index("ix_assignment_club_id_first_on", "club_id", "first_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    club_id: Mapped[int] = mapped_column(ForeignKey("club.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(6), default="member")
+    membership_id: Mapped[int | None] = mapped_column(ForeignKey("membership.id"))
+    tool_key: Mapped[str] = mapped_column(String(32))
+    tool_id: Mapped[int | None] = mapped_column(ForeignKey("tool.id"))
+    held: Mapped[bool]
+    # The holdout share (percent) in force when the cycle was drawn: figures are stratified by it.
+    share_pct: Mapped[int]
+    # The club-local day the tool's trigger first fired in the cycle (the programme: the engine first saw it).
+    first_on: Mapped[date]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class StaffContact(db.Model):
     """A call or talk of a staff member with a member, logged with its outcome."""
 
