@@ -21,7 +21,8 @@ from clubcrm.models.staff import ROLES, Staff
 from clubcrm.models.visit import Visit
 
 __all__ = [
-    "ApiToken", "Assignment", "PROGRAMME", "AuditEvent", "ChecklistMark", "Club", "ConsentEvent", "IMPORT_STATUSES", "ImportJob",
+    "ApiToken", "Assignment", "PROGRAMME", "AuditEvent", "ChecklistMark", "Club", "ConsentEvent",
+    "IMPORT_STATUSES", "ImportJob",
     "Freeze", "LEDGER_KINDS", "LedgerEntry", "END_REASONS", "LoginFailure", "LoginSession", "Member", "Membership",
     "Package", "Plan", "CHANNELS", "OUTCOMES", "SPOKEN", "STAGES", "TASK_EXPIRY_DAYS",
     "Rule", "StaffContact", "Tool", "Touchpoint",
