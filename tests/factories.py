@@ -30,8 +30,11 @@ class Factory:
 
     def club(self, **values) -> Club:
         with unit_of_work():
+            # No programme holdout unless a test asks for one: a member it draws gets no engine contact, and
+            # a test's plan should not depend on that hash.
             club = Club(**{"name": f"Club {next(_seq)}", "timezone": "Europe/Helsinki",
-                           "currency": "EUR", "country": "FI", "default_locale": "en", **values})
+                           "currency": "EUR", "country": "FI", "default_locale": "en", "programme_holdout_pct": 0,
+                           **values})
             db.session.add(club)
         return club
 

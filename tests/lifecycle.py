@@ -11,14 +11,16 @@ from clubcrm.models import Club, Tool
 
 
 def no_holdouts(*club_ids: int) -> None:
-    """Seed the default rules of the clubs CLUB_IDS (all clubs if none) and hold nobody out of any tool,
-    so that a test's plan does not depend on the holdout hash."""
+    """Seed the default rules of the clubs CLUB_IDS (all clubs if none) and hold nobody out of any tool or of
+    the programme, so that a test's plan does not depend on the holdout hash."""
     with unit_of_work():
         query = select(Club).where(Club.id.in_(club_ids)) if club_ids else select(Club)
         clubs = list(db.session.scalars(query))
         for club in clubs:
             engine.club_rules(club)
         db.session.execute(update(Tool).where(Tool.club_id.in_([c.id for c in clubs])).values(holdout_pct=0))
+        for club in clubs:
+            club.programme_holdout_pct = 0
 
 
 def run_pass(now: datetime | None = None, dry_run: bool = False) -> engine.Plan:
