@@ -68,7 +68,8 @@ def test_both_arms_enter_the_log_on_the_first_firing_and_a_member_who_comes_back
         db.session.execute(update(Tool).where(Tool.key == "first_visit_call").values(holdout_pct=0))
     clock.set_now(NOW + timedelta(days=1))
     run()
-    assert assigned.id not in db.session.scalars(select(Touchpoint.member_id).where(Touchpoint.tool_id == tool.id)).all()
+    called = db.session.scalars(select(Touchpoint.member_id).where(Touchpoint.tool_id == tool.id)).all()
+    assert assigned.id not in called
     # The share edited since does not move a cycle drawn before it: the row keeps the share it was drawn at.
     assert arms("first_visit_call", held, assigned) == {held.id: (True, TODAY, 50), assigned.id: (False, TODAY, 50)}
 
