@@ -1,17 +1,14 @@
-"""The renewal report and the per-tool comparison on small hand-built clubs, with every number worked out here."""
-from datetime import UTC, date, datetime, timedelta
+"""The renewal report on small hand-built clubs, with every number worked out here (the per-tool comparison is
+tested in test_report_tools.py)."""
+from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import select
 
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
-from clubcrm.lifecycle.engine import club_rules
-from clubcrm.models import Booking, ClubSession, Membership, Message, Rule, Touchpoint
-from clubcrm.reports import stats
+from clubcrm.models import Membership
 from clubcrm.reports.renewals import renewal_report
 from clubcrm.reports.scope import Scope
-from clubcrm.reports.tools import tool_report
 from tests.conftest import TODAY
 
 JAN = date(2026, 1, 1)
@@ -30,6 +27,10 @@ def contract(member, plan, starts: date, ends: date, renews=None, cancelled_on=N
 
 @pytest.fixture
 def club(make):
+    return build_club(make)
+
+
+def build_club(make):
     """One club's contracts; TODAY is 10 March 2026, so a cycle ending on or after 8 February is pending.
 
     Month plan: a (1–30 Dec) renewed by a2 (31 Dec–29 Jan) renewed by a3 (30 Jan–28 Feb, pending); b (January,
@@ -101,94 +102,3 @@ def test_a_chain_report_adds_clubs_up(club, make):
     assert {r.label: r.cycles for r in report.by_club} == {club.name: 9, "Other Club": 1}
     # A manager's scope of one club does not see the other.
     assert renewal_report(scope_of(club)).total.cycles == 9
-
-
-def touch(membership, rule, status, occurrence=0, outcome=None, session_id=None, due_on=JAN) -> Touchpoint:
-    with unit_of_work():
-        point = Touchpoint(club_id=membership.club_id, member_id=membership.member_id, membership_id=membership.id,
-                           tool_id=rule.tool_id, rule_id=rule.id, occurrence=occurrence, stage="active",
-                           channel=rule.channel, status=status, outcome=outcome, due_on=due_on, facts={},
-                           session_id=session_id)
-        db.session.add(point)
-    return point
-
-
-def test_tool_comparison_counts_each_cycle_once_by_its_arm(club, make):
-    club, month, year = club
-    with unit_of_work():
-        rules = {r.key: r for r in club_rules(club)}
-    ms = list(db.session.scalars(select(Membership).order_by(Membership.id)))
-    a, a2, a3, b, _c, d, _d2, e, f, _f2, g, _g2, _h0, h = ms[:14]
-    renewal_45, renewal_14 = rules["renewal_45"], rules["renewal_14"]
-    # Renewal offer. Assigned: a (sent, renewed), a2 (sent + a skipped reminder, renewed), b (skipped, not
-    # renewed), d (sent, not renewed), e (planned: not reached, not renewed). Held out: f (renewed, both rules
-    # held), h (not renewed), g (renewed). a3 is pending: left out. A mixed cycle: none here.
-    touch(a, renewal_45, "sent")
-    touch(a2, renewal_45, "sent")
-    touch(a2, renewal_14, "skipped")
-    touch(b, renewal_45, "skipped")
-    touch(d, renewal_45, "sent")
-    touch(e, renewal_45, "planned")
-    touch(f, renewal_45, "held_out")
-    touch(f, renewal_14, "held_out")
-    touch(h, renewal_45, "held_out")
-    touch(g, renewal_45, "held_out")
-    touch(a3, renewal_45, "sent")
-    # Silence: one cycle whose arm changed (held, then not): counted apart. A call answered on b.
-    touch(d, rules["silence_sms"], "held_out")
-    touch(d, rules["silence_call"], "done", outcome="reached")
-    touch(b, rules["silence_call"], "done", outcome="reached")
-    report = {t.tool: t for t in tool_report(scope_of(club))}
-    offer = report["renewal_offer"].comparison
-    # Assigned: a, a2, b, d, e = 5, renewed a, a2 = 2. Held: f, h, g = 3, renewed f, g = 2.
-    assert (offer.exposed_n, offer.exposed_renewed, offer.held_n, offer.held_renewed) == (5, 2, 3, 2)
-    assert offer.difference == pytest.approx(2 / 5 - 2 / 3)
-    _, low, high = stats.newcombe(2, 5, 2, 3)
-    assert (offer.low, offer.high) == (pytest.approx(low), pytest.approx(high))
-    assert offer.verdict == "no_evidence"
-    # Naive: assigned cycles it reached (sent): a, a2, d → renewed a, a2: 2 of 3.
-    assert (report["renewal_offer"].received, report["renewal_offer"].received_renewed) == (3, 2)
-    assert report["renewal_offer"].naive_rate == pytest.approx(2 / 3)
-    silence = report["silence"]
-    assert silence.mixed == 1
-    assert (silence.comparison.exposed_n, silence.comparison.held_n) == (1, 0)
-    assert silence.comparison.verdict == "no_holdout"
-    assert silence.calls_done == 2
-    assert report["birthday"].comparison is None
-
-
-def test_tool_activity_counts_sms_bookings_and_replies(club, make):
-    club, month, year = club
-    with unit_of_work():
-        rules = {r.key: r for r in club_rules(club)}
-    a = db.session.scalars(select(Membership).order_by(Membership.id)).first()
-    trial = rules["trial_invite"]
-    with unit_of_work():
-        session = ClubSession(club_id=club.id, kind="trial", title="Trial", capacity=5,
-                              starts_at=datetime(2026, 1, 5, 15, tzinfo=UTC),
-                              ends_at=datetime(2026, 1, 5, 16, tzinfo=UTC))
-        db.session.add(session)
-    point = touch(a, trial, "sent", session_id=session.id)
-    sent_at = datetime(2026, 1, 1, 10, tzinfo=UTC)
-    with unit_of_work():
-        db.session.add(Message(club_id=club.id, member_id=a.member_id, touchpoint_id=point.id, idempotency_key="k1",
-                               to_phone="+358401", body="Hi", locale="en", encoding="GSM-7", segments=2,
-                               status="delivered", due_at=sent_at, sent_at=sent_at, delivered_at=sent_at))
-        db.session.flush()
-        point.planned_at = sent_at - timedelta(hours=1)
-        db.session.add(Booking(session_id=session.id, member_id=a.member_id, status="booked", source="sms",
-                               created_at=sent_at + timedelta(hours=2)))
-    # A free-text reply the next day goes to the tool of the member's latest SMS: the trial session.
-    touch(a, rules["member_replied"], "planned", occurrence=77, due_on=date(2026, 1, 2))
-    with unit_of_work():
-        db.session.execute(
-            Touchpoint.__table__.update().where(Touchpoint.rule_id == rules["member_replied"].id)
-            .values(planned_at=sent_at + timedelta(days=1)))
-    item = {t.tool: t for t in tool_report(scope_of(club))}["trial_session"]
-    assert (item.sent, item.delivered, item.segments) == (1, 1, 2)
-    assert item.cost_minor == 2 * 8
-    assert item.bookings == 1
-    assert item.replies == 2   # the YES booking by SMS and the free-text reply
-    assert {t.tool for t in tool_report(scope_of(club))} >= {"renewal_offer", "trial_session"}
-    assert "reply" not in {t.tool for t in tool_report(scope_of(club))}
-    assert db.session.scalar(select(Rule.id).where(Rule.key == "member_replied", Rule.club_id == club.id))

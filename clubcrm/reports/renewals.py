@@ -80,7 +80,9 @@ def renewed_flag():
 
 
 def cycles(scope: Scope):
-    """A subquery of the cycles ending in SCOPE: id, club_id, plan_id, member_id, renewed, pending, first."""
+    """A subquery of the cycles ending in SCOPE: id, club_id, plan_id, member_id, renewed, pending, first, and
+    closed (1 once the renewal window after the end has passed, renewed or not: a comparison that counted the
+    renewed cycles of an open window but not the others would favour what speeds a renewal up)."""
     earlier = aliased(Membership)
     was_before = exists().where(
         earlier.member_id == Membership.member_id,
@@ -96,7 +98,8 @@ def cycles(scope: Scope):
         select(Membership.id, Membership.club_id, Membership.plan_id, Membership.member_id,
                renewed.label("renewed"),
                case((and_(renewed == 0, recent), 1), else_=0).label("pending"),
-               case((was_before, 0), else_=1).label("first"))
+               case((was_before, 0), else_=1).label("first"),
+               case((recent, 0), else_=1).label("closed"))
         .where(*conditions)
         .subquery("cycles")
     )

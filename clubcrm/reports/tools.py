@@ -1,41 +1,45 @@
-"""What each retention tool adds to renewals, measured against the cycles held out of it at random.
+"""What each retention tool, and the whole programme, adds to renewals, measured against the cycles held out at
+random.
 
-For every tool, the cycles that ended in the period (and are decided: not pending) and that reached one of
-the tool's triggers are split by the arm the engine recorded: held out (every touchpoint of the tool in the
-cycle has status `held_out`) or assigned (none has). The comparison is by assignment, whatever happened next
-(an SMS skipped for the budget or a call nobody answered stays in the assigned arm): that is what the random
-holdout makes comparable. A cycle whose arm changed mid-cycle (the holdout share was edited) is counted apart
-and left out. The naive rate, "renewed after receiving", is shown beside it to make visible how much of it
-the tool did not cause.
+Every figure comes from the assignment log (intention to treat): the cycles that ended in the period, whose
+renewal window has closed, and that were drawn into an arm of the tool (the first time its trigger fired in
+them, whether or not a contact followed) are compared by that arm, whatever happened next (an SMS skipped for
+the budget or a call nobody answered stays in the assigned arm). The programme's line compares the cycles held
+out of every engine contact with the others. Counts are kept per club and holdout share in force (a stratum)
+and combined stratified by `stats.judge`, never added up: clubs or months with different shares differ in
+more than the tool. The naive rate, "renewed after receiving", is shown beside it to make visible how much of
+it the tool did not cause.
 """
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 
 from clubcrm.extensions import db
 from clubcrm.lifecycle.defaults import TOOLS
-from clubcrm.models import Booking, ClubSession, Message, Rule, Tool, Touchpoint
+from clubcrm.models import (
+    PROGRAMME, Assignment, AuditEvent, Booking, Club, ClubSession, Membership, Message, Rule, Tool, Touchpoint,
+)
 from clubcrm.models.lifecycle import SPOKEN
 from clubcrm.reports import stats
-from clubcrm.reports.renewals import cycles
-from clubcrm.reports.scope import Scope
+from clubcrm.reports.renewals import cycles, took_effect
+from clubcrm.reports.scope import Scope, utc_bounds
 from clubcrm.sms.inbound import REPLY_RULE
 
 # Message states in which Twilio took the SMS.
 SENT_STATES = ("sent", "delivered", "undelivered")
+DAYS_PER_MONTH = 365.25 / 12
 
 
 @dataclass
 class ToolStats:
-    tool: str
-    holdout_pct: int | None = None
+    tool: str                          # the tool's key, or "programme"
+    holdout_pct: int | None = None     # the share configured now (None: it differs between the scope's clubs)
     comparison: stats.Comparison | None = None
-    mixed: int = 0                     # cycles whose arm changed mid-cycle, left out
     received: int = 0                  # assigned cycles the tool really reached (SMS sent, call answered)
     received_renewed: int = 0
     sent: int = 0                      # SMS of the tool that Twilio took, due in the period
@@ -44,11 +48,28 @@ class ToolStats:
     cost_minor: int = 0
     replies: int = 0                   # "member replied" tasks and YES bookings after the tool's SMS
     bookings: int = 0                  # bookings of sessions the tool offered
-    calls_done: int = 0                # staff calls of the tool with a conversation
+    calls_done: int = 0                # staff calls of the tool with a conversation, due in the period
+    calls: int = 0                     # staff calls made for the compared assigned cycles (their staff time)
+    staff_cost_minor: int = 0          # what those calls cost (call_minutes × staff_hour_cost)
+    sms_cost_minor: int = 0            # what the SMS of the compared assigned cycles cost (segments × price)
+    currency: str | None = None        # the scope's currency (None: clubs of several currencies)
+    strata: list[stats.Stratum] = field(default_factory=list)
 
     @property
     def naive_rate(self) -> float | None:
         return self.received_renewed / self.received if self.received else None
+
+    @property
+    def spend_minor(self) -> int:
+        """What the tool cost on the cycles it is judged on: their SMS and their staff calls."""
+        return self.sms_cost_minor + self.staff_cost_minor
+
+
+@dataclass
+class ToolReport:
+    programme: ToolStats               # the whole programme against the programme holdout
+    tools: list[ToolStats]             # one per tool key, in TOOLS order
+    family: int                        # the tools enabled at the period's start: the error rate is split among them
 
 
 def got_through(tp=Touchpoint):
@@ -56,56 +77,146 @@ def got_through(tp=Touchpoint):
     return case((tp.status == "sent", 1), (and_(tp.status == "done", tp.outcome.in_(SPOKEN)), 1), else_=0)
 
 
-def tool_report(scope: Scope) -> list[ToolStats]:
-    """Per tool (by key, across SCOPE's clubs), the renewal comparison and the tool's activity in the period."""
-    result = {key: ToolStats(key) for key in TOOLS if key != "reply"}
-    _renewals(scope, result)
+def tool_report(scope: Scope) -> ToolReport:
+    """Per tool (by key, across SCOPE's clubs) and for the programme: the renewal comparison, what it cost, and
+    the tool's activity in the period."""
+    keys = [key for key in TOOLS if key != "reply"]
+    result = {key: ToolStats(key) for key in [PROGRAMME, *keys]}
+    clubs = scope.clubs()
+    currencies = {club.currency for club in clubs}
+    currency = currencies.pop() if len(currencies) == 1 else None
+    decided = _decided(scope)
+    _strata(decided, result)
+    _costs(decided, clubs, result)
     _activity(scope, result)
-    holdouts = db.session.execute(
+    for key, low, high in db.session.execute(
         select(Tool.key, func.min(Tool.holdout_pct), func.max(Tool.holdout_pct))
-        .where(Tool.club_id.in_(scope.club_ids)).group_by(Tool.key)).all()
-    for key, low, high in holdouts:
+        .where(Tool.club_id.in_(scope.club_ids)).group_by(Tool.key)):
         if key in result:
             result[key].holdout_pct = high if low == high else None
-    return list(result.values())
+    shares = {club.programme_holdout_pct for club in clubs}
+    result[PROGRAMME].holdout_pct = shares.pop() if len(shares) == 1 else None
+    family = enabled_at_start(scope, keys)
+    value = renewal_value(decided) if currency else None
+    per_month = _reach_rates(scope)
+    for key, item in result.items():
+        item.currency = currency
+        costs = stats.Costs(item.spend_minor, value) if currency else None
+        item.comparison = stats.judge(item.strata, family=1 if key == PROGRAMME else family,
+                                      cycles_per_month=per_month.get(key), costs=costs)
+    return ToolReport(result[PROGRAMME], [result[key] for key in keys], family)
 
 
-def _renewals(scope: Scope, result: dict[str, ToolStats]) -> None:
+def _decided(scope: Scope):
+    """The cycles ending in SCOPE whose renewal window has closed: id, club_id, renewed (MATERIALIZED: neither
+    engine may re-evaluate its EXISTS per joined row)."""
     c = cycles(scope)
-    # The decided cycles once (MATERIALIZED: neither engine may re-evaluate their EXISTS per touchpoint), then
-    # their touchpoints by the cycle's id, one group per (cycle, tool).
-    decided = select(c.c.id, c.c.renewed).where(c.c.pending == 0).cte("decided").prefix_with("MATERIALIZED")
+    return select(c.c.id, c.c.club_id, c.c.renewed).where(c.c.closed == 1).cte("decided").prefix_with("MATERIALIZED")
+
+
+def _strata(decided, result: dict[str, ToolStats]) -> None:
+    """Counts per tool, club and share in force, by arm and renewal; and the assigned cycles each tool reached."""
+    a = Assignment
+    per_stratum: dict[str, dict[tuple[int, int], list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0, 0]))
+    for key, club_id, share, held, renewed, n in db.session.execute(
+        select(a.tool_key, a.club_id, a.share_pct, a.held, decided.c.renewed, func.count())
+        .select_from(decided).join(a, a.membership_id == decided.c.id)
+        .group_by(a.tool_key, a.club_id, a.share_pct, a.held, decided.c.renewed)
+    ):
+        if key not in result:
+            continue
+        counts = per_stratum[key][club_id, share]
+        slot = 2 if held else 0          # [exposed renewed, exposed n, held renewed, held n]
+        counts[slot] += n if renewed else 0
+        counts[slot + 1] += n
+    for key, strata in per_stratum.items():
+        result[key].strata = [stats.Stratum(*counts, share_pct=share)
+                              for (_club, share), counts in sorted(strata.items())]
+    # The naive rate: assigned cycles the tool got through to (any of its touchpoints), renewed or not.
     tp = Touchpoint
-    held = func.sum(case((tp.status == "held_out", 1), else_=0))
-    reached = func.max(got_through())
-    per_cycle = (
-        select(tp.tool_id, decided.c.renewed, func.count().label("n"), held.label("held"),
-               reached.label("reached"))
-        .select_from(decided).join(tp, tp.membership_id == decided.c.id)
-        .group_by(decided.c.id, decided.c.renewed, tp.tool_id)
-        .subquery("per_cycle")
-    )
-    arm = case((per_cycle.c.held == per_cycle.c.n, "held"), (per_cycle.c.held == 0, "assigned"), else_="mixed")
-    rows = db.session.execute(
-        select(Tool.key, arm, per_cycle.c.reached, per_cycle.c.renewed, func.count())
-        .select_from(per_cycle).join(Tool, Tool.id == per_cycle.c.tool_id)
-        .group_by(Tool.key, arm, per_cycle.c.reached, per_cycle.c.renewed)
-    ).all()
-    counts: dict[str, dict] = defaultdict(lambda: defaultdict(int))
-    for key, which, got, renewed, n in rows:
-        tally = counts[key]
-        tally[which, renewed] += n
-        if which == "assigned" and got:
-            tally["received", renewed] += n
-    arms = {key: (tally["assigned", 1], tally["assigned", 0] + tally["assigned", 1], tally["held", 1],
-                  tally["held", 0] + tally["held", 1]) for key, tally in counts.items() if key in result}
-    judged = sum(1 for _, assigned_n, _, held_n in arms.values() if assigned_n and held_n)
-    for key, arm_counts in arms.items():
-        tally, item = counts[key], result[key]
-        item.mixed = tally["mixed", 0] + tally["mixed", 1]
-        item.received = tally["received", 0] + tally["received", 1]
-        item.received_renewed = tally["received", 1]
-        item.comparison = stats.compare(*arm_counts, tools=judged)
+    reached = (select(tp.membership_id, tp.tool_id, func.max(got_through()).label("got"))
+               .where(tp.membership_id.in_(select(decided.c.id)))
+               .group_by(tp.membership_id, tp.tool_id).subquery("reached"))
+    for key, renewed, n in db.session.execute(
+        select(a.tool_key, decided.c.renewed, func.count())
+        .select_from(decided).join(a, a.membership_id == decided.c.id)
+        .join(reached, and_(reached.c.membership_id == a.membership_id, reached.c.tool_id == a.tool_id))
+        .where(a.held.is_(False), reached.c.got == 1)
+        .group_by(a.tool_key, decided.c.renewed)
+    ):
+        if key in result:
+            result[key].received += n
+            result[key].received_renewed += n if renewed else 0
+
+
+def _costs(decided, clubs: list[Club], result: dict[str, ToolStats]) -> None:
+    """What each tool spent on its compared assigned cycles (SMS segments × price, staff calls × minutes × the
+    hourly cost), and for the programme what all tools spent on the cycles not held out of it."""
+    a, tp = Assignment, Touchpoint
+    price = current_app.config["SMS_SEGMENT_PRICE_MINOR"]
+    rates = {club.id: (club.call_minutes, club.staff_hour_cost_minor) for club in clubs}
+    # A tool's own touchpoints in the cycle; the programme's row (no tool) takes every tool's.
+    of_arm = and_(tp.membership_id == a.membership_id, or_(a.tool_id.is_(None), tp.tool_id == a.tool_id))
+    is_call = and_(tp.channel == "task", tp.status == "done")
+    for key, club_id, calls in db.session.execute(
+        select(a.tool_key, a.club_id, func.count())
+        .select_from(decided).join(a, a.membership_id == decided.c.id).join(tp, of_arm)
+        .where(a.held.is_(False), is_call).group_by(a.tool_key, a.club_id)
+    ):
+        if key in result:
+            minutes, hourly = rates.get(club_id, (0, 0))
+            result[key].calls += calls
+            result[key].staff_cost_minor += round(calls * minutes * hourly / 60)
+    for key, segments in db.session.execute(
+        select(a.tool_key, func.sum(Message.segments))
+        .select_from(decided).join(a, a.membership_id == decided.c.id).join(tp, of_arm)
+        .join(Message, Message.touchpoint_id == tp.id)
+        .where(a.held.is_(False), Message.status.in_(SENT_STATES)).group_by(a.tool_key)
+    ):
+        if key in result:
+            result[key].sms_cost_minor = int(segments or 0) * price
+
+
+def _reach_rates(scope: Scope) -> dict[str, float]:
+    """Per tool key (and the programme): the cycles drawn into either arm per month over the period, the rate at
+    which the comparison grows."""
+    months = max(scope.days / DAYS_PER_MONTH, 1.0)
+    a = Assignment
+    return {key: n / months for key, n in db.session.execute(
+        select(a.tool_key, func.count())
+        .where(a.club_id.in_(scope.club_ids), a.first_on.between(scope.start, scope.end)).group_by(a.tool_key))}
+
+
+def renewal_value(decided) -> float | None:
+    """The average price (minor units) of the renewals sold for the decided cycles: what one more renewal is
+    worth to the club."""
+    renewal = aliased(Membership)
+    average = db.session.scalar(
+        select(func.avg(renewal.price_minor)).select_from(decided)
+        .join(renewal, renewal.renews_id == decided.c.id).where(took_effect(renewal)))
+    return float(average) if average else None
+
+
+def enabled_at_start(scope: Scope, keys: list[str]) -> int:
+    """How many tools (by key) were enabled in any of SCOPE's clubs at the start of its period: the family among
+    which the error rate is split. A tool switched since then is read from its first audited change after the
+    start (its state before it); at least 1."""
+    tools = db.session.execute(
+        select(Tool.id, Tool.key, Tool.enabled).where(Tool.club_id.in_(scope.club_ids), Tool.key.in_(keys))).all()
+    if not tools:
+        return max(1, len(keys))
+    begin = min(utc_bounds(club, scope.start, scope.start)[0] for club in scope.clubs())
+    first_change: dict[int, dict] = {}
+    for tool_id, before in db.session.execute(
+        select(AuditEvent.entity_id, AuditEvent.before)
+        .where(AuditEvent.entity == "tool", AuditEvent.entity_id.in_([t.id for t in tools]),
+               AuditEvent.created_at >= begin)
+        .order_by(AuditEvent.created_at, AuditEvent.id)
+    ):
+        first_change.setdefault(tool_id, before or {})
+    enabled = {key for tool_id, key, now in tools
+               if first_change.get(tool_id, {}).get("enabled", now)}
+    return max(1, len(enabled))
 
 
 def _activity(scope: Scope, result: dict[str, ToolStats]) -> None:
