@@ -133,7 +133,8 @@ def totals():
                   TODAY)
     report = renewal_report(scope)
     return asdict(report.total), [asdict(r) for r in report.by_plan], [asdict(r) for r in report.by_cycle], \
-        [(t.tool, t.received, t.sent, t.delivered, t.replies, t.bookings, t.calls_done) for t in tool_report(scope).tools]
+        [(t.tool, t.received, t.sent, t.delivered, t.replies, t.bookings, t.calls_done)
+         for t in tool_report(scope).tools]
 
 
 def test_erasure_leaves_no_personal_value_anywhere_and_the_reports_unchanged(person, web, login_as):
