@@ -227,6 +227,9 @@ def test_the_export_holds_the_members_data_for_managers_only(person, web, login_
     assert [(e["granted"], e["source"]) for e in document["consent_events"]] == [
         (True, "desk"), (False, "sms"), (True, "sms")]
     assert any(t["facts"].get("reply") == REPLY for t in document["touchpoints"])
+    # The engine's draws for the member's cycles: the programme's at least, with the share it was drawn at.
+    assert "programme" in {a["tool_key"] for a in document["assignments"]}
+    assert all(set(a) >= {"tool_key", "held", "share_pct", "first_on"} for a in document["assignments"])
     assert any(e["action"] == "update" for e in document["audit_events"])
     exported = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "gdpr_export"))
     assert (exported.member_id, exported.before, exported.after) == (member.id, None, None)

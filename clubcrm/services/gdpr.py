@@ -11,7 +11,7 @@ from clubcrm.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from clubcrm.extensions import db
 from clubcrm.models import (
     AuditEvent, Booking, ClubSession, ConsentEvent, Freeze, LedgerEntry, Member, Membership, Message, Package,
-    Rule, Service, Staff, StaffContact, Tool, Touchpoint, Visit,
+    Rule, Service, Staff, StaffContact, Tool, Touchpoint, Visit, Assignment,
 )
 from clubcrm.services import audit, consent, sessions
 from clubcrm.sms.dispatch import touchpoint_became
@@ -100,6 +100,8 @@ def export(staff: Staff, member: Member) -> dict:
         "packages": packages,
         "bookings": bookings,
         "touchpoints": touchpoints,
+        # The measurement draws: which tools (and whether the whole programme) held the member's cycles out.
+        "assignments": rows(Assignment, (Assignment.first_on, Assignment.id)),
         "messages": rows(Message, (Message.created_at, Message.id)),
         "staff_contacts": [{**r, "staff": names.get(r["staff_id"])} for r in
                            rows(StaffContact, (StaffContact.created_at, StaffContact.id))],
