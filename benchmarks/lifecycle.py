@@ -5,8 +5,8 @@
 * baseline: ONE statement (CTEs, `text()`, the same text on SQLite and PostgreSQL) that computes, per
   member in play, what the pass loads: the cycle's membership, the first start, freezes, visits in
   7/14/30 days, the last visit and the visits of this cycle, booking aggregates, package balances, staff
-  contacts, the cycle's touchpoints and the last contacts; every row fetched. Open sessions (a few
-  dozen rows) are not in it.
+  contacts, the cycle's touchpoints and the last contacts, the arms drawn for the cycle; every row
+  fetched. Open sessions (a few dozen rows) are not in it.
 
 Samples alternate (baseline, pass, baseline, pass...), after warm-up rounds, so both see the same
 caches and the same machine load. Peak memory is measured in fresh processes (multiprocessing, spawn):
@@ -71,6 +71,7 @@ PARTS: list[tuple[str, dict[str, str], str]] = [
         ("packages", ("packages", "balance", "lowest_balance", "first_expiry")),
         ("contacts", ("last_staff_contact", "spoken")),
         ("touchpoints", ("touchpoints_cycle", "contacts_cycle", "last_contact", "last_sms")),
+        ("arms", ("arms_cycle", "programme_held")),
     )),
 ]
 COLUMNS = [column for _member, columns, _source in PARTS for column in columns]
@@ -177,6 +178,16 @@ touchpoints AS (
     WHERE t.club_id = :club AND t.membership_id IN (
         SELECT id FROM membership WHERE club_id = :club AND ends_on >= :horizon)
     GROUP BY t.member_id
+),
+arms AS (
+    SELECT a.member_id,
+           sum(CASE WHEN a.membership_id = c.id THEN 1 ELSE 0 END) AS arms_cycle,
+           max(CASE WHEN a.membership_id = c.id AND a.tool_key = 'programme' AND a.held THEN 1 ELSE 0 END)
+               AS programme_held
+    FROM assignment a JOIN cycle c ON c.member_id = a.member_id
+    WHERE a.club_id = :club AND a.membership_id IN (
+        SELECT id FROM membership WHERE club_id = :club AND ends_on >= :horizon)
+    GROUP BY a.member_id
 ),
 stacked (member_id, {", ".join(COLUMNS)}) AS (
 {STACKED}

@@ -55,6 +55,8 @@ SESSION_COLS = ("id", "club_id", "kind", "title", "activity", "starts_at", "ends
 BOOKING_COLS = ("id", "session_id", "member_id", "status", "source", "created_at")
 PACKAGE_COLS = ("id", "club_id", "member_id", "service_id", "balance", "expires_on")
 CONTACT_COLS = ("id", "club_id", "member_id", "staff_id", "touchpoint_id", "outcome", "note", "created_at")
+ASSIGNMENT_COLS = ("id", "club_id", "member_id", "kind", "membership_id", "tool_key", "tool_id", "held", "share_pct",
+                   "first_on", "created_at")
 TOUCHPOINT_COLS = ("id", "club_id", "member_id", "membership_id", "tool_id", "rule_id", "occurrence", "stage",
                    "channel", "status", "skip_reason", "task_kind", "facts", "due_on", "planned_at",
                    "session_id", "outcome", "done_at", "done_by_id")
@@ -264,12 +266,13 @@ def generate(members: int, visits: int, now: datetime, seed: int = 20260310) -> 
                              (today + timedelta(days=rng.randrange(-30, valid))).isoformat()))
     touchpoints = _touchpoints(rng, list(cycles.values()), packages, consent_of, last_visit, today_no, first_day,
                                at)
+    assignments = _assignments(list(cycles.values()), touchpoints, today_no, first_day, at)
     hist.tables = [
         ("member", MEMBER_COLS, member_rows), ("membership", MEMBERSHIP_COLS, memberships),
         ("freeze", FREEZE_COLS, freezes), ("visit", VISIT_COLS, visit_rows),
         ("package", PACKAGE_COLS, packages), ("club_session", SESSION_COLS, sessions),
         ("booking", BOOKING_COLS, bookings), ("touchpoint", TOUCHPOINT_COLS, touchpoints),
-        ("staff_contact", CONTACT_COLS, contacts),
+        ("assignment", ASSIGNMENT_COLS, assignments), ("staff_contact", CONTACT_COLS, contacts),
     ]
     hist.counts = {name: len(rows) for name, _cols, rows in hist.tables}
     hist.counts["leads"] = members - len(chains)
@@ -465,4 +468,25 @@ def _touchpoints(rng: random.Random, cycles: list[_Cycle], packages: list[tuple]
                          json.dumps({}), (first_day + timedelta(days=due)).isoformat(), planned_at, None,
                          outcome, planned_at if status == "done" else None,
                          STAFF_ID if status == "done" else None))
+    return rows
+
+
+def _assignments(cycles: list[_Cycle], touchpoints: list[tuple], today_no: int, first_day: date,
+                 at) -> list[tuple]:
+    """The arms the passes before today drew: each cycle's programme draw on its first day (nobody held out of
+    the programme: the history contacted everyone), and one row per (cycle, tool) on the day of the tool's
+    first touchpoint, in the arm that touchpoint shows (as the assignment log's migration fills it)."""
+    rows: list[tuple] = []
+    for c in cycles:
+        if c.start < today_no:
+            rows.append((len(rows) + 1, CLUB_ID, c.member_id, "member", c.membership_id, "programme", None, False, 5,
+                         (first_day + timedelta(days=c.start)).isoformat(), at(c.start, 3 * 3600)))
+    seen: set[tuple[int, int]] = set()
+    for _id, _club, member_id, membership_id, tool_id, *_rest in sorted(touchpoints, key=lambda t: t[13]):
+        if (membership_id, tool_id) in seen:
+            continue
+        seen.add((membership_id, tool_id))
+        status, due, planned_at = _rest[4], _rest[8], _rest[9]
+        rows.append((len(rows) + 1, CLUB_ID, member_id, "member", membership_id, defaults.TOOLS[tool_id - 1], tool_id,
+                     status == "held_out", 10, due, planned_at))
     return rows
