@@ -13,7 +13,7 @@ Z80 = 0.8416212335729143        # the standard normal quantile of 0.80
 
 def paper_half_width(sigma2: float, t: float, alpha: float, t_star: float = 10_000) -> float:
     """The half-width of the asymptotic Gaussian-mixture confidence sequence as printed in Waudby-Smith, Arbour,
-    Sinha, Kennedy & Ramdas (Ann. Statist. 2024), Thm 2.2, for per-observation variance SIGMA2 after T observations:
+    Sinha, Kennedy & Ramdas (Ann. Statist. 2024), for per-observation variance SIGMA2 after T observations:
         σ̂ · sqrt( 2(tρ² + 1) / (t²ρ²) · log( sqrt(tρ² + 1) / α ) ),
     with ρ² = (−2 log α + log(1 − 2 log α)) / t*, the ρ that makes it narrowest near t*."""
     rho2 = (-2 * math.log(alpha) + math.log(1 - 2 * math.log(alpha))) / t_star

@@ -13,9 +13,12 @@ club and one holdout share in force), and `judge` turns the strata into a `Compa
   Monday without inflating false verdicts (with a fixed-sample 95% interval, a year of weekly looks at 14 tools
   without effect called one "helps" about 20% of the time). It is the asymptotic Gaussian-mixture confidence
   sequence of Waudby-Smith, Arbour, Sinha, Kennedy & Ramdas, "Time-uniform central limit theory and asymptotic
-  confidence sequences", Annals of Statistics 52 (2024), Theorem 2.2 (the normal-mixture boundary of Robbins
-  (1970) and Howard, Ramdas, McAuliffe & Sekhon (2021), "Time-uniform, nonparametric, nonasymptotic confidence
-  sequences", Annals of Statistics 49, applied to the difference's influence function).
+  confidence sequences", Annals of Statistics 52 (2024), whose boundary is the normal mixture of Robbins (1970)
+  and Howard, Ramdas, McAuliffe & Sekhon, "Time-uniform, nonparametric, nonasymptotic confidence sequences",
+  Annals of Statistics 49 (2021): difference ± c(t)·SE, c(t) in `cs_multiplier`, t the cycles compared. For one
+  stratum this is the paper's sequence for the mean of the difference's influence function (per-cycle variance
+  p1(1−p1)/r + p0(1−p0)/(1−r), r the exposed share); over several strata SE is the MH estimate's (Sato), an
+  adaptation whose error rate under weekly looks `benchmarks/verdicts_mc.py` measures.
 - Its level is split among the tools of the family (those enabled at the start of the report's period): each
   tool's sequence has error rate 0.05 / family (Bonferroni), so the chance that any tool's sequence ever misses its
   true effect is at most 5% under any dependence between tools. Holm's step-down would reject more but gives no
@@ -115,15 +118,17 @@ def alpha(family: int) -> float:
 
 def mixture_rho2(level: float, planned: float = PLANNED_CYCLES) -> float:
     """The tuning parameter ρ² of the Gaussian mixture that makes the sequence at error rate LEVEL narrowest at
-    PLANNED cycles: ρ² = (−2 log α + log(1 − 2 log α)) / t* (Howard et al. 2021, Section 3.5; Waudby-Smith et
-    al. 2024, Section 2.4). It depends on the level and the constant PLANNED_CYCLES only, never on the outcomes."""
+    PLANNED cycles: ρ² = (−2 log α + log(1 − 2 log α)) / t*, as in Howard et al. (2021) and Waudby-Smith et al.
+    (2024): with x = t*ρ² the width at t* is proportional to sqrt((1 + 1/x)(log(1 + x) − 2 log α)), smallest where
+    x = log(1 + x) − 2 log α, and one step of that fixed point from x = −2 log α gives the formula. It depends on
+    the level and the constant PLANNED_CYCLES only, never on the outcomes."""
     minus_two_log = -2 * math.log(level)
     return (minus_two_log + math.log(1 + minus_two_log)) / planned
 
 
 def cs_multiplier(t: float, level: float, rho2: float | None = None) -> float:
     """The factor c(t) by which the standard error of an estimate from T cycles is multiplied to give the
-    half-width of the two-sided (1 − LEVEL) asymptotic confidence sequence (Waudby-Smith et al. 2024, Thm 2.2):
+    half-width of the two-sided (1 − LEVEL) asymptotic confidence sequence of Waudby-Smith et al. (2024):
 
         half-width = σ̂ · sqrt( 2(tρ² + 1) / (t²ρ²) · log( sqrt(tρ² + 1) / α ) )
                    = (σ̂ / sqrt(t)) · sqrt( (tρ² + 1) / (tρ²) · (log(tρ² + 1) + 2 log(1/α)) )
