@@ -1,220 +1,277 @@
-"""The holdout statistics: Wilson and Newcombe intervals, the verdict and how many more cycles would settle it."""
+"""The inference behind the verdicts: the Mantel–Haenszel difference over strata, the confidence sequence, the
+sample-ratio alarm, time to a verdict, break-even and cost per extra renewal (pure: no database)."""
 import dataclasses
 import math
 import random
 
 import pytest
 
-from clubcrm.reports.stats import MIN_EFFECT, Comparison, compare, newcombe, wilson
+from clubcrm.reports.stats import MIN_EFFECT, Comparison, Costs, Stratum, judge, mantel_haenszel
 
-Z = 1.959963984540054
-
-
-def wilson_by_quadratic(x: int, n: int) -> tuple[float, float]:
-    """Wilson's limits as the roots of (p_hat - p)^2 = z^2 p (1 - p) / n, solved as a quadratic in p."""
-    a = n + Z * Z
-    b = -(2 * x + Z * Z)
-    c = x * x / n
-    root = math.sqrt(b * b - 4 * a * c)
-    return (-b - root) / (2 * a), (-b + root) / (2 * a)
+Z80 = 0.8416212335729143        # the standard normal quantile of 0.80
 
 
-def test_wilson_matches_the_quadratic_roots():
-    for x, n in [(0, 1), (1, 1), (3, 10), (56, 70), (48, 80), (0, 29), (5, 56), (500, 1000)]:
-        low, high = wilson(x, n)
-        expected_low, expected_high = wilson_by_quadratic(x, n)
-        assert low == pytest.approx(max(0.0, expected_low), abs=1e-12)
-        assert high == pytest.approx(min(1.0, expected_high), abs=1e-12)
+def paper_half_width(sigma2: float, t: float, alpha: float, t_star: float = 10_000) -> float:
+    """The half-width of the asymptotic Gaussian-mixture confidence sequence as printed in Waudby-Smith, Arbour,
+    Sinha, Kennedy & Ramdas (Ann. Statist. 2024), for per-observation variance SIGMA2 after T observations:
+        σ̂ · sqrt( 2(tρ² + 1) / (t²ρ²) · log( sqrt(tρ² + 1) / α ) ),
+    with ρ² = (−2 log α + log(1 − 2 log α)) / t*, the ρ that makes it narrowest near t*."""
+    rho2 = (-2 * math.log(alpha) + math.log(1 - 2 * math.log(alpha))) / t_star
+    return math.sqrt(sigma2) * math.sqrt(
+        2 * (t * rho2 + 1) / (t * t * rho2) * math.log(math.sqrt(t * rho2 + 1) / alpha))
 
 
-def test_wilson_published_and_edge_values():
-    assert tuple(round(v, 4) for v in wilson(56, 70)) == (0.6918, 0.8770)
-    assert wilson(0, 0) == (0.0, 1.0)
-    assert wilson(0, 10)[0] == 0.0 and wilson(10, 10)[1] == 1.0
-    assert wilson(0, 10)[1] == pytest.approx(Z * Z / (10 + Z * Z))  # closed form of the upper limit at x = 0
-    low, high = wilson(10, 20)
-    assert (low + high) / 2 == pytest.approx(0.5) and round(low, 4) == 0.2993
-    with pytest.raises(ValueError):
-        wilson(11, 10)
-    with pytest.raises(ValueError):
-        wilson(-1, 10)
+def test_the_confidence_sequence_against_the_paper_by_hand():
+    # 600 of 1,000 exposed cycles renewed against 50 of 100 held out, one tool (alpha 0.05).
+    # The difference is 0.6 − 0.5 = 0.1. The influence function of a difference of means has per-cycle variance
+    # σ² = p1(1−p1)/r + p0(1−p0)/(1−r), r = 1000/1100, so σ²/t = 0.24/1000 + 0.25/100 = 0.00274.
+    # ρ² = (5.991465 + log 6.991465) / 10,000 = (5.991465 + 1.944690) / 10,000 = 7.936155e-4; tρ² = 0.872977;
+    # half-width = sqrt(1100 · 0.00274) · sqrt(2 · 1.872977 / (1100 · 0.872977) · log(sqrt(1.872977) / 0.05))
+    #            = 1.736088 · sqrt(0.00390092 · log(27.37135)) = 1.736088 · sqrt(0.00390092 · 3.309497) = 0.197259.
+    sigma2 = 1100 * (0.24 / 1000 + 0.25 / 100)
+    half = paper_half_width(sigma2, 1100, 0.05)
+    assert half == pytest.approx(0.197259, abs=1e-6)
+    result = judge([Stratum(600, 1000, 50, 100, share_pct=10)])
+    assert result.difference == pytest.approx(0.1)
+    assert (result.low, result.high) == (pytest.approx(0.1 - half, abs=1e-12), pytest.approx(0.1 + half, abs=1e-12))
+    assert (round(result.low, 4), round(result.high, 4)) == (-0.0973, 0.2973)
+    assert result.alpha == 0.05 and result.verdict == "no_evidence"
+    # Among 14 tools each sequence runs at 0.05/14 (an alpha split): wider, by the same formula.
+    among = judge([Stratum(600, 1000, 50, 100, share_pct=10)], family=14)
+    assert among.alpha == pytest.approx(0.05 / 14)
+    assert among.high - 0.1 == pytest.approx(paper_half_width(sigma2, 1100, 0.05 / 14), abs=1e-12)
+    assert among.high > result.high
 
 
-def test_newcombe_published_example():
-    # Newcombe (1998), Statistics in Medicine 17:873-890, table II, example (a): 56/70 against 48/80,
-    # method 10 (hybrid score) gives 0.0524 to 0.3339 around a difference of 0.8 - 0.6 = 0.2.
-    difference, low, high = newcombe(56, 70, 48, 80)
-    assert difference == pytest.approx(0.2)
-    assert (round(low, 4), round(high, 4)) == (0.0524, 0.3339)
-
-
-def test_newcombe_by_hand():
-    # 30/50 (0.6) against 20/50 (0.4), written out from the quadratic roots rather than through `wilson`.
-    l1, u1 = wilson_by_quadratic(30, 50)
-    l2, u2 = wilson_by_quadratic(20, 50)
-    # Equal n and mirrored counts: the two Wilson intervals mirror each other, so both arms add the same two terms.
-    assert l2 == pytest.approx(1 - u1) and u2 == pytest.approx(1 - l1)
-    expected_low = 0.2 - math.hypot(0.6 - l1, u2 - 0.4)
-    expected_high = 0.2 + math.hypot(u1 - 0.6, 0.4 - l2)
-    difference, low, high = newcombe(30, 50, 20, 50)
-    assert difference == pytest.approx(0.2)
-    assert low == pytest.approx(expected_low, abs=1e-12) and high == pytest.approx(expected_high, abs=1e-12)
-    assert (round(low, 4), round(high, 4)) == (0.0046, 0.3752)
-
-
-def test_newcombe_swapping_the_groups_mirrors_the_interval():
-    for x1, n1, x2, n2 in [(56, 70, 48, 80), (0, 29, 5, 56), (7, 7, 2, 7), (300, 900, 40, 100)]:
-        difference, low, high = newcombe(x1, n1, x2, n2)
-        swapped = newcombe(x2, n2, x1, n1)
-        assert swapped == pytest.approx((-difference, -high, -low), abs=1e-12)
-
-
-def test_newcombe_contains_the_estimate_and_stays_in_bounds():
-    rng = random.Random(7)
-    cases = [(0, 1, 1, 1), (1, 1, 0, 1), (0, 5, 0, 5), (5, 5, 5, 5), (10, 10, 0, 10), (0, 300, 300, 300)]
-    for _ in range(300):
-        n1, n2 = rng.randint(1, 60), rng.randint(1, 60)
-        cases.append((rng.randint(0, n1), n1, rng.randint(0, n2), n2))
-    for x1, n1, x2, n2 in cases:
-        difference, low, high = newcombe(x1, n1, x2, n2)
-        assert difference == pytest.approx(x1 / n1 - x2 / n2)
-        assert -1.0 <= low <= difference <= high <= 1.0
-        assert low < high
-
-
-def test_newcombe_narrows_as_n_grows():
+def test_the_sequence_is_wider_than_a_fixed_sample_interval_and_narrows_with_cycles():
     widths = []
-    for k in (1, 2, 4, 10, 100):
-        _, low, high = newcombe(6 * k, 10 * k, 5 * k, 10 * k)
-        widths.append(high - low)
-    assert widths == sorted(widths, reverse=True) and len(set(widths)) == len(widths)
-    # 600/1000 against 500/1000: close to Wald's 2 * 1.96 * sqrt(0.24 / 1000 + 0.25 / 1000) = 0.0868.
-    assert widths[-1] == pytest.approx(2 * Z * math.sqrt(0.24 / 1000 + 0.25 / 1000), abs=0.001)
-    assert widths[0] > 0.7
+    for k in (1, 4, 16, 64):
+        result = judge([Stratum(600 * k, 1000 * k, 50 * k, 100 * k, share_pct=10)])
+        widths.append(result.high - result.low)
+        wald = 2 * 1.959964 * math.sqrt(0.24 / (1000 * k) + 0.25 / (100 * k))
+        assert result.high - result.low > wald      # the price of looking every week
+    assert widths == sorted(widths, reverse=True)
 
 
-def test_newcombe_rejects_empty_groups_and_bad_counts():
-    for args in [(0, 0, 1, 2), (1, 2, 0, 0), (3, 2, 1, 2), (1, 2, -1, 2), (-1, 2, 1, 2)]:
+def test_the_sequence_holds_at_every_weekly_look():
+    # A small version of benchmarks/verdicts_mc.py: 200 tool-years of 52 weekly looks at 30 new cycles a week,
+    # 10% held out, a true effect of +5 points; the sequence should miss it at some look at most 5% of the time.
+    rng = random.Random(14)
+    missed = 0
+    for _ in range(200):
+        counts = [0, 0, 0, 0]
+        for _week in range(52):
+            for _cycle in range(30):
+                held = rng.random() < 0.10
+                renewed = rng.random() < (0.60 if held else 0.65)
+                counts[2 * held] += renewed
+                counts[2 * held + 1] += 1
+            result = judge([Stratum(*counts, share_pct=10)])
+            if result.low is not None and not result.low <= 0.05 <= result.high:
+                missed += 1
+                break
+    assert missed / 200 <= 0.05
+
+
+def test_the_mantel_haenszel_difference_undoes_simpson():
+    # Club A renews well and holds 50% out, club B renews badly and holds 10% out. In both the tool adds 5 points,
+    # but added up the held-out arm is mostly club A's: 400/1000 = 0.40 exposed against 110/200 = 0.55 held out,
+    # the sign reversed.
+    a = Stratum(85, 100, 80, 100, share_pct=50)       # 0.85 against 0.80
+    b = Stratum(315, 900, 30, 100, share_pct=10)      # 0.35 against 0.30
+    added = judge([Stratum(400, 1000, 110, 200, share_pct=10)])
+    assert added.difference == pytest.approx(-0.15)
+    stratified = judge([a, b])
+    assert stratified.difference == pytest.approx(0.05)
+    assert (stratified.exposed_rate, stratified.held_rate) == (0.4, 0.55)   # the raw rates stay for display
+    # Unequal effects: weights w = n1·n0/(n1+n0) = 100·100/200 = 50 and 900·100/1000 = 90.
+    c = Stratum(315 + 45, 900, 30, 100, share_pct=10)   # 0.40 against 0.30: +10 points
+    assert judge([a, c]).difference == pytest.approx((50 * 0.05 + 90 * 0.10) / 140)
+
+
+def test_sato_variance_by_hand():
+    # Sato (1989): Var = (RD·ΣP + ΣQ) / (Σw)², P = (n²y − m²x + nm(m−n)/2)/N², Q = (x(m−y) + y(n−x))/(2N).
+    a = Stratum(85, 100, 80, 100, share_pct=50)
+    b = Stratum(315, 900, 30, 100, share_pct=10)
+    p_a = (100**2 * 80 - 100**2 * 85 + 100 * 100 * 0 / 2) / 200**2            # −1.25
+    q_a = (85 * 20 + 80 * 15) / (2 * 200)                                     # 7.25
+    p_b = (900**2 * 30 - 100**2 * 315 + 900 * 100 * (100 - 900) / 2) / 1000**2  # −14.85
+    q_b = (315 * 70 + 30 * 585) / (2 * 1000)                                  # 19.8
+    assert (p_a, q_a, p_b, q_b) == pytest.approx((-1.25, 7.25, -14.85, 19.8))
+    expected = (0.05 * (p_a + p_b) + q_a + q_b) / (50 + 90) ** 2
+    difference, variance, cycles = mantel_haenszel([a, b])
+    assert difference == pytest.approx(0.05) and cycles == 1200
+    assert variance == pytest.approx(expected, rel=1e-12)
+    # One stratum: Sato's variance is the usual p1(1−p1)/n1 + p0(1−p0)/n0.
+    assert mantel_haenszel([Stratum(600, 1000, 50, 100, 10)])[1] == pytest.approx(0.24 / 1000 + 0.25 / 100)
+
+
+def test_a_stratum_with_an_empty_arm_contributes_nothing():
+    a = Stratum(85, 100, 80, 100, share_pct=50)
+    b = Stratum(315, 900, 30, 100, share_pct=10)
+    with_empty = judge([a, b, Stratum(70, 80, 0, 0, share_pct=10), Stratum(0, 0, 9, 10, share_pct=10)])
+    alone = judge([a, b])
+    assert (with_empty.difference, with_empty.low, with_empty.high) == (alone.difference, alone.low, alone.high)
+    assert with_empty.exposed_n == 1080 and with_empty.held_n == 210   # still counted, for display and the alarm
+
+
+def test_no_share_means_not_measured():
+    result = judge([Stratum(40, 50, 0, 0, share_pct=0)], family=3, cycles_per_month=20)
+    assert result.verdict == "not_measured"
+    assert (result.difference, result.low, result.high, result.months_to_verdict) == (None, None, None, None)
+    assert result.exposed_rate == 0.8 and result.held_rate is None
+    # A club with a share beside one without: measured, on the first club's cycles only.
+    mixed = judge([Stratum(40, 50, 0, 0, share_pct=0), Stratum(60, 100, 5, 10, share_pct=10)])
+    assert mixed.verdict != "not_measured" and mixed.difference == pytest.approx(0.1)
+
+
+def test_an_empty_arm_means_no_holdout():
+    for strata in ([Stratum(40, 50, 0, 0, share_pct=10)], [Stratum(0, 0, 3, 4, share_pct=10)], [],
+                   [Stratum(40, 50, 0, 0, share_pct=10), Stratum(0, 0, 3, 4, share_pct=20)]):
+        result = judge(strata)
+        assert result.verdict == "no_holdout" and result.low is None and result.high is None
+
+
+def test_the_interval_never_collapses_on_a_few_cycles():
+    # Every cycle renewed: Sato's variance is 0; the variance under no effect keeps the interval open.
+    result = judge([Stratum(5, 5, 3, 3, share_pct=10)])
+    assert result.verdict == "no_evidence" and result.low < 0 < result.high
+
+
+def test_the_verdict_never_contradicts_the_interval():
+    rng = random.Random(20261204)
+    seen = set()
+    for _ in range(3000):
+        strata = []
+        for _s in range(rng.randint(1, 4)):
+            n1, n0 = rng.randint(0, rng.choice((10, 200, 5000))), rng.randint(0, rng.choice((5, 50, 800)))
+            p1, p0 = rng.random(), rng.random()
+            strata.append(Stratum(round(n1 * p1), n1, round(n0 * p0), n0, rng.choice((0, 5, 10, 20, 50))))
+        result = judge(strata, family=rng.randint(1, 14), cycles_per_month=rng.choice((None, 50.0)))
+        seen.add(result.verdict)
+        if result.verdict in ("not_measured", "no_holdout"):
+            assert result.low is None and result.high is None
+            continue
+        low, high = result.low, result.high
+        assert -1 <= low <= result.difference <= high <= 1
+        expected = ("helps" if low > 0 else "hurts" if high < 0
+                    else "no_effect" if -MIN_EFFECT < low and high < MIN_EFFECT else "no_evidence")
+        assert result.verdict == expected
+        if expected != "no_evidence":
+            assert result.months_to_verdict == 0.0
+    assert seen == {"helps", "hurts", "no_effect", "no_evidence", "not_measured", "no_holdout"}
+
+
+def test_the_sample_ratio_alarm_fires_on_a_planted_imbalance():
+    # 10% held out: 2,000 cycles expect 200 held. 260 held: X² = 60² / (2000 · 0.1 · 0.9) = 20, which is also
+    # Pearson's 60²/200 + 60²/1800 = 18 + 2; p = erfc(sqrt(10)) = 7.74e-6 < 0.001.
+    planted = judge([Stratum(1000, 1740, 150, 260, share_pct=10)])
+    assert planted.srm_p == pytest.approx(math.erfc(math.sqrt(10)))
+    assert planted.srm_p == pytest.approx(7.744e-6, rel=1e-3)
+    assert planted.srm_alarm is True
+    assert planted.held_share == pytest.approx(0.13) and planted.expected_share == pytest.approx(0.10)
+    # 205 held: X² = 25/180 = 0.1389, p = 0.709: no alarm.
+    fair = judge([Stratum(1000, 1795, 120, 205, share_pct=10)])
+    assert fair.srm_p == pytest.approx(math.erfc(math.sqrt(25 / 180 / 2))) and fair.srm_alarm is False
+
+
+def test_the_sample_ratio_alarm_over_strata_of_different_shares():
+    # 1,000 cycles at 10% and 500 at 50%: expected 100 + 250 = 350 held, variance 90 + 125 = 215.
+    # 350 held is fair; 420 held gives X² = 70²/215 = 22.79, p = erfc(sqrt(11.40)) = 1.8e-6.
+    strata = [Stratum(0, 900, 0, 100, share_pct=10), Stratum(0, 250, 0, 250, share_pct=50)]
+    assert judge(strata).srm_p == pytest.approx(1.0) and not judge(strata).srm_alarm
+    planted = [Stratum(0, 850, 0, 150, share_pct=10), Stratum(0, 230, 0, 270, share_pct=50)]
+    assert judge(planted).srm_p == pytest.approx(math.erfc(math.sqrt(70**2 / 215 / 2)))
+    assert judge(planted).srm_alarm
+    # A held cycle where the share is 0 cannot happen by the draw: alarm.
+    assert judge([Stratum(0, 90, 0, 1, share_pct=0)]).srm_alarm
+
+
+def test_the_sample_ratio_alarm_is_quiet_on_fair_draws_and_few_cycles():
+    rng = random.Random(5)
+    alarms = 0
+    for _ in range(300):
+        n = rng.randint(50, 3000)
+        held = sum(rng.random() < 0.10 for _ in range(n))
+        alarms += judge([Stratum(0, n - held, 0, held, share_pct=10)]).srm_alarm
+    assert alarms <= 2        # expected 0.3 at p < 0.001
+    # 3 of 5 held at 10% is unlikely (p = 0.0086 exactly) but 0.5 expected is too few for the chi-square: no test.
+    few = judge([Stratum(2, 2, 1, 3, share_pct=10)])
+    assert few.srm_p is None and few.srm_alarm is False
+
+
+def test_months_to_a_verdict_by_hand():
+    # 600 of 900 exposed against 60 of 100 held out, 14 tools, 100 new cycles a month. The plan is for 5 points
+    # (not the observed 6.7): pooled rate 660/1000 = 0.66, share held 0.10, per-cycle variance
+    # v = 0.66 · 0.34 / (0.1 · 0.9) = 2.493333; n cycles give a verdict with 80% power when
+    #     half-width of the sequence + z_0.8 · sqrt(v/n) = 0.05.
+    result = judge([Stratum(600, 900, 60, 100, share_pct=10)], family=14, cycles_per_month=100)
+    assert result.verdict == "no_evidence" and result.target_effect == MIN_EFFECT
+    n = 1000 + 100 * result.months_to_verdict
+    v = 0.66 * 0.34 / 0.09
+    assert v == pytest.approx(2.493333, abs=1e-6)
+    assert paper_half_width(v, n, 0.05 / 14) + Z80 * math.sqrt(v / n) == pytest.approx(0.05, abs=1e-9)
+    assert paper_half_width(v, n - 1, 0.05 / 14) + Z80 * math.sqrt(v / (n - 1)) > 0.05
+    assert round(n) == 22422 and round(result.months_to_verdict, 1) == 214.2
+    # The observed difference plays no part: 594/900 against 66/100 has the same pooled rate and cycles.
+    assert judge([Stratum(594, 900, 66, 100, 10)], family=14, cycles_per_month=100).months_to_verdict == \
+        pytest.approx(result.months_to_verdict)
+    # Twice the rate, half the wait for the cycles still missing.
+    faster = judge([Stratum(600, 900, 60, 100, share_pct=10)], family=14, cycles_per_month=200)
+    assert faster.months_to_verdict == pytest.approx(result.months_to_verdict / 2)
+
+
+def test_months_to_a_verdict_edges():
+    reached = judge([Stratum(800, 1000, 50, 100, share_pct=10)], cycles_per_month=10)
+    assert reached.verdict == "helps" and reached.months_to_verdict == 0.0
+    assert judge([Stratum(600, 900, 60, 100, share_pct=10)]).months_to_verdict is None   # no rate
+    assert judge([Stratum(600, 900, 60, 100, share_pct=10)], cycles_per_month=0).months_to_verdict is None
+    assert judge([Stratum(40, 50, 0, 0, share_pct=0)], cycles_per_month=9).months_to_verdict is None
+    assert judge([], cycles_per_month=9).months_to_verdict is None
+    # A first few exposed cycles, none held yet: the plan uses the share in force.
+    early = judge([Stratum(6, 10, 0, 0, share_pct=10)], cycles_per_month=100)
+    assert early.verdict == "no_holdout" and early.months_to_verdict > 100
+    # Planned for the break-even effect when it is larger than 5 points: sooner.
+    costs = Costs(cost_minor=900 * 0.08 * 30000, renewal_value_minor=30000)     # break-even 8 points
+    dear = judge([Stratum(600, 900, 60, 100, share_pct=10)], family=14, cycles_per_month=100, costs=costs)
+    assert dear.target_effect == pytest.approx(0.08)
+    v = 0.66 * 0.34 / 0.09
+    n = 1000 + 100 * dear.months_to_verdict
+    assert paper_half_width(v, n, 0.05 / 14) + Z80 * math.sqrt(v / n) == pytest.approx(0.08, abs=1e-9)
+
+
+def test_break_even_and_cost_per_extra_renewal_by_hand():
+    # 800 of 1,000 exposed against 50 of 100 held out: difference 0.3, sequence 0.3 ± 0.194358 (one tool).
+    # The tool spent 60,000 (minor units) on its 1,000 exposed cycles, 60 per cycle; a renewal is worth 30,000:
+    # break-even at 60 / 30,000 = 0.002 (0.2 points). Extra renewals 0.3 · 1,000 = 300: 200 each; the range
+    # 60,000 / (high · 1,000) .. 60,000 / (low · 1,000).
+    half = paper_half_width(1100 * (0.16 / 1000 + 0.25 / 100), 1100, 0.05)
+    assert half == pytest.approx(0.194358, abs=1e-6)
+    result = judge([Stratum(800, 1000, 50, 100, share_pct=10)], costs=Costs(60_000, 30_000))
+    assert result.verdict == "helps"
+    assert result.break_even == pytest.approx(0.002)
+    assert result.target_effect == MIN_EFFECT
+    assert result.cost_per_extra_renewal == pytest.approx(200.0)
+    assert result.cost_low == pytest.approx(60.0 / (0.3 + half))
+    assert result.cost_high == pytest.approx(60.0 / (0.3 - half))
+    assert (round(result.cost_low, 1), round(result.cost_high, 1)) == (121.4, 568.0)
+
+
+def test_no_cost_per_extra_renewal_without_evidence_or_value():
+    unsure = judge([Stratum(600, 1000, 50, 100, share_pct=10)], costs=Costs(60_000, 30_000))
+    assert unsure.verdict == "no_evidence" and unsure.break_even == pytest.approx(0.002)
+    assert (unsure.cost_per_extra_renewal, unsure.cost_low, unsure.cost_high) == (None, None, None)
+    unsold = judge([Stratum(800, 1000, 50, 100, share_pct=10)], costs=Costs(60_000, None))
+    assert unsold.break_even is None and unsold.cost_per_extra_renewal == pytest.approx(200.0)
+    free = judge([Stratum(800, 1000, 50, 100, share_pct=10)])
+    assert free.break_even is None and free.cost_per_extra_renewal is None
+
+
+def test_judge_rejects_bad_counts_and_is_frozen():
+    for bad in (Stratum(5, 4, 1, 2, 10), Stratum(1, 2, 3, 2, 10), Stratum(-1, 2, 1, 2, 10), Stratum(1, 2, 1, 2, 101)):
         with pytest.raises(ValueError):
-            newcombe(*args)
-
-
-def test_newcombe_coverage_is_about_95_percent():
-    rng = random.Random(20260310)
-    n1, n2, p1, p2 = 900, 100, 0.6, 0.52
-    trials = 2000
-    covered = 0
-    for _ in range(trials):
-        x1 = sum(rng.random() < p1 for _ in range(n1))
-        x2 = sum(rng.random() < p2 for _ in range(n2))
-        _, low, high = newcombe(x1, n1, x2, n2)
-        covered += low <= p1 - p2 <= high
-    assert 0.93 <= covered / trials <= 0.97
-
-
-def test_compare_helps():
-    result = compare(56, 70, 48, 80)
-    assert result == Comparison(exposed_n=70, exposed_renewed=56, held_n=80, held_renewed=48,
-                                exposed_rate=pytest.approx(0.8), held_rate=pytest.approx(0.6),
-                                difference=pytest.approx(0.2), low=pytest.approx(0.05243, abs=1e-5),
-                                high=pytest.approx(0.33387, abs=1e-5), verdict="helps", more_needed=None)
-
-
-def test_compare_hurts():
-    result = compare(48, 80, 56, 70)
-    assert result.verdict == "hurts" and result.more_needed is None
-    assert result.difference == pytest.approx(-0.2)
-    assert result.high is not None and round(result.high, 4) == -0.0524
-
-
-def test_the_verdict_turns_on_zero():
-    # 59/100 against 45/100 barely clears 0 (low 0.0017); 58/100 against 45/100 barely does not (low -0.0082).
-    assert compare(59, 100, 45, 100).verdict == "helps"
-    assert compare(45, 100, 59, 100).verdict == "hurts"
-    assert compare(58, 100, 45, 100).verdict == "no_evidence"
-    assert compare(45, 100, 58, 100).verdict == "no_evidence"
-
-
-def test_compare_no_evidence_estimates_more_cycles():
-    # 30/50 against 27/50: difference 0.06 (above MIN_EFFECT). Per arm p(1-p) is 0.24 and 0.2484, half the cycles
-    # in each arm, so N cycles in all give a half-width of 1.96 * sqrt(0.24 / (N/2) + 0.2484 / (N/2)); it falls
-    # below 0.06 once N > 3.8415 * 2 * 0.4884 / 0.0036 = 1042.3, i.e. at N = 1043: 943 more than the 100 counted.
-    result = compare(30, 50, 27, 50)
-    assert result.verdict == "no_evidence"
-    assert result.low is not None and result.high is not None and result.low < 0 < result.high
-    assert result.more_needed == 943
-
-
-def smallest_total(v_exposed: float, v_held: float, exposed_n: int, held_n: int, effect: float) -> int:
-    """By search: the smallest total N (arms in the current ratio) whose normal half-width is below EFFECT."""
-    share = exposed_n / (exposed_n + held_n)
-    total = 1
-    while Z * math.sqrt(v_exposed / (share * total) + v_held / ((1 - share) * total)) >= effect:
-        total += 1
-    return total
-
-
-@pytest.mark.parametrize(("exposed", "held"), [((300, 500), (40, 70)), ((90, 100), (9, 10)), ((3, 3), (2, 3)),
-                                               ((0, 4), (1, 4)), ((505, 1000), (50, 100))])
-def test_more_needed_agrees_with_a_search(exposed, held):
-    result = compare(exposed[0], exposed[1], held[0], held[1])
-    assert result.verdict == "no_evidence"
-
-    def variance(renewed: int, n: int) -> float:
-        return 0.25 if renewed in (0, n) else renewed / n * (1 - renewed / n)
-
-    assert result.difference is not None
-    effect = max(abs(result.difference), MIN_EFFECT)
-    total = smallest_total(variance(*exposed), variance(*held), exposed[1], held[1], effect)
-    assert result.more_needed == max(1, total - exposed[1] - held[1])
-    assert result.more_needed >= 1
-
-
-def test_more_needed_uses_half_when_an_arm_has_no_lapse():
-    # 3/3 against 2/3: the exposed arm's variance is taken as 0.25, not 0; difference 1/3 is the effect.
-    # N > 3.8415 * (0.25 / 0.5 + (2/9) / 0.5) / (1/9) = 3.8415 * 0.94444 * 9 = 32.65, so N = 33: 27 more than 6.
-    assert compare(3, 3, 2, 3).more_needed == 27
-
-
-def test_a_precise_interval_around_zero_rules_an_effect_out():
-    # A tiny difference measured precisely: the interval straddles 0 but lies within ±MIN_EFFECT, so an effect
-    # worth having is ruled out — "no effect", not "no evidence yet" with more cycles to wait for.
-    result = compare(5050, 10000, 5000, 10000)
-    assert result.low < 0 < result.high and -0.05 < result.low and result.high < 0.05
-    assert result.verdict == "no_effect" and result.more_needed is None
-    # Wider than ±5 points on one side: still waiting for evidence.
-    assert compare(52, 100, 50, 100).verdict == "no_evidence"
-
-
-def test_compare_without_a_holdout():
-    result = compare(40, 50, 0, 0)
-    assert result == Comparison(exposed_n=50, exposed_renewed=40, held_n=0, held_renewed=0, exposed_rate=0.8,
-                                held_rate=None, difference=None, low=None, high=None, verdict="no_holdout",
-                                more_needed=None)
-    result = compare(0, 0, 3, 4)
-    assert result.verdict == "no_holdout" and result.exposed_rate is None and result.held_rate == 0.75
-    assert compare(0, 0, 0, 0).verdict == "no_holdout"
-
-
-def test_compare_rejects_bad_counts_and_is_frozen():
-    with pytest.raises(ValueError):
-        compare(5, 4, 1, 2)
-    with pytest.raises(ValueError):
-        compare(1, 2, 3, 0)
+            judge([bad])
+    result = judge([Stratum(1, 2, 1, 2, 10)])
+    assert isinstance(result, Comparison)
     with pytest.raises(dataclasses.FrozenInstanceError):
-        compare(1, 2, 1, 2).verdict = "helps"  # type: ignore[misc]
-
-
-def test_the_verdict_is_adjusted_for_the_number_of_tools_judged_at_once():
-    from clubcrm.reports.stats import verdict_z
-
-    assert verdict_z(1) == pytest.approx(1.95996, abs=1e-5)
-    assert verdict_z(14) == pytest.approx(2.9137, abs=1e-3)   # the quantile of 1 - 0.05 / 28
-    # 560/1000 against 505/1000: the 95% interval excludes 0 ...
-    alone = compare(560, 1000, 505, 1000)
-    assert alone.low > 0 and alone.verdict == "helps"
-    # ... but among 14 tools the widened interval does not: no evidence yet, and more cycles asked for at that level.
-    among = compare(560, 1000, 505, 1000, tools=14)
-    assert (among.low, among.high) == (alone.low, alone.high)   # the interval shown stays the 95% one
-    assert among.verdict == "no_evidence" and among.more_needed > 0
-    assert compare(600, 1000, 505, 1000, tools=14).verdict == "helps"
+        result.verdict = "helps"  # type: ignore[misc]
