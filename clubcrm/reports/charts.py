@@ -352,8 +352,11 @@ def forest_row(bar: Bar, ticks: list[float], *, title: str, x_format: Callable[[
                                     f"V{_number(cy + 5)}Z"))
     if bar.note:
         tip += f"\n{bar.note}"
-    parts.append(_tag("circle", _tag("title", tip), class_=f"dot {effect}",
-                      cx=x(_clamp(bar.value, ticks[0], ticks[-1])), cy=cy, r=4.5, fill=colour))
+    at = _clamp(bar.value, ticks[0], ticks[-1])
+    # An estimate beyond the axis is drawn hollow at its edge: where it sits is not where it is.
+    parts.append(_tag("circle", _tag("title", tip), class_=f"dot {effect}" + (" clipped" if at != bar.value else ""),
+                      cx=x(at), cy=cy, r=4.5, fill=colour if at == bar.value else "#ffffff", stroke=colour,
+                      stroke_width=1.5))
     return _svg(title, width, height, *parts)
 
 
@@ -363,7 +366,7 @@ def forest_scale(ticks: list[float], *, title: str, x_format: Callable[[float], 
     x, height = _forest_scale(ticks, width), 16
     texts = [x_format(t) for t in ticks]
     # Crowded labels: only the ends and 0 (the lines' faint tick lines still mark the others).
-    crowded = max(_text_width(t) for t in texts) + 6 > (width - 2 * FOREST_PAD) / max(len(ticks) - 1, 1)
+    crowded = 1.5 * max(_text_width(t) for t in texts) > (width - 2 * FOREST_PAD) / max(len(ticks) - 1, 1)
     labels = [_tag("text", text, class_="tick", x=x(t), y=height / 2, dy=BASELINE, fill=MUTED,
                    text_anchor="start" if i == 0 else "end" if i == len(ticks) - 1 else "middle")
               for i, (t, text) in enumerate(zip(ticks, texts, strict=True))
