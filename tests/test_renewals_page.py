@@ -2,12 +2,16 @@
 words, its forest line, the time to a verdict and the cost per extra renewal; the counts on demand; a verdict that
 never contradicts the interval shown beside it; the CSV holding the same lines."""
 import html
+import random
 import re
 import xml.etree.ElementTree as ET
 
 import pytest
 
+from blueprints import report_tables as rt
 from clubcrm.models import PROGRAMME
+from clubcrm.reports import stats
+from clubcrm.reports.tools import ToolStats
 from tests import verdict_data
 from tests.test_reports_http import csv_rows
 
@@ -95,3 +99,48 @@ def test_a_verdict_never_contradicts_the_interval_shown_nor_the_csv(web, login_a
     assert [r[0] for r in rows[1:] if r[col["Sample-ratio alarm"]] == "1"] == ["Welcome"]
     silence = next(r for r in rows if r[0] == "Silence nudge")
     assert float(silence[col["Cost per extra renewal"]]) > 0 and silence[col["Months to a verdict"]] == "0"
+
+
+@pytest.mark.parametrize("row, words", [
+    ({"verdict": "no_evidence", "months_to_verdict": 0.4}, "verdict in about 1 month"),
+    ({"verdict": "no_evidence", "months_to_verdict": 12.2}, "verdict in about 13 months"),
+    ({"verdict": "no_evidence", "months_to_verdict": 36.0}, "verdict in about 36 months"),
+    ({"verdict": "no_evidence", "months_to_verdict": 36.5, "key": "silence"},
+     "more than 3 years at this rate: read the programme line or raise the holdout share"),
+    ({"verdict": "no_evidence", "months_to_verdict": 80.0, "key": PROGRAMME},
+     "more than 3 years at this rate: raise the programme holdout share"),
+    ({"verdict": "helps", "months_to_verdict": 0.0}, "already reached"),
+    ({"verdict": "no_effect", "months_to_verdict": 0.0}, "already reached"),
+    ({"verdict": "not_measured", "months_to_verdict": None}, "not measured: holdout 0%"),
+    ({"verdict": "no_holdout", "months_to_verdict": None}, "unknown: no cycle reached it in the period"),
+])
+def test_time_to_a_verdict_in_words(app, row, words):
+    with app.test_request_context():
+        assert rt.time_text(row) == words
+
+
+def test_no_verdict_contradicts_the_signs_of_the_interval_it_shows(app):
+    """Hundreds of random tools judged by stats.judge: the words beside each line never say "helps" over an
+    interval shown reaching below zero, nor "no evidence" over one shown wholly above it."""
+    chance = random.Random(14)
+    seen = set()
+    with app.test_request_context():
+        for _ in range(400):
+            strata = []
+            for _club in range(chance.randint(1, 3)):
+                share, n = chance.choice((5, 10, 20, 50)), chance.randint(20, 3000)
+                held = max(1, round(n * share / 100))
+                base, effect = chance.uniform(0.3, 0.8), chance.choice((0.0, 0.0, 0.05, 0.15, -0.1))
+                strata.append(stats.Stratum(round((n - held) * min(1.0, max(0.0, base + effect))), n - held,
+                                            round(held * base), held, share_pct=share))
+            item = ToolStats("silence", comparison=stats.judge(strata, family=14), currency="EUR")
+            row = rt.effect_row(item, "EUR")
+            seen.add(row["verdict"])
+            low, high = re.search(r"\(([−+][\d.,]+) pts to ([−+][\d.,]+) pts\)", rt.interval_text(row)).groups()
+            if row["verdict"] == "helps":
+                assert low.startswith("+"), row
+            elif row["verdict"] == "hurts":
+                assert high.startswith("−"), row
+            else:
+                assert not (low.startswith("+") and low != "+0.0") and not high.startswith("−"), row
+    assert {"helps", "no_evidence"} <= seen
