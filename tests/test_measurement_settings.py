@@ -68,6 +68,8 @@ def test_bad_values_are_refused_on_their_field_and_nothing_is_saved(web, login_a
     refused = web.post(URL, {"programme_holdout_pct": "10", "call_minutes": "12", "staff_hour_cost": "30", **form})
     assert refused.status_code == 422
     assert list(field_errors(refused)) == [field], field_errors(refused)
+    if form.get("staff_hour_cost") in ("-1", "1e9", ""):
+        assert field_errors(refused)[field] == ["Enter an hourly cost from 0 to €100,000.00."]
     assert settings_of(club) == before and audits() == trail
 
 

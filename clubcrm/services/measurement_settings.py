@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from clubcrm.errors import InvalidInput
 from clubcrm.extensions import db
-from clubcrm.formatting import to_minor
+from clubcrm.formatting import money, to_minor
 from clubcrm.models import Club, Staff
 from clubcrm.services import audit
 from clubcrm.services.settings import whole
@@ -27,7 +27,8 @@ def hourly_cost_minor(value, currency: str) -> int:
     except (InvalidOperation, TypeError, ValueError):
         amount = None
     if amount is None or not amount.is_finite() or not 0 <= amount <= HOURLY_COST_MAX:
-        raise InvalidInput("staff_hour_cost", _l("Enter an hourly cost from 0 to %(max)s.", max=HOURLY_COST_MAX))
+        highest = money(to_minor(HOURLY_COST_MAX, currency), currency)
+        raise InvalidInput("staff_hour_cost", _l("Enter an hourly cost from 0 to %(max)s.", max=highest))
     try:
         return to_minor(amount, currency)
     except ValueError:
