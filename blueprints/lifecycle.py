@@ -1,17 +1,17 @@
 """Lifecycle settings for managers: tools, their rules, holdout shares, texts and the contact budget."""
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from blueprints.access import current_club, role_required
 from blueprints.forms import show_error
-from blueprints.forms.lifecycle import BudgetForm, RuleForm, ToolForm
+from blueprints.forms.lifecycle import BudgetForm, MeasurementForm, RuleForm, ToolForm
 from clubcrm.db import unit_of_work
 from clubcrm.errors import InvalidInput
 from clubcrm.i18n import LOCALE_NAMES
 from clubcrm.lifecycle import engine, labels
 from clubcrm.lifecycle import settings as lifecycle_settings
-from clubcrm.services import checklist
+from clubcrm.services import checklist, measurement_settings
 from clubcrm.sms import segments
 
 bp = Blueprint("lifecycle", __name__, url_prefix="/settings/lifecycle")
@@ -37,11 +37,12 @@ def text_costs(form: RuleForm) -> dict:
 
 
 def _page(club, budget: BudgetForm | None = None, tool_id: int | None = None, tool_form: ToolForm | None = None,
-          status: int = 200):
+          measurement: MeasurementForm | None = None, status: int = 200):
     tools = lifecycle_settings.club_tools(club)
     forms = {tool.id: _tool_form(tool, tool_form if tool.id == tool_id else None) for tool in tools}
     return render_template("lifecycle/index.html", club=club, tools=tools, tool_forms=forms,
                            budget=budget or BudgetForm(formdata=None, obj=club), labels=labels,
+                           measurement=measurement or MeasurementForm(formdata=None, obj=club).fill(club),
                            fields_of=lifecycle_settings.fields_of), status
 
 
@@ -57,11 +58,13 @@ def index():
 
 
 @bp.get("/budget")
+@bp.get("/measurement")
 @bp.get("/tools/<id:tool_id>")
 @role_required("manager")
 def back_to_page(tool_id: int | None = None):
-    """Send a reload of a refused form's address back to the page."""
-    return redirect(url_for("lifecycle.index") + (f"#tool-{tool_id}" if tool_id else "#budget"))
+    """Send a reload of a refused form's address back to the page, at the form's card."""
+    anchor = f"tool-{tool_id}" if tool_id else request.path.rstrip("/").rsplit("/", 1)[-1]
+    return redirect(url_for("lifecycle.index") + f"#{anchor}")
 
 
 @bp.post("/budget")
@@ -81,6 +84,25 @@ def budget():
             flash(_("Contact budget saved."), "success")
             return redirect(url_for("lifecycle.index"))
     return _page(club, budget=form, status=422)
+
+
+@bp.post("/measurement")
+@role_required("manager")
+def measurement():
+    """Save the programme holdout share, the average call length and the hourly staff cost."""
+    club = current_club()
+    form = MeasurementForm()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                measurement_settings.update(current_user, club, form.programme_holdout_pct.data,
+                                            form.call_minutes.data, form.staff_hour_cost.data)
+        except InvalidInput as error:
+            show_error(form, error)
+        else:
+            flash(_("Measurement settings saved."), "success")
+            return redirect(url_for("lifecycle.index"))
+    return _page(club, measurement=form, status=422)
 
 
 @bp.post("/tools/<id:tool_id>")

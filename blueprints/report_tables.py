@@ -7,12 +7,14 @@ rows.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 
 from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from markupsafe import Markup
 
 from clubcrm import csv_writer, formatting
@@ -20,11 +22,13 @@ from clubcrm.lifecycle.labels import TOOL_NAMES, name
 from clubcrm.reports import activity, kpis
 from clubcrm.reports.renewals import RenewalReport, RenewalRow
 from clubcrm.reports.scope import Scope
-from clubcrm.reports.tools import ToolStats
+from clubcrm.models import PROGRAMME
+from clubcrm.reports.tools import ToolReport, ToolStats
 
 VERDICTS = {
     "helps": _l("helps"), "hurts": _l("hurts"), "no_evidence": _l("no evidence yet"),
-    "no_effect": _l("no effect of 5 points or more"), "no_holdout": _l("nobody held out"),
+    "no_effect": _l("no effect of 5 points or more"), "no_holdout": _l("nobody held out yet"),
+    "not_measured": _l("not measured"),
 }
 CYCLE_NAMES = {"first": _l("first cycle"), "later": _l("later cycles")}
 RISK_NAMES = {
@@ -38,7 +42,7 @@ RISK_NAMES = {
 class Column:
     key: str
     label: str
-    kind: str = "text"   # text, int, pct, points, money, date, month, hours, verdict, number, instant
+    kind: str = "text"   # text, int, pct, points, money, date, month, hours, verdict, number, instant, months, flag
     help: str = ""
 
 
@@ -49,6 +53,11 @@ class Table:
     columns: list[Column]
     rows: list[dict] = field(default_factory=list)
     help: str = ""
+
+    @property
+    def by_key(self) -> dict[str, Column]:
+        """The columns by key (a template reads the cells it places itself)."""
+        return {c.key: c for c in self.columns}
 
     def csv(self, zone: str) -> Iterator[str]:
         """The table as CSV lines, instants in ZONE (the club's)."""
@@ -62,7 +71,9 @@ def raw_value(column: Column, row: dict):
     """The raw value of COLUMN in ROW: money in the currency's unit (a decimal), the rest as stored."""
     found = row.get(column.key)
     if column.kind == "money" and found is not None:
-        return formatting.to_major(found, row.get("currency") or "EUR")
+        return formatting.to_major(round(found), row.get("currency") or "EUR")
+    if column.kind == "months" and found is not None:
+        return round(found, 1)
     return found
 
 
@@ -88,7 +99,11 @@ def shown(column: Column, row: dict) -> str | Markup:
     if kind == "points":
         return _("%(points)s pts", points=format_decimal(value * 100, "+#,##0.0;−#,##0.0"))
     if kind == "money":
-        return formatting.money(value, row.get("currency") or "EUR")
+        return formatting.money(round(value), row.get("currency") or "EUR")
+    if kind == "months":
+        return format_decimal(value, "#,##0.0")
+    if kind == "flag":
+        return _("yes") if value else _("no")
     if kind == "date":
         return formatting.day(value)
     if kind == "instant":
@@ -96,7 +111,7 @@ def shown(column: Column, row: dict) -> str | Markup:
     if kind == "month":
         return formatting.day(value, "LLLL yyyy")
     if kind == "verdict":
-        return verdict_text(value, row.get("more_needed"))
+        return verdict_text(value)
     if kind == "reasons":
         return ", ".join(str(RISK_NAMES.get(code, code)) for code in value.split(" "))
     return str(value)
@@ -108,10 +123,77 @@ def formatter(kind: str) -> Callable[[float], str]:
     return lambda value: shown(column, {"value": value})
 
 
-def verdict_text(code: str, more: int | None) -> str:
-    if code == "no_evidence" and more:
-        return _("no evidence yet: about %(n)s more cycles needed", n=format_decimal(more, "#,##0"))
+def axis_points(value: float) -> str:
+    """A tick of an axis in percentage points, whole: "+10 pts", "0 pts"."""
+    return _("%(points)s pts", points=format_decimal(round(value * 100, 6), "+#,##0.#;−#,##0.#") if value else "0")
+
+
+def verdict_text(code: str) -> str:
+    """The verdict in words."""
     return str(VERDICTS.get(code, code))
+
+
+# A verdict further away than this is not worth waiting for: the page says so and points elsewhere.
+PATIENCE_MONTHS = 36
+
+
+def time_text(row: dict) -> str:
+    """How long until a verdict, in words, for a row of the tools table."""
+    months = row.get("months_to_verdict")
+    if row.get("verdict") == "not_measured":
+        return _("not measured: holdout 0%")
+    if row.get("verdict") in ("helps", "hurts", "no_effect") or months == 0:
+        return _("already reached")
+    if months is None:
+        return _("unknown: no cycle reached it in the period")
+    if months > PATIENCE_MONTHS:
+        if row.get("key") == PROGRAMME:
+            return _("more than 3 years at this rate: raise the programme holdout share")
+        return _("more than 3 years at this rate: read the programme line or raise the holdout share")
+    n = max(1, math.ceil(months))
+    return ngettext("verdict in about %(num)d month", "verdict in about %(num)d months", n)
+
+
+def _as(kind: str, value, currency: str | None = None) -> str:
+    """VALUE as a cell of KIND shows it."""
+    return str(shown(Column("value", "", kind), {"value": value, "currency": currency}))
+
+
+def interval_text(row: dict) -> str:
+    """The estimate and the interval the verdict reads, in points: "+3.2 pts (+1.0 to +5.4)"."""
+    if row.get("difference") is None:
+        return ""
+    if row.get("low") is None or row.get("high") is None:
+        return _as("points", row["difference"])
+    return _("%(value)s (%(low)s to %(high)s)", value=_as("points", row["difference"]),
+             low=_as("points", row["low"]), high=_as("points", row["high"]))
+
+
+def cost_text(row: dict) -> str:
+    """The cost of one extra renewal with its range, in the row's currency; empty when the comparison gives none."""
+    cost, currency = row.get("cost_per_extra_renewal"), row.get("currency")
+    if cost is None or not currency:
+        return ""
+    if row.get("cost_low") is None or row.get("cost_high") is None:
+        return _as("money", cost, currency)
+    return _("%(value)s (%(low)s to %(high)s)", value=_as("money", cost, currency),
+             low=_as("money", row["cost_low"], currency), high=_as("money", row["cost_high"], currency))
+
+
+def break_even_text(row: dict) -> str:
+    """The effect at which the tool pays for itself, in words; empty when unknown."""
+    if not row.get("break_even"):   # unknown, or a tool that cost nothing: any gain pays
+        return ""
+    return _("pays for itself from %(points)s", points=_as("points", row["break_even"]))
+
+
+def alarm_text(row: dict) -> str:
+    """The sample-ratio alarm in words, or empty."""
+    if not row.get("srm_alarm"):
+        return ""
+    return _("Sample-ratio alarm: %(held)s of the cycles were held out where %(expected)s were expected. Its "
+             "figures cannot be trusted until the cause is found.",
+             held=_as("pct", row.get("held_share")), expected=_as("pct", row.get("expected_share")))
 
 
 # --- renewals ---------------------------------------------------------------------------------------------
@@ -146,17 +228,30 @@ def renewal_tables(report: RenewalReport, chain: bool) -> list[Table]:
 TOOL_COLUMNS = [
     Column("tool", _l("Tool")),
     Column("verdict", _l("Verdict"), "verdict",
-           _l("Read from the interval widened for all the tools judged at once, so that a tool without effect "
-              "is seldom called helpful by chance.")),
+           _l("Read from the interval shown, which stays valid however often the report is looked at and is "
+              "widened for all the tools judged together.")),
     Column("difference", _l("What it adds"), "points",
-           _l("Renewal rate with the tool minus without it, in percentage points.")),
-    Column("low", _l("Interval (95%): from"), "points", _l("Newcombe's interval for the difference.")),
+           _l("Renewal rate with the tool minus without it, in percentage points, club by club and share by share.")),
+    Column("low", _l("Interval: from"), "points", _l("The interval the verdict reads.")),
     Column("high", _l("to"), "points"),
+    Column("months_to_verdict", _l("Months to a verdict"), "months",
+           _l("At the rate cycles reach the tool's trigger, for an effect of 5 points or its break-even, whichever "
+              "is larger (80% power); 0: reached.")),
+    Column("held_share", _l("Held out, observed"), "pct"),
+    Column("expected_share", _l("Held out, expected"), "pct", _l("From the holdout shares in force.")),
+    Column("srm_alarm", _l("Sample-ratio alarm"), "flag",
+           _l("The observed held-out share is too far from the expected one (p < 0.001): find the cause first.")),
+    Column("break_even", _l("Break-even"), "points", _l("The effect at which the tool pays for itself.")),
+    Column("cost_per_extra_renewal", _l("Cost per extra renewal"), "money"),
+    Column("cost_low", _l("Cost: from"), "money"),
+    Column("cost_high", _l("to"), "money"),
     Column("assigned", _l("Cycles with it"), "int",
            _l("Cycles that reached the tool's trigger and were not held out (whether or not it got through).")),
-    Column("assigned_rate", _l("Renewed with it"), "pct"),
+    Column("assigned_renewed", _l("Renewed with it"), "int"),
+    Column("assigned_rate", _l("Rate with it"), "pct"),
     Column("held", _l("Cycles held out"), "int", _l("Cycles that reached the trigger and were held out.")),
-    Column("held_rate", _l("Renewed without it"), "pct"),
+    Column("held_renewed", _l("Renewed without it"), "int"),
+    Column("held_rate", _l("Rate without it"), "pct"),
     Column("naive_rate", _l("Naive: renewed after receiving it"), "pct",
            _l("Most of these members would have renewed anyway: this is not the tool's effect.")),
     Column("holdout_pct", _l("Held out, %"), "int", _l("The share of cycles the tool leaves out at random.")),
@@ -171,26 +266,53 @@ ACTIVITY_COLUMNS = [
 ]
 
 
-def tool_tables(tools: list[ToolStats], currency: str) -> list[Table]:
-    effect = Table("tools", _("What each tool adds to renewals"), TOOL_COLUMNS, help=_(
+def effect_row(item: ToolStats, currency: str) -> dict:
+    """One row of the tools table: the comparison's figures as the page, the CSV and the API show them."""
+    c = item.comparison
+    label = _("The whole programme") if item.tool == PROGRAMME else name(TOOL_NAMES, item.tool)
+    return {
+        "tool": label, "key": item.tool, "holdout_pct": item.holdout_pct, "currency": item.currency or currency,
+        "verdict": c.verdict if c else "no_holdout",
+        "difference": c.difference if c else None, "low": c.low if c else None, "high": c.high if c else None,
+        "alpha": c.alpha if c else None,
+        "months_to_verdict": c.months_to_verdict if c else None,
+        "held_share": c.held_share if c else None, "expected_share": c.expected_share if c else None,
+        "srm_p": c.srm_p if c else None, "srm_alarm": bool(c and c.srm_alarm),
+        "break_even": c.break_even if c else None,
+        # Money only in one currency: the comparison's costs are None for clubs of several.
+        "cost_per_extra_renewal": c.cost_per_extra_renewal if c and item.currency else None,
+        "cost_low": c.cost_low if c and item.currency else None,
+        "cost_high": c.cost_high if c and item.currency else None,
+        "assigned": c.exposed_n if c else 0, "assigned_renewed": c.exposed_renewed if c else 0,
+        "assigned_rate": c.exposed_rate if c else None,
+        "held": c.held_n if c else 0, "held_renewed": c.held_renewed if c else 0,
+        "held_rate": c.held_rate if c else None, "naive_rate": item.naive_rate,
+    }
+
+
+def tool_tables(report: ToolReport, currency: str) -> list[Table]:
+    """The tools table (the programme's line first, then a line per tool) and the tools' activity table."""
+    effect = Table("tools", _("What the whole programme and each tool add to renewals"), TOOL_COLUMNS, help=_(
         "Cycles that ended in the period (and are decided) and reached the tool's trigger, compared by the arm "
-        "the engine drew at random: with the tool or held out of it."))
+        "the engine drew at random: with the tool or held out of it. The programme's line compares the members "
+        "held out of every lifecycle contact for the year with all the others."))
     activity = Table("activity", _("What each tool did in the period"), ACTIVITY_COLUMNS)
-    for item in tools:
-        c = item.comparison
-        label = name(TOOL_NAMES, item.tool)
-        effect.rows.append({
-            "tool": label, "holdout_pct": item.holdout_pct,
-            "assigned": c.exposed_n if c else 0, "assigned_rate": c.exposed_rate if c else None,
-            "held": c.held_n if c else 0, "held_rate": c.held_rate if c else None,
-            "difference": c.difference if c else None, "low": c.low if c else None,
-            "high": c.high if c else None, "verdict": c.verdict if c else "no_holdout",
-            "more_needed": c.more_needed if c else None, "naive_rate": item.naive_rate, "key": item.tool,
-        })
-        activity.rows.append({"tool": label, "sent": item.sent, "delivered": item.delivered,
+    effect.rows.append(effect_row(report.programme, currency))
+    for item in report.tools:
+        effect.rows.append(effect_row(item, currency))
+        activity.rows.append({"tool": name(TOOL_NAMES, item.tool), "sent": item.sent, "delivered": item.delivered,
                               "segments": item.segments, "cost": item.cost_minor, "currency": currency,
                               "calls": item.calls_done, "replies": item.replies, "bookings": item.bookings})
     return [effect, activity]
+
+
+def interval_note(family: int) -> str:
+    """The line under the tools table that says what its interval means."""
+    return ngettext(
+        "The interval stays valid however often you look: a tool is called helpful only when its whole interval "
+        "is above zero; %(num)d tool is judged at a time.",
+        "The interval stays valid however often you look: a tool is called helpful only when its whole interval "
+        "is above zero; %(num)d tools are judged together.", family)
 
 
 # --- the club's KPIs --------------------------------------------------------------------------------------

@@ -25,6 +25,9 @@ bp = Blueprint("reports", __name__, url_prefix="/reports")
 class Page:
     tables: list[rt.Table]
     charts: dict[str, tuple[str, Markup]] = field(default_factory=dict)   # key → (title, svg)
+    forest: dict[str, Markup] = field(default_factory=dict)   # a tools table row's key → its forest line
+    forest_scale: Markup | None = None                         # the forest lines' common axis
+    family: int = 1                                            # the tools judged together
 
     def chart(self, key: str, title: str, draw, *args, **kwargs) -> None:
         self.charts[key] = (title, draw(*args, title=title, **kwargs))
@@ -35,17 +38,25 @@ def renewals_page(scope: Scope, currency: str) -> Page:
     tools = tool_report(scope)
     tables = rt.renewal_tables(report, chain=len(scope.club_ids) > 1) + rt.tool_tables(tools, currency)
     by_plan = [r for r in report.by_plan if r.rate is not None]
-    effects = tables[-2].rows
-    page = Page(tables)
+    page = Page(tables, family=tools.family)
     page.chart("plans", _("Renewal rate by plan"), charts.bar_chart,
                [r.label for r in by_plan], [r.rate for r in by_plan], y_format=rt.formatter("pct"),
                empty=_("No cycle ended in this period."))
-    page.chart("effects", _("What each tool adds to the renewal rate (interval at 95%)"), charts.interval_chart,
-               [charts.Bar(row["tool"], row["difference"], row["low"], row["high"],
-                           note=rt.verdict_text(row["verdict"], row["more_needed"])) for row in effects],
-               x_format=rt.formatter("points"), width=960,
-               empty=_("No tool reached a cycle that ended in this period."))
+    draw_forest(page, tables[-2].rows)
     return page
+
+
+def draw_forest(page: Page, rows: list[dict]) -> None:
+    """A forest line per row of the tools table, all on one axis, so that the lines compare at a glance."""
+    points = rt.formatter("points")
+    bars = {row["key"]: charts.Bar(row["tool"], row["difference"], row["low"], row["high"],
+                                   note=rt.verdict_text(row["verdict"]), break_even=row["break_even"])
+            for row in rows}
+    ticks = charts.forest_ticks(list(bars.values()))
+    page.forest_scale = charts.forest_scale(ticks, title=_("Renewal points added"), x_format=rt.axis_points)
+    for key, bar in bars.items():
+        page.forest[key] = charts.forest_row(bar, ticks, x_format=points, title=_(
+            "%(tool)s: what it adds to the renewal rate, its interval, zero and its break-even", tool=bar.label))
 
 
 def club_page(scope: Scope, currency: str) -> Page:
@@ -114,7 +125,7 @@ def page(name: str):
         return render_template(f"reports/{name}.html", form=form, page=None, name=name), 400
     built = PAGES[name](scope, club.currency)
     return render_template(f"reports/{name}.html", form=form, page=built, name=name, scope=scope,
-                           tables={t.key: t for t in built.tables}, args=request.args.to_dict())
+                           tables={t.key: t for t in built.tables}, args=request.args.to_dict(), rt=rt)
 
 
 @bp.get("/<name>/<table>.csv")

@@ -10,7 +10,7 @@ from clubcrm.i18n import SUPPORTED_LOCALES
 
 MAX_ID = 2**31 - 1
 STATES = ["lead", "active", "frozen", "expired", "cancelled", "future", "none"]
-VERDICTS = ["helps", "hurts", "no_effect", "no_evidence", "no_holdout"]
+VERDICTS = ["helps", "hurts", "no_effect", "no_evidence", "not_measured", "no_holdout"]
 
 
 def _ref(name: str) -> dict:
@@ -157,13 +157,45 @@ SCHEMAS = {
     "MemberFound": _object({**MEMBER, "state": {"type": "string", "enum": STATES}}),
     "SearchAnswer": _object({"members": {"type": "array", "items": _ref("MemberFound"), "maxItems": 20}}),
     "ToolRow": _object({
-        "key": {"type": "string"}, "name": {"type": "string"},
-        "verdict": {"type": "string", "enum": VERDICTS}, "verdict_text": {"type": "string"},
-        "more_needed": _nullable("integer"),
-        "difference": _nullable("number"), "low": _nullable("number"), "high": _nullable("number"),
-        "assigned": {"type": "integer"}, "assigned_rate": _nullable("number"),
-        "held": {"type": "integer"}, "held_rate": _nullable("number"), "naive_rate": _nullable("number"),
-        "holdout_pct": _nullable("integer"),
+        "key": {"type": "string", "description": "The tool's key, or `programme` for the whole programme's line."},
+        "name": {"type": "string"},
+        "verdict": {"type": "string", "enum": VERDICTS, "description":
+                    "Read from `low`..`high`: helps (the whole interval above 0), hurts (below 0), no_effect (within "
+                    "±5 points), no_evidence (not yet decided), not_measured (the holdout share is 0%), no_holdout "
+                    "(an arm has no cycle)."},
+        "verdict_text": {"type": "string", "description": "The verdict in words, in the language of "
+                                                          "Accept-Language."},
+        "difference": _nullable("number", description="Renewal rate with minus without, stratified by club and "
+                                                       "holdout share (Mantel–Haenszel); 0.05 = 5 points."),
+        "low": _nullable("number", description="The interval the verdict reads: an always-valid confidence "
+                                               "sequence (valid however often the report is read) at the level "
+                                               "`alpha`, split among the `family` of tools."),
+        "high": _nullable("number", description="The interval's upper end (see `low`)."),
+        "alpha": _nullable("number", description="The error rate of this line's interval: 0.05, divided by the "
+                                                 "family for a tool."),
+        "months_to_verdict": _nullable("number", minimum=0, description=(
+            "Months until a verdict at 80% power for an effect of max(5 points, `break_even`), at the club's rate "
+            "of cycles reaching the trigger; 0: reached; null: unknown (no cycle reached it in the period).")),
+        "time_text": {"type": "string", "description": "The time to a verdict in words (more than 36 months: says "
+                                                       "so and points to the programme line or the holdout share)."},
+        "held_share": _nullable("number", description="The share of the assigned cycles held out, observed."),
+        "expected_share": _nullable("number", description="The held-out share expected from the shares in force."),
+        "srm_p": _nullable("number", description="The chi-square test's p of held_share against expected_share."),
+        "srm_alarm": {"type": "boolean", "description": "Sample-ratio alarm (srm_p < 0.001): the line's figures "
+                                                       "cannot be trusted until the cause is found."},
+        "break_even": _nullable("number", description="The effect (0.02 = 2 points) at which the tool pays for "
+                                                      "itself: its cost per assigned cycle over a renewal's value."),
+        "cost_per_extra_renewal": _nullable("integer", description=(
+            "What one renewal more costs, in minor units of `currency`; only when the whole interval is above 0.")),
+        "cost_low": _nullable("integer", description="The cost per extra renewal at the interval's upper end."),
+        "cost_high": _nullable("integer", description="The cost per extra renewal at the interval's lower end."),
+        "assigned": {"type": "integer", "description": "Cycles drawn into the tool's arm (intention to treat)."},
+        "assigned_renewed": {"type": "integer"}, "assigned_rate": _nullable("number"),
+        "held": {"type": "integer", "description": "Cycles held out."}, "held_renewed": {"type": "integer"},
+        "held_rate": _nullable("number"),
+        "naive_rate": _nullable("number", description="Renewed after the tool reached them: not its effect."),
+        "holdout_pct": _nullable("integer", description="The holdout share configured now (the programme's: the "
+                                                        "club's programme holdout)."),
         "sms_sent": {"type": "integer"}, "sms_delivered": {"type": "integer"}, "segments": {"type": "integer"},
         "cost_minor": {"type": "integer"}, "currency": {"type": "string"}, "calls": {"type": "integer"},
         "replies": {"type": "integer"}, "bookings": {"type": "integer"},
@@ -174,7 +206,13 @@ SCHEMAS = {
             "cycles": {"type": "integer"}, "pending": {"type": "integer"}, "renewed": {"type": "integer"},
             "rate": _nullable("number"),
         }),
+        "programme": {**_ref("ToolRow"), "description": "What the whole programme adds to renewals: the members "
+                      "held out of every lifecycle contact for the year against all the others (its activity: all "
+                      "its tools')."},
         "tools": {"type": "array", "items": _ref("ToolRow")},
+        "family": {"type": "integer", "minimum": 1,
+                   "description": "The tools enabled at the period's start, judged together: alpha is split among "
+                                  "them."},
     }),
 }
 

@@ -126,6 +126,7 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     ("lifecycle.index", "GET"):                   (302, 403, 200, 200, 403, 200),
     ("lifecycle.back_to_page", "GET"):            (302, 403, 302, 302, 403, 302),
     ("lifecycle.budget", "POST"):                 (302, 403, 422, 422, 403, 422),
+    ("lifecycle.measurement", "POST"):            (302, 403, 422, 422, 403, 422),
     ("lifecycle.tool", "POST"):                   (302, 403, 422, 422, 403, 404),
     ("lifecycle.rule", "GET"):                    (302, 403, 200, 200, 403, 404),
     ("lifecycle.rule", "POST"):                   (302, 403, 302, 302, 403, 404),   # unchanged, as members.edit

@@ -8,7 +8,9 @@ from itertools import pairwise
 import pytest
 from markupsafe import Markup
 
-from clubcrm.reports.charts import Bar, Series, _nice_ticks, bar_chart, interval_chart, line_chart
+from clubcrm.reports.charts import (
+    Bar, Series, _nice_ticks, bar_chart, forest_row, forest_scale, forest_ticks, interval_chart, line_chart,
+)
 
 NS = "{http://www.w3.org/2000/svg}"
 NASTY = "<script>alert(\"x\")</script> & 'Tom'"
@@ -372,3 +374,45 @@ def test_the_height_grows_by_a_row_per_bar():
         return float(parse(chart).get("viewBox").split()[3])
     assert height(10) - height(5) == pytest.approx(5 * 28)
     assert height(1) >= 28 + 20
+
+
+# --- Forest lines on a common axis (the renewals page's verdict lines) -----------------------------------------
+
+
+def forest_x(root: ET.Element, element: ET.Element, attr: str = "cx") -> float:
+    return float(element.get(attr))
+
+
+def test_forest_lines_share_one_axis_that_holds_zero_every_interval_and_break_even():
+    bars = [Bar("programme", 0.04, 0.01, 0.07), Bar("a", -0.02, -0.09, 0.05, break_even=0.12),
+            Bar("b", None, note="none")]
+    ticks = forest_ticks(bars)
+    assert_nice(ticks)
+    assert ticks[0] <= -0.09 and ticks[-1] >= 0.12
+    rows = [parse(forest_row(b, ticks, title=b.label, x_format=percent)) for b in bars]
+    zeros = [forest_x(r, find(r, "line", "zero")[0], "x1") for r in rows]
+    assert len(set(zeros)) == 1   # the same zero in every line
+    first = rows[0]
+    (dot,), (bar,) = find(first, "circle", "dot"), find(first, "rect", "interval")
+    assert "effect-pos" in dot.get("class") and "effect-pos" in bar.get("class")
+    assert float(bar.get("x")) > zeros[0]   # the whole interval right of zero: helps
+    assert float(bar.get("x")) < forest_x(first, dot) < float(bar.get("x")) + float(bar.get("width"))
+    (dashed,) = find(rows[1], "line", "break-even")
+    assert dashed.get("stroke-dasharray") and forest_x(rows[1], dashed, "x1") > zeros[0]
+    assert "effect-none" in find(rows[1], "circle", "dot")[0].get("class")
+    assert find(rows[0], "line", "break-even") == []   # none given, none drawn
+    assert [text_of(t) for t in find(rows[2], "text", "note")] == ["none"] and not find(rows[2], "circle")
+    scale = parse(forest_scale(ticks, title="axis", x_format=percent))
+    labels = {t.text: float(t.get("x")) for t in find(scale, "text", "tick")}
+    assert labels["0%"] == zeros[0]   # the scale's 0 stands over the lines' zero
+
+
+def test_an_interval_beyond_the_axis_limit_is_cut_with_an_arrow_and_a_hollow_dot():
+    wide = Bar("tiny", 0.45, -0.8, 0.9)
+    ticks = forest_ticks([wide, Bar("small", 0.02, -0.01, 0.05)])
+    assert ticks[-1] <= 0.4 and ticks[0] >= -0.4   # one tool with little data does not squash the others
+    root = parse(forest_row(wide, ticks, title="t", x_format=percent))
+    assert len(find(root, "path", "clipped")) == 2
+    (dot,) = find(root, "circle", "dot")
+    assert "clipped" in dot.get("class") and dot.get("fill") == "#ffffff"
+    assert "45%" in tooltip(dot) and "-80%" in tooltip(dot)   # the tooltip tells the real figures

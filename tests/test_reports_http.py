@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from tests import verdict_data
 from tests.conftest import TODAY
 from tests.test_report_renewals import contract
 from tests.web import field_errors
@@ -52,7 +53,9 @@ def test_a_manager_sees_both_pages_with_charts(web, login_as, club_with_renewals
     assert web.get("/reports/").headers["Location"].endswith("/reports/renewals")
     page = web.get("/reports/renewals?start=2026-01-01&end=2026-01-31")
     assert page.status_code == 200
-    assert page.text.count('class="chart"') == 2 and 'class="bar"' in page.text
+    assert 'id="chart-plans"' in page.text and 'class="bar"' in page.text
+    # A forest line per verdict line (the programme and 14 tools) and their common axis.
+    assert page.text.split('data-table="tools"', 1)[1].split("</table>")[0].count('class="chart"') == 16
     # Three cycles ended in January, two renewed: 66.7%.
     assert table_values(page.text, "renewals")[0] == ["All cycles", "3", "0", "2", "0.6667"]
     club_page = web.get("/reports/club?start=2026-01-01&end=2026-01-31")
@@ -70,7 +73,10 @@ def test_each_csv_holds_the_tables_rows(web, login_as, club_with_renewals):
             assert response.status_code == 200 and response.mimetype == "text/csv"
             assert f"{key}-2026-01-01-2026-01-31.csv" in response.headers["Content-Disposition"]
             rows = csv_rows(response)
-            if f'data-table="{key}"' in page.text:
+            if key == "tools":   # the verdict lines: each CSV row's verdict and interval are its line's
+                lines = verdict_data.page_lines(page.text)
+                assert [(r[1], r[3], r[4]) for r in rows[1:]] == [(f["verdict"], f["low"], f["high"]) for f in lines]
+            elif f'data-table="{key}"' in page.text:
                 assert rows[1:] == table_values(page.text, key), key
             else:
                 assert rows[1:] == [], key   # an empty table: the page says so, the CSV has its header only

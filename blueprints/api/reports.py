@@ -1,4 +1,6 @@
-"""GET /api/v1/reports/renewals: the renewals and per-tool table of the reports page, as JSON."""
+"""GET /api/v1/reports/renewals: the renewals and the verdict lines of the reports page (the programme's, then a
+tool's each), as JSON."""
+import math
 
 from flask import jsonify
 from flask_babel import lazy_gettext as _l
@@ -38,23 +40,46 @@ def _scope(club: Club) -> Scope:
     return Scope((club.id,), start, end, today, plan_id)
 
 
-def _tool_rows(scope: Scope, currency: str) -> list[dict]:
-    """The page's two per-tool tables (effect, activity) joined into one row per tool."""
-    effect, activity = rt.tool_tables(tool_report(scope), currency)
-    rows = []
-    for e, a in zip(effect.rows, activity.rows, strict=True):
-        rows.append({
-            "key": e["key"], "name": e["tool"], "verdict": e["verdict"], "more_needed": e["more_needed"],
-            "verdict_text": rt.verdict_text(e["verdict"], e["more_needed"]),
-            "difference": shapes.number(e["difference"]), "low": shapes.number(e["low"]),
-            "high": shapes.number(e["high"]), "assigned": e["assigned"],
-            "assigned_rate": shapes.number(e["assigned_rate"]), "held": e["held"],
-            "held_rate": shapes.number(e["held_rate"]), "naive_rate": shapes.number(e["naive_rate"]),
-            "holdout_pct": e["holdout_pct"], "sms_sent": a["sent"], "sms_delivered": a["delivered"],
-            "segments": a["segments"], "cost_minor": a["cost"], "currency": a["currency"], "calls": a["calls"],
-            "replies": a["replies"], "bookings": a["bookings"],
-        })
-    return rows
+ACTIVITY = ("sms_sent", "sms_delivered", "segments", "cost_minor", "calls", "replies", "bookings")
+
+
+def _minor(value: float | None) -> int | None:
+    """An amount in minor units, whole (money is never a float in the API)."""
+    return round(value) if value is not None and math.isfinite(value) else None
+
+
+def tool_row(e: dict, activity: dict) -> dict:
+    """One line of the tools table as the API gives it: the verdict with the interval it reads, the time to a
+    verdict, the sample-ratio alarm, the costs, the counts and the activity (ACTIVITY's keys)."""
+    return {
+        "key": e["key"], "name": e["tool"], "verdict": e["verdict"], "verdict_text": rt.verdict_text(e["verdict"]),
+        "difference": shapes.number(e["difference"]), "low": shapes.number(e["low"]),
+        "high": shapes.number(e["high"]), "alpha": shapes.number(e["alpha"]),
+        "months_to_verdict": shapes.number(e["months_to_verdict"]), "time_text": rt.time_text(e),
+        "held_share": shapes.number(e["held_share"]), "expected_share": shapes.number(e["expected_share"]),
+        "srm_p": shapes.number(e["srm_p"]), "srm_alarm": e["srm_alarm"],
+        "break_even": shapes.number(e["break_even"]),
+        "cost_per_extra_renewal": _minor(e["cost_per_extra_renewal"]), "cost_low": _minor(e["cost_low"]),
+        "cost_high": _minor(e["cost_high"]),
+        "assigned": e["assigned"], "assigned_renewed": e["assigned_renewed"],
+        "assigned_rate": shapes.number(e["assigned_rate"]), "held": e["held"], "held_renewed": e["held_renewed"],
+        "held_rate": shapes.number(e["held_rate"]), "naive_rate": shapes.number(e["naive_rate"]),
+        "holdout_pct": e["holdout_pct"], "currency": e["currency"], **activity,
+    }
+
+
+def tool_rows(scope: Scope, currency: str) -> tuple[dict, list[dict], int]:
+    """The programme's line, a line per tool (the page's tools and activity tables joined), and the family of tools
+    judged together. The programme's activity is all its tools' together."""
+    report = tool_report(scope)
+    effect, activity = rt.tool_tables(report, currency)
+    programme, lines = effect.rows[0], effect.rows[1:]
+    done = [{"sms_sent": a["sent"], "sms_delivered": a["delivered"], "segments": a["segments"],
+             "cost_minor": a["cost"], "calls": a["calls"], "replies": a["replies"], "bookings": a["bookings"]}
+            for a in activity.rows]
+    rows = [tool_row(e, a) for e, a in zip(lines, done, strict=True)]
+    whole = {key: sum(a[key] for a in done) for key in ACTIVITY}
+    return tool_row(programme, whole), rows, report.family
 
 
 @bp.get("/reports/renewals")
@@ -66,9 +91,10 @@ def renewals():
     club = api_scope.club_for(staff, contract.row_id("club_id"))
     scope = _scope(club)
     total = renewal_report(scope).total
+    programme, tools, family = tool_rows(scope, club.currency)
     return jsonify({
         "club_id": club.id, "from": scope.start.isoformat(), "to": scope.end.isoformat(), "plan_id": scope.plan_id,
         "renewals": {"cycles": total.cycles, "pending": total.pending, "renewed": total.renewed,
                      "rate": shapes.number(total.rate)},
-        "tools": _tool_rows(scope, club.currency),
+        "programme": programme, "tools": tools, "family": family,
     })

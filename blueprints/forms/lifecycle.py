@@ -7,6 +7,8 @@ from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, Strin
 from wtforms.validators import InputRequired, Length, Optional
 
 from blueprints.forms import BaseForm
+from blueprints.forms.settings import AmountField
+from clubcrm.formatting import to_major
 from clubcrm.i18n import LOCALE_NAMES, SUPPORTED_LOCALES
 from clubcrm.lifecycle.labels import CHANNEL_NAMES
 
@@ -17,6 +19,21 @@ class BudgetForm(BaseForm):
     touch_budget_min = IntegerField(_l("Contacts per membership, at least"), validators=[InputRequired()])
     touch_budget_max = IntegerField(_l("Contacts per membership, at most"), validators=[InputRequired()])
     sms_gap_days = IntegerField(_l("Days between two SMS, at least"), validators=[InputRequired()])
+
+
+class MeasurementForm(BaseForm):
+    """How the tools are measured: the ranges live in clubcrm.services.measurement_settings."""
+    programme_holdout_pct = IntegerField(_l("Members held out of every tool for the year (%)"),
+                                         validators=[InputRequired()])
+    call_minutes = IntegerField(_l("Average length of a staff call (minutes)"), validators=[InputRequired()])
+    # A missing or unreadable amount is left to the service, which names the field and the range.
+    staff_hour_cost = AmountField(_l("Staff cost per hour"), places=None, validators=[Optional()])
+
+    def fill(self, club) -> "MeasurementForm":
+        """Show the club's hourly cost in its currency's major unit, as it is typed."""
+        if not self.is_submitted():
+            self.staff_hour_cost.data = to_major(club.staff_hour_cost_minor, club.currency)
+        return self
 
 
 class ToolForm(BaseForm):

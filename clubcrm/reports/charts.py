@@ -1,11 +1,14 @@
 """Server-side SVG charts for the managers' dashboard: no JavaScript, no CDN, only markup.
 
 `line_chart` draws series over periods (e.g. retention by month), `bar_chart` one bar per period and
-`interval_chart` a forest plot of effects with their confidence intervals. Each returns one `<svg>`
+`interval_chart` a forest plot of effects with their confidence intervals. `forest_row` draws one line of a forest
+plot as its own small chart (the renewals page puts one beside each tool's verdict), on a common axis from
+`forest_ticks` that `forest_scale` labels, so that the lines of a table compare at a glance. Each returns one `<svg>`
 element as Markup that scales to its container (a viewBox and width 100%), with a `<title>` on every
 data element as a hover tooltip. All text is escaped; numbers on axes and in tooltips go through the
 caller's formatter (a Babel one, so they follow the locale). Data elements carry classes for the
-page's CSS and for tests (`line series-N`, `point`, `bar`, `dot effect-…`, `whisker`) and presentation
+page's CSS and for tests (`line series-N`, `point`, `bar`, `dot effect-…`, `whisker`, `interval`, `zero`,
+`break-even`) and presentation
 attributes as well, so a chart reads right without any CSS.
 """
 from __future__ import annotations
@@ -16,7 +19,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-__all__ = ["Bar", "Series", "bar_chart", "interval_chart", "line_chart"]
+__all__ = ["Bar", "Series", "bar_chart", "forest_row", "forest_scale", "forest_ticks", "interval_chart", "line_chart"]
 
 # Eight distinct series colours (Tableau 10); series N gets PALETTE[N] and the class series-N.
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#9c755f")
@@ -47,6 +50,7 @@ class Bar:
     low: float | None = None
     high: float | None = None
     note: str = ""
+    break_even: float | None = None   # forest_row: the value at which the effect pays for itself (a dashed line)
 
 
 # --- Markup ----------------------------------------------------------------------------------------
@@ -287,3 +291,84 @@ def interval_chart(bars: list[Bar], *, title: str, x_format: Callable[[float], s
             parts.append(_text(bar.note, width - right - left - 8, class_="note", x=left + 6, y=cy, dy=BASELINE,
                                fill=MUTED, font_style="italic", stroke="#ffffff", stroke_width=3, paint_order="stroke"))
     return _svg(title, width, rows_bottom + 30, *parts)
+
+
+# --- One forest plot line per table row ------------------------------------------------------------
+
+FOREST_WIDTH, FOREST_HEIGHT, FOREST_PAD = 260, 30, 8
+# The common axis never runs wider than this either side of 0: one interval of a tool with little data (up to
+# ±100 points) would otherwise squash every other line into a dot. An end beyond it is drawn as an arrow.
+FOREST_LIMIT = 0.3
+
+
+def _clamp(v: float, lo: float, hi: float) -> float:
+    return min(max(v, lo), hi)
+
+
+def forest_ticks(bars: Sequence[Bar], limit: float = FOREST_LIMIT) -> list[float]:
+    """The common axis of BARS' forest lines: nice ticks covering 0, every value, interval end and break-even
+    (each cut to ±LIMIT)."""
+    extent = [0.0, *(_clamp(v, -limit, limit) for b in bars for v in (b.value, b.low, b.high, b.break_even)
+                     if _finite(v))]
+    return _nice_ticks(min(extent), max(extent))
+
+
+def _forest_scale(ticks: list[float], width: int) -> _Scale:
+    return _Scale(ticks[0], ticks[-1], FOREST_PAD, width - FOREST_PAD)
+
+
+def forest_row(bar: Bar, ticks: list[float], *, title: str, x_format: Callable[[float], str],
+               width: int = FOREST_WIDTH, height: int = FOREST_HEIGHT) -> Markup:
+    """One forest line on the common axis TICKS: faint tick lines, a zero line, a dashed break-even line, the
+    interval LOW..HIGH as a bar with the estimate's dot, coloured by which side of 0 the interval lies (an end
+    beyond the axis ends in an arrow). Without a value it shows BAR's note."""
+    x, cy = _forest_scale(ticks, width), height / 2
+    parts = [_tag("line", class_="grid", x1=x(t), x2=x(t), y1=2.0, y2=height - 2.0, stroke=GRID) for t in ticks if t]
+    parts.append(_tag("line", class_="zero", x1=x(0.0), x2=x(0.0), y1=0.0, y2=float(height), stroke=ZERO,
+                      stroke_width=1.5))
+    if _finite(bar.break_even) and bar.break_even and ticks[0] <= bar.break_even <= ticks[-1]:
+        parts.append(_tag("line", _tag("title", x_format(bar.break_even)), class_="break-even",
+                          x1=x(bar.break_even), x2=x(bar.break_even), y1=0.0, y2=float(height), stroke=INK,
+                          stroke_width=1, stroke_dasharray="4 3"))
+    if not _finite(bar.value):
+        parts.append(_text(bar.note or "–", width - 2 * FOREST_PAD, class_="note", x=width / 2, y=cy, dy=BASELINE,
+                           text_anchor="middle", fill=MUTED, font_style="italic", stroke="#ffffff", stroke_width=3,
+                           paint_order="stroke"))
+        return _svg(title, width, height, *parts)
+    effect = ("effect-pos" if _finite(bar.low) and bar.low > 0 else
+              "effect-neg" if _finite(bar.high) and bar.high < 0 else "effect-none")
+    colour = EFFECT_COLOURS[effect]
+    tip = f"{bar.label}: {x_format(bar.value)}"
+    if _finite(bar.low) and _finite(bar.high):
+        tip += f" [{x_format(bar.low)}, {x_format(bar.high)}]"
+        lo, hi = _clamp(bar.low, ticks[0], ticks[-1]), _clamp(bar.high, ticks[0], ticks[-1])
+        parts.append(_tag("rect", class_=f"interval {effect}", x=x(lo), y=cy - 3, width=max(x(hi) - x(lo), 1.0),
+                          height=6.0, rx=2, fill=colour, fill_opacity=0.35, stroke=colour))
+        for end, cut, side in ((bar.low, lo, -1), (bar.high, hi, 1)):
+            if end != cut:   # beyond the axis: an arrow at the edge says the interval runs on
+                tip_x = x(cut) + side * 4
+                parts.append(_tag("path", class_="clipped", fill=colour,
+                                  d=f"M{_number(tip_x)} {_number(cy)}L{_number(x(cut))} {_number(cy - 5)}"
+                                    f"V{_number(cy + 5)}Z"))
+    if bar.note:
+        tip += f"\n{bar.note}"
+    at = _clamp(bar.value, ticks[0], ticks[-1])
+    # An estimate beyond the axis is drawn hollow at its edge: where it sits is not where it is.
+    parts.append(_tag("circle", _tag("title", tip), class_=f"dot {effect}" + (" clipped" if at != bar.value else ""),
+                      cx=x(at), cy=cy, r=4.5, fill=colour if at == bar.value else "#ffffff", stroke=colour,
+                      stroke_width=1.5))
+    return _svg(title, width, height, *parts)
+
+
+def forest_scale(ticks: list[float], *, title: str, x_format: Callable[[float], str],
+                 width: int = FOREST_WIDTH) -> Markup:
+    """The labels of the common axis TICKS, to sit above (or below) a column of forest lines of the same WIDTH."""
+    x, height = _forest_scale(ticks, width), 16
+    texts = [x_format(t) for t in ticks]
+    # Crowded labels: only the ends and 0 (the lines' faint tick lines still mark the others).
+    crowded = 1.5 * max(_text_width(t) for t in texts) > (width - 2 * FOREST_PAD) / max(len(ticks) - 1, 1)
+    labels = [_tag("text", text, class_="tick", x=x(t), y=height / 2, dy=BASELINE, fill=MUTED,
+                   text_anchor="start" if i == 0 else "end" if i == len(ticks) - 1 else "middle")
+              for i, (t, text) in enumerate(zip(ticks, texts, strict=True))
+              if not crowded or t == 0 or i in (0, len(ticks) - 1)]
+    return _svg(title, width, height, _tag("g", *labels, class_="axis x-axis"))

@@ -39,8 +39,7 @@ def test_manager_reads_the_dashboard_changes_the_period_and_downloads_a_csv(page
     expect(page).to_have_url(re.compile(r"/reports/renewals$"))
     expect(page.locator("#chart-plans svg.chart")).to_be_visible()
     assert page.locator("#chart-plans svg .bar").count() > 0
-    assert page.locator("#chart-effects svg .dot").count() > 0
-    assert page.locator("#chart-effects svg .empty").count() == 0
+    assert page.locator("table.verdicts td.v-plot svg .zero").count() == 15   # the programme and 14 tools
     whole = table_rows(page, "renewals")[0]
 
     page.locator("#start").fill("2026-01-01")
@@ -51,14 +50,21 @@ def test_manager_reads_the_dashboard_changes_the_period_and_downloads_a_csv(page
     two_months = table_rows(page, "renewals")[0]
     assert 0 < int(two_months[1]) < int(whole[1])   # fewer cycles ended in two months than in twelve
 
-    shown = table_rows(page, "tools")
-    assert len(shown) >= 10
+    shown = table_rows(page, "plans")
+    assert len(shown) >= 1
     with page.expect_download() as download:
-        page.locator("#csv-tools").click()
-    assert download.value.suggested_filename == "tools-2026-01-01-2026-02-28.csv"
+        page.locator("#csv-plans").click()
+    assert download.value.suggested_filename == "plans-2026-01-01-2026-02-28.csv"
     text = Path(download.value.path()).read_text(encoding="utf-8-sig")
     rows = list(csv.reader(text.splitlines()))
-    assert rows[0][0] == "Tool" and rows[1:] == shown
+    assert rows[0][0] == "Plan" and rows[1:] == shown
+    # The verdict lines' download: a row per line, the programme's first, with the interval each line shows.
+    lines = page.eval_on_selector_all("table.verdicts tbody tr",
+                                      "rows => rows.map(r => [r.dataset.verdict, r.dataset.low, r.dataset.high])")
+    with page.expect_download() as download:
+        page.locator("#csv-tools").click()
+    rows = list(csv.reader(Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()))
+    assert rows[1][0] == "The whole programme" and [[r[1], r[3], r[4]] for r in rows[1:]] == lines
 
     page.get_by_role("link", name="Club KPIs").click()
     expect(page).to_have_url(re.compile(r"/reports/club\?.*start=2026-01-01"))
