@@ -9,7 +9,7 @@ from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
 from clubcrm.lifecycle.engine import club_rules
 from clubcrm.models import (
-    Assignment, AuditEvent, Booking, ClubSession, Membership, Message, Rule, Tool, Touchpoint,
+    Assignment, AuditEvent, Booking, ClubSession, Member, Membership, Message, Rule, Tool, Touchpoint,
 )
 from clubcrm.reports import stats
 from clubcrm.reports.scope import Scope
@@ -164,7 +164,9 @@ def test_the_programme_line_compares_the_cycles_held_out_of_every_contact(club, 
     report = tool_report(scope_of(club))
     c = report.programme.comparison
     assert report.programme.tool == "programme" and report.programme.holdout_pct == 0   # the test club's share
-    assert (c.exposed_n, c.exposed_renewed, c.held_n, c.held_renewed) == (5, 2, 2, 1)
+    # One cycle per draw (member × year): a and a2 are one member's cycles of the 2026 draw, only a counts (a
+    # programme that keeps members would otherwise bring its arm more cycles than its share).
+    assert (c.exposed_n, c.exposed_renewed, c.held_n, c.held_renewed) == (4, 1, 2, 1)
     assert c.alpha == pytest.approx(0.05)     # one question, not one of a family
 
 
@@ -204,3 +206,36 @@ def test_tool_activity_counts_sms_bookings_and_replies(club, make):
     assert {t.tool for t in tools} >= {"renewal_offer", "trial_session"}
     assert "reply" not in {t.tool for t in tools}
     assert db.session.scalar(select(Rule.id).where(Rule.key == "member_replied", Rule.club_id == club.id))
+
+
+def test_the_programme_counts_draws_not_cycles_so_a_programme_that_keeps_members_raises_no_alarm(make):
+    """200 members drawn for 2025 at 5%: the 190 not held out renewed their month twice within the year, the 10
+    held out did not. Counted by cycle the held share would be 10 of 580 against 5% expected (an alarm, p < 0.001);
+    the programme's unit is the draw, one per member."""
+    club = make.default_club
+    with unit_of_work():
+        club_rules(club)
+    plan = make.plan(duration_days=30)
+    base = {"club_id": club.id, "plan_id": plan.id, "price_minor": 5900, "currency": "EUR",
+            "sold_at": datetime(2025, 10, 1, 10, tzinfo=UTC)}
+    with unit_of_work():
+        people = db.session.execute(insert(Member).returning(Member.id, sort_by_parameter_order=True), [
+            {"club_id": club.id, "first_name": "Draw", "last_name": str(i)} for i in range(200)]).scalars().all()
+        for i, who in enumerate(people):
+            held = i < 10
+            previous = None
+            for month in range(1 if held else 3):
+                starts = date(2025, 10, 1) + timedelta(days=30 * month)
+                cycle = db.session.execute(insert(Membership).returning(Membership.id), [{
+                    **base, "member_id": who, "renews_id": previous, "starts_on": starts,
+                    "ends_on": starts + timedelta(days=29)}]).scalar_one()
+                db.session.execute(insert(Assignment), [{
+                    "club_id": club.id, "member_id": who, "kind": "member", "membership_id": cycle,
+                    "tool_key": "programme", "tool_id": None, "held": held, "share_pct": 5, "first_on": starts}])
+                previous = cycle
+    c = tool_report(Scope((club.id,), date(2025, 10, 1), date(2026, 1, 31), TODAY)).programme.comparison
+    assert (c.exposed_n, c.held_n) == (190, 10)
+    assert c.exposed_renewed == 190 and c.held_renewed == 0
+    assert not c.srm_alarm
+    cycles_counted = stats.judge([stats.Stratum(380, 570, 0, 10, share_pct=5)])
+    assert cycles_counted.srm_alarm   # what counting cycles would have said

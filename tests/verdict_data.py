@@ -10,7 +10,7 @@ from sqlalchemy import insert, select
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
 from clubcrm.lifecycle.engine import club_rules
-from clubcrm.models import PROGRAMME, Assignment, Membership, Rule, Tool, Touchpoint
+from clubcrm.models import PROGRAMME, Assignment, Member, Membership, Rule, Tool, Touchpoint
 
 LINE = re.compile(r'<tr class="verdict-line[^"]*" data-key="([^"]+)"\s+data-verdict="([^"]*)" '
                   r'data-difference="([^"]*)" data-low="([^"]*)" data-high="([^"]*)">(.*?)</tr>', re.S)
@@ -41,17 +41,24 @@ def build(make, club=None) -> dict:
     for key, (share, x1, n1, x0, n0, calls) in LAYOUT.items():
         arms = [(False, i < x1) for i in range(n1)] + [(True, i < x0) for i in range(n0)]
         with unit_of_work():
+            # The programme's unit is a member's draw for the year: one member per programme cycle.
+            people = db.session.execute(
+                insert(Member).returning(Member.id, sort_by_parameter_order=True),
+                [{"club_id": club.id, "first_name": "Draw", "last_name": str(i)} for i in range(len(arms))]
+            ).scalars().all() if key == PROGRAMME else [member.id] * len(arms)
             ids = db.session.execute(
                 insert(Membership).returning(Membership.id, sort_by_parameter_order=True),
-                [{**base, "starts_on": START, "ends_on": START + timedelta(days=29)} for _ in arms]).scalars().all()
+                [{**base, "member_id": who, "starts_on": START, "ends_on": START + timedelta(days=29)}
+                 for who in people]).scalars().all()
             tool_id = tool_ids.get(key) if key != PROGRAMME else None
             db.session.execute(insert(Assignment), [
-                {"club_id": club.id, "member_id": member.id, "kind": "member", "membership_id": m, "tool_key": key,
+                {"club_id": club.id, "member_id": who, "kind": "member", "membership_id": m, "tool_key": key,
                  "tool_id": tool_id, "held": held, "share_pct": share, "first_on": START}
-                for m, (held, _renewed) in zip(ids, arms, strict=True)])
+                for who, m, (held, _renewed) in zip(people, ids, arms, strict=True)])
             db.session.execute(insert(Membership), [
-                {**base, "renews_id": m, "starts_on": START + timedelta(days=30), "ends_on": START + timedelta(days=59)}
-                for m, (_held, renewed) in zip(ids, arms, strict=True) if renewed])
+                {**base, "member_id": who, "renews_id": m, "starts_on": START + timedelta(days=30),
+                 "ends_on": START + timedelta(days=59)}
+                for who, m, (_held, renewed) in zip(people, ids, arms, strict=True) if renewed])
             if calls:
                 rule_id = db.session.scalar(select(Rule.id).where(Rule.club_id == club.id, Rule.tool_id == tool_id,
                                                                   Rule.channel == "task")) or call_rule.id

@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, extract, func, or_, select
 from sqlalchemy.orm import aliased
 
 from clubcrm.extensions import db
@@ -114,13 +114,29 @@ def _decided(scope: Scope):
     return select(c.c.id, c.c.club_id, c.c.renewed).where(c.c.closed == 1).cte("decided").prefix_with("MATERIALIZED")
 
 
+def _compared(decided):
+    """The SQL condition "this Assignment row is one of the comparison's units".
+
+    A tool's arm is drawn per cycle: every cycle is a unit. The programme's is drawn per member and calendar
+    year, so a member's cycles of one year share it, and a programme that keeps members brings its arm more of
+    them: counted per cycle, the arms would differ in size for that reason alone (a false sample-ratio alarm)
+    and the rates would weigh loyal members more. So the programme counts one cycle per draw: the member's
+    first cycle of that year's draw that ended in the period."""
+    a, first = Assignment, aliased(Assignment)
+    first_of_draw = (
+        select(func.min(first.membership_id)).select_from(decided).join(first, first.membership_id == decided.c.id)
+        .where(first.tool_key == PROGRAMME)
+        .group_by(first.member_id, extract("year", first.first_on)))
+    return or_(Assignment.tool_key != PROGRAMME, a.membership_id.in_(first_of_draw))
+
+
 def _strata(decided, result: dict[str, ToolStats]) -> None:
     """Counts per tool, club and share in force, by arm and renewal; and the assigned cycles each tool reached."""
     a = Assignment
     per_stratum: dict[str, dict[tuple[int, int], list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0, 0]))
     for key, club_id, share, held, renewed, n in db.session.execute(
         select(a.tool_key, a.club_id, a.share_pct, a.held, decided.c.renewed, func.count())
-        .select_from(decided).join(a, a.membership_id == decided.c.id)
+        .select_from(decided).join(a, a.membership_id == decided.c.id).where(_compared(decided))
         .group_by(a.tool_key, a.club_id, a.share_pct, a.held, decided.c.renewed)
     ):
         if key not in result:
@@ -161,7 +177,7 @@ def _costs(decided, clubs: list[Club], result: dict[str, ToolStats]) -> None:
     for key, club_id, calls in db.session.execute(
         select(a.tool_key, a.club_id, func.count())
         .select_from(decided).join(a, a.membership_id == decided.c.id).join(tp, of_arm)
-        .where(a.held.is_(False), is_call).group_by(a.tool_key, a.club_id)
+        .where(a.held.is_(False), is_call, _compared(decided)).group_by(a.tool_key, a.club_id)
     ):
         if key in result:
             minutes, hourly = rates.get(club_id, (0, 0))
@@ -171,7 +187,7 @@ def _costs(decided, clubs: list[Club], result: dict[str, ToolStats]) -> None:
         select(a.tool_key, func.sum(Message.segments))
         .select_from(decided).join(a, a.membership_id == decided.c.id).join(tp, of_arm)
         .join(Message, Message.touchpoint_id == tp.id)
-        .where(a.held.is_(False), Message.status.in_(SENT_STATES)).group_by(a.tool_key)
+        .where(a.held.is_(False), Message.status.in_(SENT_STATES), _compared(decided)).group_by(a.tool_key)
     ):
         if key in result:
             result[key].sms_cost_minor = int(segments or 0) * price
@@ -182,9 +198,14 @@ def _reach_rates(scope: Scope) -> dict[str, float]:
     which the comparison grows."""
     months = max(scope.days / DAYS_PER_MONTH, 1.0)
     a = Assignment
-    return {key: n / months for key, n in db.session.execute(
-        select(a.tool_key, func.count())
-        .where(a.club_id.in_(scope.club_ids), a.first_on.between(scope.start, scope.end)).group_by(a.tool_key))}
+    drawn = and_(a.club_id.in_(scope.club_ids), a.first_on.between(scope.start, scope.end))
+    rates = {key: n / months for key, n in db.session.execute(
+        select(a.tool_key, func.count()).where(drawn, a.tool_key != PROGRAMME).group_by(a.tool_key))}
+    # The programme's units are its draws (member × calendar year, see _compared), not its cycles.
+    draws = select(a.member_id).where(drawn, a.tool_key == PROGRAMME) \
+        .group_by(a.member_id, extract("year", a.first_on)).subquery("draws")
+    rates[PROGRAMME] = db.session.scalar(select(func.count()).select_from(draws)) / months
+    return rates
 
 
 def renewal_value(decided) -> float | None:
