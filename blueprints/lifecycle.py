@@ -67,23 +67,29 @@ def back_to_page(tool_id: int | None = None):
     return redirect(url_for("lifecycle.index") + f"#{anchor}")
 
 
+def _save(club, name: str, form, save, saved: str):
+    """Call SAVE with FORM's data in a unit of work; on success flash SAVED and go back to the page, else show
+    the page with the refusal on FORM's field (the page's form NAME)."""
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                save(form)
+        except InvalidInput as error:
+            show_error(form, error)
+        else:
+            flash(saved, "success")
+            return redirect(url_for("lifecycle.index"))
+    return _page(club, **{name: form}, status=422)
+
+
 @bp.post("/budget")
 @role_required("manager")
 def budget():
     """Save the contact budget and the gap between two SMS."""
     club = current_club()
-    form = BudgetForm()
-    if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                lifecycle_settings.update_budget(current_user, club, form.touch_budget_min.data,
-                                                 form.touch_budget_max.data, form.sms_gap_days.data)
-        except InvalidInput as error:
-            show_error(form, error)
-        else:
-            flash(_("Contact budget saved."), "success")
-            return redirect(url_for("lifecycle.index"))
-    return _page(club, budget=form, status=422)
+    return _save(club, "budget", BudgetForm(), lambda form: lifecycle_settings.update_budget(
+        current_user, club, form.touch_budget_min.data, form.touch_budget_max.data, form.sms_gap_days.data),
+        _("Contact budget saved."))
 
 
 @bp.post("/measurement")
@@ -91,18 +97,9 @@ def budget():
 def measurement():
     """Save the programme holdout share, the average call length and the hourly staff cost."""
     club = current_club()
-    form = MeasurementForm()
-    if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                measurement_settings.update(current_user, club, form.programme_holdout_pct.data,
-                                            form.call_minutes.data, form.staff_hour_cost.data)
-        except InvalidInput as error:
-            show_error(form, error)
-        else:
-            flash(_("Measurement settings saved."), "success")
-            return redirect(url_for("lifecycle.index"))
-    return _page(club, measurement=form, status=422)
+    return _save(club, "measurement", MeasurementForm(), lambda form: measurement_settings.update(
+        current_user, club, form.programme_holdout_pct.data, form.call_minutes.data, form.staff_hour_cost.data),
+        _("Measurement settings saved."))
 
 
 @bp.post("/tools/<id:tool_id>")

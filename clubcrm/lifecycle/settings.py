@@ -96,12 +96,8 @@ def update_budget(staff: Staff, club: Club, budget_min, budget_max, sms_gap_days
         raise InvalidInput("touch_budget_min", _l("The minimum cannot exceed the maximum (%(max)s).",
                                                   max=budget_max))
     sms_gap_days = whole(sms_gap_days, "sms_gap_days", 0, SMS_GAP_MAX)
-    names = ("touch_budget_min", "touch_budget_max", "sms_gap_days")
-    before = {name: getattr(club, name) for name in names}
-    club.touch_budget_min, club.touch_budget_max, club.sms_gap_days = budget_min, budget_max, sms_gap_days
-    db.session.flush()
-    audit.record(staff, "update", "club", club.id, club_id=club.id, before=before,
-                 after={name: getattr(club, name) for name in names})
+    audit.update(staff, "club", club, {"touch_budget_min": budget_min, "touch_budget_max": budget_max,
+                                       "sms_gap_days": sms_gap_days}, club_id=club.id)
     return club
 
 

@@ -37,3 +37,13 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def update(staff: Staff | None, entity: str, row, values: dict, *, club_id: int | None) -> None:
+    """Set VALUES on ROW (an ENTITY), flush, and audit the change with every value before and after."""
+    before = {name: getattr(row, name) for name in values}
+    for name, value in values.items():
+        setattr(row, name, value)
+    db.session.flush()
+    record(staff, "update", entity, row.id, club_id=club_id, before=before,
+           after={name: getattr(row, name) for name in values})

@@ -5,7 +5,6 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import lazy_gettext as _l
 
 from clubcrm.errors import InvalidInput
-from clubcrm.extensions import db
 from clubcrm.formatting import money, to_minor
 from clubcrm.models import Club, Staff
 from clubcrm.services import audit
@@ -42,10 +41,5 @@ def update(staff: Staff, club: Club, programme_holdout_pct, call_minutes, staff_
         "call_minutes": whole(call_minutes, "call_minutes", *CALL_MINUTES),
         "staff_hour_cost_minor": hourly_cost_minor(staff_hour_cost, club.currency),
     }
-    before = {name: getattr(club, name) for name in NAMES}
-    for name, value in values.items():
-        setattr(club, name, value)
-    db.session.flush()
-    audit.record(staff, "update", "club", club.id, club_id=club.id, before=before,
-                 after={name: getattr(club, name) for name in NAMES})
+    audit.update(staff, "club", club, values, club_id=club.id)
     return club

@@ -31,12 +31,7 @@ def update_club(staff: Staff, club: Club, data: dict) -> Club:
     """Change the club's name, time zone, currency, country and default language."""
     details = clubs.checked_details({**data, "phone": None})
     del details["phone"]
-    before = {k: getattr(club, k) for k in details}
-    for key, value in details.items():
-        setattr(club, key, value)
-    db.session.flush()
-    audit.record(staff, "update", "club", club.id, club_id=club.id, before=before,
-                 after={k: getattr(club, k) for k in before})
+    audit.update(staff, "club", club, details, club_id=club.id)
     return club
 
 
