@@ -16,7 +16,7 @@ DEFAULT_EFFECTS = {
 # plan's churn at the end of a cycle (the chance of not renewing) for a member with no visit in the cycle's last
 # three months, before the visit, early-visit and summer factors of SimConfig. Chosen so that the month plan's
 # monthly churn comes out at RETENTION.md's 3.4-5.5% and a year plan renews about as first buyers do (~50-60%).
-PLANS = (("Month", 30, 5900, 40, 0.095), ("3 months", 91, 15900, 25, 0.28), ("Year", 365, 54900, 35, 0.70))
+PLANS = (("Month", 30, 5900, 40, 0.18), ("3 months", 91, 15900, 25, 0.40), ("Year", 365, 54900, 35, 0.75))
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class SimConfig:
     # configured effect, nothing for the rest.
     annoyed_share: float = 0.04
     annoyed_effect: float = -0.04
-    moved_effect: float = 0.15
+    moved_effect: float = 0.10
     stop_share: float = 0.3
     # The simulated gateway: refused at once, and accepted but never delivered.
     sms_refused: float = 0.01

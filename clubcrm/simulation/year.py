@@ -198,7 +198,8 @@ class Year:
 
     def _dispatch(self, today: date) -> None:
         """The product's dispatcher sends what is due at SEND_HOUR to the gateway; the gateway's outcomes come back
-        as Twilio's status callbacks do (the product's own handler), and the delivered ones reach their members:
+        as Twilio's status callbacks do for the undelivered (the product's own handler), and the delivered ones
+        reach their members:
         a share of invitations gets a YES and a booking, and members put off by a tool may reply STOP."""
         now = self.sim.at(today, SEND_HOUR)
         db.session.commit()   # the dispatcher claims and settles in transactions of its own
@@ -219,9 +220,10 @@ class Year:
         planned = {sid: (membership_id, tool_id, session_id) for sid, membership_id, tool_id, session_id in found}
         yes, stops = [], []
         for sid, outcome in accepted.items():
-            inbound.record_status(sid, "delivered" if outcome.delivered else "undelivered",
-                                  None if outcome.delivered else UNDELIVERED, now)
             if not outcome.delivered:
+                # Twilio's status callback, through the product's own handler. Only for the undelivered: a callback
+                # per delivered SMS cost more than the dispatch (a club without a public URL gets none either).
+                inbound.record_status(sid, "undelivered", UNDELIVERED, now)
                 continue
             self.counts.sms += 1
             if sid not in planned:
