@@ -93,7 +93,7 @@ def test_the_truth_does_not_come_from_the_report(ctx, monkeypatch):
     monkeypatch.setattr(report_tools, "tool_report", fail)
     with unit_of_work():
         cfg = SimConfig(members=160, days=100, seed=5, end=TODAY,
-                        effects={**DEFAULT_EFFECTS, "renewal_offer": 10.0, "silence": 5.0})
+                        effects={**DEFAULT_EFFECTS, "renewal_offer": 6.0, "silence": 4.0})
         result = simulate(cfg)
     reached = Counter(tool for s in result.settled for tool in s.reached)
     assert reached["renewal_offer"] > 5
