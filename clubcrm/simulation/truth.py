@@ -56,6 +56,13 @@ class Truth:
         return (self.exposed[tool].n if tool in self.exposed else 0) + (self.held[tool].n if tool in self.held else 0)
 
 
+def _chance(s, effect: dict[str, float], without: set[str]) -> float:
+    """The renewal chance of settled cycle S with every tool that reached it but those in WITHOUT."""
+    return renewal_chance(s.base, s.late,
+                          [e for t, e in effect.items() if s.reached[t] and t not in without],
+                          [e for t, e in effect.items() if not s.reached[t] and t not in without])
+
+
 def compute(club_id: int, settled: list, responses: Responses, first: date, last: date, window_days: int) -> Truth:
     """The truth over SETTLED (year.Settled) cycles that ended between FIRST and LAST − WINDOW_DAYS − 1."""
     closed_by = last - timedelta(days=window_days + 1)
@@ -70,17 +77,11 @@ def compute(club_id: int, settled: list, responses: Responses, first: date, last
     for cycle_id, drawn in arms.items():
         s = cycles[cycle_id]
         effect = {tool: responses.of(s.member_id, tool).effect for tool in s.reached}
-
-        def chance(without: set[str]) -> float:
-            return renewal_chance(s.base, s.late,
-                                  [e for t, e in effect.items() if s.reached[t] and t not in without],
-                                  [e for t, e in effect.items() if not s.reached[t] and t not in without])
-
-        full = chance(set())
+        full = _chance(s, effect, set())
         for tool, held in drawn:
             arm = (truth.held if held else truth.exposed)[tool]
             arm.n += 1
             off = set(effect) if tool == PROGRAMME else {tool}
             if off & set(effect):
-                arm.added += full - chance(off)
+                arm.added += full - _chance(s, effect, off)
     return truth

@@ -205,7 +205,7 @@ class Year:
         db.session.commit()   # the dispatcher claims and settles in transactions of its own
         with clock.frozen(now):
             dispatch.dispatch(now, self.gateway.settings(), self.client, limit=DISPATCH_LIMIT)
-        outcomes = [o for o in self.gateway.take()]
+        outcomes = self.gateway.take()
         if not outcomes:
             return
         accepted = {o.sid: o for o in outcomes if o.accepted}
