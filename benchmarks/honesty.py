@@ -81,6 +81,12 @@ def report(results: list[dict]) -> bool:
     print()
     for result in sorted(results, key=lambda r: r["seed"]):
         print(f"seed {result['seed']}: simulated in {result['seconds']:.0f} s; {result['counts']}")
+        for c in result["checks"]:
+            if c["srm_alarm"] or c["tool"] == "programme":
+                members = ("" if c["members_held_share"] is None
+                           else f"; of its (member, year) draws {c['members_held_share']:.1%} held")
+                print(f"  {c['tool']}: held share of cycles {c['held_share']:.1%}, expected "
+                      f"{c['expected_share']:.1%}{members}" + (" — SAMPLE-RATIO ALARM" if c["srm_alarm"] else ""))
     share = covered / pairs if pairs else 0.0
     mean_z = sum(zs) / len(zs) if zs else math.nan
     spread = (math.sqrt(sum((z - mean_z) ** 2 for z in zs) / (len(zs) - 1)) / math.sqrt(len(zs))

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import case, func, select
+
+from clubcrm.extensions import db
+from clubcrm.models import Assignment
 from clubcrm.reports import stats
 from clubcrm.reports.scope import Scope
 from clubcrm.reports.tools import ToolStats, tool_report
@@ -25,7 +29,11 @@ class ToolCheck:
     se: float | None           # the standard error behind it: half-width / the sequence's multiplier
     verdict: str
     srm_alarm: bool
+    held_share: float | None       # held / all cycles, as the report counts them
+    expected_share: float | None   # from the shares in force
     naive_rate: float | None
+    # The programme's unit of draw is the member and calendar year: its held share among members (assignment log).
+    members_held_share: float | None = None
 
     @property
     def covered(self) -> bool | None:
@@ -64,5 +72,17 @@ def check(result: SimResult, effects: dict[str, float]) -> list[ToolCheck]:
             item.tool, configured, result.truth.effect(item.tool),
             c.exposed_n if c else 0, c.held_n if c else 0, c.difference if c else None, c.low if c else None,
             c.high if c else None, standard_error(item), c.verdict if c else "no_holdout",
-            bool(c and c.srm_alarm), item.naive_rate))
+            bool(c and c.srm_alarm), c.held_share if c else None, c.expected_share if c else None,
+            item.naive_rate, members_held_share(result.club.id) if item.tool == "programme" else None))
     return checks
+
+
+def members_held_share(club_id: int) -> float | None:
+    """The share of (member, calendar year) draws of the programme that are held out: its unit of randomisation.
+    Held-out members renew less, so they bring fewer cycles; a cycle-level share below the setting is then expected."""
+    year = func.extract("year", Assignment.first_on)
+    rows = db.session.execute(
+        select(Assignment.member_id, year, func.max(case((Assignment.held, 1), else_=0)))
+        .where(Assignment.club_id == club_id, Assignment.tool_key == "programme")
+        .group_by(Assignment.member_id, year)).all()
+    return sum(held for *_, held in rows) / len(rows) if rows else None
