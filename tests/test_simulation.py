@@ -117,9 +117,9 @@ def test_month_plan_churn_is_calibrated(ctx):
     """RETENTION.md: 3.4-5.5% of members leave a month (IHRSA, Bedford); a small club's month plan lands in a band
     around that (its sampling error at this size is about a point)."""
     with unit_of_work():
-        result = simulate(SimConfig(members=200, days=150, seed=4, end=TODAY))
+        result = simulate(SimConfig(members=170, days=130, seed=4, end=TODAY))
     decided, renewed = result.counts.by_plan["Month"]
-    assert decided > 150
+    assert decided > 120
     assert 0.02 <= 1 - renewed / decided <= 0.09
 
 
