@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from clubcrm import clock
 from clubcrm.extensions import db
@@ -26,24 +26,6 @@ __all__ = ["DEFAULT_EFFECTS", "SimConfig", "SimResult", "simulate"]
 # PostgreSQL plans by table statistics, which autovacuum cannot gather on rows of a transaction still open (the
 # demo's): without them the engine's touchpoint queries took 25x longer by the simulation's end.
 ANALYZE_EVERY_DAYS = 30
-
-
-SQLITE_PRAGMAS = ("PRAGMA cache_size=-262144", "PRAGMA mmap_size=1073741824", "PRAGMA temp_store=MEMORY")
-
-
-def _tune(dbapi_connection, connection_record, connection_proxy) -> None:
-    cursor = dbapi_connection.cursor()
-    for pragma in SQLITE_PRAGMAS:
-        cursor.execute(pragma)
-    cursor.close()
-
-
-def tune_sqlite() -> None:
-    """On SQLite, a page cache and memory map large enough for a simulated year's file, on every connection the
-    simulation checks out (the default 2 MB cache made each lifecycle pass read its tables from the file again)."""
-    engine = db.engine
-    if engine.dialect.name == "sqlite" and not event.contains(engine, "checkout", _tune):
-        event.listen(engine, "checkout", _tune)
 
 
 def refresh_statistics() -> None:
@@ -68,7 +50,6 @@ def simulate(cfg: SimConfig, progress: Callable[[date], None] | None = None) -> 
     commits its own steps; a long run keeps what it made if stopped). The clock is set to each morning and restored
     after. The tools and the programme keep the product's default holdout shares."""
     cfg.check()
-    tune_sqlite()
     rng = random.Random(cfg.seed)
     last = cfg.end or clock.local_today(cfg.timezone)
     first = last - timedelta(days=cfg.days - 1)
