@@ -6,7 +6,8 @@ Per tool, over the decided cycles the log drew into the tool's arms (intention t
 cycle's contribution is its renewal chance with every tool that reached it minus its chance without this tool
 (effects.renewal_chance, with the same draws that decided it). The truth is the mean over the exposed arm minus
 the mean over the held-out arm (zero when the held-out arm got nothing, as it should). The programme's is the same
-over the programme's arms, with every tool's reach switched off at once. Only cycles whose renewal window has
+over the programme's arms, with every tool's reach switched off at once, counting one cycle per draw (member and
+calendar year: the member's first decided cycle of it), as its arm is drawn. Only cycles whose renewal window has
 closed by the last day count, as in the report.
 
 What this leaves out: the engine's other tools may contact a cycle that one tool's holdout left free (review
@@ -68,11 +69,22 @@ def compute(club_id: int, settled: list, responses: Responses, first: date, last
     closed_by = last - timedelta(days=window_days + 1)
     cycles = {s.id: s for s in settled if first <= s.ends_on <= closed_by}
     arms: dict[int, list[tuple[str, bool]]] = defaultdict(list)
-    for membership_id, tool_key, held in db.session.execute(
-            select(Assignment.membership_id, Assignment.tool_key, Assignment.held)
+    draws: dict[tuple[int, int], tuple[int, bool]] = {}
+    for membership_id, member_id, tool_key, held, first_on in db.session.execute(
+            select(Assignment.membership_id, Assignment.member_id, Assignment.tool_key, Assignment.held,
+                   Assignment.first_on)
             .where(Assignment.club_id == club_id, Assignment.membership_id.is_not(None))):
-        if membership_id in cycles:
+        if membership_id not in cycles:
+            continue
+        if tool_key == PROGRAMME:
+            # The programme's arm is drawn per member and calendar year: one unit per draw, its first decided cycle.
+            key = (member_id, first_on.year)
+            if key not in draws or membership_id < draws[key][0]:
+                draws[key] = (membership_id, bool(held))
+        else:
             arms[membership_id].append((tool_key, bool(held)))
+    for membership_id, held in draws.values():
+        arms[membership_id].append((PROGRAMME, held))
     truth = Truth()
     for cycle_id, drawn in arms.items():
         s = cycles[cycle_id]
