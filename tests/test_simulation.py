@@ -108,7 +108,7 @@ def test_members_respond_to_a_tool_around_its_mean():
     responses = Responses(cfg)
     drawn = [responses.of(member, "renewal_offer") for member in range(20000)]
     kinds = Counter(r.effect for r in drawn)
-    assert kinds[0.0] > 0.7 * len(drawn) and kinds[cfg.moved_effect] > 0 and kinds[cfg.annoyed_effect] > 0
+    assert kinds[0.0] > 0.5 * len(drawn) and kinds[cfg.moved_effect] > 0 and kinds[cfg.annoyed_effect] > 0
     assert sum(r.effect for r in drawn) / len(drawn) == pytest.approx(0.03, abs=0.004)
     assert any(r.stops for r in drawn) and not any(r.stops and r.effect >= 0 for r in drawn)
 
