@@ -102,18 +102,23 @@ def simulate_command(members: int, days: int, seed: int, end) -> None:
         if day.day == 1:
             click.echo(f"  {day.isoformat()}")
 
-    result = simulate(cfg, commit=True, progress=progress)
+    result = simulate(cfg, progress=progress)
     counts = result.counts
     click.echo(f"Simulated '{result.club.name}' from {result.first} to {result.last}: {members} people, "
                f"{counts.cycles_ended} cycles ended ({counts.renewed_on_time} renewed on time, "
                f"{counts.renewed_late} late), {counts.visits} visits, {result.touchpoints} touchpoints, "
-               f"{counts.sms} SMS, {counts.calls} calls.")
-    click.echo(f"{'tool':18} {'set':>6} {'truth':>6} {'measured':>9} {'95% interval':>16}  verdict")
+               f"{counts.sms} SMS delivered ({counts.sms_failed} not), {counts.calls} calls, "
+               f"{counts.opt_outs} opt-outs.")
+    click.echo("Renewed per plan (decided cycles): " + ", ".join(
+        f"{plan} {renewed}/{n} ({renewed / n:.0%})" for plan, (n, renewed) in counts.by_plan.items() if n))
+    click.echo(f"{'tool':18} {'set':>6} {'truth':>6} {'measured':>9} {'interval':>16}  verdict")
     for c in check(result, cfg.effects):
         interval = f"[{c.low * 100:+.1f}, {c.high * 100:+.1f}]" if c.low is not None else ""
         measured = f"{c.difference * 100:+.1f}" if c.difference is not None else ""
         truth = f"{c.truth * 100:+.1f}" if c.truth is not None else ""
-        click.echo(f"{c.tool:18} {c.configured * 100:+6.1f} {truth:>6} {measured:>9} {interval:>16}  {c.verdict}")
+        configured = f"{c.configured * 100:+.1f}" if c.configured is not None else ""
+        alarm = "  SAMPLE-RATIO ALARM" if c.srm_alarm else ""
+        click.echo(f"{c.tool:18} {configured:>6} {truth:>6} {measured:>9} {interval:>16}  {c.verdict}{alarm}")
     print_logins()
 
 

@@ -1,6 +1,7 @@
-"""A synthetic club history driven through the real lifecycle engine, day by day (see year.py for the rules
-of its members' behaviour and renewals). It fills the demo club and lets tests check that the per-tool
-statistics find the effects it put in."""
+"""A synthetic club history driven through the real lifecycle engine and the real SMS dispatcher, day by day (see
+year.py for the rules of its members' behaviour and renewals, gateway.py for the simulated SMS operator). It fills
+the demo club and lets `check` and `make honesty` see whether the per-tool statistics find the effects it put in;
+its truth (truth.py) comes from the simulator's own records, never from the report's code."""
 from __future__ import annotations
 
 import random
@@ -8,15 +9,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import text, update
+from sqlalchemy import text
 
 from clubcrm import clock
 from clubcrm.extensions import db
 from clubcrm.lifecycle import engine
-from clubcrm.models import Club, Tool
+from clubcrm.models import Club
 from clubcrm.simulation.club import build
 from clubcrm.simulation.config import DEFAULT_EFFECTS, SimConfig
-from clubcrm.simulation.year import Counts, Truth, Year
+from clubcrm.simulation.truth import Truth, compute
+from clubcrm.simulation.year import LATE_DAYS, Counts, Settled, Year
 
 __all__ = ["DEFAULT_EFFECTS", "SimConfig", "SimResult", "simulate"]
 
@@ -40,18 +42,19 @@ class SimResult:
     truth: Truth
     counts: Counts
     touchpoints: int
+    settled: list[Settled]      # the decided cycles as the simulator saw them (what reached each, its chances)
 
 
-def simulate(cfg: SimConfig, commit: bool = False, progress: Callable[[date], None] | None = None) -> SimResult:
-    """Create a club and live CFG.days days of it, ending on CFG.end. Flushes; with COMMIT, commits each day
-    (a long run keeps what it made if stopped). The clock is set to each morning and restored after."""
+def simulate(cfg: SimConfig, progress: Callable[[date], None] | None = None) -> SimResult:
+    """Create a club and live CFG.days days of it, ending on CFG.end, committing each day (the SMS dispatcher
+    commits its own steps; a long run keeps what it made if stopped). The clock is set to each morning and restored
+    after. The tools and the programme keep the product's default holdout shares."""
     cfg.check()
     rng = random.Random(cfg.seed)
     last = cfg.end or clock.local_today(cfg.timezone)
     first = last - timedelta(days=cfg.days - 1)
     sim = build(cfg, first, last, rng)
     engine.club_rules(sim.club)
-    db.session.execute(update(Tool).where(Tool.club_id == sim.club.id).values(holdout_pct=cfg.holdout_pct))
     year = Year(sim, cfg, rng)
     year.start(first)
     planned = 0
@@ -63,10 +66,9 @@ def simulate(cfg: SimConfig, commit: bool = False, progress: Callable[[date], No
         with clock.frozen(morning):
             planned += len(engine.run(morning, [sim.club.id]).touchpoints)
             year.day(day, last=day == last)
-            db.session.flush()
-            if commit:
-                db.session.commit()
+            db.session.commit()
         if progress:
             progress(day)
         day += timedelta(days=1)
-    return SimResult(sim.club, first, last, year.truth, year.counts, planned)
+    truth = compute(sim.club.id, year.settled, year.responses, first, last, LATE_DAYS)
+    return SimResult(sim.club, first, last, truth, year.counts, planned, year.settled)

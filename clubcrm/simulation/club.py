@@ -49,11 +49,12 @@ class Person:
     visits: list[date] = field(default_factory=list)
     package_id: int | None = None
     balance: int = 0
+    phone: str = ""
 
-    def visit_chance(self, day: date) -> float:
+    def visit_chance(self, day: date, summer: float = 1.0) -> float:
         """The chance of a visit on DAY: the weekly rate / 7, a fader's halving every HALF_LIFE days since
-        their first membership began."""
-        rate = self.rate
+        their first membership began, times SUMMER in July and August (RETENTION.md: the summer dip)."""
+        rate = self.rate * (summer if day.month in (7, 8) else 1.0)
         if self.half_life and self.since is not None:
             rate *= 0.5 ** (max(0, (day - self.since).days) / self.half_life)
         return min(0.9, rate / 7)
@@ -73,6 +74,7 @@ class Cycle:
     plan: int
     u: float
     freeze: tuple[date, date] | None = None
+    base: float = 0.0                 # the chance of renewing on time without any tool
     p_on_time: float | None = None
 
 
@@ -173,13 +175,14 @@ def _people(sim: SimClub, cfg: SimConfig, first: date, last: date, rng: random.R
             half_life=rng.uniform(45, 150) if rng.random() < cfg.fader_share else None,
             class_goer=rng.random() < cfg.class_goer_share, package=rng.random() < cfg.package_share,
             plan=rng.choices(range(len(PLANS)), weights)[0])
+        person.phone = f"+35840{1000000 + n * 37:07d}"
         sim.people.append(person)
         first_name, last_name = rng.choice(FIRST), rng.choice(LAST)
         key, key_rev = name_keys(first_name, last_name)
         consent = rng.random() < cfg.consent_share
         rows.append({
             "club_id": sim.club.id, "first_name": first_name, "last_name": last_name, "name_key": key,
-            "name_key_rev": key_rev, "phone": f"+35840{1000000 + n * 37:07d}",
+            "name_key_rev": key_rev, "phone": person.phone,
             "email": f"{first_name}.{last_name}.{n}@example.com".lower(), "card_code": f"C{100000 + n}",
             "birth_date": date(rng.randrange(1960, 2006), rng.randrange(1, 13), rng.randrange(1, 29)),
             "locale": rng.choice(LOCALES), "source": rng.choice(["walk_in", "web_form"]),

@@ -1,12 +1,14 @@
-"""Days of club life: each morning the real lifecycle engine plans; the simulated club then sends the SMS,
-makes the calls, and its members come, book, use their packages, and renew or not when a cycle ends.
+"""Days of club life: each morning the real lifecycle engine plans; at 10:00 (inside the club's SMS hours) the
+product's own dispatcher sends the queued SMS through the real Twilio SDK to the simulated gateway (gateway.py);
+staff make the calls; members come, book, use their packages, and renew or not when a cycle ends.
 
-A renewal is decided with one uniform draw U per cycle. On its last day a cycle renews if U < p, with p the
-base probability from the member's last 60 days of visits plus the effect of every tool that reached the
-cycle by then (its SMS went out, its call was answered). If not, on the 30th day after the end it renews late
-if U < p + LATE_RENEWAL + the effects of tools that first reached it after the end. So a tool that reaches
-before the end adds exactly its configured points to the cycle's renewal probability; one that reaches a
-lapsed member adds effect / (1 - p) among the lapsed it reached — the simulator keeps that truth per tool.
+What reached whom is the simulator's own record: an SMS counts when the gateway delivered it, a call when the
+simulated member answered it. Touchpoint and message statuses, and the report's code, play no part in it.
+
+A renewal is decided with one uniform draw U per cycle. On its last day a cycle renews if U < p, with p one minus
+the cycle's churn (config.py) plus the response (effects.py) of this member to every tool that reached the cycle
+by then. If not, on the 30th day after the end it renews late if U < p + LATE_RENEWAL + the responses to the tools
+that first reached it after the end. The truth (truth.py) is computed from these same draws.
 """
 from __future__ import annotations
 
@@ -15,32 +17,35 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import String, and_, case, cast, func, insert, literal, select, update
+from sqlalchemy import insert, select, update
 
+from clubcrm import clock
 from clubcrm.extensions import db
 from clubcrm.models import (
     Booking, ClubSession, Freeze, LedgerEntry, Membership, Message, Package, StaffContact, Tool, Touchpoint, Visit,
 )
-from clubcrm.reports.tools import got_through
 from clubcrm.simulation.club import Cycle, Person, SimClub
 from clubcrm.simulation.config import PLANS, SimConfig
+from clubcrm.simulation.effects import Responses
+from clubcrm.simulation.gateway import SENDER, UNDELIVERED, Gateway
+from clubcrm.sms import dispatch, inbound
 
 VISIT_WINDOW_DAYS = 60
-VISITS_FOR_FULL_RENEWAL = 16
 LATE_DAYS = 30
+SEND_HOUR = 10          # local: inside every club's allowed SMS hours (08:00-21:00 at the widest, 09:00-20:00 default)
+DISPATCH_LIMIT = 1_000_000
 
 
 @dataclass
-class Truth:
-    """Per tool, over the cycles assigned to it (not held out) whose renewal is decided: how many, and the sum
-    of what it added to each one's renewal probability. Their mean is the effect the statistics should find."""
+class Settled:
+    """A cycle whose renewal is decided: what the truth needs of it."""
 
-    assigned: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    added: dict[str, float] = field(default_factory=lambda: defaultdict(float))
-
-    def effect(self, tool: str) -> float | None:
-        n = self.assigned.get(tool, 0)
-        return self.added[tool] / n if n else None
+    id: int
+    member_id: int
+    ends_on: date
+    base: float                       # 1 − churn: the on-time chance without any tool
+    late: float
+    reached: dict[str, bool]          # tool key → reached by the cycle's end (False: only after it)
 
 
 @dataclass
@@ -49,8 +54,11 @@ class Counts:
     renewed_on_time: int = 0
     renewed_late: int = 0
     visits: int = 0
-    sms: int = 0
+    sms: int = 0                      # delivered, as the gateway says
+    sms_failed: int = 0               # refused or never delivered
     calls: int = 0
+    opt_outs: int = 0                 # STOP replies of members put off by a tool
+    by_plan: dict[str, list[int]] = field(default_factory=dict)   # plan → [cycles decided, renewed]
 
 
 class Year:
@@ -58,20 +66,29 @@ class Year:
 
     def __init__(self, sim: SimClub, cfg: SimConfig, rng: random.Random) -> None:
         self.sim, self.cfg, self.rng = sim, cfg, rng
-        self.effects = {k: v / 100 for k, v in cfg.effects.items()}
+        self.responses = Responses(cfg)
+        self.gateway = Gateway(random.Random(f"gateway:{cfg.seed}"), cfg.sms_refused, cfg.sms_undelivered)
+        self.client = self.gateway.client()
         self.ending: dict[date, list[Cycle]] = defaultdict(list)
         self.late: dict[date, list[Cycle]] = defaultdict(list)
         self.starting: dict[date, list[Person]] = defaultdict(list)
         self.active: dict[int, Cycle] = {}
-        self.truth = Truth()
+        self.cycles: dict[int, Cycle] = {}
+        self.by_phone: dict[str, Person] = {}
+        # cycle id → tool key → reached by the cycle's end (False: reached only after it)
+        self.reach: dict[int, dict[str, bool]] = defaultdict(dict)
+        self.settled: list[Settled] = []
         self.counts = Counts()
         self.class_seats: dict[int, int] = defaultdict(int)
+        self.tool_keys = dict(db.session.execute(select(Tool.id, Tool.key).where(Tool.club_id == sim.club.id)).all())
 
     # --- the first day's club -------------------------------------------------------------------------
 
     def start(self, first: date) -> None:
         """Give the club's existing members their current (and some a previous) cycle and 60 days of visits;
         line up the newcomers' first sales."""
+        self.first = first
+        self.by_phone = {person.phone: person for person in self.sim.people}
         opening: list[tuple[Person, date, int | None]] = []
         for person in self.sim.people:
             if person.buys_on is None:
@@ -111,7 +128,7 @@ class Year:
             person = cycle.person
             for back in range(VISIT_WINDOW_DAYS, 0, -1):
                 day = first - timedelta(days=back)
-                if self.rng.random() < person.visit_chance(day):
+                if self.rng.random() < person.visit_chance(day, self.cfg.summer_visits):
                     rows.append(self._visit_row(person, cycle, day))
         self._insert_visits(rows)
 
@@ -123,12 +140,13 @@ class Year:
         for cycle in self._sell([(p, today, None) for p in self.starting.pop(today, [])]):
             self._track(cycle)
         if not last:
-            self._send_sms(today)
+            self._dispatch(today)
             self._make_calls(today)
         self._visits(today)
         self._decide(today)
 
     def _track(self, cycle: Cycle) -> None:
+        self.cycles[cycle.id] = cycle
         cycle.person.cycle = cycle
         self.active[cycle.person.id] = cycle
         self.ending[cycle.ends_on].append(cycle)
@@ -169,38 +187,79 @@ class Year:
             db.session.execute(insert(Freeze), freezes)
         return cycles
 
-    def _send_sms(self, today: date) -> None:
-        """Every queued SMS goes out and is delivered; a share of invitations gets a YES and a booking."""
-        club_id, sent_at = self.sim.club.id, self.sim.at(today, 10)
-        invited = db.session.execute(
-            select(Touchpoint.member_id, Touchpoint.session_id)
-            .where(Touchpoint.club_id == club_id, Touchpoint.channel == "sms", Touchpoint.status == "planned",
-                   Touchpoint.session_id.is_not(None)).order_by(Touchpoint.id)).all()
-        self.counts.sms += db.session.execute(
-            update(Message).where(Message.club_id == club_id, Message.status == "queued")
-            .values(status="delivered", attempts=1, sent_at=sent_at, delivered_at=sent_at,
-                    twilio_sid=literal("SMsim") + cast(Message.id, String))
-            .execution_options(synchronize_session=False)).rowcount
-        db.session.execute(
-            update(Touchpoint).where(Touchpoint.club_id == club_id, Touchpoint.channel == "sms",
-                                     Touchpoint.status == "planned", Touchpoint.due_on <= today)
-            .values(status="sent").execution_options(synchronize_session=False))
-        yes = [(m, s) for m, s in invited if self.rng.random() < self.cfg.yes_share]
-        self._book(yes, "sms", "booked", self.sim.at(today, 12))
+    def _reached(self, membership_id: int | None, tool_id: int | None, day: date) -> None:
+        """Note that the tool reached the cycle on DAY (by its end, or only after it)."""
+        cycle = self.cycles.get(membership_id) if membership_id is not None else None
+        key = self.tool_keys.get(tool_id)
+        if cycle is None or key is None:
+            return
+        seen = self.reach[cycle.id]
+        seen[key] = seen.get(key, False) or day <= cycle.ends_on
+
+    def _dispatch(self, today: date) -> None:
+        """The product's dispatcher sends what is due at SEND_HOUR to the gateway; the gateway's outcomes come back
+        as Twilio's status callbacks do for the undelivered (the product's own handler), and the delivered ones
+        reach their members:
+        a share of invitations gets a YES and a booking, and members put off by a tool may reply STOP."""
+        now = self.sim.at(today, SEND_HOUR)
+        db.session.commit()   # the dispatcher claims and settles in transactions of its own
+        with clock.frozen(now):
+            dispatch.dispatch(now, self.gateway.settings(), self.client, limit=DISPATCH_LIMIT)
+        outcomes = self.gateway.take()
+        if not outcomes:
+            return
+        accepted = {o.sid: o for o in outcomes if o.accepted}
+        self.counts.sms_failed += sum(1 for o in outcomes if not o.delivered)
+        found = []
+        sids = list(accepted)
+        for i in range(0, len(sids), 500):
+            found += db.session.execute(
+                select(Message.twilio_sid, Touchpoint.membership_id, Touchpoint.tool_id, Touchpoint.session_id)
+                .join(Touchpoint, Touchpoint.id == Message.touchpoint_id)
+                .where(Message.twilio_sid.in_(sids[i:i + 500]))).all()
+        planned = {sid: (membership_id, tool_id, session_id) for sid, membership_id, tool_id, session_id in found}
+        yes, stops = [], []
+        for sid, outcome in accepted.items():
+            if not outcome.delivered:
+                # Twilio's status callback, through the product's own handler. Only for the undelivered: a callback
+                # per delivered SMS cost more than the dispatch (a club without a public URL gets none either).
+                inbound.record_status(sid, "undelivered", UNDELIVERED, now)
+                continue
+            self.counts.sms += 1
+            if sid not in planned:
+                continue   # a service message (a confirmation): no tool's
+            membership_id, tool_id, session_id = planned[sid]
+            self._reached(membership_id, tool_id, today)
+            person = self.by_phone.get(outcome.to)
+            key = self.tool_keys.get(tool_id)
+            if person is None or key is None:
+                continue
+            if self.responses.of(person.id, key).stops:
+                stops.append((sid, outcome.to))
+            elif session_id and self.rng.random() < self.cfg.yes_share:
+                yes.append((person.id, session_id))
+        replied_at = self.sim.at(today, 12)
+        for sid, phone in stops:
+            inbound.receive("SMin" + sid[4:], phone, SENDER, "STOP", replied_at)
+            self.counts.opt_outs += 1
+        self._book(yes, "sms", "booked", replied_at)
 
     def _make_calls(self, today: date) -> None:
         """Staff work through today's list: most calls are answered; an answered invitation books a third."""
         tasks = db.session.execute(
-            select(Touchpoint.id, Touchpoint.member_id, Touchpoint.session_id)
+            select(Touchpoint.id, Touchpoint.member_id, Touchpoint.session_id, Touchpoint.membership_id,
+                   Touchpoint.tool_id)
             .where(Touchpoint.club_id == self.sim.club.id, Touchpoint.channel == "task",
                    Touchpoint.status == "planned", Touchpoint.due_on <= today).order_by(Touchpoint.id)).all()
         if not tasks:
             return
         done_at = self.sim.at(today, 14)
         updates, contacts, bookings = [], [], []
-        for task_id, member_id, session_id in tasks:
+        for task_id, member_id, session_id, membership_id, tool_id in tasks:
             answered = self.rng.random() < self.cfg.call_answered
             outcome = "reached" if answered else "no_answer"
+            if answered:
+                self._reached(membership_id, tool_id, today)
             if answered and session_id and self.rng.random() < 0.33:
                 outcome = "booked"
                 bookings.append((member_id, session_id))
@@ -234,7 +293,7 @@ class Year:
                 continue
             if cycle.freeze and cycle.freeze[0] <= today <= cycle.freeze[1]:
                 continue
-            if self.rng.random() >= person.visit_chance(today):
+            if self.rng.random() >= person.visit_chance(today, self.cfg.summer_visits):
                 continue
             rows.append(self._visit_row(person, cycle, today))
             if person.class_goer and sessions and self.rng.random() < 0.5:
@@ -306,69 +365,64 @@ class Year:
 
     # --- renewals ---------------------------------------------------------------------------------------
 
+    def _churn(self, cycle: Cycle, today: date) -> float:
+        """The cycle's chance of not renewing without any tool (config.py)."""
+        cfg, person = self.cfg, cycle.person
+        churn = PLANS[cycle.plan][4]
+        for months_back in range(3):
+            newest = today - timedelta(days=30 * months_back)
+            if any(newest - timedelta(days=30) < d <= newest for d in person.visits):
+                churn *= cfg.active_month_factor
+        churn *= self._early(person)
+        if today.month in (7, 8):
+            churn *= cfg.summer_churn
+        return min(1.0, churn)
+
+    def _early(self, person: Person) -> float:
+        """The early-visit factor: first visit within two weeks and four in the first month (a regular early) or
+        none in the first two weeks; 1 for members who joined before the simulated span (no record of it)."""
+        if person.since is None or person.since < self.first:
+            return 1.0
+        first_month = [d for d in person.visits if (d - person.since).days < 30]
+        if not first_month or (first_month[0] - person.since).days >= 14:
+            return self.cfg.late_starter
+        return self.cfg.early_regular if len(first_month) >= 4 else 1.0
+
+    def _effects(self, cycle: Cycle, by_end: bool) -> float:
+        return sum(self.responses.of(cycle.person.id, tool).effect
+                   for tool, in_time in self.reach.get(cycle.id, {}).items() if in_time == by_end)
+
     def _decide(self, today: date) -> None:
         ending = [c for c in self.ending.pop(today, []) if self.active.get(c.person.id) is c]
         late = self.late.pop(today, [])
-        reach = self._reach([c.id for c in ending + late])
         renewals = []
         for cycle in ending:
             self.counts.cycles_ended += 1
-            visits = cycle.person.visits_since(today - timedelta(days=VISIT_WINDOW_DAYS - 1))
-            base = PLANS[cycle.plan][4] + self.cfg.visit_renewal * min(visits, VISITS_FOR_FULL_RENEWAL) / \
-                VISITS_FOR_FULL_RENEWAL
-            cycle.p_on_time = base + sum(self.effects.get(tool, 0) for tool, r in reach[cycle.id].items()
-                                         if r.reached_by_end)
+            cycle.base = 1.0 - self._churn(cycle, today)
+            cycle.p_on_time = min(1.0, max(0.0, cycle.base + self._effects(cycle, True)))
             if cycle.u < cycle.p_on_time:
                 self.counts.renewed_on_time += 1
                 renewals.append((cycle, today + timedelta(days=1)))
-                self._settle(cycle, reach[cycle.id])
+                self._settle(cycle, True)
             else:
                 self.late[today + timedelta(days=LATE_DAYS)].append(cycle)
         for cycle in late:
-            after = sum(self.effects.get(tool, 0) for tool, r in reach[cycle.id].items()
-                        if r.reached and not r.reached_by_end)
-            if cycle.u < cycle.p_on_time + self.cfg.late_renewal + after:
+            renewed = cycle.u < cycle.p_on_time + self.cfg.late_renewal + self._effects(cycle, False)
+            if renewed:
                 self.counts.renewed_late += 1
                 renewals.append((cycle, today))
             elif self.active.get(cycle.person.id) is cycle:
                 del self.active[cycle.person.id]
-            self._settle(cycle, reach[cycle.id])
+            self._settle(cycle, renewed)
         sold = self._sell([(c.person, start, c.id) for c, start in renewals])
         for cycle in sold:
             self._track(cycle)
 
-    def _settle(self, cycle: Cycle, reach: dict[str, "Reach"]) -> None:
-        """Book what each assigned tool added to this cycle's renewal probability (see the module's note)."""
-        for tool, r in reach.items():
-            if r.held:
-                continue
-            effect = self.effects.get(tool, 0)
-            self.truth.assigned[tool] += 1
-            if r.reached_by_end:
-                self.truth.added[tool] += effect
-            elif r.reached:
-                self.truth.added[tool] += effect / (1 - cycle.p_on_time)
-
-    def _reach(self, cycle_ids: list[int]) -> dict[int, dict[str, "Reach"]]:
-        """Per cycle and tool: held out or not, and whether it reached the member by the cycle's end / at all."""
-        result: dict[int, dict[str, Reach]] = defaultdict(dict)
-        if not cycle_ids:
-            return result
-        tp = Touchpoint
-        got = got_through(tp)
-        by_end = case((and_(got == 1, tp.due_on <= Membership.ends_on), 1), else_=0)
-        for cycle_id, key, held, reached, reached_by_end in db.session.execute(
-            select(tp.membership_id, Tool.key, func.min(case((tp.status == "held_out", 1), else_=0)),
-                   func.max(got), func.max(by_end))
-            .join(Tool, Tool.id == tp.tool_id).join(Membership, Membership.id == tp.membership_id)
-            .where(tp.membership_id.in_(cycle_ids)).group_by(tp.membership_id, Tool.key)
-        ):
-            result[cycle_id][key] = Reach(bool(held), bool(reached), bool(reached_by_end))
-        return result
-
-
-@dataclass(frozen=True)
-class Reach:
-    held: bool
-    reached: bool
-    reached_by_end: bool
+    def _settle(self, cycle: Cycle, renewed: bool) -> None:
+        """Keep what the truth needs of a decided cycle; its reach record is no longer needed."""
+        self.settled.append(Settled(cycle.id, cycle.person.id, cycle.ends_on, cycle.base, self.cfg.late_renewal,
+                                    self.reach.pop(cycle.id, {})))
+        tally = self.counts.by_plan.setdefault(PLANS[cycle.plan][0], [0, 0])
+        tally[0] += 1
+        tally[1] += renewed
+        self.cycles.pop(cycle.id, None)
