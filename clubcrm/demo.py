@@ -19,6 +19,7 @@ def is_empty() -> bool:
 
 
 def load(members_count: int = 320, seed: int = 7, today: date | None = None, days: int = 365) -> Club:
-    """Create the demo club with DAYS days of history up to TODAY (the club's today by default); the caller
-    commits. Today's calls stay open on the Today list."""
+    """Create the demo club with DAYS days of history up to TODAY (the club's today by default), committed day
+    by day (the simulated club's SMS go through the real dispatcher, which commits its own steps). Today's calls
+    stay open on the Today list."""
     return simulate(SimConfig(members=members_count, days=days, seed=seed, end=today)).club
