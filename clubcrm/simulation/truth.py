@@ -10,6 +10,10 @@ over the programme's arms, with every tool's reach switched off at once, countin
 calendar year: the member's first decided cycle of it), as its arm is drawn. Only cycles whose renewal window has
 closed by the last day count, as in the report.
 
+A tool drawn after a cycle's end (the win-back) has only cycles not renewed on time in both arms: its truth is
+what it adds to the chance left then, (chance with − chance without) / (1 − on-time chance), as the report
+measures it on those cycles.
+
 What this leaves out: the engine's other tools may contact a cycle that one tool's holdout left free (review
 finding 3); the truth counts what each tool's own reach added, not that displacement.
 """
@@ -68,7 +72,7 @@ def compute(club_id: int, settled: list, responses: Responses, first: date, last
     """The truth over SETTLED (year.Settled) cycles that ended between FIRST and LAST − WINDOW_DAYS − 1."""
     closed_by = last - timedelta(days=window_days + 1)
     cycles = {s.id: s for s in settled if first <= s.ends_on <= closed_by}
-    arms: dict[int, list[tuple[str, bool]]] = defaultdict(list)
+    arms: dict[int, list[tuple[str, bool, bool]]] = defaultdict(list)   # (tool, held, drawn after the end)
     draws: dict[tuple[int, int], tuple[int, bool]] = {}
     for membership_id, member_id, tool_key, held, first_on in db.session.execute(
             select(Assignment.membership_id, Assignment.member_id, Assignment.tool_key, Assignment.held,
@@ -82,18 +86,24 @@ def compute(club_id: int, settled: list, responses: Responses, first: date, last
             if key not in draws or membership_id < draws[key][0]:
                 draws[key] = (membership_id, bool(held))
         else:
-            arms[membership_id].append((tool_key, bool(held)))
+            arms[membership_id].append((tool_key, bool(held), first_on > cycles[membership_id].ends_on))
     for membership_id, held in draws.values():
-        arms[membership_id].append((PROGRAMME, held))
+        arms[membership_id].append((PROGRAMME, held, False))
     truth = Truth()
     for cycle_id, drawn in arms.items():
         s = cycles[cycle_id]
         effect = {tool: responses.of(s.member_id, tool).effect for tool in s.reached}
         full = _chance(s, effect, set())
-        for tool, held in drawn:
+        on_time = min(1.0, max(0.0, s.base + sum(e for t, e in effect.items() if s.reached[t])))
+        for tool, held, after_end in drawn:
             arm = (truth.held if held else truth.exposed)[tool]
             arm.n += 1
             off = set(effect) if tool == PROGRAMME else {tool}
             if off & set(effect):
-                arm.added += full - _chance(s, effect, off)
+                added = full - _chance(s, effect, off)
+                if after_end:
+                    # Drawn after the end (a win-back): both arms are cycles not renewed on time, so what the tool
+                    # adds is a share of the chance left then, not of the whole cycle's.
+                    added = added / (1 - on_time) if on_time < 1 else 0.0
+                arm.added += added
     return truth
