@@ -19,7 +19,7 @@ from markupsafe import Markup
 
 from clubcrm import csv_writer, formatting
 from clubcrm.lifecycle.labels import TOOL_NAMES, name
-from clubcrm.reports import activity, kpis
+from clubcrm.reports import activity, kpis, stats
 from clubcrm.reports.renewals import RenewalReport, RenewalRow
 from clubcrm.reports.scope import Scope
 from clubcrm.models import PROGRAMME
@@ -133,10 +133,6 @@ def verdict_text(code: str) -> str:
     return str(VERDICTS.get(code, code))
 
 
-# A verdict further away than this is not worth waiting for: the page says so and points elsewhere.
-PATIENCE_MONTHS = 36
-
-
 def time_text(row: dict) -> str:
     """How long until a verdict, in words, for a row of the tools table."""
     months = row.get("months_to_verdict")
@@ -146,7 +142,7 @@ def time_text(row: dict) -> str:
         return _("already reached")
     if months is None:
         return _("unknown: no cycle reached it in the period")
-    if months > PATIENCE_MONTHS:
+    if months > stats.OUT_OF_REACH_MONTHS:
         if row.get("key") == PROGRAMME:
             return _("more than 3 years at this rate: raise the programme holdout share")
         return _("more than 3 years at this rate: read the programme line or raise the holdout share")

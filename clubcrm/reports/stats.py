@@ -38,6 +38,9 @@ from statistics import NormalDist
 MIN_EFFECT = 0.05
 # The error rate of the whole family of tools judged at once (split among them, see `alpha`).
 ALPHA = 0.05
+# A verdict further away than this many months is out of reach for the tool: the report says so and points to the
+# programme line or a larger holdout share instead of a date.
+OUT_OF_REACH_MONTHS = 36
 # The power at which the time to a verdict is planned.
 POWER = 0.80
 # The sample-ratio alarm's threshold: a held-out share this unlikely under the shares in force means the arms are

@@ -96,7 +96,7 @@ def tool_report(scope: Scope) -> ToolReport:
             result[key].holdout_pct = high if low == high else None
     shares = {club.programme_holdout_pct for club in clubs}
     result[PROGRAMME].holdout_pct = shares.pop() if len(shares) == 1 else None
-    family = enabled_at_start(scope, keys)
+    family = enabled_at_start(scope, clubs, keys)
     value = renewal_value(decided) if currency else None
     per_month = _reach_rates(scope)
     for key, item in result.items():
@@ -218,15 +218,15 @@ def renewal_value(decided) -> float | None:
     return float(average) if average else None
 
 
-def enabled_at_start(scope: Scope, keys: list[str]) -> int:
-    """How many tools (by key) were enabled in any of SCOPE's clubs at the start of its period: the family among
-    which the error rate is split. A tool switched since then is read from its first audited change after the
-    start (its state before it); at least 1."""
+def enabled_at_start(scope: Scope, clubs: list[Club], keys: list[str]) -> int:
+    """How many tools (by key) were enabled in any of SCOPE's CLUBS (loaded by the caller) at the start of its
+    period: the family among which the error rate is split. A tool switched since then is read from its first
+    audited change after the start (its state before it); at least 1."""
     tools = db.session.execute(
         select(Tool.id, Tool.key, Tool.enabled).where(Tool.club_id.in_(scope.club_ids), Tool.key.in_(keys))).all()
     if not tools:
         return max(1, len(keys))
-    begin = min(utc_bounds(club, scope.start, scope.start)[0] for club in scope.clubs())
+    begin = min(utc_bounds(club, scope.start, scope.start)[0] for club in clubs)
     first_change: dict[int, dict] = {}
     for tool_id, before in db.session.execute(
         select(AuditEvent.entity_id, AuditEvent.before)
