@@ -18,10 +18,10 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from functools import partial
+from functools import lru_cache, partial
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, case, func, select, update
+from sqlalchemy import Connection, bindparam, case, func, select, update
 from twilio.base.exceptions import TwilioRestException
 
 from clubcrm.clock import utcnow
@@ -176,6 +176,24 @@ def _same(column, value):
     return column.is_(None) if value is None else column == value
 
 
+@lru_cache(maxsize=None)
+def fenced_update(statuses: tuple[str, ...], handed: bool, columns: tuple[str, ...], same_body: bool = False):
+    """fence()'s compare-and-set as one prepared UPDATE per shape, with bound values: the dispatcher's writes per
+    message (building and caching a statement for each cost as much as the send itself, profiled). Its
+    parameters: Outgoing.fence_params(), f_body if SAME_BODY, and v_<column> for each of COLUMNS."""
+    t = Message.__table__
+    where = [t.c.id == bindparam("f_id"), t.c.status.in_(statuses), t.c.attempts == bindparam("f_attempts"),
+             t.c.claimed_at == bindparam("f_claimed_at"),
+             t.c.sent_at == bindparam("f_sent_at") if handed else t.c.sent_at.is_(None)]
+    if same_body:
+        where.append(t.c.body == bindparam("f_body"))
+    return update(t).where(*where).values({c: bindparam(f"v_{c}", type_=t.c[c].type) for c in columns})
+
+
+_TOUCHPOINT_STATUS = (update(Touchpoint.__table__).where(Touchpoint.__table__.c.id == bindparam("t_id"))
+                      .values(status=bindparam("v_status"), skip_reason=bindparam("v_skip_reason")))
+
+
 # A skipped message's reason, as its touchpoint says it.
 TOUCHPOINT_REASONS = {"opted_out": "no_consent", "day_cap": "sms_cap", "week_cap": "sms_cap",
                       CLUB_CLOSED: CLUB_CLOSED}
@@ -185,9 +203,8 @@ def touchpoint_became(touchpoint_id: int | None, status: str, skip_reason: str |
     """Carry a message's end to the touchpoint that planned it (sent, failed or skipped), for the card and
     the statistics; VIA is the session (default) or a connection."""
     if touchpoint_id is not None:
-        (via or db.session).execute(update(Touchpoint).where(Touchpoint.id == touchpoint_id)
-                                    .values(status=status, skip_reason=skip_reason)
-                                    .execution_options(synchronize_session=False))
+        (via or db.session).execute(_TOUCHPOINT_STATUS,
+                                    {"t_id": touchpoint_id, "v_status": status, "v_skip_reason": skip_reason})
 
 
 def defer_quiet_hours(now: datetime) -> int:
@@ -312,13 +329,19 @@ class Outgoing:
     def fence(self, statuses: tuple[str, ...] = ("sending",)) -> tuple:
         return fence(self.id, self.attempts, self.claimed_at, self.sent_at, statuses)
 
+    def fence_params(self) -> dict:
+        """fenced_update()'s f_ parameters for this claim (its shape: handed=self.sent_at is not None)."""
+        return {"f_id": self.id, "f_attempts": self.attempts, "f_claimed_at": self.claimed_at,
+                "f_sent_at": self.sent_at}
+
 
 def hand_over(message: Outgoing, at: datetime, via) -> Outgoing | None:
     """Record on the connection VIA that MESSAGE goes to Twilio now (the caller commits it before the call),
     unless its claim was taken back meanwhile (a reconciler judged this dispatcher dead) or its text was scrubbed
     (the member was erased): then None, and it is not sent."""
-    handed = via.execute(update(Message).where(*message.fence(), Message.body == message.body)
-                         .values(sent_at=at, to_phone=message.to_phone)).rowcount
+    handed = via.execute(fenced_update(("sending",), message.sent_at is not None, ("sent_at", "to_phone"), True),
+                         message.fence_params() | {"f_body": message.body, "v_sent_at": at,
+                                                   "v_to_phone": message.to_phone}).rowcount
     return replace(message, sent_at=at) if handed else None
 
 
@@ -422,8 +445,11 @@ def already_there(message: Outgoing, client, via, report: Report) -> bool:
 def record_sent(message: Outgoing, sid: str, via) -> None:
     """Mark MESSAGE sent with Twilio's SID, also over `unknown` (a reconciler that could not find it yet), unless
     its claim was settled otherwise meanwhile."""
-    recorded = via.execute(update(Message).where(*message.fence(("sending", "unknown")))
-                           .values(status="sent", twilio_sid=sid, error_code=None, error_message=None)).rowcount
+    recorded = via.execute(
+        fenced_update(("sending", "unknown"), message.sent_at is not None,
+                      ("status", "twilio_sid", "error_code", "error_message")),
+        message.fence_params() | {"v_status": "sent", "v_twilio_sid": sid, "v_error_code": None,
+                                  "v_error_message": None}).rowcount
     if recorded:
         touchpoint_became(message.touchpoint_id, "sent", via=via)
 
