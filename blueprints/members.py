@@ -95,10 +95,12 @@ def fragment(member, template: str, title: str, **context):
     return render_template(template if request.args.get("partial") else "members/fragment.html", **context)
 
 
-@bp.get("/<id:member_id>/forms/<any(sell, package, freeze, cancel, redeem, grant, contact, sms):form_name>")
+@bp.get("/<id:member_id>/forms/<form_name>")
 @role_required("desk", "manager")
 def form(member_id: int, form_name: str):
     """Show one of the card's forms, when its section is opened."""
+    if form_name not in CARD_FORMS:
+        abort(404)
     name = form_name
     form_class, options, roles = CARD_FORMS[name]
     if not current_user.has_role(*roles):
