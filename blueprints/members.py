@@ -1,5 +1,5 @@
 """Member pages: the card and its panels, a new lead, editing details, check-in, logging a contact."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -85,7 +85,21 @@ def render_card(member_id: int, failed: tuple[str, object] | None = None):
         fill_choices(forms, data)
     status = 422 if failed is not None else 200
     return render_template("members/card.html", card=data, today=today, forms=forms,
-                           open_form=failed[0] if failed else None), status
+                           open_form=failed[0] if failed else None,
+                           lifecycle_name=once_per_page(current_app.jinja_env.globals["lifecycle_name"])), status
+
+
+def once_per_page(name):
+    """Remember NAME's answers for one page: a long history names the same few tools, rules and statuses in
+    dozens of rows, and each lookup goes through the translations."""
+    seen: dict[tuple, str] = {}
+
+    def named(*key) -> str:
+        if key not in seen:
+            seen[key] = name(*key)
+        return seen[key]
+
+    return named
 
 
 def fragment(member, template: str, title: str, **context):
