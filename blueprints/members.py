@@ -1,5 +1,5 @@
-"""Member pages: the card, a new lead, editing details, check-in, logging a contact."""
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+"""Member pages: the card and its panels, a new lead, editing details, check-in, logging a contact."""
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -49,26 +49,120 @@ def new():
 @role_required("desk", "manager")
 def card(member_id: int):
     """Show the member card."""
-    return render_card(load_member(member_id))
+    return render_card(member_id)
 
 
-def render_card(member, failed: tuple[str, object] | None = None):
-    """Render the member card; FAILED = (name, form) puts a submitted form back with its errors."""
+# The card's forms: each is rendered only when its section is opened (a fragment the page fetches), or when a
+# refused submission puts it back with its errors. (class, keyword arguments, roles that may use it)
+CARD_FORMS = {
+    "sell": (SellForm, {}, ("desk", "manager")),
+    "package": (PackageSaleForm, {}, ("desk", "manager")),
+    "freeze": (FreezeForm, {}, ("desk", "manager")),
+    "cancel": (CancelForm, {}, ("manager",)),
+    "redeem": (UnitsForm, {"prefix": "redeem"}, ("desk", "manager")),
+    "grant": (UnitsForm, {"prefix": "grant"}, ("manager",)),
+    "contact": (ContactForm, {}, ("desk", "manager")),
+    "sms": (SmsForm, {}, ("desk", "manager")),
+}
+
+
+def load_card(member_id: int):
+    """Return the member and their memberships (one statement), or 404 when this login may not see them."""
+    try:
+        return cards.load(current_user, member_id)
+    except NotFound:
+        abort(404)
+
+
+def render_card(member_id: int, failed: tuple[str, object] | None = None):
+    """Render the member card; FAILED = (name, form) puts a submitted form back, open, with its errors."""
+    member, history, sells_packages = load_card(member_id)
     today = local_today(member.club.timezone)
-    data = cards.build(member, today)
-    forms = {
-        "sell": SellForm(formdata=None), "package": PackageSaleForm(formdata=None),
-        "freeze": FreezeForm(formdata=None), "cancel": CancelForm(formdata=None),
-        "redeem": UnitsForm(formdata=None, prefix="redeem"),
-        "grant": UnitsForm(formdata=None, prefix="grant"),
-        "contact": ContactForm(formdata=None), "sms": SmsForm(formdata=None),
-    }
+    data = cards.build(member, today, history, sells_packages)
+    forms = {}
     if failed is not None:
         forms[failed[0]] = failed[1]
-    fill_choices(forms, data)
+        fill_choices(forms, data)
     status = 422 if failed is not None else 200
     return render_template("members/card.html", card=data, today=today, forms=forms,
-                           open_form=failed[0] if failed else None, consents=consent.history(member.id)), status
+                           open_form=failed[0] if failed else None,
+                           lifecycle_name=once_per_page(current_app.jinja_env.globals["lifecycle_name"])), status
+
+
+def once_per_page(name):
+    """Remember NAME's answers for one page: a long history names the same few tools, rules and statuses in
+    dozens of rows, and each lookup goes through the translations."""
+    seen: dict[tuple, str] = {}
+
+    def named(*key) -> str:
+        if key not in seen:
+            seen[key] = name(*key)
+        return seen[key]
+
+    return named
+
+
+def fragment(member, template: str, title: str, **context):
+    """Render a card panel or form: bare for the card's script (?partial=1), else as a page of its own (no
+    script: the panel's link opens it)."""
+    context.update(m=member, title=title, inner=template)
+    return render_template(template if request.args.get("partial") else "members/fragment.html", **context)
+
+
+@bp.get("/<id:member_id>/forms/<form_name>")
+@role_required("desk", "manager")
+def form(member_id: int, form_name: str):
+    """Show one of the card's forms, when its section is opened."""
+    if form_name not in CARD_FORMS:
+        abort(404)
+    name = form_name
+    form_class, options, roles = CARD_FORMS[name]
+    if not current_user.has_role(*roles):
+        abort(403)
+    member, history, _sells = load_card(member_id)
+    today = local_today(member.club.timezone)
+    data = cards.head(member, today, history)
+    if name == "redeem":
+        data.packages = cards.balances(member.id)
+    forms = {name: form_class(formdata=None, **options)}
+    fill_choices(forms, data)
+    return fragment(member, "members/_form.html", form_title(name, data), forms=forms, name=name)
+
+
+def form_title(name: str, data) -> str:
+    """Name a card form as its section's summary does."""
+    if name == "sell":
+        return _("Renew") if data.renewable else _("Sell a membership")
+    return {"package": _("Sell a package"), "freeze": _("Freeze"), "cancel": _("Cancel a membership"),
+            "redeem": _("Redeem"), "grant": _("Grant free units"), "contact": _("Log a contact"),
+            "sms": _("Send an SMS")}[name]
+
+
+@bp.get("/<id:member_id>/audit")
+@role_required("desk", "manager")
+def audit_panel(member_id: int):
+    """Show the member's audit trail (the card's panel, fetched when opened)."""
+    member = load_member(member_id)
+    return fragment(member, "members/_audit.html", _("Audit trail"),
+                    events=cards.audit_trail(member.id))
+
+
+@bp.get("/<id:member_id>/messages")
+@role_required("desk", "manager")
+def messages_panel(member_id: int):
+    """Show the member's last SMS (the card's panel, fetched when opened)."""
+    member = load_member(member_id)
+    return fragment(member, "members/_messages.html", _("Messages"),
+                    messages=cards.last_messages(member.id))
+
+
+@bp.get("/<id:member_id>/consents")
+@role_required("desk", "manager")
+def consent_panel(member_id: int):
+    """Show the member's consent history (the card's panel, fetched when opened)."""
+    member = load_member(member_id)
+    return fragment(member, "members/_consents.html", _("Consent history"),
+                    consents=consent.history(member.id))
 
 
 @bp.route("/<id:member_id>/edit", methods=["GET", "POST"])
@@ -109,7 +203,7 @@ def run_on_card(member, name: str, form, action, success, anchor: str = ""):
         else:
             flash(success(result), "success")
             return redirect(url_for("members.card", member_id=member.id) + anchor)
-    return render_card(load_member(member.id), failed=(name, form))
+    return render_card(member.id, failed=(name, form))
 
 
 @bp.get("/<id:member_id>/contacts", endpoint="back_from_contact")

@@ -79,6 +79,12 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     # (the redirect reads no row, so it tells nothing about club A).
     ("members.back_from_contact", "GET"):         (302, 302, 302, 302, 302, 302),
     ("members.back_from_sms", "GET"):             (302, 302, 302, 302, 302, 302),
+    # The card's panels and forms, fetched when opened: as the card itself; the cancel form is the manager's
+    # (club B's manager asking for it: not found), as its POST (sales.cancel).
+    ("members.audit_panel", "GET"):               (302, 200, 200, 200, 404, 404),
+    ("members.messages_panel", "GET"):            (302, 200, 200, 200, 404, 404),
+    ("members.consent_panel", "GET"):             (302, 200, 200, 200, 404, 404),
+    ("members.form", "GET"):                      (302, 403, 200, 200, 403, 404),
     # --- sales on the card (sales.py): cancel and grant are the manager's
     ("sales.sell", "POST"):                       (302, 422, 422, 422, 404, 404),
     ("sales.sell_package", "POST"):               (302, 422, 422, 422, 404, 404),
@@ -226,6 +232,7 @@ def build_data(make) -> dict:
         "staff_id": trainer.id, "club_id": club_a.id, "item": "plans",
         # The API's ids (plan_id, service_id, ...) go here as its routes appear.
         "plan_id": plan.id, "service_id": service.id, "membership_id": membership.id,
+        "form_name": "cancel",   # the member card's form fragments: the manager's one
     }
     return {"staff": staff, "args": args}
 
@@ -344,6 +351,10 @@ CHAIN_TABLE: dict[tuple[str, str], tuple[int, int]] = {
     ("members.send_sms", "POST"):                 (404, 404),
     ("members.back_from_contact", "GET"):         (302, 302),   # to the card, which is 404
     ("members.back_from_sms", "GET"):             (302, 302),
+    ("members.audit_panel", "GET"):               (404, 404),
+    ("members.messages_panel", "GET"):            (404, 404),
+    ("members.consent_panel", "GET"):             (404, 404),
+    ("members.form", "GET"):                      (403, 404),
     ("sales.sell", "POST"):                       (404, 404),
     ("sales.sell_package", "POST"):               (404, 404),
     ("sales.freeze", "POST"):                     (404, 404),

@@ -252,9 +252,10 @@ def test_the_card_shows_the_consent_history(make, web, login_as):
     rows = db.session.execute(select(ConsentEvent.granted, ConsentEvent.source, ConsentEvent.staff_id)
                               .where(ConsentEvent.member_id == member.id).order_by(ConsentEvent.id)).all()
     assert rows == [(True, "desk", None), (False, "desk", manager.id)]
-    card = web.get(f"/members/{member.id}")
-    assert card.text.count('data-granted="') == 2
-    assert 'data-granted="no"' in card.text and manager.name in card.text.split('id="consent-history"')[1]
+    assert f'data-src="/members/{member.id}/consents?partial=1"' in web.get(f"/members/{member.id}").text
+    panel = web.get(f"/members/{member.id}/consents?partial=1")   # the card's panel, fetched when opened
+    assert panel.text.count('data-granted="') == 2
+    assert 'data-granted="no"' in panel.text and manager.name in panel.text.split('id="consent-history"')[1]
 
 
 def test_a_carriers_21610_is_a_withdrawal_in_the_consent_history(make, fake_twilio):

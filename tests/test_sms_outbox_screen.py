@@ -164,8 +164,10 @@ def test_the_member_card_lists_the_members_sms(make, web, login_as):
     for n in range(10):
         message(member, "sent", NOW - timedelta(days=30 + n))
     login_as("desk")
+    # The card's SMS panel, fetched when opened.
     page = text(web.get(f"/members/{member.id}"))
-    section = page[page.index('id="sms"'):]
+    assert f'data-src="/members/{member.id}/messages?partial=1"' in page
+    section = text(web.get(f"/members/{member.id}/messages?partial=1"))
     assert "not sent: daily SMS limit reached" in section and "delivered" in section
     assert section.count('id="sms-') == 10
     assert "Twilio says this number is invalid" not in page and "Opted out of SMS" not in page
@@ -180,7 +182,7 @@ def test_the_member_card_says_when_the_number_is_invalid_or_opted_out(make, web,
     page = text(web.get(f"/members/{member.id}"))
     assert "Twilio says this number is invalid" in page
     assert "Opted out of SMS on Mar 8, 2026" in page
-    assert "No SMS yet." in page
+    assert "No SMS yet." in text(web.get(f"/members/{member.id}/messages?partial=1"))
 
 
 def test_the_rule_editor_shows_segments_and_cost_per_thousand(make, web, login_as):

@@ -1,20 +1,25 @@
-"""The member card: everything the desk needs at a glance, and what to do now."""
+"""The member card: everything the desk needs at a glance, and what to do now.
+
+The card is read in a fixed number of statements whatever the member's history holds: load() reads the member
+with their memberships, build() four more. The audit trail, the SMS and the consent history are panels the page
+fetches when they are opened (audit_trail, last_messages, consent.history)."""
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import contains_eager, joinedload
 
+from clubcrm.errors import NotFound
 from clubcrm.extensions import db
 from clubcrm.formatting import day
 from clubcrm.lifecycle.stages import Stage, stage_of
-from clubcrm.models import AuditEvent, Club, Member, Membership, Message, Package, Touchpoint, Visit
+from clubcrm.models import (AuditEvent, Club, ClubSession, Member, Membership, Message, Package, Service, Staff,
+                            Touchpoint, Visit)
 from clubcrm.services.contracts import Standing, is_live, latest_live, memberships_of, standing
-from clubcrm.services.packages import balances
-from clubcrm.services.sales import covering, renewal_target
-from clubcrm.services.tasks import Contact, Task, contacts_of, for_member
-from clubcrm.services.tasks import today as open_tasks
+from clubcrm.services.sales import renewal_target
+from clubcrm.services.tasks import Contact, Task, contacts_of
 
 
 @dataclass
@@ -30,7 +35,6 @@ class MemberCard:
     memberships: list[Membership]
     packages: list[Package]
     visits: list[Visit]
-    audit: list[AuditEvent]
     alerts: list[Alert] = field(default_factory=list)
     renewable: Membership | None = None
     # A membership can be sold today (nothing covers the member, a renewal is due, or a visit pack is used up).
@@ -47,10 +51,22 @@ class MemberCard:
     tasks: list[Task] = field(default_factory=list)
     touchpoints: list[Touchpoint] = field(default_factory=list)
     contacts: list[Contact] = field(default_factory=list)
-    # The member's last SMS, newest first.
-    messages: list[Message] = field(default_factory=list)
     # The names of the other clubs of the chain where a listed visit happened (a chain plan).
     visit_clubs: dict[int, str] = field(default_factory=dict)
+    # The member's club has a package on sale (the package sale and grant forms have something to offer).
+    sells_packages: bool = False
+
+    @property
+    def open_contracts(self) -> list[Membership]:
+        """The live memberships not yet ended: what a freeze or a cancellation can name."""
+        today = self.standing.today
+        return [m for m in self.memberships if is_live(m, today) and m.ends_on >= today]
+
+    @property
+    def redeemable(self) -> list[Package]:
+        """The packages with units left that have not expired."""
+        today = self.standing.today
+        return [p for p in self.packages if p.balance > 0 and (p.expires_on is None or p.expires_on >= today)]
 
 
 def is_birthday(birth: date | None, today: date) -> bool:
@@ -63,46 +79,150 @@ def is_birthday(birth: date | None, today: date) -> bool:
     return (birth.month, birth.day) == (2, 29) and not leap and (today.month, today.day) == (2, 28)
 
 
-def build(member: Member, today: date) -> MemberCard:
-    """Gather the member card for TODAY (club-local)."""
-    history = memberships_of(member.id)
+def load(staff: Staff, member_id: int) -> tuple[Member, list[Membership], bool]:
+    """Return the member (with their club), their memberships (plans and freezes, newest end first) and whether
+    their club sells any package, in one statement; another club's member is not found, as get_for says."""
+    sells_packages = exists().where(Service.club_id == Member.club_id, Service.active).label("sells_packages")
+    rows = db.session.execute(
+        select(Member, Membership, sells_packages)
+        .outerjoin(Membership, Membership.member_id == Member.id)
+        .options(joinedload(Member.club), joinedload(Membership.plan), joinedload(Membership.freezes))
+        .where(Member.id == member_id)
+        .order_by(Membership.ends_on.desc(), Membership.id.desc())
+        # As contracts.memberships_of: a card shown again after a refused sale reads what the database holds.
+        .execution_options(populate_existing=True)
+    ).unique().all()
+    if not rows or not staff.sees_club(rows[0][0].club_id):
+        raise NotFound("member_id", _l("No such member."))
+    return rows[0][0], [membership for _m, membership, _s in rows if membership is not None], bool(rows[0][2])
+
+
+def head(member: Member, today: date, history: list[Membership] | None = None,
+         used: dict[int, int] | None = None) -> MemberCard:
+    """Work out where the member stands and what can be sold TODAY from their memberships alone (HISTORY, loaded
+    when not given; USED = visits counted on visit-count memberships, counted here when not given)."""
+    history = memberships_of(member.id) if history is None else history
     where = standing(member, history, today)
+    last = latest_live(history, today)
+    if used is None:
+        used = _visits_used({m.id for m in (where.membership, last) if m is not None and m.visit_limit is not None})
     card = MemberCard(
-        member=member,
-        standing=where,
-        memberships=history,
-        packages=balances(member.id),
-        visits=list(db.session.scalars(select(Visit).where(Visit.member_id == member.id)
-                                       .order_by(Visit.checked_in_at.desc()).limit(10))),
-        audit=list(db.session.scalars(select(AuditEvent).where(AuditEvent.member_id == member.id)
-                                      .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
-                                      .limit(15))),
+        member=member, standing=where, memberships=history, packages=[], visits=[],
         renewable=renewal_target(history, today),
-        can_sell=covering(history, today) is None,
+        can_sell=_covering(history, last, today, used) is None,
         stage=stage_of(member.converted_at is None, history,
                        {m.id: [(f.starts_on, f.ends_on) for f in m.freezes] for m in history}, today),
-        tasks=open_tasks(member.club, today, member_id=member.id),
-        touchpoints=for_member(member.id),
-        contacts=contacts_of(member.id),
-        messages=list(db.session.scalars(select(Message).where(Message.member_id == member.id)
-                                         .order_by(Message.created_at.desc(), Message.id.desc()).limit(10))),
     )
-    elsewhere = {v.club_id for v in card.visits if v.club_id != member.club_id}
-    if elsewhere:
-        card.visit_clubs = dict(db.session.execute(select(Club.id, Club.name).where(Club.id.in_(elsewhere))).all())
     if where.membership is not None:
         card.renewed_by = next((m for m in history if m.renews_id == where.membership.id
                                 and is_live(m, today)), None)
-    if where.membership is not None and where.membership.visit_limit is not None:
-        used = db.session.scalar(select(func.count()).select_from(Visit)
-                                 .where(Visit.membership_id == where.membership.id))
-        card.visits_left = max(where.membership.visit_limit - used, 0)
-    last = latest_live(history, today)
+        if where.membership.visit_limit is not None:
+            card.visits_left = max(where.membership.visit_limit - used.get(where.membership.id, 0), 0)
     if last is not None:
         card.latest_end = last.ends_on
         card.renewal_opens = last.ends_on - timedelta(days=current_app.config["RENEWAL_WINDOW_BEFORE_DAYS"])
+    return card
+
+
+def build(member: Member, today: date, history: list[Membership] | None = None,
+          sells_packages: bool | None = None) -> MemberCard:
+    """Gather the member card for TODAY (club-local): with HISTORY from load(), four statements more (balances,
+    last visits, touchpoints with open tasks, staff contacts), however long the member's history."""
+    history = memberships_of(member.id) if history is None else history
+    where = standing(member, history, today)
+    last = latest_live(history, today)
+    counted = {m.id for m in (where.membership, last) if m is not None and m.visit_limit is not None}
+    visits, visit_clubs, used = _last_visits(member, counted)
+    card = head(member, today, history, used)
+    card.packages = balances(member.id)
+    card.visits, card.visit_clubs = visits, visit_clubs
+    card.touchpoints, card.tasks = _touchpoints_and_tasks(member, today)
+    card.contacts = contacts_of(member.id)
+    if sells_packages is None:
+        sells_packages = db.session.scalar(select(exists().where(Service.club_id == member.club_id, Service.active)))
+    card.sells_packages = sells_packages
     card.alerts = alerts(card, today)
     return card
+
+
+def _covering(history: list[Membership], last: Membership | None, today: date,
+              used: dict[int, int]) -> Membership | None:
+    """sales.covering with the visits already counted: the live membership that keeps a sale from being made."""
+    if last is None or last.ends_on < today or renewal_target(history, today) is not None:
+        return None
+    used_up = last.visit_limit is not None and used.get(last.id, 0) >= last.visit_limit
+    return None if used_up else last
+
+
+def _visits_used(membership_ids: set[int]) -> dict[int, int]:
+    """Count the visits made on each of MEMBERSHIP_IDS (visit-count memberships; one statement, none if empty)."""
+    if not membership_ids:
+        return {}
+    rows = db.session.execute(select(Visit.membership_id, func.count()).where(Visit.membership_id.in_(membership_ids))
+                              .group_by(Visit.membership_id)).all()
+    return {membership_id: 0 for membership_id in membership_ids} | dict(rows)
+
+
+def _last_visits(member: Member, counted: set[int], limit: int = 10
+                 ) -> tuple[list[Visit], dict[int, str], dict[int, int]]:
+    """Return the member's last visits, the names of the other clubs where they happened, and the visits made on
+    each of COUNTED (visit-count memberships), in one statement."""
+    # The counts ride along as uncorrelated subqueries (computed once); a member with no visit at all has
+    # used none of any membership.
+    tallies = [select(func.count()).select_from(Visit).where(Visit.membership_id == membership_id)
+               .scalar_subquery() for membership_id in sorted(counted)]
+    rows = db.session.execute(
+        select(Visit, Club.name, *tallies)
+        .outerjoin(Club, and_(Club.id == Visit.club_id, Visit.club_id != member.club_id))
+        .where(Visit.member_id == member.id)
+        .order_by(Visit.checked_in_at.desc(), Visit.id.desc())
+        .limit(limit)
+    ).all()
+    clubs = {row[0].club_id: row[1] for row in rows if row[1] is not None}
+    used = dict(zip(sorted(counted), rows[0][2:], strict=True)) if rows else dict.fromkeys(counted, 0)
+    return [row[0] for row in rows], clubs, used
+
+
+def balances(member_id: int) -> list[Package]:
+    """Return the member's packages with their services, by service name (one statement)."""
+    return list(db.session.scalars(
+        select(Package).join(Package.service).options(contains_eager(Package.service))
+        .where(Package.member_id == member_id).order_by(Service.name, Package.id)
+    ))
+
+
+def _touchpoints_and_tasks(member: Member, today: date, limit: int = 30) -> tuple[list[Touchpoint], list[Task]]:
+    """Return the member's newest touchpoints of every status (as tasks.for_member) and their open tasks due by
+    TODAY with the sessions they offer (as tasks.today), in one statement."""
+    newest = (select(Touchpoint.id).where(Touchpoint.member_id == member.id)
+              .order_by(Touchpoint.due_on.desc(), Touchpoint.id.desc()).limit(limit))
+    is_task = and_(Touchpoint.club_id == member.club_id, Touchpoint.channel == "task",
+                   Touchpoint.status == "planned", Touchpoint.due_on <= today)
+    rows = db.session.execute(
+        select(Touchpoint, ClubSession)
+        .outerjoin(ClubSession, ClubSession.id == Touchpoint.session_id)
+        .options(joinedload(Touchpoint.tool), joinedload(Touchpoint.rule))
+        .where(Touchpoint.member_id == member.id, or_(Touchpoint.id.in_(newest), is_task))
+    ).all()
+    # The rows hold the newest LIMIT and every open task: the newest LIMIT of them are the history.
+    history = sorted((tp for tp, _session in rows), key=lambda tp: (tp.due_on, tp.id), reverse=True)[:limit]
+    open_tasks = [Task(tp, session, tp.due_on < today) for tp, session in rows
+                  if tp.club_id == member.club_id and tp.channel == "task" and tp.status == "planned"
+                  and tp.due_on <= today]
+    open_tasks.sort(key=lambda t: (t.touchpoint.due_on, t.touchpoint.rule.priority, t.touchpoint.id))
+    return history, open_tasks
+
+
+def audit_trail(member_id: int, limit: int = 15) -> list[AuditEvent]:
+    """Return the member's last audit events, newest first (the card's audit panel)."""
+    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.member_id == member_id)
+                                   .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(limit)))
+
+
+def last_messages(member_id: int, limit: int = 10) -> list[Message]:
+    """Return the member's last SMS, newest first (the card's SMS panel)."""
+    return list(db.session.scalars(select(Message).where(Message.member_id == member_id)
+                                   .order_by(Message.created_at.desc(), Message.id.desc()).limit(limit)))
 
 
 def alerts(card: MemberCard, today: date) -> list[Alert]:
