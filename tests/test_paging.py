@@ -137,7 +137,7 @@ def test_an_outcome_clicked_on_page_two_comes_back_to_page_two(make, web, login_
     login_as("desk")
     page = web.get("/today/?page=2")
     target = ids(page.text, "task")[0]
-    assert f'name="next" value="/today/?page=2"' in page.text
+    assert 'name="next" value="/today/?page=2"' in page.text
     done = web.post(f"/today/{target}/outcome", data={"outcome": "reached", "next": "/today/?page=2"})
     assert done.status_code == 302 and done.headers["Location"] == "/today/?page=2"
     after = web.get("/today/?page=2")

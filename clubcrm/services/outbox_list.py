@@ -2,7 +2,6 @@
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from clubcrm.extensions import db
 from clubcrm.models import Club, Message
 from clubcrm.models.sms import MESSAGE_STATUSES
 from clubcrm.paging import Page, page_of
