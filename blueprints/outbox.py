@@ -57,7 +57,7 @@ def retry(message_id: int):
     """Put a failed or unknown message back in the queue."""
     form = RetryForm()
     if not form.validate_on_submit():
-        return _page(message_id=message_id, form=_retry_form(message_id, form), code=422)
+        return _page(request.args.get("status"), message_id, _retry_form(message_id, form), 422)
     try:
         with unit_of_work():
             message = screen.retry(current_user, current_club(), message_id, confirm=bool(form.confirm.data))
@@ -66,6 +66,12 @@ def retry(message_id: int):
         abort(404)
     except DomainError as error:
         show_error(form, error)
-        return _page(message_id=message_id, form=_retry_form(message_id, form), code=error.http_status)
+        return _page(request.args.get("status"), message_id, _retry_form(message_id, form), error.http_status)
     flash(_("The message to %(name)s is queued again.", name=name), "success")
-    return redirect(url_for("outbox.index"))
+    return redirect(_list_url())
+
+
+def _list_url() -> str:
+    """The list's address with the query string the retry came from: back to the same status and page."""
+    query = request.query_string.decode("utf-8", "replace")
+    return url_for("outbox.index") + (f"?{query}" if query else "")

@@ -175,6 +175,20 @@ def test_the_outbox_is_paged_and_keeps_its_status_filter(make, web, login_as):
     assert set(failed) <= set(ids(web.get("/outbox/?status=failed&page=2").text, "message"))
 
 
+def test_a_retry_answers_with_the_same_page_of_the_list(make, web, login_as):
+    member = make.member()
+    unknown = messages(member, 12, "unknown")   # newest first: the 7th is on page 2
+    login_as("manager")
+    page = web.get("/outbox/?status=unknown&page=2")
+    target = unknown[SIZE + 1]
+    assert f'action="/outbox/{target}/retry?status=unknown&amp;page=2"' in page.text
+    refused = web.post(f"/outbox/{target}/retry?status=unknown&page=2", data={})
+    assert refused.status_code == 422 and pager(refused.text)["number"] == 2
+    assert target in ids(refused.text, "message") and "Twilio may already have sent" in refused.text
+    done = web.post(f"/outbox/{target}/retry?status=unknown&page=2", data={"confirm": "y"})
+    assert done.status_code == 302 and done.headers["Location"] == "/outbox/?status=unknown&page=2"
+
+
 def test_the_outbox_fetches_one_page_in_sql(make, web, login_as):
     messages(make.member(), 12, "sent")
     login_as("manager")
