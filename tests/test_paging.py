@@ -241,7 +241,7 @@ def test_a_finished_imports_refused_rows_are_paged_in_the_database(make, web, lo
     # The page is cut out of the JSON array in SQL: the array itself is never selected whole.
     assert not [s for s in seen if re.search(r"import_job\.report AS", s)]
     cut = [s for s in seen if "json_each" in s or "json_array_elements" in s]
-    assert len(cut) == 1 and "LIMIT" in cut[0]
+    assert len(cut) == 1 and re.search(r"(position|key) <", cut[0])   # by position in the array: one page
 
 
 def test_an_import_without_refusals_shows_no_pager(make, web, login_as):
