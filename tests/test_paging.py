@@ -138,6 +138,10 @@ def test_an_outcome_clicked_on_page_two_comes_back_to_page_two(make, web, login_
     page = web.get("/today/?page=2")
     target = ids(page.text, "task")[0]
     assert 'name="next" value="/today/?page=2"' in page.text
+    assert f'action="/today/{target}/outcome?page=2"' in page.text
+    refused = web.post(f"/today/{target}/outcome?page=2", data={"outcome": "bogus", "next": "/today/?page=2"})
+    assert refused.status_code == 422 and pager(refused.text)["number"] == 2 and target in ids(refused.text, "task")
+    assert 'name="next" value="/today/?page=2"' in refused.text   # the answer's forms still come back here
     done = web.post(f"/today/{target}/outcome", data={"outcome": "reached", "next": "/today/?page=2"})
     assert done.status_code == 302 and done.headers["Location"] == "/today/?page=2"
     after = web.get("/today/?page=2")
