@@ -32,6 +32,9 @@ VERDICTS = {
     "not_measured": _l("not measured"),
 }
 CYCLE_NAMES = {"first": _l("first cycle"), "later": _l("later cycles")}
+# The most members at risk a report lists (the page a page at a time, the CSV all of them): activity.at_risk reads
+# their names with one IN list, which PostgreSQL refuses past 65,535 values.
+AT_RISK_MOST = 50_000
 RISK_NAMES = {
     "no_visit_14": _l("no visit in 14 days"), "visits_dropping": _l("visits dropping"),
     "ending_unrenewed": _l("ends within 14 days, not renewed"), "low_balance": _l("package running low"),
@@ -378,7 +381,10 @@ def kpi_tables(scope: Scope) -> list[Table]:
         Column("days_left", _l("Days left"), "int"), Column("last_visit", _l("Last visit"), "date"),
         Column("reasons", _l("Why"), "reasons"),
     # Every member at risk (the CSV holds them all); the page shows one page of them.
-    ], [asdict(r) | {"reasons": " ".join(r.reasons)} for r in activity.at_risk(scope, limit=None)]).paged()
+    ], [asdict(r) | {"reasons": " ".join(r.reasons)} for r in activity.at_risk(scope, limit=AT_RISK_MOST)]).paged()
+    if len(risk.rows) >= AT_RISK_MOST:
+        risk.help = _("Only the %(count)s most urgent members at risk are listed.",
+                      count=format_decimal(AT_RISK_MOST, "#,##0"))
     return [leads, sales, spoken, growth, visits, retention, risk]
 
 
