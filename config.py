@@ -69,6 +69,8 @@ class Config:
     # Requests per minute to /api/v1 per token (and per client address without a valid token), counted in each
     # process's memory.
     API_RATE_LIMIT_PER_MINUTE = 120
+    # Rows per page of the lists that grow with a club (Today, the outbox, imports, members at risk); at most 500.
+    LIST_PAGE_SIZE = 50
     # Request budgets (blueprints/request_budget.py): the most bytes of body a request may send, enforced while
     # it is read, chunked or not, and answered 413. Staff forms (Flask's own setting); a form's text fields alike.
     MAX_CONTENT_LENGTH = 1024 * 1024

@@ -8,19 +8,18 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from blueprints import paged
 from blueprints.access import current_club, role_required
 from blueprints.forms import show_error
 from blueprints.forms.imports import PreviewForm, UploadForm
 from clubcrm.db import unit_of_work
 from clubcrm.errors import Conflict, DomainError
 from clubcrm.extensions import db
-from clubcrm.imports import jobs, previews, report
+from clubcrm.imports import jobs, listing, previews, report
 from clubcrm.imports.kinds import kind_of
 from clubcrm.models import ImportJob
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
-# Refused rows shown on a finished job's page.
-SHOWN_REFUSALS = 50
 DELIMITER_NAMES = {";": _l("semicolon"), ",": _l("comma"), "\t": _l("tab")}
 
 
@@ -60,9 +59,8 @@ def index():
         else:
             check(job)
             return redirect(url_for("imports.show", job_id=job.id))
-    recent = db.session.scalars(db.select(ImportJob).where(ImportJob.club_id == current_club().id)
-                                .order_by(ImportJob.id.desc()).limit(10))
-    return render_template("imports/upload.html", form=form, recent=list(recent),
+    recent = listing.jobs_page(current_club().id, *paged.requested())
+    return render_template("imports/upload.html", form=form, recent=recent,
                            max_mb=jobs.MAX_BYTES // (1024 * 1024)), 422 if form.errors else 200
 
 
@@ -83,14 +81,13 @@ def render_preview(job: ImportJob, form: PreviewForm | None = None, status: int 
             form.fields.append_entry(field or "")
     for entry in form.fields:
         entry.choices = field_choices(job)
-    refusals = preview["refusals"]
+    refusals = listing.refusals_page(job.id, *paged.requested())
     return render_template(
         "imports/job.html", job=job, form=form, preview=preview, samples=preview["samples"],
         rows=previews.shown_rows(preview), refusals=refusals,
         columns=[report.column_of(r["field"], headers, job.mapping["fields"]) for r in refusals],
         delimiter=DELIMITER_NAMES[job.mapping["delimiter"]], field_label=report.field_label,
-        kind=kind_of(job.mapping.get("kind")), currency=current_club().currency,
-        more_refusals=preview["problems"] - len(refusals)), status
+        kind=kind_of(job.mapping.get("kind")), currency=current_club().currency), status
 
 
 @bp.get("/<id:job_id>")
@@ -107,7 +104,7 @@ def show(job_id: int):
     if job.status == "checking":
         return render_template("imports/job.html", job=job, kind=kind)
     return render_template("imports/job.html", job=job, field_label=report.field_label, kind=kind,
-                           refusals=(job.report or [])[:SHOWN_REFUSALS])
+                           refusals=listing.refusals_page(job.id, *paged.requested()))
 
 
 @bp.post("/<id:job_id>")

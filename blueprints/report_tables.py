@@ -17,7 +17,8 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from markupsafe import Markup
 
-from clubcrm import csv_writer, formatting
+from blueprints import paged
+from clubcrm import csv_writer, formatting, paging
 from clubcrm.lifecycle.labels import TOOL_NAMES, name
 from clubcrm.reports import activity, kpis, stats
 from clubcrm.reports.renewals import RenewalReport, RenewalRow
@@ -31,6 +32,9 @@ VERDICTS = {
     "not_measured": _l("not measured"),
 }
 CYCLE_NAMES = {"first": _l("first cycle"), "later": _l("later cycles")}
+# The most members at risk a report lists (the page a page at a time, the CSV all of them): activity.at_risk reads
+# their names with one IN list, which PostgreSQL refuses past 65,535 values.
+AT_RISK_MOST = 50_000
 RISK_NAMES = {
     "no_visit_14": _l("no visit in 14 days"), "visits_dropping": _l("visits dropping"),
     "ending_unrenewed": _l("ends within 14 days, not renewed"), "low_balance": _l("package running low"),
@@ -53,6 +57,23 @@ class Table:
     columns: list[Column]
     rows: list[dict] = field(default_factory=list)
     help: str = ""
+    # A long table's page as the HTML shows it; its CSV still holds every row.
+    page: paging.Page | None = None
+
+    def paged(self) -> Table:
+        """Page the table's HTML view by its own query parameter (<key>_page), so that other tables keep theirs."""
+        number, size = paged.requested(self.page_param)
+        self.page = paging.page_of_list(self.rows, number, size)
+        return self
+
+    @property
+    def page_param(self) -> str:
+        return f"{self.key}_page"
+
+    @property
+    def shown_rows(self) -> list[dict]:
+        """The rows the HTML shows: the page's, or all of a short table's."""
+        return self.page.items if self.page is not None else self.rows
 
     @property
     def by_key(self) -> dict[str, Column]:
@@ -359,7 +380,11 @@ def kpi_tables(scope: Scope) -> list[Table]:
         Column("name", _l("Member"), "member"), Column("phone", _l("Phone")),
         Column("days_left", _l("Days left"), "int"), Column("last_visit", _l("Last visit"), "date"),
         Column("reasons", _l("Why"), "reasons"),
-    ], [asdict(r) | {"reasons": " ".join(r.reasons)} for r in activity.at_risk(scope)])
+    # Every member at risk (the CSV holds them all); the page shows one page of them.
+    ], [asdict(r) | {"reasons": " ".join(r.reasons)} for r in activity.at_risk(scope, limit=AT_RISK_MOST)]).paged()
+    if len(risk.rows) >= AT_RISK_MOST:
+        risk.help = _("Only the %(count)s most urgent members at risk are listed.",
+                      count=format_decimal(AT_RISK_MOST, "#,##0"))
     return [leads, sales, spoken, growth, visits, retention, risk]
 
 

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
+from blueprints import paged
 from blueprints.access import current_club, role_required
 from blueprints.auth import _safe_next
 from blueprints.forms import show_error
@@ -79,11 +80,11 @@ def _back(form: OutcomeForm) -> str:
 
 
 def render_today(form: OutcomeForm | None = None, status: int = 200):
-    """Render the Today list; FORM's errors say why a click was refused."""
+    """Render the page of the Today list asked for; FORM's errors say why a click was refused."""
     club = current_club()
     today = local_today(club.timezone)
-    return render_template("tasks/today.html", club=club, today=today, tasks=tasks.today(club, today),
-                           limit=tasks.LIST_LIMIT, form=form), status
+    return render_template("tasks/today.html", club=club, today=today,
+                           tasks=tasks.today_page(club, today, *paged.requested()), form=form), status
 
 
 @bp.get("/")

@@ -32,6 +32,8 @@ class Message(db.Model):
     __table_args__ = (
         Index("ix_message_status_due_at", "status", "due_at"),
         Index("ix_message_member_id_created_at", "member_id", "created_at"),
+        # The outbox's pages, newest first (created_at, id descending), read in this index's order.
+        Index("ix_message_club_id_created_at_id", "club_id", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 from clubcrm.clock import utcnow
 from clubcrm.errors import Conflict, InvalidInput, NotFound
 from clubcrm.extensions import db
+from clubcrm.paging import Page, page_of
 from clubcrm.models import OUTCOMES, TASK_EXPIRY_DAYS, Club, ClubSession, Member, Rule, Staff, StaffContact, Touchpoint
 from clubcrm.services import audit
 from clubcrm.services.members import refuse_erased, visible
@@ -192,3 +193,19 @@ def expire_overdue(club: Club, today: date) -> int:
         .values(status="expired")
         .execution_options(synchronize_session=False)
     ).rowcount
+
+
+def today_page(club: Club, today: date, number: int, size: int) -> Page[Task]:
+    """Return page NUMBER of the club's open tasks due by TODAY, in the order of `today` (one COUNT, then one
+    query with LIMIT/OFFSET): a club with thousands of open tasks renders one page of them."""
+    query = (
+        select(Touchpoint, ClubSession)
+        .join(Touchpoint.rule)
+        .outerjoin(ClubSession, ClubSession.id == Touchpoint.session_id)
+        .options(contains_eager(Touchpoint.rule), joinedload(Touchpoint.member), joinedload(Touchpoint.tool))
+        .where(Touchpoint.club_id == club.id, *_is_open_task(today))
+        # The id last: a unique order, so that no task is on two pages or on none.
+        .order_by(Touchpoint.due_on, Rule.priority, Touchpoint.id)
+    )
+    found = page_of(query, number, size, total=count_due(club.id, today), scalars=False)
+    return found.map(lambda row: Task(row[0], row[1], row[0].due_on < today))
