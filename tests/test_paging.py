@@ -15,6 +15,7 @@ from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
 from clubcrm.lifecycle import defaults
 from clubcrm.models import ImportJob, Message, Rule, Touchpoint
+from clubcrm.services.tasks import NAV_COUNT_CAP
 from tests.conftest import NOW, TODAY
 from tests.statements import statements
 
@@ -148,6 +149,14 @@ def test_today_is_paged_oldest_first(make, web, login_as):
     login_as("desk")
     pages = check_pages(web, "/today/", lambda text: ids(text, "task"))
     assert [i for page in pages for i in page] == made
+
+
+def test_todays_total_counts_every_open_task_past_the_navs_cap(make, web, login_as):
+    """The nav's badge stops counting at NAV_COUNT_CAP ("99+"); the list's pager says the whole number."""
+    open_tasks(make, NAV_COUNT_CAP + 7)
+    login_as("desk")
+    shown = pager(web.get("/today/").text, "page")
+    assert shown["total"] == NAV_COUNT_CAP + 7
 
 
 def test_today_fetches_one_page_in_sql(make, web, login_as):

@@ -46,18 +46,23 @@ def _is_open_task(today: date):
     return (Touchpoint.channel == "task", Touchpoint.status == "planned", Touchpoint.due_on <= today)
 
 
-def today(club: Club, today: date, member_id: int | None = None, limit: int = LIST_LIMIT) -> list[Task]:
-    """Return the club's open tasks due by TODAY with their members (one query): overdue first, oldest
-    first, then by the rule's priority; MEMBER_ID narrows them to one member."""
-    query = (
+def _open_tasks(club: Club, today: date):
+    """The club's open tasks due by TODAY with their members and sessions (one query): overdue first, oldest
+    first, then by the rule's priority; the id last, a unique order (no task on two pages or on none)."""
+    return (
         select(Touchpoint, ClubSession)
         .join(Touchpoint.rule)
         .outerjoin(ClubSession, ClubSession.id == Touchpoint.session_id)
         .options(contains_eager(Touchpoint.rule), joinedload(Touchpoint.member), joinedload(Touchpoint.tool))
         .where(Touchpoint.club_id == club.id, *_is_open_task(today))
         .order_by(Touchpoint.due_on, Rule.priority, Touchpoint.id)
-        .limit(limit)
     )
+
+
+def today(club: Club, today: date, member_id: int | None = None, limit: int = LIST_LIMIT) -> list[Task]:
+    """Return the club's open tasks due by TODAY (see _open_tasks), at most LIMIT; MEMBER_ID narrows them to one
+    member."""
+    query = _open_tasks(club, today).limit(limit)
     if member_id is not None:
         query = query.where(Touchpoint.member_id == member_id)
     return [Task(touchpoint, session, touchpoint.due_on < today)
@@ -198,14 +203,6 @@ def expire_overdue(club: Club, today: date) -> int:
 def today_page(club: Club, today: date, number: int, size: int) -> Page[Task]:
     """Return page NUMBER of the club's open tasks due by TODAY, in the order of `today` (one COUNT, then one
     query with LIMIT/OFFSET): a club with thousands of open tasks renders one page of them."""
-    query = (
-        select(Touchpoint, ClubSession)
-        .join(Touchpoint.rule)
-        .outerjoin(ClubSession, ClubSession.id == Touchpoint.session_id)
-        .options(contains_eager(Touchpoint.rule), joinedload(Touchpoint.member), joinedload(Touchpoint.tool))
-        .where(Touchpoint.club_id == club.id, *_is_open_task(today))
-        # The id last: a unique order, so that no task is on two pages or on none.
-        .order_by(Touchpoint.due_on, Rule.priority, Touchpoint.id)
-    )
-    found = page_of(query, number, size, total=count_due(club.id, today), scalars=False)
+    found = page_of(_open_tasks(club, today), number, size, total=count_due(club.id, today, cap=None),
+                    scalars=False)
     return found.map(lambda row: Task(row[0], row[1], row[0].due_on < today))
