@@ -10,7 +10,6 @@ from blueprints.forms.outbox import RetryForm
 from clubcrm.db import unit_of_work
 from clubcrm.errors import DomainError, NotFound
 from clubcrm.models.sms import MESSAGE_STATUSES
-from clubcrm.services.outbox_list import outbox_page
 from clubcrm.sms import screen
 from clubcrm.sms.client import settings_from
 
@@ -28,7 +27,7 @@ def _page(status: str | None = None, message_id: int | None = None, form: RetryF
     """Render the page of the outbox asked for; FORM (of MESSAGE_ID) says why a retry was refused."""
     club = current_club()
     chosen = status if status in MESSAGE_STATUSES else None
-    messages = outbox_page(club, chosen, *paged.requested())
+    messages = screen.outbox_page(club, chosen, *paged.requested())
     forms = {m.id: _retry_form(m.id, form if m.id == message_id else None)
              for m in messages if m.status in screen.RETRYABLE}
     return render_template("outbox/index.html", club=club, messages=messages, forms=forms, status=chosen,

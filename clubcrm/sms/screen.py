@@ -13,6 +13,7 @@ from clubcrm.errors import Conflict, InvalidInput, NotFound
 from clubcrm.extensions import db
 from clubcrm.models import Club, Message, Staff
 from clubcrm.models.sms import MESSAGE_STATUSES
+from clubcrm.paging import Page, page_of
 from clubcrm.services import audit
 
 STATUS_WORDS = {
@@ -27,7 +28,6 @@ SKIP_WORDS = {
 }
 # Only these can be sent again: a failed send reached no one, an unknown one may have (a person decides).
 RETRYABLE = ("failed", "unknown")
-LIST_LIMIT = 200
 
 
 @dataclass
@@ -51,13 +51,15 @@ def status_words(message: Message) -> str:
     return words
 
 
-def outbox(club: Club, status: str | None = None, limit: int = LIST_LIMIT) -> list[Message]:
-    """List CLUB's messages, newest first, with their members (STATUS narrows it; an unknown one is ignored)."""
+def outbox_page(club: Club, status: str | None, number: int, size: int) -> Page[Message]:
+    """Return page NUMBER of CLUB's messages, newest first, with their members (one COUNT, one query with
+    LIMIT/OFFSET); STATUS narrows them, an unknown one is ignored."""
     query = (select(Message).options(joinedload(Message.member)).where(Message.club_id == club.id)
-             .order_by(Message.created_at.desc(), Message.id.desc()).limit(limit))
+             # The id last: a unique order, so that no message is on two pages or on none.
+             .order_by(Message.created_at.desc(), Message.id.desc()))
     if status in MESSAGE_STATUSES:
         query = query.where(Message.status == status)
-    return list(db.session.scalars(query))
+    return page_of(query, number, size)
 
 
 def totals_per_day(club: Club, days: int = 14, now: datetime | None = None) -> list[DayTotals]:
