@@ -16,9 +16,10 @@ time was never won back, yet the win-back would have reached it had it lapsed, a
 is compared with the held arm over both outcomes. So the late part that the tools reaching after the end add is
 counted for the lapsed cycles divided by their chance of lapsing, 1 − on-time chance (inverse-probability
 weighting: its mean over the arm is what that part adds over all the arm's cycles). Counting it only where it was
-seen (once, unweighted) left it out of every cycle renewed on time: the programme's truth was ~1 point low (a
-3,000-person year: +3.8 against +4.9 weighted). For a tool drawn after the end (the win-back) both arms are lapsed
-cycles and the same weighting gives what the tool adds to the chance left then, as the report measures it there.
+seen (once, unweighted) left it out of every cycle renewed on time: the programme's truth was 0.7-1.1 points low
+(four simulated years, 3,000 and 5,000 people: +3.7..+3.9 against +4.4..+4.9 weighted;
+benchmarks/honesty_units.py). For a tool drawn after the end (the win-back) both arms are lapsed cycles and the
+same weighting gives what the tool adds to the chance left then, as the report measures it there.
 
 What this leaves out: the engine's other tools may contact a cycle that one tool's holdout left free (review
 finding 3); the truth counts what each tool's own reach added, not that displacement.
