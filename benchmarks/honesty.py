@@ -100,6 +100,17 @@ def report(results: list[dict]) -> bool:
     ]
     for figure, goal, met in goals:
         print(f"{figure:70} {goal:18} {'met' if met else 'MISSED'}")
+    # The programme's line has the fewest held units (5% of member-years) and weighs as one tool in the mean: say
+    # apart what it and the tools contribute (benchmarks.honesty_units traces a programme z far from 0).
+    programme = [(r["seed"], c["z"]) for r in sorted(results, key=lambda r: r["seed"]) for c in r["checks"]
+                 if c["tool"] == "programme" and c["z"] is not None]
+    tools = [c["z"] for r in results for c in r["checks"] if c["tool"] != "programme" and c["z"] is not None]
+    if programme:
+        print("programme's standardised error per seed: " + ", ".join(f"{seed}: {z:+.2f}" for seed, z in programme))
+    if len(tools) > 1:
+        mean = sum(tools) / len(tools)
+        sd = math.sqrt(sum((z - mean) ** 2 for z in tools) / (len(tools) - 1)) / math.sqrt(len(tools))
+        print(f"the tools' mean standardised error without the programme: {mean:+.3f} ± {sd:.3f} over {len(tools)}")
     return all(met for *_, met in goals)
 
 

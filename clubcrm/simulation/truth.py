@@ -3,16 +3,23 @@ log gave it, computed from the simulator's own records (what the gateway deliver
 each member's drawn response) and nothing of the report's code.
 
 Per tool, over the decided cycles the log drew into the tool's arms (intention to treat: reached or not): a
-cycle's contribution is its renewal chance with every tool that reached it minus its chance without this tool
-(effects.renewal_chance, with the same draws that decided it). The truth is the mean over the exposed arm minus
-the mean over the held-out arm (zero when the held-out arm got nothing, as it should). The programme's is the same
-over the programme's arms, with every tool's reach switched off at once, counting one cycle per draw (member and
-calendar year: the member's first decided cycle of it), as its arm is drawn. Only cycles whose renewal window has
-closed by the last day count, as in the report.
+cycle's contribution is its expected renewal with every tool that reached it minus its expected renewal without
+this tool, over the uniform draw that decides it (year.py: on time below the on-time chance, late below that plus
+the late chance and the responses to the tools that reached it after the end). The truth is the mean over the
+exposed arm minus the mean over the held-out arm (zero when the held-out arm got nothing, as it should). The
+programme's is the same over the programme's arms, with every tool's reach switched off at once, counting one cycle
+per draw (member and calendar year: the member's first decided cycle of it), as its arm is drawn. Only cycles
+whose renewal window has closed by the last day count, as in the report.
 
-A tool drawn after a cycle's end (the win-back) has only cycles not renewed on time in both arms: its truth is
-what it adds to the chance left then, (chance with − chance without) / (1 − on-time chance), as the report
-measures it on those cycles.
+What reached a cycle after its end (the win-back) is known only for cycles not renewed on time: a cycle renewed on
+time was never won back, yet the win-back would have reached it had it lapsed, and its arm (drawn before the end)
+is compared with the held arm over both outcomes. So the late part that the tools reaching after the end add is
+counted for the lapsed cycles divided by their chance of lapsing, 1 − on-time chance (inverse-probability
+weighting: its mean over the arm is what that part adds over all the arm's cycles). Counting it only where it was
+seen (once, unweighted) left it out of every cycle renewed on time: the programme's truth was 0.7-1.1 points low
+(four simulated years, 3,000 and 5,000 people: +3.7..+3.9 against +4.4..+4.9 weighted;
+benchmarks/honesty_units.py). For a tool drawn after the end (the win-back) both arms are lapsed cycles and the
+same weighting gives what the tool adds to the chance left then, as the report measures it there.
 
 What this leaves out: the engine's other tools may contact a cycle that one tool's holdout left free (review
 finding 3); the truth counts what each tool's own reach added, not that displacement.
@@ -27,7 +34,7 @@ from sqlalchemy import select
 
 from clubcrm.extensions import db
 from clubcrm.models import Assignment
-from clubcrm.simulation.effects import Responses, renewal_chance
+from clubcrm.simulation.effects import Responses
 
 PROGRAMME = "programme"
 
@@ -61,18 +68,35 @@ class Truth:
         return (self.exposed[tool].n if tool in self.exposed else 0) + (self.held[tool].n if tool in self.held else 0)
 
 
-def _chance(s, effect: dict[str, float], without: set[str]) -> float:
-    """The renewal chance of settled cycle S with every tool that reached it but those in WITHOUT."""
-    return renewal_chance(s.base, s.late,
-                          [e for t, e in effect.items() if s.reached[t] and t not in without],
-                          [e for t, e in effect.items() if not s.reached[t] and t not in without])
+def _late(on_time: float, late: float, after: float) -> float:
+    """The chance of a late renewal (year.py: U at or above ON_TIME and below ON_TIME + LATE + AFTER)."""
+    return max(0.0, min(1.0 - on_time, late + after))
+
+
+def _added(s, effect: dict[str, float], off: set[str]) -> float:
+    """What the tools in OFF add to the expected renewal of settled cycle S (year.Settled), given each tool's
+    EFFECT on its member. The tools that reached S after its end count only when S lapsed (they reached it):
+    their part is weighted by 1 / (1 − on-time chance), so that its expectation is what they add over both
+    outcomes (see the module's docstring)."""
+    by_end = sum(e for t, e in effect.items() if s.reached[t])
+    after = sum(e for t, e in effect.items() if not s.reached[t])
+    by_end_off = sum(e for t, e in effect.items() if s.reached[t] and t not in off)
+    after_off = sum(e for t, e in effect.items() if not s.reached[t] and t not in off)
+    on = min(1.0, max(0.0, s.base + by_end))
+    on_off = min(1.0, max(0.0, s.base + by_end_off))
+    added = on - on_off + _late(on, s.late, 0.0) - _late(on_off, s.late, 0.0)
+    if on < 1:
+        seen = _late(on, s.late, after) - _late(on, s.late, 0.0)
+        seen_off = _late(on_off, s.late, after_off) - _late(on_off, s.late, 0.0)
+        added += (seen - seen_off) / (1 - on)
+    return added
 
 
 def compute(club_id: int, settled: list, responses: Responses, first: date, last: date, window_days: int) -> Truth:
     """The truth over SETTLED (year.Settled) cycles that ended between FIRST and LAST − WINDOW_DAYS − 1."""
     closed_by = last - timedelta(days=window_days + 1)
     cycles = {s.id: s for s in settled if first <= s.ends_on <= closed_by}
-    arms: dict[int, list[tuple[str, bool, bool]]] = defaultdict(list)   # (tool, held, drawn after the end)
+    arms: dict[int, list[tuple[str, bool]]] = defaultdict(list)   # (tool, held)
     draws: dict[tuple[int, int], tuple[int, bool]] = {}
     for membership_id, member_id, tool_key, held, first_on in db.session.execute(
             select(Assignment.membership_id, Assignment.member_id, Assignment.tool_key, Assignment.held,
@@ -86,24 +110,17 @@ def compute(club_id: int, settled: list, responses: Responses, first: date, last
             if key not in draws or membership_id < draws[key][0]:
                 draws[key] = (membership_id, bool(held))
         else:
-            arms[membership_id].append((tool_key, bool(held), first_on > cycles[membership_id].ends_on))
+            arms[membership_id].append((tool_key, bool(held)))
     for membership_id, held in draws.values():
-        arms[membership_id].append((PROGRAMME, held, False))
+        arms[membership_id].append((PROGRAMME, held))
     truth = Truth()
     for cycle_id, drawn in arms.items():
         s = cycles[cycle_id]
         effect = {tool: responses.of(s.member_id, tool).effect for tool in s.reached}
-        full = _chance(s, effect, set())
-        on_time = min(1.0, max(0.0, s.base + sum(e for t, e in effect.items() if s.reached[t])))
-        for tool, held, after_end in drawn:
+        for tool, held in drawn:
             arm = (truth.held if held else truth.exposed)[tool]
             arm.n += 1
             off = set(effect) if tool == PROGRAMME else {tool}
             if off & set(effect):
-                added = full - _chance(s, effect, off)
-                if after_end:
-                    # Drawn after the end (a win-back): both arms are cycles not renewed on time, so what the tool
-                    # adds is a share of the chance left then, not of the whole cycle's.
-                    added = added / (1 - on_time) if on_time < 1 else 0.0
-                arm.added += added
+                arm.added += _added(s, effect, off)
     return truth
