@@ -1,5 +1,5 @@
-"""Each simulated member's own response to each tool, and what a cycle's renewal probability is with and without
-the tools that reached it (the simulator's truth is built from these, never from the report's code).
+"""Each simulated member's own response to each tool (the simulator's renewals and its truth, truth.py, are built
+from these, never from the report's code).
 
 A member's response to a tool is drawn once (per simulation seed, member and tool, independent of everything
 else): ANNOYED (a lower renewal chance, and some reply STOP to its SMS), MOVED (a higher one) or nothing, in shares
@@ -44,9 +44,3 @@ class Responses:
             return Response(cfg.moved_effect, False)
         return NOTHING
 
-
-def renewal_chance(base: float, late: float, by_end: list[float], after: list[float]) -> float:
-    """The chance that a cycle is renewed within its window: on time with BASE + the effects of the tools that
-    reached it by its end (clamped to 0..1), else late with LATE + the effects of those that reached it after."""
-    on_time = min(1.0, max(0.0, base + sum(by_end)))
-    return min(1.0, max(0.0, on_time + late + sum(after)))
