@@ -6,21 +6,33 @@ end, or the day before a cancellation); a membership cancelled on or before its 
 With a plan in the scope, growth, visits and cohorts count only that plan's memberships (joining means a first
 membership of that plan); coverage and the at-risk list keep the members whose membership today is of that
 plan and judge them on their whole history. Each KPI sends a fixed number of SQL statements.
+
+How (issue 15): set-based and bounded. The memberships are read once per request (`spans`, shared through
+session_memo) and only for members with one lasting into the reach of the scope; the members counted per day, week
+or month come from one sort of their runs, not a scan per bucket. Visits are counted per week in the database, in
+each club's time zone (PostgreSQL: date_trunc on the local time; elsewhere: a join against each week's UTC bounds),
+reading only the period's weeks; the at-risk signs read only the last 56 days of visits. The per-week and per-day
+functions (`weekly_visit_counts`, `active_per_bucket`, `active_on`) are what a nightly job can store.
 """
 from __future__ import annotations
 
-from collections import defaultdict
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import groupby
+from typing import NamedTuple
 
-from sqlalchemy import and_, case, func, literal, null, select, union_all
+from sqlalchemy import Integer, and_, case, column, func, literal, or_, select, union_all, values
 
 from clubcrm.clock import local_date
 from clubcrm.extensions import db
 from clubcrm.lifecycle.stages import ADAPTATION_DAYS, last_day
 from clubcrm.models import SPOKEN, Club, Member, Membership, Package, StaffContact, Visit
+from clubcrm.models.base import UTCDateTime
 from clubcrm.reports.kpis import TOOK_EFFECT, local_span
 from clubcrm.reports.scope import Scope, utc_bounds
+from clubcrm.reports.session_memo import remembered
 
 SILENCE_DAYS = 14          # no visit on this many days in a row, while a member: at risk
 ENDING_DAYS = 14           # the last day is one of the next 14 days and nothing renews it
@@ -31,8 +43,7 @@ LOW_BALANCE = (1, 2)
 RISK_REASONS = ("no_visit_14", "visits_dropping", "ending_unrenewed", "low_balance", "new_no_visits")
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
     """One membership that took effect: its member, plan, the membership it renews, first and last day."""
 
     id: int
@@ -43,23 +54,87 @@ class Span:
     last: date
 
 
+def reach(scope: Scope) -> date:
+    """The first day any KPI of SCOPE looks at: the Monday of its first week, or today if earlier."""
+    return min(scope.start - timedelta(days=scope.start.weekday()), scope.today)
+
+
 def spans(scope: Scope) -> list[Span]:
-    """Every membership of the scope's clubs that took effect, ordered by member and first day."""
+    """The memberships that took effect of the scope's clubs, ordered by member and first day, of every member with
+    one lasting to the scope's reach or later (their whole history: joining and the unbroken run need it).
+
+    Loaded once per request (session_memo): the page's five KPIs share it. A member whose memberships all ended
+    before the reach is in no KPI of the scope: not active in it, not a joiner of it, not active today."""
+    return remembered(("kpi_spans", scope.club_ids, reach(scope)), lambda: _load_spans(scope.club_ids, reach(scope)))
+
+
+def _load_spans(club_ids: tuple[int, ...], since: date) -> list[Span]:
+    m = Membership
+    ours = and_(m.club_id.in_(club_ids), TOOK_EFFECT)
+    # "Last day on SINCE or later" without date arithmetic: a cancelled contract's last day is the day before.
+    lasting = select(m.member_id).where(ours, m.ends_on >= since, or_(m.cancelled_on.is_(None), m.cancelled_on > since))
     return [Span(row.id, row.member_id, row.plan_id, row.renews_id, row.starts_on, last_day(row))
             for row in db.session.execute(
-                select(Membership.id, Membership.member_id, Membership.plan_id, Membership.renews_id,
-                       Membership.starts_on, Membership.ends_on, Membership.cancelled_on)
-                .where(Membership.club_id.in_(scope.club_ids), TOOK_EFFECT)
-                .order_by(Membership.member_id, Membership.starts_on, Membership.id))]
+                select(m.id, m.member_id, m.plan_id, m.renews_id, m.starts_on, m.ends_on, m.cancelled_on)
+                .where(ours, m.member_id.in_(lasting))
+                .order_by(m.member_id, m.starts_on, m.id))]
 
 
 def of_plan(all_spans: list[Span], plan_id: int | None) -> list[Span]:
-    return [s for s in all_spans if plan_id is None or s.plan_id == plan_id]
+    return all_spans if plan_id is None else [s for s in all_spans if s.plan_id == plan_id]
 
 
-def active(counted: list[Span], first: date, last: date) -> set[int]:
-    """The members with a membership covering at least one day of FIRST..LAST."""
-    return {s.member_id for s in counted if s.first <= last and s.last >= first}
+def by_member(counted: list[Span]) -> Iterator[tuple[int, list[Span]]]:
+    """COUNTED (ordered by member) member by member."""
+    for member_id, group in groupby(counted, key=lambda s: s.member_id):
+        yield member_id, list(group)
+
+
+def runs(contracts: list[Span]) -> list[tuple[date, date]]:
+    """One member's days as disjoint runs (first, last), earliest first (CONTRACTS ordered by first day)."""
+    merged: list[list[date]] = []
+    for s in contracts:
+        if merged and s.first <= merged[-1][1] + timedelta(days=1):
+            merged[-1][1] = max(merged[-1][1], s.last)
+        else:
+            merged.append([s.first, s.last])
+    return [(first, last) for first, last in merged]
+
+
+def active_on(counted: list[Span], days: list[date]) -> list[int]:
+    """For each of DAYS, how many members a membership of COUNTED covers on it."""
+    firsts, lasts = [], []
+    for _member, contracts in by_member(counted):
+        for first, last in runs(contracts):
+            firsts.append(first)
+            lasts.append(last)
+    firsts.sort()
+    lasts.sort()
+    # A member's runs are disjoint: those covering DAY are those begun by it less those over before it.
+    return [bisect_right(firsts, day) - bisect_left(lasts, day) for day in days]
+
+
+def active_per_bucket(counted: list[Span], edges: list[date]) -> list[int]:
+    """For each bucket EDGES[i] .. EDGES[i+1] - 1, how many members a membership of COUNTED covers on one of its
+    days at least."""
+    n, top = len(edges) - 1, edges[-1] - timedelta(days=1)
+    change = [0] * (n + 1)
+    for _member, contracts in by_member(counted):
+        reached = -1                       # the last bucket this member is already counted in
+        for first, last in runs(contracts):
+            if last < edges[0] or first > top:
+                continue
+            low = max(bisect_right(edges, max(first, edges[0])) - 1, reached + 1)
+            high = bisect_right(edges, min(last, top)) - 1
+            if low <= high:
+                change[low] += 1
+                change[high + 1] -= 1
+                reached = high
+    counts, running = [], 0
+    for delta in change[:n]:
+        running += delta
+        counts.append(running)
+    return counts
 
 
 def first_starts(counted: list[Span]) -> dict[int, date]:
@@ -111,12 +186,14 @@ class MonthGrowth:
 def base_growth(scope: Scope) -> list[MonthGrowth]:
     """Count the base at the start and end of each month of the period that has begun."""
     counted = of_plan(spans(scope), scope.plan_id)
-    starts = first_starts(counted)
+    months = month_starts(scope.start, min(scope.end, scope.today))
+    lasts = [min(month_end(month), scope.today) for month in months]
+    on = active_on(counted, [day for month, last in zip(months, lasts, strict=True) for day in (month, last)])
+    joins = sorted(first_starts(counted).values())
     growth = []
-    for month in month_starts(scope.start, min(scope.end, scope.today)):
-        last = min(month_end(month), scope.today)
-        start_count, end_count = len(active(counted, month, month)), len(active(counted, last, last))
-        joined = sum(1 for day in starts.values() if month <= day <= last)
+    for i, (month, last) in enumerate(zip(months, lasts, strict=True)):
+        start_count, end_count = on[2 * i], on[2 * i + 1]
+        joined = bisect_right(joins, last) - bisect_left(joins, month)
         growth.append(MonthGrowth(month, start_count, end_count, joined, max(0, start_count + joined - end_count),
                                   100 * (end_count - start_count) / start_count if start_count else None))
     return growth
@@ -141,49 +218,74 @@ class WeekVisits:
     guest_visits: int = 0
 
 
-def local_bucket(clubs: list[Club], club_column, instant_column, edges: list[date]):
-    """A CASE giving i when INSTANT_COLUMN falls on local dates EDGES[i] .. EDGES[i+1] - 1 of its club."""
-    whens = []
-    for club in clubs:
-        for i, (first, after) in enumerate(zip(edges, edges[1:], strict=False)):
-            begin, stop = utc_bounds(club, first, after - timedelta(days=1))
-            whens.append((and_(club_column == club.id, instant_column >= begin, instant_column < stop), i))
-    return case(*whens) if whens else null()
+def week_starts(scope: Scope) -> list[date]:
+    """The Monday of each ISO week that the period touches."""
+    monday = scope.start - timedelta(days=scope.start.weekday())
+    return [monday + timedelta(weeks=i) for i in range((scope.end - monday).days // 7 + 1)]
 
 
 def visits_per_week(scope: Scope) -> list[WeekVisits]:
     """Count visits and active members in each ISO week that the period touches."""
     if scope.end < scope.start:
         return []
-    clubs = scope.clubs()
-    monday = scope.start - timedelta(days=scope.start.weekday())
-    weeks = [monday + timedelta(weeks=i) for i in range((scope.end - monday).days // 7 + 1)]
+    weeks = week_starts(scope)
+    counts = weekly_visit_counts(scope.clubs(), scope.plan_id, weeks)
     edges = [*weeks, weeks[-1] + timedelta(weeks=1)]
+    members = active_per_bucket(of_plan(spans(scope), scope.plan_id), edges)
+    return [WeekVisits(week, counts.get((i, 0), 0), members[i],
+                       counts.get((i, 0), 0) / members[i] if members[i] else None, counts.get((i, 1), 0))
+            for i, week in enumerate(weeks)]
+
+
+def weekly_visit_counts(clubs: list[Club], plan_id: int | None, weeks: list[date]) -> dict[tuple[int, int], int]:
+    """Visits per (week index in WEEKS, guest): the clubs' members' own visits in any club of the chain on their home
+    club's local days (guest 0; with a plan, those made on a membership of it), and visits at the clubs by members of
+    other clubs on the visited club's local days (guest 1). Grouped in the database, only the weeks' visits read."""
+    if not clubs:
+        return {}
     last = weeks[-1] + timedelta(days=6)
-    # Own members' visits wherever they happened (home club's days), and guests' visits here (this club's days).
     home = Member.club_id
-    own = (select(local_bucket(clubs, home, Visit.checked_in_at, edges).label("week"), literal(0).label("guest"))
-           .select_from(Visit).join(Member, Member.id == Visit.member_id)
-           .where(local_span(clubs, home, Visit.checked_in_at, weeks[0], last)))
-    if scope.plan_id is not None:
-        own = own.where(Visit.membership_id.in_(select(Membership.id).where(Membership.plan_id == scope.plan_id)))
-    guests = (select(local_bucket(clubs, Visit.club_id, Visit.checked_in_at, edges).label("week"),
-                     literal(1).label("guest"))
-              .select_from(Visit).join(Member, Member.id == Visit.member_id)
-              .where(local_span(clubs, Visit.club_id, Visit.checked_in_at, weeks[0], last),
-                     home.not_in(scope.club_ids)))
-    inner = union_all(own, guests).subquery()
-    # Grouped in an outer query: PostgreSQL would not match a GROUP BY on a CASE with its own parameters.
-    counts = {(week, guest): n for week, guest, n in db.session.execute(
+    own_where = [local_span(clubs, home, Visit.checked_in_at, weeks[0], last)]
+    if plan_id is not None:
+        own_where.append(Visit.membership_id.in_(select(Membership.id).where(Membership.plan_id == plan_id)))
+    guest_where = [local_span(clubs, Visit.club_id, Visit.checked_in_at, weeks[0], last),
+                   home.not_in([club.id for club in clubs])]
+    if db.session.get_bind().dialect.name == "postgresql":
+        return _weekly_counts_by_zone(weeks, own_where, guest_where)
+    return _weekly_counts_by_bounds(clubs, weeks, own_where, guest_where)
+
+
+def _weekly_counts_by_zone(weeks: list[date], own_where: list, guest_where: list) -> dict[tuple[int, int], int]:
+    """PostgreSQL: each visit's week is date_trunc('week') of its instant in the zone of the club whose days count."""
+    parts = []
+    for guest, club_column, where in ((0, Member.club_id, own_where), (1, Visit.club_id, guest_where)):
+        week = func.date_trunc("week", func.timezone(Club.timezone, Visit.checked_in_at))
+        parts.append(select(week.label("week"), literal(guest).label("guest"))
+                     .select_from(Visit).join(Member, Member.id == Visit.member_id)
+                     .join(Club, Club.id == club_column).where(*where))
+    inner = union_all(*parts).subquery()
+    # Grouped in an outer query: PostgreSQL would not match a GROUP BY on an expression with its own parameters.
+    return {((week.date() - weeks[0]).days // 7, guest): n for week, guest, n in db.session.execute(
         select(inner.c.week, inner.c.guest, func.count()).group_by(inner.c.week, inner.c.guest))}
-    counted = of_plan(spans(scope), scope.plan_id)
-    result = []
-    for i, week in enumerate(weeks):
-        members = len(active(counted, week, week + timedelta(days=6)))
-        visits = counts.get((i, 0), 0)
-        result.append(WeekVisits(week, visits, members, visits / members if members else None,
-                                 counts.get((i, 1), 0)))
-    return result
+
+
+def _weekly_counts_by_bounds(clubs: list[Club], weeks: list[date], own_where: list,
+                             guest_where: list) -> dict[tuple[int, int], int]:
+    """Any engine (SQLite has no time zones): a join against each club's weeks as UTC instants [begin, stop), worked
+    out in Python from the zone, so a week across a change of summer time has its true bounds."""
+    rows = [(club.id, i, *utc_bounds(club, week, week + timedelta(days=6))) for club in clubs
+            for i, week in enumerate(weeks)]
+    bounds = values(column("club_id", Integer), column("idx", Integer), column("begin", UTCDateTime),
+                    column("stop", UTCDateTime), name="weeks").data(rows).cte("weeks")
+    counts: dict[tuple[int, int], int] = {}
+    for guest, club_column, where in ((0, Member.club_id, own_where), (1, Visit.club_id, guest_where)):
+        query = (select(bounds.c.idx, func.count())
+                 .select_from(Visit).join(Member, Member.id == Visit.member_id)
+                 .join(bounds, and_(bounds.c.club_id == club_column, Visit.checked_in_at >= bounds.c.begin,
+                                    Visit.checked_in_at < bounds.c.stop))
+                 .where(*where).group_by(bounds.c.idx))
+        counts.update({(i, guest): n for i, n in db.session.execute(query)})
+    return counts
 
 
 @dataclass(frozen=True)
@@ -205,19 +307,29 @@ class Cohort:
 def cohort_retention(scope: Scope, months: int = 12) -> list[Cohort]:
     """Follow each month's joiners of the period for MONTHS month ends."""
     counted = of_plan(spans(scope), scope.plan_id)
-    own: dict[int, list[Span]] = defaultdict(list)
-    for s in counted:
-        own[s.member_id].append(s)
-    starts = first_starts(counted)
+    cohort_months = month_starts(scope.start, min(scope.end, scope.today))
+    index = {month: i for i, month in enumerate(cohort_months)}
+    sizes = [0] * len(cohort_months)
+    stayed = [[0] * months for _month in cohort_months]
+    for _member, contracts in by_member(counted):
+        joined = contracts[0].first.replace(day=1)
+        cohort = index.get(joined)
+        if cohort is None:
+            continue
+        sizes[cohort] += 1
+        # The month ends the member's memberships cover: k-th = the last day of the k-th month after joining.
+        ends = [month_end(add_months(joined, k)) for k in range(months)]
+        covered = set()
+        for first, last in runs(contracts):
+            covered.update(range(bisect_left(ends, first), bisect_right(ends, last)))
+        for k in covered:
+            stayed[cohort][k] += 1
     cohorts = []
-    for month in month_starts(scope.start, min(scope.end, scope.today)):
-        joined = [m for m, day in starts.items() if month <= day <= month_end(month)]
-        retained: list[float | None] = []
-        for k in range(months):
-            day = month_end(add_months(month, k))
-            stayed = sum(1 for m in joined if any(s.first <= day <= s.last for s in own[m]))
-            retained.append(stayed / len(joined) if joined and day <= scope.today else None)
-        cohorts.append(Cohort(month, len(joined), retained))
+    for i, month in enumerate(cohort_months):
+        retained: list[float | None] = [
+            stayed[i][k] / sizes[i] if sizes[i] and month_end(add_months(month, k)) <= scope.today else None
+            for k in range(months)]
+        cohorts.append(Cohort(month, sizes[i], retained))
     return cohorts
 
 
@@ -240,11 +352,8 @@ class Visits:
 
 def standings(all_spans: list[Span], plan_id: int | None, today: date) -> dict[int, Standing]:
     """The members active on TODAY (with a plan: on a membership of that plan) and where they stand."""
-    own: dict[int, list[Span]] = defaultdict(list)
-    for s in all_spans:
-        own[s.member_id].append(s)
     found = {}
-    for member_id, contracts in own.items():
+    for member_id, contracts in by_member(all_spans):
         current = [s for s in contracts if s.first <= today <= s.last]
         if not current or (plan_id is not None and all(s.plan_id != plan_id for s in current)):
             continue
@@ -256,27 +365,46 @@ def standings(all_spans: list[Span], plan_id: int | None, today: date) -> dict[i
     return found
 
 
+def scope_standings(scope: Scope) -> dict[int, Standing]:
+    """STANDINGS of the scope's members today, worked out once per request (coverage and the at-risk list share it)."""
+    return remembered(("kpi_standings", scope.club_ids, reach(scope), scope.plan_id, scope.today),
+                      lambda: standings(spans(scope), scope.plan_id, scope.today))
+
+
 def visits_by_member(clubs: list[Club], today: date) -> dict[int, Visits]:
-    """Each of the clubs' members' last visit and recent visit counts in any club of the chain, up to the end
-    of TODAY in their home club."""
+    """The clubs' members who visited any club of the chain in the last 2 * DROP_DAYS days up to the end of TODAY in
+    their home club: their last visit then and their visit counts. Only that window is read: whoever is not in the
+    answer last came before it, which is all the at-risk signs need to know (`last_visits` finds that day)."""
+    return remembered(("kpi_visits", tuple(club.id for club in clubs), today), lambda: _visits_by_member(clubs, today))
+
+
+def _visits_by_member(clubs: list[Club], today: date) -> dict[int, Visits]:
     zones = {club.id: club.timezone for club in clubs}
     drop = timedelta(days=DROP_DAYS)
     home = Member.club_id
     recent = local_span(clubs, home, Visit.checked_in_at, today - drop + timedelta(days=1), today)
-    earlier = local_span(clubs, home, Visit.checked_in_at, today - 2 * drop + timedelta(days=1), today - drop)
     found: dict[int, Visits] = {}
-    for member_id, club_id, last, recent_count, earlier_count in db.session.execute(
-        select(Visit.member_id, home, func.max(Visit.checked_in_at),
-               func.sum(case((recent, 1), else_=0)), func.sum(case((earlier, 1), else_=0)))
+    for member_id, club_id, last, visits, recent_count in db.session.execute(
+        select(Visit.member_id, home, func.max(Visit.checked_in_at), func.count(),
+               func.sum(case((recent, 1), else_=0)))
         .join(Member, Member.id == Visit.member_id)
-        .where(local_span(clubs, home, Visit.checked_in_at, None, today))
+        .where(local_span(clubs, home, Visit.checked_in_at, today - 2 * drop + timedelta(days=1), today))
         .group_by(Visit.member_id, home)
     ):
-        seen = found.get(member_id, Visits())
-        day = local_date(last, zones[club_id])
-        found[member_id] = Visits(max(day, seen.last or day), seen.recent + recent_count,
-                                  seen.earlier + earlier_count)
+        found[member_id] = Visits(local_date(last, zones[club_id]), recent_count, visits - recent_count)
     return found
+
+
+def last_visits(clubs: list[Club], member_ids: list[int], today: date) -> dict[int, date]:
+    """The local date of each of MEMBER_IDS' last visit up to the end of TODAY in their home club (those who ever
+    came), read through the (member, instant) index."""
+    zones = {club.id: club.timezone for club in clubs}
+    home = Member.club_id
+    return {member_id: local_date(last, zones[club_id]) for member_id, club_id, last in db.session.execute(
+        select(Visit.member_id, home, func.max(Visit.checked_in_at))
+        .join(Member, Member.id == Visit.member_id)
+        .where(Visit.member_id.in_(member_ids), local_span(clubs, home, Visit.checked_in_at, None, today))
+        .group_by(Visit.member_id, home))}
 
 
 def is_new(standing: Standing, today: date) -> bool:
@@ -311,7 +439,7 @@ class Coverage:
 def contact_coverage(scope: Scope) -> Coverage:
     """Count new and silent members and how many of each staff spoke with this month."""
     clubs, today = scope.clubs(), scope.today
-    standing = standings(spans(scope), scope.plan_id, today)
+    standing = scope_standings(scope)
     visits = visits_by_member(clubs, today)
     spoken = set(db.session.scalars(
         select(StaffContact.member_id).distinct()
@@ -349,8 +477,7 @@ class AtRisk:
 def at_risk(scope: Scope, limit: int = 200) -> list[AtRisk]:
     """List today's active members with a reason to worry, the most reasons and the nearest end first."""
     clubs, today = scope.clubs(), scope.today
-    all_spans = spans(scope)
-    renewed = {s.renews_id for s in all_spans if s.renews_id is not None}
+    renewed = {s.renews_id for s in spans(scope) if s.renews_id is not None}
     visits = visits_by_member(clubs, today)
     low = set(db.session.scalars(
         select(Package.member_id).distinct()
@@ -358,7 +485,7 @@ def at_risk(scope: Scope, limit: int = 200) -> list[AtRisk]:
                (Package.expires_on.is_(None)) | (Package.expires_on >= today))
     ))
     found = []
-    for member_id, standing in standings(all_spans, scope.plan_id, today).items():
+    for member_id, standing in scope_standings(scope).items():
         seen = visits.get(member_id, Visits())
         days_left = (standing.current.last - today).days
         signs = {
@@ -374,9 +501,11 @@ def at_risk(scope: Scope, limit: int = 200) -> list[AtRisk]:
             found.append((member_id, days_left, seen.last, reasons))
     found.sort(key=lambda f: (-len(f[3]), f[1] is None, f[1] or 0, f[0]))
     found = found[:limit]
+    # Those not seen in the recent window: their last visit, if any, through the index, for the listed few only.
+    earlier = last_visits(clubs, [f[0] for f in found if f[2] is None], today)
     people = {row.id: row for row in db.session.execute(
         select(Member.id, Member.first_name, Member.last_name, Member.phone)
         .where(Member.id.in_([f[0] for f in found])))}
     return [AtRisk(member_id, f"{people[member_id].first_name} {people[member_id].last_name}".strip(),
-                   people[member_id].phone, days_left, last_visit, reasons)
+                   people[member_id].phone, days_left, last_visit or earlier.get(member_id), reasons)
             for member_id, days_left, last_visit, reasons in found]
