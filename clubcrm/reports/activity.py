@@ -55,8 +55,9 @@ class Span(NamedTuple):
 
 
 def reach(scope: Scope) -> date:
-    """The first day any KPI of SCOPE looks at: the Monday of its first week, or today if earlier."""
-    return min(scope.start - timedelta(days=scope.start.weekday()), scope.today)
+    """The first day any KPI of SCOPE looks at: the first of its first month, the Monday of its first week, or
+    today, whichever comes first."""
+    return min(scope.start.replace(day=1), scope.start - timedelta(days=scope.start.weekday()), scope.today)
 
 
 def spans(scope: Scope) -> list[Span]:
