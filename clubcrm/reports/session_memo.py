@@ -20,7 +20,7 @@ _KEY = "report_memo"
 
 def remembered(key: Hashable, load: Callable[[], T]) -> T:
     """LOAD()'s value, computed once while the session neither writes nor ends its transaction."""
-    session = db.session
+    session = db.session()
     if session.new or session.dirty or session.deleted:
         session.flush()   # pending rows belong in what is read (and the flush forgets older values)
     memo = session.info.setdefault(_KEY, {})
