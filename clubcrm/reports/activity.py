@@ -27,7 +27,7 @@ from sqlalchemy import Integer, and_, case, column, func, literal, or_, select, 
 
 from clubcrm.clock import local_date
 from clubcrm.extensions import db
-from clubcrm.lifecycle.stages import ADAPTATION_DAYS, last_day
+from clubcrm.lifecycle.stages import ADAPTATION_DAYS
 from clubcrm.models import SPOKEN, Club, Member, Membership, Package, StaffContact, Visit
 from clubcrm.models.base import UTCDateTime
 from clubcrm.reports.kpis import TOOK_EFFECT, local_span
@@ -40,6 +40,7 @@ NEW_GRACE_DAYS = 7         # a new member may take a week before a first visit
 DROP_DAYS = 28             # visits in the last 28 days against the 28 days before
 DROP_MIN_EARLIER = 4
 LOW_BALANCE = (1, 2)
+ONE_DAY = timedelta(days=1)
 RISK_REASONS = ("no_visit_14", "visits_dropping", "ending_unrenewed", "low_balance", "new_no_visits")
 
 
@@ -74,11 +75,14 @@ def _load_spans(club_ids: tuple[int, ...], since: date) -> list[Span]:
     ours = and_(m.club_id.in_(club_ids), TOOK_EFFECT)
     # "Last day on SINCE or later" without date arithmetic: a cancelled contract's last day is the day before.
     lasting = select(m.member_id).where(ours, m.ends_on >= since, or_(m.cancelled_on.is_(None), m.cancelled_on > since))
-    return [Span(row.id, row.member_id, row.plan_id, row.renews_id, row.starts_on, last_day(row))
-            for row in db.session.execute(
-                select(m.id, m.member_id, m.plan_id, m.renews_id, m.starts_on, m.ends_on, m.cancelled_on)
-                .where(ours, m.member_id.in_(lasting))
-                .order_by(m.member_id, m.starts_on, m.id))]
+    rows = db.session.execute(
+        select(m.id, m.member_id, m.plan_id, m.renews_id, m.starts_on, m.ends_on, m.cancelled_on)
+        .where(ours, m.member_id.in_(lasting))
+        .order_by(m.member_id, m.starts_on, m.id))
+    # lifecycle.stages.last_day, inlined: this runs once per membership of the base.
+    return [Span(id_, member_id, plan_id, renews_id, first,
+                 ends if cancelled is None or cancelled > ends else max(first, cancelled - ONE_DAY))
+            for id_, member_id, plan_id, renews_id, first, ends, cancelled in rows]
 
 
 def of_plan(all_spans: list[Span], plan_id: int | None) -> list[Span]:
@@ -91,41 +95,49 @@ def by_member(counted: list[Span]) -> Iterator[tuple[int, list[Span]]]:
         yield member_id, list(group)
 
 
-def runs(contracts: list[Span]) -> list[tuple[date, date]]:
-    """One member's days as disjoint runs (first, last), earliest first (CONTRACTS ordered by first day)."""
-    merged: list[list[date]] = []
-    for s in contracts:
-        if merged and s.first <= merged[-1][1] + timedelta(days=1):
-            merged[-1][1] = max(merged[-1][1], s.last)
+def member_runs(scope: Scope) -> list[list[list[date]]]:
+    """Each counted member's days as disjoint runs [first, last], earliest first: what growth, weeks and cohorts
+    count, worked out once per request from the scope's memberships (of its plan, if it has one)."""
+    return remembered(("kpi_runs", scope.club_ids, reach(scope), scope.plan_id),
+                      lambda: runs(of_plan(spans(scope), scope.plan_id)))
+
+
+def runs(counted: list[Span]) -> list[list[list[date]]]:
+    """RUNS of COUNTED (ordered by member and first day): a member's memberships that overlap or follow each other
+    without a free day make one run."""
+    found: list[list[list[date]]] = []
+    member, merged = None, []
+    for s in counted:
+        if s.member_id != member:
+            member, merged = s.member_id, [[s.first, s.last]]
+            found.append(merged)
+        elif s.first <= merged[-1][1] + ONE_DAY:
+            if s.last > merged[-1][1]:
+                merged[-1][1] = s.last
         else:
             merged.append([s.first, s.last])
-    return [(first, last) for first, last in merged]
+    return found
 
 
-def active_on(counted: list[Span], days: list[date]) -> list[int]:
-    """For each of DAYS, how many members a membership of COUNTED covers on it."""
-    firsts, lasts = [], []
-    for _member, contracts in by_member(counted):
-        for first, last in runs(contracts):
-            firsts.append(first)
-            lasts.append(last)
-    firsts.sort()
-    lasts.sort()
+def active_on(members: list[list[list[date]]], days: list[date]) -> list[int]:
+    """For each of DAYS, how many of MEMBERS (their runs) are members on it."""
+    firsts = sorted(run[0] for runs_ in members for run in runs_)
+    lasts = sorted(run[1] for runs_ in members for run in runs_)
     # A member's runs are disjoint: those covering DAY are those begun by it less those over before it.
     return [bisect_right(firsts, day) - bisect_left(lasts, day) for day in days]
 
 
-def active_per_bucket(counted: list[Span], edges: list[date]) -> list[int]:
-    """For each bucket EDGES[i] .. EDGES[i+1] - 1, how many members a membership of COUNTED covers on one of its
-    days at least."""
-    n, top = len(edges) - 1, edges[-1] - timedelta(days=1)
+def active_per_bucket(members: list[list[list[date]]], edges: list[date]) -> list[int]:
+    """For each bucket EDGES[i] .. EDGES[i+1] - 1, how many of MEMBERS (their runs) are members on one of its days
+    at least."""
+    n, bottom, top = len(edges) - 1, edges[0], edges[-1] - ONE_DAY
     change = [0] * (n + 1)
-    for _member, contracts in by_member(counted):
+    for runs_ in members:
         reached = -1                       # the last bucket this member is already counted in
-        for first, last in runs(contracts):
-            if last < edges[0] or first > top:
+        for first, last in runs_:
+            if last < bottom or first > top:
                 continue
-            low = max(bisect_right(edges, max(first, edges[0])) - 1, reached + 1)
+            low = max(bisect_right(edges, max(first, bottom)) - 1, reached + 1)
             high = bisect_right(edges, min(last, top)) - 1
             if low <= high:
                 change[low] += 1
@@ -136,14 +148,6 @@ def active_per_bucket(counted: list[Span], edges: list[date]) -> list[int]:
         running += delta
         counts.append(running)
     return counts
-
-
-def first_starts(counted: list[Span]) -> dict[int, date]:
-    """Each member's first day of their first membership (COUNTED is ordered by member and first day)."""
-    starts: dict[int, date] = {}
-    for s in counted:
-        starts.setdefault(s.member_id, s.first)
-    return starts
 
 
 def add_months(month: date, n: int) -> date:
@@ -186,11 +190,11 @@ class MonthGrowth:
 
 def base_growth(scope: Scope) -> list[MonthGrowth]:
     """Count the base at the start and end of each month of the period that has begun."""
-    counted = of_plan(spans(scope), scope.plan_id)
+    members = member_runs(scope)
     months = month_starts(scope.start, min(scope.end, scope.today))
     lasts = [min(month_end(month), scope.today) for month in months]
-    on = active_on(counted, [day for month, last in zip(months, lasts, strict=True) for day in (month, last)])
-    joins = sorted(first_starts(counted).values())
+    on = active_on(members, [day for month, last in zip(months, lasts, strict=True) for day in (month, last)])
+    joins = sorted(runs_[0][0] for runs_ in members)   # each member's first day of their first membership
     growth = []
     for i, (month, last) in enumerate(zip(months, lasts, strict=True)):
         start_count, end_count = on[2 * i], on[2 * i + 1]
@@ -232,7 +236,7 @@ def visits_per_week(scope: Scope) -> list[WeekVisits]:
     weeks = week_starts(scope)
     counts = weekly_visit_counts(scope.clubs(), scope.plan_id, weeks)
     edges = [*weeks, weeks[-1] + timedelta(weeks=1)]
-    members = active_per_bucket(of_plan(spans(scope), scope.plan_id), edges)
+    members = active_per_bucket(member_runs(scope), edges)
     return [WeekVisits(week, counts.get((i, 0), 0), members[i],
                        counts.get((i, 0), 0) / members[i] if members[i] else None, counts.get((i, 1), 0))
             for i, week in enumerate(weeks)]
@@ -307,31 +311,23 @@ class Cohort:
 
 def cohort_retention(scope: Scope, months: int = 12) -> list[Cohort]:
     """Follow each month's joiners of the period for MONTHS month ends."""
-    counted = of_plan(spans(scope), scope.plan_id)
     cohort_months = month_starts(scope.start, min(scope.end, scope.today))
-    index = {month: i for i, month in enumerate(cohort_months)}
-    sizes = [0] * len(cohort_months)
-    stayed = [[0] * months for _month in cohort_months]
-    for _member, contracts in by_member(counted):
-        joined = contracts[0].first.replace(day=1)
-        cohort = index.get(joined)
-        if cohort is None:
+    # The k-th checkpoint of a cohort: the last day of the k-th month after the joining month.
+    ends = {month: [month_end(add_months(month, k)) for k in range(months)] for month in cohort_months}
+    sizes = dict.fromkeys(cohort_months, 0)
+    stayed = {month: [0] * months for month in cohort_months}
+    for runs_ in member_runs(scope):
+        joined = runs_[0][0].replace(day=1)
+        if joined not in sizes:
             continue
-        sizes[cohort] += 1
-        # The month ends the member's memberships cover: k-th = the last day of the k-th month after joining.
-        ends = [month_end(add_months(joined, k)) for k in range(months)]
-        covered = set()
-        for first, last in runs(contracts):
-            covered.update(range(bisect_left(ends, first), bisect_right(ends, last)))
-        for k in covered:
-            stayed[cohort][k] += 1
-    cohorts = []
-    for i, month in enumerate(cohort_months):
-        retained: list[float | None] = [
-            stayed[i][k] / sizes[i] if sizes[i] and month_end(add_months(month, k)) <= scope.today else None
-            for k in range(months)]
-        cohorts.append(Cohort(month, sizes[i], retained))
-    return cohorts
+        sizes[joined] += 1
+        checkpoints, counts = ends[joined], stayed[joined]
+        for first, last in runs_:    # disjoint runs cover disjoint checkpoints: each counted once
+            for k in range(bisect_left(checkpoints, first), bisect_right(checkpoints, last)):
+                counts[k] += 1
+    return [Cohort(month, sizes[month], [
+        stayed[month][k] / sizes[month] if sizes[month] and ends[month][k] <= scope.today else None
+        for k in range(months)]) for month in cohort_months]
 
 
 @dataclass(frozen=True)
