@@ -9,9 +9,10 @@ plan and judge them on their whole history. Each KPI sends a fixed number of SQL
 
 How (issue 15): set-based and bounded. The memberships are read once per request (`spans`, shared through
 session_memo) and only for members with one lasting into the reach of the scope; the members counted per day, week
-or month come from one sort of their runs, not a scan per bucket. Visits are counted per week in the database, in
-each club's time zone (PostgreSQL: date_trunc on the local time; elsewhere: a join against each week's UTC bounds),
-reading only the period's weeks; the at-risk signs read only the last 56 days of visits. The per-week and per-day
+or month come from one sort of their runs, not a scan per bucket. Visits are counted per week in the database in
+each club's time zone, reading only the period's weeks: each week's UTC bounds are worked out in Python from the zone
+(true across a change of summer time), then PostgreSQL finds a visit's week with width_bucket among them and other
+engines join against them. The at-risk signs read only the last 56 days of visits. The per-week and per-day
 functions (`weekly_visit_counts`, `active_per_bucket`, `active_on`) are what a nightly job can store.
 """
 from __future__ import annotations
@@ -23,7 +24,8 @@ from datetime import date, timedelta
 from itertools import groupby
 from typing import NamedTuple
 
-from sqlalchemy import Integer, and_, case, column, func, literal, or_, select, union_all, values
+from sqlalchemy import DateTime, Integer, and_, case, column, func, literal, or_, select, union_all, values
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from clubcrm.clock import local_date
 from clubcrm.extensions import db
@@ -75,14 +77,21 @@ def _load_spans(club_ids: tuple[int, ...], since: date) -> list[Span]:
     ours = and_(m.club_id.in_(club_ids), TOOK_EFFECT)
     # "Last day on SINCE or later" without date arithmetic: a cancelled contract's last day is the day before.
     lasting = select(m.member_id).where(ours, m.ends_on >= since, or_(m.cancelled_on.is_(None), m.cancelled_on > since))
-    rows = db.session.execute(
+    rows = read(
         select(m.id, m.member_id, m.plan_id, m.renews_id, m.starts_on, m.ends_on, m.cancelled_on)
         .where(ours, m.member_id.in_(lasting))
-        .order_by(m.member_id, m.starts_on, m.id))
+        .order_by(m.member_id, m.starts_on, m.id)).all()
     # lifecycle.stages.last_day, inlined: this runs once per membership of the base.
     return [Span(id_, member_id, plan_id, renews_id, first,
                  ends if cancelled is None or cancelled > ends else max(first, cancelled - ONE_DAY))
             for id_, member_id, plan_id, renews_id, first, ends, cancelled in rows]
+
+
+def read(statement):
+    """Run a SELECT of plain columns on the session's connection: rows as Core gives them, without the ORM's
+    per-row processing (a third of the time for the base's memberships). The session's pending rows are flushed
+    first (session_memo does) and the transaction is the session's."""
+    return db.session.connection().execute(statement)   # .all(): one fetch, not a fetchone per row
 
 
 def of_plan(all_spans: list[Span], plan_id: int | None) -> list[Span]:
@@ -256,21 +265,25 @@ def weekly_visit_counts(clubs: list[Club], plan_id: int | None, weeks: list[date
     guest_where = [local_span(clubs, Visit.club_id, Visit.checked_in_at, weeks[0], last),
                    home.not_in([club.id for club in clubs])]
     if db.session.get_bind().dialect.name == "postgresql":
-        return _weekly_counts_by_zone(weeks, own_where, guest_where)
+        return _weekly_counts_by_bucket(clubs, weeks, own_where, guest_where)
     return _weekly_counts_by_bounds(clubs, weeks, own_where, guest_where)
 
 
-def _weekly_counts_by_zone(weeks: list[date], own_where: list, guest_where: list) -> dict[tuple[int, int], int]:
-    """PostgreSQL: each visit's week is date_trunc('week') of its instant in the zone of the club whose days count."""
-    parts = []
-    for guest, club_column, where in ((0, Member.club_id, own_where), (1, Visit.club_id, guest_where)):
-        week = func.date_trunc("week", func.timezone(Club.timezone, Visit.checked_in_at))
-        parts.append(select(week.label("week"), literal(guest).label("guest"))
-                     .select_from(Visit).join(Member, Member.id == Visit.member_id)
-                     .join(Club, Club.id == club_column).where(*where))
+def _weekly_counts_by_bucket(clubs: list[Club], weeks: list[date], own_where: list,
+                             guest_where: list) -> dict[tuple[int, int], int]:
+    """PostgreSQL: a visit's week is width_bucket of its instant among the UTC instants at which its club's weeks
+    begin, worked out in Python from the zone (so a week across a change of summer time has its true bounds),
+    joined by club id: a binary search per visit, half the time of converting each instant to local time, no CASE."""
+    edges = [*weeks, weeks[-1] + timedelta(weeks=1)]
+    starts = values(column("club_id", Integer), column("edges", ARRAY(DateTime(timezone=True))), name="starts").data(
+        [(club.id, [utc_bounds(club, day, day)[0] for day in edges]) for club in clubs]).cte("starts")
+    parts = [select(func.width_bucket(Visit.checked_in_at, starts.c.edges).label("week"), literal(guest).label("guest"))
+             .select_from(Visit).join(Member, Member.id == Visit.member_id)
+             .join(starts, starts.c.club_id == club_column).where(*where)
+             for guest, club_column, where in ((0, Member.club_id, own_where), (1, Visit.club_id, guest_where))]
     inner = union_all(*parts).subquery()
-    # Grouped in an outer query: PostgreSQL would not match a GROUP BY on an expression with its own parameters.
-    return {((week.date() - weeks[0]).days // 7, guest): n for week, guest, n in db.session.execute(
+    # width_bucket counts from 1 (the first week); the WHERE keeps every visit inside the weeks.
+    return {(week - 1, guest): n for week, guest, n in db.session.execute(
         select(inner.c.week, inner.c.guest, func.count()).group_by(inner.c.week, inner.c.guest))}
 
 
@@ -381,13 +394,13 @@ def _visits_by_member(clubs: list[Club], today: date) -> dict[int, Visits]:
     home = Member.club_id
     recent = local_span(clubs, home, Visit.checked_in_at, today - drop + timedelta(days=1), today)
     found: dict[int, Visits] = {}
-    for member_id, club_id, last, visits, recent_count in db.session.execute(
+    for member_id, club_id, last, visits, recent_count in read(
         select(Visit.member_id, home, func.max(Visit.checked_in_at), func.count(),
                func.sum(case((recent, 1), else_=0)))
         .join(Member, Member.id == Visit.member_id)
         .where(local_span(clubs, home, Visit.checked_in_at, today - 2 * drop + timedelta(days=1), today))
         .group_by(Visit.member_id, home)
-    ):
+    ).all():
         found[member_id] = Visits(local_date(last, zones[club_id]), recent_count, visits - recent_count)
     return found
 
