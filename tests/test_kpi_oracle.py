@@ -6,7 +6,7 @@ from dataclasses import asdict
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
@@ -43,7 +43,7 @@ def simulated_chain() -> tuple[int, int]:
     most of their visits, move to a second club of the chain (New York); the visits they leave behind are guest
     visits there. Edge-of-week visits are added. Return the two clubs' ids."""
     with unit_of_work():
-        north = simulate(SimConfig(members=110, days=170, seed=11, end=TODAY)).club
+        north = simulate(SimConfig(members=72, days=170, seed=11, end=TODAY)).club
     with unit_of_work():
         west = Club(name="West Side", timezone="America/New_York", currency="EUR", country="US", default_locale="en",
                     programme_holdout_pct=0)
@@ -56,10 +56,11 @@ def simulated_chain() -> tuple[int, int]:
         db.session.execute(update(Member).where(Member.id.in_(moved)).values(club_id=west.id))
     with unit_of_work():
         for club, other in ((north, west), (west, north)):
+            # Members with a membership over the autumn and the spring changes first; then any.
             members = db.session.execute(
-                select(Member, Membership.id).join(Membership, Membership.member_id == Member.id)
-                .where(Member.club_id == club.id, Membership.starts_on <= date(2025, 10, 27),
-                       Membership.ends_on >= date(2026, 3, 9)).order_by(Member.id).limit(3)).all()
+                select(Member, func.max(Membership.id)).join(Membership, Membership.member_id == Member.id)
+                .where(Member.club_id == club.id).group_by(Member.id)
+                .order_by((func.min(Membership.starts_on) <= date(2025, 10, 27)).desc(), Member.id).limit(3)).all()
             assert len(members) == 3
             for i, (member, membership_id) in enumerate(members):
                 # At home, on the membership; at home without one; and as a guest in the other club.
@@ -95,7 +96,7 @@ def test_the_set_based_kpis_equal_the_direct_computation(app, ctx):
     compare(Scope((north, west), date(2025, 11, 1), date(2025, 12, 31), date(2025, 12, 10)))
     # The figures are not all empty: the comparison compares something.
     year = Scope((north, west), *PERIODS[0], TODAY)
-    assert sum(w.visits for w in activity.visits_per_week(year)) > 1000
+    assert sum(w.visits for w in activity.visits_per_week(year)) > 500
     assert sum(w.guest_visits for w in activity.visits_per_week(Scope((north,), *PERIODS[0], TODAY))) > 0
     assert activity.at_risk(year) and any(r.last_visit for r in activity.at_risk(year))
     assert any(c.size for c in activity.cohort_retention(year))
