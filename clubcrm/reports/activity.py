@@ -389,19 +389,24 @@ def visits_by_member(clubs: list[Club], today: date) -> dict[int, Visits]:
 
 
 def _visits_by_member(clubs: list[Club], today: date) -> dict[int, Visits]:
-    zones = {club.id: club.timezone for club in clubs}
     drop = timedelta(days=DROP_DAYS)
+    first = today - 2 * drop + ONE_DAY
+    # Each club's local midnights of the window as UTC instants: a visit's local day by bisection (the zone's rules
+    # applied once per day, not once per member).
+    midnights = {club.id: [utc_bounds(club, first + timedelta(days=i), first)[0] for i in range(2 * DROP_DAYS + 1)]
+                 for club in clubs}
     home = Member.club_id
-    recent = local_span(clubs, home, Visit.checked_in_at, today - drop + timedelta(days=1), today)
+    recent = local_span(clubs, home, Visit.checked_in_at, today - drop + ONE_DAY, today)
     found: dict[int, Visits] = {}
     for member_id, club_id, last, visits, recent_count in read(
         select(Visit.member_id, home, func.max(Visit.checked_in_at), func.count(),
                func.sum(case((recent, 1), else_=0)))
         .join(Member, Member.id == Visit.member_id)
-        .where(local_span(clubs, home, Visit.checked_in_at, today - 2 * drop + timedelta(days=1), today))
+        .where(local_span(clubs, home, Visit.checked_in_at, first, today))
         .group_by(Visit.member_id, home)
     ).all():
-        found[member_id] = Visits(local_date(last, zones[club_id]), recent_count, visits - recent_count)
+        day = first + timedelta(days=bisect_right(midnights[club_id], last) - 1)
+        found[member_id] = Visits(day, recent_count, visits - recent_count)
     return found
 
 
