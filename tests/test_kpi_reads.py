@@ -60,3 +60,17 @@ def test_history_out_of_the_scopes_reach_is_not_read(make, ctx):
     # A period that reaches back to them reads them.
     back = Scope((club.id,), date(2023, 6, 1), date(2023, 6, 30), TODAY)
     assert activity.base_growth(back)[0].end_count == 8
+
+
+def test_the_at_risk_list_reads_a_page_of_it(make, ctx):
+    club, plan = make.default_club, make.plan()
+    with unit_of_work():
+        for i in range(5):   # silent members, their memberships ending one day apart
+            member = person(club)
+            contract(member, plan, TODAY - timedelta(days=100), TODAY + timedelta(days=3 + i))
+            visit(member, local(club, TODAY - timedelta(days=80 + i)))
+    scope = Scope((club.id,), TODAY - timedelta(days=90), TODAY, TODAY)
+    everyone = activity.at_risk(scope)
+    assert len(everyone) == 5 and all(r.last_visit for r in everyone)   # last visits older than the window, found
+    assert activity.at_risk(scope, limit=2, offset=1) == everyone[1:3]
+    assert activity.at_risk(scope, limit=2, offset=4) == everyone[4:]

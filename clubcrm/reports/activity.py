@@ -489,8 +489,9 @@ class AtRisk:
     reasons: tuple[str, ...]
 
 
-def at_risk(scope: Scope, limit: int = 200) -> list[AtRisk]:
-    """List today's active members with a reason to worry, the most reasons and the nearest end first."""
+def at_risk(scope: Scope, limit: int = 200, offset: int = 0) -> list[AtRisk]:
+    """List today's active members with a reason to worry, the most reasons and the nearest end first (LIMIT of them
+    from OFFSET on: names and last visits are read for those only)."""
     clubs, today = scope.clubs(), scope.today
     renewed = {s.renews_id for s in spans(scope) if s.renews_id is not None}
     visits = visits_by_member(clubs, today)
@@ -515,7 +516,7 @@ def at_risk(scope: Scope, limit: int = 200) -> list[AtRisk]:
         if reasons:
             found.append((member_id, days_left, seen.last, reasons))
     found.sort(key=lambda f: (-len(f[3]), f[1] is None, f[1] or 0, f[0]))
-    found = found[:limit]
+    found = found[offset:offset + limit]
     # Those not seen in the recent window: their last visit, if any, through the index, for the listed few only.
     earlier = last_visits(clubs, [f[0] for f in found if f[2] is None], today)
     people = {row.id: row for row in db.session.execute(
