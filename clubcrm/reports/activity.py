@@ -415,7 +415,7 @@ def last_visits(clubs: list[Club], member_ids: list[int], today: date) -> dict[i
     came), read through the (member, instant) index."""
     zones = {club.id: club.timezone for club in clubs}
     home = Member.club_id
-    return {member_id: local_date(last, zones[club_id]) for member_id, club_id, last in db.session.execute(
+    return {member_id: local_date(last, zones[club_id]) for member_id, club_id, last in read(
         select(Visit.member_id, home, func.max(Visit.checked_in_at))
         .join(Member, Member.id == Visit.member_id)
         .where(Visit.member_id.in_(member_ids), local_span(clubs, home, Visit.checked_in_at, None, today))
@@ -519,9 +519,9 @@ def at_risk(scope: Scope, limit: int = 200, offset: int = 0) -> list[AtRisk]:
     found = found[offset:offset + limit]
     # Those not seen in the recent window: their last visit, if any, through the index, for the listed few only.
     earlier = last_visits(clubs, [f[0] for f in found if f[2] is None], today)
-    people = {row.id: row for row in db.session.execute(
+    people = {row.id: row for row in read(
         select(Member.id, Member.first_name, Member.last_name, Member.phone)
-        .where(Member.id.in_([f[0] for f in found])))}
+        .where(Member.id.in_([f[0] for f in found]))).all()}
     return [AtRisk(member_id, f"{people[member_id].first_name} {people[member_id].last_name}".strip(),
                    people[member_id].phone, days_left, last_visit or earlier.get(member_id), reasons)
             for member_id, days_left, last_visit, reasons in found]
