@@ -96,6 +96,10 @@ class Config:
     # The one-time code /setup asks for while the database holds no club (0600, deleted after setup): None is
     # instance/setup-code.
     SETUP_CODE_FILE = None
+    # PostgreSQL cancels any SQL statement of a web request that runs longer than this (clubcrm/statement_timeout.py):
+    # a report too heavy for a page answers "took too long" instead of holding a web worker past gunicorn's 30 s
+    # timeout while the desk waits. 0 = no limit. The worker and the CLI have none.
+    STATEMENT_TIMEOUT_MS = 5000
     # A standby worker tries to take the one worker lock of the database this often (clubcrm/worker_lock.py).
     WORKER_LOCK_POLL_SECONDS = 5
 

@@ -3,15 +3,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy.exc import DBAPIError
 
 from blueprints import report_tables as rt
 from blueprints.access import clubs_to_choose, current_club, role_required
 from blueprints.forms.reports import ReportFilterForm
-from clubcrm import clock, formatting
+from clubcrm import clock, formatting, statement_timeout
+from clubcrm.extensions import db
 from clubcrm.models import Club
 from clubcrm.reports import charts
 from clubcrm.reports.renewals import renewal_report
@@ -19,6 +21,26 @@ from clubcrm.reports.scope import Scope
 from clubcrm.reports.tools import tool_report
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+
+# Every web request, not only the reports': registered with the blueprint whose pages need it most (create_app
+# registers blueprints; the worker and the CLI have no request and so no limit).
+@bp.before_app_request
+def limit_statements() -> None:
+    """Give this request's SQL statements the time limit of STATEMENT_TIMEOUT_MS (PostgreSQL)."""
+    statement_timeout.arm(int(current_app.config["STATEMENT_TIMEOUT_MS"] or 0))
+
+
+@bp.teardown_app_request
+def unlimit_statements(_error: BaseException | None) -> None:
+    statement_timeout.disarm()
+
+
+def too_long(form: ReportFilterForm, name: str):
+    """Answer a report stopped by the statement time limit with its filters and a way out, not a 500."""
+    db.session.rollback()
+    current_app.logger.warning("Report %s stopped by the statement time limit: %s", name, request.full_path)
+    return render_template("reports/too_long.html", form=form, name=name, args=request.args.to_dict()), 503
 
 
 @dataclass
@@ -123,7 +145,12 @@ def page(name: str):
     form, scope, club = _filters()
     if scope is None:
         return render_template(f"reports/{name}.html", form=form, page=None, name=name), 400
-    built = PAGES[name](scope, club.currency)
+    try:
+        built = PAGES[name](scope, club.currency)
+    except DBAPIError as error:
+        if not statement_timeout.is_timeout(error):
+            raise
+        return too_long(form, name)
     return render_template(f"reports/{name}.html", form=form, page=built, name=name, scope=scope,
                            tables={t.key: t for t in built.tables}, args=request.args.to_dict(), rt=rt)
 
@@ -137,7 +164,13 @@ def download(name: str, table: str):
     form, scope, club = _filters()
     if scope is None:
         abort(400)
-    found = next((t for t in PAGES[name](scope, club.currency).tables if t.key == table), None)
+    try:
+        tables = PAGES[name](scope, club.currency).tables
+    except DBAPIError as error:
+        if not statement_timeout.is_timeout(error):
+            raise
+        return too_long(form, name)
+    found = next((t for t in tables if t.key == table), None)
     if found is None:
         abort(404)
     filename = f"{table}-{scope.start.isoformat()}-{scope.end.isoformat()}.csv"

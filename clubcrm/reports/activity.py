@@ -6,21 +6,35 @@ end, or the day before a cancellation); a membership cancelled on or before its 
 With a plan in the scope, growth, visits and cohorts count only that plan's memberships (joining means a first
 membership of that plan); coverage and the at-risk list keep the members whose membership today is of that
 plan and judge them on their whole history. Each KPI sends a fixed number of SQL statements.
+
+How (issue 15): set-based and bounded. The memberships are read once per request (`spans`, shared through
+session_memo) and only for members with one lasting into the reach of the scope; the members counted per day, week
+or month come from one sort of their runs, not a scan per bucket. Visits are counted per week in the database in
+each club's time zone, reading only the period's weeks: each week's UTC bounds are worked out in Python from the zone
+(true across a change of summer time), then PostgreSQL finds a visit's week with width_bucket among them and other
+engines join against them. The at-risk signs read only the last 56 days of visits. The per-week and per-day
+functions (`weekly_visit_counts`, `active_per_bucket`, `active_on`) are what a nightly job can store.
 """
 from __future__ import annotations
 
-from collections import defaultdict
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import groupby
+from typing import NamedTuple
 
-from sqlalchemy import and_, case, func, literal, null, select, union_all
+from sqlalchemy import DateTime, Integer, and_, case, column, func, literal, or_, select, union_all, values
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from clubcrm.clock import local_date
 from clubcrm.extensions import db
-from clubcrm.lifecycle.stages import ADAPTATION_DAYS, last_day
+from clubcrm.lifecycle.stages import ADAPTATION_DAYS
 from clubcrm.models import SPOKEN, Club, Member, Membership, Package, StaffContact, Visit
+from clubcrm.models.base import UTCDateTime
 from clubcrm.reports.kpis import TOOK_EFFECT, local_span
 from clubcrm.reports.scope import Scope, utc_bounds
+from clubcrm.reports.session_memo import remembered
 
 SILENCE_DAYS = 14          # no visit on this many days in a row, while a member: at risk
 ENDING_DAYS = 14           # the last day is one of the next 14 days and nothing renews it
@@ -28,11 +42,11 @@ NEW_GRACE_DAYS = 7         # a new member may take a week before a first visit
 DROP_DAYS = 28             # visits in the last 28 days against the 28 days before
 DROP_MIN_EARLIER = 4
 LOW_BALANCE = (1, 2)
+ONE_DAY = timedelta(days=1)
 RISK_REASONS = ("no_visit_14", "visits_dropping", "ending_unrenewed", "low_balance", "new_no_visits")
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
     """One membership that took effect: its member, plan, the membership it renews, first and last day."""
 
     id: int
@@ -43,31 +57,106 @@ class Span:
     last: date
 
 
+def reach(scope: Scope) -> date:
+    """The first day any KPI of SCOPE looks at: the first of its first month, the Monday of its first week, or
+    today, whichever comes first."""
+    return min(scope.start.replace(day=1), scope.start - timedelta(days=scope.start.weekday()), scope.today)
+
+
 def spans(scope: Scope) -> list[Span]:
-    """Every membership of the scope's clubs that took effect, ordered by member and first day."""
-    return [Span(row.id, row.member_id, row.plan_id, row.renews_id, row.starts_on, last_day(row))
-            for row in db.session.execute(
-                select(Membership.id, Membership.member_id, Membership.plan_id, Membership.renews_id,
-                       Membership.starts_on, Membership.ends_on, Membership.cancelled_on)
-                .where(Membership.club_id.in_(scope.club_ids), TOOK_EFFECT)
-                .order_by(Membership.member_id, Membership.starts_on, Membership.id))]
+    """The memberships that took effect of the scope's clubs, ordered by member and first day, of every member with
+    one lasting to the scope's reach or later (their whole history: joining and the unbroken run need it).
+
+    Loaded once per request (session_memo): the page's five KPIs share it. A member whose memberships all ended
+    before the reach is in no KPI of the scope: not active in it, not a joiner of it, not active today."""
+    return remembered(("kpi_spans", scope.club_ids, reach(scope)), lambda: _load_spans(scope.club_ids, reach(scope)))
+
+
+def _load_spans(club_ids: tuple[int, ...], since: date) -> list[Span]:
+    m = Membership
+    ours = and_(m.club_id.in_(club_ids), TOOK_EFFECT)
+    # "Last day on SINCE or later" without date arithmetic: a cancelled contract's last day is the day before.
+    lasting = select(m.member_id).where(ours, m.ends_on >= since, or_(m.cancelled_on.is_(None), m.cancelled_on > since))
+    rows = read(
+        select(m.id, m.member_id, m.plan_id, m.renews_id, m.starts_on, m.ends_on, m.cancelled_on)
+        .where(ours, m.member_id.in_(lasting))
+        .order_by(m.member_id, m.starts_on, m.id)).all()
+    # lifecycle.stages.last_day, inlined: this runs once per membership of the base.
+    return [Span(id_, member_id, plan_id, renews_id, first,
+                 ends if cancelled is None or cancelled > ends else max(first, cancelled - ONE_DAY))
+            for id_, member_id, plan_id, renews_id, first, ends, cancelled in rows]
+
+
+def read(statement):
+    """Run a SELECT of plain columns on the session's connection: rows as Core gives them, without the ORM's
+    per-row processing (a third of the time for the base's memberships). The session's pending rows are flushed
+    first (session_memo does) and the transaction is the session's."""
+    return db.session.connection().execute(statement)   # .all(): one fetch, not a fetchone per row
 
 
 def of_plan(all_spans: list[Span], plan_id: int | None) -> list[Span]:
-    return [s for s in all_spans if plan_id is None or s.plan_id == plan_id]
+    return all_spans if plan_id is None else [s for s in all_spans if s.plan_id == plan_id]
 
 
-def active(counted: list[Span], first: date, last: date) -> set[int]:
-    """The members with a membership covering at least one day of FIRST..LAST."""
-    return {s.member_id for s in counted if s.first <= last and s.last >= first}
+def by_member(counted: list[Span]) -> Iterator[tuple[int, list[Span]]]:
+    """COUNTED (ordered by member) member by member."""
+    for member_id, group in groupby(counted, key=lambda s: s.member_id):
+        yield member_id, list(group)
 
 
-def first_starts(counted: list[Span]) -> dict[int, date]:
-    """Each member's first day of their first membership (COUNTED is ordered by member and first day)."""
-    starts: dict[int, date] = {}
+def member_runs(scope: Scope) -> list[list[list[date]]]:
+    """Each counted member's days as disjoint runs [first, last], earliest first: what growth, weeks and cohorts
+    count, worked out once per request from the scope's memberships (of its plan, if it has one)."""
+    return remembered(("kpi_runs", scope.club_ids, reach(scope), scope.plan_id),
+                      lambda: runs(of_plan(spans(scope), scope.plan_id)))
+
+
+def runs(counted: list[Span]) -> list[list[list[date]]]:
+    """RUNS of COUNTED (ordered by member and first day): a member's memberships that overlap or follow each other
+    without a free day make one run."""
+    found: list[list[list[date]]] = []
+    member, merged = None, []
     for s in counted:
-        starts.setdefault(s.member_id, s.first)
-    return starts
+        if s.member_id != member:
+            member, merged = s.member_id, [[s.first, s.last]]
+            found.append(merged)
+        elif s.first <= merged[-1][1] + ONE_DAY:
+            if s.last > merged[-1][1]:
+                merged[-1][1] = s.last
+        else:
+            merged.append([s.first, s.last])
+    return found
+
+
+def active_on(members: list[list[list[date]]], days: list[date]) -> list[int]:
+    """For each of DAYS, how many of MEMBERS (their runs) are members on it."""
+    firsts = sorted(run[0] for runs_ in members for run in runs_)
+    lasts = sorted(run[1] for runs_ in members for run in runs_)
+    # A member's runs are disjoint: those covering DAY are those begun by it less those over before it.
+    return [bisect_right(firsts, day) - bisect_left(lasts, day) for day in days]
+
+
+def active_per_bucket(members: list[list[list[date]]], edges: list[date]) -> list[int]:
+    """For each bucket EDGES[i] .. EDGES[i+1] - 1, how many of MEMBERS (their runs) are members on one of its days
+    at least."""
+    n, bottom, top = len(edges) - 1, edges[0], edges[-1] - ONE_DAY
+    change = [0] * (n + 1)
+    for runs_ in members:
+        reached = -1                       # the last bucket this member is already counted in
+        for first, last in runs_:
+            if last < bottom or first > top:
+                continue
+            low = max(bisect_right(edges, max(first, bottom)) - 1, reached + 1)
+            high = bisect_right(edges, min(last, top)) - 1
+            if low <= high:
+                change[low] += 1
+                change[high + 1] -= 1
+                reached = high
+    counts, running = [], 0
+    for delta in change[:n]:
+        running += delta
+        counts.append(running)
+    return counts
 
 
 def add_months(month: date, n: int) -> date:
@@ -110,13 +199,15 @@ class MonthGrowth:
 
 def base_growth(scope: Scope) -> list[MonthGrowth]:
     """Count the base at the start and end of each month of the period that has begun."""
-    counted = of_plan(spans(scope), scope.plan_id)
-    starts = first_starts(counted)
+    members = member_runs(scope)
+    months = month_starts(scope.start, min(scope.end, scope.today))
+    lasts = [min(month_end(month), scope.today) for month in months]
+    on = active_on(members, [day for month, last in zip(months, lasts, strict=True) for day in (month, last)])
+    joins = sorted(runs_[0][0] for runs_ in members)   # each member's first day of their first membership
     growth = []
-    for month in month_starts(scope.start, min(scope.end, scope.today)):
-        last = min(month_end(month), scope.today)
-        start_count, end_count = len(active(counted, month, month)), len(active(counted, last, last))
-        joined = sum(1 for day in starts.values() if month <= day <= last)
+    for i, (month, last) in enumerate(zip(months, lasts, strict=True)):
+        start_count, end_count = on[2 * i], on[2 * i + 1]
+        joined = bisect_right(joins, last) - bisect_left(joins, month)
         growth.append(MonthGrowth(month, start_count, end_count, joined, max(0, start_count + joined - end_count),
                                   100 * (end_count - start_count) / start_count if start_count else None))
     return growth
@@ -141,49 +232,78 @@ class WeekVisits:
     guest_visits: int = 0
 
 
-def local_bucket(clubs: list[Club], club_column, instant_column, edges: list[date]):
-    """A CASE giving i when INSTANT_COLUMN falls on local dates EDGES[i] .. EDGES[i+1] - 1 of its club."""
-    whens = []
-    for club in clubs:
-        for i, (first, after) in enumerate(zip(edges, edges[1:], strict=False)):
-            begin, stop = utc_bounds(club, first, after - timedelta(days=1))
-            whens.append((and_(club_column == club.id, instant_column >= begin, instant_column < stop), i))
-    return case(*whens) if whens else null()
+def week_starts(scope: Scope) -> list[date]:
+    """The Monday of each ISO week that the period touches."""
+    monday = scope.start - timedelta(days=scope.start.weekday())
+    return [monday + timedelta(weeks=i) for i in range((scope.end - monday).days // 7 + 1)]
 
 
 def visits_per_week(scope: Scope) -> list[WeekVisits]:
     """Count visits and active members in each ISO week that the period touches."""
     if scope.end < scope.start:
         return []
-    clubs = scope.clubs()
-    monday = scope.start - timedelta(days=scope.start.weekday())
-    weeks = [monday + timedelta(weeks=i) for i in range((scope.end - monday).days // 7 + 1)]
+    weeks = week_starts(scope)
+    counts = weekly_visit_counts(scope.clubs(), scope.plan_id, weeks)
     edges = [*weeks, weeks[-1] + timedelta(weeks=1)]
+    members = active_per_bucket(member_runs(scope), edges)
+    return [WeekVisits(week, counts.get((i, 0), 0), members[i],
+                       counts.get((i, 0), 0) / members[i] if members[i] else None, counts.get((i, 1), 0))
+            for i, week in enumerate(weeks)]
+
+
+def weekly_visit_counts(clubs: list[Club], plan_id: int | None, weeks: list[date]) -> dict[tuple[int, int], int]:
+    """Visits per (week index in WEEKS, guest): the clubs' members' own visits in any club of the chain on their home
+    club's local days (guest 0; with a plan, those made on a membership of it), and visits at the clubs by members of
+    other clubs on the visited club's local days (guest 1). Grouped in the database, only the weeks' visits read."""
+    if not clubs:
+        return {}
     last = weeks[-1] + timedelta(days=6)
-    # Own members' visits wherever they happened (home club's days), and guests' visits here (this club's days).
     home = Member.club_id
-    own = (select(local_bucket(clubs, home, Visit.checked_in_at, edges).label("week"), literal(0).label("guest"))
-           .select_from(Visit).join(Member, Member.id == Visit.member_id)
-           .where(local_span(clubs, home, Visit.checked_in_at, weeks[0], last)))
-    if scope.plan_id is not None:
-        own = own.where(Visit.membership_id.in_(select(Membership.id).where(Membership.plan_id == scope.plan_id)))
-    guests = (select(local_bucket(clubs, Visit.club_id, Visit.checked_in_at, edges).label("week"),
-                     literal(1).label("guest"))
-              .select_from(Visit).join(Member, Member.id == Visit.member_id)
-              .where(local_span(clubs, Visit.club_id, Visit.checked_in_at, weeks[0], last),
-                     home.not_in(scope.club_ids)))
-    inner = union_all(own, guests).subquery()
-    # Grouped in an outer query: PostgreSQL would not match a GROUP BY on a CASE with its own parameters.
-    counts = {(week, guest): n for week, guest, n in db.session.execute(
+    own_where = [local_span(clubs, home, Visit.checked_in_at, weeks[0], last)]
+    if plan_id is not None:
+        own_where.append(Visit.membership_id.in_(select(Membership.id).where(Membership.plan_id == plan_id)))
+    guest_where = [local_span(clubs, Visit.club_id, Visit.checked_in_at, weeks[0], last),
+                   home.not_in([club.id for club in clubs])]
+    if db.session.get_bind().dialect.name == "postgresql":
+        return _weekly_counts_by_bucket(clubs, weeks, own_where, guest_where)
+    return _weekly_counts_by_bounds(clubs, weeks, own_where, guest_where)
+
+
+def _weekly_counts_by_bucket(clubs: list[Club], weeks: list[date], own_where: list,
+                             guest_where: list) -> dict[tuple[int, int], int]:
+    """PostgreSQL: a visit's week is width_bucket of its instant among the UTC instants at which its club's weeks
+    begin, worked out in Python from the zone (so a week across a change of summer time has its true bounds),
+    joined by club id: a binary search per visit, half the time of converting each instant to local time, no CASE."""
+    edges = [*weeks, weeks[-1] + timedelta(weeks=1)]
+    starts = values(column("club_id", Integer), column("edges", ARRAY(DateTime(timezone=True))), name="starts").data(
+        [(club.id, [utc_bounds(club, day, day)[0] for day in edges]) for club in clubs]).cte("starts")
+    parts = [select(func.width_bucket(Visit.checked_in_at, starts.c.edges).label("week"), literal(guest).label("guest"))
+             .select_from(Visit).join(Member, Member.id == Visit.member_id)
+             .join(starts, starts.c.club_id == club_column).where(*where)
+             for guest, club_column, where in ((0, Member.club_id, own_where), (1, Visit.club_id, guest_where))]
+    inner = union_all(*parts).subquery()
+    # width_bucket counts from 1 (the first week); the WHERE keeps every visit inside the weeks.
+    return {(week - 1, guest): n for week, guest, n in db.session.execute(
         select(inner.c.week, inner.c.guest, func.count()).group_by(inner.c.week, inner.c.guest))}
-    counted = of_plan(spans(scope), scope.plan_id)
-    result = []
-    for i, week in enumerate(weeks):
-        members = len(active(counted, week, week + timedelta(days=6)))
-        visits = counts.get((i, 0), 0)
-        result.append(WeekVisits(week, visits, members, visits / members if members else None,
-                                 counts.get((i, 1), 0)))
-    return result
+
+
+def _weekly_counts_by_bounds(clubs: list[Club], weeks: list[date], own_where: list,
+                             guest_where: list) -> dict[tuple[int, int], int]:
+    """Any engine (SQLite has no time zones): a join against each club's weeks as UTC instants [begin, stop), worked
+    out in Python from the zone, so a week across a change of summer time has its true bounds."""
+    rows = [(club.id, i, *utc_bounds(club, week, week + timedelta(days=6))) for club in clubs
+            for i, week in enumerate(weeks)]
+    bounds = values(column("club_id", Integer), column("idx", Integer), column("begin", UTCDateTime),
+                    column("stop", UTCDateTime), name="weeks").data(rows).cte("weeks")
+    counts: dict[tuple[int, int], int] = {}
+    for guest, club_column, where in ((0, Member.club_id, own_where), (1, Visit.club_id, guest_where)):
+        query = (select(bounds.c.idx, func.count())
+                 .select_from(Visit).join(Member, Member.id == Visit.member_id)
+                 .join(bounds, and_(bounds.c.club_id == club_column, Visit.checked_in_at >= bounds.c.begin,
+                                    Visit.checked_in_at < bounds.c.stop))
+                 .where(*where).group_by(bounds.c.idx))
+        counts.update({(i, guest): n for i, n in db.session.execute(query)})
+    return counts
 
 
 @dataclass(frozen=True)
@@ -204,21 +324,23 @@ class Cohort:
 
 def cohort_retention(scope: Scope, months: int = 12) -> list[Cohort]:
     """Follow each month's joiners of the period for MONTHS month ends."""
-    counted = of_plan(spans(scope), scope.plan_id)
-    own: dict[int, list[Span]] = defaultdict(list)
-    for s in counted:
-        own[s.member_id].append(s)
-    starts = first_starts(counted)
-    cohorts = []
-    for month in month_starts(scope.start, min(scope.end, scope.today)):
-        joined = [m for m, day in starts.items() if month <= day <= month_end(month)]
-        retained: list[float | None] = []
-        for k in range(months):
-            day = month_end(add_months(month, k))
-            stayed = sum(1 for m in joined if any(s.first <= day <= s.last for s in own[m]))
-            retained.append(stayed / len(joined) if joined and day <= scope.today else None)
-        cohorts.append(Cohort(month, len(joined), retained))
-    return cohorts
+    cohort_months = month_starts(scope.start, min(scope.end, scope.today))
+    # The k-th checkpoint of a cohort: the last day of the k-th month after the joining month.
+    ends = {month: [month_end(add_months(month, k)) for k in range(months)] for month in cohort_months}
+    sizes = dict.fromkeys(cohort_months, 0)
+    stayed = {month: [0] * months for month in cohort_months}
+    for runs_ in member_runs(scope):
+        joined = runs_[0][0].replace(day=1)
+        if joined not in sizes:
+            continue
+        sizes[joined] += 1
+        checkpoints, counts = ends[joined], stayed[joined]
+        for first, last in runs_:    # disjoint runs cover disjoint checkpoints: each counted once
+            for k in range(bisect_left(checkpoints, first), bisect_right(checkpoints, last)):
+                counts[k] += 1
+    return [Cohort(month, sizes[month], [
+        stayed[month][k] / sizes[month] if sizes[month] and ends[month][k] <= scope.today else None
+        for k in range(months)]) for month in cohort_months]
 
 
 @dataclass(frozen=True)
@@ -240,11 +362,8 @@ class Visits:
 
 def standings(all_spans: list[Span], plan_id: int | None, today: date) -> dict[int, Standing]:
     """The members active on TODAY (with a plan: on a membership of that plan) and where they stand."""
-    own: dict[int, list[Span]] = defaultdict(list)
-    for s in all_spans:
-        own[s.member_id].append(s)
     found = {}
-    for member_id, contracts in own.items():
+    for member_id, contracts in by_member(all_spans):
         current = [s for s in contracts if s.first <= today <= s.last]
         if not current or (plan_id is not None and all(s.plan_id != plan_id for s in current)):
             continue
@@ -256,27 +375,51 @@ def standings(all_spans: list[Span], plan_id: int | None, today: date) -> dict[i
     return found
 
 
+def scope_standings(scope: Scope) -> dict[int, Standing]:
+    """STANDINGS of the scope's members today, worked out once per request (coverage and the at-risk list share it)."""
+    return remembered(("kpi_standings", scope.club_ids, reach(scope), scope.plan_id, scope.today),
+                      lambda: standings(spans(scope), scope.plan_id, scope.today))
+
+
 def visits_by_member(clubs: list[Club], today: date) -> dict[int, Visits]:
-    """Each of the clubs' members' last visit and recent visit counts in any club of the chain, up to the end
-    of TODAY in their home club."""
-    zones = {club.id: club.timezone for club in clubs}
+    """The clubs' members who visited any club of the chain in the last 2 * DROP_DAYS days up to the end of TODAY in
+    their home club: their last visit then and their visit counts. Only that window is read: whoever is not in the
+    answer last came before it, which is all the at-risk signs need to know (`last_visits` finds that day)."""
+    return remembered(("kpi_visits", tuple(club.id for club in clubs), today), lambda: _visits_by_member(clubs, today))
+
+
+def _visits_by_member(clubs: list[Club], today: date) -> dict[int, Visits]:
     drop = timedelta(days=DROP_DAYS)
+    first = today - 2 * drop + ONE_DAY
+    # Each club's local midnights of the window as UTC instants: a visit's local day by bisection (the zone's rules
+    # applied once per day, not once per member).
+    midnights = {club.id: [utc_bounds(club, first + timedelta(days=i), first)[0] for i in range(2 * DROP_DAYS + 1)]
+                 for club in clubs}
     home = Member.club_id
-    recent = local_span(clubs, home, Visit.checked_in_at, today - drop + timedelta(days=1), today)
-    earlier = local_span(clubs, home, Visit.checked_in_at, today - 2 * drop + timedelta(days=1), today - drop)
+    recent = local_span(clubs, home, Visit.checked_in_at, today - drop + ONE_DAY, today)
     found: dict[int, Visits] = {}
-    for member_id, club_id, last, recent_count, earlier_count in db.session.execute(
-        select(Visit.member_id, home, func.max(Visit.checked_in_at),
-               func.sum(case((recent, 1), else_=0)), func.sum(case((earlier, 1), else_=0)))
+    for member_id, club_id, last, visits, recent_count in read(
+        select(Visit.member_id, home, func.max(Visit.checked_in_at), func.count(),
+               func.sum(case((recent, 1), else_=0)))
         .join(Member, Member.id == Visit.member_id)
-        .where(local_span(clubs, home, Visit.checked_in_at, None, today))
+        .where(local_span(clubs, home, Visit.checked_in_at, first, today))
         .group_by(Visit.member_id, home)
-    ):
-        seen = found.get(member_id, Visits())
-        day = local_date(last, zones[club_id])
-        found[member_id] = Visits(max(day, seen.last or day), seen.recent + recent_count,
-                                  seen.earlier + earlier_count)
+    ).all():
+        day = first + timedelta(days=bisect_right(midnights[club_id], last) - 1)
+        found[member_id] = Visits(day, recent_count, visits - recent_count)
     return found
+
+
+def last_visits(clubs: list[Club], member_ids: list[int], today: date) -> dict[int, date]:
+    """The local date of each of MEMBER_IDS' last visit up to the end of TODAY in their home club (those who ever
+    came), read through the (member, instant) index."""
+    zones = {club.id: club.timezone for club in clubs}
+    home = Member.club_id
+    return {member_id: local_date(last, zones[club_id]) for member_id, club_id, last in read(
+        select(Visit.member_id, home, func.max(Visit.checked_in_at))
+        .join(Member, Member.id == Visit.member_id)
+        .where(Visit.member_id.in_(member_ids), local_span(clubs, home, Visit.checked_in_at, None, today))
+        .group_by(Visit.member_id, home))}
 
 
 def is_new(standing: Standing, today: date) -> bool:
@@ -311,7 +454,7 @@ class Coverage:
 def contact_coverage(scope: Scope) -> Coverage:
     """Count new and silent members and how many of each staff spoke with this month."""
     clubs, today = scope.clubs(), scope.today
-    standing = standings(spans(scope), scope.plan_id, today)
+    standing = scope_standings(scope)
     visits = visits_by_member(clubs, today)
     spoken = set(db.session.scalars(
         select(StaffContact.member_id).distinct()
@@ -346,11 +489,11 @@ class AtRisk:
     reasons: tuple[str, ...]
 
 
-def at_risk(scope: Scope, limit: int = 200) -> list[AtRisk]:
-    """List today's active members with a reason to worry, the most reasons and the nearest end first."""
+def at_risk(scope: Scope, limit: int = 200, offset: int = 0) -> list[AtRisk]:
+    """List today's active members with a reason to worry, the most reasons and the nearest end first (LIMIT of them
+    from OFFSET on: names and last visits are read for those only)."""
     clubs, today = scope.clubs(), scope.today
-    all_spans = spans(scope)
-    renewed = {s.renews_id for s in all_spans if s.renews_id is not None}
+    renewed = {s.renews_id for s in spans(scope) if s.renews_id is not None}
     visits = visits_by_member(clubs, today)
     low = set(db.session.scalars(
         select(Package.member_id).distinct()
@@ -358,7 +501,7 @@ def at_risk(scope: Scope, limit: int = 200) -> list[AtRisk]:
                (Package.expires_on.is_(None)) | (Package.expires_on >= today))
     ))
     found = []
-    for member_id, standing in standings(all_spans, scope.plan_id, today).items():
+    for member_id, standing in scope_standings(scope).items():
         seen = visits.get(member_id, Visits())
         days_left = (standing.current.last - today).days
         signs = {
@@ -373,10 +516,12 @@ def at_risk(scope: Scope, limit: int = 200) -> list[AtRisk]:
         if reasons:
             found.append((member_id, days_left, seen.last, reasons))
     found.sort(key=lambda f: (-len(f[3]), f[1] is None, f[1] or 0, f[0]))
-    found = found[:limit]
-    people = {row.id: row for row in db.session.execute(
+    found = found[offset:offset + limit]
+    # Those not seen in the recent window: their last visit, if any, through the index, for the listed few only.
+    earlier = last_visits(clubs, [f[0] for f in found if f[2] is None], today)
+    people = {row.id: row for row in read(
         select(Member.id, Member.first_name, Member.last_name, Member.phone)
-        .where(Member.id.in_([f[0] for f in found])))}
+        .where(Member.id.in_([f[0] for f in found]))).all()}
     return [AtRisk(member_id, f"{people[member_id].first_name} {people[member_id].last_name}".strip(),
-                   people[member_id].phone, days_left, last_visit, reasons)
+                   people[member_id].phone, days_left, last_visit or earlier.get(member_id), reasons)
             for member_id, days_left, last_visit, reasons in found]

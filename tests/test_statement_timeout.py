@@ -1,0 +1,71 @@
+"""Web requests carry a statement time limit on PostgreSQL (STATEMENT_TIMEOUT_MS, SET LOCAL per transaction), the
+worker and the CLI none; a report stopped by it answers a clear "took too long" page with its filters, not a 500,
+and leaves no limit on the pooled connection. SQLite has no such limit: the same pages are simply served."""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+
+from clubcrm.extensions import db
+from clubcrm.reports import activity
+from tests.conftest import TODAY
+
+QUERY = f"start={TODAY - timedelta(days=30)}&end={TODAY}"
+
+
+def postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def limit() -> str | None:
+    """The session's statement_timeout now (None on SQLite)."""
+    return db.session.execute(text("SHOW statement_timeout")).scalar() if postgresql() else None
+
+
+@pytest.fixture
+def slow_visits(monkeypatch):
+    """The visits KPI sleeps 2 s in the database first (a report too heavy for its period)."""
+    real = activity.visits_per_week
+
+    def slow(scope):
+        if postgresql():
+            db.session.execute(text("SELECT pg_sleep(2)"))
+        return real(scope)
+
+    monkeypatch.setattr(activity, "visits_per_week", slow)
+
+
+@pytest.mark.parametrize("url", [f"/reports/club?{QUERY}", f"/reports/club/visits.csv?{QUERY}"])
+def test_a_report_stopped_by_the_time_limit_says_so(app, web, login_as, slow_visits, url):
+    app.config["STATEMENT_TIMEOUT_MS"] = 200
+    login_as("manager")
+    response = web.get(url)
+    if not postgresql():
+        assert response.status_code == 200   # no statement limit on SQLite: the page is served
+        return
+    assert response.status_code == 503
+    assert "This report took too long" in response.text and "Try a shorter period" in response.text
+    assert 'name="start"' in response.text   # the filters, to choose a shorter period
+    # The connection went back to the pool without a limit; the next page works.
+    assert limit() == "0"
+    assert web.get("/").status_code == 200
+
+
+def test_web_requests_carry_the_limit_and_the_worker_does_not(app, web, login_as, monkeypatch):
+    seen = []
+    real = activity.visits_per_week
+
+    def observe(scope):
+        seen.append(limit())
+        db.session.commit()       # a view that commits midway: the next transaction is limited too
+        seen.append(limit())
+        return real(scope)
+
+    monkeypatch.setattr(activity, "visits_per_week", observe)
+    login_as("manager")
+    assert web.get(f"/reports/club?{QUERY}").status_code == 200
+    outside = limit()    # the test's own session, as the worker's or a CLI command's: no request
+    if postgresql():
+        assert seen == ["5s", "5s"] and outside == "0"
+    else:
+        assert seen == [None, None]
