@@ -1,9 +1,11 @@
-"""Error pages for every HTTP error, 4xx for domain errors that reach the top, 503 while the database is away."""
+"""Error pages for every HTTP error, 4xx for domain errors that reach the top, 503 while the database is away or
+when a request's statement ran past its time limit."""
 from flask import Blueprint, Flask, render_template
+from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from blueprints import api
-from clubcrm import db_outage
+from clubcrm import db_outage, statement_timeout
 from clubcrm.errors import DomainError
 from clubcrm.extensions import db, login_manager
 
@@ -29,6 +31,13 @@ def install_handlers(app: Flask) -> None:
         if db_outage.is_unreachable(error):
             return unavailable(error)
         db.session.rollback()
+        if statement_timeout.is_timeout(error):   # the reports have a page of their own for it, with their filters
+            app.logger.warning("A request was stopped by the statement time limit: %s", error)
+            if api.is_api_request():
+                return api.too_long_response()
+            stopped = {"message": _("This page took too long and was stopped; nothing was changed. Try again, or ask "
+                                    "for less.")}
+            return render_template("errors/error.html", code=503, error=stopped), 503
         app.logger.exception("Unhandled error")
         if api.is_api_request():
             return api.server_error_response()

@@ -23,19 +23,6 @@ from clubcrm.reports.tools import tool_report
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 
-# Every web request, not only the reports': registered with the blueprint whose pages need it most (create_app
-# registers blueprints; the worker and the CLI have no request and so no limit).
-@bp.before_app_request
-def limit_statements() -> None:
-    """Give this request's SQL statements the time limit of STATEMENT_TIMEOUT_MS (PostgreSQL)."""
-    statement_timeout.arm(int(current_app.config["STATEMENT_TIMEOUT_MS"] or 0))
-
-
-@bp.teardown_app_request
-def unlimit_statements(_error: BaseException | None) -> None:
-    statement_timeout.disarm()
-
-
 def too_long(form: ReportFilterForm, name: str):
     """Answer a report stopped by the statement time limit with its filters and a way out, not a 500."""
     db.session.rollback()

@@ -238,8 +238,10 @@ RESPONSES = {
         "Retry-After": {"required": True, "description": "Seconds to wait.",
                         "schema": {"type": "string", "pattern": "^[0-9]+$"}},
     }),
-    "Unavailable": _error("The database cannot be reached right now; nothing was saved. Try again later.", {
-        "Retry-After": {"required": True, "description": "Seconds to wait.",
+    "Unavailable": _error("Nothing was saved. error.code unavailable: the database cannot be reached right now; "
+                          "try again after Retry-After seconds. error.code too_long: the request ran past its "
+                          "statement time limit; ask for less (a shorter period, one club).", {
+        "Retry-After": {"required": False, "description": "Seconds to wait (sent with error.code unavailable).",
                         "schema": {"type": "string", "pattern": "^[0-9]+$"}},
     }),
 }

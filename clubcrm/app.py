@@ -142,6 +142,21 @@ def register_blueprints(app: Flask) -> None:
         if any("\x00" in value for source in (request.args, request.form)
                for _key, value in source.items(multi=True)):
             abort(400)
+
+    @app.before_request
+    def limit_statements() -> None:
+        """Give this request's SQL statements the time limit of STATEMENT_TIMEOUT_MS (PostgreSQL); the worker and
+        the CLI have no request and so no limit."""
+        from clubcrm import statement_timeout
+
+        statement_timeout.arm(int(app.config["STATEMENT_TIMEOUT_MS"] or 0))
+
+    @app.teardown_request
+    def unlimit_statements(_error: BaseException | None) -> None:
+        from clubcrm import statement_timeout
+
+        statement_timeout.disarm()
+
     from blueprints import (api, api_tokens, auth, checklist, clubs, data, desk, errors, imports, lifecycle, members,
                             outbox, reports, sales, sessions, settings, setup, tasks, twilio_hooks)
 

@@ -69,3 +69,43 @@ def test_web_requests_carry_the_limit_and_the_worker_does_not(app, web, login_as
         assert seen == ["5s", "5s"] and outside == "0"
     else:
         assert seen == [None, None]
+
+
+def sleeps_first(real):
+    """REAL, after 2 s asleep in the database (a statement past a 200 ms limit)."""
+    def slow(*args, **kwargs):
+        if postgresql():
+            db.session.execute(text("SELECT pg_sleep(2)"))
+        return real(*args, **kwargs)
+    return slow
+
+
+def test_any_other_page_stopped_by_the_time_limit_answers_503_in_words(app, web, login_as, make, monkeypatch):
+    from blueprints import members as member_pages
+
+    member = make.member()
+    monkeypatch.setattr(member_pages.cards, "load", sleeps_first(member_pages.cards.load))
+    app.config["STATEMENT_TIMEOUT_MS"] = 200
+    login_as("desk")
+    response = web.get(f"/members/{member.id}")
+    if not postgresql():
+        assert response.status_code == 200
+        return
+    assert response.status_code == 503
+    assert "took too long and was stopped; nothing was changed" in response.text
+    assert web.get("/").status_code == 200
+
+
+def test_an_api_request_stopped_by_the_time_limit_answers_a_json_503(app, web, make, monkeypatch):
+    from blueprints.api import reports as api_reports
+    from tests.test_api import bearer, issue
+
+    monkeypatch.setattr(api_reports, "renewal_report", sleeps_first(api_reports.renewal_report))
+    app.config["STATEMENT_TIMEOUT_MS"] = 200
+    response = web.get("/api/v1/reports/renewals", headers=bearer(issue(make.staff("manager"))))
+    if not postgresql():
+        assert response.status_code == 200
+        return
+    assert response.status_code == 503
+    assert response.json["error"]["code"] == "too_long"
+    assert "took too long" in response.json["error"]["message"]

@@ -3,7 +3,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from clubcrm import db_outage
+from clubcrm import db_outage, statement_timeout
 from clubcrm.db import unit_of_work
 from clubcrm.errors import DomainError
 from clubcrm.extensions import db
@@ -76,6 +76,13 @@ def server_error_response() -> Response:
     return error_response(500, "server_error", _("Internal error; nothing was saved."))
 
 
+def too_long_response() -> Response:
+    """Answer a request stopped by the statement time limit: 503, nothing was changed; ask for less."""
+    db.session.rollback()
+    return error_response(503, "too_long", _("This request took too long and was stopped; nothing was changed. "
+                                             "Ask for less, for example a shorter period."))
+
+
 def unavailable_response() -> Response:
     """Answer while the database cannot be reached: 503, try again after Retry-After seconds."""
     return error_response(503, "unavailable", http_messages()[503],
@@ -97,11 +104,15 @@ def http_error(error: HTTPException):
 
 @bp.errorhandler(Exception)
 def unexpected_error(error: Exception):
-    """Answer 503 while the database is unreachable; otherwise log a bug and answer 500 as JSON."""
+    """Answer 503 while the database is unreachable or when a statement ran past the request's time limit;
+    otherwise log a bug and answer 500 as JSON."""
     if db_outage.is_unreachable(error):
         from blueprints.errors import unavailable   # here: blueprints.errors imports this package
 
         return unavailable(error)
+    if statement_timeout.is_timeout(error):
+        current_app.logger.warning("An API request was stopped by the statement time limit: %s", error)
+        return too_long_response()
     current_app.logger.exception("Unhandled error in the API")
     return server_error_response()
 
