@@ -18,7 +18,7 @@ from clubcrm.lifecycle.stages import Stage, stage_of
 from clubcrm.models import (AuditEvent, Club, ClubSession, Member, Membership, Message, Package, Service, Staff,
                             Touchpoint, Visit)
 from clubcrm.services.contracts import Standing, is_live, latest_live, memberships_of, standing
-from clubcrm.services.sales import renewal_target
+from clubcrm.services.sales import covering, renewal_target
 from clubcrm.services.tasks import Contact, Task, contacts_of
 
 
@@ -109,7 +109,7 @@ def head(member: Member, today: date, history: list[Membership] | None = None,
     card = MemberCard(
         member=member, standing=where, memberships=history, packages=[], visits=[],
         renewable=renewal_target(history, today),
-        can_sell=_covering(history, last, today, used) is None,
+        can_sell=covering(history, today, lambda m: used.get(m.id, 0)) is None,
         stage=stage_of(member.converted_at is None, history,
                        {m.id: [(f.starts_on, f.ends_on) for f in m.freezes] for m in history}, today),
     )
@@ -143,15 +143,6 @@ def build(member: Member, today: date, history: list[Membership] | None = None,
     card.sells_packages = sells_packages
     card.alerts = alerts(card, today)
     return card
-
-
-def _covering(history: list[Membership], last: Membership | None, today: date,
-              used: dict[int, int]) -> Membership | None:
-    """sales.covering with the visits already counted: the live membership that keeps a sale from being made."""
-    if last is None or last.ends_on < today or renewal_target(history, today) is not None:
-        return None
-    used_up = last.visit_limit is not None and used.get(last.id, 0) >= last.visit_limit
-    return None if used_up else last
 
 
 def _visits_used(membership_ids: set[int]) -> dict[int, int]:

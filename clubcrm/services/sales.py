@@ -1,4 +1,5 @@
 """Sell, renew, freeze and cancel memberships; sell service packages."""
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from flask import current_app
@@ -95,21 +96,23 @@ def sell_membership(
     return membership
 
 
-def covering(history: list[Membership], today: date) -> Membership | None:
+def covering(history: list[Membership], today: date,
+             visits_used: Callable[[Membership], int] | None = None) -> Membership | None:
     """The live membership that keeps a new sale from being made TODAY: it still covers the member, is not
-    yet in its renewal window, and (a visit pack) has visits left. None: a membership can be sold."""
+    yet in its renewal window, and (a visit pack) has visits left. None: a membership can be sold.
+    VISITS_USED gives the visits made on a membership when the caller has counted them already (the card)."""
     previous = latest_live(history, today)
     if previous is None or previous.ends_on < today or renewal_target(history, today) is not None:
         return None
-    return None if visits_used_up(previous) else previous
+    return None if visits_used_up(previous, visits_used) else previous
 
 
-def visits_used_up(membership: Membership) -> bool:
-    """Tell whether a visit-count membership has no visits left."""
+def visits_used_up(membership: Membership, visits_used: Callable[[Membership], int] | None = None) -> bool:
+    """Tell whether a visit-count membership has no visits left (counted by VISITS_USED, else by a query)."""
     if membership.visit_limit is None:
         return False
-    used = db.session.scalar(select(func.count()).select_from(Visit)
-                             .where(Visit.membership_id == membership.id))
+    used = visits_used(membership) if visits_used is not None else db.session.scalar(
+        select(func.count()).select_from(Visit).where(Visit.membership_id == membership.id))
     return used >= membership.visit_limit
 
 
