@@ -19,6 +19,15 @@ def unit_of_work() -> Iterator[Session]:
         raise
 
 
+def plain_rows(statement):
+    """Run a SELECT of plain columns on the session's connection, in its transaction, after flushing what it holds:
+    rows as Core gives them, without the ORM's per-row loading (which cost more than the queries in the lifecycle
+    facts and the KPIs' memberships, profiled). Iterate it: a fetch per row stays cheaper than one list of tens of
+    thousands of rows (the cyclic collector's scans)."""
+    db.session.flush()
+    return db.session.connection().execute(statement)
+
+
 def _insert(model):
     """MODEL's INSERT in the session's dialect (SQLite and PostgreSQL both say ON CONFLICT DO NOTHING)."""
     return {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[db.session.get_bind().dialect.name](model)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, or_, select
 
-from clubcrm.extensions import db
+from clubcrm.db import plain_rows
 from clubcrm.lifecycle.stages import LAPSED_DAYS
 from clubcrm.models import (
     HOLDS_PLACE, SPOKEN, Assignment, Booking, ClubSession, Freeze, Member, Membership, Package, Service,
@@ -108,19 +108,12 @@ class ClubFacts:
     sessions: list[OpenSession]
 
 
-def rows(statement):
-    """Plain rows of STATEMENT on the session's connection: the facts are read-only tuples, and the ORM's row
-    loading cost more than the queries (profiled)."""
-    return db.session.connection().execute(statement)
-
-
 def local_day(instant: datetime | None, tz: ZoneInfo) -> date | None:
     return instant.astimezone(tz).date() if instant is not None else None
 
 
 def load(club_id: int, tz_name: str, day: date, now: datetime) -> ClubFacts:
     """Load every fact the triggers read for the members of one club, as of DAY (club-local) and NOW."""
-    db.session.flush()   # the rows below are read on the session's connection, past its autoflush
     tz = ZoneInfo(tz_name)
     horizon = day - timedelta(days=CONTRACT_LOOKBACK_DAYS)
     end_of_day = local_midnight(day + timedelta(days=1), tz_name)
@@ -128,7 +121,7 @@ def load(club_id: int, tz_name: str, day: date, now: datetime) -> ClubFacts:
     in_play = select(Membership.member_id).where(recent)
 
     contracts: dict[int, list[ContractRow]] = defaultdict(list)
-    for row in rows(
+    for row in plain_rows(
         select(Membership.id, Membership.member_id, Membership.starts_on, Membership.ends_on,
                Membership.cancelled_on, Membership.renews_id, Membership.imported_at)
         .where(Membership.club_id == club_id, Membership.member_id.in_(in_play),
@@ -136,14 +129,14 @@ def load(club_id: int, tz_name: str, day: date, now: datetime) -> ClubFacts:
         .order_by(Membership.member_id, Membership.id)
     ):
         contracts[row.member_id].append(ContractRow(*row[:6], imported_on=local_day(row.imported_at, tz)))
-    first_start = {member_id: first for member_id, first in rows(
+    first_start = {member_id: first for member_id, first in plain_rows(
         select(Membership.member_id, func.min(Membership.starts_on))
         .where(Membership.club_id == club_id, Membership.member_id.in_(in_play))
         .group_by(Membership.member_id)
     )}
 
     freezes: dict[int, list[tuple[date, date, int]]] = defaultdict(list)
-    for membership_id, starts_on, ends_on, freeze_id in rows(
+    for membership_id, starts_on, ends_on, freeze_id in plain_rows(
         select(Freeze.membership_id, Freeze.starts_on, Freeze.ends_on, Freeze.id)
         .join(Membership, Membership.id == Freeze.membership_id)
         .where(Membership.club_id == club_id, Membership.ends_on >= horizon)
@@ -154,7 +147,7 @@ def load(club_id: int, tz_name: str, day: date, now: datetime) -> ClubFacts:
     members = {
         row.id: MemberRow(row.id, row.first_name, row.birth_date, row.locale, row.phone, row.sms_consent,
                           row.converted_at is not None, row.sms_opted_out_at, row.phone_invalid_at)
-        for row in rows(
+        for row in plain_rows(
             select(Member.id, Member.first_name, Member.birth_date, Member.locale, Member.phone,
                    Member.sms_consent, Member.converted_at, Member.sms_opted_out_at, Member.phone_invalid_at)
             # An erased member gets no more contacts: the planner skips those it has no facts of.
@@ -164,7 +157,7 @@ def load(club_id: int, tz_name: str, day: date, now: datetime) -> ClubFacts:
 
     visits: dict[int, VisitFacts] = defaultdict(VisitFacts)
     since = {n: local_midnight(day - timedelta(days=n - 1), tz_name) for n in (7, 14, 30)}
-    for row in rows(
+    for row in plain_rows(
         select(
             Visit.member_id, Visit.membership_id, func.count(),
             func.sum(case((Visit.checked_in_at >= since[7], 1), else_=0)),
@@ -192,7 +185,7 @@ def load(club_id: int, tz_name: str, day: date, now: datetime) -> ClubFacts:
     bookings: dict[int, BookingFacts] = defaultdict(BookingFacts)
     held = Booking.status.in_(HOLDS_PLACE)
     is_class = ClubSession.kind.in_(("class", "event"))
-    for member_id, last_class, last_trial, upcoming in rows(
+    for member_id, last_class, last_trial, upcoming in plain_rows(
         select(
             Booking.member_id,
             func.max(case((and_(held, is_class), ClubSession.starts_at))),
@@ -207,7 +200,7 @@ def load(club_id: int, tz_name: str, day: date, now: datetime) -> ClubFacts:
         bookings[member_id] = BookingFacts(local_day(last_class, tz), local_day(last_trial, tz), upcoming or 0)
 
     packages: dict[int, list[PackageRow]] = defaultdict(list)
-    for row in rows(
+    for row in plain_rows(
         select(Package.id, Package.member_id, Service.name, Package.balance, Package.expires_on)
         .join(Service, Service.id == Package.service_id)
         .where(Package.club_id == club_id, Package.balance > 0,
@@ -216,7 +209,7 @@ def load(club_id: int, tz_name: str, day: date, now: datetime) -> ClubFacts:
     ):
         packages[row.member_id].append(PackageRow(row.id, row.name, row.balance, row.expires_on))
 
-    talked_lately = set(member_id for member_id, in rows(
+    talked_lately = set(member_id for member_id, in plain_rows(
         select(StaffContact.member_id).distinct()
         .where(StaffContact.club_id == club_id, StaffContact.outcome.in_(SPOKEN),
                StaffContact.created_at >= local_midnight(day - timedelta(days=RECENT_TALK_DAYS - 1), tz_name),
@@ -229,7 +222,7 @@ def load(club_id: int, tz_name: str, day: date, now: datetime) -> ClubFacts:
     counted: dict[int, list[int]] = {}
     last_sms: dict[int, date] = {}
     last_contact: dict[int, date] = {}
-    for membership_id, member_id, rule_id, occurrence, status, channel, due_on in rows(
+    for membership_id, member_id, rule_id, occurrence, status, channel, due_on in plain_rows(
         select(Touchpoint.membership_id, Touchpoint.member_id, Touchpoint.rule_id, Touchpoint.occurrence,
                Touchpoint.status, Touchpoint.channel, Touchpoint.due_on)
         .select_from(Membership).join(Touchpoint, Touchpoint.membership_id == Membership.id)
@@ -248,7 +241,7 @@ def load(club_id: int, tz_name: str, day: date, now: datetime) -> ClubFacts:
                 last_sms[member_id] = due_on
     cycle_contacts = {membership_id: (n, bool(today)) for membership_id, (n, today) in counted.items()}
     assigned: dict[int, dict[str, bool]] = defaultdict(dict)
-    for membership_id, tool_key, held in rows(
+    for membership_id, tool_key, held in plain_rows(
         select(Assignment.membership_id, Assignment.tool_key, Assignment.held)
         .select_from(Membership).join(Assignment, Assignment.membership_id == Membership.id)
         .where(Membership.club_id == club_id, Membership.ends_on >= horizon)
@@ -271,7 +264,7 @@ def open_sessions(club_id: int, now: datetime) -> list[OpenSession]:
     )
     return [
         OpenSession(row.id, row.kind, row.title, row.starts_at, row.capacity - row.taken - row.offered)
-        for row in rows(
+        for row in plain_rows(
             select(ClubSession.id, ClubSession.kind, ClubSession.title, ClubSession.starts_at,
                    ClubSession.capacity, taken.label("taken"), offered.label("offered"))
             .where(ClubSession.club_id == club_id, ClubSession.cancelled_at.is_(None),

@@ -29,7 +29,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from clubcrm.clock import local_date
 from clubcrm.extensions import db
-from clubcrm.lifecycle.stages import ADAPTATION_DAYS
+from clubcrm.db import plain_rows
+from clubcrm.lifecycle.stages import ADAPTATION_DAYS, last_day
 from clubcrm.models import SPOKEN, Club, Member, Membership, Package, StaffContact, Visit
 from clubcrm.models.base import UTCDateTime
 from clubcrm.reports.kpis import TOOK_EFFECT, local_span
@@ -77,21 +78,11 @@ def _load_spans(club_ids: tuple[int, ...], since: date) -> list[Span]:
     ours = and_(m.club_id.in_(club_ids), TOOK_EFFECT)
     # "Last day on SINCE or later" without date arithmetic: a cancelled contract's last day is the day before.
     lasting = select(m.member_id).where(ours, m.ends_on >= since, or_(m.cancelled_on.is_(None), m.cancelled_on > since))
-    rows = read(
+    rows = plain_rows(
         select(m.id, m.member_id, m.plan_id, m.renews_id, m.starts_on, m.ends_on, m.cancelled_on)
         .where(ours, m.member_id.in_(lasting))
         .order_by(m.member_id, m.starts_on, m.id)).all()
-    # lifecycle.stages.last_day, inlined: this runs once per membership of the base.
-    return [Span(id_, member_id, plan_id, renews_id, first,
-                 ends if cancelled is None or cancelled > ends else max(first, cancelled - ONE_DAY))
-            for id_, member_id, plan_id, renews_id, first, ends, cancelled in rows]
-
-
-def read(statement):
-    """Run a SELECT of plain columns on the session's connection: rows as Core gives them, without the ORM's
-    per-row processing (a third of the time for the base's memberships). The session's pending rows are flushed
-    first (session_memo does) and the transaction is the session's."""
-    return db.session.connection().execute(statement)   # .all(): one fetch, not a fetchone per row
+    return [Span(row.id, row.member_id, row.plan_id, row.renews_id, row.starts_on, last_day(row)) for row in rows]
 
 
 def of_plan(all_spans: list[Span], plan_id: int | None) -> list[Span]:
@@ -398,7 +389,7 @@ def _visits_by_member(clubs: list[Club], today: date) -> dict[int, Visits]:
     home = Member.club_id
     recent = local_span(clubs, home, Visit.checked_in_at, today - drop + ONE_DAY, today)
     found: dict[int, Visits] = {}
-    for member_id, club_id, last, visits, recent_count in read(
+    for member_id, club_id, last, visits, recent_count in plain_rows(
         select(Visit.member_id, home, func.max(Visit.checked_in_at), func.count(),
                func.sum(case((recent, 1), else_=0)))
         .join(Member, Member.id == Visit.member_id)
@@ -415,7 +406,7 @@ def last_visits(clubs: list[Club], member_ids: list[int], today: date) -> dict[i
     came), read through the (member, instant) index."""
     zones = {club.id: club.timezone for club in clubs}
     home = Member.club_id
-    return {member_id: local_date(last, zones[club_id]) for member_id, club_id, last in read(
+    return {member_id: local_date(last, zones[club_id]) for member_id, club_id, last in plain_rows(
         select(Visit.member_id, home, func.max(Visit.checked_in_at))
         .join(Member, Member.id == Visit.member_id)
         .where(Visit.member_id.in_(member_ids), local_span(clubs, home, Visit.checked_in_at, None, today))
@@ -519,7 +510,7 @@ def at_risk(scope: Scope, limit: int = 200, offset: int = 0) -> list[AtRisk]:
     found = found[offset:offset + limit]
     # Those not seen in the recent window: their last visit, if any, through the index, for the listed few only.
     earlier = last_visits(clubs, [f[0] for f in found if f[2] is None], today)
-    people = {row.id: row for row in read(
+    people = {row.id: row for row in plain_rows(
         select(Member.id, Member.first_name, Member.last_name, Member.phone)
         .where(Member.id.in_([f[0] for f in found]))).all()}
     return [AtRisk(member_id, f"{people[member_id].first_name} {people[member_id].last_name}".strip(),
