@@ -1,4 +1,5 @@
 """Logins, roles, club scope, CSRF, the create-staff command and login throttling."""
+import difflib
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -220,6 +221,13 @@ def throttled_in(caplog) -> int:
     return sum("login attempt throttled" in r.getMessage() for r in caplog.records)
 
 
+def differences(answers: dict[str, tuple]) -> dict[str, list[str]]:
+    """Each case's status, field errors and page lines that differ from the unknown email's answer."""
+    first = answers["unknown"][2].splitlines()
+    return {case: [str(answer[:2]), *difflib.unified_diff(first, answer[2].splitlines(), lineterm="", n=0)]
+            for case, answer in answers.items()}
+
+
 def test_unknown_disabled_throttled_and_wrong_logins_get_the_same_answer_after_the_same_work(app, make, hashes):
     here = "198.51.100.4"
     wrong = make.staff("desk", password=PASSWORD)
@@ -238,7 +246,7 @@ def test_unknown_disabled_throttled_and_wrong_logins_get_the_same_answer_after_t
         response = post_login(web, email, password, here)
         answers[case] = (response.status_code, str(field_errors(response)), response.text.replace(email, "EMAIL"))
         assert hashes == ["check"], (case, hashes)   # one hash check each: the timing tells nothing
-    assert len(set(answers.values())) == 1, {case: answer[:2] for case, answer in answers.items()}
+    assert len(set(answers.values())) == 1, differences(answers)
     status, errors, _page = answers["unknown"]
     assert status == 422 and errors == str({"password": ["Wrong email or password."]})
     hashes.clear()
