@@ -44,17 +44,17 @@ SEARCH = text(
          "ORDER BY member.name_key_rev, member.id LIMIT 20"))))
     + ") ORDER BY member.name_key, member.id LIMIT 20")
 MEMBERSHIPS_OF = ("SELECT membership.id, membership.member_id, membership.plan_id, membership.starts_on, "
-                  "membership.ends_on, membership.visit_limit, membership.cancelled_on, freeze.starts_on AS f_start, "
-                  "freeze.ends_on AS f_end FROM membership LEFT OUTER JOIN freeze ON freeze.membership_id = "
+                  "membership.ends_on, membership.visit_limit, membership.cancelled_on, \"freeze\".starts_on AS f_start, "
+                  "\"freeze\".ends_on AS f_end FROM membership LEFT OUTER JOIN \"freeze\" ON \"freeze\".membership_id = "
                   "membership.id WHERE membership.member_id IN ({})")
 GUESTS = text("SELECT member.id, member.first_name, member.last_name FROM member WHERE member.club_id != :club "
               "AND member.card_code = :card ORDER BY member.id")
 BY_CARD = text("SELECT member.id, member.club_id, member.first_name, member.last_name FROM member "
                "WHERE member.card_code = :card")
 CONTRACTS = text("SELECT membership.id, membership.starts_on, membership.ends_on, membership.visit_limit, "
-                 "membership.cancelled_on, plan.name AS plan, freeze.starts_on AS f_start, freeze.ends_on AS f_end "
-                 "FROM membership JOIN plan ON plan.id = membership.plan_id LEFT OUTER JOIN freeze ON "
-                 "freeze.membership_id = membership.id WHERE membership.member_id = :member "
+                 "membership.cancelled_on, plan.name AS plan, \"freeze\".starts_on AS f_start, \"freeze\".ends_on AS f_end "
+                 "FROM membership JOIN plan ON plan.id = membership.plan_id LEFT OUTER JOIN \"freeze\" ON "
+                 "\"freeze\".membership_id = membership.id WHERE membership.member_id = :member "
                  "ORDER BY membership.starts_on DESC, membership.id DESC")
 LOCK = text("UPDATE member SET id = member.id WHERE member.id = :member")
 REPEAT = text("SELECT visit.id FROM visit WHERE visit.member_id = :member AND visit.checked_in_at >= :since "
@@ -68,9 +68,9 @@ ATTENDED = text("UPDATE booking SET status = 'attended' WHERE booking.member_id 
 CARD = text("SELECT member.id, member.club_id, member.first_name, member.last_name, member.phone, member.email, "
             "member.card_code, member.birth_date, member.locale, member.sms_consent, member.notes, member.created_at, "
             "membership.id AS membership_id, membership.starts_on, membership.ends_on, membership.visit_limit, "
-            "membership.cancelled_on, plan.name AS plan, freeze.starts_on AS f_start, freeze.ends_on AS f_end "
+            "membership.cancelled_on, plan.name AS plan, \"freeze\".starts_on AS f_start, \"freeze\".ends_on AS f_end "
             "FROM member LEFT OUTER JOIN membership ON membership.member_id = member.id LEFT OUTER JOIN plan ON "
-            "plan.id = membership.plan_id LEFT OUTER JOIN freeze ON freeze.membership_id = membership.id "
+            "plan.id = membership.plan_id LEFT OUTER JOIN \"freeze\" ON \"freeze\".membership_id = membership.id "
             "WHERE member.id = :member ORDER BY membership.starts_on DESC, membership.id DESC")
 VISITS = text("SELECT visit.id, visit.checked_in_at, visit.source, club.name AS elsewhere FROM visit LEFT OUTER JOIN "
               "club ON club.id = visit.club_id AND visit.club_id != :club WHERE visit.member_id = :member "

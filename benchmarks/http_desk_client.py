@@ -149,7 +149,7 @@ def desk_people(url: str, club_id: int, seed: int = 11) -> tuple[list[Person], l
             ready = {row[0] for row in conn.execute(text(
                 "SELECT DISTINCT s.member_id FROM membership s WHERE s.club_id = :c AND s.starts_on <= :d "
                 "AND s.ends_on >= :d AND s.cancelled_on IS NULL AND s.visit_limit IS NULL "
-                "AND NOT EXISTS (SELECT 1 FROM freeze f WHERE f.membership_id = s.id AND f.starts_on <= :d "
+                "AND NOT EXISTS (SELECT 1 FROM \"freeze\" f WHERE f.membership_id = s.id AND f.starts_on <= :d "
                 "AND f.ends_on >= :d) "
                 "AND NOT EXISTS (SELECT 1 FROM visit v WHERE v.member_id = s.member_id AND v.checked_in_at >= :t)"),
                 {"c": club_id, "d": day, "t": since})}
