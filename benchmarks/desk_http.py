@@ -161,16 +161,24 @@ def run_clients(browsers: list, op: Callable, per_client: int, offset: int) -> t
     return flat, len(flat) / wall
 
 
-def many_clients(products: list, floors: list, ops, samples: int, warmup: int, rounds: int = 4) -> list[Series]:
+ROUNDS = 4
+
+
+def shares(samples: int, warmup: int, clients: int) -> tuple[int, int]:
+    """Requests per client in a warm-up round and in each of the ROUNDS timed rounds of many_clients."""
+    return max(1, warmup // clients), max(1, samples // (clients * ROUNDS))
+
+
+def many_clients(products: list, floors: list, ops, samples: int, warmup: int) -> list[Series]:
     """ROUNDS rounds per operation, ClubCRM's and the floor's alternating, each with every browser busy."""
     out = []
     clients = len(products)
-    per_client = max(1, samples // (clients * rounds))
+    warm, per_client = shares(samples, warmup, clients)
     for label, (p_op, f_op) in ops:
         series = Series(label, goal_of(label), clients)
-        run_clients(products, p_op, max(1, warmup // clients), 10**6)   # warm-up, untimed
-        run_clients(floors, f_op, max(1, warmup // clients), 10**6)
-        for r in range(rounds):
+        run_clients(products, p_op, warm, 10**6)   # warm-up, untimed
+        run_clients(floors, f_op, warm, 10**6)
+        for r in range(ROUNDS):
             pair = [(products, p_op, series.product, series.product_rps),
                     (floors, f_op, series.floor, series.floor_rps)]
             for browsers, op, times, rps in (pair if r % 2 else pair[::-1]):
@@ -244,7 +252,8 @@ def run(engine: str, url: str, club_id: int, samples: int, warmup: int, clients:
     searched = people[: max(50, samples + warmup + clients)]
     # Disjoint members for each series' check-ins (ClubCRM's and the floor's, at 1 and at N clients) and two more
     # for the statement counts.
-    quarter = samples + warmup + clients
+    warm, per_client = shares(samples, warmup, clients)
+    quarter = max(samples + warmup, clients * (warm + ROUNDS * per_client))
     if len(ready) < 4 * quarter + 2:
         raise RuntimeError(f"only {len(ready)} members of club {club_id} can check in now; "
                            f"{4 * quarter + 2} needed: lower --samples")
