@@ -356,22 +356,27 @@ def report_dispatch(args, results) -> int:
     print()
     print(f"ClubCRM SMS dispatch benchmark: {args.messages:,} messages queued fresh per sample, one dispatcher, "
           f"fake Twilio on loopback (tests.fake_twilio); {samples} samples after {warmup} warm-up")
-    print("Dispatch: clubcrm.sms.dispatch.dispatch(per_second=None), commit after each send; baseline: the bare "
-          "SDK (client.messages.create) in a loop, same client and server; interleaved.")
+    print("Dispatch: clubcrm.sms.dispatch.dispatch(per_second=None, then the configured TWILIO_MESSAGES_PER_SECOND), "
+          "commit after each send, clock pinned at 10:00 UTC (inside the club's sending window); baseline: the bare "
+          "SDK (client.messages.create) in a loop, paced the same way, same client and server; interleaved.")
     missed = 0
     for result in results:
         print()
         print(f"[{result.engine}]")
-        header = (f"{'operation':<44} {'median msg/s':>12} {'min msg/s':>10} {'ratio':>6}  "
+        header = (f"{'operation':<52} {'median msg/s':>12} {'min msg/s':>10} {'ratio':>6}  "
                   f"goal >={RATE_GOAL:g}x baseline")
         print(header)
         print("-" * len(header))
-        ok = result.ratio >= RATE_GOAL
-        missed += not ok
-        print(f"{'dispatch (claim, screen, send, commit each)':<44} {statistics.median(result.dispatch):12.0f} "
-              f"{min(result.dispatch):10.0f} {result.ratio:5.2f}x  {'ok' if ok else 'MISSED'}")
-        print(f"{'bare SDK: client.messages.create loop':<44} {statistics.median(result.baseline):12.0f} "
-              f"{min(result.baseline):10.0f}")
+        rows = [(f"dispatch, unthrottled ({result.messages:,} a sample)", result.dispatch, result.baseline,
+                 result.ratio),
+                (f"dispatch at the configured {result.rate:g}/s ({result.throttled_messages} a sample)",
+                 result.throttled, result.throttled_baseline, result.throttled_ratio)]
+        for label, rates, base, ratio in rows:
+            ok = ratio >= RATE_GOAL
+            missed += not ok
+            print(f"{label:<52} {statistics.median(rates):12.1f} {min(rates):10.1f} {ratio:5.2f}x  "
+                  f"{'ok' if ok else 'MISSED'}")
+            print(f"{'  bare SDK, paced alike':<52} {statistics.median(base):12.1f} {min(base):10.1f}")
         for check in result.checks:
             print(f"  {check}")
     return missed
