@@ -47,7 +47,8 @@ BENCHMARKS = ("desk_http", "mixed_load", "lifecycle", "dispatch", "reports", "im
 # Run unless --only names them.
 NOT_BY_DEFAULT = ("desk",)
 # Per benchmark: visits, samples, warm-up rounds (--visits, --samples, --warmup override them).
-DEFAULTS = {"desk_http": (3_000_000, 200, 20), "mixed_load": (3_000_000, 200, 0), "desk": (1_000_000, 200, 20), "lifecycle": (3_000_000, 3, 1), "dispatch": (0, 3, 0),
+DEFAULTS = {"desk_http": (3_000_000, 200, 20), "mixed_load": (3_000_000, 200, 0), "desk": (1_000_000, 200, 20),
+            "lifecycle": (3_000_000, 3, 1), "dispatch": (0, 3, 0),
             "reports": (0, 5, 1), "imports": (0, 3, 1), "moving_in": (0, 3, 1), "faults_contracts": (0, 0, 0),
             "faults_dispatch": (0, 1, 0)}
 

@@ -193,6 +193,8 @@ def statement_counts(url: str, people: list, email: str, password: str) -> dict[
     """SQL statements per request of ClubCRM and of the floor, each app in this process on the same database
     (before_cursor_execute on its engine); a search by name, a scan and the card it leads to, each app checking in
     a member of its own from PEOPLE (a second check-in of one member would be a repeat, which writes less)."""
+    from urllib.parse import urlencode
+
     from sqlalchemy import event
 
     from benchmarks import floor_app
@@ -223,12 +225,12 @@ def statement_counts(url: str, people: list, email: str, password: str) -> dict[
 
         event.listen(engine, "before_cursor_execute", record)
         try:
-            for label, call in (("search: name", lambda: client.get("/", query_string={"q": name_query(0, person)})),
-                                ("scan (POST)", lambda: client.post("/scan", data={"q": person.card,
-                                                                                   "csrf_token": token})),
-                                ("card page", lambda: client.get(f"/members/{person.id}"))):
+            for label, method, path, data in (
+                    ("search: name", "GET", "/?" + urlencode({"q": name_query(0, person)}), None),
+                    ("scan (POST)", "POST", "/scan", {"q": person.card, "csrf_token": token}),
+                    ("card page", "GET", f"/members/{person.id}", None)):
                 seen.clear()
-                call()
+                client.open(path, method=method, data=data)
                 counts.setdefault(label, [0, 0])[column] = len(seen)
         finally:
             event.remove(engine, "before_cursor_execute", record)
@@ -295,10 +297,10 @@ def report(results: list[Result], title: str) -> int:
     """Print the desk tables; return how many goals are missed."""
     print()
     print(title)
-    print("ClubCRM: gunicorn -c gunicorn.conf.py, 2 sync workers, CLUBCRM_ENV=production; floor: benchmarks/floor_app.py "
-          "on the same settings. Milliseconds per request as the client sees it (scan -> card: the POST and the "
-          "card page it redirects to); req/s: at 1 client one over the mean latency, at N clients the rounds' "
-          "median throughput. Ratio: ClubCRM / floor (throughput: floor / ClubCRM).")
+    print("ClubCRM: gunicorn -c gunicorn.conf.py, 2 sync workers, CLUBCRM_ENV=production; floor: "
+          "benchmarks/floor_app.py on the same settings. Milliseconds per request as the client sees it "
+          "(scan -> card: the POST and the card page it redirects to); req/s: at 1 client one over the mean "
+          "latency, at N clients the rounds' median throughput. Ratio: ClubCRM / floor (throughput: floor / ClubCRM).")
     missed = 0
     for result in results:
         print()

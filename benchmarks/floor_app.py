@@ -44,18 +44,19 @@ SEARCH = text(
          "ORDER BY member.name_key_rev, member.id LIMIT 20"))))
     + ") ORDER BY member.name_key, member.id LIMIT 20")
 MEMBERSHIPS_OF = ("SELECT membership.id, membership.member_id, membership.plan_id, membership.starts_on, "
-                  "membership.ends_on, membership.visit_limit, membership.cancelled_on, \"freeze\".starts_on AS f_start, "
-                  "\"freeze\".ends_on AS f_end FROM membership LEFT OUTER JOIN \"freeze\" ON \"freeze\".membership_id = "
-                  "membership.id WHERE membership.member_id IN ({})")
+                  "membership.ends_on, membership.visit_limit, membership.cancelled_on, "
+                  "\"freeze\".starts_on AS f_start, \"freeze\".ends_on AS f_end FROM membership "
+                  "LEFT OUTER JOIN \"freeze\" ON \"freeze\".membership_id = membership.id "
+                  "WHERE membership.member_id IN ({})")
 GUESTS = text("SELECT member.id, member.first_name, member.last_name FROM member WHERE member.club_id != :club "
               "AND member.card_code = :card ORDER BY member.id")
 BY_CARD = text("SELECT member.id, member.club_id, member.first_name, member.last_name FROM member "
                "WHERE member.card_code = :card")
 CONTRACTS = text("SELECT membership.id, membership.starts_on, membership.ends_on, membership.visit_limit, "
-                 "membership.cancelled_on, plan.name AS plan, \"freeze\".starts_on AS f_start, \"freeze\".ends_on AS f_end "
-                 "FROM membership JOIN plan ON plan.id = membership.plan_id LEFT OUTER JOIN \"freeze\" ON "
-                 "\"freeze\".membership_id = membership.id WHERE membership.member_id = :member "
-                 "ORDER BY membership.starts_on DESC, membership.id DESC")
+                 "membership.cancelled_on, plan.name AS plan, \"freeze\".starts_on AS f_start, "
+                 "\"freeze\".ends_on AS f_end FROM membership JOIN plan ON plan.id = membership.plan_id "
+                 "LEFT OUTER JOIN \"freeze\" ON \"freeze\".membership_id = membership.id "
+                 "WHERE membership.member_id = :member ORDER BY membership.starts_on DESC, membership.id DESC")
 LOCK = text("UPDATE member SET id = member.id WHERE member.id = :member")
 REPEAT = text("SELECT visit.id FROM visit WHERE visit.member_id = :member AND visit.checked_in_at >= :since "
               "ORDER BY visit.checked_in_at DESC LIMIT 1")
@@ -92,7 +93,8 @@ TEMPLATES = {
     "base.html": """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{% block title %}{% endblock %}
  · {{ staff.club_name }}</title><link rel="stylesheet" href="/static/app.css"></head><body>
 <nav><a href="/">Desk</a> <a href="/tasks">Tasks <span class="badge">{{ due }}</span></a> <span>{{ staff.name }}</span>
-<form method="post" action="/logout"><input type="hidden" name="csrf_token" value="{{ csrf }}"><button>Log out</button></form></nav>
+<form method="post" action="/logout"><input type="hidden" name="csrf_token" value="{{ csrf }}">
+<button>Log out</button></form></nav>
 {% for category, message in flashes %}<div class="alert alert-{{ category }}">{{ message }}</div>{% endfor %}
 <main>{% block main %}{% endblock %}</main></body></html>""",
     "desk.html": """{% extends "base.html" %}{% block title %}Desk{% endblock %}{% block main %}
@@ -103,7 +105,8 @@ TEMPLATES = {
 {% for m, standing in found %}<tr><td><a href="/members/{{ m.id }}">{{ m.first_name }} {{ m.last_name }}</a></td>
 <td>{{ m.phone or "" }}</td><td>{{ m.card_code or "" }}</td><td>{{ standing }}</td></tr>
 {% else %}<tr><td colspan="4">Nobody found.</td></tr>{% endfor %}</tbody></table>
-{% for g in guests %}<p>Guest: <a href="/members/{{ g.id }}/guest">{{ g.first_name }} {{ g.last_name }}</a></p>{% endfor %}
+{% for g in guests %}<p>Guest: <a href="/members/{{ g.id }}/guest">{{ g.first_name }} {{ g.last_name }}</a></p>
+{% endfor %}
 {% endif %}{% endblock %}""",
     "card.html": """{% extends "base.html" %}{% block title %}{{ m.first_name }} {{ m.last_name }}{% endblock %}
 {% block main %}<h1>{{ m.first_name }} {{ m.last_name }}</h1><dl><dt>Phone</dt><dd>{{ m.phone or "" }}</dd>
@@ -120,7 +123,8 @@ TEMPLATES = {
 {% endfor %}</ul>
 <h2>Tasks</h2><ul>{% for t in tasks %}<li>{{ t.rule }} {{ t.task_kind }} due {{ t.due_on }} {{ t.title or "" }}</li>
 {% endfor %}</ul>
-<h2>Contacts</h2><ul>{% for c in contacts %}<li>{{ c.created_at }} {{ c.staff }}: {{ c.outcome }} {{ c.note or "" }}</li>
+<h2>Contacts</h2><ul>{% for c in contacts %}
+<li>{{ c.created_at }} {{ c.staff }}: {{ c.outcome }} {{ c.note or "" }}</li>
 {% endfor %}</ul>{% endblock %}""",
     "login.html": """<!doctype html><html><body><form method="post" action="/login">
 <input type="hidden" name="csrf_token" value="{{ csrf }}"><input name="email"><input name="password" type="password">

@@ -4,9 +4,9 @@ settings, on a free loopback port, stopped with its workers when the block ends 
     with serve_clubcrm(url, workers=2) as product, serve_floor(url, workers=2) as floor:
         ...product.url, floor.url...
 
-ClubCRM runs with `-c gunicorn.conf.py` and CLUBCRM_ENV=production (a random CLUBCRM_SECRET_KEY); the floor gets the
-same settings through benchmarks/floor_gunicorn_conf.py, which reads them from that file (without its hooks). The port is
-the kernel's choice (127.0.0.1:0), read from gunicorn's log.
+ClubCRM runs with `-c gunicorn.conf.py` and CLUBCRM_ENV=production (a random CLUBCRM_SECRET_KEY); the floor gets
+the same settings through benchmarks/floor_gunicorn_conf.py, which reads them from that file (without its hooks).
+The port is the kernel's choice (127.0.0.1:0), read from gunicorn's log.
 """
 import http.client
 import os

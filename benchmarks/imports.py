@@ -301,7 +301,8 @@ def run(engine_name: str, url: str, files: list[ImportFile], samples: int, warmu
             result.imported = Series(f"import {item.key} ({item.encoding}, {item.delimiter!r}), commit", imported)
             result.dry_run = Series(f"dry run {item.key} (check only)", dry)
             result.baseline = Series("csv + checks by hand + executemany, commit", base)
-            result.counts = {"existing": existing, "rows": item.rows, "imported": counted, "refused": len(refused), "baseline": inserted,
+            result.counts = {"existing": existing, "rows": item.rows, "imported": counted, "refused": len(refused),
+                             "baseline": inserted,
                              "bytes": len(item.data)}
             results.append(result)
     return results

@@ -178,8 +178,8 @@ def report(results: list[Result], title: str) -> int:
         print("-" * len(header))
         for name in idle.desk:
             a, b = idle.desk[name], loaded.desk.get(name, [])
-            print(f"{name:<20} {statistics.median(a):9.1f} {percentile(a, 95):8.1f}  "
-                  f"{statistics.median(b):11.1f} {percentile(b, 95):8.1f}  {percentile(b, 95) / percentile(a, 95):5.2f}x")
+            print(f"{name:<20} {statistics.median(a):9.1f} {percentile(a, 95):8.1f}  {statistics.median(b):11.1f} "
+                  f"{percentile(b, 95):8.1f}  {percentile(b, 95) / percentile(a, 95):5.2f}x")
         a, b = idle.all_desk(), loaded.all_desk()
         ratio = percentile(b, 95) / percentile(a, 95)
         ok = ratio <= GOAL
@@ -187,8 +187,8 @@ def report(results: list[Result], title: str) -> int:
         print(f"{'all desk actions':<20} {statistics.median(a):9.1f} {percentile(a, 95):8.1f}  "
               f"{statistics.median(b):11.1f} {percentile(b, 95):8.1f}  {ratio:5.2f}x  goal <={GOAL:g}x "
               f"{'ok' if ok else 'MISSED'}")
-        print(f"  desk actions per second: idle {len(a) / idle.seconds:.0f}, under reports {len(b) / loaded.seconds:.0f}"
-              f"; max desk action under reports {max(b):.0f} ms (idle {max(a):.0f} ms)")
+        print(f"  desk actions per second: idle {len(a) / idle.seconds:.0f}, under reports "
+              f"{len(b) / loaded.seconds:.0f}; max desk action under reports {max(b):.0f} ms (idle {max(a):.0f} ms)")
         for path, times in loaded.reports.items():
             print(f"  {path}: {len(times)} views under load, p50 {statistics.median(times):.0f} ms, "
                   f"max {max(times):.0f} ms")
