@@ -62,7 +62,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--messages", type=int, default=2_000, help="SMS per dispatch sample (default 2,000)")
     parser.add_argument("--fault-messages", type=int, default=400,
                         help="SMS of the dispatch fault experiment (default 400)")
-    parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--members", type=int, default=100_000,
+                        help="members of the generated clubs, and already in the clubs imports go into")
+    parser.add_argument("--import-rows", type=int, default=50_000, help="rows of each imported file")
     parser.add_argument("--moving-in-members", type=int,
                         help="members of the moving_in files (default 5,000: 10,000 memberships, 200,000 visits)")
     parser.add_argument("--rounds", type=int, default=20, help="rounds of the contract fault experiments")

@@ -313,12 +313,14 @@ def measure(args, now: datetime, workdir: str, cluster, phases):
     from benchmarks.__main__ import prepare, sizes
 
     _unused, samples, warmup = sizes(args, "imports")
-    with phases(f"imports: generate 2 files of {ROWS:,} members"):
-        files = [generate("fi", ROWS, args.seed), generate("ru", ROWS, args.seed + 1)]
+    rows = getattr(args, "import_rows", ROWS)
+    with phases(f"imports: generate 2 files of {rows:,} members"):
+        files = [generate("fi", rows, args.seed), generate("ru", rows, args.seed + 1)]
     results = []
     for engine in args.engines:
         url = prepare(engine, "bench_imports", workdir, cluster, phases, lambda url: None)
-        with phases(f"{engine}: imports: measure ({warmup} warm-up + {samples} samples per file, interleaved)"):
+        with phases(f"{engine}: imports: measure ({warmup} warm-up + {samples} samples per file into a club of "
+                    f"{args.members:,} members, interleaved)"):
             results.extend(run(engine, url, files, samples, warmup, args.members))
     return files, results
 
@@ -329,7 +331,7 @@ def report(args, files: list[ImportFile], results: list[ImportResult]) -> int:
 
     _unused, samples, warmup = sizes(args, "imports")
     print()
-    print(f"ClubCRM member import benchmark: {ROWS:,} rows per file, {BAD_SHARE:.0%} bad, into a club of "
+    print(f"ClubCRM member import benchmark: {files[0].rows:,} rows per file, {BAD_SHARE:.0%} bad, into a club of "
           f"{args.members:,} members; {samples} samples after {warmup} warm-up")
     print("Import: read_table + guess_mapping + run(mode='valid') in one unit_of_work (commit); dry run: the same, "
           "writing nothing; baseline: csv.reader, every row checked by hand (phonenumbers, dates, emails, duplicates "
