@@ -70,7 +70,11 @@ def report_client(browser, stop: threading.Event, phase: Phase, lock: threading.
         path = REPORTS[n % len(REPORTS)]
         start = time.perf_counter()
         started.set()
-        status, _loc, _body = browser.request("GET", path)
+        try:
+            status, _loc, _body = browser.request("GET", path)
+        except OSError as error:   # a worker killed at gunicorn's timeout drops the connection: counted, go on
+            status = type(error).__name__
+            browser.conn.close()
         took = (time.perf_counter() - start) * 1000
         with lock:
             phase.reports.setdefault(path, []).append(took)
