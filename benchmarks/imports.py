@@ -248,7 +248,13 @@ def _fill(core, club_id: int, key: str, count: int) -> int:
                  "card_code": f"E{key.upper()}{n:07d}", "locale": key, "source": "walk_in", "sms_consent": False,
                  "created_at": now}
                 for n in range(start, min(count, start + 10_000))])
-        return conn.scalar(select(func.max(Member.__table__.c.id)).where(Member.__table__.c.club_id == club_id)) or 0
+        highest = conn.scalar(select(func.max(Member.__table__.c.id)).where(Member.__table__.c.club_id == club_id))
+    if core.dialect.name == "postgresql":
+        # What autovacuum does for a club that has these members: without statistics of the second club's rows
+        # the planner read every member of the club for each IN list (0.26 s a query, both sides alike).
+        with core.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE member"))
+    return highest or 0
 
 
 def run(engine_name: str, url: str, files: list[ImportFile], samples: int, warmup: int,
