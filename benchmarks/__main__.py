@@ -300,7 +300,8 @@ def measure_desk_http(args, now: datetime, workdir: str, cluster, phases: Phases
             with phases(f"{engine}: desk_http: measure (1 and {args.clients} clients, {warmup} warm-up + "
                         f"{samples} samples per operation)"):
                 results["desk_http"].append(desk_http.run(engine, urls[engine], dataset.CLUB_ID, samples, warmup,
-                                                          args.clients, desk_data.DESK_EMAIL, desk_data.PASSWORD))
+                                                          args.clients, desk_data.DESK_EMAIL, desk_data.PASSWORD,
+                                                          profile=args.profile))
         if "mixed_load" in args.only:
             _v, mixed_samples, _w = sizes(args, "mixed_load")
             with phases(f"{engine}: mixed_load: measure ({args.clients} clients, {mixed_samples} desk actions "

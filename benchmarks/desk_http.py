@@ -27,6 +27,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from benchmarks.http_desk_client import sqlalchemy_url
+
 GOALS = {"search": 1.5, "scan -> card": 2.0}
 SEARCHES = ("search: name", "search: phone", "search: card code")
 
@@ -67,6 +69,7 @@ class Result:
     checks: list[str] = field(default_factory=list)
     statements: dict[str, tuple[int, int]] = field(default_factory=dict)
     load: list[float] = field(default_factory=list)
+    profiles: dict[str, str] = field(default_factory=dict)
 
 
 class Pool:
@@ -202,8 +205,7 @@ def statement_counts(url: str, people: list, email: str, password: str) -> dict[
     from clubcrm import create_app
     from clubcrm.extensions import db
 
-    product = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "count", "WTF_CSRF_ENABLED": False,
-                          "TESTING": False})
+    product = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "count", "WTF_CSRF_ENABLED": False})
     with product.app_context():
         product_engine = db.engine
     floor = floor_app.create_app(url, "count")
@@ -241,8 +243,44 @@ def statement_counts(url: str, people: list, email: str, password: str) -> dict[
     return {label: (p, f) for label, (p, f) in counts.items()}
 
 
+def profile_requests(url: str, people: list, searched: list, email: str, password: str,
+                     top: int = 25) -> dict[str, str]:
+    """cProfile ClubCRM in this process (Flask's test client, CSRF off), name searches and scan -> card over
+    PEOPLE (members a check-in accepts), for where a missed goal's time goes: the top of each by cumulative time."""
+    import cProfile
+    import io
+    import pstats
+
+    from benchmarks.http_desk_client import name_query
+    from clubcrm import create_app
+    from clubcrm.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "profile", "WTF_CSRF_ENABLED": False})
+    client = app.test_client()
+    if client.post("/login", data={"email": email, "password": password}).status_code != 302:
+        raise RuntimeError("profile: login refused")
+    out = {}
+    calls = {"search: name": lambda i: client.get("/", query_string={"q": name_query(i, searched[i % len(searched)])}),
+             "scan -> card": lambda i: client.post("/scan", data={"q": people[i].card}, follow_redirects=True)}
+    for label, call in calls.items():
+        call(0)
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for i in range(1, len(people)):
+            call(i)
+        profiler.disable()
+        text_ = io.StringIO()
+        pstats.Stats(profiler, stream=text_).sort_stats("cumulative").print_stats(top)
+        out[f"{label} ({len(people) - 1} requests)"] = text_.getvalue()
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    return out
+
+
 def run(engine: str, url: str, club_id: int, samples: int, warmup: int, clients: int = 8,
-        email: str = "desk@bench.club", password: str = "bench-password", workers: int = 2) -> Result:
+        email: str = "desk@bench.club", password: str = "bench-password", workers: int = 2,
+        profile: bool = False) -> Result:
     """Measure the desk over HTTP on the database at URL (club CLUB_ID, desk login EMAIL)."""
     import os
 
@@ -256,9 +294,10 @@ def run(engine: str, url: str, club_id: int, samples: int, warmup: int, clients:
     # for the statement counts.
     warm, per_client = shares(samples, warmup, clients)
     quarter = max(samples + warmup, clients * (warm + ROUNDS * per_client))
-    if len(ready) < 4 * quarter + 2:
+    profiled = 51 if profile else 0
+    if len(ready) < 4 * quarter + 2 + profiled:
         raise RuntimeError(f"only {len(ready)} members of club {club_id} can check in now; "
-                           f"{4 * quarter + 2} needed: lower --samples")
+                           f"{4 * quarter + 2 + profiled} needed: lower --samples")
     pools = [ready[k * quarter: (k + 1) * quarter] for k in range(4)]
     with serve_clubcrm(url, workers) as product_server, serve_floor(url, workers) as floor_server:
         p_browsers = [Browser(product_server.url).login(email, password) for _ in range(clients)]
@@ -290,6 +329,8 @@ def run(engine: str, url: str, club_id: int, samples: int, warmup: int, clients:
             for browser in p_browsers + f_browsers:
                 browser.close()
     result.statements = statement_counts(url, ready[-2:], email, password)
+    if profile:
+        result.profiles = profile_requests(url, ready[4 * quarter: 4 * quarter + profiled], searched, email, password)
     return result
 
 
@@ -325,6 +366,9 @@ def report(results: list[Result], title: str) -> int:
         if result.statements:
             print("  SQL statements per request (ClubCRM / floor): " + "; ".join(
                 f"{label} {p} / {f}" for label, (p, f) in result.statements.items()))
+        for label, text_ in result.profiles.items():
+            print(f"  cProfile of ClubCRM in process (test client), {label}:")
+            print("\n".join("    " + line for line in text_.strip().splitlines()))
     return missed
 
 
@@ -338,11 +382,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=200, help="requests per operation and client count")
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers of each app")
+    parser.add_argument("--profile", action="store_true",
+                        help="also cProfile 50 searches and 50 scan -> card of ClubCRM in process")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a goal is missed")
     args = parser.parse_args(argv)
     engine = "sqlite" if args.url.startswith("sqlite") else "postgresql"
-    result = run(engine, args.url, args.club_id, args.samples, args.warmup, args.clients, args.email,
-                 args.password, args.workers)
+    result = run(engine, sqlalchemy_url(args.url), args.club_id, args.samples, args.warmup, args.clients,
+                 args.email, args.password, args.workers, args.profile)
     missed = report([result], f"ClubCRM desk over HTTP: club {args.club_id} of {args.url.rsplit('@', 1)[-1]}; "
                               f"{args.samples} samples per operation after {args.warmup} warm-up")
     return 1 if args.strict and missed else 0

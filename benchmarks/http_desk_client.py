@@ -128,10 +128,17 @@ class Person:
     card: str | None
 
 
+def sqlalchemy_url(url: str) -> str:
+    """URL as SQLAlchemy reads it with the driver ClubCRM uses (postgresql:// means psycopg 3)."""
+    if url.startswith(("postgres://", "postgresql://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
 def desk_people(url: str, club_id: int, seed: int = 11) -> tuple[list[Person], list[Person]]:
     """CLUB_ID's members with a card and a phone, shuffled, and those of them a check-in will accept now (a
     membership covering today, not frozen today, no visit limit, no visit in the last hour)."""
-    engine = create_engine(url)
+    engine = create_engine(sqlalchemy_url(url))
     try:
         with engine.connect() as conn:
             tz = conn.execute(text("SELECT timezone FROM club WHERE id = :c"), {"c": club_id}).scalar()

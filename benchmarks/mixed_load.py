@@ -24,6 +24,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from benchmarks.desk_http import Pool, percentile, scan_op, search_ops, timed
+from benchmarks.http_desk_client import sqlalchemy_url
 
 GOAL = 2.0
 REPORTS = ("/reports/club", "/reports/renewals")
@@ -216,8 +217,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strict", action="store_true", help="exit 1 when the goal is missed")
     args = parser.parse_args(argv)
     engine = "sqlite" if args.url.startswith("sqlite") else "postgresql"
-    result = run(engine, args.url, args.club_id, args.samples, args.clients, args.report_clients, args.email,
-                 args.manager_email, args.password, args.workers)
+    result = run(engine, sqlalchemy_url(args.url), args.club_id, args.samples, args.clients, args.report_clients,
+                 args.email, args.manager_email, args.password, args.workers)
     missed = report([result], f"ClubCRM desk under report load: club {args.club_id} of "
                               f"{args.url.rsplit('@', 1)[-1]}; {args.samples} desk actions per phase kind")
     return 1 if args.strict and missed else 0
