@@ -33,7 +33,7 @@ def visits(url: str) -> int:
 def test_product_and_floor_list_the_same_members_and_check_in(desk_club):
     people, ready = desk_people(desk_club, dataset.CLUB_ID)
     before = visits(desk_club)
-    with serve_clubcrm(desk_club, workers=2) as product, serve_floor(desk_club, workers=2) as floor:
+    with serve_clubcrm(desk_club, workers=1) as product, serve_floor(desk_club, workers=1) as floor:
         assert product.port != floor.port
         mine = Browser(product.url).login(desk_data.DESK_EMAIL, desk_data.PASSWORD)
         plain = Browser(floor.url).login(desk_data.DESK_EMAIL, desk_data.PASSWORD)
@@ -64,7 +64,7 @@ def test_the_desk_and_mixed_load_benches_run_end_to_end(desk_club, capsys):
     assert all(len(s.product) >= 4 and len(s.floor) == len(s.product) for s in result.series)
     assert any("same members" in check for check in result.checks)
     assert set(result.statements) == {"search: name", "scan (POST)", "card page"}
-    mixed = mixed_load.run("engine", desk_club, dataset.CLUB_ID, samples=8, clients=3, report_clients=1,
+    mixed = mixed_load.run("engine", desk_club, dataset.CLUB_ID, samples=4, clients=3, report_clients=1,
                            workers=1, rounds=1)
     assert [p.loaded for p in mixed.phases] == [False, True]
     assert all(p.all_desk() for p in mixed.phases)
