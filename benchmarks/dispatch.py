@@ -8,7 +8,14 @@
   the same client to the same fake server (tests.fake_twilio, replying at once).
 
 Samples alternate (baseline, dispatch, baseline, dispatch...) after a warm-up round, so both see the same
-machine load. Rates are messages per second; the goal is dispatch >= GOAL x the baseline's rate.
+machine load. Rates are messages per second; the goal is dispatch >= GOAL x the baseline's rate. Two series:
+
+* unthrottled: per_second=None, as above;
+* at the configured rate: per_second=TWILIO_MESSAGES_PER_SECOND (10 in production) over THROTTLED_MESSAGES
+  messages (50: 5 s a sample at 10/s), beside the bare SDK paced to the same rate the same way (a send no sooner
+  than 1/rate seconds after the previous one, by time.monotonic): does the dispatcher keep the rate it is given?
+
+The clock is pinned at 10:00 UTC, inside the bench club's sending window (08:00-21:00 UTC), whatever the hour.
 """
 import statistics
 import time
@@ -25,8 +32,9 @@ from clubcrm.sms.client import close_client, make_client, settings_from
 from tests.conftest import make_app
 from tests.fake_twilio import FakeTwilio
 
-GOAL = 0.5
+GOAL = 0.7
 DEFAULT_MESSAGES = 2_000
+THROTTLED_MESSAGES = 50
 DEFAULT_SAMPLES = 3
 DEFAULT_WARMUP = 1
 
@@ -37,11 +45,19 @@ class DispatchResult:
     messages: int
     dispatch: list[float] = field(default_factory=list)   # messages per second, per sample
     baseline: list[float] = field(default_factory=list)
+    rate: float = 0.0                                         # the configured messages per second
+    throttled_messages: int = 0
+    throttled: list[float] = field(default_factory=list)      # at the configured rate, messages per second
+    throttled_baseline: list[float] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
 
     @property
     def ratio(self) -> float:
         return statistics.median(self.dispatch) / statistics.median(self.baseline)
+
+    @property
+    def throttled_ratio(self) -> float:
+        return statistics.median(self.throttled) / statistics.median(self.throttled_baseline)
 
 
 def setup(app, count: int, now: datetime) -> tuple[int, list[tuple[int, str]]]:
@@ -85,40 +101,63 @@ def run(engine_name: str, url: str, now: datetime, messages: int = DEFAULT_MESSA
     clock.set_now(now)
     app = make_app(url)
     club_id, members = setup(app, messages, now)
+    rate = float(app.config["TWILIO_MESSAGES_PER_SECOND"])
+    result.rate = rate
     with FakeTwilio() as fake:
         settings = settings_from(fake.config(TWILIO_TIMEOUT_SECONDS=10))
         client = make_client(settings)
         try:
             for i in range(warmup + samples):
-                start = time.perf_counter()
-                for _member_id, phone in members:
-                    client.messages.create(to=phone, from_=settings.sender, body=f"Baseline {i} for {phone}")
-                base = time.perf_counter() - start
-
-                queue(app, club_id, members, now, i)
-                # Each sample a little later than the last, so that no earlier run's `sending` row matters.
-                at = now + timedelta(seconds=i)
-                with app.app_context():
-                    start = time.perf_counter()
-                    report = dispatching.dispatch(at, settings, client, limit=messages, per_second=None)
-                    took = time.perf_counter() - start
-                    sent = db.session.scalar(select(func.count()).select_from(Message)
-                                             .where(Message.club_id == club_id, Message.status == "sent"))
-                    db.session.remove()
-                if report.sent != messages or sent != messages:
-                    raise RuntimeError(f"dispatch sent {report.sent} ({sent} rows sent) of {messages}: {report}")
+                base, took = one_sample(app, client, settings, club_id, members, now, i, None)
                 if i >= warmup:
                     result.baseline.append(messages / base)
                     result.dispatch.append(messages / took)
+            few = members[:THROTTLED_MESSAGES]
+            result.throttled_messages = len(few)
+            for i in range(warmup + samples):
+                base, took = one_sample(app, client, settings, club_id, few, now, warmup + samples + i, rate)
+                if i >= warmup:
+                    result.throttled_baseline.append(len(few) / base)
+                    result.throttled.append(len(few) / took)
             received = len(fake.received)
-            expected = (warmup + samples) * messages * 2
+            expected = (warmup + samples) * (messages + len(few)) * 2
             if received != expected or fake.errors:
                 raise RuntimeError(f"the fake received {received} messages, expected {expected}; "
                                    f"errors: {fake.errors[:1]}")
-            result.checks.append(f"every sample sent all {messages:,} messages (report and rows agree); the fake "
+            result.checks.append(f"every sample sent all its messages (report and rows agree); the fake "
                                  f"received {received:,} messages, each once")
         finally:
             close_client(client)
             with app.app_context():
                 db.engine.dispose()
     return result
+
+
+def one_sample(app, client, settings, club_id: int, members: list[tuple[int, str]], now: datetime, i: int,
+               per_second: float | None) -> tuple[float, float]:
+    """Send one message to each of MEMBERS with the bare SDK, then queue and dispatch as many; both paced to
+    PER_SECOND (None: as fast as they go). Return the seconds each took."""
+    gap = 1.0 / per_second if per_second else 0.0
+    start = last = time.perf_counter()
+    for n, (_member_id, phone) in enumerate(members):
+        if gap and n:
+            wait = last + gap - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+        last = time.monotonic()
+        client.messages.create(to=phone, from_=settings.sender, body=f"Baseline {i} for {phone}")
+    base = time.perf_counter() - start
+
+    queue(app, club_id, members, now, i)
+    # Each sample a little later than the last, so that no earlier run's `sending` row matters.
+    at = now + timedelta(seconds=i)
+    with app.app_context():
+        start = time.perf_counter()
+        report = dispatching.dispatch(at, settings, client, limit=len(members), per_second=per_second)
+        took = time.perf_counter() - start
+        sent = db.session.scalar(select(func.count()).select_from(Message)
+                                 .where(Message.club_id == club_id, Message.status == "sent"))
+        db.session.remove()
+    if report.sent != len(members) or sent != len(members):
+        raise RuntimeError(f"dispatch sent {report.sent} ({sent} rows sent) of {len(members)}: {report}")
+    return base, took
