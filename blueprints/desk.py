@@ -19,14 +19,17 @@ def index():
     """Show the search box and, for a query, the members it finds; a new club's managers see its checklist."""
     query = request.args.get("q", "")[:100]
     club = current_club()
+    partial = bool(request.args.get("partial"))
+    # First: the checklist commits (its first view of a finished list marks it), which would expire the members
+    # found below and have the page reload each one, and its contracts, one query at a time.
+    steps = None if partial else checklist.steps_for(current_user, club)
     today = local_today(club.timezone)
     found = members.search_with_standing(club, query, today) if query.strip() else []
     # Other clubs' chain members, by their exact card code or phone only (one who forgot the card).
     guests = [chain.guest_view(m) for m in chain.find_guests(club, query)] if query.strip() else []
-    if request.args.get("partial"):
+    if partial:
         return render_template("desk/_results.html", query=query, found=found, guests=guests, club=club)
-    return render_template("desk/index.html", query=query, found=found, guests=guests, club=club,
-                           checklist=checklist.steps_for(current_user, club))
+    return render_template("desk/index.html", query=query, found=found, guests=guests, club=club, checklist=steps)
 
 
 @bp.post("/scan")

@@ -389,3 +389,18 @@ def test_results_show_each_members_status_in_one_query(web, login_as, make):
     assert "stage-lead" in rows["Stat Lead"] and lead.id
     assert "stage-active" in rows["Stat Active"] and "29 days left" in rows["Stat Active"]
     assert "stage-expired" in rows["Stat Gone"]
+
+
+@pytest.mark.parametrize("results", [2, 12])
+def test_the_whole_search_page_runs_the_same_statements_for_any_number_of_results(web, login_as, make, results):
+    """The full page (nav, checklist) as the desk opens it, not only the results fragment."""
+    login_as("desk")
+    for number in range(results):
+        make.membership(make.member(first_name="Count", last_name=f"Member{number}"), make.plan(duration_days=30))
+    db.session.commit()
+    with statements() as seen:
+        page = web.get("/?q=count").text
+    assert page.count("Count Member") == results
+    # The login; the club and the login's staff again after the checklist's commit; the search, the results'
+    # contracts, other clubs' members; the nav's tasks. Before, each result and its contracts were reloaded.
+    assert len(seen) == 7, [" ".join(s.split())[:90] for s in seen]
