@@ -122,13 +122,15 @@ def load(club_id: int, tz_name: str, day: date, now: datetime, only: set[int] | 
     horizon = day - timedelta(days=CONTRACT_LOOKBACK_DAYS)
     end_of_day = local_midnight(day + timedelta(days=1), tz_name)
     recent = (Membership.club_id == club_id) & (Membership.ends_on >= horizon) & (Membership.starts_on <= day)
-    if only is not None:
-        recent &= Membership.member_id.in_(sorted(only))
-    in_play = select(Membership.member_id).where(recent)
+    named = sorted(only) if only is not None else None
 
     def theirs(column):
-        """All members' rows, or only those of the members named (the hourly pass's members with news)."""
-        return column.in_(in_play) if only is not None else true()
+        """All members' rows, or only those of the members named (the hourly pass's members with news), by
+        their ids: each table's member index then finds them (a subquery had SQLite read the whole club)."""
+        return column.in_(named) if named is not None else true()
+
+    recent &= theirs(Membership.member_id)
+    in_play = select(Membership.member_id).where(recent)
 
     contracts: dict[int, list[ContractRow]] = defaultdict(list)
     for row in plain_rows(
