@@ -170,6 +170,15 @@ def generate(members: int, visits: int, now: datetime, seed: int = 20260310) -> 
     joined_on: dict[int, list[int]] = {}   # day no. of the first membership -> members
     cycles: dict[int, _Cycle] = {}         # membership id -> a cycle the pass may plan for
     open_hours = (6 * 3600, 22 * 3600)
+    local_now = now.astimezone(tz)
+    now_second = local_now.hour * 3600 + local_now.minute * 60 + local_now.second
+
+    def sold_by_now(day_no: int, second: int) -> str:
+        """at(), for a sale: one due later (a renewal sold ahead, later today) was sold by NOW, not after it."""
+        if day_no >= today_no:
+            day_no, second = today_no, min(second, now_second)
+        return at(day_no, second)
+
     for member_id in range(1, members + 1):
         first, last = rng.choice(FIRST), rng.choice(lasts)
         key, key_rev = name_keys(first, last)
@@ -197,7 +206,7 @@ def generate(members: int, visits: int, now: datetime, seed: int = 20260310) -> 
                 membership_id = len(memberships) + 1
                 ends = start + dur - 1
                 sold_no = start - (rng.randrange(0, 15) if previous else 0)
-                sold = at(sold_no, rng.randrange(*open_hours))
+                sold = sold_by_now(sold_no, rng.randrange(*open_hours))
                 first_sold = first_sold or sold
                 cancelled = None
                 if start < today_no and rng.random() < 0.03:

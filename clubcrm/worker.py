@@ -37,7 +37,7 @@ def lifecycle_pass() -> str:
     """Plan today's touchpoints in every club."""
     from clubcrm.lifecycle import engine
 
-    plan = engine.run(utcnow())
+    plan = engine.run(utcnow(), hourly=True)
     return f"{len(plan.touchpoints)} touchpoints planned"
 
 
@@ -54,6 +54,7 @@ def housekeeping() -> str:
 
     from clubcrm.clock import local_date
     from clubcrm.imports import jobs as imports
+    from clubcrm.lifecycle import since
     from clubcrm.models import Club
     from clubcrm.services.sessions import mark_no_shows
     from clubcrm.services.tasks import expire_overdue
@@ -63,6 +64,8 @@ def housekeeping() -> str:
     for club in db.session.scalars(select(Club)):
         marked += mark_no_shows(club, now)
         expired += expire_overdue(club, local_date(now, club.timezone))
+    # Tasks expired and no-shows leave no news for the hourly pass to find: its next pass plans everyone.
+    since.forget()
     # Uploaded files hold personal data: none stays for a preview nobody confirmed (an import that died is closed
     # within minutes by the import_heartbeat job).
     previews = imports.expire_stale(imports.upload_folder(current_app))

@@ -1,4 +1,6 @@
 """One lifecycle pass: for each club, load the facts, plan today's touchpoints and store them."""
+import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -7,13 +9,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from clubcrm.clock import local_date
-from clubcrm.db import insert_ignoring
+from clubcrm.db import insert_ignoring, unit_of_work
 from clubcrm.extensions import db
-from clubcrm.lifecycle import defaults, facts
-from clubcrm.lifecycle.planner import Drawn, Planned, plan_club
+from clubcrm.lifecycle import defaults, facts, since
+from clubcrm.lifecycle.planner import DayPlan, Drawn, Planned, plan_club
 from clubcrm.services.club_closing import drop_open_tasks, is_closed
 from clubcrm.sms import outbox
 from clubcrm.models import Assignment, Club, Rule, Touchpoint
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -36,8 +40,12 @@ class Plan:
         return [p for club in self.clubs for p in club.planned]
 
 
-def run(now: datetime, club_ids: list[int] | None = None, dry_run: bool = False) -> Plan:
+def run(now: datetime, club_ids: list[int] | None = None, dry_run: bool = False, hourly: bool = False) -> Plan:
     """Plan every club's touchpoints due on its local date at NOW; a dry run stores no touchpoints.
+
+    HOURLY (the worker's pass): a club's first pass of its local day plans every member, and later ones only the
+    members with news since (clubcrm/lifecycle/since.py); each club commits on its own, and a club that fails is
+    logged and left for the next pass without holding back the others.
 
     A club without rules gets the defaults (flushed): a dry run's caller rolls back.
     """
@@ -47,23 +55,41 @@ def run(now: datetime, club_ids: list[int] | None = None, dry_run: bool = False)
     clubs = list(db.session.scalars(query))
     result = Plan([], dry_run)
     for club in clubs:
-        day = local_date(now, club.timezone)
-        if is_closed(club, day):
-            # A closed club plans nothing; the tasks still open when a closing day
-            # set ahead came are dropped now.
-            if not dry_run:
-                drop_open_tasks(club, date.min)
-            result.clubs.append(ClubPlan(club, day, []))
+        if not hourly:
+            result.clubs.append(plan_one(club, now, dry_run))
             continue
-        rules = club_rules(club)
-        loaded = facts.load(club.id, club.timezone, day, now)
-        plan = plan_club(club, rules, loaded)
-        if not dry_run:
-            store(club, day, now, plan.planned, plan.drawn)
-            if plan.planned:
-                outbox.queue_planned(club, day, now, plan.planned, loaded)
-        result.clubs.append(ClubPlan(club, day, plan.planned, plan.drawn))
+        try:
+            with unit_of_work():
+                result.clubs.append(plan_one(club, now, dry_run, hourly=True))
+        except Exception:
+            log.exception("lifecycle pass of club %s failed; its next pass plans it in full", club.id)
     return result
+
+
+def plan_one(club: Club, now: datetime, dry_run: bool, hourly: bool = False) -> ClubPlan:
+    """Plan one club's day at NOW (see run)."""
+    day = local_date(now, club.timezone)
+    if is_closed(club, day):
+        # A closed club plans nothing; the tasks still open when a closing day set ahead came are dropped now.
+        if not dry_run:
+            drop_open_tasks(club, date.min)
+        return ClubPlan(club, day, [])
+    sessions = only = None
+    if hourly:
+        sessions = facts.open_sessions(club.id, now)
+        only = since.members_to_plan(club.id, day, now, sessions)
+    plan, loaded = DayPlan(), None
+    if only is None or only:
+        loaded = facts.load(club.id, club.timezone, day, now, only, sessions)
+        plan = plan_club(club, club_rules(club), loaded)
+    if not dry_run:
+        store(club, day, now, plan.planned, plan.drawn)
+        if plan.planned:
+            outbox.queue_planned(club, day, now, plan.planned, loaded)
+        if hourly:
+            offered = Counter(p.session_id for p in plan.planned if p.session_id)
+            since.remember(club.id, day, now, sessions, offered, loaded.waiting if loaded else set(), only)
+    return ClubPlan(club, day, plan.planned, plan.drawn)
 
 
 def club_rules(club: Club, seed: bool = True) -> list[Rule]:

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select, true
 
 from clubcrm.db import plain_rows
 from clubcrm.lifecycle.stages import LAPSED_DAYS
@@ -106,18 +106,30 @@ class ClubFacts:
     last_sms: dict[int, date]
     last_contact: dict[int, date]
     sessions: list[OpenSession]
+    # Members a session-offering rule fired for while no session had a free place (filled in by the triggers).
+    waiting: set[int] = field(default_factory=set)
 
 
 def local_day(instant: datetime | None, tz: ZoneInfo) -> date | None:
     return instant.astimezone(tz).date() if instant is not None else None
 
 
-def load(club_id: int, tz_name: str, day: date, now: datetime) -> ClubFacts:
-    """Load every fact the triggers read for the members of one club, as of DAY (club-local) and NOW."""
+def load(club_id: int, tz_name: str, day: date, now: datetime, only: set[int] | None = None,
+         sessions: list[OpenSession] | None = None) -> ClubFacts:
+    """Load every fact the triggers read for the members of one club (or the members ONLY names), as of DAY
+    (club-local) and NOW; SESSIONS: the open sessions when the caller has them."""
     tz = ZoneInfo(tz_name)
     horizon = day - timedelta(days=CONTRACT_LOOKBACK_DAYS)
     end_of_day = local_midnight(day + timedelta(days=1), tz_name)
     recent = (Membership.club_id == club_id) & (Membership.ends_on >= horizon) & (Membership.starts_on <= day)
+    named = sorted(only) if only is not None else None
+
+    def theirs(column):
+        """All members' rows, or only those of the members named (the hourly pass's members with news), by
+        their ids: each table's member index then finds them (a subquery had SQLite read the whole club)."""
+        return column.in_(named) if named is not None else true()
+
+    recent &= theirs(Membership.member_id)
     in_play = select(Membership.member_id).where(recent)
 
     contracts: dict[int, list[ContractRow]] = defaultdict(list)
@@ -139,7 +151,7 @@ def load(club_id: int, tz_name: str, day: date, now: datetime) -> ClubFacts:
     for membership_id, starts_on, ends_on, freeze_id in plain_rows(
         select(Freeze.membership_id, Freeze.starts_on, Freeze.ends_on, Freeze.id)
         .join(Membership, Membership.id == Freeze.membership_id)
-        .where(Membership.club_id == club_id, Membership.ends_on >= horizon)
+        .where(Membership.club_id == club_id, Membership.ends_on >= horizon, theirs(Membership.member_id))
         .order_by(Freeze.membership_id, Freeze.starts_on)
     ):
         freezes[membership_id].append((starts_on, ends_on, freeze_id))
@@ -167,7 +179,7 @@ def load(club_id: int, tz_name: str, day: date, now: datetime) -> ClubFacts:
         )
         # The club's members' visits in any club of the chain (a chain plan): a visit elsewhere is no silence.
         .join(Member, Member.id == Visit.member_id)
-        .where(Member.club_id == club_id,
+        .where(Member.club_id == club_id, theirs(Visit.member_id),
                Visit.checked_in_at >= local_midnight(day - timedelta(days=VISIT_LOOKBACK_DAYS), tz_name),
                Visit.checked_in_at < end_of_day)
         .group_by(Visit.member_id, Visit.membership_id)
@@ -193,7 +205,7 @@ def load(club_id: int, tz_name: str, day: date, now: datetime) -> ClubFacts:
             func.sum(case((and_(Booking.status == "booked", ClubSession.starts_at >= now), 1), else_=0)),
         )
         .join(ClubSession, ClubSession.id == Booking.session_id)
-        .where(ClubSession.club_id == club_id, ClubSession.cancelled_at.is_(None),
+        .where(ClubSession.club_id == club_id, ClubSession.cancelled_at.is_(None), theirs(Booking.member_id),
                ClubSession.starts_at >= local_midnight(day - timedelta(days=VISIT_LOOKBACK_DAYS), tz_name))
         .group_by(Booking.member_id)
     ):
@@ -203,7 +215,7 @@ def load(club_id: int, tz_name: str, day: date, now: datetime) -> ClubFacts:
     for row in plain_rows(
         select(Package.id, Package.member_id, Service.name, Package.balance, Package.expires_on)
         .join(Service, Service.id == Package.service_id)
-        .where(Package.club_id == club_id, Package.balance > 0,
+        .where(Package.club_id == club_id, Package.balance > 0, theirs(Package.member_id),
                or_(Package.expires_on.is_(None), Package.expires_on >= day))
         .order_by(Package.member_id, Package.id)
     ):
@@ -211,7 +223,7 @@ def load(club_id: int, tz_name: str, day: date, now: datetime) -> ClubFacts:
 
     talked_lately = set(member_id for member_id, in plain_rows(
         select(StaffContact.member_id).distinct()
-        .where(StaffContact.club_id == club_id, StaffContact.outcome.in_(SPOKEN),
+        .where(StaffContact.club_id == club_id, StaffContact.outcome.in_(SPOKEN), theirs(StaffContact.member_id),
                StaffContact.created_at >= local_midnight(day - timedelta(days=RECENT_TALK_DAYS - 1), tz_name),
                StaffContact.created_at < end_of_day)
     ))
@@ -226,7 +238,8 @@ def load(club_id: int, tz_name: str, day: date, now: datetime) -> ClubFacts:
         select(Touchpoint.membership_id, Touchpoint.member_id, Touchpoint.rule_id, Touchpoint.occurrence,
                Touchpoint.status, Touchpoint.channel, Touchpoint.due_on)
         .select_from(Membership).join(Touchpoint, Touchpoint.membership_id == Membership.id)
-        .where(Membership.club_id == club_id, Membership.ends_on >= horizon, Touchpoint.club_id == club_id)
+        .where(Membership.club_id == club_id, Membership.ends_on >= horizon, Touchpoint.club_id == club_id,
+               theirs(Membership.member_id))
     ):
         fired[membership_id].add((rule_id, occurrence))
         tally = counted.setdefault(membership_id, [0, 0])
@@ -244,12 +257,13 @@ def load(club_id: int, tz_name: str, day: date, now: datetime) -> ClubFacts:
     for membership_id, tool_key, held in plain_rows(
         select(Assignment.membership_id, Assignment.tool_key, Assignment.held)
         .select_from(Membership).join(Assignment, Assignment.membership_id == Membership.id)
-        .where(Membership.club_id == club_id, Membership.ends_on >= horizon)
+        .where(Membership.club_id == club_id, Membership.ends_on >= horizon, theirs(Membership.member_id))
     ):
         assigned[membership_id][tool_key] = held
 
     return ClubFacts(day, contracts, first_start, freezes, members, visits, bookings, packages, talked_lately,
-                     fired, assigned, cycle_contacts, last_sms, last_contact, open_sessions(club_id, now))
+                     fired, assigned, cycle_contacts, last_sms, last_contact,
+                     open_sessions(club_id, now) if sessions is None else sessions)
 
 
 def open_sessions(club_id: int, now: datetime) -> list[OpenSession]:

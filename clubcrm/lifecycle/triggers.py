@@ -65,6 +65,7 @@ def free_session(ctx: Context, kinds: tuple[str, ...]) -> OpenSession | None:
     for session in ctx.facts.sessions:
         if session.kind in kinds and session.free - ctx.sessions_offered.get(session.id, 0) > 0:
             return session
+    ctx.facts.waiting.add(ctx.member.id)   # a place that frees later in the day serves this member then
     return None
 
 

@@ -7,7 +7,7 @@ from clubcrm.models.consent import ConsentEvent
 from clubcrm.models.imports import IMPORT_STATUSES, ImportJob
 from clubcrm.models.ledger import LEDGER_KINDS, LedgerEntry, Package, Service
 from clubcrm.models.lifecycle import (
-    CHANNELS, OUTCOMES, PROGRAMME, SPOKEN, STAGES, TASK_EXPIRY_DAYS, Assignment, Rule, StaffContact,
+    CHANNELS, OUTCOMES, PROGRAMME, SPOKEN, STAGES, TASK_EXPIRY_DAYS, Assignment, LifecycleMark, Rule, StaffContact,
     Tool, Touchpoint,
 )
 from clubcrm.models.login_session import END_REASONS, LoginFailure, LoginSession
@@ -21,7 +21,7 @@ from clubcrm.models.staff import ROLES, Staff
 from clubcrm.models.visit import Visit
 
 __all__ = [
-    "ApiToken", "Assignment", "PROGRAMME", "AuditEvent", "ChecklistMark", "Club", "ConsentEvent",
+    "ApiToken", "Assignment", "LifecycleMark", "PROGRAMME", "AuditEvent", "ChecklistMark", "Club", "ConsentEvent",
     "IMPORT_STATUSES", "ImportJob",
     "Freeze", "LEDGER_KINDS", "LedgerEntry", "END_REASONS", "LoginFailure", "LoginSession", "Member", "Membership",
     "Package", "Plan", "CHANNELS", "OUTCOMES", "SPOKEN", "STAGES", "TASK_EXPIRY_DAYS",

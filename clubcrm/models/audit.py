@@ -10,7 +10,11 @@ from clubcrm.models.base import UTCDateTime, db
 
 class AuditEvent(db.Model):
     __tablename__ = "audit_event"
-    __table_args__ = (Index("ix_audit_event_member_id_created_at", "member_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_audit_event_member_id_created_at", "member_id", "created_at"),
+        # The hourly lifecycle pass finds a club's news since its last look by it.
+        Index("ix_audit_event_club_id_created_at", "club_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     club_id: Mapped[int | None] = mapped_column(ForeignKey("club.id"), index=True)

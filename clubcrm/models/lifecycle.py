@@ -171,3 +171,20 @@ class StaffContact(db.Model):
     outcome: Mapped[str] = mapped_column(String(10))
     note: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LifecycleMark(db.Model):
+    """Where the hourly lifecycle pass left a club: the club-local day it planned in full, the instant it last
+    looked, and what a later pass that day needs to know to look only at members with news (see
+    clubcrm/lifecycle/since.py)."""
+
+    __tablename__ = "lifecycle_mark"
+
+    club_id: Mapped[int] = mapped_column(ForeignKey("club.id"), primary_key=True)
+    day: Mapped[date]
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # session id (as text) → places still free after the pass's offers: a session that has more, or is new to
+    # the offer window, may serve a member who waited for one.
+    sessions: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Members a session-offering rule fired for while no session had a free place.
+    waiting: Mapped[list] = mapped_column(JSON, default=list)

@@ -34,6 +34,8 @@ class Message(db.Model):
         Index("ix_message_member_id_created_at", "member_id", "created_at"),
         # The outbox's pages, newest first (created_at, id descending), read in this index's order.
         Index("ix_message_club_id_created_at_id", "club_id", "created_at", "id"),
+        # Messages the dispatcher took up since an instant (a cap may have skipped their touchpoint).
+        Index("ix_message_club_id_claimed_at", "club_id", "claimed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,7 +10,11 @@ from clubcrm.models.base import UTCDateTime, db
 
 class Visit(db.Model):
     __tablename__ = "visit"
-    __table_args__ = (Index("ix_visit_member_id_checked_in_at", "member_id", "checked_in_at"),)
+    __table_args__ = (
+        Index("ix_visit_member_id_checked_in_at", "member_id", "checked_in_at"),
+        # The visits since an instant in any club of a chain (the hourly lifecycle pass's news).
+        Index("ix_visit_checked_in_at", "checked_in_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     club_id: Mapped[int] = mapped_column(ForeignKey("club.id"), index=True)
