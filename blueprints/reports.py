@@ -1,9 +1,9 @@
 """Managers' reports: renewals and what each tool adds, and the club's KPIs; every table also as CSV."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -11,13 +11,15 @@ from sqlalchemy.exc import DBAPIError
 
 from blueprints import report_tables as rt
 from blueprints.access import clubs_to_choose, current_club, role_required
-from blueprints.forms.reports import ReportFilterForm
+from blueprints.forms.reports import RecomputeForm, ReportFilterForm
 from clubcrm import clock, formatting, statement_timeout
+from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
-from clubcrm.models import Club
-from clubcrm.reports import charts
+from clubcrm.models import Club, ReportRefresh
+from clubcrm.reports import charts, refresh
 from clubcrm.reports.renewals import renewal_report
 from clubcrm.reports.scope import Scope
+from clubcrm.reports.snapshot import Stored
 from clubcrm.reports.tools import tool_report
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -37,6 +39,7 @@ class Page:
     forest: dict[str, Markup] = field(default_factory=dict)   # a tools table row's key → its forest line
     forest_scale: Markup | None = None                         # the forest lines' common axis
     family: int = 1                                            # the tools judged together
+    computed: ReportRefresh | None = None                      # stored figures: when and as of which day
 
     def chart(self, key: str, title: str, draw, *args, **kwargs) -> None:
         self.charts[key] = (title, draw(*args, title=title, **kwargs))
@@ -68,10 +71,10 @@ def draw_forest(page: Page, rows: list[dict]) -> None:
             "%(tool)s: what it adds to the renewal rate, its interval, zero and its break-even", tool=bar.label))
 
 
-def club_page(scope: Scope, currency: str) -> Page:
-    tables = rt.kpi_tables(scope)
+def club_page(figures: Stored, currency: str, whole: bool = False) -> Page:
+    tables = rt.kpi_tables(figures, whole)
     by = {t.key: t for t in tables}
-    page = Page(tables)
+    page = Page(tables, computed=figures.refresh)
     growth = by["growth"].rows
     months = [formatting.day(g["month"], "LLL yy") for g in growth]
     page.chart("members", _("Active members"), charts.line_chart,
@@ -93,6 +96,27 @@ def club_page(scope: Scope, currency: str) -> Page:
 
 
 PAGES = {"renewals": renewals_page, "club": club_page}
+# The pages read from the figures the worker stored (the others still compute theirs in the request).
+STORED = {"club"}
+
+
+def stored_figures(scope: Scope) -> Stored | None:
+    """The scope's stored figures as of the day they were computed, or None while they are being computed."""
+    row = refresh.stored(scope.club_ids)
+    return None if row is None else Stored(replace(scope, today=row.as_of), row)
+
+
+def build(name: str, scope: Scope, currency: str, whole: bool = False) -> Page | None:
+    """Page NAME for SCOPE; None when its stored figures are not computed yet."""
+    if name not in STORED:
+        return PAGES[name](scope, currency)
+    figures = stored_figures(scope)
+    return None if figures is None else PAGES[name](figures, currency, whole)
+
+
+def being_computed(form: ReportFilterForm, name: str):
+    """Say that the scope's figures are being computed (the worker was asked), instead of computing them here."""
+    return render_template("reports/computing.html", form=form, name=name, args=request.args.to_dict())
 
 
 def _filters() -> tuple[ReportFilterForm, Scope | None, Club]:
@@ -133,11 +157,13 @@ def page(name: str):
     if scope is None:
         return render_template(f"reports/{name}.html", form=form, page=None, name=name), 400
     try:
-        built = PAGES[name](scope, club.currency)
+        built = build(name, scope, club.currency)
     except DBAPIError as error:
         if not statement_timeout.is_timeout(error):
             raise
         return too_long(form, name)
+    if built is None:
+        return being_computed(form, name)
     return render_template(f"reports/{name}.html", form=form, page=built, name=name, scope=scope,
                            tables={t.key: t for t in built.tables}, args=request.args.to_dict(), rt=rt)
 
@@ -152,14 +178,34 @@ def download(name: str, table: str):
     if scope is None:
         abort(400)
     try:
-        tables = PAGES[name](scope, club.currency).tables
+        built = build(name, scope, club.currency, whole=True)
     except DBAPIError as error:
         if not statement_timeout.is_timeout(error):
             raise
         return too_long(form, name)
+    if built is None:
+        return being_computed(form, name)
+    tables = built.tables
     found = next((t for t in tables if t.key == table), None)
     if found is None:
         abort(404)
     filename = f"{table}-{scope.start.isoformat()}-{scope.end.isoformat()}.csv"
     return Response(found.csv(club.timezone), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.post("/<name>/recompute")
+@role_required("manager")
+def recompute(name: str):
+    """Ask the worker to recompute the chosen scope's figures now."""
+    if name not in STORED:
+        abort(404)
+    form, scope, _club = _filters()
+    if scope is None:
+        abort(400)
+    if not RecomputeForm().validate_on_submit():
+        abort(400)
+    with unit_of_work():
+        refresh.request(scope.club_ids, clock.utcnow())
+    flash(_("The figures are being recomputed; they will be here within a few minutes."), "success")
+    return redirect(url_for("reports.page", name=name, **request.args.to_dict()))
