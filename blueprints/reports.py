@@ -198,7 +198,7 @@ def download(name: str, table: str):
 @role_required("manager")
 def recompute(name: str):
     """Ask the worker to recompute the chosen scope's figures now."""
-    if name not in STORED:
+    if name not in PAGES:
         abort(404)
     form, scope, _club = _filters()
     if scope is None:

@@ -170,6 +170,8 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     ("reports.index", "GET"):                     (302, 403, 302, 302, 403, 302),
     ("reports.page", "GET"):                      (302, 403, 200, 200, 403, 200),
     ("reports.download", "GET"):                  (302, 403, 200, 200, 403, 200),
+    # "recompute now": a manager asks the worker (club B's manager asks for their own club: the URL names no row)
+    ("reports.recompute", "POST"):                (302, 403, 302, 302, 403, 302),
     # --- Twilio's webhooks (twilio_hooks.py): an unsigned request is refused, whoever sends it
     ("twilio_hooks.status", "POST"):              (403, 403, 403, 403, 403, 403),
     ("twilio_hooks.inbound", "POST"):             (403, 403, 403, 403, 403, 403),

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
+from blueprints import reports as report_pages
 from clubcrm.extensions import db
-from clubcrm.reports import activity
 from tests.conftest import TODAY
 
 QUERY = f"start={TODAY - timedelta(days=30)}&end={TODAY}"
@@ -24,18 +24,19 @@ def limit() -> str | None:
 
 @pytest.fixture
 def slow_visits(monkeypatch):
-    """The visits KPI sleeps 2 s in the database first (a report too heavy for its period)."""
-    real = activity.visits_per_week
+    """The renewal report sleeps 2 s in the database first (a report too heavy for its period; the KPI page reads
+    stored figures and computes nothing)."""
+    real = report_pages.renewal_report
 
     def slow(scope):
         if postgresql():
             db.session.execute(text("SELECT pg_sleep(2)"))
         return real(scope)
 
-    monkeypatch.setattr(activity, "visits_per_week", slow)
+    monkeypatch.setattr(report_pages, "renewal_report", slow)
 
 
-@pytest.mark.parametrize("url", [f"/reports/club?{QUERY}", f"/reports/club/visits.csv?{QUERY}"])
+@pytest.mark.parametrize("url", [f"/reports/renewals?{QUERY}", f"/reports/renewals/renewals.csv?{QUERY}"])
 def test_a_report_stopped_by_the_time_limit_says_so(app, web, login_as, slow_visits, url):
     app.config["STATEMENT_TIMEOUT_MS"] = 200
     login_as("manager")
@@ -53,7 +54,7 @@ def test_a_report_stopped_by_the_time_limit_says_so(app, web, login_as, slow_vis
 
 def test_web_requests_carry_the_limit_and_the_worker_does_not(app, web, login_as, monkeypatch):
     seen = []
-    real = activity.visits_per_week
+    real = report_pages.renewal_report
 
     def observe(scope):
         seen.append(limit())
@@ -61,9 +62,9 @@ def test_web_requests_carry_the_limit_and_the_worker_does_not(app, web, login_as
         seen.append(limit())
         return real(scope)
 
-    monkeypatch.setattr(activity, "visits_per_week", observe)
+    monkeypatch.setattr(report_pages, "renewal_report", observe)
     login_as("manager")
-    assert web.get(f"/reports/club?{QUERY}").status_code == 200
+    assert web.get(f"/reports/renewals?{QUERY}").status_code == 200
     outside = limit()    # the test's own session, as the worker's or a CLI command's: no request
     if postgresql():
         assert seen == ["5s", "5s"] and outside == "0"
