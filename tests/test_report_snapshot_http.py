@@ -93,3 +93,20 @@ def test_an_import_asks_for_a_recompute_of_every_scope_holding_the_club(make, ct
     due = refresh.due()
     assert refresh.scope_key((club.id,)) in due and refresh.scope_key((club.id, other.id)) in due
     assert refresh.scope_key((other.id,)) not in due
+
+
+def test_a_finished_import_asks_the_worker_to_recompute(web, login_as, make):
+    from tests.test_import_http import GOOD, job_id_of, upload, wait_for
+
+    club = make.default_club
+    login_as("manager")
+    compute_all()
+    assert refresh.due() == []
+    job_id = job_id_of(upload(web, GOOD.encode("cp1252")))
+    fields = {f"fields-{i}": f for i, f in enumerate(
+        ["first_name", "last_name", "phone", "email", "birth_date", "sms_consent"])}
+    web.post(f"/imports/{job_id}", data={**fields, "mode": "valid", "action": "import"})
+    assert wait_for(web, job_id)["imported"] == 2
+    db.session.commit()
+    assert refresh.due() == [refresh.scope_key((club.id,))]
+    assert "2 of 2" not in compute_all() and refresh.due() == []
