@@ -1,6 +1,6 @@
-"""The KPI figures summed from the stored partial aggregates (clubcrm/reports/aggregates.py, read by
+"""The KPI figures and the renewal report summed from the stored partial aggregates (clubcrm/reports/aggregates.py, read by
 clubcrm/reports/snapshot.py) equal the old direct computation: the KPIs of tests/kpi_oracle.py (before issue 15) and
-the lead and sale KPIs of clubcrm/reports/kpis.py, on the simulated two-club chain of tests/test_kpi_oracle.py (two
+the lead and sale KPIs of clubcrm/reports/kpis.py and the renewal report of clubcrm/reports/renewals.py, on the simulated two-club chain of tests/test_kpi_oracle.py (two
 time zones, guest visits, visits on the weeks' edges), for several periods, every plan, one club and the chain."""
 from dataclasses import asdict
 from datetime import date, timedelta
@@ -10,7 +10,7 @@ from sqlalchemy import select
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
 from clubcrm.models import Plan, ReportRefresh
-from clubcrm.reports import kpis, refresh
+from clubcrm.reports import kpis, refresh, renewals
 from clubcrm.reports.scope import Scope
 from clubcrm.reports.snapshot import Stored
 from tests import kpi_oracle
@@ -19,6 +19,7 @@ from tests.test_kpi_oracle import PERIODS, simulated_chain
 
 ORACLE = ("base_growth", "visits_per_week", "cohort_retention", "contact_coverage", "at_risk")
 DIRECT = ("lead_conversion", "lead_processing", "average_sale")
+RENEWALS = ("renewal_report",)
 
 
 def _list(result):
@@ -27,10 +28,10 @@ def _list(result):
 
 def compare(scope: Scope, row: ReportRefresh) -> None:
     stored = Stored(scope, row)
-    for name in ORACLE + DIRECT:
+    for name in ORACLE + DIRECT + RENEWALS:
         got = [asdict(x) for x in _list(getattr(stored, name)())]
         db.session.rollback()
-        source = kpi_oracle if name in ORACLE else kpis
+        source = kpi_oracle if name in ORACLE else kpis if name in DIRECT else renewals
         want = [asdict(x) for x in _list(getattr(source, name)(scope))]
         assert got == want, (name, scope)
 
@@ -61,6 +62,8 @@ def test_figures_summed_from_the_aggregates_equal_the_direct_computation(app, ct
     assert sum(w.visits for w in year.visits_per_week()) > 500
     assert year.at_risk() and any(c.size for c in year.cohort_retention())
     assert year.lead_conversion().leads and year.average_sale() and year.lead_processing().contacted
+    report = year.renewal_report()
+    assert report.total.renewed and report.total.pending and len(report.by_plan) >= 2 and len(report.by_club) == 2
     north_year = Stored(Scope((north,), *PERIODS[0], TODAY), refresh.stored((north,)))
     assert sum(w.guest_visits for w in north_year.visits_per_week()) > 0
 

@@ -13,6 +13,8 @@ coverage: figures of the report's day, not of a period) is stored whole for the 
   contact_us   day      k = microseconds from registration to the first staff contact: how many leads took that long
   sale:<currency>  day  k = 0: sales, k = 1: their total in minor units (plan 0 adds the package sales)
   coverage     day      the report's day; k = 0..3: new members, new spoken to, at risk, at risk spoken to
+  cycles:first, renewed:first, pending:first (and :later)   last day of the cycle, per plan (never 0), k = club
+               the renewal report's counts (pending as of the report's day); cycles add up over clubs and plans
 
 Non-additive figures and how they stay exact: distinct members over a month or a week (active, week_active, cohort)
 are stored per month or week, the only periods the page counts them over; the median time to a first contact is
@@ -38,7 +40,7 @@ from clubcrm.db import plain_rows
 from clubcrm.extensions import db
 from clubcrm.models import Club, LedgerEntry, Member, Membership, Package, StaffContact, Visit
 from clubcrm.models.base import UTCDateTime
-from clubcrm.reports import activity
+from clubcrm.reports import activity, renewals
 from clubcrm.reports.activity import add_months, month_end, runs
 from clubcrm.reports.kpis import CONVERSION_DAYS, TOOK_EFFECT
 from clubcrm.reports.scope import Scope, utc_bounds
@@ -46,6 +48,8 @@ from clubcrm.reports.scope import Scope, utc_bounds
 COHORT_MONTHS = 12
 ALL_PLANS = 0
 EARLIEST = date(1900, 1, 1)
+LATEST = date(9000, 1, 1)
+RENEWAL_FIGURES = tuple(f"{name}:{kind}" for kind in ("first", "later") for name in ("cycles", "renewed", "pending"))
 # The most members at risk stored per scope and plan (activity.at_risk reads their names with one IN list, which
 # PostgreSQL refuses past 65,535 values); the page may list fewer.
 AT_RISK_STORED = 50_000
@@ -73,6 +77,7 @@ def compute(club_ids: tuple[int, ...], as_of: date) -> tuple[list[Row], list[tup
     rows += _visit_rows(clubs, weeks)
     rows += _lead_rows(clubs, as_of)
     rows += _sale_rows(clubs)
+    rows += _renewal_rows(club_ids, as_of)
     at_risk: list[tuple] = []
     for plan in [None, *plans]:
         today = Scope(club_ids, as_of, as_of, as_of, plan)
@@ -220,3 +225,19 @@ def _sale_rows(clubs: list[Club]) -> list[Row]:
         counts[ALL_PLANS, f"sale:{currency}", day, 0] += 1
         counts[ALL_PLANS, f"sale:{currency}", day, 1] += price or 0
     return [(plan, figure, day, k, n) for (plan, figure, day, k), n in counts.items()]
+
+
+def _renewal_rows(club_ids: tuple[int, ...], as_of: date) -> list[Row]:
+    """The renewal report's cycles, renewed and pending (as of AS_OF) per last day, plan, club and first/later cycle,
+    from the direct computation's own subquery over all time."""
+    c = renewals.cycles(Scope(club_ids, EARLIEST, LATEST, as_of))
+    found: Counter = Counter()
+    for club_id, plan_id, first, ends_on, cut_on, n, renewed, pending in db.session.execute(
+            select(c.c.club_id, c.c.plan_id, c.c.first, c.c.ends_on, c.c.cut_on, func.count(), func.sum(c.c.renewed),
+                   func.sum(c.c.pending))
+            .group_by(c.c.club_id, c.c.plan_id, c.c.first, c.c.ends_on, c.c.cut_on)):
+        last = cut_on - timedelta(days=1) if cut_on is not None else ends_on
+        kind = "first" if first else "later"
+        for name, value in (("cycles", n), ("renewed", renewed), ("pending", pending)):
+            found[plan_id, f"{name}:{kind}", last, club_id] += int(value or 0)
+    return [(plan, figure, day, k, n) for (plan, figure, day, k), n in found.items()]

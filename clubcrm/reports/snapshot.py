@@ -19,8 +19,9 @@ from clubcrm.models import Member, ReportAtRisk, ReportCount, ReportRefresh
 from clubcrm.reports.activity import (
     AtRisk, Cohort, Coverage, MonthGrowth, WeekVisits, add_months, month_end, month_starts, reach, week_starts,
 )
-from clubcrm.reports.aggregates import ALL_PLANS, COHORT_MONTHS
+from clubcrm.reports.aggregates import ALL_PLANS, COHORT_MONTHS, RENEWAL_FIGURES
 from clubcrm.reports.kpis import LeadConversion, LeadProcessing, SaleAverage
+from clubcrm.reports.renewals import RenewalReport, report_of
 from clubcrm.reports.scope import Scope
 
 
@@ -114,6 +115,25 @@ class Stored:
                     .join(Member, Member.id == r.member_id)
                     .where(r.refresh_id == self.refresh.id, r.plan_id == self.plan)
                     .order_by(r.rank).limit(limit).offset(offset))]
+
+    # --- renewals ------------------------------------------------------------------------------------------
+
+    def renewal_report(self) -> RenewalReport:
+        """Cycles ending in the period, renewed and pending, in total, by plan, first vs later cycle, by club."""
+        scope, r = self.scope, ReportCount
+        query = (select(r.plan_id, r.figure, r.k, func.sum(r.value))
+                 .where(r.refresh_id == self.refresh.id, r.figure.in_(RENEWAL_FIGURES),
+                        r.day.between(scope.start, scope.end))
+                 .group_by(r.plan_id, r.figure, r.k))
+        if scope.plan_id is not None:
+            query = query.where(r.plan_id == scope.plan_id)
+        sums: dict[tuple[int, int, int], dict[str, int]] = defaultdict(dict)
+        for plan_id, figure, club_id, value in db.session.execute(query):
+            name, kind = figure.split(":")
+            sums[club_id, plan_id, 1 if kind == "first" else 0][name] = int(value)
+        counts = [(club_id, plan_id, first, got.get("cycles", 0), got.get("renewed", 0), got.get("pending", 0))
+                  for (club_id, plan_id, first), got in sums.items() if got.get("cycles")]
+        return report_of(counts, scope.club_ids)
 
     # --- leads and sales ------------------------------------------------------------------------------------
 
