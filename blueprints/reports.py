@@ -17,7 +17,6 @@ from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
 from clubcrm.models import Club, ReportRefresh
 from clubcrm.reports import charts, refresh
-from clubcrm.reports.renewals import renewal_report
 from clubcrm.reports.scope import Scope
 from clubcrm.reports.snapshot import Stored
 from clubcrm.reports.tools import tool_report
@@ -45,12 +44,13 @@ class Page:
         self.charts[key] = (title, draw(*args, title=title, **kwargs))
 
 
-def renewals_page(scope: Scope, currency: str) -> Page:
-    report = renewal_report(scope)
-    tools = tool_report(scope)
+def renewals_page(figures: Stored, currency: str, whole: bool = False) -> Page:
+    scope = figures.scope
+    report = figures.renewal_report()
+    tools = tool_report(scope)   # not stored yet: computed in the request, as of the stored figures' day
     tables = rt.renewal_tables(report, chain=len(scope.club_ids) > 1) + rt.tool_tables(tools, currency)
     by_plan = [r for r in report.by_plan if r.rate is not None]
-    page = Page(tables, family=tools.family)
+    page = Page(tables, family=tools.family, computed=figures.refresh)
     page.chart("plans", _("Renewal rate by plan"), charts.bar_chart,
                [r.label for r in by_plan], [r.rate for r in by_plan], y_format=rt.formatter("pct"),
                empty=_("No cycle ended in this period."))
@@ -96,8 +96,6 @@ def club_page(figures: Stored, currency: str, whole: bool = False) -> Page:
 
 
 PAGES = {"renewals": renewals_page, "club": club_page}
-# The pages read from the figures the worker stored (the others still compute theirs in the request).
-STORED = {"club"}
 
 
 def stored_figures(scope: Scope) -> Stored | None:
@@ -107,9 +105,7 @@ def stored_figures(scope: Scope) -> Stored | None:
 
 
 def build(name: str, scope: Scope, currency: str, whole: bool = False) -> Page | None:
-    """Page NAME for SCOPE; None when its stored figures are not computed yet."""
-    if name not in STORED:
-        return PAGES[name](scope, currency)
+    """Page NAME for SCOPE from its stored figures; None while they are not computed yet."""
     figures = stored_figures(scope)
     return None if figures is None else PAGES[name](figures, currency, whole)
 

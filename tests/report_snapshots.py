@@ -1,10 +1,14 @@
-"""Have the worker compute the reports' stored figures, as its report_refresh job does every minute: the KPI page
-reads only those (a test that opens it with figures calls this first)."""
-from clubcrm import worker
+"""Have the worker compute the reports' stored figures, as its report_refresh job does every minute: the report
+pages and the API read only those (a test that opens them with figures calls this first)."""
+from clubcrm import clock, worker
 from clubcrm.db import unit_of_work
+from clubcrm.reports import refresh
 
 
-def compute_all() -> str:
-    """Recompute every due scope (every club and the chain, the first time) and commit."""
+def compute_all(force: bool = True) -> str:
+    """Run the worker's report_refresh job and commit; FORCE: ask for every offered scope first (data changed)."""
     with unit_of_work():
+        if force:
+            for club_ids in refresh.offered_scopes():
+                refresh.request(club_ids, clock.utcnow())
         return worker.report_refresh()
