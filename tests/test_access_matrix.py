@@ -21,6 +21,7 @@ from clubcrm.models import ApiToken, ImportJob, LoginSession, Touchpoint
 from clubcrm.models.sms import Message
 from clubcrm.services import checkin, login_sessions, sales, sessions
 from tests.conftest import NOW, TODAY
+from tests.report_snapshots import compute_all
 from tests.web import Web
 
 IDENTITIES = ("anonymous", "desk", "manager", "owner", "desk_other", "manager_other")
@@ -236,6 +237,7 @@ def build_data(make) -> dict:
         "plan_id": plan.id, "service_id": service.id, "membership_id": membership.id,
         "form_name": "cancel",   # the member card's form fragments: the manager's one
     }
+    compute_all()   # the report pages and the API read the figures the worker stored (without: "being computed")
     return {"staff": staff, "args": args}
 
 

@@ -1,7 +1,8 @@
-"""The KPI figures and the renewal report summed from the stored partial aggregates (clubcrm/reports/aggregates.py, read by
-clubcrm/reports/snapshot.py) equal the old direct computation: the KPIs of tests/kpi_oracle.py (before issue 15) and
-the lead and sale KPIs of clubcrm/reports/kpis.py and the renewal report of clubcrm/reports/renewals.py, on the simulated two-club chain of tests/test_kpi_oracle.py (two
-time zones, guest visits, visits on the weeks' edges), for several periods, every plan, one club and the chain."""
+"""The KPI figures and the renewal report summed from the stored partial aggregates (clubcrm/reports/aggregates.py,
+read by clubcrm/reports/snapshot.py) equal the old direct computation: the KPIs of tests/kpi_oracle.py (before
+issue 15), the lead and sale KPIs of clubcrm/reports/kpis.py and the renewal report of clubcrm/reports/renewals.py,
+on the simulated two-club chain of tests/test_kpi_oracle.py (two time zones, guest visits, visits on the weeks'
+edges), for several periods, every plan, one club and the chain."""
 from dataclasses import asdict
 from datetime import date, timedelta
 
