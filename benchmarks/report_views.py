@@ -39,6 +39,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--engines", default="postgresql,sqlite", help="comma-separated: postgresql, sqlite")
     parser.add_argument("--seed", type=int, default=20260310)
+    parser.add_argument("--profile", action="store_true", help="print where one refresh spends its time")
     args = parser.parse_args(argv)
     args.engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     if not args.engines or set(args.engines) - {"postgresql", "sqlite"}:
@@ -72,7 +73,8 @@ def baseline_sql(dialect: str, tz: str) -> list[str]:
     ]
 
 
-def run(engine: str, url: str, samples: int, warmup: int) -> list[tuple[str, list[float], list[float], str]]:
+def run(engine: str, url: str, samples: int, warmup: int,
+        profile: bool = False) -> list[tuple[str, list[float], list[float], str]]:
     """Time each comparison on ENGINE; return (label, product, baseline, baseline's name) rows."""
     from sqlalchemy import text
 
@@ -120,6 +122,14 @@ def run(engine: str, url: str, samples: int, warmup: int) -> list[tuple[str, lis
             if i >= warmup:
                 raw.append(time.perf_counter() - t)
         print(f"   {engine}: {stored:,} rows stored per refresh", flush=True)
+        if profile:
+            import cProfile
+            import pstats
+
+            profiler = cProfile.Profile()
+            with unit_of_work():
+                profiler.runcall(refresh.recompute, key, clock.utcnow())
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
         rows.append(("fresh computation (refresh)", fresh, raw, "hand-written SQL, same facts"))
 
         row = refresh.stored((CLUB_ID,))
@@ -127,6 +137,13 @@ def run(engine: str, url: str, samples: int, warmup: int) -> list[tuple[str, lis
         read = text("SELECT plan_id, figure, day, k, value FROM report_count WHERE refresh_id = :id "
                     "AND plan_id IN (0) AND day BETWEEN :first AND :last")
         window = {"id": row.id, "first": (today - timedelta(days=364)).replace(day=1), "last": today}
+        if profile:
+            import cProfile
+            import pstats
+
+            profiler = cProfile.Profile()
+            profiler.runcall(client.get, "/reports/club")
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
         for label, path in (("KPI page, snapshot view", "/reports/club"),
                             ("renewals page (tools live)", "/reports/renewals")):
             page, one = [], []
@@ -175,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         measured = {}
         for engine in args.engines:
             with phases(f"{engine}: report views: measure ({args.warmup} warm-up + {args.samples} samples)"):
-                measured[engine] = run(engine, urls[engine], args.samples, args.warmup)
+                measured[engine] = run(engine, urls[engine], args.samples, args.warmup, args.profile)
         print()
         print(f"Report views from stored aggregates: {hist.counts.get('member', 0):,} members, "
               f"{hist.counts.get('membership', 0):,} memberships, {hist.counts.get('visit', 0):,} visits; medians "

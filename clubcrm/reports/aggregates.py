@@ -30,16 +30,17 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import DateTime, Integer, and_, column, func, literal, or_, select, union_all, values
+from sqlalchemy import (
+    DateTime, Integer, String, cast, column, func, literal, or_, select, type_coerce, union_all, values,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from clubcrm.clock import local_date
 from clubcrm.db import plain_rows
 from clubcrm.extensions import db
 from clubcrm.models import Club, LedgerEntry, Member, Membership, Package, StaffContact, Visit
-from clubcrm.models.base import UTCDateTime
 from clubcrm.reports import activity, renewals
 from clubcrm.reports.activity import add_months, month_end, runs
 from clubcrm.reports.kpis import CONVERSION_DAYS, TOOK_EFFECT
@@ -102,9 +103,12 @@ def _member_rows(members: list[list[list[date]]], plan: int, weeks: list[date], 
     for week, n in zip(weeks, activity.active_per_bucket(members, edges), strict=True):
         yield plan, "week_active", week, 0, n
     stayed: dict[date, list[int]] = defaultdict(lambda: [0] * COHORT_MONTHS)
+    ends: dict[date, list[date]] = {}
     for runs_ in members:
         joined = runs_[0][0].replace(day=1)
-        checkpoints = [month_end(add_months(joined, k)) for k in range(COHORT_MONTHS)]
+        checkpoints = ends.get(joined)
+        if checkpoints is None:
+            checkpoints = ends[joined] = [month_end(add_months(joined, k)) for k in range(COHORT_MONTHS)]
         counts = stayed[joined]
         for first, last in runs_:
             for k, day in enumerate(checkpoints):
@@ -130,7 +134,7 @@ def _visit_rows(clubs: list[Club], weeks: list[date]) -> list[Row]:
     if db.session.get_bind().dialect.name == "postgresql":
         counts = _by_bucket(clubs, weeks, own)
     else:
-        counts = _by_bounds(clubs, weeks, own)
+        counts = _by_quarter_hours(clubs, weeks, own)
     rows: list[Row] = []
     total: Counter = Counter()
     for (week, guest, plan), n in counts.items():
@@ -163,22 +167,31 @@ def _by_bucket(clubs: list[Club], weeks: list[date], parts) -> dict[tuple[int, i
     return found
 
 
-def _by_bounds(clubs: list[Club], weeks: list[date], parts) -> dict[tuple[int, int, int | None], int]:
-    """Any engine: a join against each club's weeks as UTC instants [begin, stop) (as activity does)."""
-    rows = [(club.id, i, *utc_bounds(club, week, week + timedelta(days=6))) for club in clubs
-            for i, week in enumerate(weeks)]
-    bounds = values(column("club_id", Integer), column("idx", Integer), column("begin", UTCDateTime),
-                    column("stop", UTCDateTime), name="weeks").data(rows).cte("weeks")
-    found = {}
+def _by_quarter_hours(clubs: list[Club], weeks: list[date], parts) -> dict[tuple[int, int, int | None], int]:
+    """SQLite (no time zones; a range join against every week of the history is slow there): visits counted per club,
+    plan and UTC quarter of an hour in one grouped scan, each quarter then placed on its club's local day in Python.
+    Every zone's offset is a whole number of quarters of an hour, so a quarter never straddles a local midnight."""
+    zones = {club.id: club.timezone for club in clubs}
+    index = {week: i for i, week in enumerate(weeks)}
+    quarter = type_coerce(func.strftime("%Y-%m-%d %H:", Visit.checked_in_at).op("||")(
+        cast(func.strftime("%M", Visit.checked_in_at), Integer).op("/")(15)), String)
+    found: Counter = Counter()
+    days: dict[tuple[int, str], date] = {}
     for guest, (club_column, where) in enumerate(parts):
-        query = (select(bounds.c.idx, Membership.plan_id, func.count())
-                 .select_from(Visit).join(Member, Member.id == Visit.member_id)
-                 .outerjoin(Membership, Membership.id == Visit.membership_id)
-                 .join(bounds, and_(bounds.c.club_id == club_column, Visit.checked_in_at >= bounds.c.begin,
-                                    Visit.checked_in_at < bounds.c.stop))
-                 .where(*where).group_by(bounds.c.idx, Membership.plan_id))
-        found.update({(i, guest, p): n for i, p, n in db.session.execute(query)})
-    return found
+        for club_id, plan, at, n in db.session.execute(
+                select(club_column, Membership.plan_id, quarter, func.count())
+                .select_from(Visit).join(Member, Member.id == Visit.member_id)
+                .outerjoin(Membership, Membership.id == Visit.membership_id)
+                .where(*where).group_by(club_column, Membership.plan_id, quarter)):
+            day = days.get((club_id, at))
+            if day is None:
+                hour, q = at.rsplit(":", 1)
+                instant = datetime.fromisoformat(f"{hour}:{15 * int(q):02d}+00:00")
+                day = days[club_id, at] = local_date(instant, zones[club_id])
+            week = index.get(monday(day))
+            if week is not None:
+                found[week, guest, plan] += n
+    return dict(found)
 
 
 def _lead_rows(clubs: list[Club], as_of: date) -> list[Row]:

@@ -100,11 +100,11 @@ def recompute(key: str, now: datetime) -> int:
     db.session.execute(delete(ReportCount).where(ReportCount.refresh_id == row.id))
     db.session.execute(delete(ReportAtRisk).where(ReportAtRisk.refresh_id == row.id))
     if counts:
-        db.session.execute(insert(ReportCount), [
+        db.session.execute(insert(ReportCount.__table__), [
             {"refresh_id": row.id, "plan_id": plan, "figure": figure, "day": day, "k": k, "value": value}
             for plan, figure, day, k, value in counts])
     if at_risk:
-        db.session.execute(insert(ReportAtRisk), [
+        db.session.execute(insert(ReportAtRisk.__table__), [
             {"refresh_id": row.id, "plan_id": plan, "rank": rank, "member_id": member_id, "days_left": days_left,
              "last_visit": last_visit, "reasons": reasons}
             for plan, rank, member_id, days_left, last_visit, reasons in at_risk])
