@@ -108,7 +108,7 @@ def job(app: Flask, work: Callable[[], str]) -> Callable[[], None]:
 
 
 def build(app: Flask, run_now: bool = True, scheduler_class: type = BlockingScheduler):
-    """Build the scheduler with the jobs' fixed ids; the lifecycle pass also runs at start."""
+    """Build the scheduler with the jobs' fixed ids; the lifecycle pass and the report refresh also run at start."""
     scheduler = scheduler_class(job_defaults=JOB_DEFAULTS, timezone="UTC")
     first = {"next_run_time": utcnow()} if run_now else {}
     scheduler.add_job(job(app, lifecycle_pass), IntervalTrigger(hours=1), id="lifecycle",
@@ -122,7 +122,7 @@ def build(app: Flask, run_now: bool = True, scheduler_class: type = BlockingSche
     # Every minute: a scope is due when never computed, asked for ("recompute now", an import) or of an earlier
     # local day (the nightly refresh, just after each club's midnight).
     scheduler.add_job(job(app, report_refresh), IntervalTrigger(minutes=1), id="report_refresh",
-                      replace_existing=True)
+                      replace_existing=True, **first)
     return scheduler
 
 

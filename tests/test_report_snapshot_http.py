@@ -110,3 +110,15 @@ def test_a_finished_import_asks_the_worker_to_recompute(web, login_as, make):
     db.session.commit()
     assert refresh.due() == [refresh.scope_key((club.id,))]
     assert compute_all(force=False).startswith("1 of 1") and refresh.due() == []
+
+
+def test_figures_of_an_earlier_day_are_due_again_the_nightly_refresh(make, ctx):
+    club = make.default_club
+    compute_all()
+    assert refresh.due() == []
+    with unit_of_work():
+        row = db.session.scalar(select(ReportRefresh).where(ReportRefresh.scope == refresh.scope_key((club.id,))))
+        row.as_of = TODAY - timedelta(days=1)    # computed before the club's midnight
+    assert refresh.due() == [refresh.scope_key((club.id,))]
+    compute_all(force=False)
+    assert refresh.stored((club.id,)).as_of == TODAY and refresh.due() == []
