@@ -20,9 +20,10 @@ from markupsafe import Markup
 from blueprints import paged
 from clubcrm import csv_writer, formatting, paging
 from clubcrm.lifecycle.labels import TOOL_NAMES, name
-from clubcrm.reports import activity, kpis, stats
+from clubcrm.reports import stats
+from clubcrm.reports.aggregates import AT_RISK_STORED
 from clubcrm.reports.renewals import RenewalReport, RenewalRow
-from clubcrm.reports.scope import Scope
+from clubcrm.reports.snapshot import Stored
 from clubcrm.models import PROGRAMME
 from clubcrm.reports.tools import ToolReport, ToolStats
 
@@ -32,9 +33,9 @@ VERDICTS = {
     "not_measured": _l("not measured"),
 }
 CYCLE_NAMES = {"first": _l("first cycle"), "later": _l("later cycles")}
-# The most members at risk a report lists (the page a page at a time, the CSV all of them): activity.at_risk reads
-# their names with one IN list, which PostgreSQL refuses past 65,535 values.
-AT_RISK_MOST = 50_000
+# The most members at risk a report lists (the page a page at a time, the CSV all of them): the worker stores at most
+# as many (activity.at_risk reads their names with one IN list, which PostgreSQL refuses past 65,535 values).
+AT_RISK_MOST = AT_RISK_STORED
 RISK_NAMES = {
     "no_visit_14": _l("no visit in 14 days"), "visits_dropping": _l("visits dropping"),
     "ending_unrenewed": _l("ends within 14 days, not renewed"), "low_balance": _l("package running low"),
@@ -335,9 +336,11 @@ def interval_note(family: int) -> str:
 # --- the club's KPIs --------------------------------------------------------------------------------------
 
 
-def kpi_tables(scope: Scope) -> list[Table]:
-    conversion, processing = kpis.lead_conversion(scope), kpis.lead_processing(scope)
-    coverage = activity.contact_coverage(scope)
+def kpi_tables(figures: Stored, whole: bool = False) -> list[Table]:
+    """The KPI page's tables from the stored FIGURES; the members at risk one page of them (WHOLE: all, for the
+    CSV)."""
+    conversion, processing = figures.lead_conversion(), figures.lead_processing()
+    coverage = figures.contact_coverage()
     leads = Table("leads", _("Leads"), [
         Column("leads", _l("New leads"), "int", _l("People registered in the period.")),
         Column("converted", _l("Bought within 30 days"), "int"),
@@ -351,7 +354,7 @@ def kpi_tables(scope: Scope) -> list[Table]:
     sales = Table("sales", _("Average sale"), [
         Column("currency", _l("Currency")), Column("count", _l("Sales"), "int"),
         Column("total_minor", _l("Total"), "money"), Column("average_minor", _l("Average sale"), "money"),
-    ], _dicts(kpis.average_sale(scope)))
+    ], _dicts(figures.average_sale()))
     spoken = Table("coverage", _("Staff contact this month"), [
         Column("new_members", _l("New members"), "int"), Column("new_spoken", _l("spoken to"), "int"),
         Column("at_risk", _l("Members at risk"), "int"), Column("at_risk_spoken", _l("spoken to"), "int"),
@@ -362,14 +365,14 @@ def kpi_tables(scope: Scope) -> list[Table]:
         Column("joined", _l("Joined"), "int"), Column("left", _l("Left"), "int"),
         Column("end_count", _l("Members at the end"), "int"), Column("growth", _l("Growth"), "pct"),
     ], [asdict(g) | {"growth": None if g.growth_pct is None else g.growth_pct / 100}
-        for g in activity.base_growth(scope)])
+        for g in figures.base_growth()])
     visits = Table("visits", _("Visits per member per week"), [
         Column("week_start", _l("Week of"), "date"), Column("visits", _l("Visits"), "int"),
         Column("active_members", _l("Active members"), "int"), Column("per_member", _l("Per member"), "number"),
         Column("guest_visits", _l("Guest visits"), "int",
                _l("Check-ins here by members of other clubs of the chain (chain plans); not counted in Visits.")),
-    ], _dicts(activity.visits_per_week(scope)))
-    cohorts = activity.cohort_retention(scope)
+    ], _dicts(figures.visits_per_week()))
+    cohorts = figures.cohort_retention()
     months = max((len(c.retained) for c in cohorts), default=0)
     retention = Table("cohorts", _("Retention by month of joining"), [
         Column("month", _l("Joined in"), "month"), Column("size", _l("Members"), "int"),
@@ -380,9 +383,17 @@ def kpi_tables(scope: Scope) -> list[Table]:
         Column("name", _l("Member"), "member"), Column("phone", _l("Phone")),
         Column("days_left", _l("Days left"), "int"), Column("last_visit", _l("Last visit"), "date"),
         Column("reasons", _l("Why"), "reasons"),
-    # Every member at risk (the CSV holds them all); the page shows one page of them.
-    ], [asdict(r) | {"reasons": " ".join(r.reasons)} for r in activity.at_risk(scope, limit=AT_RISK_MOST)]).paged()
-    if len(risk.rows) >= AT_RISK_MOST:
+    ])
+    # The CSV holds every member at risk; the page reads only the page it shows.
+    total = figures.at_risk_count(AT_RISK_MOST)
+    number, size = paged.requested(risk.page_param)
+    number = paging.nearest(number, total, size)
+    offset = 0 if whole else (number - 1) * size
+    limit = AT_RISK_MOST if whole else min(size, AT_RISK_MOST - offset)
+    risk.rows = [asdict(r) | {"reasons": " ".join(r.reasons)} for r in figures.at_risk(limit=limit, offset=offset)]
+    if not whole:
+        risk.page = paging.Page(risk.rows, number, size, total)
+    if total >= AT_RISK_MOST:
         risk.help = _("Only the %(count)s most urgent members at risk are listed.",
                       count=format_decimal(AT_RISK_MOST, "#,##0"))
     return [leads, sales, spoken, growth, visits, retention, risk]

@@ -1,9 +1,9 @@
 """Managers' reports: renewals and what each tool adds, and the club's KPIs; every table also as CSV."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -11,13 +11,14 @@ from sqlalchemy.exc import DBAPIError
 
 from blueprints import report_tables as rt
 from blueprints.access import clubs_to_choose, current_club, role_required
-from blueprints.forms.reports import ReportFilterForm
+from blueprints.forms.reports import RecomputeForm, ReportFilterForm
 from clubcrm import clock, formatting, statement_timeout
+from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
-from clubcrm.models import Club
-from clubcrm.reports import charts
-from clubcrm.reports.renewals import renewal_report
+from clubcrm.models import Club, ReportRefresh
+from clubcrm.reports import charts, refresh
 from clubcrm.reports.scope import Scope
+from clubcrm.reports.snapshot import Stored
 from clubcrm.reports.tools import tool_report
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -37,17 +38,19 @@ class Page:
     forest: dict[str, Markup] = field(default_factory=dict)   # a tools table row's key → its forest line
     forest_scale: Markup | None = None                         # the forest lines' common axis
     family: int = 1                                            # the tools judged together
+    computed: ReportRefresh | None = None                      # stored figures: when and as of which day
 
     def chart(self, key: str, title: str, draw, *args, **kwargs) -> None:
         self.charts[key] = (title, draw(*args, title=title, **kwargs))
 
 
-def renewals_page(scope: Scope, currency: str) -> Page:
-    report = renewal_report(scope)
-    tools = tool_report(scope)
+def renewals_page(figures: Stored, currency: str, whole: bool = False) -> Page:
+    scope = figures.scope
+    report = figures.renewal_report()
+    tools = tool_report(scope)   # not stored yet: computed in the request, as of the stored figures' day
     tables = rt.renewal_tables(report, chain=len(scope.club_ids) > 1) + rt.tool_tables(tools, currency)
     by_plan = [r for r in report.by_plan if r.rate is not None]
-    page = Page(tables, family=tools.family)
+    page = Page(tables, family=tools.family, computed=figures.refresh)
     page.chart("plans", _("Renewal rate by plan"), charts.bar_chart,
                [r.label for r in by_plan], [r.rate for r in by_plan], y_format=rt.formatter("pct"),
                empty=_("No cycle ended in this period."))
@@ -68,10 +71,10 @@ def draw_forest(page: Page, rows: list[dict]) -> None:
             "%(tool)s: what it adds to the renewal rate, its interval, zero and its break-even", tool=bar.label))
 
 
-def club_page(scope: Scope, currency: str) -> Page:
-    tables = rt.kpi_tables(scope)
+def club_page(figures: Stored, currency: str, whole: bool = False) -> Page:
+    tables = rt.kpi_tables(figures, whole)
     by = {t.key: t for t in tables}
-    page = Page(tables)
+    page = Page(tables, computed=figures.refresh)
     growth = by["growth"].rows
     months = [formatting.day(g["month"], "LLL yy") for g in growth]
     page.chart("members", _("Active members"), charts.line_chart,
@@ -93,6 +96,23 @@ def club_page(scope: Scope, currency: str) -> Page:
 
 
 PAGES = {"renewals": renewals_page, "club": club_page}
+
+
+def stored_figures(scope: Scope) -> Stored | None:
+    """The scope's stored figures as of the day they were computed, or None while they are being computed."""
+    row = refresh.stored(scope.club_ids)
+    return None if row is None else Stored(replace(scope, today=row.as_of), row)
+
+
+def build(name: str, scope: Scope, currency: str, whole: bool = False) -> Page | None:
+    """Page NAME for SCOPE from its stored figures; None while they are not computed yet."""
+    figures = stored_figures(scope)
+    return None if figures is None else PAGES[name](figures, currency, whole)
+
+
+def being_computed(form: ReportFilterForm, name: str):
+    """Say that the scope's figures are being computed (the worker was asked), instead of computing them here."""
+    return render_template("reports/computing.html", form=form, name=name, args=request.args.to_dict())
 
 
 def _filters() -> tuple[ReportFilterForm, Scope | None, Club]:
@@ -133,11 +153,13 @@ def page(name: str):
     if scope is None:
         return render_template(f"reports/{name}.html", form=form, page=None, name=name), 400
     try:
-        built = PAGES[name](scope, club.currency)
+        built = build(name, scope, club.currency)
     except DBAPIError as error:
         if not statement_timeout.is_timeout(error):
             raise
         return too_long(form, name)
+    if built is None:
+        return being_computed(form, name)
     return render_template(f"reports/{name}.html", form=form, page=built, name=name, scope=scope,
                            tables={t.key: t for t in built.tables}, args=request.args.to_dict(), rt=rt)
 
@@ -152,14 +174,34 @@ def download(name: str, table: str):
     if scope is None:
         abort(400)
     try:
-        tables = PAGES[name](scope, club.currency).tables
+        built = build(name, scope, club.currency, whole=True)
     except DBAPIError as error:
         if not statement_timeout.is_timeout(error):
             raise
         return too_long(form, name)
+    if built is None:
+        return being_computed(form, name)
+    tables = built.tables
     found = next((t for t in tables if t.key == table), None)
     if found is None:
         abort(404)
     filename = f"{table}-{scope.start.isoformat()}-{scope.end.isoformat()}.csv"
     return Response(found.csv(club.timezone), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.post("/<name>/recompute")
+@role_required("manager")
+def recompute(name: str):
+    """Ask the worker to recompute the chosen scope's figures now."""
+    if name not in PAGES:
+        abort(404)
+    form, scope, _club = _filters()
+    if scope is None:
+        abort(400)
+    if not RecomputeForm().validate_on_submit():
+        abort(400)
+    with unit_of_work():
+        refresh.request(scope.club_ids, clock.utcnow())
+    flash(_("The figures are being recomputed; they will be here within a few minutes."), "success")
+    return redirect(url_for("reports.page", name=name, **request.args.to_dict()))

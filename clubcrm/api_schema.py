@@ -213,6 +213,14 @@ SCHEMAS = {
         "family": {"type": "integer", "minimum": 1,
                    "description": "The tools enabled at the period's start, judged together: alpha is split among "
                                   "them."},
+        "computed_at": {**INSTANT, "description": "When the worker computed the stored renewal figures."},
+        "as_of": {**DATE, "description": "The club-local day the figures stand on (pending cycles are judged "
+                                         "then)."},
+    }),
+    "BeingComputed": _object({
+        "status": {"type": "string", "enum": ["being_computed"]},
+        "message": {"type": "string"},
+        "retry_after": {"type": "integer", "minimum": 1, "description": "Seconds to wait before asking again."},
     }),
 }
 
@@ -327,7 +335,15 @@ PATHS = {
             _query("plan_id", ID, "Only the cycles of this plan (one of the club's, else 404)."),
             CLUB_QUERY,
         ],
-        "responses": {"200": _json("The report.", "RenewalsAnswer"), **_errors(400, 401, 403, 404, 422, 429)},
+        "responses": {
+            "200": _json("The report, from the figures the worker stored (computed_at, as_of).", "RenewalsAnswer"),
+            "202": _json("The figures of this club are not computed yet: the worker computes them (nightly, after an "
+                         "import, on a manager's request, and within minutes for a club without any); ask again "
+                         "after Retry-After seconds.", "BeingComputed", {"Retry-After": {
+                             "required": True, "description": "Seconds to wait.",
+                             "schema": {"type": "string", "pattern": "^[0-9]+$"}}}),
+            **_errors(400, 401, 403, 404, 422, 429),
+        },
     }},
     "/openapi.json": {"get": {
         "operationId": "openapi", "summary": "This document.", "security": [],

@@ -73,6 +73,23 @@ def housekeeping() -> str:
             f"{previews} import previews expired")
 
 
+def report_refresh() -> str:
+    """Recompute the stored report figures of every scope that is due, each scope in its own transaction."""
+    from clubcrm.reports import refresh
+
+    keys = refresh.due()
+    db.session.commit()       # the rows of scopes seen for the first time: a page may say "being computed"
+    done = 0
+    for key in keys:
+        try:
+            with unit_of_work():
+                refresh.recompute(key, utcnow())
+            done += 1
+        except Exception:     # one scope's failure leaves the others' figures to be renewed
+            log.exception("report_refresh: scope %s failed; it is tried again at the next fire", key)
+    return f"{done} of {len(keys)} report scopes recomputed"
+
+
 def job(app: Flask, work: Callable[[], str]) -> Callable[[], None]:
     """Wrap WORK in an app context and a unit of work, logging what it did or why it failed."""
     def run() -> None:
@@ -94,7 +111,7 @@ def job(app: Flask, work: Callable[[], str]) -> Callable[[], None]:
 
 
 def build(app: Flask, run_now: bool = True, scheduler_class: type = BlockingScheduler):
-    """Build the scheduler with the jobs' fixed ids; the lifecycle pass also runs at start."""
+    """Build the scheduler with the jobs' fixed ids; the lifecycle pass and the report refresh also run at start."""
     scheduler = scheduler_class(job_defaults=JOB_DEFAULTS, timezone="UTC")
     first = {"next_run_time": utcnow()} if run_now else {}
     scheduler.add_job(job(app, lifecycle_pass), IntervalTrigger(hours=1), id="lifecycle",
@@ -105,6 +122,10 @@ def build(app: Flask, run_now: bool = True, scheduler_class: type = BlockingSche
                       replace_existing=True)
     scheduler.add_job(job(app, fail_stalled_imports), IntervalTrigger(minutes=1), id="import_heartbeat",
                       replace_existing=True)
+    # Every minute: a scope is due when never computed, asked for ("recompute now", an import) or of an earlier
+    # local day (the nightly refresh, just after each club's midnight).
+    scheduler.add_job(job(app, report_refresh), IntervalTrigger(minutes=1), id="report_refresh",
+                      replace_existing=True, **first)
     return scheduler
 
 

@@ -10,6 +10,8 @@ from clubcrm.extensions import db
 from clubcrm.models import ApiToken, AuditEvent, ConsentEvent, Member, Message, Visit
 from clubcrm.services import api_tokens, packages
 from tests.conftest import NOW, TODAY
+from tests.report_snapshots import compute_all
+from tests.statements import statements
 
 
 def issue(staff, label: str = "") -> str:
@@ -213,9 +215,17 @@ def test_the_renewals_report_is_for_managers_and_checks_its_period(web, make):
     refused = web.get("/api/v1/reports/renewals", headers=bearer(issue(desk)))
     assert refused.status_code == 403 and error_of(refused)["code"] == "not_allowed"
     token = issue(manager)
+    # No stored figures yet: 202 at once, with Retry-After, and not one query of the figures' tables.
+    with statements() as seen:
+        waiting = web.get("/api/v1/reports/renewals", headers=bearer(token))
+    assert waiting.status_code == 202 and waiting.headers["Retry-After"] == "60"
+    assert waiting.json["status"] == "being_computed" and waiting.json["retry_after"] == 60
+    assert not [sql for sql in seen if "membership" in sql or "assignment" in sql or "touchpoint" in sql], seen
+    compute_all()
     report = web.get(f"/api/v1/reports/renewals?from=2025-06-01&to=2026-03-10&plan_id={plan.id}",
                      headers=bearer(token))
     assert report.status_code == 200, report.json
+    assert report.json["as_of"] == TODAY.isoformat() and report.json["computed_at"]
     assert (report.json["from"], report.json["to"], report.json["plan_id"]) == ("2025-06-01", "2026-03-10", plan.id)
     assert report.json["renewals"] == {"cycles": 0, "pending": 0, "renewed": 0, "rate": None}
     keys = {row["key"] for row in report.json["tools"]}

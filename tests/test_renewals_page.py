@@ -13,6 +13,7 @@ from clubcrm.models import PROGRAMME
 from clubcrm.reports import stats
 from clubcrm.reports.tools import ToolStats
 from tests import verdict_data
+from tests.report_snapshots import compute_all
 from tests.test_reports_http import csv_rows
 
 NS = "{http://www.w3.org/2000/svg}"
@@ -27,7 +28,9 @@ def consistent(verdict: str, low: str, high: str) -> bool:
 
 @pytest.fixture
 def measured(make):
-    return verdict_data.build(make)
+    built = verdict_data.build(make)
+    compute_all()   # the report pages read the figures the worker stored
+    return built
 
 
 def test_the_programme_line_comes_first_then_a_line_per_tool_each_with_its_forest_plot(web, login_as, measured):

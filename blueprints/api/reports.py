@@ -1,6 +1,7 @@
 """GET /api/v1/reports/renewals: the renewals and the verdict lines of the reports page (the programme's, then a
 tool's each), as JSON."""
 import math
+from dataclasses import replace
 
 from flask import jsonify
 from flask_babel import lazy_gettext as _l
@@ -13,8 +14,9 @@ from blueprints.forms.reports import ReportFilterForm
 from clubcrm import clock
 from clubcrm.errors import NotAllowed, NotFound
 from clubcrm.models import Club
-from clubcrm.reports.renewals import renewal_report
+from clubcrm.reports import refresh
 from clubcrm.reports.scope import Scope, lenient_period
+from clubcrm.reports.snapshot import Stored
 from clubcrm.reports.tools import tool_report
 from clubcrm.services import api_scope
 
@@ -40,6 +42,8 @@ def _scope(club: Club) -> Scope:
     return Scope((club.id,), start, end, today, plan_id)
 
 
+# How long a client waits for a scope's first figures: the worker looks every minute.
+RETRY_AFTER_SECONDS = 60
 ACTIVITY = ("sms_sent", "sms_delivered", "segments", "cost_minor", "calls", "replies", "bookings")
 
 
@@ -90,11 +94,18 @@ def renewals():
         raise NotAllowed(None, _l("Reports are for managers and owners."))
     club = api_scope.club_for(staff, contract.row_id("club_id"))
     scope = _scope(club)
-    total = renewal_report(scope).total
-    programme, tools, family = tool_rows(scope, club.currency)
+    stored = refresh.stored(scope.club_ids)
+    if stored is None:   # answered at once: the worker computes, never this request
+        answer = jsonify({"status": "being_computed", "retry_after": RETRY_AFTER_SECONDS,
+                          "message": str(_l("The figures of this club are being computed; ask again in a minute."))})
+        return answer, 202, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    figures = Stored(replace(scope, today=stored.as_of), stored)
+    total = figures.renewal_report().total
+    programme, tools, family = tool_rows(figures.scope, club.currency)
     return jsonify({
         "club_id": club.id, "from": scope.start.isoformat(), "to": scope.end.isoformat(), "plan_id": scope.plan_id,
         "renewals": {"cycles": total.cycles, "pending": total.pending, "renewed": total.renewed,
                      "rate": shapes.number(total.rate)},
         "programme": programme, "tools": tools, "family": family,
+        "computed_at": stored.computed_at.isoformat(), "as_of": stored.as_of.isoformat(),
     })

@@ -43,3 +43,7 @@ class ReportFilterForm(BaseForm):
             raise ValidationError(_l("The end of the period must not be before its start."))
         if (end - start).days >= MAX_PERIOD_DAYS:
             raise ValidationError(_l("A period can be at most three years long."))
+
+
+class RecomputeForm(BaseForm):
+    """The "recompute now" button: nothing but the CSRF token (the scope is the page's query string)."""

@@ -30,6 +30,7 @@ from clubcrm.imports.reading import Table, read_table
 from clubcrm.imports.run import MODES, run
 from clubcrm.models import Club, ImportJob, Staff
 from clubcrm.private_files import private_folder, write_private
+from clubcrm.reports.refresh import request_for_club
 
 log = logging.getLogger(__name__)
 # The biggest file the page takes (50,000 members of a spreadsheet are about 5 MB).
@@ -231,6 +232,7 @@ def execute(job_id: int, folder: Path, locale: str) -> None:
             if _finish(job_id, outcome) != 1:
                 db.session.rollback()
                 return
+            request_for_club(club.id, utcnow())   # the reports' stored figures are recomputed by the worker
             db.session.commit()
     except JobClosed:   # given up by the heartbeat check, which said that nothing was imported: so nothing is
         db.session.rollback()

@@ -80,7 +80,8 @@ def renewed_flag():
 
 
 def cycles(scope: Scope):
-    """A subquery of the cycles ending in SCOPE: id, club_id, plan_id, member_id, renewed, pending, first, and
+    """A subquery of the cycles ending in SCOPE: id, club_id, plan_id, member_id, ends_on, cut_on (cancelled_on when
+    cancelled before its end: the last day is the day before), renewed, pending, first, and
     closed (1 once the renewal window after the end has passed, renewed or not: a comparison that counted the
     renewed cycles of an open window but not the others would favour what speeds a renewal up)."""
     earlier = aliased(Membership)
@@ -94,8 +95,10 @@ def cycles(scope: Scope):
     conditions = [Membership.club_id.in_(scope.club_ids), _last_day_in(scope.start, scope.end)]
     if scope.plan_id is not None:
         conditions.append(Membership.plan_id == scope.plan_id)
+    cut_short = and_(Membership.cancelled_on <= Membership.ends_on, Membership.cancelled_on > Membership.starts_on)
     return (
         select(Membership.id, Membership.club_id, Membership.plan_id, Membership.member_id,
+               Membership.ends_on, case((cut_short, Membership.cancelled_on), else_=None).label("cut_on"),
                renewed.label("renewed"),
                case((and_(renewed == 0, recent), 1), else_=0).label("pending"),
                case((was_before, 0), else_=1).label("first"),
@@ -112,9 +115,15 @@ def renewal_report(scope: Scope) -> RenewalReport:
         select(c.c.club_id, c.c.plan_id, c.c.first, func.count(), func.sum(c.c.renewed), func.sum(c.c.pending))
         .group_by(c.c.club_id, c.c.plan_id, c.c.first)
     ).all()
+    return report_of(counts, scope.club_ids)
+
+
+def report_of(counts: list[tuple], club_ids: tuple[int, ...]) -> RenewalReport:
+    """The report of COUNTS, rows (club_id, plan_id, first, cycles, renewed, pending), in the clubs CLUB_IDS (the
+    direct computation's rows, or the sums of the stored ones)."""
     plans = dict(db.session.execute(
         select(Plan.id, Plan.name).where(Plan.id.in_({row[1] for row in counts}))).all()) if counts else {}
-    clubs = dict(db.session.execute(select(Club.id, Club.name).where(Club.id.in_(scope.club_ids))).all())
+    clubs = dict(db.session.execute(select(Club.id, Club.name).where(Club.id.in_(club_ids))).all())
     sums: dict[str, dict] = {"total": defaultdict(lambda: [0, 0, 0]), "plan": defaultdict(lambda: [0, 0, 0]),
                              "cycle": defaultdict(lambda: [0, 0, 0]), "club": defaultdict(lambda: [0, 0, 0])}
     for club_id, plan_id, first, n, renewed, pending in counts:

@@ -10,15 +10,18 @@ from playwright.sync_api import Page, expect
 from clubcrm import demo
 from clubcrm.db import unit_of_work
 from tests.conftest import TODAY
+from tests.report_snapshots import compute_all
 
 ROWS_JS = """rows => rows.map(r => [...r.querySelectorAll('td')].map(td => td.dataset.value))"""
 
 
 @pytest.fixture
 def demo_club(make):
-    """150 days of a small simulated club ending on the frozen TODAY."""
+    """150 days of a small simulated club ending on the frozen TODAY, its KPI figures computed by the worker."""
     with unit_of_work():
-        return demo.load(members_count=120, seed=5, today=TODAY, days=150)
+        club = demo.load(members_count=120, seed=5, today=TODAY, days=150)
+    compute_all()
+    return club
 
 
 def log_in(page: Page, email: str, password: str = demo.DEMO_PASSWORD) -> None:
@@ -71,6 +74,10 @@ def test_manager_reads_the_dashboard_changes_the_period_and_downloads_a_csv(page
     assert page.locator("#chart-members svg .point").count() > 0
     assert page.locator("#chart-visits svg .line").count() == 1
     assert page.locator("#chart-cohorts svg .line").count() >= 1
+    expect(page.locator("[data-computed-at]")).to_contain_text("Figures computed")
+    page.get_by_role("button", name="Recompute now").click()
+    expect(page.locator("[data-recompute-asked]")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/reports/club\?.*start=2026-01-01"))
     page.screenshot(path="/tmp/clubcrm-reports.png", full_page=True)
 
 
