@@ -1,7 +1,7 @@
 """reports' stored partial aggregates: a refresh row per scope, its counts and its members at risk (issue 15)
 
 Revision ID: 219e6cc491ce
-Revises: 8aaa0a70ebdd
+Revises: 5e1c0a7d3b21
 Create Date: 2026-12-05 00:20:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '219e6cc491ce'
-down_revision = '8aaa0a70ebdd'
+down_revision = '5e1c0a7d3b21'
 branch_labels = None
 depends_on = None
 
