@@ -16,10 +16,10 @@ from clubcrm import clock, formatting, statement_timeout
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
 from clubcrm.models import Club, ReportRefresh
-from clubcrm.reports import charts, refresh
+from clubcrm.reports import charts, refresh, tool_tables
 from clubcrm.reports.scope import Scope
 from clubcrm.reports.snapshot import Stored
-from clubcrm.reports.tools import tool_report
+from clubcrm.reports.tools import ToolReport
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -38,6 +38,7 @@ class Page:
     forest: dict[str, Markup] = field(default_factory=dict)   # a tools table row's key → its forest line
     forest_scale: Markup | None = None                         # the forest lines' common axis
     family: int = 1                                            # the tools judged together
+    tools_pending: bool = False                                # the per-tool table is being computed
     computed: ReportRefresh | None = None                      # stored figures: when and as of which day
 
     def chart(self, key: str, title: str, draw, *args, **kwargs) -> None:
@@ -47,15 +48,27 @@ class Page:
 def renewals_page(figures: Stored, currency: str, whole: bool = False) -> Page:
     scope = figures.scope
     report = figures.renewal_report()
-    tools = tool_report(scope)   # not stored yet: computed in the request, as of the stored figures' day
-    tables = rt.renewal_tables(report, chain=len(scope.club_ids) > 1) + rt.tool_tables(tools, currency)
+    tools = stored_tools(figures)
+    tables = rt.renewal_tables(report, chain=len(scope.club_ids) > 1)
+    if tools is not None:
+        tables += rt.tool_tables(tools, currency)
     by_plan = [r for r in report.by_plan if r.rate is not None]
-    page = Page(tables, family=tools.family, computed=figures.refresh)
+    page = Page(tables, family=tools.family if tools else 0, computed=figures.refresh, tools_pending=tools is None)
     page.chart("plans", _("Renewal rate by plan"), charts.bar_chart,
                [r.label for r in by_plan], [r.rate for r in by_plan], y_format=rt.formatter("pct"),
                empty=_("No cycle ended in this period."))
-    draw_forest(page, tables[-2].rows)
+    if tools is not None:
+        draw_forest(page, tables[-2].rows)
     return page
+
+
+def stored_tools(figures: Stored) -> ToolReport | None:
+    """The per-tool table of the figures' scope and period as the worker stored it, or None after asking for it."""
+    tools = tool_tables.stored(figures.scope, figures.refresh)
+    if tools is None:
+        with unit_of_work():
+            tool_tables.ask(figures.scope, figures.refresh, clock.utcnow())
+    return tools
 
 
 def draw_forest(page: Page, rows: list[dict]) -> None:
@@ -183,6 +196,8 @@ def download(name: str, table: str):
         return being_computed(form, name)
     tables = built.tables
     found = next((t for t in tables if t.key == table), None)
+    if found is None and built.tools_pending:
+        return being_computed(form, name)   # the per-tool tables of this period: asked for, not computed yet
     if found is None:
         abort(404)
     filename = f"{table}-{scope.start.isoformat()}-{scope.end.isoformat()}.csv"

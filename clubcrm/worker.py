@@ -75,7 +75,7 @@ def housekeeping() -> str:
 
 def report_refresh() -> str:
     """Recompute the stored report figures of every scope that is due, each scope in its own transaction."""
-    from clubcrm.reports import refresh
+    from clubcrm.reports import refresh, tool_tables
 
     keys = refresh.due()
     db.session.commit()       # the rows of scopes seen for the first time: a page may say "being computed"
@@ -84,10 +84,20 @@ def report_refresh() -> str:
         try:
             with unit_of_work():
                 refresh.recompute(key, utcnow())
+                renewed = refresh.stored(refresh.club_ids_of(key))
+                if renewed is not None:
+                    tool_tables.renewed(renewed, utcnow())
             done += 1
         except Exception:     # one scope's failure leaves the others' figures to be renewed
             log.exception("report_refresh: scope %s failed; it is tried again at the next fire", key)
-    return f"{done} of {len(keys)} report scopes recomputed"
+    tables = 0
+    for key in tool_tables.due():   # the per-tool tables pages asked for, and each renewed scope's default one
+        try:
+            with unit_of_work():
+                tables += tool_tables.compute(key, utcnow())
+        except Exception:
+            log.exception("report_refresh: tool table %s failed; it is tried again at the next fire", key)
+    return f"{done} of {len(keys)} report scopes recomputed, {tables} tool tables"
 
 
 def job(app: Flask, work: Callable[[], str]) -> Callable[[], None]:

@@ -6,7 +6,7 @@ import jsonschema_rs
 from clubcrm import api_schema
 from clubcrm.models import PROGRAMME
 from tests import verdict_data
-from tests.report_snapshots import compute_all
+from tests.report_snapshots import compute_all, until_computed
 from tests.test_api import bearer, issue
 from tests.test_renewals_page import consistent
 
@@ -48,7 +48,8 @@ def test_the_api_gives_the_page_s_lines_with_the_programme_first(web, make):
     compute_all()   # the API reads the renewal figures the worker stored
     manager = make.staff("manager")
     since, until = verdict_data.PERIOD
-    report = web.get(f"/api/v1/reports/renewals?from={since}&to={until}", headers=bearer(issue(manager)))
+    report = until_computed(web.get, f"/api/v1/reports/renewals?from={since}&to={until}",
+                            headers=bearer(issue(manager)))
     assert report.status_code == 200, report.json
     body = report.json
     jsonschema_rs.validator_for(answer_schema()).validate(body)
@@ -75,7 +76,7 @@ def test_the_api_gives_the_page_s_lines_with_the_programme_first(web, make):
     # The same lines as the page shows.
     login = make.staff("manager")
     web.post("/login", data={"email": login.email, "password": "secret-pass"})
-    page = web.get(f"/reports/renewals?{verdict_data.QUERY}")
+    page = until_computed(web.get, f"/reports/renewals?{verdict_data.QUERY}")
     shown = [(f["key"], f["verdict"], f["low"], f["high"]) for f in verdict_data.page_lines(page.text)]
     assert shown[0][0] == PROGRAMME
     assert [(r["key"], r["verdict"]) for r in [programme, *tools]] == [(k, v) for k, v, _lo, _hi in shown]

@@ -15,7 +15,7 @@ from clubcrm.extensions import db
 from clubcrm.models import AuditEvent, Visit
 from clubcrm.services import checkin, exports, gdpr
 from tests.conftest import NOW
-from tests.report_snapshots import compute_all
+from tests.report_snapshots import compute_all, until_computed
 from tests.test_csv_writer import PAYLOADS, safe_rows
 from tests.test_import_http import job_id_of, upload, wait_for
 from tests.test_report_renewals import contract
@@ -146,7 +146,7 @@ def test_every_report_tables_csv_defuses_formulas(web, login_as, sneaky):
     cells = {}
     for name, keys in REPORT_TABLES.items():
         for key in keys:
-            response = web.get(f"/reports/{name}/{key}.csv?{PERIOD}")
+            response = until_computed(web.get, f"/reports/{name}/{key}.csv?{PERIOD}")
             assert response.status_code == 200 and response.mimetype == "text/csv", (name, key)
             cells[key] = safe_rows(response.get_data(as_text=True))   # BOM, no runnable cell, numbers bare
     assert ["'@SUM(1)"] == [row[0] for row in cells["plans"][1:]]
@@ -154,7 +154,7 @@ def test_every_report_tables_csv_defuses_formulas(web, login_as, sneaky):
     assert {row[1] for row in cells["at_risk"][1:]} == {"'" + p.phone for p in people}
     web.client.post("/logout")
     login_as("owner")   # the chain: a table per club, one of them named like a formula
-    response = web.get(f"/reports/renewals/clubs.csv?club=all&{PERIOD}")
+    response = until_computed(web.get, f"/reports/renewals/clubs.csv?club=all&{PERIOD}")
     assert "'=HYPERLINK(\"http://club\")" in [row[0] for row in safe_rows(response.get_data(as_text=True))]
 
 

@@ -13,7 +13,7 @@ from clubcrm.models import PROGRAMME
 from clubcrm.reports import stats
 from clubcrm.reports.tools import ToolStats
 from tests import verdict_data
-from tests.report_snapshots import compute_all
+from tests.report_snapshots import compute_all, until_computed
 from tests.test_reports_http import csv_rows
 
 NS = "{http://www.w3.org/2000/svg}"
@@ -35,7 +35,7 @@ def measured(make):
 
 def test_the_programme_line_comes_first_then_a_line_per_tool_each_with_its_forest_plot(web, login_as, measured):
     login_as("manager")
-    page = web.get(f"/reports/renewals?{verdict_data.QUERY}")
+    page = until_computed(web.get, f"/reports/renewals?{verdict_data.QUERY}")
     assert page.status_code == 200
     found = lines(page.text)
     assert found[0]["key"] == PROGRAMME and "what the whole programme adds to renewals" in found[0]["html"]
@@ -78,7 +78,7 @@ def test_the_programme_line_comes_first_then_a_line_per_tool_each_with_its_fores
 
 def test_a_verdict_never_contradicts_the_interval_shown_nor_the_csv(web, login_as, measured):
     login_as("manager")
-    page = web.get(f"/reports/renewals?{verdict_data.QUERY}")
+    page = until_computed(web.get, f"/reports/renewals?{verdict_data.QUERY}")
     found = lines(page.text)
     assert all(consistent(f["verdict"], f["low"], f["high"]) for f in found), found
     # The words beside the plot are the same numbers.
@@ -89,7 +89,7 @@ def test_a_verdict_never_contradicts_the_interval_shown_nor_the_csv(web, login_a
                          re.search(r"\(([−+\d.,]+) pts to ([−+\d.,]+) pts\)", words).groups())
             assert low == pytest.approx(float(f["low"]) * 100, abs=0.051)
             assert high == pytest.approx(float(f["high"]) * 100, abs=0.051)
-    rows = csv_rows(web.get(f"/reports/renewals/tools.csv?{verdict_data.QUERY}"))
+    rows = csv_rows(until_computed(web.get, f"/reports/renewals/tools.csv?{verdict_data.QUERY}"))
     header = rows[0]
     assert "more" not in " ".join(header).lower()
     col = {name: header.index(name) for name in ("Verdict", "Interval: from", "to", "Months to a verdict",

@@ -10,7 +10,7 @@ import pytest
 
 from tests import verdict_data
 from tests.conftest import TODAY
-from tests.report_snapshots import compute_all
+from tests.report_snapshots import compute_all, until_computed
 from tests.test_report_renewals import contract
 from tests.web import field_errors
 
@@ -44,16 +44,16 @@ def club_with_renewals(make):
 
 @pytest.mark.parametrize("name", PAGES)
 def test_desk_staff_get_403_and_strangers_the_login(web, login_as, name):
-    assert web.get(f"/reports/{name}").status_code == 302
+    assert until_computed(web.get, f"/reports/{name}").status_code == 302
     login_as("desk")
-    assert web.get(f"/reports/{name}").status_code == 403
-    assert web.get(f"/reports/{name}/renewals.csv").status_code == 403
+    assert until_computed(web.get, f"/reports/{name}").status_code == 403
+    assert until_computed(web.get, f"/reports/{name}/renewals.csv").status_code == 403
 
 
 def test_a_manager_sees_both_pages_with_charts(web, login_as, club_with_renewals):
     login_as("manager")
-    assert web.get("/reports/").headers["Location"].endswith("/reports/renewals")
-    page = web.get("/reports/renewals?start=2026-01-01&end=2026-01-31")
+    assert until_computed(web.get, "/reports/").headers["Location"].endswith("/reports/renewals")
+    page = until_computed(web.get, "/reports/renewals?start=2026-01-01&end=2026-01-31")
     assert page.status_code == 200
     assert 'id="chart-plans"' in page.text and 'class="bar"' in page.text
     # A forest line per verdict line (the programme and 14 tools) and their common axis.
@@ -61,7 +61,7 @@ def test_a_manager_sees_both_pages_with_charts(web, login_as, club_with_renewals
     # Three cycles ended in January, two renewed: 66.7%.
     assert table_values(page.text, "renewals")[0] == ["All cycles", "3", "0", "2", "0.6667"]
     compute_all()   # the KPI page reads the figures the worker stored
-    club_page = web.get("/reports/club?start=2026-01-01&end=2026-01-31")
+    club_page = until_computed(web.get, "/reports/club?start=2026-01-01&end=2026-01-31")
     assert club_page.status_code == 200 and club_page.text.count('class="chart"') == 3
 
 
@@ -71,9 +71,9 @@ def test_each_csv_holds_the_tables_rows(web, login_as, club_with_renewals):
     query = "start=2026-01-01&end=2026-01-31"
     for name, keys in (("renewals", ("renewals", "plans", "tools", "activity")),
                        ("club", ("leads", "sales", "coverage", "growth", "visits", "cohorts", "at_risk"))):
-        page = web.get(f"/reports/{name}?{query}")
+        page = until_computed(web.get, f"/reports/{name}?{query}")
         for key in keys:
-            response = web.get(f"/reports/{name}/{key}.csv?{query}")
+            response = until_computed(web.get, f"/reports/{name}/{key}.csv?{query}")
             assert response.status_code == 200 and response.mimetype == "text/csv"
             assert f"{key}-2026-01-01-2026-01-31.csv" in response.headers["Content-Disposition"]
             rows = csv_rows(response)
@@ -84,14 +84,14 @@ def test_each_csv_holds_the_tables_rows(web, login_as, club_with_renewals):
                 assert rows[1:] == table_values(page.text, key), key
             else:
                 assert rows[1:] == [], key   # an empty table: the page says so, the CSV has its header only
-    assert web.get(f"/reports/renewals/nope.csv?{query}").status_code == 404
-    assert web.get("/reports/nope").status_code == 404
+    assert until_computed(web.get, f"/reports/renewals/nope.csv?{query}").status_code == 404
+    assert until_computed(web.get, "/reports/nope").status_code == 404
 
 
 def test_numbers_are_formatted_in_the_users_language(web, login_as, club_with_renewals):
     login_as("manager")
     web.post("/locale", data={"locale": "de"})
-    page = web.get("/reports/renewals?start=2026-01-01&end=2026-01-31")
+    page = until_computed(web.get, "/reports/renewals?start=2026-01-01&end=2026-01-31")
     assert "66,7" in page.text   # German decimal comma
 
 
@@ -103,10 +103,10 @@ def test_numbers_are_formatted_in_the_users_language(web, login_as, club_with_re
 def test_refused_filters_name_their_field(web, login_as, club_with_renewals, query, field):
     login_as("manager")
     for name in PAGES:
-        response = web.get(f"/reports/{name}?{query}")
+        response = until_computed(web.get, f"/reports/{name}?{query}")
         assert response.status_code == 400
         assert field in field_errors(response), (name, query, field_errors(response))
-        assert web.get(f"/reports/{name}/renewals.csv?{query}").status_code == 400
+        assert until_computed(web.get, f"/reports/{name}/renewals.csv?{query}").status_code == 400
 
 
 def test_a_manager_cannot_read_another_clubs_report(web, login_as, make, club_with_renewals):
@@ -114,11 +114,11 @@ def test_a_manager_cannot_read_another_clubs_report(web, login_as, make, club_wi
     login_as("manager", club=other)
     compute_all()
     club, month = club_with_renewals
-    response = web.get(f"/reports/renewals?club={club.id}&start=2026-01-01&end=2026-01-31")
+    response = until_computed(web.get, f"/reports/renewals?club={club.id}&start=2026-01-01&end=2026-01-31")
     assert response.status_code == 400 and "club" in field_errors(response)
-    response = web.get(f"/reports/renewals?plan={month.id}")
+    response = until_computed(web.get, f"/reports/renewals?plan={month.id}")
     assert response.status_code == 400 and "plan" in field_errors(response)
-    own = web.get("/reports/renewals?start=2026-01-01&end=2026-01-31")
+    own = until_computed(web.get, "/reports/renewals?start=2026-01-01&end=2026-01-31")
     assert table_values(own.text, "renewals")[0][1] == "0"
 
 
@@ -129,16 +129,16 @@ def test_an_owner_sees_one_club_or_the_whole_chain(web, login_as, make, club_wit
     contract(make.member(club=other), plan, date(2026, 1, 1), date(2026, 1, 30))
     compute_all()
     login_as("owner")
-    chain = web.get("/reports/renewals?club=all&start=2026-01-01&end=2026-01-31")
+    chain = until_computed(web.get, "/reports/renewals?club=all&start=2026-01-01&end=2026-01-31")
     assert table_values(chain.text, "renewals")[0][1] == "4"
     assert 'data-table="clubs"' in chain.text
-    one = web.get(f"/reports/renewals?club={other.id}&start=2026-01-01&end=2026-01-31")
+    one = until_computed(web.get, f"/reports/renewals?club={other.id}&start=2026-01-01&end=2026-01-31")
     assert table_values(one.text, "renewals")[0][1] == "1"
 
 
 def test_the_default_period_is_the_last_twelve_months(web, login_as, club_with_renewals):
     login_as("manager")
-    page = web.get("/reports/renewals")
+    page = until_computed(web.get, "/reports/renewals")
     assert f'value="{TODAY.isoformat()}"' in page.text            # to: the club's today
     assert 'value="2025-03-11"' in page.text                       # from: 364 days before
     # The three January cycles and the two renewals that ended on 1 March (still open: pending).

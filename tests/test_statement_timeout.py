@@ -25,18 +25,10 @@ def limit() -> str | None:
 
 @pytest.fixture
 def slow_visits(monkeypatch, make):
-    """The tools table sleeps 2 s in the database first (a report too heavy for its period: the tools table is
-    the one report part still computed in the request; the rest is read from the stored figures)."""
+    """Reading the stored tools table sleeps 2 s in the database first (a report request stuck in the database)."""
     assert make.default_club
     compute_all()
-    real = report_pages.tool_report
-
-    def slow(scope):
-        if postgresql():
-            db.session.execute(text("SELECT pg_sleep(2)"))
-        return real(scope)
-
-    monkeypatch.setattr(report_pages, "tool_report", slow)
+    monkeypatch.setattr(report_pages, "stored_tools", sleeps_first(report_pages.stored_tools))
 
 
 @pytest.mark.parametrize("url", [f"/reports/renewals?{QUERY}", f"/reports/renewals/renewals.csv?{QUERY}"])
@@ -57,15 +49,15 @@ def test_a_report_stopped_by_the_time_limit_says_so(app, web, login_as, slow_vis
 
 def test_web_requests_carry_the_limit_and_the_worker_does_not(app, web, login_as, monkeypatch):
     seen = []
-    real = report_pages.tool_report
+    real = report_pages.stored_tools
 
-    def observe(scope):
+    def observe(figures):
         seen.append(limit())
         db.session.commit()       # a view that commits midway: the next transaction is limited too
         seen.append(limit())
-        return real(scope)
+        return real(figures)
 
-    monkeypatch.setattr(report_pages, "tool_report", observe)
+    monkeypatch.setattr(report_pages, "stored_tools", observe)
     login_as("manager")
     compute_all()
     assert web.get(f"/reports/renewals?{QUERY}").status_code == 200
@@ -105,10 +97,10 @@ def test_an_api_request_stopped_by_the_time_limit_answers_a_json_503(app, web, m
     from blueprints.api import reports as api_reports
     from tests.test_api import bearer, issue
 
-    monkeypatch.setattr(api_reports, "tool_report", sleeps_first(api_reports.tool_report))
+    monkeypatch.setattr(api_reports.tool_tables, "stored", sleeps_first(api_reports.tool_tables.stored))
     app.config["STATEMENT_TIMEOUT_MS"] = 200
     token = issue(make.staff("manager"))
-    compute_all()   # the stored renewal figures; the tools table is computed in the request
+    compute_all()   # the stored figures (the page reads them, and the stored tools table, in the request)
     response = web.get("/api/v1/reports/renewals", headers=bearer(token))
     if not postgresql():
         assert response.status_code == 200

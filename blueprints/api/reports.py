@@ -12,12 +12,13 @@ from blueprints.api import contract, shapes
 from blueprints.api.base import bp, current_staff
 from blueprints.forms.reports import ReportFilterForm
 from clubcrm import clock
+from clubcrm.db import unit_of_work
 from clubcrm.errors import NotAllowed, NotFound
 from clubcrm.models import Club
-from clubcrm.reports import refresh
+from clubcrm.reports import refresh, tool_tables
 from clubcrm.reports.scope import Scope, lenient_period
 from clubcrm.reports.snapshot import Stored
-from clubcrm.reports.tools import tool_report
+from clubcrm.reports.tools import ToolReport
 from clubcrm.services import api_scope
 
 
@@ -72,10 +73,9 @@ def tool_row(e: dict, activity: dict) -> dict:
     }
 
 
-def tool_rows(scope: Scope, currency: str) -> tuple[dict, list[dict], int]:
+def tool_rows(report: ToolReport, currency: str) -> tuple[dict, list[dict], int]:
     """The programme's line, a line per tool (the page's tools and activity tables joined), and the family of tools
     judged together. The programme's activity is all its tools' together."""
-    report = tool_report(scope)
     effect, activity = rt.tool_tables(report, currency)
     programme, lines = effect.rows[0], effect.rows[1:]
     done = [{"sms_sent": a["sent"], "sms_delivered": a["delivered"], "segments": a["segments"],
@@ -95,13 +95,17 @@ def renewals():
     club = api_scope.club_for(staff, contract.row_id("club_id"))
     scope = _scope(club)
     stored = refresh.stored(scope.club_ids)
-    if stored is None:   # answered at once: the worker computes, never this request
+    figures = Stored(replace(scope, today=stored.as_of), stored) if stored is not None else None
+    report = tool_tables.stored(figures.scope, stored) if figures is not None else None
+    if report is None:   # answered at once: the worker computes, never this request
+        if figures is not None:
+            with unit_of_work():
+                tool_tables.ask(figures.scope, stored, clock.utcnow())
         answer = jsonify({"status": "being_computed", "retry_after": RETRY_AFTER_SECONDS,
                           "message": str(_l("The figures of this club are being computed; ask again in a minute."))})
         return answer, 202, {"Retry-After": str(RETRY_AFTER_SECONDS)}
-    figures = Stored(replace(scope, today=stored.as_of), stored)
     total = figures.renewal_report().total
-    programme, tools, family = tool_rows(figures.scope, club.currency)
+    programme, tools, family = tool_rows(report, club.currency)
     return jsonify({
         "club_id": club.id, "from": scope.start.isoformat(), "to": scope.end.isoformat(), "plan_id": scope.plan_id,
         "renewals": {"cycles": total.cycles, "pending": total.pending, "renewed": total.renewed,

@@ -12,7 +12,7 @@ from clubcrm.models.lifecycle import (
 )
 from clubcrm.models.login_session import END_REASONS, LoginFailure, LoginSession
 from clubcrm.models.member import Member
-from clubcrm.models.report import ReportAtRisk, ReportCount, ReportRefresh
+from clubcrm.models.report import ReportAtRisk, ReportCount, ReportRefresh, ReportToolTable
 from clubcrm.models.membership import Freeze, Membership, Plan
 from clubcrm.models.session import (
     BOOKING_SOURCES, BOOKING_STATUSES, HOLDS_PLACE, SESSION_KINDS, Booking, ClubSession,
@@ -25,7 +25,7 @@ __all__ = [
     "ApiToken", "Assignment", "LifecycleMark", "PROGRAMME", "AuditEvent", "ChecklistMark", "Club", "ConsentEvent",
     "IMPORT_STATUSES", "ImportJob",
     "Freeze", "LEDGER_KINDS", "LedgerEntry", "END_REASONS", "LoginFailure", "LoginSession", "Member", "Membership",
-    "Package", "Plan", "ReportAtRisk", "ReportCount", "ReportRefresh",
+    "Package", "Plan", "ReportAtRisk", "ReportCount", "ReportRefresh", "ReportToolTable",
     "CHANNELS", "OUTCOMES", "SPOKEN", "STAGES", "TASK_EXPIRY_DAYS",
     "Rule", "StaffContact", "Tool", "Touchpoint",
     "MESSAGE_STATUSES", "STATUS_RANK", "Message", "ROLES", "Service", "Staff", "Visit",

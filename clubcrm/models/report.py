@@ -10,7 +10,7 @@ club: members active, joining, retained or at risk are distinct members, which n
 """
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clubcrm.models.base import UTCDateTime, db
@@ -48,3 +48,20 @@ class ReportAtRisk(db.Model):
     days_left: Mapped[int | None] = mapped_column(Integer)
     last_visit: Mapped[date | None] = mapped_column(Date)
     reasons: Mapped[str] = mapped_column(String(120))
+
+
+class ReportToolTable(db.Model):
+    """The per-tool table of one scope, period and plan, computed by the worker as of the scope's figures' day. Its
+    intervals and distinct counts do not add up over days, so it is stored whole for each period a page asked for
+    (clubcrm/reports/tool_tables.py)."""
+
+    __tablename__ = "report_tool_table"
+
+    refresh_id: Mapped[int] = mapped_column(ForeignKey("report_refresh.id"), primary_key=True)
+    starts_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    ends_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)   # 0: all plans
+    as_of: Mapped[date] = mapped_column(Date)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)   # None: asked, not computed yet
+    result: Mapped[dict | None] = mapped_column(JSON)

@@ -49,9 +49,23 @@ def upgrade():
                             name=op.f('fk_report_at_risk_refresh_id_report_refresh')),
     sa.PrimaryKeyConstraint('refresh_id', 'plan_id', 'rank', name=op.f('pk_report_at_risk'))
     )
+    op.create_table('report_tool_table',
+    sa.Column('refresh_id', sa.Integer(), nullable=False),
+    sa.Column('starts_on', sa.Date(), nullable=False),
+    sa.Column('ends_on', sa.Date(), nullable=False),
+    sa.Column('plan_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('as_of', sa.Date(), nullable=False),
+    sa.Column('requested_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('computed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('result', sa.JSON(), nullable=True),
+    sa.ForeignKeyConstraint(['refresh_id'], ['report_refresh.id'],
+                            name=op.f('fk_report_tool_table_refresh_id_report_refresh')),
+    sa.PrimaryKeyConstraint('refresh_id', 'starts_on', 'ends_on', 'plan_id', name=op.f('pk_report_tool_table'))
+    )
 
 
 def downgrade():
+    op.drop_table('report_tool_table')
     op.drop_table('report_at_risk')
     op.drop_table('report_count')
     op.drop_table('report_refresh')

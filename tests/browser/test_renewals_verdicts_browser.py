@@ -10,7 +10,7 @@ from clubcrm.i18n import SUPPORTED_LOCALES
 from clubcrm.models import Staff
 from tests import verdict_data
 from tests.browser.test_reports_browser import log_in
-from tests.report_snapshots import compute_all
+from tests.report_snapshots import compute_all, tools_ready
 
 NO_SIDEWAYS_SCROLL = "() => document.scrollingElement.scrollWidth <= document.scrollingElement.clientWidth"
 
@@ -19,6 +19,7 @@ NO_SIDEWAYS_SCROLL = "() => document.scrollingElement.scrollWidth <= document.sc
 def measured(make):
     verdict_data.build(make)
     compute_all()   # the report pages read the figures the worker stored
+    tools_ready((make.default_club.id,), *verdict_data.PERIOD)
     return make.staff("manager").email
 
 
@@ -55,6 +56,7 @@ def test_the_verdict_lines_fit_1280_by_800_with_the_programme_on_top(page: Page,
 def test_every_language_wraps_its_long_words_instead_of_scrolling(page: Page, make):
     verdict_data.build(make)
     compute_all()
+    tools_ready((make.default_club.id,), *verdict_data.PERIOD)
     manager = make.staff("manager")
     log_in(page, manager.email, "secret-pass")
     for locale in SUPPORTED_LOCALES:

@@ -50,6 +50,11 @@ def test_manager_reads_the_dashboard_changes_the_period_and_downloads_a_csv(page
     page.get_by_role("button", name="Show").click()
     expect(page).to_have_url(re.compile(r"start=2026-01-01.*end=2026-02-28"))
     expect(page.locator("#start")).to_have_value("2026-01-01")
+    # The stored figures answer at once; what each tool adds in these two months is asked of the worker.
+    expect(page.locator("[data-tools-computing]")).to_be_visible()
+    compute_all(force=False)   # the worker's next run, within a minute
+    page.reload()
+    expect(page.locator("[data-tools-computing]")).to_have_count(0)
     two_months = table_rows(page, "renewals")[0]
     assert 0 < int(two_months[1]) < int(whole[1])   # fewer cycles ended in two months than in twelve
 
