@@ -337,9 +337,10 @@ PATHS = {
         ],
         "responses": {
             "200": _json("The report, from the figures the worker stored (computed_at, as_of).", "RenewalsAnswer"),
-            "202": _json("The figures of this club are not computed yet: the worker computes them (nightly, after an "
-                         "import, on a manager's request, and within minutes for a club without any); ask again "
-                         "after Retry-After seconds.", "BeingComputed", {"Retry-After": {
+            "202": _json("The figures of this club, or the per-tool table of this period and plan, are not computed "
+                         "yet: the worker computes them (nightly, after an import, on a manager's request, within "
+                         "minutes for a club without any, and within a minute for a period first asked for); ask "
+                         "again after Retry-After seconds.", "BeingComputed", {"Retry-After": {
                              "required": True, "description": "Seconds to wait.",
                              "schema": {"type": "string", "pattern": "^[0-9]+$"}}}),
             **_errors(400, 401, 403, 404, 422, 429),
