@@ -20,6 +20,8 @@ lookup), kept for --profile (cProfile of the requests) and no longer run by defa
 lifecycle: one pass over 100,000 members and 3,000,000 visits, 3 samples after 1 warm-up round;
 dispatch: 2,000 SMS to a fake Twilio on loopback (--messages), 3 samples, no warm-up, vs the bare SDK;
 reports: the renewal report over 100,000 cycles and 1,500,000 touchpoints, 5 samples after 1 warm-up round;
+report_views: the KPI page and the renewals page read from the stored figures against one raw query of them, and the
+worker's refresh against hand-written SQL of the same aggregates (--members; benchmarks/report_views.py);
 imports: 50,000-row member files (UTF-8 commas, cp1251 semicolons) imported and dry-run, 3 samples after 1 warm-up;
 moving_in: a peer system's files of 5,000 members (--moving-in-members): 10,000 memberships and 200,000 visits
 imported, 3 samples after 1 warm-up;
@@ -42,22 +44,23 @@ from datetime import UTC, datetime
 
 GOAL = 3.0
 ENGINES = ("sqlite", "postgresql")
-BENCHMARKS = ("desk_http", "mixed_load", "lifecycle", "dispatch", "reports", "imports", "moving_in",
+BENCHMARKS = ("desk_http", "mixed_load", "lifecycle", "dispatch", "reports", "report_views", "imports", "moving_in",
               "faults_contracts", "faults_dispatch", "desk")
 # Run unless --only names them.
 NOT_BY_DEFAULT = ("desk",)
 # Per benchmark: visits, samples, warm-up rounds (--visits, --samples, --warmup override them).
 DEFAULTS = {"desk_http": (3_000_000, 200, 20), "mixed_load": (3_000_000, 200, 0), "desk": (1_000_000, 200, 20),
             "lifecycle": (3_000_000, 3, 1), "dispatch": (0, 3, 0),
-            "reports": (0, 5, 1), "imports": (0, 3, 1), "moving_in": (0, 3, 1), "faults_contracts": (0, 0, 0),
+            "reports": (0, 5, 1), "report_views": (0, 5, 1), "imports": (0, 3, 1), "moving_in": (0, 3, 1),
+            "faults_contracts": (0, 0, 0),
             "faults_dispatch": (0, 1, 0)}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=",".join(b for b in BENCHMARKS if b not in NOT_BY_DEFAULT),
-                        help="comma-separated: desk_http, mixed_load, lifecycle, dispatch, reports, imports, "
-                        "moving_in, faults_contracts, faults_dispatch, desk (default: all but desk)")
+                        help="comma-separated: desk_http, mixed_load, lifecycle, dispatch, reports, report_views, "
+                        "imports, moving_in, faults_contracts, faults_dispatch, desk (default: all but desk)")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients of desk_http and mixed_load")
     parser.add_argument("--messages", type=int, default=2_000, help="SMS per dispatch sample (default 2,000)")
     parser.add_argument("--fault-messages", type=int, default=400,
@@ -213,6 +216,11 @@ def main(argv: list[str] | None = None) -> int:
             missed += faults_contracts.report(faults_results)
         if faults_dispatch_results:
             missed += faults_dispatch.report(args, faults_dispatch_results)
+        if "report_views" in args.only:   # its own club and cluster: the KPI page, renewals and their refresh
+            from benchmarks import report_views
+
+            missed += report_views.main(["--members", str(args.members), "--engines", ",".join(args.engines),
+                                         "--seed", str(args.seed)])
         print()
         print("Wall time per phase:")
         for name, took in phases.done:

@@ -125,6 +125,22 @@ def run_phase(loaded: bool, desk_browsers, report_browsers, ops, per_client: int
     return phase
 
 
+def compute_report_figures(url: str) -> str:
+    """Run the worker's report_refresh job on the database at URL: the stored figures and the default period's
+    per-tool table the report pages read."""
+    from clubcrm import create_app, worker
+    from clubcrm.db import unit_of_work
+    from clubcrm.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+    with app.app_context():
+        with unit_of_work():
+            done = worker.report_refresh()
+        db.session.remove()
+        db.engine.dispose()
+    return done
+
+
 def run(engine: str, url: str, club_id: int, samples: int, clients: int = 8, report_clients: int = 2,
         email: str = "desk@bench.club", manager_email: str = "manager@bench.club",
         password: str = "bench-password", workers: int = 2, rounds: int = 2) -> Result:
@@ -143,6 +159,7 @@ def run(engine: str, url: str, club_id: int, samples: int, clients: int = 8, rep
         raise RuntimeError(f"only {len(ready)} members of club {club_id} can check in now; {scans} needed")
     refused: list[str] = []
     ops = [*search_ops(people), ("scan -> card", scan_op(Pool(ready), refused))]
+    compute_report_figures(url)   # as the worker's first run does: the managers' pages then read them
     with serve_clubcrm(url, workers) as server:
         desk = [Browser(server.url).login(email, password) for _ in range(desk_clients)]
         managers = [Browser(server.url).login(manager_email, password) for _ in range(report_clients)]

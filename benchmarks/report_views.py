@@ -177,10 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         now = datetime.now(UTC).replace(microsecond=0)
         if "postgresql" in args.engines:
-            from tests.postgres import Cluster
+            from benchmarks.durable_pg import DurableCluster
 
-            with phases("postgresql: start throwaway cluster"):
-                cluster = Cluster().start()
+            with phases("postgresql: start throwaway cluster (durable: fsync on; the refresh writes)"):
+                cluster = DurableCluster().start()
         with phases(f"report views: generate {args.members:,} members, {visits:,} visits over two years"):
             hist = lifecycle_data.generate(args.members, visits, now, seed=args.seed)
         print("   " + ", ".join(f"{k}={v:,}" for k, v in hist.counts.items()), flush=True)
