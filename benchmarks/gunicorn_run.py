@@ -12,13 +12,14 @@ import http.client
 import os
 import re
 import secrets
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
+
+from tests.gunicorn import stop_group
 
 ROOT = Path(__file__).resolve().parent.parent
 LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)")
@@ -69,17 +70,7 @@ class Server:
 
     def stop(self) -> None:
         if self.process is not None:
-            if self.process.poll() is None:
-                os.killpg(self.process.pid, signal.SIGTERM)
-                try:
-                    self.process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                    self.process.wait(timeout=10)
-            try:   # workers left behind by a master that died first
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            stop_group(self.process, grace=15)
             self.process = None
         if not self._log.closed:
             self._log.close()

@@ -96,17 +96,7 @@ class Gunicorn:
     def stop(self) -> None:
         if self.process is None:
             return
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-        try:   # workers left behind by a master that died first
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        stop_group(self.process)
         self.process = None
         self._log.close()
         os.unlink(self._log.name)
@@ -140,3 +130,19 @@ def module_database(request, tmp_path_factory, name: str) -> str:
     url = request.getfixturevalue("pg_cluster").create_database(name)
     migrate_to_head(url)
     return url
+
+
+def stop_group(process: subprocess.Popen, grace: float = 10) -> None:
+    """Stop a server started in its own process group: SIGTERM, then SIGKILL after GRACE seconds, and SIGKILL to the
+    group anyway (workers left behind by a master that died first)."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
