@@ -25,7 +25,6 @@
 import argparse
 import io
 import json
-import math
 import os
 import random
 import shutil
@@ -154,6 +153,10 @@ class Load:
     rows: dict = field(default_factory=dict)
     bytes: dict = field(default_factory=dict)
     send_seconds: dict = field(default_factory=dict)
+    # Python time making the rows, by the tables a part of the generator writes (sending to COPY included).
+    python_seconds: dict = field(default_factory=lambda: dict.fromkeys(
+        ("member", "membership, freeze", "visit", "package, ledger_entry",
+         "assignment, touchpoint, message, staff_contact"), 0.0))
     steps: list = field(default_factory=list)        # (what, seconds)
     index_seconds: dict = field(default_factory=dict)
     size_bytes: int = 0
@@ -186,7 +189,7 @@ class BenchCluster(DurableCluster):
             at = args.index("-o") + 1
             # A million members: room in memory for the benches, and fewer checkpoints while loading (they
             # still fsync). shared_buffers is given again: the last one on the line wins.
-            extra = (" -c shared_buffers=1GB -c max_wal_size=8GB -c checkpoint_timeout=30min"
+            extra = (" -c shared_buffers=1GB -c max_wal_size=2GB -c checkpoint_timeout=30min"
                      " -c maintenance_work_mem=1GB -c work_mem=64MB")
             args = (*args[:at], args[at] + extra, *args[at + 1:])
         super()._run(*args)
@@ -286,7 +289,7 @@ def make_chain(url: str, params: Params) -> dict:
                                                   "currency": currency, "country": country,
                                                   "default_locale": locale})
                 plans = []
-                for name, days, limit, price, weight, chain_wide in PLANS:
+                for name, days, limit, price, _weight, chain_wide in PLANS:
                     plan = Plan(club_id=club.id, name=name, duration_days=days, visit_limit=limit,
                                 price_minor=int(round(price * factor, -2)), currency=currency,
                                 chain_wide=chain_wide)
@@ -310,7 +313,7 @@ def make_chain(url: str, params: Params) -> dict:
                     "id": club.id, "name": club.name, "tz": tz, "currency": currency, "locale": locale,
                     "prefix": prefix, "digits": digits, "size": sizes[i],
                     "plans": [(p.id, p.duration_days, p.visit_limit, p.price_minor, w, p.chain_wide)
-                              for p, (_n, _d, _l, _p, w, _c) in zip(plans, PLANS)],
+                              for p, (_n, _d, _l, _p, w, _c) in zip(plans, PLANS, strict=True)],
                     "service": (service.id, service.price_minor), "staff": [s.id for s in staff],
                     "desk": [s.id for s in staff[1:]], "tools": tools, "rules": rules,
                     "holdout": club.programme_holdout_pct,
@@ -363,12 +366,13 @@ class Streams:
 
 
 def _second_of_day(rng: random.Random) -> int:
-    r, acc = rng.random(), 0.0
-    for hour, spread, share in _PEAKS:
-        acc += share
+    r, acc, peak = rng.random(), 0.0, _PEAKS[-1]
+    for candidate in _PEAKS:
+        acc += candidate[2]
         if r <= acc:
+            peak = candidate
             break
-    s = int(rng.gauss(hour, spread) * 3600)
+    s = int(rng.gauss(peak[0], peak[1]) * 3600)
     return min(max(s, 6 * 3600), 22 * 3600 - 1)
 
 
@@ -382,7 +386,7 @@ class Generator:
         self.first_day = self.today - timedelta(days=HISTORY_DAYS)
         self.visit_from = (self.today - timedelta(days=VISIT_DAYS) - self.first_day).days   # day numbers
         self.today_no = HISTORY_DAYS
-        self.days = [(self.first_day + timedelta(days=d)).isoformat() for d in range(HISTORY_DAYS + 400)]
+        self.days = [(self.first_day + timedelta(days=d)).isoformat() for d in range(HISTORY_DAYS + 800)]
         self.hms = [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(86400)]
         self.seconds = [_second_of_day(self.rng) for _ in range(4096)]
         for club in chain["clubs"]:
@@ -459,7 +463,12 @@ class Generator:
         created_at = self.at(created, _clip(self.seconds[mid & 4095]), club)
         kind = _pick_kind(rng.random())
         sold_by = rng.choice(club["desk"])
+        clock = time.perf_counter
+        spent = self.load.python_seconds
+        t0 = clock()
         memberships = self.memberships(club, mid, join, kind, sold_by, out)
+        t1 = clock()
+        spent["membership, freeze"] += t1 - t0
         converted_at = memberships[0][5] if memberships else N
         birth = date(rng.randint(1955, 2007), rng.randint(1, 12), rng.randint(1, 28))
         email = f"m{mid}@example.{club['locale']}" if rng.random() < 0.7 else N
@@ -468,10 +477,18 @@ class Generator:
             f"{club['locale']}\t{rng.choice(('walk_in', 'walk_in', 'web_form', 'import'))}\t"
             f"{'t' if consent else 'f'}\t{created_at if consent else N}\t{'desk' if consent else N}\t{created_at}\t"
             f"{rng.choice(staff)}\t{converted_at}\n")
+        t2 = clock()
         self.visits_of(club, mid, kind, memberships, others, out)
+        t3 = clock()
         if rng.random() < 0.12 and memberships:
             self.package(club, mid, memberships[0], out)
+        t4 = clock()
         self.lifecycle(club, mid, consent, phone, birth, kind, memberships, out)
+        t5 = clock()
+        spent["member"] += t2 - t1
+        spent["visit"] += t3 - t2
+        spent["package, ledger_entry"] += t4 - t3
+        spent["assignment, touchpoint, message, staff_contact"] += t5 - t4
 
     # ---- memberships, freezes
 
@@ -848,6 +865,8 @@ def report(load: Load, params: Params) -> str:
         lines.append(f"{table:<14} {load.rows.get(table, 0):>12,} {load.bytes.get(table, 0) / 1e6:>9.0f} "
                      f"{load.send_seconds.get(table, 0.0):>18.1f} {load.index_seconds.get(table, 0.0):>10.1f} "
                      f"{load.index_seconds.get('vacuum ' + table, 0.0):>9.1f}")
+    lines.append("Python time making the rows (sending included), by the tables each part writes:")
+    lines += [f"  {tables}: {seconds:.1f} s" for tables, seconds in load.python_seconds.items()]
     lines += [f"  {what}: {seconds:.1f} s" for what, seconds in load.steps]
     lines.append(f"database size: {load.size_bytes / 2**30:.2f} GiB")
     lines.append("clubs: " + ", ".join(f"{cid} {name} ({size:,})" for cid, name, size in load.clubs))
