@@ -52,6 +52,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--visits", type=int, help="default: 30 per member")
     parser.add_argument("--seed", type=int, default=Params.seed)
     parser.add_argument("--samples", type=int, default=1, help="timed runs of each report and dry pass")
+    parser.add_argument("--report-timeout", type=int, default=300,
+                        help="seconds one report statement may run (PostgreSQL's statement_timeout); 0: none")
     parser.add_argument("--keep", action="store_true", help="keep the cluster folder (and its data)")
     parser.add_argument("--only", default="lifecycle,reports,external",
                         help="comma-separated: lifecycle, reports, external")
@@ -188,10 +190,13 @@ def report_calls():
     ]
 
 
-def reports(url: str, scopes: list[tuple[str, tuple[int, ...]]], samples: int) -> list[str]:
-    """Time each report function the pages call, for each scope, in a fresh session each time."""
+def reports(url: str, scopes: list[tuple[str, tuple[int, ...]]], samples: int, timeout: int) -> list[str]:
+    """Time each report function the pages call, for each scope, in a fresh session each time; a statement
+    running over TIMEOUT seconds is cancelled and the call shown as "> TIMEOUT s"."""
+    from sqlalchemy import text
+
     from benchmarks.apps import app_and_core
-    from clubcrm import clock
+    from clubcrm import clock, statement_timeout
     from clubcrm.extensions import db
     from clubcrm.reports.scope import Scope
 
@@ -209,12 +214,16 @@ def reports(url: str, scopes: list[tuple[str, tuple[int, ...]]], samples: int) -
                     times = []
                     for _ in range(samples):
                         with app.app_context():
+                            db.session.execute(text(f"SET statement_timeout = {timeout * 1000}"))
                             start = time.perf_counter()
                             try:
                                 call(scope)
                                 times.append(time.perf_counter() - start)
                             except Exception as error:   # noqa: BLE001 - one failing report must not hide the rest
-                                cells.append(f"{type(error).__name__}")
+                                timed_out = statement_timeout.is_timeout(error)
+                                cells.append(f"> {timeout} s (timeout)" if timed_out else type(error).__name__)
+                                if not timed_out:
+                                    print(f"{name}: {error!r}"[:2000], flush=True)
                                 db.session.rollback()
                                 break
                             finally:
@@ -244,7 +253,8 @@ def chain_facts(dsn: str) -> tuple[list[tuple[int, str, int]], int]:
 
 def external(url: str, club_id: int) -> list[str]:
     lines = []
-    values = {"url": chain_data.dsn_of(url), "club": str(club_id), "email": chain_data.DESK_EMAIL, "password": chain_data.PASSWORD}
+    values = {"url": chain_data.dsn_of(url), "club": str(club_id), "email": chain_data.DESK_EMAIL,
+              "password": chain_data.PASSWORD}
     for title, module, arguments in EXTERNAL:
         if importlib.util.find_spec(module) is None:
             lines.append(f"{title}: {module} not present, skipped")
@@ -286,7 +296,8 @@ def main(argv=None) -> int:
             print("\n".join(summary[-2:]) + f"   [load {load_average()}]", flush=True)
         if "reports" in args.only:
             summary += reports(url, [(f"chain ({len(all_ids)} clubs)", tuple(all_ids)),
-                                     (f"club {biggest[0]} ({biggest[2]:,})", (biggest[0],))], args.samples)
+                                     (f"club {biggest[0]} ({biggest[2]:,})", (biggest[0],))], args.samples,
+                               args.report_timeout)
             summary.append(f"load average after the reports: {load_average()}")
         if "external" in args.only:
             summary += external(url, biggest[0])
