@@ -207,6 +207,7 @@ def reports(url: str, scopes: list[tuple[str, tuple[int, ...]]], samples: int, t
     try:
         with app_and_core(url) as (app, _core):
             totals = [0.0] * len(scopes)
+            missed = [0] * len(scopes)
             for name, call in report_calls():
                 cells = []
                 for n, (_label, club_ids) in enumerate(scopes):
@@ -222,6 +223,7 @@ def reports(url: str, scopes: list[tuple[str, tuple[int, ...]]], samples: int, t
                             except Exception as error:   # noqa: BLE001 - one failing report must not hide the rest
                                 timed_out = statement_timeout.is_timeout(error)
                                 cells.append(f"> {timeout} s (timeout)" if timed_out else type(error).__name__)
+                                missed[n] += 1
                                 if not timed_out:
                                     print(f"{name}: {error!r}"[:2000], flush=True)
                                 db.session.rollback()
@@ -234,7 +236,8 @@ def reports(url: str, scopes: list[tuple[str, tuple[int, ...]]], samples: int, t
                         cells.append(f"{seconds:.2f} s")
                 lines.append(f"{name:<34}" + "".join(f"{c:>22}" for c in cells))
                 print(lines[-1], flush=True)
-            lines.append(f"{'all of them':<34}" + "".join(f"{t:>20.2f} s" for t in totals))
+            cells = [f"{t:.2f} s" + (f" + {m} unfinished" if m else "") for t, m in zip(totals, missed, strict=True)]
+            lines.append(f"{'all of them':<34}" + "".join(f"{c:>22}" for c in cells))
     finally:
         clock.set_now(None)
     return lines
@@ -251,7 +254,8 @@ def chain_facts(dsn: str) -> tuple[list[tuple[int, str, int]], int]:
     return clubs, size
 
 
-def external(url: str, club_id: int) -> list[str]:
+def external(url: str, dsn: str, club_id: int) -> list[str]:
+    """Run the EXTERNAL benches on the chain; the rows they write (check-ins, logins) are deleted afterwards."""
     lines = []
     values = {"url": chain_data.dsn_of(url), "club": str(club_id), "email": chain_data.DESK_EMAIL,
               "password": chain_data.PASSWORD}
@@ -261,8 +265,15 @@ def external(url: str, club_id: int) -> list[str]:
             continue
         command = [sys.executable, "-m", module, *(a.format(**values) for a in arguments)]
         print(f"\n== {title}: {' '.join(command)}", flush=True)
-        code = subprocess.call(command)
+        with psycopg.connect(dsn) as conn:
+            marks = id_marks(conn)
+        try:
+            code = subprocess.call(command)
+        finally:
+            left = undo_writes(dsn, marks)
         lines.append(f"{title}: {module} exited {code}")
+        if left:
+            lines.append("PROBLEM: rows not undone (the kept data changed): " + "; ".join(left))
     return lines
 
 
@@ -300,7 +311,7 @@ def main(argv=None) -> int:
                                args.report_timeout)
             summary.append(f"load average after the reports: {load_average()}")
         if "external" in args.only:
-            summary += external(url, biggest[0])
+            summary += external(url, dsn, biggest[0])
     finally:
         if cluster is not None:
             cluster.stop(remove=not args.keep)

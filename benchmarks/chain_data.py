@@ -300,9 +300,12 @@ def make_chain(url: str, params: Params) -> dict:
                 db.session.add(service)
                 staff = [Staff(club_id=club.id, email=f"manager{i + 1}@bench.club", name=f"Manager {i + 1}",
                                role="manager", password_hash=password)]
+                # The HTTP desk bench's login reads English pages (it checks the check-in's flash), whatever the
+                # club's language.
                 staff += [Staff(club_id=club.id, email=(DESK_EMAIL if i == biggest and d == 0
                                                         else f"desk{i + 1}-{d + 1}@bench.club"),
-                                name=f"Desk {i + 1}.{d + 1}", role="desk", password_hash=password)
+                                name=f"Desk {i + 1}.{d + 1}", role="desk", password_hash=password,
+                                locale="en" if i == biggest and d == 0 else None)
                           for d in range(3)]
                 db.session.add_all(staff)
                 db.session.flush()
