@@ -125,20 +125,24 @@ def run_phase(loaded: bool, desk_browsers, report_browsers, ops, per_client: int
     return phase
 
 
-def compute_report_figures(url: str) -> str:
-    """Run the worker's report_refresh job on the database at URL: the stored figures and the default period's
-    per-tool table the report pages read."""
-    from clubcrm import create_app, worker
+def compute_report_figures(url: str, club_id: int) -> None:
+    """Have the worker compute CLUB_ID's stored figures and its default period's per-tool table (what its report
+    pages read), as its report_refresh job does for every club."""
+    from clubcrm import clock, create_app
     from clubcrm.db import unit_of_work
     from clubcrm.extensions import db
+    from clubcrm.reports import refresh, tool_tables
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
     with app.app_context():
         with unit_of_work():
-            done = worker.report_refresh()
+            refresh.recompute(refresh.scope_key((club_id,)), clock.utcnow())
+            tool_tables.renewed(refresh.stored((club_id,)), clock.utcnow())
+        for key in tool_tables.due():
+            with unit_of_work():
+                tool_tables.compute(key, clock.utcnow())
         db.session.remove()
         db.engine.dispose()
-    return done
 
 
 def run(engine: str, url: str, club_id: int, samples: int, clients: int = 8, report_clients: int = 2,
@@ -159,7 +163,7 @@ def run(engine: str, url: str, club_id: int, samples: int, clients: int = 8, rep
         raise RuntimeError(f"only {len(ready)} members of club {club_id} can check in now; {scans} needed")
     refused: list[str] = []
     ops = [*search_ops(people), ("scan -> card", scan_op(Pool(ready), refused))]
-    compute_report_figures(url)   # as the worker's first run does: the managers' pages then read them
+    compute_report_figures(url, club_id)   # as the worker does: the managers' pages then read them
     with serve_clubcrm(url, workers) as server:
         desk = [Browser(server.url).login(email, password) for _ in range(desk_clients)]
         managers = [Browser(server.url).login(manager_email, password) for _ in range(report_clients)]
