@@ -144,3 +144,22 @@ def test_later_passes_of_a_day_send_as_many_statements_for_2000_members_as_for_1
     news_small, _ = hourly_pass(small, first + timedelta(hours=2))
     news_large, _ = hourly_pass(large, first + timedelta(hours=2))
     assert shapes(news_small) == shapes(news_large)
+
+
+def test_news_without_an_audit_trail_is_found_and_a_club_wide_change_means_a_full_pass(make):
+    """A STOP reply and a phone found invalid change no audit trail: the member's own columns name them. An
+    audit event naming no member (a rule edited, an import) may touch anyone: a full pass (None)."""
+    from clubcrm.lifecycle import since
+    from clubcrm.services import audit
+
+    club = make.club()
+    quiet, stopped, invalid = (make.member(club=club) for _ in range(3))
+    before = clock.utcnow() + timedelta(hours=1)   # the last look: after the members were made
+    clock.set_now(before + timedelta(minutes=30))
+    with unit_of_work():
+        _opt_out([stopped.id], clock.utcnow())
+        db.session.get(Member, invalid.id).phone_invalid_at = clock.utcnow()
+    assert since.members_with_news(club.id, before) == {stopped.id, invalid.id}   # not `quiet`
+    with unit_of_work():
+        audit.record(None, "update", "rule", 1, club_id=club.id)
+    assert since.members_with_news(club.id, before) is None
