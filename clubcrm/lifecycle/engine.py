@@ -55,14 +55,14 @@ def run(now: datetime, club_ids: list[int] | None = None, dry_run: bool = False,
     clubs = list(db.session.scalars(query))
     result = Plan([], dry_run)
     for club in clubs:
-        if not hourly:
-            result.clubs.append(plan_one(club, now, dry_run))
+        if not hourly or dry_run:   # a dry run commits nothing: its caller rolls back
+            result.clubs.append(plan_one(club, now, dry_run, hourly))
             continue
         try:
             with unit_of_work():
                 result.clubs.append(plan_one(club, now, dry_run, hourly=True))
-        except Exception:
-            log.exception("lifecycle pass of club %s failed; its next pass plans it in full", club.id)
+        except Exception:   # its mark is not moved: the next pass plans the members this one missed
+            log.exception("lifecycle pass of club %s failed; the next pass takes it up", club.id)
     return result
 
 
