@@ -123,6 +123,20 @@ def build(name: str, scope: Scope, currency: str, whole: bool = False) -> Page |
     return None if figures is None else PAGES[name](figures, currency, whole)
 
 
+def built_or_answer(name: str, form: ReportFilterForm, scope: Scope, currency: str, whole: bool = False):
+    """(page NAME for SCOPE, None), or (None, the answer to give instead): the report took too long (the statement
+    time limit) or its figures are being computed."""
+    try:
+        built = build(name, scope, currency, whole)
+    except DBAPIError as error:
+        if not statement_timeout.is_timeout(error):
+            raise
+        return None, too_long(form, name)
+    if built is None:
+        return None, being_computed(form, name)
+    return built, None
+
+
 def being_computed(form: ReportFilterForm, name: str):
     """Say that the scope's figures are being computed (the worker was asked), instead of computing them here."""
     return render_template("reports/computing.html", form=form, name=name, args=request.args.to_dict())
@@ -165,14 +179,9 @@ def page(name: str):
     form, scope, club = _filters()
     if scope is None:
         return render_template(f"reports/{name}.html", form=form, page=None, name=name), 400
-    try:
-        built = build(name, scope, club.currency)
-    except DBAPIError as error:
-        if not statement_timeout.is_timeout(error):
-            raise
-        return too_long(form, name)
-    if built is None:
-        return being_computed(form, name)
+    built, answer = built_or_answer(name, form, scope, club.currency)
+    if answer is not None:
+        return answer
     return render_template(f"reports/{name}.html", form=form, page=built, name=name, scope=scope,
                            tables={t.key: t for t in built.tables}, args=request.args.to_dict(), rt=rt)
 
@@ -186,14 +195,9 @@ def download(name: str, table: str):
     form, scope, club = _filters()
     if scope is None:
         abort(400)
-    try:
-        built = build(name, scope, club.currency, whole=True)
-    except DBAPIError as error:
-        if not statement_timeout.is_timeout(error):
-            raise
-        return too_long(form, name)
-    if built is None:
-        return being_computed(form, name)
+    built, answer = built_or_answer(name, form, scope, club.currency, whole=True)
+    if answer is not None:
+        return answer
     tables = built.tables
     found = next((t for t in tables if t.key == table), None)
     if found is None and built.tools_pending:
