@@ -29,8 +29,11 @@ STEPS = {
 
 def steps_for(viewer, club) -> dict | None:
     """The open steps of the club's checklist as the home page shows them, or None when it shows none."""
-    with unit_of_work():   # the first view of a finished list marks it finished
-        found = checklist.for_viewer(viewer, club, current_app.config)
+    found = checklist.for_viewer(viewer, club, current_app.config)
+    if found is not None and not found.open_items:
+        with unit_of_work():   # the first view of a finished list marks it finished
+            checklist.mark_finished(viewer, club)
+        found = None
     if found is None:
         return None
     steps = []

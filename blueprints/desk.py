@@ -20,7 +20,7 @@ def index():
     query = request.args.get("q", "")[:100]
     club = current_club()
     partial = bool(request.args.get("partial"))
-    # First: the checklist commits (its first view of a finished list marks it), which would expire the members
+    # First: the checklist may commit (its first view of a finished list marks it), which would expire the members
     # found below and have the page reload each one, and its contracts, one query at a time.
     steps = None if partial else checklist.steps_for(current_user, club)
     today = local_today(club.timezone)

@@ -11,7 +11,6 @@ import math
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 
-from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -111,19 +110,19 @@ def shown(column: Column, row: dict) -> str | Markup:
         return "–"
     kind = column.kind
     if kind == "int":
-        return format_decimal(value, "#,##0")
+        return formatting.decimal(value, "#,##0")
     if kind == "number":
-        return format_decimal(value, "#,##0.0")
+        return formatting.decimal(value, "#,##0.0")
     if kind == "hours":
-        return _("%(hours)s h", hours=format_decimal(value, "#,##0.0"))
+        return _("%(hours)s h", hours=formatting.decimal(value, "#,##0.0"))
     if kind == "pct":
-        return format_percent(value, "#,##0.0%")
+        return formatting.decimal(value, "#,##0.0%")
     if kind == "points":
-        return _("%(points)s pts", points=format_decimal(value * 100, "+#,##0.0;−#,##0.0"))
+        return _("%(points)s pts", points=formatting.decimal(value * 100, "+#,##0.0;−#,##0.0"))
     if kind == "money":
         return formatting.money(round(value), row.get("currency") or "EUR")
     if kind == "months":
-        return format_decimal(value, "#,##0.0")
+        return formatting.decimal(value, "#,##0.0")
     if kind == "flag":
         return _("yes") if value else _("no")
     if kind == "date":
@@ -147,7 +146,7 @@ def formatter(kind: str) -> Callable[[float], str]:
 
 def axis_points(value: float) -> str:
     """A tick of an axis in percentage points, whole: "+10 pts", "0 pts"."""
-    return _("%(points)s pts", points=format_decimal(round(value * 100, 6), "+#,##0.#;−#,##0.#") if value else "0")
+    return _("%(points)s pts", points=formatting.decimal(round(value * 100, 6), "+#,##0.#;−#,##0.#") if value else "0")
 
 
 def verdict_text(code: str) -> str:
@@ -395,7 +394,7 @@ def kpi_tables(figures: Stored, whole: bool = False) -> list[Table]:
         risk.page = paging.Page(risk.rows, number, size, total)
     if total >= AT_RISK_MOST:
         risk.help = _("Only the %(count)s most urgent members at risk are listed.",
-                      count=format_decimal(AT_RISK_MOST, "#,##0"))
+                      count=formatting.decimal(AT_RISK_MOST, "#,##0"))
     return [leads, sales, spoken, growth, visits, retention, risk]
 
 

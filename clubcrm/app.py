@@ -106,6 +106,7 @@ def register_extensions(app: Flask) -> None:
         timezone_selector=i18n.select_timezone,
         default_translation_directories=str(ROOT / "clubcrm" / "translations"),
     )
+    i18n.install_template_gettext(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = None  # a login session row is checked instead (blueprints/auth.py)

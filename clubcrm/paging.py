@@ -9,9 +9,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from flask_babel import format_decimal
 from sqlalchemy import Select, func, select
 
+from clubcrm import formatting
 from clubcrm.extensions import db
 
 T = TypeVar("T")
@@ -102,7 +102,7 @@ class Page(Generic[T]):
     def shown(self) -> Shown:
         """The page's numbers formatted for the reader's locale ("1,234" in English, "1.234" in German)."""
         def text(n: int) -> str:
-            return format_decimal(n, "#,##0")
+            return formatting.decimal(n, "#,##0")
         return Shown(text(self.first_row), text(self.last_row), text(self.total), text(self.number),
                      text(self.pages))
 

@@ -74,3 +74,20 @@ def test_form_messages_in_slovenian(client, login_as, make):
     page = client.post("/settings/plans", data={"name": "", "duration_days": "x", "price": "1"}).data.decode()
     assert "This field is required." not in page and "Not a valid integer value." not in page
     assert 'lang="sl"' in page
+
+
+def test_templates_translate_in_the_language_in_force_when_they_render(app):
+    """The templates' strings are looked up once per render (clubcrm.i18n.install_template_gettext): a template
+    rendered under force_locale inside a request speaks that language, as do macros imported without context."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    page = ('{% from "_macros.html" import form_errors %}{{ _("Check in") }}|'
+            '{{ ngettext("%(num)s day", "%(num)s days", 2) }}|{{ form_errors(["x"]) if false else "" }}')
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert render_template_string(page).startswith("Check in|2 days|")
+        with force_locale("de"):
+            assert render_template_string(page).startswith("Einchecken|")
+        with force_locale("ru"):
+            assert render_template_string('{% import "_macros.html" as m %}{{ _("Check in") }}') == "Отметить вход"
+        assert render_template_string(page).startswith("Check in|")

@@ -71,8 +71,9 @@ def steps_done(club: Club, config: Mapping) -> dict[str, bool]:
 
 
 def for_viewer(viewer: Staff, club: Club, config: Mapping) -> Checklist | None:
-    """Return the club's open steps for a manager or owner, or None: for desk staff, and for good once every
-    step is done or dismissed (marked finished here, the first time that is seen)."""
+    """Return the club's open steps for a manager or owner, or None: for desk staff, and for good once the list is
+    marked finished. Reads only: a list with no open step left is returned empty, for the caller to mark_finished
+    (so that the pages which find nothing to write commit nothing, and keep the rows they loaded)."""
     if not viewer.has_role("manager") or not viewer.sees_club(club.id):
         return None
     marks = set(db.session.scalars(select(ChecklistMark.item).where(ChecklistMark.club_id == club.id)))
@@ -80,11 +81,13 @@ def for_viewer(viewer: Staff, club: Club, config: Mapping) -> Checklist | None:
         return None
     done = steps_done(club, config)
     open_items = tuple(item for item in ITEMS if not done[item] and item not in marks)
-    if not open_items:
-        insert_once(ChecklistMark, club_id=club.id, item=FINISHED, kind="finished", staff_id=viewer.id,
-                    created_at=utcnow())
-        return None
     return Checklist(open_items, sms_sender(config, club))
+
+
+def mark_finished(viewer: Staff, club: Club) -> None:
+    """End the club's checklist for good: every step is done or dismissed (seen by VIEWER first)."""
+    insert_once(ChecklistMark, club_id=club.id, item=FINISHED, kind="finished", staff_id=viewer.id,
+                created_at=utcnow())
 
 
 def _check_manager(actor: Staff, club: Club) -> None:
