@@ -6,16 +6,17 @@
   old lapse (a later cycle without `renews_id`). Members are added until exactly CYCLES memberships have
   their last day inside the report's year (today included);
 * the club's tools and rules, seeded by `defaults.ensure` (holdout shares 10, 15 and 20% in turn);
-* exactly TOUCHPOINTS touchpoints on those cycles, tool by tool: a cycle gets a tool's rows all `held_out`
-  with the tool's holdout share, otherwise planned / sent / done (reached, no_answer) / skipped; a few
-  (cycle, tool) pairs are mixed; (membership_id, rule_id, occurrence) unique; `keep_in_touch` rows fill
-  the total exactly;
+* exactly TOUCHPOINTS touchpoints on those cycles, tool by tool, each (cycle, tool) drawn once into the assignment
+  log (held out with the tool's holdout share, as the engine draws): a held-out cycle gets the tool's rows all
+  `held_out`, an assigned one planned / sent / done (reached, no_answer) / skipped; (membership_id, rule_id,
+  occurrence) unique; `keep_in_touch` rows fill the total exactly;
 * MESSAGES SMS for sent SMS touchpoints, REPLIES "member replied" tasks after some of them, and invitations
   to classes and trial sessions with their sessions and some bookings, so that the activity part of the tool
   report has data.
 
-What the report must state (cycles, renewed, pending per plan and first/later cycle; decided cycles per tool,
-arm and renewal) is counted here too, as the rows are made.
+What the report must state (cycles, renewed, pending per plan and first/later cycle; per tool, the cycles whose
+renewal window has closed by arm and renewal, and the assigned ones the tool got through to) is counted here too,
+as the rows are made.
 """
 import json
 import random
@@ -51,6 +52,8 @@ TOOL_ID = {key: i for i, key in enumerate(defaults.TOOLS, 1)}
 SPEC = {r.key: r for r in defaults.RULES}
 MEMBER_COLS = ("id", "club_id", "first_name", "last_name", "name_key", "name_key_rev", "phone", "locale",
                "source", "sms_consent", "created_at", "converted_at")
+ASSIGNMENT_COLS = ("id", "club_id", "member_id", "kind", "membership_id", "tool_key", "tool_id", "held", "share_pct",
+                   "first_on", "created_at")
 MESSAGE_COLS = ("id", "club_id", "member_id", "touchpoint_id", "membership_id", "rule_id", "occurrence",
                 "idempotency_key", "to_phone", "body", "locale", "encoding", "segments", "status", "due_at",
                 "attempts", "sent_at", "delivered_at", "twilio_sid", "error_code", "created_at")
@@ -73,6 +76,11 @@ class _Cycle:
     @property
     def pending(self) -> bool:
         return not self.renewed and self.last >= -PENDING_DAYS
+
+    @property
+    def closed(self) -> bool:
+        """The renewal window has closed (the tool comparison counts only such cycles, renewed or not)."""
+        return self.last < -PENDING_DAYS
 
 
 @dataclass
@@ -220,17 +228,20 @@ def generate(now: datetime, cycles: int = 100_000, touchpoints: int = 1_500_000,
     invites: list[int] = []                     # indexes of class and trial invitations that went out
     empty = json.dumps({})
     by_tool = data.by_tool
+    assignments: list[tuple] = []
 
     def emit(c: _Cycle, tool: str, fired: list[tuple[str, int, int]]) -> None:
         """Store the touchpoints of TOOL in cycle C: FIRED (rule, occurrence, due day no.), arm by arm."""
         held = rng.random() < HOLDOUT[tool] / 100
-        mixed = not held and len(fired) > 1 and rng.random() < 0.005
+        first_due = max(c.start, min(fired[0][2], 0))
+        assignments.append((len(assignments) + 1, CLUB_ID, c.member_id, "member", c.membership_id, tool,
+                            TOOL_ID[tool], int(held), HOLDOUT[tool], iso(first_due), at(first_due, 3 * 3600)))
         reached = False
-        for n, (rule, occurrence, due) in enumerate(fired):
+        for rule, occurrence, due in fired:
             spec = SPEC[rule]
             due = max(c.start, min(due, 0))
             channel, skip_reason, outcome, done = spec.channel, None, None, False
-            if held or (mixed and n == 0):
+            if held:
                 status = "held_out"
             else:
                 r = rng.random()
@@ -256,8 +267,8 @@ def generate(now: datetime, cycles: int = 100_000, touchpoints: int = 1_500_000,
                          occurrence, spec.stages.split(",")[0], channel, status, skip_reason,
                          spec.task_kind if channel == "task" else None, empty, iso(due), planned_at, None,
                          outcome, planned_at if done else None, STAFF_ID if done else None))
-        if not c.pending:
-            arm = "held" if held else "mixed" if mixed else "assigned"
+        if c.closed:
+            arm = "held" if held else "assigned"
             tally = by_tool[tool, arm, int(c.renewed)]
             tally[0] += 1
             tally[1] += reached
@@ -372,6 +383,7 @@ def generate(now: datetime, cycles: int = 100_000, touchpoints: int = 1_500_000,
         ("member", MEMBER_COLS, member_rows), ("membership", MEMBERSHIP_COLS, memberships),
         ("club_session", SESSION_COLS, session_rows), ("booking", BOOKING_COLS, booking_rows),
         ("touchpoint", TOUCHPOINT_COLS, rows), ("message", MESSAGE_COLS, message_rows),
+        ("assignment", ASSIGNMENT_COLS, assignments),
     ]
     data.counts = {name: len(table_rows) for name, _cols, table_rows in data.tables}
     data.counts.update({

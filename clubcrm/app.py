@@ -107,6 +107,7 @@ def register_extensions(app: Flask) -> None:
         default_translation_directories=str(ROOT / "clubcrm" / "translations"),
     )
     i18n.install_template_gettext(app)
+    i18n.keep_translations_per_request(app, babel)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = None  # a login session row is checked instead (blueprints/auth.py)

@@ -80,3 +80,31 @@ def install_template_gettext(app) -> None:
         npgettext=pass_context(lambda context, c, s, p, n: of(context).unpgettext(c, s, p, n)),
         newstyle=True,
     )
+
+
+KEPT = "_clubcrm_translations"
+
+
+def keep_translations_per_request(app, babel) -> None:
+    """Have Python's gettext (lazy labels, flash messages, services) find the request's translations kept on `g`.
+
+    Flask-Babel's domain looks them up anew on every string (the app context twice, the locale, its name, a cache);
+    a member card's 85 labels spent 5% of its time there (profiled). The translations are kept with the locale they
+    belong to, so force_locale, which swaps the locale, gets its own."""
+    from flask import g
+    from flask_babel import Domain, get_locale
+
+    class RequestDomain(Domain):
+        def get_translations(self):
+            locale = get_locale()
+            if locale is None:
+                return super().get_translations()
+            kept = g.get(KEPT)
+            if kept is not None and kept[0] is locale:
+                return kept[1]
+            found = super().get_translations()
+            setattr(g, KEPT, (locale, found))
+            return found
+
+    with app.app_context():
+        babel.domain_instance = RequestDomain(domain=babel.domain)

@@ -91,3 +91,19 @@ def test_templates_translate_in_the_language_in_force_when_they_render(app):
         with force_locale("ru"):
             assert render_template_string('{% import "_macros.html" as m %}{{ _("Check in") }}') == "Отметить вход"
         assert render_template_string(page).startswith("Check in|")
+
+
+def test_python_strings_follow_force_locale_inside_a_request(app):
+    """The request's translations are kept on `g` with their locale (i18n.keep_translations_per_request): a string
+    translated under force_locale, and after it, speaks the language then in force."""
+    from flask_babel import force_locale, gettext, lazy_gettext
+
+    label = lazy_gettext("Check in")
+    with app.test_request_context("/", headers={"Accept-Language": "de"}):
+        assert gettext("Check in") == "Einchecken"
+        with force_locale("ru"):
+            assert str(label) == "Отметить вход"
+            with force_locale("fi"):
+                assert gettext("Check in") == "Kirjaa sisään"
+            assert gettext("Check in") == "Отметить вход"
+        assert str(label) == "Einchecken"

@@ -4,7 +4,7 @@ issue 15), the lead and sale KPIs of clubcrm/reports/kpis.py and the renewal rep
 on the simulated two-club chain of tests/test_kpi_oracle.py (two time zones, guest visits, visits on the weeks'
 edges), for several periods, every plan, one club and the chain."""
 from dataclasses import asdict
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -83,3 +83,18 @@ def test_a_recompute_replaces_the_figures_and_clears_the_request(app, ctx):
     assert refresh.scope_key((north,)) not in refresh.due()
     scope = Scope((north,), *PERIODS[0], TODAY)
     assert [asdict(g) for g in Stored(scope, again).base_growth()] == [asdict(g) for g in kpi_oracle.base_growth(scope)]
+
+
+def test_offset_changes_are_found_to_the_second_in_any_zone():
+    """SQLite's visits are placed on local days by the zone's offset changes (aggregates._by_local_day)."""
+    from clubcrm.reports.aggregates import offset_changes
+
+    first, last = datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)
+    assert offset_changes("Europe/Helsinki", first, last) == [
+        (first, 120), (datetime(2026, 3, 29, 1, tzinfo=UTC), 180), (datetime(2026, 10, 25, 1, tzinfo=UTC), 120)]
+    assert offset_changes("America/New_York", first, last)[1:] == [
+        (datetime(2026, 3, 8, 7, tzinfo=UTC), -240), (datetime(2026, 11, 1, 6, tzinfo=UTC), -300)]
+    # Clocks that move by half an hour, at half past.
+    assert offset_changes("Australia/Lord_Howe", first, last)[1:] == [
+        (datetime(2026, 4, 4, 15, tzinfo=UTC), 630), (datetime(2026, 10, 3, 15, 30, tzinfo=UTC), 660)]
+    assert offset_changes("Asia/Kolkata", first, last) == [(first, 330)]
