@@ -31,6 +31,7 @@ faults_dispatch: 400 SMS (--fault-messages), a slow fake Twilio, 3 dispatchers a
 """
 import argparse
 import gc
+import importlib
 import os
 import platform
 import shutil
@@ -39,6 +40,7 @@ import statistics
 import sys
 import tempfile
 import time
+import traceback
 from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 
@@ -134,6 +136,23 @@ def main(argv: list[str] | None = None) -> int:
     os.makedirs(workdir, exist_ok=True)
     cluster = None
     missed = 0
+    failed: list[str] = []
+
+    def part(name: str, run) -> None:
+        """Measure and print one benchmark now (a later one that fails loses nothing printed); a failure is
+        reported with its traceback and the run goes on to the next."""
+        nonlocal missed
+        if name not in args.only:
+            return
+        try:
+            missed += run()
+        except Exception:
+            traceback.print_exc()
+            print(f"!! {name}: FAILED (traceback above); going on with the next benchmark", flush=True)
+            failed.append(name)
+        print("Load average (1, 5, 15 min) after " + name + ": "
+              + ", ".join(f"{x:.2f}" for x in os.getloadavg()), flush=True)
+
     try:
         now = datetime.now(UTC).replace(microsecond=0)
         if "postgresql" in args.engines:
@@ -141,44 +160,6 @@ def main(argv: list[str] | None = None) -> int:
 
             with phases("postgresql: start throwaway cluster (durable: fsync on)"):
                 cluster = DurableCluster().start()
-        desk_results, lifecycle_results = [], []
-        ds = hist = None
-        http_results: dict[str, list] = {}
-        if {"desk_http", "mixed_load"} & set(args.only):
-            desk_data, http_results = measure_desk_http(args, now, workdir, cluster, phases)
-        if "desk" in args.only:
-            ds, desk_results = measure_desk(args, now, workdir, cluster, phases)
-        if "lifecycle" in args.only:
-            hist, lifecycle_results = measure_lifecycle(args, now, workdir, cluster, phases)
-        dispatch_results = []
-        if "dispatch" in args.only:
-            dispatch_results = measure_dispatch(args, now, workdir, cluster, phases)
-        reports_results = []
-        if "reports" in args.only:
-            from benchmarks import reports
-
-            reports_data, reports_results = reports.measure(args, now, workdir, cluster, phases)
-        imports_results = []
-        if "imports" in args.only:
-            from benchmarks import imports
-
-            imports_files, imports_results = imports.measure(args, now, workdir, cluster, phases)
-        moving_in_results = []
-        if "moving_in" in args.only:
-            from benchmarks import moving_in
-
-            moving_in_files, moving_in_results = moving_in.measure(args, now, workdir, cluster, phases)
-        faults_results = []
-        if "faults_contracts" in args.only:
-            from benchmarks import faults_contracts
-
-            faults_results = faults_contracts.measure(args, now, workdir, cluster, phases)
-        faults_dispatch_results = []
-        if "faults_dispatch" in args.only:
-            from benchmarks import faults_dispatch
-
-            faults_dispatch_results = faults_dispatch.measure(args, now, workdir, cluster, phases)
-        print()
         print("=" * 110)
         print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs, SQLite {sqlite3.sqlite_version}"
               + (f", PostgreSQL {server_version(cluster)} (throwaway cluster on loopback, durable: fsync, "
@@ -187,52 +168,78 @@ def main(argv: list[str] | None = None) -> int:
             print("SQLite: file database, WAL, synchronous=NORMAL (the app's settings), "
                   + ("ANALYZE run after loading (--analyze-sqlite)." if args.analyze_sqlite
                      else "no ANALYZE (the app never runs it)."))
-        print("Load average (1, 5, 15 min) at the end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
-              + " (other processes on the machine skew absolute times; ratios are interleaved)")
-        if http_results.get("desk_http"):
-            from benchmarks import desk_http
+        print("Each benchmark's tables are printed as it ends, with the load average then (other processes on the "
+              "machine skew absolute times; ratios are interleaved).", flush=True)
 
-            _v, samples, warmup = sizes(args, "desk_http")
-            missed += desk_http.report(http_results["desk_http"], desk_http_title(desk_data, samples, warmup))
-        if http_results.get("mixed_load"):
-            from benchmarks import mixed_load
+        def desk_and_mixed() -> int:
+            desk_data, http_results = measure_desk_http(args, now, workdir, cluster, phases)
+            found = 0
+            if http_results.get("desk_http"):
+                from benchmarks import desk_http
 
-            _v, samples, _w = sizes(args, "mixed_load")
-            missed += mixed_load.report(http_results["mixed_load"], desk_http_title(
-                desk_data, samples, None, "ClubCRM desk under report load"))
-        if ds is not None:
-            missed += report(args, ds, desk_results)
-        if hist is not None:
-            missed += report_lifecycle(args, hist, lifecycle_results)
-        if dispatch_results:
-            missed += report_dispatch(args, dispatch_results)
-        if reports_results:
-            missed += reports.report(args, reports_data, reports_results)
-        if imports_results:
-            missed += imports.report(args, imports_files, imports_results)
-        if moving_in_results:
-            missed += moving_in.report(args, moving_in_files, moving_in_results)
-        if faults_results:
-            missed += faults_contracts.report(faults_results)
-        if faults_dispatch_results:
-            missed += faults_dispatch.report(args, faults_dispatch_results)
-        if "report_views" in args.only:   # its own club and cluster: the KPI page, renewals and their refresh
-            from benchmarks import report_views
+                _v, samples, warmup = sizes(args, "desk_http")
+                found += desk_http.report(http_results["desk_http"], desk_http_title(desk_data, samples, warmup))
+            if http_results.get("mixed_load"):
+                from benchmarks import mixed_load
 
-            missed += report_views.main(["--members", str(args.members), "--engines", ",".join(args.engines),
-                                         "--seed", str(args.seed)])
+                _v, samples, _w = sizes(args, "mixed_load")
+                found += mixed_load.report(http_results["mixed_load"], desk_http_title(
+                    desk_data, samples, None, "ClubCRM desk under report load"))
+            return found
+
+        if {"desk_http", "mixed_load"} & set(args.only):
+            part("desk_http" if "desk_http" in args.only else "mixed_load", desk_and_mixed)
+
+        def desk() -> int:
+            ds, desk_results = measure_desk(args, now, workdir, cluster, phases)
+            return report(args, ds, desk_results)
+
+        def lifecycle() -> int:
+            hist, lifecycle_results = measure_lifecycle(args, now, workdir, cluster, phases)
+            return report_lifecycle(args, hist, lifecycle_results)
+
+        def dispatch() -> int:
+            return report_dispatch(args, measure_dispatch(args, now, workdir, cluster, phases))
+
+        def module_part(name: str):
+            """A benchmark in a module of its own (measure, then report)."""
+            def run() -> int:
+                module = importlib.import_module(f"benchmarks.{name}")
+                measured = module.measure(args, now, workdir, cluster, phases)
+                if name in ("faults_contracts",):
+                    return module.report(measured)
+                if name in ("faults_dispatch",):
+                    return module.report(args, measured)
+                data, results = measured
+                return module.report(args, data, results)
+            return run
+
+        def report_views() -> int:   # its own club and cluster: the KPI page, renewals and their refresh
+            from benchmarks import report_views as views
+
+            return views.main(["--members", str(args.members), "--engines", ",".join(args.engines),
+                               "--seed", str(args.seed)])
+
+        part("desk", desk)
+        part("lifecycle", lifecycle)
+        part("dispatch", dispatch)
+        for name in ("reports", "imports", "moving_in", "faults_contracts", "faults_dispatch"):
+            part(name, module_part(name))
+        part("report_views", report_views)
         print()
         print("Wall time per phase:")
         for name, took in phases.done:
             print(f"  {name:<70} {took:7.1f} s")
         print(f"  {'total':<70} {phases.total():7.1f} s")
         print("Goals: " + ("met" if not missed else f"MISSED by {missed} row(s)"))
+        if failed:
+            print("FAILED (no figures): " + ", ".join(failed))
     finally:
         if cluster is not None:
             cluster.stop()
         if not args.workdir:
             shutil.rmtree(workdir, ignore_errors=True)
-    return 1 if args.strict and missed else 0
+    return 1 if failed or (args.strict and missed) else 0
 
 
 def prepare(engine: str, name: str, workdir: str, cluster, phases: Phases, load) -> str:

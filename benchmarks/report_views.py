@@ -7,8 +7,8 @@ Two comparisons, each against a same-run baseline doing the same work, samples i
 
 * snapshot view: GET /reports/club (the KPI page, default period: the year up to today, all plans) and
   GET /reports/renewals through the app's test client, logged in as a manager, against reading the scope's stored
-  counts with one raw query (the rows the KPI page sums). Goal: within 2x. The renewals page still computes the
-  per-tool table in the request (not stored yet): its row shows what that costs.
+  counts with one raw query (the rows the KPI page sums). Goal: within 2x. Both pages read stored figures only
+  (the renewals page its stored per-tool table, computed by the worker first, as at night).
 * fresh computation: the worker's refresh of the club's scope (clubcrm.reports.refresh.recompute: every KPI and
   renewal figure for all history, all plans, written), against hand-written SQL reading the same facts grouped as
   far as SQL takes them (memberships, visits per week and plan, leads with their first contact, sales per day,
@@ -134,6 +134,14 @@ def run(engine: str, url: str, samples: int, warmup: int,
 
         row = refresh.stored((CLUB_ID,))
         today = row.as_of
+        # The per-tool table of the renewals page's default period, computed as the worker does at night.
+        from clubcrm.reports import tool_tables
+
+        with unit_of_work():
+            tool_tables.renewed(row, clock.utcnow())
+        for due in tool_tables.due():
+            with unit_of_work():
+                tool_tables.compute(due, clock.utcnow())
         read = text("SELECT plan_id, figure, day, k, value FROM report_count WHERE refresh_id = :id "
                     "AND plan_id IN (0) AND day BETWEEN :first AND :last")
         window = {"id": row.id, "first": (today - timedelta(days=364)).replace(day=1), "last": today}
@@ -145,7 +153,7 @@ def run(engine: str, url: str, samples: int, warmup: int,
             profiler.runcall(client.get, "/reports/club")
             pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
         for label, path in (("KPI page, snapshot view", "/reports/club"),
-                            ("renewals page (tools live)", "/reports/renewals")):
+                            ("renewals page, snapshot view", "/reports/renewals")):
             page, one = [], []
             for i in range(warmup + samples):
                 db.session.rollback()
@@ -190,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         gc.collect()
         gc.freeze()
         measured = {}
+        missed = 0
         for engine in args.engines:
             with phases(f"{engine}: report views: measure ({args.warmup} warm-up + {args.samples} samples)"):
                 measured[engine] = run(engine, urls[engine], args.samples, args.warmup, args.profile)
@@ -211,12 +220,13 @@ def main(argv: list[str] | None = None) -> int:
                 ratio = p / b if b else float("inf")
                 print(f"{label:<30} {p * 1000:8.1f} ({p95 * 1000:6.1f}) {b * 1000:8.1f} ({b95 * 1000:6.1f}) "
                       f"{ratio:6.1f}x  {'met' if ratio <= 2 else 'MISSED'}  {name}")
+                missed += ratio > 2
     finally:
         if cluster is not None:
             cluster.stop()
         shutil.rmtree(workdir, ignore_errors=True)
-    return 0
+    return missed   # rows that missed their goal (make bench counts them)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
