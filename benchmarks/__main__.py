@@ -473,6 +473,13 @@ def report_lifecycle(args, hist, results) -> int:
                 verdict = "ok" if ok else "MISSED"
             print(f"{child.what:<22} {child.seconds:8.2f} {child.rss_before_mb:10.0f} {child.peak_mb:8.0f} "
                   f"{child.growth_mb:10.0f} {child.touchpoints:17,} {child.statements:11}  {verdict}")
+        timed = {child.what: child.seconds for child in result.children}
+        if timed.get("writing pass") and timed.get("baseline"):
+            ratio = timed["writing pass"] / timed["baseline"]
+            ok = ratio <= PASS_GOAL
+            missed += not ok
+            print(f"  writing pass / baseline (fresh processes, one run each): {ratio:.2f}x  "
+                  f"goal <={PASS_GOAL:g}x {'ok' if ok else 'MISSED'}")
         for check in result.checks:
             print(f"  {check}")
         planned = result.planned
