@@ -390,12 +390,15 @@ def report_dispatch(args, results) -> int:
                  result.ratio),
                 (f"dispatch at the configured {result.rate:g}/s ({result.throttled_messages} a sample)",
                  result.throttled, result.throttled_baseline, result.throttled_ratio)]
-        for label, rates, base, ratio in rows:
+        for n, (label, rates, base, ratio) in enumerate(rows):
             ok = ratio >= RATE_GOAL
             missed += not ok
             print(f"{label:<52} {statistics.median(rates):12.1f} {min(rates):10.1f} {ratio:5.2f}x  "
                   f"{'ok' if ok else 'MISSED'}")
             print(f"{'  bare SDK, paced alike':<52} {statistics.median(base):12.1f} {min(base):10.1f}")
+            if n == 0 and result.committed:
+                print(f"{'  the SDK with the same commits':<52} {statistics.median(result.committed):12.1f} "
+                      f"{min(result.committed):10.1f} {result.committed_ratio:5.2f}x  (informative: dispatch / this)")
         for check in result.checks:
             print(f"  {check}")
     return missed
