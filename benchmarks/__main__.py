@@ -390,12 +390,15 @@ def report_dispatch(args, results) -> int:
                  result.ratio),
                 (f"dispatch at the configured {result.rate:g}/s ({result.throttled_messages} a sample)",
                  result.throttled, result.throttled_baseline, result.throttled_ratio)]
-        for label, rates, base, ratio in rows:
+        for n, (label, rates, base, ratio) in enumerate(rows):
             ok = ratio >= RATE_GOAL
             missed += not ok
             print(f"{label:<52} {statistics.median(rates):12.1f} {min(rates):10.1f} {ratio:5.2f}x  "
                   f"{'ok' if ok else 'MISSED'}")
             print(f"{'  bare SDK, paced alike':<52} {statistics.median(base):12.1f} {min(base):10.1f}")
+            if n == 0 and result.committed:
+                print(f"{'  the SDK with the same commits':<52} {statistics.median(result.committed):12.1f} "
+                      f"{min(result.committed):10.1f} {result.committed_ratio:5.2f}x  (informative: dispatch / this)")
         for check in result.checks:
             print(f"  {check}")
     return missed
@@ -473,6 +476,13 @@ def report_lifecycle(args, hist, results) -> int:
                 verdict = "ok" if ok else "MISSED"
             print(f"{child.what:<22} {child.seconds:8.2f} {child.rss_before_mb:10.0f} {child.peak_mb:8.0f} "
                   f"{child.growth_mb:10.0f} {child.touchpoints:17,} {child.statements:11}  {verdict}")
+        timed = {child.what: child.seconds for child in result.children}
+        if timed.get("writing pass") and timed.get("baseline"):
+            ratio = timed["writing pass"] / timed["baseline"]
+            ok = ratio <= PASS_GOAL
+            missed += not ok
+            print(f"  writing pass / baseline (fresh processes, one run each): {ratio:.2f}x  "
+                  f"goal <={PASS_GOAL:g}x {'ok' if ok else 'MISSED'}")
         for check in result.checks:
             print(f"  {check}")
         planned = result.planned

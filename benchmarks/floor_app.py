@@ -5,9 +5,11 @@ before_cursor_execute) and the same rows rendered with Jinja, served by the same
     gunicorn ... 'benchmarks.floor_app:create_app()'   (FLOOR_DATABASE_URL, FLOOR_SECRET_KEY from the environment)
 
 Per request, as ClubCRM: a signed session cookie, one lookup of the logged-in staff (with their club), a CSRF
-token on POSTs, and the nav's count of open tasks on every page. Then
+token on POSTs, and the nav's count of open tasks on every page, which has ClubCRM's header (scan box, nav, language
+switcher, log-out) in the staff's language (ClubCRM's catalogs through plain Babel). Then
 * GET /?q=   the search's one UNION of four indexed branches (card, phone, name key, reversed name key; at most
              20), the found members' memberships with their freezes, and other clubs' card holders (chain guests);
+             each found member's row as ClubCRM's: state, days left, phone as people read it, card, a check-in form;
 * POST /scan the card's holder, their memberships with plans and freezes, a row lock on the member, the repeat
              check (a visit in the last 300 s), the visit INSERT and today's bookings marked attended, one
              transaction; 302 to the card with the outcome flashed;
@@ -21,14 +23,18 @@ import secrets
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from functools import lru_cache
+from pathlib import Path
+
 import phonenumbers
-from flask import Flask, abort, redirect, render_template, request, session
+from babel.support import Translations
+from flask import Flask, abort, g, redirect, render_template, request, session
 from jinja2 import DictLoader
 from sqlalchemy import create_engine, event, text
 
-STAFF = text("SELECT staff.id, staff.club_id, staff.name, staff.role, staff.active, club.name AS club_name, "
-             "club.timezone, club.country, club.currency FROM staff LEFT OUTER JOIN club ON club.id = staff.club_id "
-             "WHERE staff.id = :id")
+STAFF = text("SELECT staff.id, staff.club_id, staff.name, staff.role, staff.active, staff.locale, "
+             "club.name AS club_name, club.timezone, club.country, club.currency, club.default_locale "
+             "FROM staff LEFT OUTER JOIN club ON club.id = staff.club_id WHERE staff.id = :id")
 LOGIN = text("SELECT id, password_hash FROM staff WHERE email = :email AND active")
 TASK_COUNT = text("SELECT count(*) FROM (SELECT touchpoint.id FROM touchpoint WHERE touchpoint.club_id = :club "
                   "AND touchpoint.channel = 'task' AND touchpoint.status = 'planned' AND touchpoint.due_on <= :today "
@@ -88,26 +94,62 @@ CONTACTS = text("SELECT staff_contact.outcome, staff_contact.note, staff_contact
                 "staff_contact.member_id = :member ORDER BY staff_contact.created_at DESC, staff_contact.id DESC "
                 "LIMIT 20")
 REPEAT_SECONDS = 300
+CATALOGS = Path(__file__).resolve().parent.parent / "clubcrm" / "translations"
+LOCALE_NAMES = {"en": "English", "de": "Deutsch", "ru": "Русский", "fi": "Suomi", "sl": "Slovenščina",
+                "sk": "Slovenčina"}
 
+# The desk's page as ClubCRM renders it for a desk login (templates/base.html, desk/index.html, desk/_results.html):
+# the header with the scan box, the nav with the task count, the language switcher and the log-out form; each found
+# member's row with its state, days left, phone as people read it, card code and a check-in form. Strings go
+# through the staff's language's catalog (ClubCRM's own .mo files, read with plain Babel).
 TEMPLATES = {
-    "base.html": """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{% block title %}{% endblock %}
- · {{ staff.club_name }}</title><link rel="stylesheet" href="/static/app.css"></head><body>
-<nav><a href="/">Desk</a> <a href="/tasks">Tasks <span class="badge">{{ due }}</span></a> <span>{{ staff.name }}</span>
-<form method="post" action="/logout"><input type="hidden" name="csrf_token" value="{{ csrf }}">
-<button>Log out</button></form></nav>
-{% for category, message in flashes %}<div class="alert alert-{{ category }}">{{ message }}</div>{% endfor %}
-<main>{% block main %}{% endblock %}</main></body></html>""",
-    "desk.html": """{% extends "base.html" %}{% block title %}Desk{% endblock %}{% block main %}
-<form method="post" action="/scan"><input type="hidden" name="csrf_token" value="{{ csrf }}">
-<input name="q" autofocus placeholder="Scan a card"></form>
-<form method="get" action="/"><input name="q" value="{{ query }}"><button>Search</button></form>
-{% if query %}<table><thead><tr><th>Name</th><th>Phone</th><th>Card</th><th>Standing</th></tr></thead><tbody>
-{% for m, standing in found %}<tr><td><a href="/members/{{ m.id }}">{{ m.first_name }} {{ m.last_name }}</a></td>
-<td>{{ m.phone or "" }}</td><td>{{ m.card_code or "" }}</td><td>{{ standing }}</td></tr>
-{% else %}<tr><td colspan="4">Nobody found.</td></tr>{% endfor %}</tbody></table>
-{% for g in guests %}<p>Guest: <a href="/members/{{ g.id }}/guest">{{ g.first_name }} {{ g.last_name }}</a></p>
+    "base.html": """<!doctype html><html lang="{{ locale }}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{% block title %}{% endblock %}</title>
+<link rel="icon" href="/static/favicon.svg"><link rel="stylesheet" href="/static/css/app.css">
+<script src="/static/js/desk.js" defer></script><script src="/static/js/autosubmit.js" defer></script></head><body>
+<header class="top"><a class="brand" href="/">ClubCRM</a>
+<form class="scan" method="post" action="/scan" role="search"><input type="hidden" name="csrf_token" value="{{ csrf }}">
+<input type="search" name="q" id="q" value="{{ query|default('') }}" autocomplete="off"
+ placeholder="{{ _('Name, phone or card — scan to check in') }}" aria-label="{{ _('Find a member') }}" data-live="/"
+ autofocus></form>
+<nav><a href="/tasks/" id="nav-today">{{ _("Today") }}{% if due %}
+<span class="badge count">{{ due if due < 100 else "99+" }}</span>{% endif %}</a>
+<a href="/members/new">{{ _("New lead") }}</a><a href="/sessions/">{{ _("Sessions") }}</a>
+<a href="/api-tokens/" id="nav-api-tokens">{{ _("API tokens") }}</a></nav>
+<form class="lang" method="post" action="/locale"><input type="hidden" name="csrf_token" value="{{ csrf }}">
+<input type="hidden" name="next" value="{{ request.full_path }}">
+<select name="locale" aria-label="{{ _('Language') }}" data-autosubmit>
+{% for code, name in locales %}<option value="{{ code }}" {% if code == locale %}selected{% endif %}>{{ name }}</option>
 {% endfor %}
-{% endif %}{% endblock %}""",
+</select><noscript><button>{{ _("Switch") }}</button></noscript></form>
+<form class="logout" method="post" action="/logout"><input type="hidden" name="csrf_token" value="{{ csrf }}">
+<a class="who" href="/devices" id="nav-devices" title="{{ _('Signed-in devices') }}">
+{{ staff.name }} · {{ _(staff.role) }}</a>
+<button class="link">{{ _("Log out") }}</button></form></header>
+<main>{% for category, message in flashes %}
+<div class="flash {{ category }}" role="status">{{ message }}</div>{% endfor %}
+{% block main %}{% endblock %}</main></body></html>""",
+    "desk.html": """{% extends "base.html" %}{% block title %}{{ _("Desk") }} · {{ staff.club_name }}{% endblock %}
+{% block main %}<h1>{{ staff.club_name }}</h1>
+<p class="hint">{{ _("Type a name, a phone number or a card code. A scanned card checks the member in at once.") }}</p>
+<div id="results">{% if query %}
+{% if guests %}<table class="results" id="guests"><thead><tr><th>{{ _("Guest from another club") }}</th>
+<th>{{ _("Status") }}</th><th>{{ _("Club") }}</th><th>{{ _("Card") }}</th><th></th></tr></thead><tbody>
+{% for g in guests %}<tr><td><a href="/members/{{ g.id }}/guest">{{ g.first_name }} {{ g.last_name }}</a></td>
+<td></td><td></td><td>{{ g.card_code or "" }}</td><td></td></tr>{% endfor %}</tbody></table>{% endif %}
+{% if found %}<table class="results"><thead><tr><th>{{ _("Name") }}</th><th>{{ _("Status") }}</th>
+<th>{{ _("Phone") }}</th>
+<th>{{ _("Card") }}</th><th></th></tr></thead><tbody>
+{% for m, state, days_left in found %}
+<tr><td><a href="/members/{{ m.id }}">{{ m.first_name }} {{ m.last_name }}</a></td>
+<td><span class="badge stage-{{ state }}">{{ _(state) }}</span>
+{% if days_left is not none %}<small class="hint">{{ _("%(days)s days left", days=days_left) }}</small>{% endif %}</td>
+<td>{{ phone(m.phone) }}</td><td>{{ m.card_code or "" }}</td>
+<td><form method="post" action="/members/{{ m.id }}/checkin"><input type="hidden" name="csrf_token" value="{{ csrf }}">
+<button class="small">{{ _("Check in") }}</button></form></td></tr>{% endfor %}</tbody></table>
+{% elif not guests %}<p class="empty">{{ _("Nobody matches “%(query)s”.", query=query) }}
+<a href="/members/new">{{ _("Register a new lead") }}</a></p>{% endif %}
+{% endif %}</div>{% endblock %}""",
     "card.html": """{% extends "base.html" %}{% block title %}{{ m.first_name }} {{ m.last_name }}{% endblock %}
 {% block main %}<h1>{{ m.first_name }} {{ m.last_name }}</h1><dl><dt>Phone</dt><dd>{{ m.phone or "" }}</dd>
 <dt>Email</dt><dd>{{ m.email or "" }}</dd><dt>Card</dt><dd>{{ m.card_code or "" }}</dd>
@@ -157,15 +199,31 @@ def _instant(moment: datetime, sqlite: bool):
     return moment.replace(tzinfo=None).isoformat(" ", "microseconds") if sqlite else moment
 
 
-def _standing(rows, today: date) -> str:
-    """Where a member stands today, from their memberships (with freezes)."""
+def _standing(rows, today: date) -> tuple[str, int | None]:
+    """Where a member stands today, from their memberships (with freezes), and the days left of the current one."""
     for r in rows:
         starts, ends = _day(r.starts_on), _day(r.ends_on)
         if starts <= today <= ends and r.cancelled_on is None:
             if r.f_start is not None and _day(r.f_start) <= today <= _day(r.f_end):
-                return "frozen"
-            return "active"
-    return "lead" if not rows else "expired"
+                return "frozen", (ends - today).days
+            return "active", (ends - today).days
+    return ("lead" if not rows else "expired"), None
+
+
+def _phone(e164: str | None) -> str:
+    """A stored number as people read it (the same library and format as ClubCRM's desk)."""
+    if not e164:
+        return ""
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    except phonenumbers.NumberParseException:
+        return e164
+
+
+@lru_cache(maxsize=16)
+def _catalog(locale: str) -> Translations:
+    """ClubCRM's compiled catalog of LOCALE, read once."""
+    return Translations.load(str(CATALOGS), [locale])
 
 
 def _day(value) -> date:
@@ -189,6 +247,10 @@ def create_app(database_url: str | None = None, secret_key: str | None = None) -
     app = Flask("floor")
     app.secret_key = secret_key or os.environ.get("FLOOR_SECRET_KEY") or secrets.token_hex(32)
     app.jinja_loader = DictLoader(TEMPLATES)
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+    app.jinja_env.install_gettext_callables(lambda s: _catalog(g.locale).ugettext(s),
+                                            lambda s, p, n: _catalog(g.locale).ungettext(s, p, n), newstyle=True)
+    app.jinja_env.globals.update(phone=_phone, locales=tuple(LOCALE_NAMES.items()))
     app.extensions["floor_engine"] = engine   # for the bench's statement counts
 
     def logged_in(conn):
@@ -210,7 +272,9 @@ def create_app(database_url: str | None = None, secret_key: str | None = None) -
 
     def page(conn, template: str, staff, today: date, **context) -> str:
         due = conn.execute(TASK_COUNT, {"club": staff.club_id, "today": today}).scalar()
-        return render_template(template, staff=staff, due=due, csrf=csrf_token(),
+        # The staff's language (or the club's), as ClubCRM picks it for a browser that names none.
+        g.locale = staff.locale if staff.locale in LOCALE_NAMES else staff.default_locale or "en"
+        return render_template(template, staff=staff, due=due, csrf=csrf_token(), locale=g.locale,
                                flashes=session.pop("flashes", []), **context)
 
     def today_of(staff):
@@ -250,7 +314,7 @@ def create_app(database_url: str | None = None, secret_key: str | None = None) -
                     for row in conn.execute(text(MEMBERSHIPS_OF.format(marks)),
                                             {f"m{n}": m.id for n, m in enumerate(members)}):
                         contracts.setdefault(row.member_id, []).append(row)
-                found = sorted(((m, _standing(contracts.get(m.id, []), _day(today))) for m in members),
+                found = sorted(((m, *_standing(contracts.get(m.id, []), _day(today))) for m in members),
                                key=lambda f: 0 if f[0].card_code == card else 1)
                 guests = conn.execute(GUESTS, {"club": staff.club_id, "card": card}).all()
             return page(conn, "desk.html", staff, today, query=query, found=found, guests=guests)

@@ -43,7 +43,7 @@ from clubcrm.services.sessions import local_midnight
 from clubcrm.sqlite import enable_sqlite_pragmas
 from tests.conftest import make_app
 
-GOAL = 3.0
+GOAL = 2.0   # issue 15: the pass within 2x of the raw facts query, dry and writing
 MEMORY_GOAL_MB = 1024
 
 

@@ -250,7 +250,7 @@ def timed_statements(app, scope: Scope) -> list[tuple[str, int, float]]:
             cursor = connection.cursor()
             start = time.perf_counter()
             cursor.execute(statement, parameters)
-            rows = cursor.fetchall()
+            rows = cursor.fetchall() if cursor.description is not None else []   # DDL, INSERT: nothing to fetch
             out.append((" ".join(statement.split()), len(rows), time.perf_counter() - start))
             cursor.close()
         db.session.rollback()

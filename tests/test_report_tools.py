@@ -13,7 +13,7 @@ from clubcrm.models import (
 )
 from clubcrm.reports import stats
 from clubcrm.reports.scope import Scope
-from clubcrm.reports.tools import tool_report
+from clubcrm.reports.tools import decided_cycles, tool_report
 from tests.conftest import TODAY
 from tests.test_report_renewals import JAN, PERIOD, build_club, scope_of
 
@@ -247,7 +247,7 @@ def test_the_tool_report_looks_touchpoints_up_by_cycle_not_by_tool(club, make):
     touchpoint of the tool read per assignment (43 s for one club of 20,000 members, the worker's per-tool table).
     The plans of the report's statements are read here (EXPLAIN) on the test's own data: no statement may
     look touchpoints up by tool_id for each row of another table."""
-    from sqlalchemy import event, text
+    from sqlalchemy import event
 
     club, _month, _year = club
     seen: list[tuple[str, object]] = []
@@ -265,6 +265,13 @@ def test_the_tool_report_looks_touchpoints_up_by_cycle_not_by_tool(club, make):
     assert seen
     sqlite = engine.dialect.name == "sqlite"
     connection = db.session.connection()
+    with decided_cycles(scope_of(club)):     # the temporary table the statements read, for EXPLAIN
+        explain(seen, sqlite, connection)
+
+
+def explain(seen, sqlite: bool, connection) -> None:
+    from sqlalchemy import text
+
     for statement, parameters in seen:
         if sqlite:
             plan = " | ".join(row[3] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement,
