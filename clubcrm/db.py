@@ -19,13 +19,31 @@ def unit_of_work() -> Iterator[Session]:
         raise
 
 
-def plain_rows(statement):
+class PlainRows:
+    """A SELECT's rows as Core gives them, read from the driver in batches of BATCH (fetchmany): psycopg's fetchone
+    checks the cursor's state on every row, a third of the time of reading the lifecycle facts' 1.2 million rows at
+    100,000 members (profiled); iterating stays row by row for the caller."""
+
+    BATCH = 2000
+
+    def __init__(self, result) -> None:
+        self.result = result
+
+    def __iter__(self):
+        for batch in self.result.partitions(self.BATCH):
+            yield from batch
+
+    def all(self) -> list:
+        return self.result.all()
+
+
+def plain_rows(statement) -> PlainRows:
     """Run a SELECT of plain columns on the session's connection, in its transaction, after flushing what it holds:
     rows as Core gives them, without the ORM's per-row loading (which cost more than the queries in the lifecycle
-    facts and the KPIs' memberships, profiled). Iterate it: a fetch per row stays cheaper than one list of tens of
-    thousands of rows (the cyclic collector's scans)."""
+    facts and the KPIs' memberships, profiled). Iterate it: a batch of rows at a time stays cheaper than one list
+    of tens of thousands of rows (the cyclic collector's scans)."""
     db.session.flush()
-    return db.session.connection().execute(statement)
+    return PlainRows(db.session.connection().execute(statement))
 
 
 def _insert(model):
