@@ -49,6 +49,21 @@ def check_login_session() -> None:
         _forget()
 
 
+# What a login whose password a manager set may still open before choosing its own.
+_BEFORE_NEW_PASSWORD = {"static", "auth.change_password", "auth.logout", "auth.set_locale"}
+
+
+@bp.before_app_request
+def require_own_password():
+    """Send a login whose password a manager set to the password page before anything else (the API, which
+    takes bearer tokens and no login cookie, is not concerned)."""
+    if (current_user.is_authenticated and current_user.must_change_password
+            and request.endpoint not in _BEFORE_NEW_PASSWORD and not (request.endpoint or "").startswith("api.")):
+        flash(_("Your password was set by a manager: choose your own to go on."), "info")
+        return redirect(url_for("auth.change_password"))
+    return None
+
+
 def _forget() -> None:
     """Drop the login from this browser's cookie (the login session itself is ended by the caller)."""
     logout_user()

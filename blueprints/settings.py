@@ -7,12 +7,12 @@ from sqlalchemy import select
 
 from blueprints.access import current_club, role_required
 from blueprints.forms import show_error
-from blueprints.forms.settings import ClubForm, PlanForm, ServiceForm, StaffForm
+from blueprints.forms.settings import ClubForm, PlanForm, ServiceForm, StaffForm, StaffPasswordForm
 from clubcrm.db import unit_of_work
 from clubcrm.errors import DomainError, NotFound
 from clubcrm.extensions import db
 from clubcrm.models import Plan, Service, Staff
-from clubcrm.services import auth, settings
+from clubcrm.services import auth, settings, staff_admin
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
@@ -25,7 +25,8 @@ def _page(club, forms: dict | None = None, status: int = 200):
     staff = db.session.scalars(select(Staff).where(Staff.club_id == club.id).order_by(Staff.name))
     return render_template("settings/index.html", club=club, forms=forms, plans=list(plans),
                            services=list(services), staff=list(staff),
-                           may_switch=lambda login: auth.switch_refusal(current_user, login) is None), status
+                           may_switch=lambda login: auth.switch_refusal(current_user, login) is None,
+                           may_reset=lambda login: staff_admin.reset_refusal(current_user, login) is None), status
 
 
 def _submit(key: str, form, action, message: str):
@@ -81,7 +82,8 @@ def add_staff():
     form = StaffForm()
     return _submit("staff", form,
                    lambda c: auth.create_staff(form.email.data, form.role.data, form.password.data, c.id,
-                                               name=form.name.data, actor=current_user),
+                                               name=form.name.data, is_trainer=form.is_trainer.data,
+                                               actor=current_user),
                    _("Login created."))
 
 
@@ -101,6 +103,38 @@ def toggle_staff(staff_id: int, active: int):
               ngettext("Login switched off; %(num)d session ended.", "Login switched off; %(num)d sessions ended.",
                        ended), "success")
     return redirect(url_for("settings.index"))
+
+
+@bp.post("/staff/<id:staff_id>/password")
+@role_required("manager")
+def reset_staff_password(staff_id: int):
+    """Set a new password for a login, to be changed at its next login; its sessions end at once."""
+    form = StaffPasswordForm()
+    # No form validation here: the service checks the login first (another club's: 404), then names the password's
+    # fault; CSRFProtect has checked the token already.
+    try:
+        with unit_of_work():
+            ended = staff_admin.reset_password(current_user, staff_id, form.password.data or "")
+    except NotFound:
+        abort(404)
+    except DomainError as error:
+        flash(str(error.message), "danger")
+        return redirect(url_for("settings.index", _anchor="staff"))
+    flash(ngettext("Password set; it must be changed at the next login. %(num)d session ended.",
+                   "Password set; it must be changed at the next login. %(num)d sessions ended.", ended), "success")
+    return redirect(url_for("settings.index", _anchor="staff"))
+
+
+@bp.post("/staff/<id:staff_id>/trainer/<int(min=0, max=1):trainer>")
+@role_required("manager")
+def set_trainer(staff_id: int, trainer: int):
+    """Mark a login as a trainer (1) or not (0)."""
+    try:
+        with unit_of_work():
+            staff_admin.set_trainer(current_user, staff_id, bool(trainer))
+    except NotFound:
+        abort(404)
+    return redirect(url_for("settings.index", _anchor="staff"))
 
 
 @bp.post("/<kind>/<id:item_id>/active/<int(min=0, max=1):active>")

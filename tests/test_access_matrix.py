@@ -122,6 +122,9 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     ("settings.add_staff", "POST"):               (302, 403, 422, 422, 403, 422),
     ("settings.toggle", "POST"):                  (302, 403, 302, 302, 403, 404),
     ("settings.toggle_staff", "POST"):            (302, 403, 302, 302, 403, 404),
+    # a new password for club A's trainer (an empty form: back to the settings with the reason), the trainer flag
+    ("settings.reset_staff_password", "POST"):    (302, 403, 302, 302, 403, 404),
+    ("settings.set_trainer", "POST"):             (302, 403, 302, 302, 403, 404),
     # --- Settings → Clubs (clubs.py): owners only; empty forms are refused, reopening an open club changes nothing
     ("clubs.index", "GET"):                       (302, 403, 403, 200, 403, 403),
     ("clubs.add", "POST"):                        (302, 403, 403, 422, 403, 403),
@@ -232,7 +235,7 @@ def build_data(make) -> dict:
         "tool_id": rule.tool_id, "rule_id": rule.id, "kind": "plans", "item_id": plan.id, "active": 1,
         "export_kind": "visits", "token_id": spare_token.id, "job_id": job.id,
         "name": "renewals", "table": "renewals", "login_session_id": spare_login_id,
-        "staff_id": trainer.id, "club_id": club_a.id, "item": "plans",
+        "staff_id": trainer.id, "trainer": 1, "club_id": club_a.id, "item": "plans",
         # The API's ids (plan_id, service_id, ...) go here as its routes appear.
         "plan_id": plan.id, "service_id": service.id, "membership_id": membership.id,
         "form_name": "cancel",   # the member card's form fragments: the manager's one

@@ -59,3 +59,9 @@ class StaffForm(BaseForm):
                                                 SelectChoice("manager", _l("manager"))])
     # Length and the common-password list are checked by services/passwords.py, which names the reason.
     password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=200)])
+    is_trainer = BooleanField(_l("Trainer (leads sessions in the timetable)"))
+
+
+class StaffPasswordForm(BaseForm):
+    # Checked by services/passwords.py, as at creation; the person must change it at the next login.
+    password = PasswordField(_l("New password"), validators=[InputRequired(), Length(max=200)])

@@ -42,6 +42,8 @@ class Club(db.Model):
     # What a tool's staff calls cost: the average call's minutes and the hourly cost of staff time (minor units).
     call_minutes: Mapped[int] = mapped_column(default=10, server_default="10")
     staff_hour_cost_minor: Mapped[int] = mapped_column(default=2000, server_default="2000")
+    # How long a visit usually lasts: the desk's "in the club now" counts check-ins within it.
+    usual_stay_minutes: Mapped[int] = mapped_column(default=90, server_default="90")
     # Closed from this day (the club's local date): no sales, check-ins, logins or SMS there; None = open.
     closed_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -2,7 +2,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clubcrm.clock import utcnow
@@ -24,6 +24,8 @@ class Staff(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(5))
     is_trainer: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
+    # Set when a manager sets a new password: the person chooses their own before anything else.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     club: Mapped[Club | None] = relationship(lazy="joined")  # every request needs it

@@ -109,6 +109,7 @@ def change_password(staff: Staff, attempt: Attempt, current: str, new: str) -> i
     except InvalidInput:
         raise InvalidInput("current_password", _l("This is not your current password.")) from None
     staff.password_hash = passwords.make_hash(new)
+    staff.must_change_password = False   # a password set by a manager is now the person's own
     db.session.flush()
     audit.record(staff, "update", "staff", staff.id, club_id=staff.club_id, after={"password": "changed"})
     return login_sessions.end_all(staff, "password")
