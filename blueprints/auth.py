@@ -57,8 +57,12 @@ _BEFORE_NEW_PASSWORD = {"static", "auth.change_password", "auth.logout", "auth.s
 def require_own_password():
     """Send a login whose password a manager set to the password page before anything else (the API, which
     takes bearer tokens and no login cookie, is not concerned)."""
-    if (current_user.is_authenticated and current_user.must_change_password
-            and request.endpoint not in _BEFORE_NEW_PASSWORD and not (request.endpoint or "").startswith("api.")):
+    # The endpoint first: the API's requests must not load a user here (its own check comes later, and reconnects
+    # after a database restart; tests/test_db_outage.py).
+    endpoint = request.endpoint or ""
+    if endpoint in _BEFORE_NEW_PASSWORD or endpoint.startswith("api.") or request.path.startswith("/api/"):
+        return None
+    if current_user.is_authenticated and current_user.must_change_password:
         flash(_("Your password was set by a manager: choose your own to go on."), "info")
         return redirect(url_for("auth.change_password"))
     return None

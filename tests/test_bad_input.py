@@ -75,6 +75,7 @@ FORMS = {
     "settings.add_plan": (settings_forms.PlanForm, ""),
     "settings.add_service": (settings_forms.ServiceForm, ""),
     "settings.add_staff": (settings_forms.StaffForm, ""),
+    "settings.reset_staff_password": (settings_forms.StaffPasswordForm, ""),
     "clubs.add": (club_forms.NewClubForm, ""),
     "clubs.save": (club_forms.EditClubForm, ""),
     "clubs.close": (club_forms.CloseClubForm, ""),
@@ -103,7 +104,7 @@ RAW_FIELDS = {"desk.scan": {"q": "text"}, "auth.set_locale": {"locale": "choice"
 SIGNED = {"twilio_hooks.status", "twilio_hooks.inbound"}
 QUERY_FIELDS = ["q", "partial", "next", "start", "end", "club", "plan"]
 NO_FIELDS = {"auth.logout", "auth.end_device", "auth.log_out_everywhere", "members.check_in", "desk.guest_check_in",
-             "sales.end_freeze",
+             "sales.end_freeze", "settings.set_trainer",
              "settings.toggle", "settings.toggle_staff", "sessions.cancel", "sessions.cancel_booking",
              "sessions.attend", "api_tokens.revoke", "clubs.reopen", "checklist.dismiss", "reports.recompute",
              # JSON with a bearer token, not forms (a form gets 401): tests/test_api_schemathesis.py fuzzes them.
@@ -208,6 +209,7 @@ def baselines(ids: SimpleNamespace) -> dict[str, dict[str, str]]:
         "settings.add_service": {"name": "Walk svc", "package_units": "5", "price": "10", "valid_days": ""},
         "settings.add_staff": {"name": "Walker", "email": "walker@example.com", "role": "desk",
                                "password": "long-enough"},
+        "settings.reset_staff_password": {"password": "long-enough-again"},
         "clubs.add": {"name": "Walk Club", "timezone": "Europe/Helsinki", "currency": "EUR", "country": "FI",
                       "default_locale": "en", "phone": ""},
         "clubs.save": {"name": "Test Club", "timezone": "Europe/Helsinki", "currency": "EUR", "country": "FI",
