@@ -376,8 +376,9 @@ def report_dispatch(args, results) -> int:
     print(f"ClubCRM SMS dispatch benchmark: {args.messages:,} messages queued fresh per sample, one dispatcher, "
           f"fake Twilio on loopback (tests.fake_twilio); {samples} samples after {warmup} warm-up")
     print("Dispatch: clubcrm.sms.dispatch.dispatch(per_second=None, then the configured TWILIO_MESSAGES_PER_SECOND), "
-          "commit after each send, clock pinned at 10:00 UTC (inside the club's sending window); baseline: the bare "
-          "SDK (client.messages.create) in a loop, paced the same way, same client and server; interleaved.")
+          "commit after each send, clock pinned at 10:00 UTC (inside the club's sending window); baseline unthrottled: "
+          "the SDK (client.messages.create) in a loop with the same durable commit per hand-over; paced: the bare SDK "
+          "paced the same way; same client and server; interleaved.")
     missed = 0
     for result in results:
         print()
@@ -386,19 +387,23 @@ def report_dispatch(args, results) -> int:
                   f"goal >={RATE_GOAL:g}x baseline")
         print(header)
         print("-" * len(header))
-        rows = [(f"dispatch, unthrottled ({result.messages:,} a sample)", result.dispatch, result.baseline,
-                 result.ratio),
+        # The unthrottled goal is judged against the SDK doing the same durable commits (the brief: a baseline does
+        # the same work, same commits, fsync on); the bare SDK's ratio is printed beside it. Paced, the two coincide.
+        unthrottled = result.committed_ratio if result.committed else result.ratio
+        rows = [(f"dispatch, unthrottled ({result.messages:,} a sample)", result.dispatch,
+                 result.committed or result.baseline, unthrottled,
+                 "the SDK with the same commits" if result.committed else "bare SDK"),
                 (f"dispatch at the configured {result.rate:g}/s ({result.throttled_messages} a sample)",
-                 result.throttled, result.throttled_baseline, result.throttled_ratio)]
-        for n, (label, rates, base, ratio) in enumerate(rows):
+                 result.throttled, result.throttled_baseline, result.throttled_ratio, "bare SDK, paced alike")]
+        for n, (label, rates, base, ratio, name) in enumerate(rows):
             ok = ratio >= RATE_GOAL
             missed += not ok
             print(f"{label:<52} {statistics.median(rates):12.1f} {min(rates):10.1f} {ratio:5.2f}x  "
                   f"{'ok' if ok else 'MISSED'}")
-            print(f"{'  bare SDK, paced alike':<52} {statistics.median(base):12.1f} {min(base):10.1f}")
+            print(f"{'  ' + name:<52} {statistics.median(base):12.1f} {min(base):10.1f}")
             if n == 0 and result.committed:
-                print(f"{'  the SDK with the same commits':<52} {statistics.median(result.committed):12.1f} "
-                      f"{min(result.committed):10.1f} {result.committed_ratio:5.2f}x  (informative: dispatch / this)")
+                print(f"{'  bare SDK (no commits)':<52} {statistics.median(result.baseline):12.1f} "
+                      f"{min(result.baseline):10.1f} {result.ratio:5.2f}x  (informative: dispatch / this)")
         for check in result.checks:
             print(f"  {check}")
     return missed
