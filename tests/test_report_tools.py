@@ -13,7 +13,7 @@ from clubcrm.models import (
 )
 from clubcrm.reports import stats
 from clubcrm.reports.scope import Scope
-from clubcrm.reports.tools import decided_cycles, tool_report
+from clubcrm.reports.tools import decided_cycles, tool_report, touched_cycles
 from tests.conftest import TODAY
 from tests.test_report_renewals import JAN, PERIOD, build_club, scope_of
 
@@ -253,7 +253,7 @@ def test_the_tool_report_looks_touchpoints_up_by_cycle_not_by_tool(club, make):
     seen: list[tuple[str, object]] = []
 
     def keep(_conn, _cursor, statement, parameters, _context, _executemany):
-        if "touchpoint" in statement and statement.lstrip().upper().startswith(("SELECT", "WITH")):
+        if "touchpoint" in statement and statement.lstrip().upper().startswith(("SELECT", "WITH", "INSERT")):
             seen.append((statement, parameters))
 
     engine = db.session.get_bind()
@@ -265,7 +265,8 @@ def test_the_tool_report_looks_touchpoints_up_by_cycle_not_by_tool(club, make):
     assert seen
     sqlite = engine.dialect.name == "sqlite"
     connection = db.session.connection()
-    with decided_cycles(scope_of(club)):     # the temporary table the statements read, for EXPLAIN
+    # The temporary tables the statements read, for EXPLAIN (the INSERTs that fill them are explained too).
+    with decided_cycles(scope_of(club)) as decided, touched_cycles(decided):
         explain(seen, sqlite, connection)
 
 

@@ -86,9 +86,9 @@ def tool_report(scope: Scope) -> ToolReport:
     clubs = scope.clubs()
     currencies = {club.currency for club in clubs}
     currency = currencies.pop() if len(currencies) == 1 else None
-    with decided_cycles(scope) as decided:
-        _strata(decided, result)
-        _costs(decided, clubs, result)
+    with decided_cycles(scope) as decided, touched_cycles(decided) as touched:
+        _strata(decided, touched, result)
+        _costs(decided, touched, clubs, result)
         value = renewal_value(decided) if currency else None
     _activity(scope, result)
     for key, low, high in db.session.execute(
@@ -120,18 +120,50 @@ def decided_cycles(scope: Scope):
     """SCOPE's decided cycles (id, club_id, renewed) in a temporary table for the block, indexed by id.
 
     Five statements of the per-tool table join them; as a CTE each statement computed them again (a second
-    each at 100,000 cycles, most of tool_report's time, measured). Created and filled in the caller's
-    transaction and dropped at the end of the block (on an error the transaction's rollback drops it too)."""
-    table = Table("tool_decided", MetaData(), Column("id", Integer, primary_key=True),
-                  Column("club_id", Integer), Column("renewed", Integer), prefixes=["TEMPORARY"])
+    each at 100,000 cycles, most of tool_report's time, measured)."""
+    c = cycles(scope)
+    with _temporary("tool_decided", [Column("id", Integer, primary_key=True), Column("club_id", Integer),
+                                     Column("renewed", Integer)],
+                    select(c.c.id, c.c.club_id, c.c.renewed).where(c.c.closed == 1)) as table:
+        yield table
+
+
+@contextmanager
+def touched_cycles(decided):
+    """Per decided cycle and tool that touched it: whether the tool got through (`reached`), the staff calls it
+    had done and the SMS segments it sent, in a temporary table indexed by (cycle, tool); rows where all three
+    are nothing are left out.
+
+    Read once from the cycles' touchpoints and messages; before, the naive rate asked per assignment and the costs
+    joined the touchpoints and messages again per assignment (2.7 s of the report's 6 s at 100,000 members on
+    SQLite, which could not use an index for the programme's `tool_id IS NULL OR ...` join; measured, issue 15)."""
+    tp = Touchpoint
+    called = func.sum(case((and_(tp.channel == "task", tp.status == "done"), 1), else_=0))
+    reached = func.max(got_through())
+    fill = (
+        select(tp.membership_id, tp.tool_id, reached, called, func.coalesce(func.sum(Message.segments), 0))
+        .select_from(decided).join(tp, tp.membership_id == decided.c.id)
+        .outerjoin(Message, and_(Message.touchpoint_id == tp.id, Message.status.in_(SENT_STATES)))
+        .where(or_(tp.channel == "task", tp.status == "sent", Message.id.is_not(None)))
+        .group_by(tp.membership_id, tp.tool_id)
+        .having(or_(reached > 0, called > 0, func.count(Message.id) > 0)))
+    with _temporary("tool_touched", [Column("membership_id", Integer, primary_key=True),
+                                     Column("tool_id", Integer, primary_key=True), Column("reached", Integer),
+                                     Column("calls", Integer), Column("segments", Integer)], fill) as table:
+        yield table
+
+
+@contextmanager
+def _temporary(name: str, columns: list[Column], fill):
+    """A temporary table NAME of COLUMNS filled by the select FILL, for the block. Created and filled in the
+    caller's transaction and dropped at the end of the block (on an error the transaction's rollback drops it)."""
+    table = Table(name, MetaData(), *columns, prefixes=["TEMPORARY"])
     connection = db.session.connection()
     # Left over when a rollback undid the drop below (SQLite runs CREATE outside the transaction, DROP inside it).
     table.drop(connection, checkfirst=True)
     table.create(connection)
     try:
-        c = cycles(scope)
-        connection.execute(insert(table).from_select(
-            ["id", "club_id", "renewed"], select(c.c.id, c.c.club_id, c.c.renewed).where(c.c.closed == 1)))
+        connection.execute(insert(table).from_select([column.name for column in columns], fill))
         if connection.dialect.name == "postgresql":
             connection.exec_driver_sql(f"ANALYZE {table.name}")   # no autovacuum statistics on a temporary table
         yield table
@@ -156,7 +188,7 @@ def _compared(decided):
     return or_(Assignment.tool_key != PROGRAMME, a.membership_id.in_(first_of_draw))
 
 
-def _strata(decided, result: dict[str, ToolStats]) -> None:
+def _strata(decided, touched, result: dict[str, ToolStats]) -> None:
     """Counts per tool, club and share in force, by arm and renewal; and the assigned cycles each tool reached."""
     a = Assignment
     per_stratum: dict[str, dict[tuple[int, int], list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0, 0]))
@@ -174,19 +206,13 @@ def _strata(decided, result: dict[str, ToolStats]) -> None:
     for key, strata in per_stratum.items():
         result[key].strata = [stats.Stratum(*counts, share_pct=share)
                               for (_club, share), counts in sorted(strata.items())]
-    # The naive rate: assigned cycles the tool got through to (any of its touchpoints), renewed or not. Asked per
-    # assignment through the touchpoints' index on membership_id: a subquery grouping every touchpoint of the decided
-    # cycles had PostgreSQL, misjudging the cycles' count (686 for 122,000), loop over the cycles once per touchpoint.
-    # `tool_id + 0`: SQLite, which has no statistics unless ANALYZE ran, otherwise picks the index on tool_id and
-    # reads every touchpoint of the tool for each assignment (43 s at 20,000 members instead of 0.2 s, measured);
-    # the expression leaves it, like PostgreSQL, the index that starts with membership_id.
-    tp = Touchpoint
-    got = (select(tp.id).where(tp.membership_id == a.membership_id, tp.tool_id + 0 == a.tool_id, got_through() == 1)
-           .correlate(a).exists())
+    # The naive rate: assigned cycles the tool got through to (any of its touchpoints), renewed or not. The
+    # programme's rows have no tool, so no touched row and no naive rate.
     for key, renewed, n in db.session.execute(
         select(a.tool_key, decided.c.renewed, func.count())
         .select_from(decided).join(a, a.membership_id == decided.c.id)
-        .where(a.held.is_(False), got)
+        .join(touched, and_(touched.c.membership_id == a.membership_id, touched.c.tool_id == a.tool_id))
+        .where(a.held.is_(False), touched.c.reached == 1)
         .group_by(a.tool_key, decided.c.renewed)
     ):
         if key in result:
@@ -194,35 +220,22 @@ def _strata(decided, result: dict[str, ToolStats]) -> None:
             result[key].received_renewed += n if renewed else 0
 
 
-def _costs(decided, clubs: list[Club], result: dict[str, ToolStats]) -> None:
+def _costs(decided, touched, clubs: list[Club], result: dict[str, ToolStats]) -> None:
     """What each tool spent on its compared assigned cycles (SMS segments × price, staff calls × minutes × the
     hourly cost), and for the programme what all tools spent on the cycles not held out of it."""
-    a, tp = Assignment, Touchpoint
+    a = Assignment
     price = current_app.config["SMS_SEGMENT_PRICE_MINOR"]
     rates = {club.id: (club.call_minutes, club.staff_hour_cost_minor) for club in clubs}
-    # What was spent per decided cycle and tool, computed once: the calls done and the segments sent.
-    spent = (
-        select(tp.membership_id, tp.tool_id,
-               func.sum(case((and_(tp.channel == "task", tp.status == "done"), 1), else_=0)).label("calls"),
-               func.coalesce(func.sum(Message.segments), 0).label("segments"))
-        .select_from(decided).join(tp, tp.membership_id == decided.c.id)
-        .outerjoin(Message, and_(Message.touchpoint_id == tp.id, Message.status.in_(SENT_STATES)))
-        .where(or_(tp.channel == "task", Message.id.is_not(None)))
-        .group_by(tp.membership_id, tp.tool_id)
-        .having(or_(func.sum(case((and_(tp.channel == "task", tp.status == "done"), 1), else_=0)) > 0,
-                    func.count(Message.id) > 0))
-        .cte("spent").prefix_with("MATERIALIZED"))
 
     def per_arm(of_arm):
-        return (select(a.tool_key, a.club_id, func.sum(spent.c.calls), func.sum(spent.c.segments))
-                .select_from(decided).join(a, a.membership_id == decided.c.id).join(spent, of_arm)
+        return (select(a.tool_key, a.club_id, func.sum(touched.c.calls), func.sum(touched.c.segments))
+                .select_from(decided).join(a, a.membership_id == decided.c.id).join(touched, of_arm)
                 .where(a.held.is_(False), _compared(decided)).group_by(a.tool_key, a.club_id))
 
-    # A tool's assignment takes its own spending in the cycle, the programme's (no tool) every tool's. Two arms of
-    # a UNION rather than one join on `tool_id IS NULL OR ...`: SQLite cannot use an index for the OR and, joining
-    # messages per assignment, took 2 s of the renewal report's 6 s at 100,000 members (measured, issue 15).
-    tools = and_(a.tool_id.is_not(None), spent.c.membership_id == a.membership_id, spent.c.tool_id == a.tool_id)
-    programme = and_(a.tool_id.is_(None), spent.c.membership_id == a.membership_id)
+    # A tool's assignment takes its own spending in the cycle, the programme's (no tool) every tool's: two arms of a
+    # UNION, each joining by index (one join on `tool_id IS NULL OR ...` could use none on SQLite).
+    tools = and_(a.tool_id.is_not(None), touched.c.membership_id == a.membership_id, touched.c.tool_id == a.tool_id)
+    programme = and_(a.tool_id.is_(None), touched.c.membership_id == a.membership_id)
     for key, club_id, calls, segments in db.session.execute(per_arm(tools).union_all(per_arm(programme))):
         if key in result:
             minutes, hourly = rates.get(club_id, (0, 0))
