@@ -7,13 +7,13 @@ from blueprints.access import current_club, role_required
 from blueprints.desk import check_in_and_report
 from blueprints.forms import show_error
 from blueprints.forms.members import MemberForm
-from blueprints.forms.sales import CancelForm, FreezeForm, PackageSaleForm, SellForm, UnitsForm
+from blueprints.forms.sales import CancelForm, FreezeForm, OverrideForm, PackageSaleForm, SellForm, UnitsForm
 from blueprints.forms.choices import fill_choices
 from blueprints.forms.tasks import ContactForm, SmsForm
 from clubcrm.clock import local_today, utcnow
 from clubcrm.db import unit_of_work
-from clubcrm.errors import DomainError, NotFound
-from clubcrm.services import cards, consent, members, tasks
+from clubcrm.errors import DomainError, InvalidInput, NotFound
+from clubcrm.services import auth, cards, consent, members, overrides, tasks
 from clubcrm.sms import outbox
 
 bp = Blueprint("members", __name__, url_prefix="/members")
@@ -48,7 +48,17 @@ def new():
 @bp.get("/<id:member_id>")
 @role_required("desk", "manager")
 def card(member_id: int):
-    """Show the member card."""
+    """Show the member card; ?sell=checkin opens the sell form set to check the member in (a refused check-in's
+    "Sell and check in"), ?sell=task&task=ID opens it to record that Today task's "Renewed" with the sale."""
+    offer = request.args.get("sell")
+    if offer == "checkin":
+        return render_card(member_id, opened=("sell", SellForm(formdata=None, check_in=True)))
+    if offer == "task":
+        task_id = request.args.get("task", "")
+        task = int(task_id) if task_id.isdigit() and int(task_id) < 2**31 else None
+        return render_card(member_id, opened=("sell", SellForm(formdata=None, task_id=task)))
+    if request.args.get("open") == "override" and current_user.has_role("desk", "manager"):
+        return render_card(member_id, opened=("override", OverrideForm(formdata=None)))
     return render_card(member_id)
 
 
@@ -63,6 +73,7 @@ CARD_FORMS = {
     "grant": (UnitsForm, {"prefix": "grant"}, ("manager",)),
     "contact": (ContactForm, {}, ("desk", "manager")),
     "sms": (SmsForm, {}, ("desk", "manager")),
+    "override": (OverrideForm, {}, ("desk", "manager")),
 }
 
 
@@ -74,18 +85,21 @@ def load_card(member_id: int):
         abort(404)
 
 
-def render_card(member_id: int, failed: tuple[str, object] | None = None):
-    """Render the member card; FAILED = (name, form) puts a submitted form back, open, with its errors."""
+def render_card(member_id: int, failed: tuple[str, object] | None = None,
+                opened: tuple[str, object] | None = None):
+    """Render the member card; FAILED = (name, form) puts a submitted form back, open, with its errors; OPENED =
+    (name, form) shows a form open, as the card's link that asked for it (prefilled)."""
     member, history, sells_packages = load_card(member_id)
     today = local_today(member.club.timezone)
     data = cards.build(member, today, history, sells_packages)
     forms = {}
-    if failed is not None:
-        forms[failed[0]] = failed[1]
+    shown = failed or opened
+    if shown is not None:
+        forms[shown[0]] = shown[1]
         fill_choices(forms, data)
     status = 422 if failed is not None else 200
     return render_template("members/card.html", card=data, today=today, forms=forms,
-                           open_form=failed[0] if failed else None,
+                           open_form=shown[0] if shown else None,
                            lifecycle_name=once_per_page(current_app.jinja_env.globals["lifecycle_name"])), status
 
 
@@ -135,7 +149,7 @@ def form_title(name: str, data) -> str:
         return _("Renew") if data.renewable else _("Sell a membership")
     return {"package": _("Sell a package"), "freeze": _("Freeze"), "cancel": _("Cancel a membership"),
             "redeem": _("Redeem"), "grant": _("Grant free units"), "contact": _("Log a contact"),
-            "sms": _("Send an SMS")}[name]
+            "sms": _("Send an SMS"), "override": _("Let in once")}[name]
 
 
 @bp.get("/<id:member_id>/audit")
@@ -234,3 +248,33 @@ def send_sms(member_id: int):
     return run_on_card(member, "sms", form,
                        lambda _today: outbox.queue_from_staff(current_user, member, form.body.data, utcnow()),
                        lambda _message: _("The SMS is queued; it goes out in waking hours."), anchor="#sms")
+
+
+@bp.post("/<id:member_id>/let-in")
+@role_required("desk", "manager")
+def let_in(member_id: int):
+    """Let a refused member in once: a manager approves on this screen with their own password (throttled as a
+    login), giving the reason; audited and listed in the overrides report."""
+    member = load_member(member_id)
+    form = OverrideForm()
+    if not form.validate_on_submit():
+        return render_card(member.id, failed=("override", form))
+    # The password check counts as a login attempt, committed before it is decided: guesses are throttled.
+    with unit_of_work():
+        attempt = auth.begin_login(form.approver_email.data, request.remote_addr, None)
+    try:
+        with unit_of_work():
+            try:
+                approver = auth.finish_login(attempt, form.password.data)
+            except DomainError:
+                raise InvalidInput("password", _("Wrong manager's email or password.")) from None
+            result = overrides.let_in_once(current_user, load_member(member_id), approver, form.reason.data)
+            name = result.member.full_name
+    except DomainError as error:
+        show_error(form, error)
+        return render_card(member_id, failed=("override", form))
+    if result.repeated:
+        flash(_("%(name)s is already checked in.", name=name), "info")
+    else:
+        flash(_("%(name)s let in once, approved by %(manager)s.", name=name, manager=approver.name), "success")
+    return redirect(url_for("members.card", member_id=member_id))

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from blueprints import report_tables as rt
 from blueprints.access import clubs_to_choose, current_club, role_required
 from blueprints.forms.reports import RecomputeForm, ReportFilterForm
-from clubcrm import clock, formatting, statement_timeout
+from clubcrm import clock, formatting, labels, statement_timeout
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
 from clubcrm.models import Club, ReportRefresh
@@ -168,6 +168,22 @@ def _filters() -> tuple[ReportFilterForm, Scope | None, Club]:
 @role_required("manager")
 def index():
     return redirect(url_for("reports.page", name="renewals"))
+
+
+@bp.get("/overrides")
+@role_required("manager")
+def overrides_page():
+    """The members a manager let in although their standing refused the check-in, in the chosen period."""
+    from clubcrm.services import overrides
+
+    form, scope, _club = _filters()
+    if scope is None:
+        return render_template("reports/overrides.html", form=form, rows=None, name="overrides"), 400
+    clubs = [c for c in (clubs_to_choose() or [current_user.club]) if c.id in scope.club_ids]
+    rows = overrides.in_period(clubs, scope.start, scope.end)
+    return render_template("reports/overrides.html", form=form, rows=rows, name="overrides", scope=scope,
+                           args=request.args.to_dict(), timezone=clubs[0].timezone if clubs else "UTC",
+                           refusal_name=lambda code: str(labels.REFUSAL_NAMES.get(code, code)))
 
 
 @bp.get("/<name>")

@@ -10,7 +10,7 @@ from clubcrm.clock import local_today
 from clubcrm.db import unit_of_work
 from clubcrm.errors import DomainError
 from clubcrm.formatting import day
-from clubcrm.services import packages, sales
+from clubcrm.services import checkin, packages, sales, tasks
 
 bp = Blueprint("sales", __name__, url_prefix="/members/<id:member_id>")
 
@@ -28,17 +28,25 @@ for _path in ("/sell", "/packages/sell", "/freeze", "/cancel", "/packages/redeem
 @bp.post("/sell")
 @role_required("desk", "manager")
 def sell(member_id: int):
-    """Sell or renew a membership."""
+    """Sell or renew a membership; with "check in now", check the member in in the same transaction, and with a
+    Today task's id, record its "Renewed" outcome (only now that the sale is made)."""
     member = load_member(member_id)
     form = SellForm()
-    return run_on_card(
-        member, "sell", form,
-        lambda today: sales.sell_membership(current_user, member, form.plan_id.data, today,
-                                            starts_on=form.starts_on.data),
-        lambda m: (_("Renewal sold: %(plan)s until %(date)s.", plan=m.plan.name, date=day(m.ends_on))
-                   if m.renews_id else
-                   _("Sold: %(plan)s until %(date)s.", plan=m.plan.name, date=day(m.ends_on))),
-    )
+
+    def action(today):
+        sold = sales.sell_membership(current_user, member, form.plan_id.data, today, starts_on=form.starts_on.data)
+        if form.task_id.data:
+            tasks.renewed_by_sale(current_user, form.task_id.data, member, today)
+        if form.check_in.data:
+            checkin.check_in(current_user, member)
+        return sold
+
+    def sold_message(m) -> str:
+        text = (_("Renewal sold: %(plan)s until %(date)s.", plan=m.plan.name, date=day(m.ends_on)) if m.renews_id
+                else _("Sold: %(plan)s until %(date)s.", plan=m.plan.name, date=day(m.ends_on)))
+        return text + " " + _("%(name)s checked in.", name=member.full_name) if form.check_in.data else text
+
+    return run_on_card(member, "sell", form, action, sold_message)
 
 
 @bp.post("/packages/sell")

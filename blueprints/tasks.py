@@ -109,6 +109,17 @@ def outcome(touchpoint_id: int):
     if not form.validate_on_submit():
         return render_today(form, 422)
     club = current_club()
+    if form.outcome.data == "renewed":
+        # Recorded with the sale, not before it: the card opens its sell form, which closes this task when the
+        # membership is sold (a click alone would close the call while the member stays expired).
+        try:
+            task = tasks.get_task(current_user, touchpoint_id)
+        except NotFound:
+            abort(404)
+        if task.status != "planned":
+            show_error(form, DomainError("touchpoint_id", _("This task is not open.")))
+            return render_today(form, 409)
+        return redirect(url_for("members.card", member_id=task.member_id, sell="task", task=task.id) + "#section-sell")
     try:
         with unit_of_work():
             task = tasks.record_outcome(current_user, touchpoint_id, form.outcome.data, form.note.data,

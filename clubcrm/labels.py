@@ -15,6 +15,17 @@ STATE_NAMES = {
     "none": _l("no membership"),
 }
 
+# Why a check-in was refused (CheckinRefused codes), as the overrides report names a member's standing.
+REFUSAL_NAMES = {
+    "no_membership": _l("no membership"),
+    "not_started": _l("membership not started"),
+    "expired": _l("membership expired"),
+    "cancelled": _l("membership cancelled"),
+    "frozen": _l("membership frozen"),
+    "visit_limit": _l("all visits used"),
+    "active": _l("active"),
+}
+
 ACTION_NAMES = {
     "create": _l("created"),
     "update": _l("changed"),
@@ -34,6 +45,7 @@ ACTION_NAMES = {
     "gdpr_export": _l("downloaded the member's data (GDPR)"),
     "erase": _l("erased the member's personal data (GDPR)"),
     "export": _l("downloaded an export"),
+    "override": _l("let the member in once (manager's approval)"),
 }
 
 

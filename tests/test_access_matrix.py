@@ -76,6 +76,7 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     ("members.check_in", "POST"):                 (302, 302, 302, 302, 404, 404),
     ("members.log_contact", "POST"):              (302, 422, 422, 422, 404, 404),
     ("members.send_sms", "POST"):                 (302, 422, 422, 422, 404, 404),
+    ("members.let_in", "POST"):                   (302, 422, 422, 422, 404, 404),
     # A reload of a card form's address: a plain redirect to the card, which itself answers 404 to club B
     # (the redirect reads no row, so it tells nothing about club A).
     ("members.back_from_contact", "GET"):         (302, 302, 302, 302, 302, 302),
@@ -173,6 +174,7 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     ("imports.download_report", "GET"):           (302, 403, 200, 200, 403, 404),
     ("reports.index", "GET"):                     (302, 403, 302, 302, 403, 302),
     ("reports.page", "GET"):                      (302, 403, 200, 200, 403, 200),
+    ("reports.overrides_page", "GET"):            (302, 403, 200, 200, 403, 200),
     ("reports.download", "GET"):                  (302, 403, 200, 200, 403, 200),
     # "recompute now": a manager asks the worker (club B's manager asks for their own club: the URL names no row)
     ("reports.recompute", "POST"):                (302, 403, 302, 302, 403, 302),
@@ -356,6 +358,7 @@ CHAIN_TABLE: dict[tuple[str, str], tuple[int, int]] = {
     ("members.check_in", "POST"):                 (404, 404),
     ("members.log_contact", "POST"):              (404, 404),
     ("members.send_sms", "POST"):                 (404, 404),
+    ("members.let_in", "POST"):                   (404, 404),
     ("members.back_from_contact", "GET"):         (302, 302),   # to the card, which is 404
     ("members.back_from_sms", "GET"):             (302, 302),
     ("members.audit_panel", "GET"):               (404, 404),

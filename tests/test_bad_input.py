@@ -88,6 +88,7 @@ FORMS = {
     "tasks.outcome": (task_forms.OutcomeForm, ""),
     "members.log_contact": (task_forms.ContactForm, ""),
     "members.send_sms": (task_forms.SmsForm, ""),
+    "members.let_in": (sales_forms.OverrideForm, ""),
     "outbox.retry": (RetryForm, ""),
     "data.erase": (EraseForm, ""),
     "api_tokens.create": (TokenForm, ""),
@@ -226,6 +227,7 @@ def baselines(ids: SimpleNamespace) -> dict[str, dict[str, str]]:
         "tasks.outcome": {"outcome": "reached", "note": "x", "next": "/"},
         "members.log_contact": {"outcome": "reached", "note": "x"},
         "members.send_sms": {"body": "Hello from the desk"},
+        "members.let_in": {"approver_email": "nobody@example.com", "password": "wrong", "reason": "walk"},
         "outbox.retry": {"confirm": "y"},
         "data.erase": {"confirmation": "not yet"},   # never ERASE: the walked member must stay
         "setup.form": {"club_name": "Walk", "country": "FI", "timezone": "Europe/Helsinki", "currency": "EUR",

@@ -190,10 +190,32 @@ def test_no_answer_brings_the_call_back_tomorrow_three_tries_in_all(web, login_a
     assert count(StaffContact) == 3
 
 
-def test_renewed_goes_to_the_card_to_sell_the_renewal(web, login_as, called):
+def test_renewed_opens_the_sell_form_and_the_sale_closes_the_task(web, login_as, called):
+    """Issue 16: "Renewed" used to close the task at the click, the member staying expired; now it opens the
+    card's sell form carrying the task, and only the sale records the outcome."""
     login_as("desk")
-    response = web.post(outcome_url(task_of(called)), {"outcome": "renewed"})
-    assert response.status_code == 302 and response.location.endswith(f"/members/{called.id}")
+    tp = task_of(called)
+    response = web.post(outcome_url(tp), {"outcome": "renewed"})
+    assert response.status_code == 302
+    assert f"/members/{called.id}?sell=task&task={tp.id}" in response.location
+    assert task_of(called).status == "planned" and count(StaffContact) == 0
+    card = web.get(response.location)
+    assert card.status_code == 200
+    assert re.search(rf'name="task_id"[^>]*value="{tp.id}"|value="{tp.id}"[^>]*name="task_id"', card.text)
+    plan_id = db.session.scalar(select(Membership.plan_id).where(Membership.member_id == called.id))
+    sold = web.post(f"/members/{called.id}/sell", {"plan_id": plan_id, "task_id": tp.id})
+    assert sold.status_code == 302, field_errors(sold)
+    tp = task_of(called)
+    assert (tp.status, tp.outcome) == ("done", "renewed")
+    assert count(Membership, Membership.member_id == called.id) == 2
+
+
+def test_a_refused_sale_leaves_the_renewal_task_open(web, login_as, called):
+    login_as("desk")
+    tp = task_of(called)
+    refused = web.post(f"/members/{called.id}/sell", {"plan_id": 999999, "task_id": tp.id})
+    assert refused.status_code == 422
+    assert task_of(called).status == "planned" and count(StaffContact) == 0
 
 
 def test_two_desks_clicking_at_once_close_the_task_once(app, make, called):

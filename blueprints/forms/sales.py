@@ -1,6 +1,6 @@
 """Forms for sales, freezes, cancellations and package units."""
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, DateField, HiddenField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from blueprints.forms import BaseForm
@@ -18,6 +18,17 @@ def _int_or_none(value):
 class SellForm(BaseForm):
     plan_id = SelectField(_l("Plan"), coerce=_int_or_none, validate_choice=False)
     starts_on = DateField(_l("Starts on"), validators=[Optional()])
+    # Sell and check in, one transaction: offered when a check-in was refused for want of a membership.
+    check_in = BooleanField(_l("Check in now"))
+    # The renewal call (a Today task) whose "Renewed" outcome this sale records.
+    task_id = HiddenField(filters=[_int_or_none])
+
+
+class OverrideForm(BaseForm):
+    """A manager lets a refused member in once, approving on the desk's screen with their own password."""
+    approver_email = StringField(_l("Manager's email"), validators=[InputRequired(), Length(max=254)])
+    password = PasswordField(_l("Manager's password"), validators=[InputRequired(), Length(max=200)])
+    reason = StringField(_l("Reason"), validators=[InputRequired(), Length(max=200)])
 
 
 class PackageSaleForm(BaseForm):

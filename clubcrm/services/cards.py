@@ -11,12 +11,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
-from clubcrm.errors import NotFound
+from clubcrm.errors import CheckinRefused, NotFound
 from clubcrm.extensions import db
 from clubcrm.formatting import day
 from clubcrm.lifecycle.stages import Stage, stage_of
 from clubcrm.models import (AuditEvent, Club, ClubSession, Member, Membership, Message, Package, Service, Staff,
                             Touchpoint, Visit)
+from clubcrm.services import checkin
 from clubcrm.services.contracts import Standing, is_live, latest_live, memberships_of, standing
 from clubcrm.services.sales import covering, renewal_target
 from clubcrm.services.tasks import Contact, Task, contacts_of
@@ -55,6 +56,8 @@ class MemberCard:
     visit_clubs: dict[int, str] = field(default_factory=dict)
     # The member's club has a package on sale (the package sale and grant forms have something to offer).
     sells_packages: bool = False
+    # Why a check-in would be refused today (the card shows it instead of the check-in button), or None.
+    refusal: CheckinRefused | None = None
 
     @property
     def open_contracts(self) -> list[Membership]:
@@ -118,6 +121,7 @@ def head(member: Member, today: date, history: list[Membership] | None = None,
                                 and is_live(m, today)), None)
         if where.membership.visit_limit is not None:
             card.visits_left = max(where.membership.visit_limit - used.get(where.membership.id, 0), 0)
+    card.refusal = checkin.refusal(member, where, card.visits_left)
     if last is not None:
         card.latest_end = last.ends_on
         card.renewal_opens = last.ends_on - timedelta(days=current_app.config["RENEWAL_WINDOW_BEFORE_DAYS"])

@@ -51,21 +51,9 @@ def check_in(staff: Staff, member: Member, source: str = "desk", club: Club | No
     # A closed club takes no visits, its own members' or guests'.
     refuse_if_closed(at, "member_id")
     now = utcnow()
-    if where.state in ("lead", "none"):
-        raise CheckinRefused("member_id", _l("%(name)s has no membership.", name=member.full_name),
-                             code="no_membership")
-    if where.state == "future":
-        raise CheckinRefused("member_id", _l("The membership starts on %(date)s.",
-                                             date=day(where.membership.starts_on)), code="not_started")
-    if where.state == "expired":
-        raise CheckinRefused("member_id", _l("The membership expired on %(date)s.",
-                                             date=day(where.membership.ends_on)), code="expired")
-    if where.state == "cancelled":
-        raise CheckinRefused("member_id", _l("The membership was cancelled on %(date)s.",
-                                             date=day(where.membership.cancelled_on)), code="cancelled")
-    if where.state == "frozen":
-        raise CheckinRefused("member_id", _l("The membership is frozen until %(date)s.",
-                                             date=day(where.freeze.ends_on)), code="frozen")
+    refused = refusal(member, where)
+    if refused is not None:
+        raise refused
     membership = where.membership
     # Two scans at once (a turnstile and the desk, a double scan) wait here for each other, so the
     # repeat check and the visit count below see the other's visit.
@@ -79,8 +67,7 @@ def check_in(staff: Staff, member: Member, source: str = "desk", club: Club | No
             select(func.count()).select_from(Visit).where(Visit.membership_id == membership.id)
         )
         if used >= membership.visit_limit:
-            raise CheckinRefused("member_id", _l("All %(limit)s visits of this membership are used.",
-                                                 limit=membership.visit_limit), code="visit_limit")
+            raise refusal(member, where, visits_left=0)
     # Recorded where it happened, on the home club's membership: the home club counts it as its member's visit,
     # the visiting club as a guest visit.
     visit = Visit(club_id=at.id, member_id=member.id, membership_id=membership.id,
@@ -89,3 +76,27 @@ def check_in(staff: Staff, member: Member, source: str = "desk", club: Club | No
     db.session.flush()
     sessions.attend_on_checkin(member, now, at)
     return CheckinResult(visit, member, repeated=False)
+
+
+def refusal(member: Member, where, visits_left: int | None = None) -> CheckinRefused | None:
+    """Why MEMBER, standing WHERE (contracts.standing), may not check in, as the error check_in raises; None when
+    the standing lets them in. VISITS_LEFT: of a visit-count membership, when known (0 refuses)."""
+    if where.state in ("lead", "none"):
+        return CheckinRefused("member_id", _l("%(name)s has no membership.", name=member.full_name),
+                              code="no_membership")
+    if where.state == "future":
+        return CheckinRefused("member_id", _l("The membership starts on %(date)s.",
+                                              date=day(where.membership.starts_on)), code="not_started")
+    if where.state == "expired":
+        return CheckinRefused("member_id", _l("The membership expired on %(date)s.",
+                                              date=day(where.membership.ends_on)), code="expired")
+    if where.state == "cancelled":
+        return CheckinRefused("member_id", _l("The membership was cancelled on %(date)s.",
+                                              date=day(where.membership.cancelled_on)), code="cancelled")
+    if where.state == "frozen":
+        return CheckinRefused("member_id", _l("The membership is frozen until %(date)s.",
+                                              date=day(where.freeze.ends_on)), code="frozen")
+    if visits_left == 0 and where.membership is not None and where.membership.visit_limit is not None:
+        return CheckinRefused("member_id", _l("All %(limit)s visits of this membership are used.",
+                                              limit=where.membership.visit_limit), code="visit_limit")
+    return None

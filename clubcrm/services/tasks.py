@@ -142,6 +142,21 @@ def record_outcome(staff: Staff, touchpoint_id: int, outcome: str | None, note: 
     return touchpoint
 
 
+def renewed_by_sale(staff: Staff, touchpoint_id: int, member: Member, today: date) -> Touchpoint | None:
+    """Record "Renewed" on MEMBER's open task TOUCHPOINT_ID now that the sale is made (a Today call whose
+    "Renewed" opened the sell form); a task closed meanwhile, or not due yet, stays as it is. Another member's
+    task, or one this login may not see, is not found."""
+    touchpoint = get_task(staff, touchpoint_id)
+    if touchpoint.member_id != member.id:
+        raise NotFound("touchpoint_id", _l("No such task."))
+    if touchpoint.status != "planned" or touchpoint.due_on > today:
+        return None
+    try:
+        return record_outcome(staff, touchpoint_id, "renewed", None, today)
+    except Conflict:      # closed by another desk between the read and the update (which wrote nothing)
+        return None
+
+
 def _unanswered(touchpoint_id: int) -> int:
     return db.session.scalar(select(func.count()).select_from(StaffContact).where(
         StaffContact.touchpoint_id == touchpoint_id, StaffContact.outcome == "no_answer"))
