@@ -14,7 +14,7 @@ from clubcrm.clock import local_today, utcnow
 from clubcrm.db import unit_of_work
 from clubcrm.errors import DomainError, InvalidInput, NotFound
 from clubcrm.services import auth, cards, consent, members, overrides, tasks
-from clubcrm.sms import outbox
+from clubcrm.sms import outbox, screen
 
 bp = Blueprint("members", __name__, url_prefix="/members")
 
@@ -278,3 +278,22 @@ def let_in(member_id: int):
     else:
         flash(_("%(name)s let in once, approved by %(manager)s.", name=name, manager=approver.name), "success")
     return redirect(url_for("members.card", member_id=member_id))
+
+
+@bp.post("/<id:member_id>/sms/<id:message_id>/cancel")
+@role_required("desk", "manager")
+def cancel_sms(member_id: int, message_id: int):
+    """Cancel an SMS to the member that still waits in the queue (audited)."""
+    member = load_member(member_id)
+    try:
+        with unit_of_work():
+            message = screen.cancel(current_user, message_id)
+            if message.member_id != member.id:
+                raise NotFound("message_id", _("No such message."))
+    except NotFound:
+        abort(404)
+    except DomainError as error:
+        flash(str(error.message), "danger")
+    else:
+        flash(_("The SMS is cancelled: it will not be sent."), "success")
+    return redirect(url_for("members.card", member_id=member.id) + "#sms")

@@ -1,5 +1,5 @@
 """Settings for managers: the club, its plans and packages, its staff logins."""
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -7,23 +7,26 @@ from sqlalchemy import select
 
 from blueprints.access import current_club, role_required
 from blueprints.forms import show_error
-from blueprints.forms.settings import ClubForm, PlanForm, ServiceForm, StaffForm, StaffPasswordForm
+from blueprints.forms.settings import ClubForm, PlanForm, ServiceForm, SmsTestForm, StaffForm, StaffPasswordForm
 from clubcrm.db import unit_of_work
 from clubcrm.errors import DomainError, NotFound
 from clubcrm.extensions import db
 from clubcrm.models import Plan, Service, Staff
 from clubcrm.services import auth, settings, staff_admin
+from clubcrm.sms import test_message
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
 
 def _page(club, forms: dict | None = None, status: int = 200):
     forms = {"club": ClubForm(formdata=None, obj=club), "plan": PlanForm(formdata=None),
-             "service": ServiceForm(formdata=None), "staff": StaffForm(formdata=None), **(forms or {})}
+             "service": ServiceForm(formdata=None), "staff": StaffForm(formdata=None),
+             "sms_test": SmsTestForm(formdata=None), **(forms or {})}
     plans = db.session.scalars(select(Plan).where(Plan.club_id == club.id).order_by(Plan.duration_days))
     services = db.session.scalars(select(Service).where(Service.club_id == club.id).order_by(Service.name))
     staff = db.session.scalars(select(Staff).where(Staff.club_id == club.id).order_by(Staff.name))
     return render_template("settings/index.html", club=club, forms=forms, plans=list(plans),
+                           sms=test_message.status(club, current_app.config),
                            services=list(services), staff=list(staff),
                            may_switch=lambda login: auth.switch_refusal(current_user, login) is None,
                            may_reset=lambda login: staff_admin.reset_refusal(current_user, login) is None), status
@@ -148,3 +151,21 @@ def toggle(kind: str, item_id: int, active: int):
     with unit_of_work():
         settings.set_active(current_user, item, bool(active))
     return redirect(url_for("settings.index"))
+
+
+@bp.post("/sms/test")
+@role_required("manager")
+def sms_test():
+    """Send a test SMS to a staff phone now, from the club's sender, and say what Twilio answered."""
+    form = SmsTestForm()
+    club = current_club()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                sid = test_message.send_test(current_user, club, form.phone.data, current_app.config)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(_("Test SMS accepted by Twilio (%(sid)s): check the phone.", sid=sid), "success")
+            return redirect(url_for("settings.index") + "#sms")
+    return _page(club, {"sms_test": form}, 422)

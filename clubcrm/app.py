@@ -193,6 +193,7 @@ def register_template_helpers(app: Flask) -> None:
     from clubcrm.models import OUTCOMES
     from clubcrm.models.member import can_text
     from clubcrm.sms.screen import status_words
+    from clubcrm.sms.outbox import STAFF_TEXT_MAX, first_sms_suffix
 
     app.jinja_env.globals.update(
         get_locale=get_locale,
@@ -212,6 +213,8 @@ def register_template_helpers(app: Flask) -> None:
         can_text=can_text,
         OUTCOMES=OUTCOMES,
         sms_status=status_words,
+        sms_suffix=first_sms_suffix,
+        SMS_MAX=STAFF_TEXT_MAX,
         raw=report_tables.raw,
         shown=report_tables.shown,
     )

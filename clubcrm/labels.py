@@ -40,6 +40,8 @@ ACTION_NAMES = {
     "retry_task": _l("will call again"),
     "retry_sms": _l("queued an SMS to be sent again"),
     "send_sms": _l("wrote an SMS"),
+    "cancel_sms": _l("cancelled a waiting SMS"),
+    "test_sms": _l("sent a test SMS"),
     "consent_request": _l("asked the member's phone to confirm SMS consent"),
     "log_contact": _l("logged a contact"),
     "gdpr_export": _l("downloaded the member's data (GDPR)"),

@@ -77,6 +77,7 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     ("members.log_contact", "POST"):              (302, 422, 422, 422, 404, 404),
     ("members.send_sms", "POST"):                 (302, 422, 422, 422, 404, 404),
     ("members.let_in", "POST"):                   (302, 422, 422, 422, 404, 404),
+    ("members.cancel_sms", "POST"):               (302, 302, 302, 302, 404, 404),
     # A reload of a card form's address: a plain redirect to the card, which itself answers 404 to club B
     # (the redirect reads no row, so it tells nothing about club A).
     ("members.back_from_contact", "GET"):         (302, 302, 302, 302, 302, 302),
@@ -121,6 +122,7 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     ("settings.add_plan", "POST"):                (302, 403, 422, 422, 403, 422),
     ("settings.add_service", "POST"):             (302, 403, 422, 422, 403, 422),
     ("settings.add_staff", "POST"):               (302, 403, 422, 422, 403, 422),
+    ("settings.sms_test", "POST"):                (302, 403, 422, 422, 403, 422),
     ("settings.toggle", "POST"):                  (302, 403, 302, 302, 403, 404),
     ("settings.toggle_staff", "POST"):            (302, 403, 302, 302, 403, 404),
     # a new password for club A's trainer (an empty form: back to the settings with the reason), the trainer flag
@@ -359,6 +361,7 @@ CHAIN_TABLE: dict[tuple[str, str], tuple[int, int]] = {
     ("members.log_contact", "POST"):              (404, 404),
     ("members.send_sms", "POST"):                 (404, 404),
     ("members.let_in", "POST"):                   (404, 404),
+    ("members.cancel_sms", "POST"):               (404, 404),
     ("members.back_from_contact", "GET"):         (302, 302),   # to the card, which is 404
     ("members.back_from_sms", "GET"):             (302, 302),
     ("members.audit_panel", "GET"):               (404, 404),

@@ -75,6 +75,7 @@ FORMS = {
     "settings.add_plan": (settings_forms.PlanForm, ""),
     "settings.add_service": (settings_forms.ServiceForm, ""),
     "settings.add_staff": (settings_forms.StaffForm, ""),
+    "settings.sms_test": (settings_forms.SmsTestForm, ""),
     "settings.reset_staff_password": (settings_forms.StaffPasswordForm, ""),
     "clubs.add": (club_forms.NewClubForm, ""),
     "clubs.save": (club_forms.EditClubForm, ""),
@@ -104,7 +105,7 @@ RAW_FIELDS = {"desk.scan": {"q": "text"}, "auth.set_locale": {"locale": "choice"
 # Twilio's webhooks take no CSRF token: an unsigned request is refused with 403 instead.
 SIGNED = {"twilio_hooks.status", "twilio_hooks.inbound"}
 QUERY_FIELDS = ["q", "partial", "next", "start", "end", "club", "plan"]
-NO_FIELDS = {"auth.logout", "auth.end_device", "auth.log_out_everywhere", "members.check_in", "desk.guest_check_in",
+NO_FIELDS = {"auth.logout", "auth.end_device", "auth.log_out_everywhere", "members.check_in", "members.cancel_sms", "desk.guest_check_in",
              "sales.end_freeze", "settings.set_trainer",
              "settings.toggle", "settings.toggle_staff", "sessions.cancel", "sessions.cancel_booking",
              "sessions.attend", "api_tokens.revoke", "clubs.reopen", "checklist.dismiss", "reports.recompute",
@@ -228,6 +229,7 @@ def baselines(ids: SimpleNamespace) -> dict[str, dict[str, str]]:
         "members.log_contact": {"outcome": "reached", "note": "x"},
         "members.send_sms": {"body": "Hello from the desk"},
         "members.let_in": {"approver_email": "nobody@example.com", "password": "wrong", "reason": "walk"},
+        "settings.sms_test": {"phone": "+358401234567"},
         "outbox.retry": {"confirm": "y"},
         "data.erase": {"confirmation": "not yet"},   # never ERASE: the walked member must stay
         "setup.form": {"club_name": "Walk", "country": "FI", "timezone": "Europe/Helsinki", "currency": "EUR",

@@ -65,3 +65,8 @@ class StaffForm(BaseForm):
 class StaffPasswordForm(BaseForm):
     # Checked by services/passwords.py, as at creation; the person must change it at the next login.
     password = PasswordField(_l("New password"), validators=[InputRequired(), Length(max=200)])
+
+
+class SmsTestForm(BaseForm):
+    """A test SMS to a staff phone, from the settings page's SMS section."""
+    phone = StringField(_l("Staff phone for a test message"), validators=[InputRequired(), Length(max=40)])

@@ -83,6 +83,7 @@ SKIP_REASONS = {
     "no_consent": _l("no SMS consent"), "budget": _l("contact budget used up"),
     "sms_cap": _l("an SMS went out only days ago"), "talked": _l("staff spoke with the member days ago"),
     "club_closed": _l("club closed"),
+    "cancelled": _l("SMS cancelled by staff"),
 }
 
 TASK_KIND_NAMES = {

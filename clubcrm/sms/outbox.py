@@ -38,6 +38,15 @@ def with_hint(text: str, locale: str, first: bool) -> tuple[str, str]:
     return (f"{text} {OPT_OUT_HINT.get(locale, OPT_OUT_HINT['en'])}" if first else text), locale
 
 
+def first_sms_suffix(member) -> str:
+    """What queue_from_staff adds to a staff SMS to MEMBER: the opt-out hint when none was queued to them before,
+    else nothing (the card's live counter counts it in)."""
+    if member.id in already_texted({member.id}):
+        return ""
+    text, _locale = with_hint("", locale_or(member.locale, member.club.default_locale), first=True)
+    return text
+
+
 def touchpoint_key(membership_id: int, rule_id: int, occurrence: int) -> str:
     return f"tp:{membership_id}:{rule_id}:{occurrence}"
 

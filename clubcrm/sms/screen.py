@@ -5,7 +5,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
 from clubcrm.clock import utcnow
@@ -15,6 +15,7 @@ from clubcrm.models import Club, Message, Staff
 from clubcrm.models.sms import MESSAGE_STATUSES
 from clubcrm.paging import Page, page_of
 from clubcrm.services import audit
+from clubcrm.sms.dispatch import touchpoint_became
 
 STATUS_WORDS = {
     "queued": _l("waiting to be sent"), "sending": _l("being sent"), "sent": _l("sent"),
@@ -25,6 +26,7 @@ SKIP_WORDS = {
     "opted_out": _l("the member opted out of SMS"), "day_cap": _l("daily SMS limit reached"),
     "week_cap": _l("weekly SMS limit reached"), "invalid_number": _l("the number cannot take SMS"),
     "club_closed": _l("club closed"),
+    "cancelled": _l("cancelled by staff"),
 }
 # Only these can be sent again: a failed send reached no one, an unknown one may have (a person decides).
 RETRYABLE = ("failed", "unknown")
@@ -104,3 +106,24 @@ def retry(staff: Staff, club: Club, message_id: int, confirm: bool = False, now:
     db.session.flush()
     return message
 
+
+
+def cancel(staff: Staff, message_id: int, now: datetime | None = None) -> Message:
+    """Cancel a message still waiting in the queue (staff wrote it by mistake, the member called meanwhile):
+    it is not sent, its touchpoint says so, and the audit trail keeps who did it. A message the dispatcher has
+    already taken (being sent, sent...) can no longer be cancelled."""
+    message = db.session.get(Message, message_id)
+    if message is None or not staff.sees_club(message.club_id):
+        raise NotFound("message_id", _l("No such message in this club."))
+    # Compare-and-set: the dispatcher claims queued messages with one UPDATE; of the two, one wins.
+    changed = db.session.execute(
+        update(Message).where(Message.id == message.id, Message.status == "queued")
+        .values(status="skipped", skip_reason="cancelled", next_attempt_at=None)
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.refresh(message)
+    if changed != 1:
+        raise Conflict("message_id", _l("This message is no longer waiting: it can no longer be cancelled."))
+    touchpoint_became(message.touchpoint_id, "skipped", "cancelled")
+    audit.record(staff, "cancel_sms", "message", message.id, club_id=message.club_id, member_id=message.member_id,
+                 before={"status": "queued"}, after={"status": "skipped", "at": now or utcnow()})
+    return message
