@@ -105,8 +105,8 @@ RAW_FIELDS = {"desk.scan": {"q": "text"}, "auth.set_locale": {"locale": "choice"
 # Twilio's webhooks take no CSRF token: an unsigned request is refused with 403 instead.
 SIGNED = {"twilio_hooks.status", "twilio_hooks.inbound"}
 QUERY_FIELDS = ["q", "partial", "next", "start", "end", "club", "plan"]
-NO_FIELDS = {"auth.logout", "auth.end_device", "auth.log_out_everywhere", "members.check_in", "members.cancel_sms", "desk.guest_check_in",
-             "sales.end_freeze", "settings.set_trainer",
+NO_FIELDS = {"auth.logout", "auth.end_device", "auth.log_out_everywhere", "members.check_in", "desk.guest_check_in",
+             "sales.end_freeze", "members.cancel_sms", "settings.set_trainer",
              "settings.toggle", "settings.toggle_staff", "sessions.cancel", "sessions.cancel_booking",
              "sessions.attend", "api_tokens.revoke", "clubs.reopen", "checklist.dismiss", "reports.recompute",
              # JSON with a bearer token, not forms (a form gets 401): tests/test_api_schemathesis.py fuzzes them.
