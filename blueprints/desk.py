@@ -5,10 +5,10 @@ from flask_login import current_user
 
 from blueprints import checklist
 from blueprints.access import current_club, role_required
-from clubcrm.clock import local_today
+from clubcrm.clock import local_today, utcnow
 from clubcrm.db import unit_of_work
 from clubcrm.errors import DomainError
-from clubcrm.services import chain, checkin, members
+from clubcrm.services import chain, checkin, home, members
 
 bp = Blueprint("desk", __name__)
 
@@ -29,7 +29,26 @@ def index():
     guests = [chain.guest_view(m) for m in chain.find_guests(club, query)] if query.strip() else []
     if partial:
         return render_template("desk/_results.html", query=query, found=found, guests=guests, club=club)
-    return render_template("desk/index.html", query=query, found=found, guests=guests, club=club, checklist=steps)
+    at_home = home_of(club, today) if not query.strip() else None
+    return render_template("desk/index.html", query=query, found=found, guests=guests, club=club, checklist=steps,
+                           **(at_home or {}))
+
+
+def home_of(club, today) -> dict:
+    """The home page's sections: the desk's for everyone, this week's figures for a manager."""
+    return {"home": home.desk_home(club, utcnow(), today),
+            "week": home.week_figures(club) if current_user.has_role("manager") else None,
+            "week_shown": current_user.has_role("manager")}
+
+
+@bp.get("/home")
+@role_required("desk", "manager")
+def home_part():
+    """The home page's live part (today's check-ins, in the club now, sessions, calls), which the page's script
+    fetches again every half minute."""
+    club = current_club()
+    return render_template("desk/_home.html", club=club, home=home.desk_home(club, utcnow(),
+                                                                              local_today(club.timezone)))
 
 
 @bp.post("/scan")

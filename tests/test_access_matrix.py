@@ -57,6 +57,7 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     ("setup.form", "POST"):                       (404, 404, 404, 404, 404, 404),
     # --- the desk (desk.py)
     ("desk.index", "GET"):                        (302, 200, 200, 200, 200, 200),
+    ("desk.home_part", "GET"):                    (302, 200, 200, 200, 200, 200),
     ("desk.scan", "POST"):                        (302, 302, 302, 302, 302, 302),
     # the guest view of another club's chain member (club A's member has a home-only plan: 404 for club B; club
     # A's own staff are sent to the full card, or checked in as there). CHAIN_TABLE: a chain member.

@@ -35,6 +35,8 @@ class ClubForm(BaseForm):
     country = StringField(_l("Country code for phone numbers"),
                           validators=[InputRequired(), Length(min=2, max=2)])
     default_locale = SelectField(_l("Default language"), choices=locale_choices())
+    usual_stay_minutes = IntegerField(_l("Usual stay in the club (minutes): who counts as in the club now"),
+                                      validators=[Optional(), NumberRange(10, 720)])
 
 
 class PlanForm(BaseForm):

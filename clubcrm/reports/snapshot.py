@@ -51,6 +51,10 @@ class Stored:
     def _sum(self, figure: str, first: date, last: date, plan: int | None = None, k: int = 0) -> int:
         return sum(ks.get(k, 0) for day, ks in self.counts(figure, plan).items() if first <= day <= last)
 
+    def total(self, figure: str, first: date, last: date) -> int:
+        """FIGURE's stored daily values summed over FIRST..LAST (a daily figure: joined, sold...)."""
+        return self._sum(figure, first, last)
+
     def _at(self, figure: str, day: date, k: int = 0) -> int:
         return self.counts(figure).get(day, {}).get(k, 0)
 

@@ -28,9 +28,14 @@ def whole(value, field: str, low: int, high: int) -> int:
 
 
 def update_club(staff: Staff, club: Club, data: dict) -> Club:
-    """Change the club's name, time zone, currency, country and default language."""
+    """Change the club's name, time zone, currency, country, default language and usual stay."""
     details = clubs.checked_details({**data, "phone": None})
     del details["phone"]
+    stay = data.get("usual_stay_minutes")
+    if stay is not None:
+        if not isinstance(stay, int) or not 10 <= stay <= 720:
+            raise InvalidInput("usual_stay_minutes", _l("Between 10 and 720 minutes."))
+        details["usual_stay_minutes"] = stay
     audit.update(staff, "club", club, details, club_id=club.id)
     return club
 
