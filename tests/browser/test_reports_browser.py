@@ -38,7 +38,7 @@ def table_rows(page: Page, key: str) -> list[list[str]]:
 
 def test_manager_reads_the_dashboard_changes_the_period_and_downloads_a_csv(page: Page, demo_club):
     log_in(page, "manager@demo.club")
-    page.get_by_role("link", name="Reports").click()
+    page.get_by_role("link", name="Reports", exact=True).click()
     expect(page).to_have_url(re.compile(r"/reports/renewals$"))
     expect(page.locator("#chart-plans svg.chart")).to_be_visible()
     assert page.locator("#chart-plans svg .bar").count() > 0
@@ -88,6 +88,6 @@ def test_manager_reads_the_dashboard_changes_the_period_and_downloads_a_csv(page
 
 def test_desk_staff_get_403_and_no_reports_link(page: Page, make):
     log_in(page, make.staff("desk").email, "secret-pass")
-    expect(page.get_by_role("link", name="Reports")).to_have_count(0)
+    expect(page.get_by_role("link", name="Reports", exact=True)).to_have_count(0)
     assert page.request.get("/reports/renewals").status == 403
     assert page.request.get("/reports/renewals/tools.csv").status == 403
