@@ -5,6 +5,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
+from clubcrm.clock import utcnow
 from clubcrm.extensions import db
 from clubcrm.models import Club
 from clubcrm.simulation import SimConfig, simulate
@@ -21,5 +22,6 @@ def is_empty() -> bool:
 def load(members_count: int = 320, seed: int = 7, today: date | None = None, days: int = 365) -> Club:
     """Create the demo club with DAYS days of history up to TODAY (the club's today by default), committed day
     by day (the simulated club's SMS go through the real dispatcher, which commits its own steps). Today's calls
-    stay open on the Today list."""
-    return simulate(SimConfig(members=members_count, days=days, seed=seed, end=today)).club
+    stay open on the Today list. Nothing is recorded later than now: today's visits, sales and replies stop at
+    the current time (a demo loaded at 08:50 has no visit at 11:28)."""
+    return simulate(SimConfig(members=members_count, days=days, seed=seed, end=today), not_after=utcnow()).club

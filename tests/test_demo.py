@@ -32,3 +32,25 @@ def test_demo_desk_login_works(client, runner, ctx):
     response = client.post("/login", data={"email": "desk@demo.club", "password": "demo-password"})
     assert response.status_code == 302
     assert client.get("/?q=C100001").status_code == 200
+
+
+def test_nothing_in_the_demo_happens_later_than_now(runner, ctx):
+    """Issue 16: a demo loaded at 08:50 showed a visit at 11:28 ("already checked in"). Loaded at 10:00 local time
+    (the tests' clock: 08:00 UTC in Helsinki), nothing it records may come later."""
+    from clubcrm import clock
+    from clubcrm.models import AuditEvent, Booking, LedgerEntry, Message, StaffContact, Touchpoint
+
+    now = clock.utcnow()
+    result = runner.invoke(args=["demo", "--members", "60"])
+    assert result.exit_code == 0, result.output
+    columns = {"visits": Visit.checked_in_at, "sales": Membership.sold_at, "messages sent": Message.sent_at,
+               "tasks done": Touchpoint.done_at, "contacts": StaffContact.created_at, "audit": AuditEvent.created_at,
+               "ledger": LedgerEntry.created_at, "bookings": Booking.created_at, "members": Member.created_at}
+
+    def latest(column):
+        return db.session.scalar(select(column).where(column.is_not(None)).order_by(column.desc()).limit(1))
+
+    late = {name: found for name, column in columns.items() if (found := latest(column)) is not None and found > now}
+    assert not late, late
+    # Today's visits are there, up to now (the club opens at 07:00 local time).
+    assert latest(Visit.checked_in_at).date() == now.date()

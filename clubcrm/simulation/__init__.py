@@ -8,7 +8,7 @@ import gc
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import text
 
@@ -46,7 +46,8 @@ class SimResult:
     settled: list[Settled]      # the decided cycles as the simulator saw them (what reached each, its chances)
 
 
-def simulate(cfg: SimConfig, progress: Callable[[date], None] | None = None) -> SimResult:
+def simulate(cfg: SimConfig, progress: Callable[[date], None] | None = None,
+             not_after: datetime | None = None) -> SimResult:
     """Create a club and live CFG.days days of it, ending on CFG.end, committing each day (the SMS dispatcher
     commits its own steps; a long run keeps what it made if stopped). The clock is set to each morning and restored
     after. The tools and the programme keep the product's default holdout shares."""
@@ -55,6 +56,7 @@ def simulate(cfg: SimConfig, progress: Callable[[date], None] | None = None) -> 
     last = cfg.end or clock.local_today(cfg.timezone)
     first = last - timedelta(days=cfg.days - 1)
     sim = build(cfg, first, last, rng)
+    sim.not_after = not_after   # the demo: nothing later than the moment it is loaded
     engine.club_rules(sim.club)
     year = Year(sim, cfg, rng)
     year.start(first)

@@ -88,9 +88,18 @@ class SimClub:
     people: list[Person]
     classes_by_day: dict[date, list[int]]
     tz: ZoneInfo
+    # The demo ends today: nothing it records may happen later than the moment it was loaded (None: no limit).
+    not_after: datetime | None = None
 
     def at(self, day: date, hour: int, minute: int = 0) -> datetime:
-        return datetime.combine(day, time(hour, minute), self.tz).astimezone(UTC)
+        """DAY's HOUR:MINUTE, local, as a UTC instant; never later than not_after."""
+        instant = datetime.combine(day, time(hour, minute), self.tz).astimezone(UTC)
+        return min(instant, self.not_after) if self.not_after is not None else instant
+
+    def is_future(self, day: date, hour: int, minute: int = 0) -> bool:
+        """Tell whether DAY's HOUR:MINUTE is later than not_after (a visit the demo must not have had yet)."""
+        return (self.not_after is not None
+                and datetime.combine(day, time(hour, minute), self.tz).astimezone(UTC) > self.not_after)
 
 
 def build(cfg: SimConfig, first: date, last: date, rng: random.Random) -> SimClub:

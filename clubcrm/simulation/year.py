@@ -295,7 +295,10 @@ class Year:
                 continue
             if self.rng.random() >= person.visit_chance(today, self.cfg.summer_visits):
                 continue
-            rows.append(self._visit_row(person, cycle, today))
+            row = self._visit_row(person, cycle, today)
+            if row is None:
+                continue
+            rows.append(row)
             if person.class_goer and sessions and self.rng.random() < 0.5:
                 session_id = self.rng.choice(sessions)
                 if self.class_seats[session_id] < max(10, self.cfg.members // 40):
@@ -312,13 +315,17 @@ class Year:
             .values(status="attended").execution_options(synchronize_session=False))
         self._redeem(redeemed, today)
 
-    def _visit_row(self, person: Person, cycle: Cycle, day: date) -> dict:
+    def _visit_row(self, person: Person, cycle: Cycle, day: date) -> dict | None:
+        """A visit of PERSON on DAY at a random hour; None when that hour is still to come (the demo's today)."""
+        hour, minute = self.rng.randrange(7, 21), self.rng.randrange(60)
+        if self.sim.is_future(day, hour, minute):
+            return None
         person.visits.append(day)
         return {"club_id": self.sim.club.id, "member_id": person.id, "membership_id": cycle.id,
-                "checked_in_at": self.sim.at(day, self.rng.randrange(7, 21), self.rng.randrange(60)),
-                "source": "desk", "staff_id": self.sim.desk.id}
+                "checked_in_at": self.sim.at(day, hour, minute), "source": "desk", "staff_id": self.sim.desk.id}
 
-    def _insert_visits(self, rows: list[dict]) -> None:
+    def _insert_visits(self, rows: list[dict | None]) -> None:
+        rows = [row for row in rows if row is not None]
         if rows:
             db.session.execute(insert(Visit), rows)
             self.counts.visits += len(rows)
