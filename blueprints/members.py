@@ -13,7 +13,7 @@ from blueprints.forms.tasks import ContactForm, SmsForm
 from clubcrm.clock import local_today, utcnow
 from clubcrm.db import unit_of_work
 from clubcrm.errors import DomainError, InvalidInput, NotFound
-from clubcrm.services import auth, cards, consent, members, overrides, tasks
+from clubcrm.services import auth, cards, consent, members, overrides, sessions, tasks
 from clubcrm.sms import outbox, screen
 
 bp = Blueprint("members", __name__, url_prefix="/members")
@@ -168,6 +168,15 @@ def messages_panel(member_id: int):
     member = load_member(member_id)
     return fragment(member, "members/_messages.html", _("Messages"),
                     messages=cards.last_messages(member.id))
+
+
+@bp.get("/<id:member_id>/bookings")
+@role_required("desk", "manager")
+def bookings_panel(member_id: int):
+    """Show the member's upcoming and past bookings (the card's panel, fetched when the card opens)."""
+    member = load_member(member_id)
+    upcoming, past = sessions.bookings_of_member(member.id, utcnow())
+    return fragment(member, "members/_bookings.html", _("Bookings"), upcoming=upcoming, past=past)
 
 
 @bp.get("/<id:member_id>/consents")

@@ -71,45 +71,100 @@ def load_session(session_id: int) -> ClubSession:
 def index():
     """Show the club's week of sessions."""
     club = current_club()
-    week = sessions.week(club, _week_asked(club))
+    room = request.args.get("room", "")[:40] or None
+    trainer = request.args.get("trainer", "")
+    trainer_id = int(trainer) if trainer.isdigit() and int(trainer) < 2**31 else None
+    week = sessions.week(club, _week_asked(club), room=room, trainer_id=trainer_id)
+    booking_for = _member_to_book(club)
     return render_template("sessions/week.html", club=club, week=week, today=local_today(club.timezone),
-                           **_helpers(club))
+                           rooms=sessions.rooms_of(club), trainers=sessions.trainers_of(club), room=room,
+                           trainer_id=trainer_id, booking_for=booking_for, **_helpers(club))
 
 
-def render_session(session: ClubSession, form: BookForm | None = None, status: int = 200):
-    """Render a session's page; FORM puts a failed booking back with its errors."""
+def _member_to_book(club: Club):
+    """The member named by ?book=ID (a Today call whose outcome was "Booked a session"), if of this club."""
+    asked = request.args.get("book", "")
+    if not asked.isdigit() or int(asked) >= 2**31:
+        return None
+    try:
+        member = members.get_for(current_user, int(asked))
+    except NotFound:
+        return None
+    return member if member.club_id == club.id else None
+
+
+def render_session(session: ClubSession, form: BookForm | None = None, status: int = 200, choices=None):
+    """Render a session's page; FORM puts a failed booking back with its errors, CHOICES the members a name
+    fits."""
     club = current_club()
     return render_template("sessions/session.html", club=club, s=session,
                            bookings=sessions.bookings_of(session), form=form or BookForm(formdata=None),
-                           **_helpers(club)), status
+                           over=sessions.has_started(session), choices=choices, **_helpers(club)), status
 
 
 @bp.get("/<id:session_id>")
 @role_required("desk", "manager")
 def show(session_id: int):
-    """Show a session with its bookings and waitlist."""
-    return render_session(load_session(session_id))
+    """Show a session with its bookings and waitlist; ?book=ID puts that member in the booking form."""
+    member = _member_to_book(current_club())
+    form = BookForm(formdata=None, member=str(member.id)) if member is not None else None
+    return render_session(load_session(session_id), form)
 
 
 @bp.post("/<id:session_id>/book")
 @role_required("desk", "manager")
 def book(session_id: int):
-    """Book a member, found by card code, phone or id, into the session."""
+    """Book a member, found by name, card code, phone or id, into the session; a session that has started records
+    attendance instead. A name that several members share lists them to choose from."""
     session = load_session(session_id)
     form = BookForm()
     if form.validate_on_submit():
+        over = sessions.has_started(session)
         try:
             with unit_of_work():
-                member = members.lookup(current_club(), form.member.data)   # the session's club (load_session)
-                booking = sessions.book(current_user, session, member)
-                message = (_("%(name)s is booked.", name=member.full_name) if booking.status == "booked" else
-                           _("The session is full: %(name)s is on the waitlist.", name=member.full_name))
+                member, several = find_member(form.member.data)
+                if several:
+                    return render_session(load_session(session_id), form, 200, choices=several)
+                if over:
+                    sessions.record_attendance(current_user, session, member)
+                    message = _("%(name)s attended.", name=member.full_name)
+                else:
+                    booking = sessions.book(current_user, session, member)
+                    message = (_("%(name)s is booked.", name=member.full_name) if booking.status == "booked" else
+                               _("The session is full: %(name)s is on the waitlist.", name=member.full_name))
         except DomainError as error:
             show_error(form, error)
         else:
             flash(message, "success")
             return redirect(url_for("sessions.show", session_id=session_id))
     return render_session(load_session(session_id), form, 422)
+
+
+def find_member(text: str | None):
+    """The member TEXT names: a card code, phone or id first, else a name (or its start); (member, None), or
+    (None, the members it could be) when a name fits several."""
+    club = current_club()
+    try:
+        return members.lookup(club, text), None
+    except NotFound:
+        found = members.search(club.id, text or "", club.country, limit=10)
+        if len(found) == 1:
+            return found[0], None
+        if not found:
+            raise
+        return None, found
+
+
+@bp.get("/<id:session_id>/find")
+@role_required("desk", "manager")
+def find(session_id: int):
+    """The members whose name, phone or card matches ?q=, each with a button that books them (the booking form's
+    live search)."""
+    session = load_session(session_id)
+    club = current_club()
+    found = members.search(club.id, request.args.get("q", "")[:100], club.country, limit=10)
+    return render_template("sessions/_found.html", s=session, found=found,
+                           over=sessions.has_started(session))
 
 
 def _booking_action(session_id: int, booking_id: int, action, success: str):

@@ -135,8 +135,8 @@ def outcome(touchpoint_id: int):
         return redirect(_back(form))
     flash(_("%(name)s: %(outcome)s. The task is done.", name=name,
             outcome=lifecycle_name("outcome", form.outcome.data)), "success")
-    if form.outcome.data in ("renewed", "booked"):
-        # The sale or the booking itself is made on the card.
-        return redirect(url_for("members.card", member_id=task.member_id))
+    if form.outcome.data == "booked":
+        # The booking picker: the week's sessions, each opening with this member in its booking form.
+        return redirect(url_for("sessions.index", book=task.member_id))
     return redirect(_back(form))
 

@@ -214,6 +214,7 @@ def register_template_helpers(app: Flask) -> None:
         OUTCOMES=OUTCOMES,
         sms_status=status_words,
         sms_suffix=first_sms_suffix,
+        booking_status=lambda code: str(labels.BOOKING_STATUS_NAMES.get(code, code)),
         SMS_MAX=STAFF_TEXT_MAX,
         raw=report_tables.raw,
         shown=report_tables.shown,

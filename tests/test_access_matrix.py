@@ -86,6 +86,7 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     # The card's panels and forms, fetched when opened: as the card itself; the cancel form is the manager's
     # (club B's manager asking for it: not found), as its POST (sales.cancel).
     ("members.audit_panel", "GET"):               (302, 200, 200, 200, 404, 404),
+    ("members.bookings_panel", "GET"):            (302, 200, 200, 200, 404, 404),
     ("members.messages_panel", "GET"):            (302, 200, 200, 200, 404, 404),
     ("members.consent_panel", "GET"):             (302, 200, 200, 200, 404, 404),
     ("members.form", "GET"):                      (302, 403, 200, 200, 403, 404),
@@ -106,6 +107,7 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     # --- sessions (sessions.py): scheduling, cancelling and the trainers' page are the manager's
     ("sessions.index", "GET"):                    (302, 200, 200, 200, 200, 200),
     ("sessions.show", "GET"):                     (302, 200, 200, 200, 404, 404),
+    ("sessions.find", "GET"):                     (302, 200, 200, 200, 404, 404),
     ("sessions.book", "POST"):                    (302, 422, 422, 422, 404, 404),
     ("sessions.cancel_booking", "POST"):          (302, 302, 302, 302, 404, 404),
     ("sessions.attend", "POST"):                  (302, 302, 302, 302, 404, 404),
@@ -366,6 +368,7 @@ CHAIN_TABLE: dict[tuple[str, str], tuple[int, int]] = {
     ("members.back_from_contact", "GET"):         (302, 302),   # to the card, which is 404
     ("members.back_from_sms", "GET"):             (302, 302),
     ("members.audit_panel", "GET"):               (404, 404),
+    ("members.bookings_panel", "GET"):            (404, 404),
     ("members.messages_panel", "GET"):            (404, 404),
     ("members.consent_panel", "GET"):             (404, 404),
     ("members.form", "GET"):                      (403, 404),

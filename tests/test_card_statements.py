@@ -128,7 +128,7 @@ def test_the_card_links_each_panel_and_form_to_its_fragment(web, login_as, make)
     page = web.get(f"/members/{member_id}").text
     slots = re.findall(r'<div class="lazy" data-src="([^"]+)"><a href="([^"]+)">', page)
     assert {src for src, _href in slots} == {f"/members/{member_id}/{path}?partial=1" for path in (
-        "audit", "messages", "consents", "forms/freeze", "forms/cancel", "forms/redeem",
+        "audit", "bookings", "messages", "consents", "forms/freeze", "forms/cancel", "forms/redeem",
         "forms/package", "forms/grant", "forms/contact", "forms/sms")}   # covered: no sale offered
     assert all(src == href + "?partial=1" for src, href in slots)
     assert 'src="/static/js/card_panels.js"' in page
@@ -172,7 +172,7 @@ def test_desk_staff_get_no_managers_form_and_other_clubs_no_panel(web, login_as,
     for name in ("cancel", "grant"):
         assert web.get(f"/members/{member.id}/forms/{name}?partial=1").status_code == 403
     assert web.get(f"/members/{member.id}/forms/nonsense").status_code == 404
-    for path in ("audit", "messages", "consents", "forms/contact"):
+    for path in ("audit", "bookings", "messages", "consents", "forms/contact"):
         assert web.get(f"/members/{stranger.id}/{path}?partial=1").status_code == 404, path
 
 

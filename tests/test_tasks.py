@@ -270,8 +270,23 @@ def test_bad_input_gets_a_message_naming_the_field(web, login_as, called, data, 
 def test_next_returns_to_the_card_but_never_off_the_site(web, login_as, called):
     login_as("desk")
     card = f"/members/{called.id}"
-    response = web.post(outcome_url(task_of(called)), {"outcome": "booked", "next": card})
+    response = web.post(outcome_url(task_of(called)), {"outcome": "declined", "next": card})
     assert response.status_code == 302 and response.location == card
+
+
+def test_booked_a_session_opens_the_booking_picker_for_the_member(make, web, login_as, called):
+    """Issue 16: "Booked a session" opens the week's sessions, each opening with the member in its booking form."""
+    from tests.test_sessions import Gym, local
+
+    session = Gym(make).session(local(clock.utcnow().date() + timedelta(days=1), 18))   # the called day's week
+    login_as("desk")
+    response = web.post(outcome_url(task_of(called)), {"outcome": "booked"})
+    assert response.status_code == 302 and response.location == f"/sessions/?book={called.id}"
+    week = web.get(response.location).text
+    assert "Choose the session to book Nora Novice into." in week
+    assert f'href="/sessions/{session.id}?book={called.id}"' in week
+    page = web.get(f"/sessions/{session.id}?book={called.id}").text
+    assert re.search(rf'name="member"[^>]*value="{called.id}"', page)
 
 
 @pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example/"])

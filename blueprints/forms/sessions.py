@@ -1,7 +1,7 @@
 """Forms for sessions: schedule one, book a member into one."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, IntegerField, SelectField, StringField
+from wtforms import DateField, DateTimeLocalField, IntegerField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from blueprints.forms.sales import _int_or_none
@@ -20,6 +20,8 @@ class ScheduleForm(FlaskForm):
     ends_at = DateTimeLocalField(_l("Ends at"), validators=[Optional()])
     capacity = IntegerField(_l("Places"), validators=[Optional()])
     trainer_id = SelectField(_l("Trainer"), coerce=_int_or_none, validate_choice=False)
+    room = StringField(_l("Room"), validators=[Length(max=40)])
+    weekly_until = DateField(_l("Every week until (empty: once)"), validators=[Optional()])
 
     def values(self) -> dict:
         """Return the submitted values as the sessions service takes them."""
@@ -27,4 +29,4 @@ class ScheduleForm(FlaskForm):
 
 
 class BookForm(FlaskForm):
-    member = StringField(_l("Card code, phone or member id"), validators=[Length(max=100)])
+    member = StringField(_l("Name, card code, phone or member id"), validators=[Length(max=100)])

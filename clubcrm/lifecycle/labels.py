@@ -84,6 +84,7 @@ SKIP_REASONS = {
     "sms_cap": _l("an SMS went out only days ago"), "talked": _l("staff spoke with the member days ago"),
     "club_closed": _l("club closed"),
     "cancelled": _l("SMS cancelled by staff"),
+    "frozen": _l("membership frozen"),
 }
 
 TASK_KIND_NAMES = {

@@ -36,6 +36,10 @@ class ClubSession(db.Model):
     capacity: Mapped[int]
     # A staff member of the club flagged as trainer; club events may have none.
     trainer_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
+    # Where it takes place (free text: "Studio 1", "Pool"); the week view can show one room's sessions.
+    room: Mapped[str | None] = mapped_column(String(40))
+    # A weekly class: the id of its series' first session (that session's own id included); None for a one-off.
+    series_id: Mapped[int | None] = mapped_column(index=True)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -4,13 +4,13 @@ from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 
 from clubcrm.clock import utcnow
 from clubcrm.errors import Conflict, InvalidInput
 from clubcrm.extensions import db
 from clubcrm.formatting import day
-from clubcrm.models import Freeze, LedgerEntry, Member, Membership, Package, Plan, Staff, Visit
+from clubcrm.models import Freeze, LedgerEntry, Member, Membership, Package, Plan, Staff, Touchpoint, Visit
 from clubcrm.services import audit, packages, repeats
 from clubcrm.services.club_closing import refuse_if_closed
 from clubcrm.services.locks import lock_member
@@ -173,10 +173,25 @@ def freeze(
     db.session.add(entry)
     membership.ends_on = membership.ends_on + timedelta(days=length)
     db.session.flush()
+    dropped = drop_calls_while_frozen(member, starts_on, ends_on, today)
     audit.record(staff, "freeze", "membership", membership.id, club_id=member.club_id,
                  member_id=member.id, before={"ends_on": before},
-                 after={"ends_on": membership.ends_on, "frozen_from": starts_on, "frozen_to": ends_on})
+                 after={"ends_on": membership.ends_on, "frozen_from": starts_on, "frozen_to": ends_on,
+                        **({"calls_dropped": dropped} if dropped else {})})
     return entry
+
+
+def drop_calls_while_frozen(member: Member, starts_on: date, ends_on: date, today: date) -> int:
+    """Drop the staff calls planned for MEMBER while their membership is frozen (from STARTS_ON, or any still open
+    when the freeze starts TODAY, to ENDS_ON): nobody calls a member on a break about missed visits. Return how
+    many; each keeps "skipped: frozen" for the card and the statistics."""
+    first = None if starts_on <= today else starts_on
+    return db.session.execute(
+        update(Touchpoint)
+        .where(Touchpoint.member_id == member.id, Touchpoint.channel == "task", Touchpoint.status == "planned",
+               Touchpoint.due_on <= ends_on, *([Touchpoint.due_on >= first] if first else []))
+        .values(status="skipped", skip_reason="frozen")
+        .execution_options(synchronize_session=False)).rowcount
 
 
 def end_freeze(staff: Staff, member: Member, freeze_id: int | None, today: date) -> Membership:

@@ -12,6 +12,7 @@ from sqlalchemy.sql.expression import FunctionElement
 from clubcrm.clock import utcnow
 from clubcrm.errors import Conflict, InvalidInput, NotFound
 from clubcrm.extensions import db
+from clubcrm.formatting import day as day_text
 from clubcrm.models import (
     BOOKING_SOURCES, HOLDS_PLACE, SESSION_KINDS, Booking, Club, ClubSession, Member, Staff,
 )
@@ -27,6 +28,8 @@ TRIAL_SALE_DAYS = 14
 # How far from today a session can be scheduled or a week shown.
 SCHEDULE_BACK_DAYS = 366
 SCHEDULE_AHEAD_DAYS = 2 * 366
+# A weekly class's series: at most a year of weeks at once.
+MAX_SERIES_DAYS = 366
 
 
 # --- time helpers -------------------------------------------------------------------------------
@@ -133,14 +136,36 @@ def schedule(staff: Staff, club: Club, data: dict) -> ClubSession:
         trainer = None
     else:
         trainer = trainer_for(club, trainer_id)
-    session = ClubSession(club_id=club.id, kind=kind, title=title, activity=activity, starts_at=starts_at,
-                          ends_at=ends_at, capacity=capacity, trainer_id=trainer.id if trainer else None,
-                          created_at=utcnow())
-    db.session.add(session)
+    room = " ".join((data.get("room") or "").split()) or None
+    if room and len(room) > 40:
+        raise InvalidInput("room", _l("Enter a room of at most 40 characters."))
+    until = data.get("weekly_until")
+    first_day = starts_at.astimezone(ZoneInfo(club.timezone)).date()
+    if until is not None:
+        if not isinstance(until, date) or until < first_day:
+            raise InvalidInput("weekly_until", _l("The last week must not come before the first session."))
+        if until > first_day + timedelta(days=MAX_SERIES_DAYS):
+            raise InvalidInput("weekly_until", _l("A weekly class can be scheduled at most a year ahead."))
+    # Each week at the same wall-clock time in the club's zone (summer time moves the UTC instant, not the class).
+    local_start, length = starts_at.astimezone(ZoneInfo(club.timezone)).replace(tzinfo=None), ends_at - starts_at
+    weeks = 1 + ((until - first_day).days // 7 if until is not None else 0)
+    made = []
+    for n in range(weeks):
+        start = _aware(local_start + timedelta(days=7 * n), club.timezone)
+        made.append(ClubSession(club_id=club.id, kind=kind, title=title, activity=activity, starts_at=start,
+                                ends_at=start + length, capacity=capacity, room=room,
+                                trainer_id=trainer.id if trainer else None, created_at=utcnow()))
+    db.session.add_all(made)
     db.session.flush()
+    session = made[0]
+    if until is not None:
+        for each in made:
+            each.series_id = session.id
+        db.session.flush()
     audit.record(staff, "create", "club_session", session.id, club_id=club.id,
                  after={"kind": kind, "title": title, "starts_at": starts_at, "ends_at": ends_at,
-                        "capacity": capacity, "trainer_id": session.trainer_id})
+                        "capacity": capacity, "trainer_id": session.trainer_id, "room": room,
+                        "weekly_until": until, "sessions": len(made)})
     return session
 
 
@@ -184,6 +209,30 @@ def _places_taken(session_id: int) -> int:
     )
 
 
+def has_started(session: ClubSession) -> bool:
+    """Tell whether SESSION has begun (within the hour before it, attendance can be taken): it then takes
+    attendance, not bookings."""
+    return session.starts_at <= utcnow()
+
+
+def rooms_of(club: Club) -> list[str]:
+    """The rooms the club's sessions have named, in order."""
+    return list(db.session.scalars(select(ClubSession.room).distinct()
+                                   .where(ClubSession.club_id == club.id, ClubSession.room.is_not(None))
+                                   .order_by(ClubSession.room)))
+
+
+def refuse_frozen(member: Member, session: ClubSession) -> None:
+    """Refuse a booking of a member whose membership is frozen on the session's day."""
+    from clubcrm.services.contracts import memberships_of, standing
+
+    day = session.starts_at.astimezone(ZoneInfo(member.club.timezone)).date()
+    where = standing(member, memberships_of(member.id), day)
+    if where.state == "frozen":
+        raise Conflict("member", _l("%(name)s's membership is frozen until %(date)s: no bookings before then.",
+                                    name=member.full_name, date=day_text(where.freeze.ends_on)), code="frozen")
+
+
 def book(staff: Staff | None, session: ClubSession, member: Member, source: str = "desk") -> Booking:
     """Book MEMBER into SESSION, or put them on its waitlist when it is full; the status says which."""
     now = utcnow()
@@ -195,7 +244,8 @@ def book(staff: Staff | None, session: ClubSession, member: Member, source: str 
     if session.cancelled_at is not None:
         raise Conflict("session_id", _l("This session is cancelled."))
     if session.ends_at <= now:
-        raise Conflict("session_id", _l("This session is over."))
+        raise Conflict("session_id", _l("This session is over: record who attended instead."), code="over")
+    refuse_frozen(member, session)
     if member.is_lead and session.kind != "trial":
         raise InvalidInput("member", _l("%(name)s is a lead: a lead can book a trial session only.",
                                         name=member.full_name), code="lead")
@@ -216,6 +266,45 @@ def book(staff: Staff | None, session: ClubSession, member: Member, source: str 
     audit.record(staff, "create", "booking", booking.id, club_id=session.club_id, member_id=member.id,
                  after={"title": session.title, "starts_at": session.starts_at, "status": status})
     return booking
+
+
+def record_attendance(staff: Staff | None, session: ClubSession, member: Member) -> Booking:
+    """Record that MEMBER attended SESSION, which has started (a past session takes attendance, not bookings):
+    their booking becomes attended, or one is made as attended."""
+    if member.club_id != session.club_id:
+        raise NotFound("member", NOT_FOUND)
+    refuse_erased(member, "member")
+    if session.cancelled_at is not None:
+        raise Conflict("session_id", _l("This session is cancelled."))
+    if session.starts_at > utcnow() + timedelta(hours=1):
+        raise Conflict("session_id", _l("This session has not started yet: book the member instead."))
+    _lock(session)
+    booking = db.session.scalar(
+        select(Booking).where(Booking.session_id == session.id, Booking.member_id == member.id))
+    if booking is not None and booking.status == "attended":
+        raise Conflict("member", _l("%(name)s is already marked as attended.", name=member.full_name))
+    before = booking.status if booking is not None else None
+    if booking is None:
+        booking = Booking(session_id=session.id, member_id=member.id, source="desk", created_at=utcnow())
+        db.session.add(booking)
+    booking.status = "attended"
+    db.session.flush()
+    audit.record(staff, "update" if before else "create", "booking", booking.id, club_id=session.club_id,
+                 member_id=member.id, before={"status": before} if before else None,
+                 after={"title": session.title, "starts_at": session.starts_at, "status": "attended"})
+    return booking
+
+
+def bookings_of_member(member_id: int, now: datetime, past_shown: int = 10) -> tuple[list[Booking], list[Booking]]:
+    """MEMBER_ID's bookings of sessions to come (soonest first) and their last PAST_SHOWN of sessions that began
+    (newest first), each with its session; two statements."""
+    base = (select(Booking).join(ClubSession, ClubSession.id == Booking.session_id)
+            .options(joinedload(Booking.session)).where(Booking.member_id == member_id))
+    upcoming = list(db.session.scalars(base.where(ClubSession.starts_at > now)
+                                       .order_by(ClubSession.starts_at, Booking.id)))
+    past = list(db.session.scalars(base.where(ClubSession.starts_at <= now)
+                                   .order_by(ClubSession.starts_at.desc(), Booking.id.desc()).limit(past_shown)))
+    return upcoming, past
 
 
 def get_booking(session: ClubSession, booking_id: int) -> Booking:
@@ -345,13 +434,16 @@ def check_week(club: Club, day: date) -> date:
     return monday_of(day)
 
 
-def week(club: Club, monday: date) -> Week:
-    """Return the club's sessions of the club-local week starting MONDAY with their counts (one query)."""
+def week(club: Club, monday: date, room: str | None = None, trainer_id: int | None = None) -> Week:
+    """Return the club's sessions of the club-local week starting MONDAY with their counts (one query); ROOM or
+    TRAINER_ID narrow it to one room's or one trainer's sessions."""
     monday = check_week(club, monday)
     tz = ZoneInfo(club.timezone)
     in_week = (ClubSession.club_id == club.id,
                ClubSession.starts_at >= local_midnight(monday, club.timezone),
-               ClubSession.starts_at < local_midnight(monday + timedelta(days=7), club.timezone))
+               ClubSession.starts_at < local_midnight(monday + timedelta(days=7), club.timezone),
+               *([ClubSession.room == room] if room else []),
+               *([ClubSession.trainer_id == trainer_id] if trainer_id else []))
     counts = (   # only this week's sessions' bookings are counted
         select(
             Booking.session_id,

@@ -1,0 +1,53 @@
+"""The timetable in a real browser (issue 16): a manager schedules a weekly class with a room and books a member by
+name through the booking form's live search, at the desk's two screen sizes."""
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from clubcrm.extensions import db
+from clubcrm.models import Booking, ClubSession
+from tests.browser.test_desk_browser import PASSWORD, log_in
+
+SIZES = [{"width": 1280, "height": 800}, {"width": 800, "height": 1100}]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["1280x800", "800x1100"])
+def test_a_manager_creates_a_weekly_class_and_books_a_member_by_name(page: Page, make, size):
+    page.set_viewport_size(size)
+    manager = make.staff("manager", password=PASSWORD)
+    trainer = make.staff("desk", name="Tina Trainer", is_trainer=True)
+    member = make.member(first_name="Agnes", last_name="Bookwell")
+    make.membership(member)
+    make.member(first_name="Agda", last_name="Other")
+    trainer_id, member_id = trainer.id, member.id
+    log_in(page, manager.email)
+    page.goto("/sessions/new")
+    page.get_by_label("Kind").select_option("class")
+    page.get_by_label("Trainer").select_option(str(trainer_id))
+    page.get_by_label("Title").fill("Evening spinning")
+    page.get_by_label("Starts at").fill("2026-03-17T18:00")
+    page.get_by_label("Ends at").fill("2026-03-17T19:00")
+    page.get_by_label("Places").fill("12")
+    page.get_by_label("Room").fill("Studio 2")
+    page.get_by_label("Every week until (empty: once)").fill("2026-04-07")
+    page.get_by_role("button", name="Schedule").click()
+    expect(page.locator(".flash.success")).to_have_text("Session scheduled.")
+    slot = page.locator("a.slot", has_text="Evening spinning")
+    expect(slot).to_have_count(1)
+    expect(slot).to_contain_text("Studio 2")
+    page.get_by_role("link", name=re.compile("Next week")).click()
+    expect(page.locator("a.slot", has_text="Evening spinning")).to_have_count(1)    # weekly: the next one too
+    page.locator("a.slot", has_text="Evening spinning").click()
+    expect(page.locator("#series")).to_have_text("every week")
+    page.get_by_label("Name, card code, phone or member id").type("Agnes")
+    choice = page.locator("#found button", has_text="Agnes Bookwell")
+    expect(choice).to_have_count(1)
+    expect(page.locator("#found button", has_text="Agda Other")).to_have_count(0)
+    choice.click()
+    expect(page.locator(".flash.success")).to_have_text("Agnes Bookwell is booked.")
+    expect(page.locator("#bookings")).to_contain_text("Agnes Bookwell")
+    db.session.expire_all()
+    assert db.session.scalar(select(Booking.member_id)) == member_id
+    assert len(db.session.scalars(select(ClubSession.id)).all()) == 4
