@@ -14,6 +14,7 @@ from tests.conftest import TODAY
 def test_switcher_changes_the_language(client, login_as, make, locale, text):
     login_as("desk")
     member = make.member()
+    make.membership(member)     # an active member: the card offers its check-in button
     response = client.post("/locale", data={"locale": locale, "next": f"/members/{member.id}"})
     assert response.status_code == 302
     page = client.get(f"/members/{member.id}").data.decode()
