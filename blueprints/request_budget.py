@@ -15,11 +15,12 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from blueprints import api, auth
 from clubcrm.imports import jobs
+from clubcrm.services import photos
 
 # The import form around its file: the multipart boundaries, the CSRF token and the file's part headers.
 UPLOAD_FORM_BYTES = 64 * 1024
 # Endpoints that take a file, each with the function that says how large the file may be.
-UPLOAD_ENDPOINTS = {"imports.index": lambda: jobs.MAX_BYTES}
+UPLOAD_ENDPOINTS = {"imports.index": lambda: jobs.MAX_BYTES, "photos.upload": lambda: photos.MAX_BYTES}
 
 
 def budget() -> int:

@@ -79,6 +79,9 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     ("members.send_sms", "POST"):                 (302, 422, 422, 422, 404, 404),
     ("members.let_in", "POST"):                   (302, 422, 422, 422, 404, 404),
     ("members.cancel_sms", "POST"):               (302, 302, 302, 302, 404, 404),
+    ("photos.upload", "POST"):                    (302, 302, 302, 302, 404, 404),
+    ("photos.delete", "POST"):                    (302, 302, 302, 302, 404, 404),
+    ("photos.show", "GET"):                       (302, 404, 404, 404, 404, 404),
     # A reload of a card form's address: a plain redirect to the card, which itself answers 404 to club B
     # (the redirect reads no row, so it tells nothing about club A).
     ("members.back_from_contact", "GET"):         (302, 302, 302, 302, 302, 302),
@@ -365,6 +368,9 @@ CHAIN_TABLE: dict[tuple[str, str], tuple[int, int]] = {
     ("members.send_sms", "POST"):                 (404, 404),
     ("members.let_in", "POST"):                   (404, 404),
     ("members.cancel_sms", "POST"):               (404, 404),
+    ("photos.upload", "POST"):                    (404, 404),
+    ("photos.delete", "POST"):                    (404, 404),
+    ("photos.show", "GET"):                       (404, 404),
     ("members.back_from_contact", "GET"):         (302, 302),   # to the card, which is 404
     ("members.back_from_sms", "GET"):             (302, 302),
     ("members.audit_panel", "GET"):               (404, 404),

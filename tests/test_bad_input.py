@@ -100,13 +100,15 @@ FORMS = {
 }
 RAW_FIELDS = {"desk.scan": {"q": "text"}, "auth.set_locale": {"locale": "choice", "next": "text"},
               "auth.choose_club": {"club_id": "number"},
+              # A file field: text sent in its place is no photo, refused with a message (tests/test_photos.py).
+              "photos.upload": {"photo": "text"},
               "twilio_hooks.status": {"MessageSid": "text", "MessageStatus": "text", "ErrorCode": "text"},
               "twilio_hooks.inbound": {"MessageSid": "text", "From": "text", "To": "text", "Body": "text"}}
 # Twilio's webhooks take no CSRF token: an unsigned request is refused with 403 instead.
 SIGNED = {"twilio_hooks.status", "twilio_hooks.inbound"}
 QUERY_FIELDS = ["q", "partial", "next", "start", "end", "club", "plan"]
 NO_FIELDS = {"auth.logout", "auth.end_device", "auth.log_out_everywhere", "members.check_in", "desk.guest_check_in",
-             "sales.end_freeze", "members.cancel_sms", "settings.set_trainer",
+             "sales.end_freeze", "members.cancel_sms", "photos.delete", "settings.set_trainer",
              "settings.toggle", "settings.toggle_staff", "sessions.cancel", "sessions.cancel_booking",
              "sessions.attend", "api_tokens.revoke", "clubs.reopen", "checklist.dismiss", "reports.recompute",
              # JSON with a bearer token, not forms (a form gets 401): tests/test_api_schemathesis.py fuzzes them.

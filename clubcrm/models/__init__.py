@@ -12,6 +12,7 @@ from clubcrm.models.lifecycle import (
 )
 from clubcrm.models.login_session import END_REASONS, LoginFailure, LoginSession
 from clubcrm.models.member import Member
+from clubcrm.models.photo import MemberPhoto
 from clubcrm.models.report import ReportAtRisk, ReportCount, ReportRefresh, ReportToolTable
 from clubcrm.models.membership import Freeze, Membership, Plan
 from clubcrm.models.session import (
@@ -23,7 +24,7 @@ from clubcrm.models.visit import Visit
 
 __all__ = [
     "ApiToken", "Assignment", "LifecycleMark", "PROGRAMME", "AuditEvent", "ChecklistMark", "Club", "ConsentEvent",
-    "IMPORT_STATUSES", "ImportJob",
+    "IMPORT_STATUSES", "ImportJob", "MemberPhoto",
     "Freeze", "LEDGER_KINDS", "LedgerEntry", "END_REASONS", "LoginFailure", "LoginSession", "Member", "Membership",
     "Package", "Plan", "ReportAtRisk", "ReportCount", "ReportRefresh", "ReportToolTable",
     "CHANNELS", "OUTCOMES", "SPOKEN", "STAGES", "TASK_EXPIRY_DAYS",

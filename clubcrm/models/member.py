@@ -48,6 +48,8 @@ class Member(db.Model):
     converted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set by a GDPR erasure: the row stays (reports count it) with its personal data removed.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the member's photo (member_photo) was last set; None: no photo. Lists show one without reading it.
+    photo_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     club: Mapped[Club] = relationship()
 

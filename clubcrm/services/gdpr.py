@@ -1,5 +1,6 @@
 """GDPR: a member's data as one JSON document, and erasure of their personal data that keeps the anonymous
 rows (memberships, visits, contacts, messages' states) so that counts and reports stay true."""
+import base64
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -10,10 +11,11 @@ from clubcrm.clock import utcnow
 from clubcrm.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from clubcrm.extensions import db
 from clubcrm.models import (
+    MemberPhoto,
     AuditEvent, Booking, ClubSession, ConsentEvent, Freeze, LedgerEntry, Member, Membership, Message, Package,
     Rule, Service, Staff, StaffContact, Tool, Touchpoint, Visit, Assignment,
 )
-from clubcrm.services import audit, consent, sessions
+from clubcrm.services import audit, consent, photos, sessions
 from clubcrm.sms.dispatch import touchpoint_became
 
 # What a person types to confirm an erasure (or the member's full name).
@@ -107,11 +109,21 @@ def export(staff: Staff, member: Member) -> dict:
                            rows(StaffContact, (StaffContact.created_at, StaffContact.id))],
         "audit_events": [{**r, "staff": names.get(r["staff_id"])} for r in
                          rows(AuditEvent, (AuditEvent.created_at, AuditEvent.id))],
+        "photo": _photo(member.id),
     }
     # Recorded after gathering, so the document does not list its own export; no personal data in the event.
     audit.record(staff, "gdpr_export", "member", member.id, club_id=member.club_id, member_id=member.id)
     db.session.flush()
     return document
+
+
+def _photo(member_id: int) -> dict | None:
+    """The member's photo as the export carries it (the JPEG in base64), or None."""
+    photo = db.session.get(MemberPhoto, member_id)
+    if photo is None:
+        return None
+    return {"content_type": photo.content_type, "width": photo.width, "height": photo.height,
+            "updated_at": _plain(photo.updated_at), "base64": base64.b64encode(photo.image).decode("ascii")}
 
 
 def _confirmed(member: Member, confirmation: str | None) -> bool:
@@ -161,6 +173,8 @@ def erase(staff: Staff, member: Member, confirmation: str | None, now: datetime 
     # Empty keys: the desk's name search never lists an erased member.
     member.name_key = member.name_key_rev = ""
     member.phone = member.email = member.card_code = member.birth_date = member.notes = member.interest = None
+    photos.erase(member.id)     # a face is personal data
+    member.photo_at = None
     member.sms_consent, member.sms_consent_source = False, "erasure"
     if had_consent:
         consent.record(member.club_id, member.id, False, "erasure", staff=staff, now=now)

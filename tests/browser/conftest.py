@@ -18,6 +18,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
+    # A fake camera (a test pattern) that a page may use without a permission prompt: the member photo test.
+    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
 ]
 VIEWPORT = {"width": 1280, "height": 800}
 TIMEOUT_MS = 10_000
