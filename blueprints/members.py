@@ -42,7 +42,21 @@ def new():
         else:
             flash(_("%(name)s is registered as a lead.", name=member.full_name), "success")
             return redirect(url_for("members.card", member_id=member.id))
+    elif form.is_submitted():
+        the_rest_of(form, club)
     return render_template("members/form.html", form=form, member=None), 422 if form.errors else 200
+
+
+def the_rest_of(form: MemberForm, club, member_id: int | None = None) -> None:
+    """A member form refused by its own checks (a date that is no date, say): show what the service would refuse
+    in the other fields too, so that every error is on the page at once."""
+    refused = set(form.errors)
+    data = {name: (None if name in refused else value) for name, value in form.values().items()}
+    if "first_name" in refused:
+        data["first_name"] = "-"     # its own error is shown; do not add "Enter a first name" to it
+    for error in members.problems(club, data, member_id):
+        if error.field not in refused:
+            show_error(form, error)
 
 
 @bp.get("/<id:member_id>")
@@ -203,6 +217,8 @@ def edit(member_id: int):
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("members.card", member_id=member.id))
+    elif form.is_submitted():
+        the_rest_of(form, member.club, member.id)
     return render_template("members/form.html", form=form, member=member), 422 if form.errors else 200
 
 

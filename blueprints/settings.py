@@ -7,10 +7,12 @@ from sqlalchemy import select
 
 from blueprints.access import current_club, role_required
 from blueprints.forms import show_error
-from blueprints.forms.settings import ClubForm, PlanForm, ServiceForm, SmsTestForm, StaffForm, StaffPasswordForm
+from blueprints.forms.settings import (ClubForm, PlanForm, PlanPriceForm, ServiceForm, SmsTestForm, StaffForm,
+                                      StaffPasswordForm)
 from clubcrm.db import unit_of_work
 from clubcrm.errors import DomainError, NotFound
 from clubcrm.extensions import db
+from clubcrm.formatting import money
 from clubcrm.models import Plan, Service, Staff
 from clubcrm.services import auth, settings, staff_admin
 from clubcrm.sms import test_message
@@ -67,6 +69,28 @@ def add_plan():
     """Add a plan."""
     form = PlanForm()
     return _submit("plan", form, lambda c: settings.add_plan(current_user, c, form.data), _("Plan added."))
+
+
+@bp.post("/plans/<id:plan_id>/price")
+@role_required("manager")
+def plan_price(plan_id: int):
+    """Change a plan's price for new sales."""
+    form = PlanPriceForm()
+    club = current_club()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                plan = settings.set_plan_price(current_user, club, plan_id, form.price.data)
+                message = _("%(plan)s now costs %(price)s for new sales; sold memberships keep their price.",
+                            plan=plan.name, price=money(plan.price_minor, plan.currency))
+        except NotFound:
+            abort(404)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(message, "success")
+            return redirect(url_for("settings.index") + "#plans")
+    return _page(club, {"plan_price": form, "plan_price_id": plan_id}, 422)
 
 
 @bp.post("/services")

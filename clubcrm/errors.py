@@ -24,6 +24,24 @@ class InvalidInput(DomainError):
     http_status = 422
 
 
+class InvalidInputs(InvalidInput):
+    """Several fields refused at once (each an InvalidInput): a form shows every error at its field. As one error
+    it reads as its first (field, message and code), for callers that show one."""
+
+    def __init__(self, errors: list[InvalidInput]):
+        first = errors[0]
+        super().__init__(first.field, first.message, first.code)
+        self.errors = errors
+
+
+def raise_all(errors: list[InvalidInput]) -> None:
+    """Raise ERRORS: nothing when empty, the error itself when one, else InvalidInputs."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise InvalidInputs(errors)
+
+
 class NotAllowed(DomainError):
     code = "not_allowed"
     http_status = 403

@@ -128,6 +128,7 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     ("settings.add_plan", "POST"):                (302, 403, 422, 422, 403, 422),
     ("settings.add_service", "POST"):             (302, 403, 422, 422, 403, 422),
     ("settings.add_staff", "POST"):               (302, 403, 422, 422, 403, 422),
+    ("settings.plan_price", "POST"):              (302, 403, 422, 422, 403, 422),
     ("settings.sms_test", "POST"):                (302, 403, 422, 422, 403, 422),
     ("settings.toggle", "POST"):                  (302, 403, 302, 302, 403, 404),
     ("settings.toggle_staff", "POST"):            (302, 403, 302, 302, 403, 404),

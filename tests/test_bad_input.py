@@ -76,6 +76,7 @@ FORMS = {
     "settings.add_service": (settings_forms.ServiceForm, ""),
     "settings.add_staff": (settings_forms.StaffForm, ""),
     "settings.sms_test": (settings_forms.SmsTestForm, ""),
+    "settings.plan_price": (settings_forms.PlanPriceForm, ""),
     "settings.reset_staff_password": (settings_forms.StaffPasswordForm, ""),
     "clubs.add": (club_forms.NewClubForm, ""),
     "clubs.save": (club_forms.EditClubForm, ""),
@@ -232,6 +233,7 @@ def baselines(ids: SimpleNamespace) -> dict[str, dict[str, str]]:
         "members.send_sms": {"body": "Hello from the desk"},
         "members.let_in": {"approver_email": "nobody@example.com", "password": "wrong", "reason": "walk"},
         "settings.sms_test": {"phone": "+358401234567"},
+        "settings.plan_price": {"price": "59.00"},
         "outbox.retry": {"confirm": "y"},
         "data.erase": {"confirmation": "not yet"},   # never ERASE: the walked member must stay
         "setup.form": {"club_name": "Walk", "country": "FI", "timezone": "Europe/Helsinki", "currency": "EUR",

@@ -166,9 +166,10 @@ def test_duplicates_against_the_club_and_within_the_file(make, ctx):
         result = run(None, club, table, guess_mapping(table.headers), mode="valid")
     found = {(r.line, r.field): str(r.message) for r in result.checked.refusals}
     assert found == {
-        (2, "phone"): f"Member {existing.id} already has this phone number.",
-        (3, "email"): f"Member {existing.id} already has this email address.",
-        (4, "card_code"): f"Member {existing.id} already has this card code.",
+        # Issue 16: the member is named, not only numbered ("Member 325").
+        (2, "phone"): f"{existing.full_name} (member {existing.id}) already has this phone number.",
+        (3, "email"): f"{existing.full_name} (member {existing.id}) already has this email address.",
+        (4, "card_code"): f"{existing.full_name} (member {existing.id}) already has this card code.",
         (6, "phone"): "The same phone number is on line 5.",
         (7, "email"): "The same email address is on line 5.",
         (8, "card_code"): "The same card code is on line 5.",

@@ -35,7 +35,15 @@ def locale_choices() -> list[SelectChoice]:
 
 
 def show_error(form: FlaskForm, error: DomainError) -> None:
-    """Put ERROR under its field, or flash it when the form has no such field."""
+    """Put ERROR under its field, or flash it when the form has no such field; each of several errors (a service
+    that checks every field, InvalidInputs) goes to its own field."""
+    for each in getattr(error, "errors", None) or ():
+        _show_one(form, each)
+    if not getattr(error, "errors", None):
+        _show_one(form, error)
+
+
+def _show_one(form: FlaskForm, error: DomainError) -> None:
     field = getattr(form, error.field, None) if error.field else None
     if field is not None and hasattr(field, "errors"):
         if not isinstance(field.errors, list):

@@ -47,6 +47,10 @@ class PlanForm(BaseForm):
     chain_wide = BooleanField(_l("Valid in every club of the chain"))
 
 
+class PlanPriceForm(BaseForm):
+    price = AmountField(_l("New price"), places=None, validators=[InputRequired(), NumberRange(0, 10**7)])
+
+
 class ServiceForm(BaseForm):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=80)])
     package_units = IntegerField(_l("Units per package"), validators=[InputRequired(), NumberRange(1, 1000)])

@@ -138,11 +138,12 @@ def normalize(line: int, fields: list[str | None], cells: list[str], club: Club,
             if data.get("sms_consent") and not values["phone"] and "phone" not in skip:
                 raise InvalidInput("sms_consent", _l("SMS consent needs a phone number."))
         except InvalidInput as error:
-            field = error.field or "file"
-            problems.append(Refusal(line, field, error.message))
-            if field in skip or len(problems) > 10:
+            fields_refused = [each.field or "file" for each in getattr(error, "errors", None) or [error]]
+            for each in getattr(error, "errors", None) or [error]:
+                problems.append(Refusal(line, each.field or "file", each.message))
+            if any(field in skip for field in fields_refused) or len(problems) > 10:
                 return None, problems
-            skip.add(field)
+            skip.update(fields_refused)
             continue
         if problems:
             return None, problems

@@ -21,17 +21,19 @@ CHUNK = 1000
 UNIQUE_FIELDS = ("phone", "email", "card_code")
 
 
-def duplicate_in_club(name: str, member_id: int, other_club: bool = False):
-    """Say that member MEMBER_ID of the club already has this value of NAME; for a card code held in another club
-    (OTHER_CLUB), say that much without the member's id, which this club's staff have no business with."""
+def duplicate_in_club(name: str, member_id: int, other_club: bool = False, person: str = ""):
+    """Say that PERSON, member MEMBER_ID of the club, already has this value of NAME (named, so that staff know whom
+    without looking the number up); for a card code held in another club (OTHER_CLUB), say that much without the
+    member, whom this club's staff have no business with."""
     if other_club:
         # The words of the member form's refusal (services.members), so that both say the same.
         return _l("A member of another club of the chain already has this card code.")
+    person = person or str(member_id)
     if name == "phone":
-        return _l("Member %(member)s already has this phone number.", member=member_id)
+        return _l("%(person)s (member %(member)s) already has this phone number.", person=person, member=member_id)
     if name == "email":
-        return _l("Member %(member)s already has this email address.", member=member_id)
-    return _l("Member %(member)s already has this card code.", member=member_id)
+        return _l("%(person)s (member %(member)s) already has this email address.", person=person, member=member_id)
+    return _l("%(person)s (member %(member)s) already has this card code.", person=person, member=member_id)
 
 
 def duplicate_in_file(name: str, line: int):
@@ -84,20 +86,20 @@ class Result:
         return len(self.checked.refused_lines)
 
 
-def _existing(club_id: int, field_name: str, values: list[str]) -> dict[str, tuple[int, int]]:
+def _existing(club_id: int, field_name: str, values: list[str]) -> dict[str, tuple[int, int, str]]:
     """Map each of VALUES some member of the club (for a card code: of any club) already has in FIELD_NAME to that
-    member's id and club id."""
+    member's id, club id and name."""
     column = getattr(Member, field_name)
     compared = func.lower(column) if field_name == "email" else column
-    found: dict[str, tuple[int, int]] = {}
+    found: dict[str, tuple[int, int, str]] = {}
     for start in range(0, len(values), CHUNK):
         chunk = values[start:start + CHUNK]
         # Set-based, as every check of the file: members.refuse_taken_card, the forms' check, is a query per row.
-        for value, member_id, member_club_id in db.session.execute(
-                select(compared, Member.id, Member.club_id).where(
+        for value, member_id, member_club_id, first, last in db.session.execute(
+                select(compared, Member.id, Member.club_id, Member.first_name, Member.last_name).where(
                     # A card code names one member in the whole chain (a chain plan opens every club's desk).
                     true() if field_name == "card_code" else Member.club_id == club_id, compared.in_(chunk))):
-            found.setdefault(value, (member_id, member_club_id))
+            found.setdefault(value, (member_id, member_club_id, f"{first} {last}".strip()))
     return found
 
 
@@ -127,8 +129,9 @@ def check(club: Club, table: Table, fields: list[str | None],
                 if value is None:
                     continue
                 if value in taken[name]:
-                    member_id, member_club_id = taken[name][value]
-                    problems.append(Refusal(line, name, duplicate_in_club(name, member_id, member_club_id != club.id)))
+                    member_id, member_club_id, person = taken[name][value]
+                    problems.append(Refusal(line, name, duplicate_in_club(name, member_id, member_club_id != club.id,
+                                                                          person)))
                 elif value in seen[name]:
                     problems.append(Refusal(line, name, duplicate_in_file(name, seen[name][value])))
             if problems:

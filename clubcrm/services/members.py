@@ -3,12 +3,13 @@ import unicodedata
 from collections.abc import Callable
 from datetime import date
 
+from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, case, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 
 from clubcrm.clock import utcnow
-from clubcrm.errors import Conflict, DomainError, InvalidInput, NotFound
+from clubcrm.errors import Conflict, DomainError, InvalidInput, InvalidInputs, NotFound, raise_all
 from clubcrm.extensions import db
 from clubcrm.i18n import SUPPORTED_LOCALES
 from clubcrm.models import Club, Member, Staff
@@ -52,52 +53,97 @@ def visible(staff: Staff, member: Member) -> Member:
 
 
 def _clean(club: Club, data: dict) -> dict:
-    """Validate and normalise member fields; raise InvalidInput naming the first bad field."""
+    """Validate and normalise member fields; raise InvalidInput for a bad field, InvalidInputs for several (every
+    bad field is named at once, so a form shows all its errors together)."""
     out: dict = {}
+    errors: list[InvalidInput] = []
+
+    def refuse(field: str, message) -> None:
+        errors.append(InvalidInput(field, message))
+
     first = (data.get("first_name") or "").strip()
     if not first:
-        raise InvalidInput("first_name", _l("Enter a first name."))
-    if len(first) > 80:
-        raise InvalidInput("first_name", _l("A name can have at most 80 characters."))
+        refuse("first_name", _l("Enter a first name."))
+    elif len(first) > 80:
+        refuse("first_name", _l("A name can have at most 80 characters."))
     last = (data.get("last_name") or "").strip()
     if len(last) > 80:
-        raise InvalidInput("last_name", _l("A name can have at most 80 characters."))
+        refuse("last_name", _l("A name can have at most 80 characters."))
     out["first_name"], out["last_name"] = first, last
     phone = (data.get("phone") or "").strip()
-    out["phone"] = to_e164(phone, club.country) if phone else None
-    email = (data.get("email") or "").strip().lower() or None
-    if email and ("@" not in email or len(email) > 254 or " " in email):
-        raise InvalidInput("email", _l("This is not an email address."))
-    out["email"] = email
+    try:
+        out["phone"] = to_e164(phone, club.country) if phone else None
+    except InvalidInput as error:
+        errors.append(error)
+    try:
+        out["email"] = checked_email(data.get("email"))
+    except InvalidInput as error:
+        errors.append(error)
     card = normalize_card(data.get("card_code"))
     if card and (len(card) > 64 or any(ch.isspace() for ch in card)):
-        raise InvalidInput("card_code", _l("A card code has at most 64 characters and no spaces."))
+        refuse("card_code", _l("A card code has at most 64 characters and no spaces."))
     out["card_code"] = card
     birth = data.get("birth_date")
     if birth is not None and not isinstance(birth, date):
-        raise InvalidInput("birth_date", _l("Enter a date."))
-    if birth is not None and (birth > utcnow().date() or birth.year < 1900):
-        raise InvalidInput("birth_date", _l("A birth date must be in the past."))
+        refuse("birth_date", _l("Enter a date."))
+    elif birth is not None and birth.year < 1900:
+        refuse("birth_date", _l("A birth date must be in 1900 or later."))
+    elif birth is not None and birth > utcnow().date():
+        refuse("birth_date", _l("A birth date cannot be in the future."))
     out["birth_date"] = birth
     locale = data.get("locale") or club.default_locale
     if locale not in SUPPORTED_LOCALES:
-        raise InvalidInput("locale", _l("Choose one of the offered languages."))
+        refuse("locale", _l("Choose one of the offered languages."))
     out["locale"] = locale
     out["interest"] = (data.get("interest") or "").strip()[:120] or None
     out["notes"] = (data.get("notes") or "").strip() or None
+    raise_all(errors)
     return out
 
 
+def problems(club: Club, data: dict, exclude_id: int | None = None) -> list[InvalidInput]:
+    """Every refusal DATA would meet as a member of CLUB (MEMBER EXCLUDE_ID when editing), without writing: a form
+    whose own checks failed on some fields still shows what the others lack."""
+    try:
+        _check_unique(club.id, _clean(club, data), exclude_id)
+    except InvalidInputs as error:
+        return list(error.errors)
+    except InvalidInput as error:
+        return [error]
+    return []
+
+
+def checked_email(raw: str | None) -> str | None:
+    """An email address as stored (lower case), checked with email-validator's syntax rules (no DNS lookup: a
+    desk at rush hour does not wait for the network); None when empty. `irina@` and `a b@c.d` are refused."""
+    email = (raw or "").strip().lower() or None
+    if email is None:
+        return None
+    if len(email) > 254:
+        raise InvalidInput("email", _l("This is not an email address."))
+    try:
+        return validate_email(email, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise InvalidInput("email", _l("This is not an email address.")) from None
+
+
 def _check_unique(club_id: int, values: dict, exclude_id: int | None = None) -> None:
-    """Refuse a phone that another member of the club already has, or a card code used in any club."""
+    """Refuse a phone that another member of the club already has, or a card code used in any club (both at
+    once when both are taken)."""
+    errors: list[InvalidInput] = []
     phone = values.get("phone")
     if phone is not None:
         query = select(Member.id).where(Member.club_id == club_id, Member.phone == phone)
         if exclude_id is not None:
             query = query.where(Member.id != exclude_id)
         if db.session.scalar(query.limit(1)) is not None:
-            raise InvalidInput("phone", _l("Another member already has this phone number."), code="duplicate")
-    refuse_taken_card(club_id, values.get("card_code"), exclude_id)
+            errors.append(InvalidInput("phone", _l("Another member already has this phone number."),
+                                       code="duplicate"))
+    try:
+        refuse_taken_card(club_id, values.get("card_code"), exclude_id)
+    except InvalidInput as error:
+        errors.append(error)
+    raise_all(errors)
 
 
 def refuse_taken_card(club_id: int, card_code: str | None, member_id: int | None = None) -> None:

@@ -3,7 +3,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from clubcrm.errors import InvalidInput
+from clubcrm.errors import InvalidInput, NotFound
 from clubcrm.formatting import to_minor
 from clubcrm.extensions import db
 from clubcrm.models import Club, Plan, Service, Staff
@@ -73,6 +73,20 @@ def add_plan(staff: Staff, club: Club, data: dict) -> Plan:
     audit.record(staff, "create", "plan", plan.id, club_id=club.id,
                  after={"name": plan.name, "days": plan.duration_days, "price_minor": plan.price_minor,
                         "chain_wide": plan.chain_wide})
+    return plan
+
+
+def set_plan_price(staff: Staff, club: Club, plan_id: int, price) -> Plan:
+    """Change what CLUB's plan PLAN_ID costs from now on; the memberships sold before keep the price they were
+    sold at (each stores its own)."""
+    plan = db.session.get(Plan, plan_id)
+    if plan is None or plan.club_id != club.id:
+        raise NotFound("plan_id", _l("No such plan."))
+    before = plan.price_minor
+    plan.price_minor = price_in_minor(price, club.currency)
+    db.session.flush()
+    audit.record(staff, "update", "plan", plan.id, club_id=club.id, before={"price_minor": before},
+                 after={"price_minor": plan.price_minor, "name": plan.name})
     return plan
 
 
