@@ -10,7 +10,7 @@ from babel import Locale, dates as babel_dates
 from babel.numbers import (
     NumberPattern, get_currency_precision, get_decimal_symbol, get_group_symbol, parse_pattern,
 )
-from flask_babel import format_currency, format_date, format_datetime, get_locale
+from flask_babel import format_currency, format_date, format_datetime, get_locale, to_user_timezone
 
 
 def to_major(amount_minor: int, currency: str) -> Decimal:
@@ -46,13 +46,27 @@ def day(value: date | None, form: str = "medium") -> str:
 def _day(value: date, form: str, locale: str) -> str:
     """A date's text in LOCALE, kept: a member card writes some fifty dates, most of them the same few (Babel parses
     the pattern and reads the language's data for each; a tenth of the card's time, profiled)."""
-    return babel_dates.format_date(value, form, locale=locale)
+    return without_year_word(babel_dates.format_date(value, form, locale=locale), locale)
+
+
+def without_year_word(text: str, locale: str) -> str:
+    """TEXT without Russian's trailing "г." (year): a sentence ending with a date then ended in "г.." (issue 16), and
+    a date reads as well without it."""
+    if locale.startswith("ru") and text.endswith("г.") and text[-3:-2].isspace():   # CLDR puts a narrow space
+        return text[:-3]
+    return text
 
 
 def moment(value: datetime | None, form: str = "short", tz: str | None = None) -> str:
-    """Format an instant in the current locale, in zone TZ (default: the viewer's club's zone)."""
+    """Format an instant in the current locale, in zone TZ (default: the viewer's club's zone). The default form is
+    the date as day() writes it and the short time ("Nov 24, 2026, 8:08 AM"), so that a page never mixes
+    "Nov 24, 2026" and "11/24/26" (issue 16); another FORM is Babel's."""
     if value is None:
         return ""
+    if form == "short":
+        local = value.astimezone(ZoneInfo(tz)) if tz is not None else to_user_timezone(value)
+        locale = str(get_locale() or "en")
+        return f"{_day(local.date(), 'medium', locale)}, {babel_dates.format_time(local, 'short', locale=locale)}"
     if tz is None:
         return format_datetime(value, form)
     return babel_dates.format_datetime(value, form, tzinfo=ZoneInfo(tz), locale=get_locale())

@@ -43,7 +43,8 @@ def test_patterns_it_does_not_handle_go_to_babel(app):
 
 @pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
 def test_day_writes_what_flask_babel_writes(app, locale):
-    """formatting.day keeps each date's text per language; it must be Flask-Babel's format_date's."""
+    """formatting.day keeps each date's text per language; it must be Flask-Babel's format_date's (less Russian's
+    trailing year word, issue 16)."""
     from datetime import date, timedelta
 
     from flask_babel import format_date
@@ -52,4 +53,5 @@ def test_day_writes_what_flask_babel_writes(app, locale):
         for n in range(0, 800, 7):
             value = date(2025, 1, 1) + timedelta(days=n)
             for form in ("medium", "short", "long", "full", "LLLL yyyy", "d MMM"):
-                assert formatting.day(value, form) == format_date(value, form), (value, form)
+                expected = formatting.without_year_word(format_date(value, form), locale)
+                assert formatting.day(value, form) == expected, (value, form)

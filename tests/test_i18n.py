@@ -108,3 +108,39 @@ def test_python_strings_follow_force_locale_inside_a_request(app):
                 assert gettext("Check in") == "Kirjaa sisään"
             assert gettext("Check in") == "Отметить вход"
         assert str(label) == "Einchecken"
+
+
+def test_russian_dates_end_a_sentence_without_a_doubled_period(client, login_as, make):
+    """Issue 16: "Абонемент истёк 24 нояб. 2026 г.." — the year word is left out of dates, in the UI and in SMS."""
+    from datetime import date, timedelta
+
+    from clubcrm.formatting import day, without_year_word
+    from clubcrm.lifecycle.render import _day as sms_day
+
+    login_as("desk")
+    member = make.member()
+    make.membership(member, today=TODAY - timedelta(days=60))
+    client.post("/locale", data={"locale": "ru"})
+    page = client.post(f"/members/{member.id}/checkin", follow_redirects=True).data.decode()
+    assert "г.." not in page and "г.<" not in page
+    assert "Абонемент истёк" in page
+    assert sms_day("2026-11-24", "ru") == "24 нояб. 2026"
+    assert without_year_word("24 нояб. 2026\u202fг.", "ru") == "24 нояб. 2026"
+    assert without_year_word("24. 11. 2026", "sk") == "24. 11. 2026"
+    with client.application.test_request_context():
+        assert day(date(2026, 11, 24)) == "Nov 24, 2026"
+
+
+def test_a_card_writes_instants_as_its_dates_with_a_time(client, login_as, make):
+    """Issue 16: one card mixed "Nov 24, 2026" and "12/4/26, 8:08 AM"; instants now read "Mar 10, 2026, 10:00 AM"."""
+    import re
+
+    login_as("desk")
+    member = make.member()
+    make.membership(member)
+    with unit_of_work():
+        checkin.check_in(make.desk(), member)
+    page = client.get(f"/members/{member.id}").data.decode()
+    visits = re.search(r'<ul class="plain" id="visits"><li>([^<]+)', page).group(1)
+    assert visits.strip() == "Mar 10, 2026, 10:00\u202fAM"      # 08:00 UTC in Helsinki
+    assert not re.search(r"\b\d{1,2}/\d{1,2}/\d{2}\b", page)

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime
 
 from clubcrm.i18n import locale_or
+from clubcrm.formatting import without_year_word
 from clubcrm.models import Club, ClubSession, Rule
 
 
@@ -41,7 +42,7 @@ def text_for(rule: Rule, first_name: str, locale: str | None, club: Club, facts:
 
 
 def _day(iso: str | None, locale: str) -> str:
-    return format_date(date.fromisoformat(iso), "medium", locale=locale) if iso else ""
+    return without_year_word(format_date(date.fromisoformat(iso), "medium", locale=locale), locale) if iso else ""
 
 
 def session_when(session, club: Club, locale: str) -> str:
