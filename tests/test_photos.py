@@ -159,7 +159,27 @@ def test_a_huge_file_tells_another_clubs_staff_nothing_and_other_routes_keep_the
     huge = b"\xff" * (photos.MAX_BYTES + 200 * 1024)
     login_as("desk", club=make.club(name="Elsewhere"))
     assert upload(web, member, huge).status_code == 404
+    web.post("/logout")
     login_as("desk")
     response = web.post(f"/members/{member.id}/photo/delete", {"photo": (io.BytesIO(huge), "huge.jpg")},
                         content_type="multipart/form-data")
     assert response.status_code == 413 and "What was sent is too large; nothing was saved." in response.text
+
+
+def test_a_chain_guest_found_at_another_clubs_desk_shows_no_photo(make, web, login_as):
+    """Another club of the chain finds a chain member by card code (a guest row) but is never served their photo:
+    the row draws no image (which would only be a broken one, answered 404), while the home club's row does."""
+    club_b = make.club(name="Harbour Club")
+    carla = make.member(first_name="Carla", last_name="Chain", card_code="CARLA-1")
+    make.membership(carla, plan=make.plan(name="Chain year", chain_wide=True))
+    with unit_of_work():
+        photos.save(make.desk(), db.session.get(Member, carla.id), picture())
+    login_as("desk", club=club_b)
+    page = web.get("/", query_string={"q": "CARLA-1", "partial": "1"}).text
+    guests = page.split('id="guests"', 1)[1].split("</table>", 1)[0]
+    assert f"/members/{carla.id}/guest" in guests and "photo.jpg" not in guests
+    assert web.get(f"/members/{carla.id}/photo.jpg").status_code == 404
+    web.post("/logout")
+    login_as("desk")
+    home = web.get("/", query_string={"q": "CARLA-1", "partial": "1"}).text
+    assert f'src="/members/{carla.id}/photo.jpg?v=' in home
