@@ -127,3 +127,59 @@ def test_a_photo_survives_backup_and_restore(app, make, runner, request, databas
         assert db.session.get(MemberPhoto, member.id).image == image
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("extra", [1, 200 * 1024], ids=["just-over", "past-the-request-budget"])
+def test_a_file_over_the_size_limit_is_refused_on_the_card_naming_the_photo(make, web, login_as, extra):
+    """Over HTTP: a file just over 8 MB, and one so large that the request's own budget stops it before the view
+    reads it, both end on the card with the same message naming the photo (not a bare 413 page); nothing stored."""
+    login_as("desk")
+    member = make.member()
+    response = upload(web, member, b"\xff" * (photos.MAX_BYTES + extra), "huge.jpg")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/members/{member.id}")
+    assert "Photo: The photo is larger than 8 MB." in flashes(web.get(f"/members/{member.id}"))
+    assert db.session.scalar(select(MemberPhoto.member_id)) is None
+    assert db.session.get(Member, member.id).photo_at is None
+
+
+def test_a_camera_snapshot_too_large_is_answered_in_json(make, web, login_as):
+    """The camera's upload (fetch) gets the refusal as JSON with 422, whatever stopped the file."""
+    login_as("desk")
+    member = make.member()
+    response = web.post(f"/members/{member.id}/photo",
+                        {"photo": (io.BytesIO(b"\xff" * (photos.MAX_BYTES + 200 * 1024)), "camera.jpg")},
+                        content_type="multipart/form-data", headers={"X-Requested-With": "fetch"})
+    assert response.status_code == 422 and response.json == {"error": "The photo is larger than 8 MB."}
+
+
+def test_a_huge_file_tells_another_clubs_staff_nothing_and_other_routes_keep_the_413_page(make, web, login_as):
+    """Past the budget: another club's staff get the 404 that any request about the member gets (not a 500 from
+    the handler), and a route here that takes no file keeps the plain 413 page."""
+    member = make.member()
+    huge = b"\xff" * (photos.MAX_BYTES + 200 * 1024)
+    login_as("desk", club=make.club(name="Elsewhere"))
+    assert upload(web, member, huge).status_code == 404
+    web.post("/logout")
+    login_as("desk")
+    response = web.post(f"/members/{member.id}/photo/delete", {"photo": (io.BytesIO(huge), "huge.jpg")},
+                        content_type="multipart/form-data")
+    assert response.status_code == 413 and "What was sent is too large; nothing was saved." in response.text
+
+
+def test_a_chain_guest_found_at_another_clubs_desk_shows_no_photo(make, web, login_as):
+    """Another club of the chain finds a chain member by card code (a guest row) but is never served their photo:
+    the row draws no image (which would only be a broken one, answered 404), while the home club's row does."""
+    club_b = make.club(name="Harbour Club")
+    carla = make.member(first_name="Carla", last_name="Chain", card_code="CARLA-1")
+    make.membership(carla, plan=make.plan(name="Chain year", chain_wide=True))
+    with unit_of_work():
+        photos.save(make.desk(), db.session.get(Member, carla.id), picture())
+    login_as("desk", club=club_b)
+    page = web.get("/", query_string={"q": "CARLA-1", "partial": "1"}).text
+    guests = page.split('id="guests"', 1)[1].split("</table>", 1)[0]
+    assert f"/members/{carla.id}/guest" in guests and "photo.jpg" not in guests
+    assert web.get(f"/members/{carla.id}/photo.jpg").status_code == 404
+    web.post("/logout")
+    login_as("desk")
+    home = web.get("/", query_string={"q": "CARLA-1", "partial": "1"}).text
+    assert f'src="/members/{carla.id}/photo.jpg?v=' in home

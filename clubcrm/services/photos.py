@@ -22,12 +22,17 @@ QUALITY = 85
 FORMATS = {"JPEG", "PNG", "WEBP"}
 
 
+def too_large_message():
+    """What a desk is told of a file over MAX_BYTES."""
+    return _l("The photo is larger than %(mb)s MB.", mb=MAX_BYTES // (1024 * 1024))
+
+
 def shrink(data: bytes) -> tuple[bytes, int, int]:
     """DATA (a JPEG, PNG or WebP) upright, at most SIDE pixels on its longer side, as a JPEG; or refuse."""
     if not data:
         raise InvalidInput("photo", _l("Choose a photo, or take one with the camera."))
     if len(data) > MAX_BYTES:
-        raise InvalidInput("photo", _l("The photo is larger than %(mb)s MB.", mb=MAX_BYTES // (1024 * 1024)))
+        raise InvalidInput("photo", too_large_message())
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
         with Image.open(io.BytesIO(data)) as probe:

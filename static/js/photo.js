@@ -38,7 +38,8 @@
         .then(function () {
           stream.getTracks().forEach(function (track) { track.stop(); });
           window.location.reload();   // the card shows the photo, or the refusal flashed by the server
-        });
+        })
+        .catch(function () { snap.disabled = false; });   // the request failed (network): try again
     }, "image/jpeg", 0.9);
   });
 })();
