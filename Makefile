@@ -26,7 +26,7 @@ compile-translations: install
 
 # Re-extract the strings and merge them into every catalog; then translate the new entries.
 translations: install
-	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 --no-location --sort-output \
 		-o clubcrm/translations/messages.pot .
 	$(VENV)/bin/pybabel -q update -i clubcrm/translations/messages.pot -d clubcrm/translations --no-fuzzy-matching
 

@@ -1,6 +1,7 @@
 """Sales at the desk: memberships, renewals, packages, freezes, cancellations, package units."""
 from flask import Blueprint, flash, redirect, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from blueprints.access import role_required
@@ -57,7 +58,8 @@ def sell_package(member_id: int):
     form = PackageSaleForm()
     return run_on_card(member, "package", form,
                 lambda today: sales.sell_package(current_user, member, form.service_id.data, today),
-                lambda entry: _("Package sold: %(units)s units added.", units=entry.units))
+                lambda entry: ngettext("Package sold: %(num)d unit added.", "Package sold: %(num)d units added.",
+                                      entry.units))
 
 
 @bp.post("/freeze")

@@ -6,6 +6,7 @@ from babel.dates import format_skeleton, format_time
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_percent, get_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from blueprints.access import current_club, role_required
@@ -208,7 +209,8 @@ def cancel(session_id: int):
     except DomainError as error:
         flash(str(error.message), "danger")
     else:
-        flash(_("Session cancelled with %(count)s bookings.", count=count), "success")
+        flash(ngettext("Session cancelled with %(num)d booking.", "Session cancelled with %(num)d bookings.", count),
+              "success")
     return redirect(url_for("sessions.show", session_id=session_id))
 
 

@@ -62,6 +62,22 @@ def call_script(touchpoint, session, club) -> str | None:
     return rendered.text if rendered else None
 
 
+def script_for_clerk(touchpoint, session, club) -> str | None:
+    """The call's script in the clerk's own language, shown under the member's when the two differ (a clerk may not
+    read the member's language); None when they are the same or the rule has no text in the clerk's language."""
+    from flask_babel import get_locale
+
+    from clubcrm.i18n import locale_or
+    from clubcrm.lifecycle.render import text_for
+
+    clerk = str(get_locale() or "en")
+    member = touchpoint.member
+    if locale_or(member.locale, club.default_locale) == clerk or not (touchpoint.rule.texts or {}).get(clerk):
+        return None
+    rendered = text_for(touchpoint.rule, member.first_name, clerk, club, touchpoint.facts or {}, session)
+    return rendered.text if rendered and rendered.locale == clerk else None
+
+
 def open_task_count() -> int | None:
     """Count the current club's open tasks due today, for the navigation (one COUNT)."""
     if not current_user.is_authenticated:

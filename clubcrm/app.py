@@ -210,6 +210,7 @@ def register_template_helpers(app: Flask) -> None:
         lifecycle_name=tasks.lifecycle_name,
         why=tasks.why,
         call_script=tasks.call_script,
+        script_for_clerk=tasks.script_for_clerk,
         can_text=can_text,
         OUTCOMES=OUTCOMES,
         sms_status=status_words,

@@ -144,3 +144,18 @@ def test_a_card_writes_instants_as_its_dates_with_a_time(client, login_as, make)
     visits = re.search(r'<ul class="plain" id="visits"><li>([^<]+)', page).group(1)
     assert visits.strip() == "Mar 10, 2026, 10:00\u202fAM"      # 08:00 UTC in Helsinki
     assert not re.search(r"\b\d{1,2}/\d{1,2}/\d{2}\b", page)
+
+
+def test_counts_are_plural_aware_in_every_language(app):
+    """Issue 16: "1 days left", "noin 1 jaksoa": counts go through ngettext, each language's plural rule."""
+    from flask_babel import force_locale, ngettext
+
+    expected = {"en": ("1 day left", "2 days left", "5 days left"),
+                "ru": ("остался 1 день", "осталось 2 дня", "осталось 5 дней"),
+                "sl": ("še 1 dan", "še 2 dneva", "še 5 dni"),
+                "sk": ("zostáva 1 deň", "zostávajú 2 dni", "zostáva 5 dní"),
+                "fi": ("1 päivä jäljellä", "2 päivää jäljellä", "5 päivää jäljellä")}
+    with app.test_request_context("/"):
+        for locale, words in expected.items():
+            with force_locale(locale):
+                assert tuple(ngettext("%(num)d day left", "%(num)d days left", n) for n in (1, 2, 5)) == words

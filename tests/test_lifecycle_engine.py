@@ -408,6 +408,12 @@ def test_a_call_instead_of_an_sms_says_why_and_what_to_say(make, web, login_as):
     assert "a call instead of an SMS: no SMS consent" in page
     # What to say, in the member's language, with the end date in it.
     assert "Olga" in page and "2027" in page and 'class="script" lang="de"' in page
+    # Issue 16: and under it the same in the clerk's language (English here), for a clerk who reads no German.
+    import re
+    mine = re.search(r'<p class="script-translation" lang="en"><small>In your language:</small> ([^<]+)</p>', page)
+    assert mine and "Olga" in mine.group(1) and "2027" in mine.group(1)
+    german = re.search(r'<blockquote class="script" lang="de">([^<]+)</blockquote>', page).group(1)
+    assert german != mine.group(1)
 
 
 def test_a_short_contract_is_paced_toward_its_share_of_the_minimum():

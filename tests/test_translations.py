@@ -18,8 +18,9 @@ from clubcrm.i18n import SUPPORTED_LOCALES
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "clubcrm" / "translations"
 LOCALES = ("en", "de", "ru", "fi", "sl", "sk")
-# The same keywords as `pybabel extract -k _l -k lazy_gettext`: the defaults plus our lazy aliases.
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+# The same keywords as `pybabel extract -k _l -k lazy_gettext -k lazy_ngettext:1,2`: the defaults plus our lazy
+# aliases (lazy_ngettext: a count's plural, issue 16).
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
 # A %-placeholder such as %(name)s or %(price).2f.
 PLACEHOLDER = re.compile(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]")
 FIX = "Run `make translations`, translate the new entries in every locale, and commit the .po files."

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
@@ -233,8 +234,9 @@ def alerts(card: MemberCard, today: date) -> list[Alert]:
         if left == 0:
             out.append(Alert("danger", str(_l("Membership ends today: offer a renewal."))))
         elif left <= warn_days:
-            out.append(Alert("warning", str(_l("Membership expires in %(days)s days: offer a renewal.",
-                                              days=left))))
+            out.append(Alert("warning", str(lazy_ngettext("Membership expires in %(num)d day: offer a renewal.",
+                                                          "Membership expires in %(num)d days: offer a renewal.",
+                                                          left))))
     if where.state == "frozen":
         out.append(Alert("info", str(_l("Frozen until %(date)s.", date=day(where.freeze.ends_on)))))
     if where.state == "expired" and not renewed:

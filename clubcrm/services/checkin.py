@@ -2,6 +2,7 @@
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import func, select
 
 from clubcrm.clock import local_today, utcnow
@@ -97,6 +98,7 @@ def refusal(member: Member, where, visits_left: int | None = None) -> CheckinRef
         return CheckinRefused("member_id", _l("The membership is frozen until %(date)s.",
                                               date=day(where.freeze.ends_on)), code="frozen")
     if visits_left == 0 and where.membership is not None and where.membership.visit_limit is not None:
-        return CheckinRefused("member_id", _l("All %(limit)s visits of this membership are used.",
-                                              limit=where.membership.visit_limit), code="visit_limit")
+        return CheckinRefused("member_id", lazy_ngettext("The %(num)d visit of this membership is used.",
+                                                         "All %(num)d visits of this membership are used.",
+                                                         where.membership.visit_limit), code="visit_limit")
     return None

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import func, or_, select, update
 
 from clubcrm.clock import utcnow
@@ -161,8 +162,9 @@ def freeze(
     length = (ends_on - starts_on).days + 1
     limit = current_app.config["MAX_FREEZE_DAYS"]
     if length + sum(f.days for f in membership.freezes) > limit:
-        raise InvalidInput("ends_on", _l("A membership can be frozen for at most %(days)s days in all.",
-                                         days=limit))
+        raise InvalidInput("ends_on", lazy_ngettext("A membership can be frozen for at most %(num)d day in all.",
+                                                    "A membership can be frozen for at most %(num)d days in all.",
+                                                    limit))
     if any(f.starts_on <= ends_on and starts_on <= f.ends_on for f in membership.freezes):
         raise InvalidInput("starts_on", _l("These days overlap another freeze."))
     if any(m.renews_id == membership.id and is_live(m, today) for m in history):
