@@ -120,7 +120,10 @@ def base_growth(scope: Scope) -> list[MonthGrowth]:
     growth = []
     for month in month_starts(scope.start, min(scope.end, scope.today)):
         last = min(month_end(month), scope.today)
-        start_count, end_count = len(active(counted, month, month)), len(active(counted, last, last))
+        # Issue 16: a month begins with the base the previous month ended with (its last day's), so that the table
+        # reconciles month to month.
+        opening = month - timedelta(days=1)
+        start_count, end_count = len(active(counted, opening, opening)), len(active(counted, last, last))
         joined = sum(1 for day in starts.values() if month <= day <= last)
         growth.append(MonthGrowth(month, start_count, end_count, joined, max(0, start_count + joined - end_count),
                                   100 * (end_count - start_count) / start_count if start_count else None))

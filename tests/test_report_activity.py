@@ -29,25 +29,29 @@ def test_base_growth_per_month(make):
     contract(gus, plan, d(1, 20), d(2, 18), cancelled_on=d(1, 20))
     contract(gus, plan, d(2, 10), d(3, 11))
     contract(person(club), other, d(1, 5), d(3, 31))                                # h: another plan
-    # Dec: nobody on the 1st; d on the 31st, d joined.                            -> 0, 1, +1, -0, None
-    # Jan: d on the 1st; a b d h on the 31st; a b h joined.                         -> 1, 4, +3, -0, +300 %
-    # Feb: a b c d h on the 1st; c d g h on the 28th; c g joined; 5 + 2 - 4 left.  -> 5, 4, +2, -3, -20 %
+    # A month starts with the base the previous month ended with (on its last day): the table reconciles.
+    # Dec: nobody on 30 Nov; d on the 31st, d joined.                              -> 0, 1, +1, -0, None
+    # Jan: d on 31 Dec; a b d h on the 31st; a b h joined.                          -> 1, 4, +3, -0, +300 %
+    # Feb: a b d h on 31 Jan; c d g h on the 28th; c g joined; 4 + 2 - 4 left.     -> 4, 4, +2, -2, 0 %
     # Mar (under way: counted on today, the 10th): c d g h, then c d e g h; e.     -> 4, 5, +1, -0, +25 %
     # April has not begun: left out.
     period = scope(club, start=d(12, 1, 2025), end=d(4, 30))
     assert base_growth(period) == [
         MonthGrowth(d(12, 1, 2025), 0, 1, 1, 0, None),
         MonthGrowth(d(1, 1), 1, 4, 3, 0, 300.0),
-        MonthGrowth(d(2, 1), 5, 4, 2, 3, -20.0),
+        MonthGrowth(d(2, 1), 4, 4, 2, 2, 0.0),
         MonthGrowth(d(3, 1), 4, 5, 1, 0, 25.0),
     ]
-    # Without h (the other plan): Jan 1 -> 3, +2; Feb 4 -> 3, +2, -3; Mar 3 -> 4, +1.
+    # Without h (the other plan): Jan 1 -> 3, +2; Feb 3 -> 3, +2, -2; Mar 3 -> 4, +1.
     assert base_growth(scope(club, start=d(12, 1, 2025), end=d(4, 30), plan=plan)) == [
         MonthGrowth(d(12, 1, 2025), 0, 1, 1, 0, None),
         MonthGrowth(d(1, 1), 1, 3, 2, 0, 200.0),
-        MonthGrowth(d(2, 1), 4, 3, 2, 3, -25.0),
+        MonthGrowth(d(2, 1), 3, 3, 2, 2, 0.0),
         MonthGrowth(d(3, 1), 3, 4, 1, 0, pytest.approx(100 / 3)),
     ]
+    # Issue 16: each month's end is the next month's start.
+    for table in (base_growth(period), base_growth(scope(club, start=d(12, 1, 2025), end=d(4, 30), plan=plan))):
+        assert all(before.end_count == after.start_count for before, after in zip(table, table[1:]))
 
 
 def test_visits_per_week_in_each_clubs_local_days(make):

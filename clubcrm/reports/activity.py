@@ -173,7 +173,8 @@ class MonthGrowth:
     """The member base in one calendar month.
 
     month: its first day.
-    start_count: members active on its first day.
+    start_count: members active on the previous month's last day: the base the month began with, which is the
+        previous month's end_count (the table reconciles month to month).
     end_count: members active on its last day (on the report's day for the month under way).
     joined: members whose first membership began in the month (up to that day).
     left: start_count + joined - end_count, never below 0 (who was there or came, and is not there at the end).
@@ -188,12 +189,20 @@ class MonthGrowth:
     growth_pct: float | None
 
 
+def month_opening(month: date) -> date:
+    """The day whose base opens MONTH: the previous month's last day (the base that month ended with)."""
+    return month - timedelta(days=1)
+
+
 def base_growth(scope: Scope) -> list[MonthGrowth]:
     """Count the base at the start and end of each month of the period that has begun."""
     members = member_runs(scope)
     months = month_starts(scope.start, min(scope.end, scope.today))
     lasts = [min(month_end(month), scope.today) for month in months]
-    on = active_on(members, [day for month, last in zip(months, lasts, strict=True) for day in (month, last)])
+    # A month starts with the base the previous one ended with (active on its last day), so the table reconciles
+    # month to month; it ends with those active on its own last day (today for the month under way).
+    on = active_on(members, [day for month, last in zip(months, lasts, strict=True)
+                             for day in (month_opening(month), last)])
     joins = sorted(runs_[0][0] for runs_ in members)   # each member's first day of their first membership
     growth = []
     for i, (month, last) in enumerate(zip(months, lasts, strict=True)):

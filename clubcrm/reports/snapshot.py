@@ -17,7 +17,8 @@ from clubcrm.db import plain_rows
 from clubcrm.extensions import db
 from clubcrm.models import Member, ReportAtRisk, ReportCount, ReportRefresh
 from clubcrm.reports.activity import (
-    AtRisk, Cohort, Coverage, MonthGrowth, WeekVisits, add_months, month_end, month_starts, reach, week_starts,
+    AtRisk, Cohort, Coverage, MonthGrowth, WeekVisits, add_months, month_opening, month_end, month_starts, reach,
+    week_starts,
 )
 from clubcrm.reports.aggregates import ALL_PLANS, COHORT_MONTHS, RENEWAL_FIGURES
 from clubcrm.reports.kpis import LeadConversion, LeadProcessing, SaleAverage
@@ -42,7 +43,7 @@ class Stored:
                     select(ReportCount.plan_id, ReportCount.figure, ReportCount.day, ReportCount.k, ReportCount.value)
                     .where(ReportCount.refresh_id == self.refresh.id,
                            ReportCount.plan_id.in_({ALL_PLANS, self.plan}),
-                           ReportCount.day.between(min(reach(scope), scope.start.replace(day=1)),
+                           ReportCount.day.between(min(reach(scope), month_opening(scope.start.replace(day=1))),
                                                    max(scope.end, scope.today)))):
                 found[plan_id, name][day][k] = value
             self._counts = found
@@ -66,7 +67,7 @@ class Stored:
         growth = []
         for month in month_starts(scope.start, min(scope.end, scope.today)):
             last = min(month_end(month), scope.today)
-            start_count, end_count = self._at("active", month), self._at("active", last)
+            start_count, end_count = self._at("active", month_opening(month)), self._at("active", last)
             joined = self._sum("joined", month, last)
             growth.append(MonthGrowth(month, start_count, end_count, joined, max(0, start_count + joined - end_count),
                                       100 * (end_count - start_count) / start_count if start_count else None))
