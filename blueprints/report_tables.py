@@ -81,10 +81,17 @@ class Table:
         return {c.key: c for c in self.columns}
 
     def csv(self, zone: str) -> Iterator[str]:
-        """The table as CSV lines, instants in ZONE (the club's)."""
-        columns = [csv_writer.Column(str(c.label), instant=c.kind == "instant") for c in self.columns]
+        """The table as CSV lines, instants in ZONE (the club's). Reasons are written in words in the reader's
+        language, with a column of their codes beside them for machines (issue 16)."""
+        columns, cells = [], []
+        for c in self.columns:
+            columns.append(csv_writer.Column(str(c.label), instant=c.kind == "instant"))
+            cells.append(lambda row, c=c: shown(c, row) if c.kind == "reasons" else raw_value(c, row))
+            if c.kind == "reasons":
+                columns.append(csv_writer.Column(_("%(column)s (codes)", column=str(c.label))))
+                cells.append(lambda row, c=c: raw_value(c, row))
         # Made now, not as the lines are read: the labels and values need the request's locale.
-        rows = [[raw_value(c, row) for c in self.columns] for row in self.rows]
+        rows = [[cell(row) for cell in cells] for row in self.rows]
         return csv_writer.lines(columns, rows, zone)
 
 
@@ -134,7 +141,7 @@ def shown(column: Column, row: dict) -> str | Markup:
     if kind == "verdict":
         return verdict_text(value)
     if kind == "reasons":
-        return ", ".join(str(RISK_NAMES.get(code, code)) for code in value.split(" "))
+        return "; ".join(str(RISK_NAMES.get(code, code)) for code in value.split(" "))
     return str(value)
 
 
@@ -356,7 +363,10 @@ def kpi_tables(figures: Stored, whole: bool = False) -> list[Table]:
     ], _dicts(figures.average_sale()))
     spoken = Table("coverage", _("Staff contact this month"), [
         Column("new_members", _l("New members"), "int"), Column("new_spoken", _l("spoken to"), "int"),
-        Column("at_risk", _l("Members at risk"), "int"), Column("at_risk_spoken", _l("spoken to"), "int"),
+        Column("at_risk", _l("Silent members"), "int",
+               _l("Members (not new) with no visit in the last 14 days: the 'no visit in 14 days' reason of the "
+                  "members at risk below, who are listed for other reasons too.")),
+        Column("at_risk_spoken", _l("spoken to"), "int"),
         Column("share", _l("Coverage"), "pct", _l("Share of new and at-risk members staff spoke with this month.")),
     ], _dicts([coverage]))
     growth = Table("growth", _("Base growth per month"), [
