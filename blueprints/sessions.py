@@ -16,6 +16,7 @@ from clubcrm.clock import local_today
 from clubcrm.db import unit_of_work
 from clubcrm.errors import DomainError, NotFound
 from clubcrm.models import Club, ClubSession
+from clubcrm.phones import display as phone_display
 from clubcrm.services import members, sessions
 
 bp = Blueprint("sessions", __name__, url_prefix="/sessions")
@@ -205,12 +206,18 @@ def cancel(session_id: int):
     session = load_session(session_id)
     try:
         with unit_of_work():
-            count = sessions.cancel_session(current_user, session)
+            done = sessions.cancel_session(current_user, session)
+            to_call = ", ".join(f"{m.full_name} {phone_display(m.phone) if m.phone else ''}".strip()
+                                for m in done.to_call)
     except DomainError as error:
         flash(str(error.message), "danger")
     else:
-        flash(ngettext("Session cancelled with %(num)d booking.", "Session cancelled with %(num)d bookings.", count),
-              "success")
+        told = (" " + ngettext("%(num)d member is told by SMS.", "%(num)d members are told by SMS.", done.texted)
+                if done.texted else "")
+        flash(ngettext("Session cancelled with %(num)d booking.", "Session cancelled with %(num)d bookings.",
+                       done.bookings) + told, "success")
+        if to_call:
+            flash(_("Call them to say so (no SMS consent): %(members)s", members=to_call), "warning")
     return redirect(url_for("sessions.show", session_id=session_id))
 
 

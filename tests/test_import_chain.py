@@ -144,7 +144,7 @@ def test_a_card_code_held_in_another_club_is_refused_without_that_members_id(mak
     result = imported(club_b, "members", "First name;Card\nCid;k001\nDan;B001\nEva;E001\n")
     assert refusals(result) == {
         (2, "card_code"): "A member of another club of the chain already has this card code.",
-        (3, "card_code"): f"Member {bea.id} already has this card code."}
+        (3, "card_code"): f"{bea.full_name} (member {bea.id}) already has this card code."}
     assert result.imported == 1
     assert db.session.scalar(select(Member.card_code).where(Member.first_name == "Eva")) == "E001"
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from clubcrm import clock
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
-from clubcrm.models import Booking, ClubSession, Membership
+from clubcrm.models import Booking, ClubSession, Membership, Message
 from clubcrm.services import members, sales, sessions
 from tests.conftest import TODAY
 from tests.test_sessions import Gym, local
@@ -153,3 +153,24 @@ def test_the_card_lists_upcoming_and_past_bookings(make, web, login_as):
     assert "Pilates soon" in upcoming and "Studio 1" in upcoming and "booked" in upcoming
     assert "Yoga gone" in past and "attended" in past
     assert f'data-src="/members/{member.id}/bookings?partial=1"' in web.get(f"/members/{member.id}").text
+
+
+def test_cancelling_a_session_texts_the_booked_in_their_language_and_lists_the_others_to_call(make, web, login_as):
+    gym = Gym(make)
+    session = gym.session(local(TODAY + timedelta(days=2), 18), title="Spinning")
+    texted = gym.member(first_name="Tuuli", last_name="Texted", sms_consent=True, locale="fi")
+    called = gym.member(first_name="Kalle", last_name="Called", sms_consent=False)
+    gym.book(session, texted)
+    gym.book(session, called)
+    login_as("manager")
+    response = web.post(f"/sessions/{session.id}/cancel")
+    assert response.status_code == 302
+    notes = flashes(web.get(f"/sessions/{session.id}"))
+    assert "Session cancelled with 2 bookings. 1 member is told by SMS." in notes
+    assert any(n.startswith("Call them to say so (no SMS consent): Kalle Called") for n in notes)
+    [message] = db.session.scalars(select(Message)).all()
+    assert message.member_id == texted.id and message.status == "queued" and message.locale == "fi"
+    assert "Spinning" in message.body and "peruttu" in message.body
+    # Cancelling is once: nothing is queued twice.
+    assert web.post(f"/sessions/{session.id}/cancel").status_code == 302
+    assert len(db.session.scalars(select(Message)).all()) == 1

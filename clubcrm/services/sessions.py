@@ -174,13 +174,27 @@ def get_for(staff: Staff, session_id: int) -> ClubSession:
     return get_in_scope(staff, ClubSession, session_id, "session_id", _l("No such session."))
 
 
-def cancel_session(staff: Staff, session: ClubSession) -> int:
-    """Cancel a session that has not ended; its bookings and waitlist are cancelled too. Return how many."""
+@dataclass(frozen=True)
+class Cancelled:
+    bookings: int               # bookings and waitlist places cancelled
+    texted: int                 # members told by SMS (queued; sent in waking hours)
+    to_call: list[Member]       # booked members who cannot be texted: the desk calls them
+
+
+def cancel_session(staff: Staff, session: ClubSession) -> Cancelled:
+    """Cancel a session that has not ended; its bookings and waitlist are cancelled too. Each booked member with
+    SMS consent gets a notice in their own language (the dispatcher keeps quiet hours); the others are listed
+    for the desk to call."""
     now = utcnow()
     if session.cancelled_at is not None:
         raise Conflict("session_id", _l("This session is already cancelled."))
     if session.ends_at <= now:
         raise Conflict("session_id", _l("This session is over."))
+    booked = list(db.session.scalars(
+        select(Member).join(Booking, Booking.member_id == Member.id)
+        .where(Booking.session_id == session.id, Booking.status.in_(("booked", "waitlist")),
+               Member.erased_at.is_(None))
+        .order_by(Member.last_name, Member.first_name)))
     session.cancelled_at = now
     cancelled = db.session.execute(
         update(Booking)
@@ -189,9 +203,32 @@ def cancel_session(staff: Staff, session: ClubSession) -> int:
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.flush()
+    texted, to_call = 0, []
+    for member in booked:
+        if _notify_cancelled(member, session, now) is not None:
+            texted += 1
+        else:
+            to_call.append(member)
     audit.record(staff, "cancel", "club_session", session.id, club_id=session.club_id,
-                 after={"title": session.title, "starts_at": session.starts_at, "bookings": cancelled})
-    return cancelled
+                 after={"title": session.title, "starts_at": session.starts_at, "bookings": cancelled,
+                        "texted": texted, "to_call": len(to_call)})
+    return Cancelled(cancelled, texted, to_call)
+
+
+def _notify_cancelled(member: Member, session: ClubSession, now: datetime):
+    """Queue MEMBER's SMS that SESSION is cancelled, in their language; None when they cannot be texted."""
+    from flask_babel import force_locale, gettext
+
+    from clubcrm.i18n import locale_or
+    from clubcrm.lifecycle.render import session_when
+    from clubcrm.sms.outbox import queue_notice
+
+    club = member.club
+    locale = locale_or(member.locale, club.default_locale)
+    with force_locale(locale):
+        body = gettext("%(club)s: %(session)s on %(when)s is cancelled. We are sorry.", club=club.name,
+                       session=session.title, when=session_when(session, club, locale))
+    return queue_notice(member, body, f"cancelled:{session.id}:{member.id}", now)
 
 
 # --- bookings -----------------------------------------------------------------------------------

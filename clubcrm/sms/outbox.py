@@ -6,7 +6,7 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, select, update
 
-from clubcrm.db import insert_ignoring
+from clubcrm.db import insert_ignoring, insert_once
 from clubcrm.errors import Conflict, InvalidInput
 from clubcrm.extensions import db
 from clubcrm.i18n import locale_or
@@ -45,6 +45,21 @@ def first_sms_suffix(member) -> str:
         return ""
     text, _locale = with_hint("", locale_or(member.locale, member.club.default_locale), first=True)
     return text
+
+
+def queue_notice(member, body: str, key: str, now: datetime) -> Message | None:
+    """Queue a notice to MEMBER (a cancelled session, say) written in their language; the dispatcher sends it in
+    waking hours, under the caps and opt-outs like any other. KEY makes it once per member and event; None when the
+    member cannot be texted (no consent, no phone, opted out)."""
+    if not (member.sms_consent and member.phone) or not can_text(member):
+        return None
+    text, locale = with_hint(body, locale_or(member.locale, member.club.default_locale),
+                             first=not already_texted({member.id}))
+    size = count(text)
+    insert_once(Message, club_id=member.club_id, member_id=member.id, idempotency_key=key, to_phone=member.phone,
+                body=text, locale=locale, encoding=size.encoding, segments=size.segments, status="queued", due_at=now,
+                attempts=0, created_at=now)
+    return db.session.scalar(select(Message).where(Message.idempotency_key == key))
 
 
 def touchpoint_key(membership_id: int, rule_id: int, occurrence: int) -> str:
