@@ -399,6 +399,19 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
+def dispatch_through(fake: "FakeTwilio", now):
+    """Run the SMS dispatcher once at NOW through the real SDK against FAKE; return its report."""
+    from clubcrm.sms import dispatch as dispatching
+    from clubcrm.sms.client import close_client, make_client, settings_from
+
+    settings = settings_from(fake.config())
+    client = make_client(settings)
+    try:
+        return dispatching.dispatch(now, settings, client)
+    finally:
+        close_client(client)
+
+
 @pytest.fixture(name="fake_twilio")
 def fake_twilio_fixture():
     """A started FakeTwilio, stopped after the test; a failure inside the fake fails the test."""

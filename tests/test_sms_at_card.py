@@ -6,10 +6,8 @@ from sqlalchemy import select
 
 from clubcrm.extensions import db
 from clubcrm.models import AuditEvent, Message
-from clubcrm.sms import dispatch as dispatching
-from clubcrm.sms.client import close_client, make_client, settings_from
 from tests.conftest import NOW
-from tests.fake_twilio import Reply
+from tests.fake_twilio import Reply, dispatch_through
 from tests.web import field_errors, flashes
 
 
@@ -43,12 +41,7 @@ def test_a_queued_sms_is_cancelled_audited_and_never_sent(make, web, login_as, f
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "cancel_sms"))
     assert (event.staff_id, event.entity_id, event.member_id) == (desk.id, message.id, member.id)
     assert "not sent: cancelled by staff" in web.get(f"/members/{member.id}/messages?partial=1").text
-    settings = settings_from(fake_twilio.config())
-    client = make_client(settings)
-    try:
-        assert dispatching.dispatch(NOW, settings, client).sent == 0
-    finally:
-        close_client(client)
+    assert dispatch_through(fake_twilio, NOW).sent == 0
     assert fake_twilio.received == []
 
 
@@ -56,12 +49,7 @@ def test_a_message_already_sent_cannot_be_cancelled(make, web, login_as, fake_tw
     member = make.member(sms_consent=True)
     login_as("desk")
     message = queued(web, member)
-    settings = settings_from(fake_twilio.config())
-    client = make_client(settings)
-    try:
-        assert dispatching.dispatch(NOW, settings, client).sent == 1
-    finally:
-        close_client(client)
+    assert dispatch_through(fake_twilio, NOW).sent == 1
     response = web.post(f"/members/{member.id}/sms/{message.id}/cancel")
     assert response.status_code == 302
     assert "This message is no longer waiting: it can no longer be cancelled." in flashes(

@@ -6,10 +6,9 @@ from sqlalchemy import func, select
 from clubcrm import clock
 from clubcrm.extensions import db
 from clubcrm.models import AuditEvent, Message
-from clubcrm.sms import dispatch as dispatching
-from clubcrm.sms.client import close_client, make_client, settings_from
 from clubcrm.sms.outbox import OPT_OUT_HINT
 from tests.conftest import NOW
+from tests.fake_twilio import dispatch_through
 from tests.web import field_errors, flashes
 
 
@@ -30,12 +29,7 @@ def test_a_desk_sms_is_queued_and_sent(make, web, login_as, fake_twilio):
     # A double click sends once: the second click answers the first message.
     again = web.post(f"/members/{member.id}/sms", {"body": "Your towel is at the desk."})
     assert again.status_code == 302 and sms_count() == 1
-    settings = settings_from(fake_twilio.config())
-    client = make_client(settings)
-    try:
-        assert dispatching.dispatch(NOW, settings, client).sent == 1
-    finally:
-        close_client(client)
+    assert dispatch_through(fake_twilio, NOW).sent == 1
     assert [m.body for m in fake_twilio.received] == [message.body]
     clock.set_now(NOW + timedelta(minutes=2))
     assert web.post(f"/members/{member.id}/sms", {"body": "Second one"}).status_code == 302
