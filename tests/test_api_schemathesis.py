@@ -56,12 +56,20 @@ def served(app):
     thread.join(timeout=10)
 
 
+# The `email-address` format (what email-validator accepts; empty means none), as clients write it.
+EMAILS = st.sampled_from(["", "  ", "anna@example.com", " Anna.Lind@Example.FI ", "irina+gym@example.fi",
+                          "jürgen@beispiel.de", "o'brien@example.co.uk"])
+
+
 @pytest.fixture
 def phone_format():
-    """Teach Schemathesis the document's `phone` format, as a client would read its description."""
+    """Teach Schemathesis the document's `phone` and `email-address` formats, as a client would read their
+    descriptions."""
     schemathesis.openapi.format(api_schema.PHONE_FORMAT, PHONES)
+    schemathesis.openapi.format(api_schema.EMAIL_FORMAT, EMAILS)
     yield
     unregister_string_format(api_schema.PHONE_FORMAT)
+    unregister_string_format(api_schema.EMAIL_FORMAT)
 
 
 def failures_of(event) -> list[str]:

@@ -9,21 +9,22 @@ from clubcrm.db import unit_of_work
 from clubcrm.errors import InvalidInput
 from clubcrm.i18n import SUPPORTED_LOCALES
 from clubcrm.services import api_scope, web_leads
+from clubcrm.services.members import checked_email
 
 # Each text field of the form and its longest accepted value.
 LEAD_FIELDS = {"name": 80, "first_name": 80, "last_name": 80, "phone": 32, "email": 254, "interest": 120,
                "locale": 5}
-# The document's pattern for each text field (the phone's format is checked by the service, for the club's country).
+# The document's pattern for each text field (the phone's format is checked by the service, for the club's country;
+# the email's, format `email-address`, by email-validator as the forms check it).
 PATTERNS = {"name": api_schema.PLAIN, "first_name": api_schema.PLAIN, "last_name": api_schema.PLAIN,
-            "email": api_schema.EMAIL, "interest": api_schema.PLAIN}
+            "interest": api_schema.PLAIN}
 
 
 def _checked(values: dict) -> dict:
     """Refuse what the document refuses, whether or not the person turns out to be known already."""
     for field, pattern in PATTERNS.items():
-        message = (_l("This is not an email address.") if field == "email"
-                   else _l("Text cannot contain control characters."))
-        contract.matching(field, values[field], pattern, message)
+        contract.matching(field, values[field], pattern, _l("Text cannot contain control characters."))
+    checked_email(values["email"])
     if values["locale"] is not None and values["locale"] not in SUPPORTED_LOCALES:
         raise InvalidInput("locale", _l("Choose one of the offered languages."))
     return values
