@@ -312,9 +312,7 @@ def cancel_sms(member_id: int, message_id: int):
     member = load_member(member_id)
     try:
         with unit_of_work():
-            message = screen.cancel(current_user, message_id)
-            if message.member_id != member.id:
-                raise NotFound("message_id", _("No such message."))
+            screen.cancel(current_user, message_id, member.id)
     except NotFound:
         abort(404)
     except DomainError as error:

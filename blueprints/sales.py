@@ -11,7 +11,7 @@ from clubcrm.clock import local_today
 from clubcrm.db import unit_of_work
 from clubcrm.errors import DomainError
 from clubcrm.formatting import day
-from clubcrm.services import checkin, packages, sales, tasks
+from clubcrm.services import desk_sale, packages, sales
 
 bp = Blueprint("sales", __name__, url_prefix="/members/<id:member_id>")
 
@@ -35,12 +35,8 @@ def sell(member_id: int):
     form = SellForm()
 
     def action(today):
-        sold = sales.sell_membership(current_user, member, form.plan_id.data, today, starts_on=form.starts_on.data)
-        if form.task_id.data:
-            tasks.renewed_by_sale(current_user, form.task_id.data, member, today)
-        if form.check_in.data:
-            checkin.check_in(current_user, member)
-        return sold
+        return desk_sale.sell(current_user, member, form.plan_id.data, today, starts_on=form.starts_on.data,
+                              check_in=form.check_in.data, task_id=form.task_id.data)
 
     def sold_message(m) -> str:
         text = (_("Renewal sold: %(plan)s until %(date)s.", plan=m.plan.name, date=day(m.ends_on)) if m.renews_id

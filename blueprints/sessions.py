@@ -124,7 +124,7 @@ def book(session_id: int):
         over = sessions.has_started(session)
         try:
             with unit_of_work():
-                member, several = find_member(form.member.data)
+                member, several = members.lookup_or_search(current_club(), form.member.data)
                 if several:
                     return render_session(load_session(session_id), form, 200, choices=several)
                 if over:
@@ -140,21 +140,6 @@ def book(session_id: int):
             flash(message, "success")
             return redirect(url_for("sessions.show", session_id=session_id))
     return render_session(load_session(session_id), form, 422)
-
-
-def find_member(text: str | None):
-    """The member TEXT names: a card code, phone or id first, else a name (or its start); (member, None), or
-    (None, the members it could be) when a name fits several."""
-    club = current_club()
-    try:
-        return members.lookup(club, text), None
-    except NotFound:
-        found = members.search(club.id, text or "", club.country, limit=10)
-        if len(found) == 1:
-            return found[0], None
-        if not found:
-            raise
-        return None, found
 
 
 @bp.get("/<id:session_id>/find")

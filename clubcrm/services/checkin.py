@@ -58,11 +58,9 @@ def check_in(staff: Staff, member: Member, source: str = "desk", club: Club | No
     membership = where.membership
     # Two scans at once (a turnstile and the desk, a double scan) wait here for each other, so the
     # repeat check and the visit count below see the other's visit.
-    lock_member(member.id)
-    recent = repeats.latest_within(select(Visit).where(Visit.member_id == member.id), Visit.checked_in_at,
-                                   "CHECKIN_REPEAT_SECONDS")
+    recent = locked_repeat(member)
     if recent is not None:
-        return CheckinResult(recent, member, repeated=True)
+        return recent
     if membership.visit_limit is not None:
         used = db.session.scalar(
             select(func.count()).select_from(Visit).where(Visit.membership_id == membership.id)
@@ -77,6 +75,15 @@ def check_in(staff: Staff, member: Member, source: str = "desk", club: Club | No
     db.session.flush()
     sessions.attend_on_checkin(member, now, at)
     return CheckinResult(visit, member, repeated=False)
+
+
+def locked_repeat(member: Member) -> CheckinResult | None:
+    """Wait for any other check-in of MEMBER under way (a turnstile and the desk, a double scan), then answer the
+    visit logged within CHECKIN_REPEAT_SECONDS, if any, as a repeat; None when there is none."""
+    lock_member(member.id)
+    recent = repeats.latest_within(select(Visit).where(Visit.member_id == member.id), Visit.checked_in_at,
+                                   "CHECKIN_REPEAT_SECONDS")
+    return CheckinResult(recent, member, repeated=True) if recent is not None else None
 
 
 def refusal(member: Member, where, visits_left: int | None = None) -> CheckinRefused | None:

@@ -331,6 +331,20 @@ def lookup(club: Club, text: str | None, field: str = "member") -> Member:
     return member
 
 
+def lookup_or_search(club: Club, text: str | None) -> tuple[Member | None, list[Member] | None]:
+    """The member of CLUB that TEXT names: a card code, phone or id first (lookup), else a name or its start;
+    (member, None), or (None, the members it could be) when a name fits several. NotFound when nobody fits."""
+    try:
+        return lookup(club, text), None
+    except NotFound:
+        found = search(club.id, text or "", club.country, limit=10)
+        if len(found) == 1:
+            return found[0], None
+        if not found:
+            raise
+        return None, found
+
+
 def find_by_card(club_id: int, card_code: str) -> Member | None:
     """Return the member of CLUB_ID holding CARD_CODE, if any."""
     return db.session.scalar(

@@ -11,11 +11,10 @@ from clubcrm.errors import InvalidInput
 from clubcrm.extensions import db
 from clubcrm.models import AuditEvent, Club, Member, Staff, Visit
 from clubcrm.reports.scope import utc_bounds
-from clubcrm.services import audit, members, repeats, sessions
-from clubcrm.services.checkin import CheckinResult, refusal
+from clubcrm.services import audit, members, sessions
+from clubcrm.services.checkin import CheckinResult, locked_repeat, refusal
 from clubcrm.services.club_closing import refuse_if_closed
 from clubcrm.services.contracts import memberships_of, standing
-from clubcrm.services.locks import lock_member
 
 REASON_MAX = 200
 
@@ -43,11 +42,9 @@ def let_in_once(staff: Staff, member: Member, approver: Staff, reason: str) -> C
         raise refused
     members.refuse_erased(member, "member_id")
     refuse_if_closed(club, "member_id")
-    lock_member(member.id)
-    recent = repeats.latest_within(select(Visit).where(Visit.member_id == member.id), Visit.checked_in_at,
-                                   "CHECKIN_REPEAT_SECONDS")
+    recent = locked_repeat(member)
     if recent is not None:
-        return CheckinResult(recent, member, repeated=True)
+        return recent
     where = standing(member, memberships_of(member.id), local_today(club.timezone))
     why = refusal(member, where)
     now = utcnow()

@@ -108,12 +108,13 @@ def retry(staff: Staff, club: Club, message_id: int, confirm: bool = False, now:
 
 
 
-def cancel(staff: Staff, message_id: int, now: datetime | None = None) -> Message:
+def cancel(staff: Staff, message_id: int, member_id: int, now: datetime | None = None) -> Message:
     """Cancel a message still waiting in the queue (staff wrote it by mistake, the member called meanwhile):
     it is not sent, its touchpoint says so, and the audit trail keeps who did it. A message the dispatcher has
-    already taken (being sent, sent...) can no longer be cancelled."""
+    already taken (being sent, sent...) can no longer be cancelled. A message to another than MEMBER_ID (the card
+    it was cancelled from) is not found."""
     message = db.session.get(Message, message_id)
-    if message is None or not staff.sees_club(message.club_id):
+    if message is None or message.member_id != member_id or not staff.sees_club(message.club_id):
         raise NotFound("message_id", _l("No such message in this club."))
     # Compare-and-set: the dispatcher claims queued messages with one UPDATE; of the two, one wins.
     changed = db.session.execute(
