@@ -158,3 +158,17 @@ def test_language_switcher_turns_the_page_german(page: Page, make):
     # The choice sticks for the next page.
     page.goto("/")
     expect(page.locator("html")).to_have_attribute("lang", "de")
+
+
+def test_a_name_typed_before_the_desk_search_loaded_is_still_looked_up(page: Page, make):
+    """The header box's live results for a name typed before desk.js ran (no input event reached the script)."""
+    member = make.member(first_name="Aino", last_name="Virtanen")
+    name = member.full_name
+    email = desk_login(make)
+    log_in(page, email)
+    page.route("**/desk.js*", lambda route: route.fulfill(status=200, content_type="text/javascript", body=""))
+    page.goto("/")
+    page.locator("#q").press_sequentially("Virta")
+    page.unroute("**/desk.js*")
+    page.add_script_tag(url="/static/js/desk.js?late=1")
+    expect(page.locator("#results table.results")).to_contain_text(name)
