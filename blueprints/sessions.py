@@ -11,13 +11,14 @@ from flask_login import current_user
 
 from blueprints.access import current_club, role_required
 from blueprints.forms import show_error
-from blueprints.forms.sessions import BookForm, ScheduleForm
+from blueprints.forms.sessions import BookForm, EditSessionForm, ScheduleForm
 from clubcrm.clock import local_today
 from clubcrm.db import unit_of_work
 from clubcrm.errors import DomainError, NotFound
 from clubcrm.models import Club, ClubSession
 from clubcrm.phones import display as phone_display
-from clubcrm.services import members, sessions
+from clubcrm.formatting import money, to_major
+from clubcrm.services import members, packages, sessions
 
 bp = Blueprint("sessions", __name__, url_prefix="/sessions")
 
@@ -134,6 +135,9 @@ def book(session_id: int):
                     booking = sessions.book(current_user, session, member)
                     message = (_("%(name)s is booked.", name=member.full_name) if booking.status == "booked" else
                                _("The session is full: %(name)s is on the waitlist.", name=member.full_name))
+                    if session.price_minor:
+                        message += " " + _("To pay at the desk: %(price)s.",
+                                           price=money(session.price_minor, current_club().currency))
         except DomainError as error:
             show_error(form, error)
         else:
@@ -202,13 +206,60 @@ def cancel(session_id: int):
         flash(ngettext("Session cancelled with %(num)d booking.", "Session cancelled with %(num)d bookings.",
                        done.bookings) + told, "success")
         if to_call:
-            flash(_("Call them to say so (no SMS consent): %(members)s", members=to_call), "warning")
+            flash(_("Calls to tell them are on Today's list (no SMS consent): %(members)s", members=to_call),
+                  "warning")
     return redirect(url_for("sessions.show", session_id=session_id))
 
 
 def _schedule_form(club: Club, form: ScheduleForm) -> ScheduleForm:
     form.trainer_id.choices = [(0, _("No trainer"))] + [(t.id, t.name) for t in sessions.trainers_of(club)]
+    form.service_id.choices = [(0, _("No package"))] + [(s.id, s.name) for s in packages.active_services(club.id)]
     return form
+
+
+def _filled(form: EditSessionForm, session: ClubSession, club: Club) -> EditSessionForm:
+    """The edit form as the session is now (times on the club's wall clock)."""
+    zone = ZoneInfo(club.timezone)
+    form.kind.data, form.title.data, form.activity.data = session.kind, session.title, session.activity
+    form.starts_at.data = session.starts_at.astimezone(zone).replace(tzinfo=None)
+    form.ends_at.data = session.ends_at.astimezone(zone).replace(tzinfo=None)
+    form.capacity.data, form.trainer_id.data, form.room.data = session.capacity, session.trainer_id, session.room
+    form.price.data = None if session.price_minor is None else to_major(session.price_minor, club.currency)
+    form.service_id.data = session.service_id
+    return form
+
+
+@bp.route("/<id:session_id>/edit", methods=["GET", "POST"])
+@role_required("manager")
+def edit(session_id: int):
+    """Change a session to come, or it and the rest of its weekly series."""
+    club = current_club()
+    session = load_session(session_id)
+    form = _schedule_form(club, EditSessionForm())
+    status = 200
+    if request.method == "GET":
+        _filled(form, session, club)
+    elif not form.validate_on_submit():
+        status = 422
+    else:
+        try:
+            with unit_of_work():
+                done = sessions.edit(current_user, session, form.values(),
+                                     following=bool(form.following.data and session.series_id))
+                to_call = [m.full_name for m in done.to_call]
+        except DomainError as error:
+            show_error(form, error)
+            status = error.http_status
+        else:
+            flash(ngettext("%(num)d session changed.", "%(num)d sessions changed.", done.sessions), "success")
+            if done.texted:
+                flash(ngettext("%(num)d booked member is told the new time by SMS.",
+                               "%(num)d booked members are told the new time by SMS.", done.texted), "success")
+            if to_call:
+                flash(_("Calls to tell the new time are on Today's list (no SMS consent): %(members)s",
+                        members=", ".join(to_call)), "warning")
+            return redirect(url_for("sessions.show", session_id=session_id))
+    return render_template("sessions/form.html", form=form, s=session), status
 
 
 @bp.route("/new", methods=["GET", "POST"])

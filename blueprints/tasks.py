@@ -10,13 +10,13 @@ from blueprints import paged
 from blueprints.access import current_club, role_required
 from blueprints.auth import _safe_next
 from blueprints.forms import show_error
-from blueprints.forms.tasks import OutcomeForm
+from blueprints.forms.tasks import CallForm, OutcomeForm
 from clubcrm.clock import local_today
 from clubcrm.db import unit_of_work
 from clubcrm.errors import DomainError, NotFound
 from clubcrm.formatting import day
 from clubcrm.lifecycle import labels
-from clubcrm.services import tasks
+from clubcrm.services import desk_calls, tasks
 
 bp = Blueprint("tasks", __name__, url_prefix="/today")
 
@@ -86,7 +86,8 @@ def open_task_count() -> int | None:
         club = current_club()
     except HTTPException:  # an owner before any club exists
         return None
-    return tasks.count_due(club.id, local_today(club.timezone))
+    today = local_today(club.timezone)
+    return tasks.count_due(club.id, today) + desk_calls.count_open(club.id, today, cap=tasks.NAV_COUNT_CAP)
 
 
 def _back(form: OutcomeForm) -> str:
@@ -99,7 +100,7 @@ def render_today(form: OutcomeForm | None = None, status: int = 200):
     """Render the page of the Today list asked for; FORM's errors say why a click was refused."""
     club = current_club()
     today = local_today(club.timezone)
-    return render_template("tasks/today.html", club=club, today=today,
+    return render_template("tasks/today.html", club=club, today=today, calls=desk_calls.open_calls(club.id, today),
                            tasks=tasks.today_page(club, today, *paged.requested()), form=form), status
 
 
@@ -156,3 +157,28 @@ def outcome(touchpoint_id: int):
         return redirect(url_for("sessions.index", book=task.member_id))
     return redirect(_back(form))
 
+
+
+@bp.post("/calls/<id:call_id>")
+@role_required("desk", "manager")
+def call_outcome(call_id: int):
+    """Record how a call about a cancelled or moved session went."""
+    form = CallForm()
+    if not form.validate_on_submit():
+        return render_today(form, 422)
+    club = current_club()
+    try:
+        with unit_of_work():
+            call = desk_calls.record(current_user, call_id, form.outcome.data, local_today(club.timezone))
+            name, again = call.member.full_name, call.done_at is None
+    except NotFound:
+        abort(404)
+    except DomainError as error:
+        show_error(form, error)
+        return render_today(form, error.http_status)
+    if again:
+        flash(_("%(name)s did not answer: the call is on tomorrow's list.", name=name), "success")
+    else:
+        flash(_("%(name)s: %(outcome)s. The task is done.", name=name,
+                outcome=lifecycle_name("outcome", form.outcome.data)), "success")
+    return redirect(url_for("tasks.index"))

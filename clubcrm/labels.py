@@ -35,6 +35,8 @@ ACTION_NAMES = {
     "cancel": _l("cancelled"),
     "grant": _l("granted units"),
     "redeem": _l("redeemed units"),
+    "give_back": _l("gave back a unit (booking cancelled)"),
+    "close_call": _l("recorded a call"),
     "unfreeze": _l("ended a freeze"),
     "close_task": _l("closed a task"),
     "retry_task": _l("will call again"),

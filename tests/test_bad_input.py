@@ -82,6 +82,8 @@ FORMS = {
     "clubs.save": (club_forms.EditClubForm, ""),
     "clubs.close": (club_forms.CloseClubForm, ""),
     "sessions.new": (session_forms.ScheduleForm, ""),
+    "sessions.edit": (session_forms.EditSessionForm, ""),
+    "tasks.call_outcome": (task_forms.CallForm, ""),
     "sessions.book": (session_forms.BookForm, ""),
     "lifecycle.budget": (lifecycle_forms.BudgetForm, ""),
     "lifecycle.tool": (lifecycle_forms.ToolForm, ""),

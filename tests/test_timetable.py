@@ -10,7 +10,7 @@ from sqlalchemy import select
 from clubcrm import clock
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
-from clubcrm.models import Booking, ClubSession, Membership, Message
+from clubcrm.models import Booking, ClubSession, DeskCall, Membership, Message
 from clubcrm.services import members, sales, sessions
 from tests.conftest import TODAY
 from tests.test_sessions import Gym, local
@@ -167,7 +167,10 @@ def test_cancelling_a_session_texts_the_booked_in_their_language_and_lists_the_o
     assert response.status_code == 302
     notes = flashes(web.get(f"/sessions/{session.id}"))
     assert "Session cancelled with 2 bookings. 1 member is told by SMS." in notes
-    assert any(n.startswith("Call them to say so (no SMS consent): Kalle Called") for n in notes)
+    assert any(n.startswith("Calls to tell them are on Today's list (no SMS consent): Kalle Called") for n in notes)
+    [call] = db.session.scalars(select(DeskCall)).all()
+    assert (call.member_id, call.session_id, call.reason, call.due_on) == (called.id, session.id,
+                                                                           "session_cancelled", TODAY)
     [message] = db.session.scalars(select(Message)).all()
     assert message.member_id == texted.id and message.status == "queued" and message.locale == "fi"
     assert "Spinning" in message.body and "peruttu" in message.body

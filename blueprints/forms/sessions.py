@@ -1,10 +1,11 @@
 """Forms for sessions: schedule one, book a member into one."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, DateTimeLocalField, IntegerField, SelectField, StringField
-from wtforms.validators import Length, Optional
+from wtforms import BooleanField, DateField, DateTimeLocalField, IntegerField, SelectField, StringField
+from wtforms.validators import Length, NumberRange, Optional
 
 from blueprints.forms.sales import _int_or_none
+from blueprints.forms.settings import AmountField
 
 
 def kind_choices() -> list[tuple[str, str]]:
@@ -21,11 +22,18 @@ class ScheduleForm(FlaskForm):
     capacity = IntegerField(_l("Places"), validators=[Optional()])
     trainer_id = SelectField(_l("Trainer"), coerce=_int_or_none, validate_choice=False)
     room = StringField(_l("Room"), validators=[Length(max=40)])
+    price = AmountField(_l("Price (empty: included)"), places=None, validators=[Optional(), NumberRange(0, 10**7)])
+    service_id = SelectField(_l("Or paid with a package of"), coerce=_int_or_none, validate_choice=False)
     weekly_until = DateField(_l("Every week until (empty: once)"), validators=[Optional()])
 
     def values(self) -> dict:
         """Return the submitted values as the sessions service takes them."""
         return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
+
+
+class EditSessionForm(ScheduleForm):
+    weekly_until = None
+    following = BooleanField(_l("Also change the later sessions of this weekly class"))
 
 
 class BookForm(FlaskForm):

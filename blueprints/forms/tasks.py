@@ -28,6 +28,12 @@ class OutcomeForm(ContactForm):
     next = HiddenField()
 
 
+class CallForm(BaseForm):
+    """How a call about a cancelled or moved session went (one click)."""
+
+    outcome = SelectField(_l("Outcome"), choices=outcome_choices, validate_choice=False)
+
+
 class SmsForm(BaseForm):
     """An SMS a staff member writes to the member from the card."""
 

@@ -16,7 +16,7 @@ from clubcrm.models.photo import MemberPhoto
 from clubcrm.models.report import ReportAtRisk, ReportCount, ReportRefresh, ReportToolTable
 from clubcrm.models.membership import Freeze, Membership, Plan
 from clubcrm.models.session import (
-    BOOKING_SOURCES, BOOKING_STATUSES, HOLDS_PLACE, SESSION_KINDS, Booking, ClubSession,
+    BOOKING_SOURCES, BOOKING_STATUSES, HOLDS_PLACE, SESSION_KINDS, Booking, ClubSession, DeskCall,
 )
 from clubcrm.models.sms import MESSAGE_STATUSES, STATUS_RANK, Message
 from clubcrm.models.staff import ROLES, Staff
@@ -30,5 +30,5 @@ __all__ = [
     "CHANNELS", "OUTCOMES", "SPOKEN", "STAGES", "TASK_EXPIRY_DAYS",
     "Rule", "StaffContact", "Tool", "Touchpoint",
     "MESSAGE_STATUSES", "STATUS_RANK", "Message", "ROLES", "Service", "Staff", "Visit",
-    "BOOKING_SOURCES", "BOOKING_STATUSES", "Booking", "ClubSession", "HOLDS_PLACE", "SESSION_KINDS",
+    "BOOKING_SOURCES", "BOOKING_STATUSES", "Booking", "ClubSession", "DeskCall", "HOLDS_PLACE", "SESSION_KINDS",
 ]

@@ -125,3 +125,26 @@ def balances(member_id: int) -> list[Package]:
             select(Package).join(Service).where(Package.member_id == member_id).order_by(Service.name)
         )
     )
+
+
+def give_back(staff: Staff | None, entry_id: int, reason: str) -> LedgerEntry:
+    """Return the units that redeem entry ENTRY_ID took (a booking paid with a package, cancelled): an 'adjust'
+    entry adds them to the same package; its validity is not extended, unlike a grant's."""
+    taken = db.session.get(LedgerEntry, entry_id)
+    package = db.session.get(Package, taken.package_id)
+    db.session.execute(update(Package).where(Package.id == package.id)
+                       .values(balance=Package.balance - taken.units))
+    entry = LedgerEntry(package_id=package.id, kind="adjust", units=-taken.units, reason=reason[:200],
+                        staff_id=staff.id if staff else None)
+    db.session.add(entry)
+    db.session.flush()
+    db.session.expire(package, ["balance"])
+    audit.record(staff, "give_back", "package", package.id, club_id=package.club_id, member_id=package.member_id,
+                 after={"units": -taken.units, "balance": package.balance, "reason": reason[:200]})
+    return entry
+
+
+def active_services(club_id: int) -> list[Service]:
+    """The services the club sells now, by name."""
+    return list(db.session.scalars(select(Service).where(Service.club_id == club_id, Service.active)
+                                   .order_by(Service.name)))

@@ -9,16 +9,17 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.expression import FunctionElement
 
-from clubcrm.clock import utcnow
+from clubcrm.clock import local_today, utcnow
 from clubcrm.errors import Conflict, InvalidInput, NotFound
 from clubcrm.extensions import db
 from clubcrm.formatting import day as day_text
 from clubcrm.models import (
-    BOOKING_SOURCES, HOLDS_PLACE, SESSION_KINDS, Booking, Club, ClubSession, Member, Staff,
+    BOOKING_SOURCES, HOLDS_PLACE, SESSION_KINDS, Booking, Club, ClubSession, DeskCall, Member, Staff,
 )
 from clubcrm.models.base import UTCDateTime
-from clubcrm.services import audit
+from clubcrm.services import audit, packages
 from clubcrm.services.members import NOT_FOUND, refuse_erased
+from clubcrm.services.settings import price_in_minor
 from clubcrm.services.scope import get_in_scope
 
 MAX_CAPACITY = 500
@@ -96,8 +97,9 @@ def trainers_of(club: Club) -> list[Staff]:
     ))
 
 
-def schedule(staff: Staff, club: Club, data: dict) -> ClubSession:
-    """Schedule a class, trial session or club event; naive times are the club's wall-clock time."""
+def _checked(club: Club, data: dict) -> dict:
+    """Check a session's fields as the schedule and edit forms send them (naive times: the club's wall clock);
+    return them as the columns take them (aware start and end, the trainer's id, the price in minor units)."""
     kind = data.get("kind")
     if kind not in SESSION_KINDS:
         raise InvalidInput("kind", _l("Choose a class, a trial session or a club event."))
@@ -132,13 +134,26 @@ def schedule(staff: Staff, club: Club, data: dict) -> ClubSession:
         raise InvalidInput("capacity", _l("Enter a whole number of places from 1 to %(max)s.",
                                           max=MAX_CAPACITY))
     trainer_id = data.get("trainer_id")
-    if kind == "event" and not trainer_id:
-        trainer = None
-    else:
-        trainer = trainer_for(club, trainer_id)
+    trainer = None if kind == "event" and not trainer_id else trainer_for(club, trainer_id)
     room = " ".join((data.get("room") or "").split()) or None
     if room and len(room) > 40:
         raise InvalidInput("room", _l("Enter a room of at most 40 characters."))
+    price, service_id = data.get("price"), data.get("service_id") or None
+    if price is not None and service_id is not None:
+        raise InvalidInput("service_id", _l("A session is paid with a price or with a package, not both."))
+    price_minor = None if price is None else price_in_minor(price, club.currency)
+    if service_id is not None:
+        service_id = packages.service_for(club.id, service_id).id
+    return {"kind": kind, "title": title, "activity": activity, "starts_at": starts_at, "ends_at": ends_at,
+            "capacity": capacity, "trainer_id": trainer.id if trainer else None, "room": room,
+            "price_minor": price_minor, "service_id": service_id}
+
+
+def schedule(staff: Staff, club: Club, data: dict) -> ClubSession:
+    """Schedule a class, trial session or club event, once or every week until a day; naive times are the club's
+    wall-clock time."""
+    values = _checked(club, data)
+    starts_at, ends_at = values["starts_at"], values["ends_at"]
     until = data.get("weekly_until")
     first_day = starts_at.astimezone(ZoneInfo(club.timezone)).date()
     if until is not None:
@@ -152,9 +167,8 @@ def schedule(staff: Staff, club: Club, data: dict) -> ClubSession:
     made = []
     for n in range(weeks):
         start = _aware(local_start + timedelta(days=7 * n), club.timezone)
-        made.append(ClubSession(club_id=club.id, kind=kind, title=title, activity=activity, starts_at=start,
-                                ends_at=start + length, capacity=capacity, room=room,
-                                trainer_id=trainer.id if trainer else None, created_at=utcnow()))
+        made.append(ClubSession(club_id=club.id, created_at=utcnow(),
+                                **{**values, "starts_at": start, "ends_at": start + length}))
     db.session.add_all(made)
     db.session.flush()
     session = made[0]
@@ -163,10 +177,89 @@ def schedule(staff: Staff, club: Club, data: dict) -> ClubSession:
             each.series_id = session.id
         db.session.flush()
     audit.record(staff, "create", "club_session", session.id, club_id=club.id,
-                 after={"kind": kind, "title": title, "starts_at": starts_at, "ends_at": ends_at,
-                        "capacity": capacity, "trainer_id": session.trainer_id, "room": room,
-                        "weekly_until": until, "sessions": len(made)})
+                 after={**values, "weekly_until": until, "sessions": len(made)})
     return session
+
+
+EDITED = ("kind", "title", "activity", "capacity", "trainer_id", "room", "price_minor", "service_id")
+
+
+@dataclass(frozen=True)
+class Edited:
+    sessions: int               # sessions changed
+    texted: int                 # booked members told of a new time by SMS
+    to_call: list[Member]       # booked members of a moved session who cannot be texted (Today lists the calls)
+
+
+def edit(staff: Staff, session: ClubSession, data: dict, following: bool = False) -> Edited:
+    """Change a session that has not started, or (FOLLOWING) it and the later sessions of its weekly series: each
+    later one keeps its own week and takes the new weekday, time of day and length. Bookings stay; members booked
+    into a session whose time changed are told (SMS with consent, else a call on Today). The places cannot drop
+    below those booked; bookings already paid with a package keep the unit they took."""
+    club = db.session.get(Club, session.club_id)
+    now = utcnow()
+    if session.cancelled_at is not None:
+        raise Conflict("session_id", _l("This session is cancelled."))
+    if session.starts_at <= now:
+        raise Conflict("session_id", _l("This session has started: it can no longer be changed."))
+    values = _checked(club, data)
+    zone = ZoneInfo(club.timezone)
+    old_local = session.starts_at.astimezone(zone).replace(tzinfo=None)
+    shift = values["starts_at"].astimezone(zone).replace(tzinfo=None) - old_local
+    length = values["ends_at"] - values["starts_at"]
+    targets = [session]
+    if following and session.series_id is not None:
+        targets = list(db.session.scalars(
+            select(ClubSession).where(ClubSession.series_id == session.series_id,
+                                      ClubSession.starts_at >= session.starts_at, ClubSession.cancelled_at.is_(None))
+            .order_by(ClubSession.starts_at)))
+    texted, to_call, changed = 0, [], 0
+    for target in targets:
+        _lock(target)
+        taken = _places_taken(target.id)
+        if values["capacity"] < taken:
+            raise InvalidInput("capacity", _l(
+                "%(num)s places are already booked on %(day)s: keep at least that many.", num=taken,
+                day=day_text(target.starts_at.astimezone(zone).date())))
+        start = _aware(target.starts_at.astimezone(zone).replace(tzinfo=None) + shift, club.timezone)
+        before = {name: getattr(target, name) for name in (*EDITED, "starts_at", "ends_at")}
+        after = {**{name: values[name] for name in EDITED}, "starts_at": start, "ends_at": start + length}
+        if before == after:
+            continue
+        if target is not session and start <= now:
+            raise InvalidInput("starts_at", _l("A later session of the series would start in the past."))
+        for name, value in after.items():
+            setattr(target, name, value)
+        db.session.flush()
+        changed += 1
+        audit.record(staff, "update", "club_session", target.id, club_id=club.id,
+                     before={k: v for k, v in before.items() if after[k] != v},
+                     after={k: v for k, v in after.items() if before[k] != v})
+        if before["starts_at"] != start:
+            for member in _booked_members(target):
+                if _notify(member, target, now, "moved") is not None:
+                    texted += 1
+                else:
+                    to_call.append(member)
+                    _owe_call(member, target, "session_moved")
+    return Edited(changed, texted, to_call)
+
+
+def _booked_members(session: ClubSession) -> list[Member]:
+    return list(db.session.scalars(
+        select(Member).join(Booking, Booking.member_id == Member.id)
+        .where(Booking.session_id == session.id, Booking.status.in_(("booked", "waitlist")),
+               Member.erased_at.is_(None))
+        .order_by(Member.last_name, Member.first_name)))
+
+
+def _owe_call(member: Member, session: ClubSession, reason: str) -> DeskCall:
+    """Put a call to MEMBER about SESSION on the desk's Today list (due today in the club's zone)."""
+    call = DeskCall(club_id=session.club_id, member_id=member.id, session_id=session.id, reason=reason,
+                    due_on=local_today(member.club.timezone), created_at=utcnow())
+    db.session.add(call)
+    db.session.flush()
+    return call
 
 
 def get_for(staff: Staff, session_id: int) -> ClubSession:
@@ -182,41 +275,38 @@ class Cancelled:
 
 
 def cancel_session(staff: Staff, session: ClubSession) -> Cancelled:
-    """Cancel a session that has not ended; its bookings and waitlist are cancelled too. Each booked member with
-    SMS consent gets a notice in their own language (the dispatcher keeps quiet hours); the others are listed
-    for the desk to call."""
+    """Cancel a session that has not ended; its bookings and waitlist are cancelled too, and package units they
+    took are given back. Each booked member with SMS consent gets a notice in their own language (the dispatcher
+    keeps quiet hours); for the others a call goes on the desk's Today list."""
     now = utcnow()
     if session.cancelled_at is not None:
         raise Conflict("session_id", _l("This session is already cancelled."))
     if session.ends_at <= now:
         raise Conflict("session_id", _l("This session is over."))
-    booked = list(db.session.scalars(
-        select(Member).join(Booking, Booking.member_id == Member.id)
-        .where(Booking.session_id == session.id, Booking.status.in_(("booked", "waitlist")),
-               Member.erased_at.is_(None))
-        .order_by(Member.last_name, Member.first_name)))
+    booked = _booked_members(session)
     session.cancelled_at = now
-    cancelled = db.session.execute(
-        update(Booking)
-        .where(Booking.session_id == session.id, Booking.status.in_(("booked", "waitlist")))
-        .values(status="cancelled")
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    open_bookings = list(db.session.scalars(
+        select(Booking).where(Booking.session_id == session.id, Booking.status.in_(("booked", "waitlist")))))
+    for booking in open_bookings:
+        booking.status = "cancelled"
+        _give_back(staff, booking, session)
     db.session.flush()
     texted, to_call = 0, []
     for member in booked:
-        if _notify_cancelled(member, session, now) is not None:
+        if _notify(member, session, now, "cancelled") is not None:
             texted += 1
         else:
             to_call.append(member)
+            _owe_call(member, session, "session_cancelled")
     audit.record(staff, "cancel", "club_session", session.id, club_id=session.club_id,
-                 after={"title": session.title, "starts_at": session.starts_at, "bookings": cancelled,
+                 after={"title": session.title, "starts_at": session.starts_at, "bookings": len(open_bookings),
                         "texted": texted, "to_call": len(to_call)})
-    return Cancelled(cancelled, texted, to_call)
+    return Cancelled(len(open_bookings), texted, to_call)
 
 
-def _notify_cancelled(member: Member, session: ClubSession, now: datetime):
-    """Queue MEMBER's SMS that SESSION is cancelled, in their language; None when they cannot be texted."""
+def _notify(member: Member, session: ClubSession, now: datetime, what: str):
+    """Queue MEMBER's SMS that SESSION is cancelled (WHAT 'cancelled') or now at its new time ('moved'), in their
+    language; None when they cannot be texted."""
     from flask_babel import force_locale, gettext
 
     from clubcrm.i18n import locale_or
@@ -226,9 +316,40 @@ def _notify_cancelled(member: Member, session: ClubSession, now: datetime):
     club = member.club
     locale = locale_or(member.locale, club.default_locale)
     with force_locale(locale):
-        body = gettext("%(club)s: %(session)s on %(when)s is cancelled. We are sorry.", club=club.name,
-                       session=session.title, when=session_when(session, club, locale))
-    return queue_notice(member, body, f"cancelled:{session.id}:{member.id}", now)
+        when = session_when(session, club, locale)
+        if what == "cancelled":
+            body = gettext("%(club)s: %(session)s on %(when)s is cancelled. We are sorry.", club=club.name,
+                           session=session.title, when=when)
+        else:
+            body = gettext("%(club)s: %(session)s is moved to %(when)s. Your place is kept.", club=club.name,
+                           session=session.title, when=when)
+    key = f"cancelled:{session.id}:{member.id}" if what == "cancelled" else \
+        f"moved:{session.id}:{member.id}:{session.starts_at:%Y%m%d%H%M}"
+    return queue_notice(member, body, key, now)
+
+
+def _take_unit(staff: Staff | None, session: ClubSession, member: Member, booking: Booking) -> None:
+    """A session paid with a package: take one unit from MEMBER's package for BOOKING, or refuse naming them."""
+    if session.service_id is None or booking.ledger_entry_id is not None:
+        return
+    day = session.starts_at.astimezone(ZoneInfo(member.club.timezone)).date()
+    try:
+        entry = packages.redeem(staff, member, session.service_id, day,
+                                reason=f"{session.title} {day.isoformat()}")
+    except (InvalidInput, NotFound):
+        raise InvalidInput("member", _l("%(name)s has no %(service)s left to pay for this session: sell a "
+                                        "package first.", name=member.full_name, service=session.service.name),
+                           code="no_units") from None
+    booking.ledger_entry_id = entry.id
+
+
+def _give_back(staff: Staff | None, booking: Booking, session: ClubSession) -> None:
+    """A cancelled booking that took a package unit gets it back."""
+    if booking.ledger_entry_id is None:
+        return
+    day = session.starts_at.astimezone(ZoneInfo(booking.member.club.timezone)).date()
+    packages.give_back(staff, booking.ledger_entry_id, f"{session.title} {day.isoformat()}")
+    booking.ledger_entry_id = None
 
 
 # --- bookings -----------------------------------------------------------------------------------
@@ -300,6 +421,7 @@ def book(staff: Staff | None, session: ClubSession, member: Member, source: str 
         db.session.add(booking)
     booking.status, booking.source, booking.created_at = status, source, now
     db.session.flush()
+    _take_unit(staff, session, member, booking)
     audit.record(staff, "create", "booking", booking.id, club_id=session.club_id, member_id=member.id,
                  after={"title": session.title, "starts_at": session.starts_at, "status": status})
     return booking
@@ -326,6 +448,7 @@ def record_attendance(staff: Staff | None, session: ClubSession, member: Member)
         db.session.add(booking)
     booking.status = "attended"
     db.session.flush()
+    _take_unit(staff, session, member, booking)
     audit.record(staff, "update" if before else "create", "booking", booking.id, club_id=session.club_id,
                  member_id=member.id, before={"status": before} if before else None,
                  after={"title": session.title, "starts_at": session.starts_at, "status": "attended"})
@@ -362,6 +485,7 @@ def cancel_booking(staff: Staff | None, booking: Booking) -> Booking | None:
     _lock(session)
     freed = booking.status == "booked"
     booking.status = "cancelled"
+    _give_back(staff, booking, session)
     db.session.flush()
     audit.record(staff, "cancel", "booking", booking.id, club_id=session.club_id,
                  member_id=booking.member_id, after={"title": session.title, "starts_at": session.starts_at})

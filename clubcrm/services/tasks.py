@@ -134,7 +134,7 @@ def record_outcome(staff: Staff, touchpoint_id: int, outcome: str | None, note: 
             raise Conflict("touchpoint_id", _l("This task is already done; its outcome was recorded before."),
                            code="already_done")
         raise Conflict("touchpoint_id", _l("This task is not open."))
-    _add_contact(staff, touchpoint.club_id, touchpoint.member_id, outcome, note, touchpoint.id)
+    add_contact(staff, touchpoint.club_id, touchpoint.member_id, outcome, note, touchpoint.id)
     audit.record(staff, "retry_task" if retry else "close_task", "touchpoint", touchpoint.id,
                  club_id=touchpoint.club_id, member_id=touchpoint.member_id, before={"status": "planned"},
                  after={"task": touchpoint.rule.key,
@@ -167,13 +167,13 @@ def log_contact(staff: Staff, member: Member, outcome: str | None, note: str | N
     visible(staff, member)
     refuse_erased(member)
     outcome, note = _clean(outcome, note)
-    contact = _add_contact(staff, member.club_id, member.id, outcome, note, None)
+    contact = add_contact(staff, member.club_id, member.id, outcome, note, None)
     audit.record(staff, "log_contact", "staff_contact", contact.id, club_id=member.club_id, member_id=member.id,
                  after={"outcome": outcome, "note": note})
     return contact
 
 
-def _add_contact(staff: Staff, club_id: int, member_id: int, outcome: str, note: str | None,
+def add_contact(staff: Staff, club_id: int, member_id: int, outcome: str, note: str | None,
                  touchpoint_id: int | None) -> StaffContact:
     contact = StaffContact(club_id=club_id, member_id=member_id, staff_id=staff.id, touchpoint_id=touchpoint_id,
                            outcome=outcome, note=note, created_at=utcnow())
