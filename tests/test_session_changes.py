@@ -135,6 +135,8 @@ def test_today_lists_the_calls_and_an_answered_one_is_done_with_a_contact(make, 
     today = web.get("/today/")
     assert 'id="calls"' in today.text and "Kalle Called" in today.text and "is cancelled" in today.text
     assert 'id="nav-today">Today <span class="badge count">1<' in today.text
+    home = web.get("/home").text
+    assert "Kalle Called</a> — session cancelled: Spinning" in home and 'id="calls-due">1<' in home
     [call] = db.session.scalars(select(DeskCall)).all()
     # No answer: tomorrow again (the session is days away); reached: done, and logged as a contact.
     assert web.post(f"/today/calls/{call.id}", {"outcome": "no_answer"}).status_code == 302

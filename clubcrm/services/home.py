@@ -13,7 +13,7 @@ from clubcrm.extensions import db
 from clubcrm.models import Booking, Club, ClubSession, Member, Visit
 from clubcrm.models.session import HOLDS_PLACE
 from clubcrm.reports.scope import Scope
-from clubcrm.services import tasks
+from clubcrm.services import desk_calls, tasks
 
 CHECKINS_SHOWN = 15
 CALLS_SHOWN = 5
@@ -49,6 +49,7 @@ class DeskHome:
     sessions: list[SessionToday]
     calls_due: int
     calls: list
+    session_calls: list         # calls about cancelled or moved sessions (desk_calls), listed first
 
 
 def day_start(club: Club, day: date) -> datetime:
@@ -80,9 +81,11 @@ def desk_home(club: Club, now: datetime, today: date) -> DeskHome:
         .order_by(ClubSession.starts_at, ClubSession.id))]
     # today(): the Today list's first rows (uncapped count below for the badge beside them).
     calls = tasks.today(club, today, limit=CALLS_SHOWN)
+    about_sessions = desk_calls.open_calls(club.id, today, limit=CALLS_SHOWN)
     return DeskHome(checkins_today=counted[0], latest=latest, in_club_now=counted[1] or 0,
                     stay_minutes=club.usual_stay_minutes, sessions=sessions,
-                    calls_due=tasks.count_due(club.id, today), calls=calls)
+                    calls_due=tasks.count_due(club.id, today) + desk_calls.count_open(club.id, today),
+                    calls=calls, session_calls=about_sessions)
 
 
 @dataclass(frozen=True)
