@@ -91,3 +91,19 @@ def test_desk_staff_get_403_and_no_reports_link(page: Page, make):
     expect(page.get_by_role("link", name="Reports", exact=True)).to_have_count(0)
     assert page.request.get("/reports/renewals").status == 403
     assert page.request.get("/reports/renewals/tools.csv").status == 403
+
+
+# The smallest chart text a tablet may show, in CSS pixels (the issue found the forest lines' labels at ~7 px).
+SMALLEST_TEXT_PX = 11
+CHART_TEXT_JS = """() => [...document.querySelectorAll('svg.chart')].map(svg =>
+    svg.getBoundingClientRect().width / svg.viewBox.baseVal.width * parseFloat(svg.getAttribute('font-size')))"""
+
+
+@pytest.mark.parametrize("width, height", [(800, 1100), (1280, 800)])
+def test_chart_labels_are_readable_on_a_tablet_and_a_laptop(page: Page, demo_club, width, height):
+    page.set_viewport_size({"width": width, "height": height})
+    log_in(page, "manager@demo.club")
+    for path in ("/reports/renewals", "/reports/club"):
+        page.goto(path)
+        sizes = page.evaluate(CHART_TEXT_JS)
+        assert sizes and min(sizes) >= SMALLEST_TEXT_PX - 0.5, (path, sorted(sizes)[:3])
