@@ -94,6 +94,8 @@ def test_places_cannot_drop_below_those_booked_and_a_started_session_cannot_chan
     assert message.startswith("2 places are already booked on ")
     db.session.expire_all()
     assert db.session.get(ClubSession, session.id).capacity == 3
+    past = edit_page(web, gym, session, starts_at=f"{TODAY}T09:00", ends_at=f"{TODAY}T09:30")
+    assert field_errors(past) == {"starts_at": ["A session to come cannot be moved into the past."]}
     late = edit_page(web, gym, started, title="Too late")
     assert late.status_code == 409
     assert "This session has started: it can no longer be changed." in late.text

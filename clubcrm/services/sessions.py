@@ -203,6 +203,8 @@ def edit(staff: Staff, session: ClubSession, data: dict, following: bool = False
     if session.starts_at <= now:
         raise Conflict("session_id", _l("This session has started: it can no longer be changed."))
     values = _checked(club, data)
+    if values["starts_at"] <= now:
+        raise InvalidInput("starts_at", _l("A session to come cannot be moved into the past."))
     zone = ZoneInfo(club.timezone)
     old_local = session.starts_at.astimezone(zone).replace(tzinfo=None)
     shift = values["starts_at"].astimezone(zone).replace(tzinfo=None) - old_local
