@@ -11,6 +11,7 @@ from clubcrm import clock
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
 from clubcrm.models import Booking, ClubSession
+from clubcrm.services import sessions
 from tests.browser.test_desk_browser import PASSWORD, log_in
 
 SIZES = [{"width": 1280, "height": 800}, {"width": 800, "height": 1100}]
@@ -76,3 +77,39 @@ def test_a_name_typed_before_the_live_search_loaded_is_still_looked_up(page: Pag
     page.unroute("**/book_search.js*")
     page.add_script_tag(url="/static/js/book_search.js?late=1")     # and now it runs
     expect(page.locator("#found button", has_text="Agnes Bookwell")).to_have_count(1)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["1280x800", "800x1100"])
+def test_a_manager_changes_the_rest_of_a_series_and_the_desk_calls_whom_a_cancelled_session_could_not_text(
+        page: Page, make, size):
+    page.set_viewport_size(size)
+    manager = make.staff("manager", password=PASSWORD)
+    trainer = make.staff("desk", name="Tina Trainer", is_trainer=True)
+    member = make.member(first_name="Kalle", last_name="Nophone", sms_consent=False)
+    make.membership(member)
+    with unit_of_work():
+        start = clock.utcnow() + timedelta(days=1)
+        first = sessions.schedule(manager, make.default_club, {
+            "kind": "class", "title": "Spinning", "starts_at": start, "ends_at": start + timedelta(hours=1),
+            "capacity": 10, "trainer_id": trainer.id, "weekly_until": (start + timedelta(days=21)).date()})
+        sessions.book(manager, first, member)
+    first_id = first.id
+    log_in(page, manager.email)
+    page.goto(f"/sessions/{first_id}")
+    page.locator("#edit-session").click()
+    page.get_by_label("Title").fill("Spinning 45")
+    page.get_by_label("Also change the later sessions of this weekly class").check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".flash.success")).to_have_text("4 sessions changed.")
+    expect(page.locator("h1")).to_contain_text("Spinning 45")
+    page.get_by_role("button", name="Cancel the session").click()
+    expect(page.locator(".flash.warning")).to_contain_text("Kalle Nophone")
+    page.locator("#nav-today").click()
+    row = page.locator("#calls tr", has_text="Kalle Nophone")
+    expect(row).to_contain_text("is cancelled")
+    row.get_by_role("button", name="Reached").click()
+    expect(page.locator(".flash.success")).to_contain_text("Kalle Nophone")
+    expect(page.locator("#calls")).to_have_count(0)
+    db.session.expire_all()
+    assert [s.title for s in db.session.scalars(select(ClubSession).order_by(ClubSession.starts_at))] == \
+        ["Spinning 45"] * 4
