@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from blueprints.access import current_club, role_required
 from blueprints.forms import show_error
-from blueprints.forms.sessions import BookForm, EditSessionForm, ScheduleForm
+from blueprints.forms.sessions import BookForm, EditSessionForm, ScheduleForm, TrainerPeriodForm
 from clubcrm.clock import local_today
 from clubcrm.db import unit_of_work
 from clubcrm.errors import DomainError, NotFound
@@ -287,19 +287,23 @@ def trainers():
     """Show each trainer's sessions, attendance and trial sessions that led to a sale, for a period."""
     club = current_club()
     today = local_today(club.timezone)
-    end = _day_arg("to", today, today)
-    start = _day_arg("from", date(end.year, end.month, 1), today)
+    period = TrainerPeriodForm(formdata=request.args)
+    end = _day_arg(period.end, today, today)
+    start = _day_arg(period.start, date(end.year, end.month, 1), today)
     if start > end:
         start = end
     stats = sessions.trainer_stats(club, start, end)
-    return render_template("sessions/trainers.html", stats=stats, start=start, end=end,
+    # The fields show the period read, in the reader's format, not what was typed.
+    period.start.data, period.end.data = start, end
+    period.start.raw_data = period.end.raw_data = None
+    return render_template("sessions/trainers.html", stats=stats, start=start, end=end, period=period,
                            format_percent=format_percent)
 
 
-def _day_arg(name: str, default: date, today: date) -> date:
-    """A day from the query string; anything unreadable or far from TODAY becomes DEFAULT."""
-    try:
-        value = date.fromisoformat(request.args.get(name, "")[:10])
-    except ValueError:
+def _day_arg(field, default: date, today: date) -> date:
+    """The day FIELD read from the query string (the reader's format or ISO); anything unreadable or far from
+    TODAY becomes DEFAULT."""
+    value = field.data
+    if value is None:
         return default
     return value if abs((value - today).days) <= 3650 else default

@@ -1,9 +1,10 @@
 """Forms of Settings → Clubs (owners)."""
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, IntegerField, SelectField, StringField, TimeField
+from wtforms import IntegerField, SelectField, StringField, TimeField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from blueprints.forms import BaseForm, in_date_range, locale_choices
+from blueprints.forms.dates import LocaleDateField
 
 
 class NewClubForm(BaseForm):
@@ -28,4 +29,4 @@ class EditClubForm(NewClubForm):
 
 
 class CloseClubForm(BaseForm):
-    closed_on = DateField(_l("Closed from"), validators=[InputRequired(), in_date_range])
+    closed_on = LocaleDateField(_l("Closed from"), validators=[InputRequired(), in_date_range])

@@ -1,9 +1,10 @@
 """The data page's forms: the visits export's period and the erasure's confirmation."""
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, StringField
+from wtforms import StringField
 from wtforms.validators import Optional
 
 from blueprints.forms import BaseForm, in_date_range
+from blueprints.forms.dates import LocaleDateField
 
 
 class VisitsPeriodForm(BaseForm):
@@ -12,8 +13,8 @@ class VisitsPeriodForm(BaseForm):
     class Meta(BaseForm.Meta):
         csrf = False
 
-    start = DateField(_l("From"), validators=[Optional(), in_date_range])
-    end = DateField(_l("To"), validators=[Optional(), in_date_range])
+    start = LocaleDateField(_l("From"), validators=[Optional(), in_date_range])
+    end = LocaleDateField(_l("To"), validators=[Optional(), in_date_range])
 
 
 class EraseForm(BaseForm):

@@ -4,10 +4,11 @@ from datetime import date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from wtforms import DateField, SelectField, ValidationError
+from wtforms import SelectField, ValidationError
 from wtforms.validators import Optional
 
 from blueprints.forms import BaseForm, in_date_range
+from blueprints.forms.dates import LocaleDateField
 from clubcrm.extensions import db
 from clubcrm.models import Plan
 from clubcrm.reports import scope
@@ -22,8 +23,8 @@ class ReportFilterForm(BaseForm):
         csrf = False
 
     club = SelectField(_l("Club"), choices=[], validators=[Optional()])
-    start = DateField(_l("From"), validators=[Optional(), in_date_range])
-    end = DateField(_l("To"), validators=[Optional(), in_date_range])
+    start = LocaleDateField(_l("From"), validators=[Optional(), in_date_range])
+    end = LocaleDateField(_l("To"), validators=[Optional(), in_date_range])
     plan = SelectField(_l("Plan"), choices=[], validators=[Optional()])
 
     def offer_plans(self, club_ids) -> None:

@@ -1,9 +1,10 @@
 """Forms for sales, freezes, cancellations and package units."""
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, HiddenField, IntegerField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from blueprints.forms import BaseForm
+from blueprints.forms.dates import LocaleDateField
 
 
 def _int_or_none(value):
@@ -17,7 +18,7 @@ def _int_or_none(value):
 
 class SellForm(BaseForm):
     plan_id = SelectField(_l("Plan"), coerce=_int_or_none, validate_choice=False)
-    starts_on = DateField(_l("Starts on"), validators=[Optional()])
+    starts_on = LocaleDateField(_l("Starts on"), validators=[Optional()])
     # Sell and check in, one transaction: offered when a check-in was refused for want of a membership.
     check_in = BooleanField(_l("Check in now"))
     # The renewal call (a Today task) whose "Renewed" outcome this sale records.
@@ -37,8 +38,8 @@ class PackageSaleForm(BaseForm):
 
 class FreezeForm(BaseForm):
     membership_id = SelectField(_l("Membership"), coerce=_int_or_none, validate_choice=False)
-    starts_on = DateField(_l("First day"), validators=[InputRequired()])
-    ends_on = DateField(_l("Last day"), validators=[InputRequired()])
+    starts_on = LocaleDateField(_l("First day"), validators=[InputRequired()])
+    ends_on = LocaleDateField(_l("Last day"), validators=[InputRequired()])
     reason = StringField(_l("Reason"), validators=[Length(max=200)])
 
 
