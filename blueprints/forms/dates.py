@@ -32,9 +32,10 @@ ISO_DATE = "yyyy-MM-dd"
 TIME_FORMAT = "HH:mm"
 # A pattern's parts: a run of one field letter, a quoted literal, any other letters, or literal text.
 _PART = re.compile(r"d+|M+|y+|'[^']*'|[A-Za-z]+|[^A-Za-z']+")
-_NUMBER = {"d": r"(?P<day>\d{1,2})", "M": r"(?P<month>\d{1,2})", "y": r"(?P<year>\d{4})"}
+# Digits are ASCII: re's \d would also take other scripts' digits, which no one types here and int() would read.
+_NUMBER = {"d": r"(?P<day>[0-9]{1,2})", "M": r"(?P<month>[0-9]{1,2})", "y": r"(?P<year>[0-9]{4})"}
 # A time after the date: a space, a comma or ISO's T; hours and minutes (and ignored seconds) by ":" or ".".
-_TIME = r"(?:\s*,\s*|\s+|T)(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?:[:.]\d{2})?"
+_TIME = r"(?:\s*,\s*|\s+|T)(?P<hour>[0-9]{1,2})[:.](?P<minute>[0-9]{2})(?:[:.][0-9]{2})?"
 
 
 def current_locale() -> str:
