@@ -8,9 +8,8 @@ calendar to them.
 The format is Babel's (CLDR's) short date pattern with a four-digit year (a two-digit year is a guess on a birth
 date): en "M/d/yyyy", de and ru "dd.MM.yyyy", fi "d.M.yyyy", sl and sk "d. M. yyyy". Reading is lenient: one or two
 digits for the day and month, spaces after the separators or not. ISO (2026-03-17, and 2026-03-17T18:00 for a time)
-is always read too: links, bookmarks, scripts and tests send it. So is the pattern of any other supported locale —
-a report's address carries the period typed in one language into the next after the switcher — which cannot be
-misread: en alone writes the month first, and it alone uses "/".
+is always read too: links, bookmarks, scripts and tests send it. Another language's format is not: what the page
+asks for is what it reads.
 
 A date and time is the date, a space, and the time on the 24-hour clock, "HH:mm", in every locale (en's own
 "h:mm a" would make people type AM/PM); "18.00", Finnish style, is read too.
@@ -25,8 +24,6 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from wtforms import Field
 from wtforms.widgets import TextInput
-
-from clubcrm.i18n import SUPPORTED_LOCALES
 
 ISO_DATE = "yyyy-MM-dd"
 TIME_FORMAT = "HH:mm"
@@ -81,15 +78,9 @@ def _date_regex(pattern: str) -> str:
     return "".join(out)
 
 
-def _patterns(locale: str) -> list[str]:
-    """The date patterns to try, in order: LOCALE's, ISO's, the other supported locales'."""
-    found = [date_pattern(locale), ISO_DATE] + [date_pattern(other) for other in SUPPORTED_LOCALES]
-    return list(dict.fromkeys(found))
-
-
 def _read(text: str, locale: str, with_time: bool) -> datetime | None:
     text = text.strip()
-    for pattern in _patterns(locale):
+    for pattern in (date_pattern(locale), ISO_DATE):
         found = re.fullmatch(_date_regex(pattern) + (_TIME if with_time else ""), text)
         if found is None:
             continue
@@ -103,7 +94,7 @@ def _read(text: str, locale: str, with_time: bool) -> datetime | None:
 
 
 def parse_date(text: str, locale: str) -> date | None:
-    """The day TEXT names in LOCALE's format (or ISO, or another supported locale's); None if it names none."""
+    """The day TEXT names in LOCALE's format (or ISO); None if it names none."""
     found = _read(text, locale, with_time=False)
     return found.date() if found is not None else None
 
