@@ -85,6 +85,11 @@ def test_a_german_manager_schedules_a_session_the_german_way(web, login_as, clie
     # 18:00 on the club's wall clock (Helsinki), weekly until the 31st: the 17th, the 24th and the 31st.
     assert [s.astimezone(HELSINKI).replace(tzinfo=None) for s in starts] == [
         datetime(2026, 3, 17, 18, 0), datetime(2026, 3, 24, 18, 0), datetime(2026, 3, 31, 18, 0)]
+    first = db.session.scalar(select(ClubSession.id).where(ClubSession.club_id == manager.club_id)
+                              .order_by(ClubSession.starts_at))
+    edit = web.get(f"/sessions/{first}/edit").text                # shown back on the wall clock, the German way
+    assert 'value="17.03.2026 18:00"' in input_tag(edit, "starts_at")
+    assert 'value="17.03.2026 18:45"' in input_tag(edit, "ends_at")
     bad = web.post("/sessions/new", {"kind": "event", "title": "Open evening", "starts_at": "17.03.2026",
                                      "ends_at": "17.03.2026 18:45", "capacity": "12", "trainer_id": "0"})
     assert bad.status_code == 422
