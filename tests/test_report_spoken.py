@@ -41,3 +41,26 @@ def test_a_contact_logged_at_another_club_of_the_chain_counts(make):
     add(StaffContact(club_id=other.id, member_id=member.id, outcome="booked", created_at=local(home, d(3, 5))))
     assert contact_coverage(scope(home, start=d(3, 1), end=d(3, 10))) == Coverage(0, 0, 1, 1, 1.0)
     assert contact_coverage(scope(home, other, start=d(3, 1), end=d(3, 10))) == Coverage(0, 0, 1, 1, 1.0)
+
+
+def test_the_stored_figure_counts_the_contact_after_a_refresh(make):
+    from tests.conftest import NOW, TODAY
+    from clubcrm.reports import refresh
+    from clubcrm.reports.scope import Scope
+    from clubcrm.reports.snapshot import Stored
+
+    club = make.club()
+    plan, desk = make.plan(club=club), make.staff("desk", club=club)
+    member = person(club)
+    contract(member, plan, TODAY.replace(month=1, day=1) if TODAY.month > 2 else TODAY.replace(year=TODAY.year - 1),
+             TODAY.replace(year=TODAY.year + 1))
+
+    def stored():
+        with unit_of_work():
+            refresh.recompute(refresh.scope_key((club.id,)), NOW)
+        return Stored(Scope((club.id,), TODAY.replace(day=1), TODAY, TODAY), refresh.stored((club.id,)))
+
+    assert stored().contact_coverage() == Coverage(0, 0, 1, 0, 0.0)           # never came: at risk, not spoken
+    with unit_of_work():
+        tasks.log_contact(desk, member, "reached", None)
+    assert stored().contact_coverage() == Coverage(0, 0, 1, 1, 1.0)
