@@ -323,8 +323,11 @@ def contact_coverage(scope: Scope) -> Coverage:
     visits = visits_by_member(clubs, today)
     spoken = set(db.session.scalars(
         select(StaffContact.member_id).distinct()
+        .join(Member, Member.id == StaffContact.member_id)
+        # By the member's home club (whose members these are, on its calendar), not the club that logged the
+        # contact: one at another club of the chain, or before the member moved in, was a conversation too.
         .where(StaffContact.outcome.in_(SPOKEN),
-               local_span(clubs, StaffContact.club_id, StaffContact.created_at, today.replace(day=1), today))
+               local_span(clubs, Member.club_id, StaffContact.created_at, today.replace(day=1), today))
     ))
     new = {m for m, s in standing.items() if is_new(s, today)}
     silent = {m for m, s in standing.items() if m not in new and is_silent(s, visits.get(m, Visits()), today)}
