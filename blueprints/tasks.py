@@ -79,7 +79,7 @@ def script_for_clerk(touchpoint, session, club) -> str | None:
 
 
 def open_task_count() -> int | None:
-    """Count the current club's open tasks due today, for the navigation (one COUNT)."""
+    """Count the current club's open tasks and calls due today, for the navigation (one statement)."""
     if not current_user.is_authenticated:
         return None
     try:
@@ -87,7 +87,7 @@ def open_task_count() -> int | None:
     except HTTPException:  # an owner before any club exists
         return None
     today = local_today(club.timezone)
-    return tasks.count_due(club.id, today) + desk_calls.count_open(club.id, today, cap=tasks.NAV_COUNT_CAP)
+    return desk_calls.count_owed(club.id, today)
 
 
 def _back(form: OutcomeForm) -> str:

@@ -3,7 +3,7 @@ session was cancelled or moved. They wait on the Today list until someone record
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from clubcrm.clock import utcnow
@@ -30,12 +30,12 @@ def open_calls(club_id: int, today: date, limit: int = 200) -> list[DeskCall]:
         .where(*_open(club_id, today)).order_by(DeskCall.due_on, DeskCall.id).limit(limit)))
 
 
-def count_open(club_id: int, today: date, cap: int | None = None) -> int:
-    """Count the club's calls due by TODAY, reading at most CAP of them."""
-    due = select(DeskCall.id).where(*_open(club_id, today))
-    if cap is not None:
-        due = due.limit(cap)
-    return db.session.scalar(select(func.count()).select_from(due.subquery()))
+def count_owed(club_id: int, today: date, cap: int | None = tasks.NAV_COUNT_CAP) -> int:
+    """Count what Today owes: the club's open tasks and calls about sessions due by TODAY, each read up to CAP
+    (None: all), in one statement, since every staff page's badge shows it."""
+    return db.session.scalar(select(
+        tasks.counted(tasks.due_ids(club_id, today), cap).scalar_subquery()
+        + tasks.counted(select(DeskCall.id).where(*_open(club_id, today)), cap).scalar_subquery()))
 
 
 def record(staff: Staff, call_id: int, outcome: str | None, today: date) -> DeskCall:

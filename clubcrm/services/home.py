@@ -84,7 +84,7 @@ def desk_home(club: Club, now: datetime, today: date) -> DeskHome:
     about_sessions = desk_calls.open_calls(club.id, today, limit=CALLS_SHOWN)
     return DeskHome(checkins_today=counted[0], latest=latest, in_club_now=counted[1] or 0,
                     stay_minutes=club.usual_stay_minutes, sessions=sessions,
-                    calls_due=tasks.count_due(club.id, today) + desk_calls.count_open(club.id, today),
+                    calls_due=desk_calls.count_owed(club.id, today, cap=None),
                     calls=calls, session_calls=about_sessions)
 
 

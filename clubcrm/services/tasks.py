@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import contains_eager, joinedload
 
 from clubcrm.clock import utcnow
@@ -80,10 +80,19 @@ def count_due(club_id: int, today: date, cap: int | None = NAV_COUNT_CAP) -> int
     (club, channel, status, due day): its cost stays that of one short index-only scan however many tasks a big
     club lets pile up (26,100 open tasks took 6.8 ms a page uncapped). Exact, unlike a cached value: a task closed
     at one desk leaves every page's badge at once, whichever server process draws it."""
-    due = select(Touchpoint.id).where(Touchpoint.club_id == club_id, *_is_open_task(today))
+    return db.session.scalar(counted(due_ids(club_id, today), cap))
+
+
+def due_ids(club_id: int, today: date) -> Select:
+    """Select the ids of the club's open tasks due by TODAY."""
+    return select(Touchpoint.id).where(Touchpoint.club_id == club_id, *_is_open_task(today))
+
+
+def counted(ids: Select, cap: int | None) -> Select:
+    """Select how many rows IDS gives, reading at most CAP of them (None: all)."""
     if cap is not None:
-        due = due.limit(cap)
-    return db.session.scalar(select(func.count()).select_from(due.subquery()))
+        ids = ids.limit(cap)
+    return select(func.count()).select_from(ids.subquery())
 
 
 def _clean(outcome: str | None, note: str | None) -> tuple[str, str | None]:
