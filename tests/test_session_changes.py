@@ -104,11 +104,7 @@ def test_places_cannot_drop_below_those_booked_and_a_started_session_cannot_chan
 
 def test_a_new_time_is_texted_to_the_booked_with_consent_and_put_on_today_for_the_others(make, web, login_as):
     gym = Gym(make)
-    session = gym.session(local(TODAY + timedelta(days=2), 18), title="Spinning")
-    texted = gym.member(first_name="Tuuli", last_name="Texted", sms_consent=True, locale="fi")
-    called = gym.member(first_name="Kalle", last_name="Called", sms_consent=False)
-    gym.book(session, texted)
-    gym.book(session, called)
+    session, texted, called = gym.spinning_booked_by_texted_and_called()
     login_as("manager")
     same_time = edit_page(web, gym, session, title="Spinning 45")     # no new time: nobody is told
     assert same_time.status_code == 302 and db.session.scalar(select(Message.id)) is None

@@ -53,6 +53,16 @@ class Gym:
         with unit_of_work():
             return sessions.book(self.make.desk(), session, member)
 
+    def spinning_booked_by_texted_and_called(self):
+        """A spinning session in two days, booked by Tuuli (SMS consent, Finnish) and Kalle (no consent): who is
+        texted and who is called when it changes."""
+        session = self.session(local(TODAY + timedelta(days=2), 18), title="Spinning")
+        texted = self.member(first_name="Tuuli", last_name="Texted", sms_consent=True, locale="fi")
+        called = self.member(first_name="Kalle", last_name="Called", sms_consent=False)
+        self.book(session, texted)
+        self.book(session, called)
+        return session, texted, called
+
     def status(self, booking: Booking) -> str:
         db.session.expire_all()
         return db.session.get(Booking, booking.id).status

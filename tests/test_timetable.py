@@ -156,12 +156,7 @@ def test_the_card_lists_upcoming_and_past_bookings(make, web, login_as):
 
 
 def test_cancelling_a_session_texts_the_booked_in_their_language_and_lists_the_others_to_call(make, web, login_as):
-    gym = Gym(make)
-    session = gym.session(local(TODAY + timedelta(days=2), 18), title="Spinning")
-    texted = gym.member(first_name="Tuuli", last_name="Texted", sms_consent=True, locale="fi")
-    called = gym.member(first_name="Kalle", last_name="Called", sms_consent=False)
-    gym.book(session, texted)
-    gym.book(session, called)
+    session, texted, called = Gym(make).spinning_booked_by_texted_and_called()
     login_as("manager")
     response = web.post(f"/sessions/{session.id}/cancel")
     assert response.status_code == 302

@@ -136,15 +136,13 @@ class LocaleDateInput(TextInput):
         return super().__call__(field, **kwargs)
 
 
-class LocaleDateField(Field):
-    """A day (datetime.date), typed and shown in the reader's locale's format; ISO is read too."""
-
-    widget = LocaleDateInput(with_time=False)
+class _LocaleField(Field):
+    """A text field read and shown in the reader's locale's format (subclasses say how: _show, _read, _refused)."""
 
     def _value(self) -> str:
         if self.raw_data:
             return " ".join(self.raw_data)   # what was typed, as typed, under its error
-        return format_date(self.data, current_locale()) if self.data is not None else ""
+        return self._show(self.data, current_locale()) if self.data is not None else ""
 
     def process_formdata(self, valuelist: list[str]) -> None:
         if not valuelist:
@@ -154,30 +152,31 @@ class LocaleDateField(Field):
         if not text:
             return   # empty: Optional lets it be, InputRequired says it is required
         locale = current_locale()
-        self.data = parse_date(text, locale)
+        self.data = self._read(text, locale)
         if self.data is None:
-            raise ValueError(_l("Enter a date as %(format)s.", format=date_pattern(locale)))
+            raise ValueError(self._refused(locale))
 
 
-class LocaleDateTimeField(Field):
+class LocaleDateField(_LocaleField):
+    """A day (datetime.date), typed and shown in the reader's locale's format; ISO is read too."""
+
+    widget = LocaleDateInput(with_time=False)
+    _show = staticmethod(format_date)
+    _read = staticmethod(parse_date)
+
+    @staticmethod
+    def _refused(locale: str) -> str:
+        return _l("Enter a date as %(format)s.", format=date_pattern(locale))
+
+
+class LocaleDateTimeField(_LocaleField):
     """A naive date and time (the club's wall clock, as DateTimeLocalField gave), typed and shown as the reader's
     date format and HH:mm; ISO's 2026-03-17T18:00 is read too."""
 
     widget = LocaleDateInput(with_time=True)
+    _show = staticmethod(format_datetime)
+    _read = staticmethod(parse_datetime)
 
-    def _value(self) -> str:
-        if self.raw_data:
-            return " ".join(self.raw_data)
-        return format_datetime(self.data, current_locale()) if self.data is not None else ""
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        if not valuelist:
-            return
-        text = " ".join(valuelist).strip()
-        self.data = None
-        if not text:
-            return
-        locale = current_locale()
-        self.data = parse_datetime(text, locale)
-        if self.data is None:
-            raise ValueError(_l("Enter a date and time as %(format)s.", format=datetime_pattern(locale)))
+    @staticmethod
+    def _refused(locale: str) -> str:
+        return _l("Enter a date and time as %(format)s.", format=datetime_pattern(locale))
