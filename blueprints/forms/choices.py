@@ -4,7 +4,8 @@ from sqlalchemy import select
 
 from clubcrm.extensions import db
 from clubcrm.formatting import day, money
-from clubcrm.models import Plan, Service
+from clubcrm.models import Plan
+from clubcrm.services import packages
 from clubcrm.services.cards import MemberCard
 
 
@@ -22,8 +23,7 @@ def fill_choices(forms: dict, card: MemberCard) -> None:
         if current is not None and forms["sell"].plan_id.data is None:
             forms["sell"].plan_id.data = current.plan_id  # a renewal is usually the same plan again
     if "package" in forms or "grant" in forms:
-        services = list(db.session.scalars(select(Service).where(Service.club_id == club_id, Service.active)
-                                           .order_by(Service.name)))
+        services = packages.active_services(club_id)
         if "package" in forms:
             forms["package"].service_id.choices = [
                 (s.id, _("%(units)s × %(name)s — %(price)s", units=s.package_units, name=s.name,
