@@ -139,7 +139,8 @@ class Assignment(db.Model):
         CheckConstraint("share_pct >= 0 AND share_pct <= 50", name="share_range"),
         CheckConstraint("kind IN ('member', 'lead')", name="cycle_kind"),
         CheckConstraint("kind <> 'member' OR membership_id IS NOT NULL", name="member_cycle"),
-        Index("ix_assignment_club_id_first_on", "club_id", "first_on"),
+        # The per-tool table's draws per month (tool key, member) read from the index alone.
+        Index("ix_assignment_club_id_first_on", "club_id", "first_on", "tool_key", "member_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
