@@ -2,7 +2,7 @@
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from clubcrm.extensions import db
@@ -77,16 +77,17 @@ def latest_live(memberships: list[Membership], today: date) -> Membership | None
     return max(live, key=lambda m: (m.ends_on, m.id)) if live else None
 
 
+# Built once: the desk's search asks on every keystroke (plans are not needed to say where one stands).
+_CONTRACTS_OF = (select(Membership).where(Membership.member_id.in_(bindparam("member_ids", expanding=True)))
+                 .options(joinedload(Membership.freezes))
+                 .order_by(Membership.ends_on.desc(), Membership.id.desc()))
+
+
 def standings(members: list[Member], today: date) -> dict[int, Standing]:
     """Say where each of MEMBERS stands on TODAY, loading all their contracts in one query."""
     if not members:
         return {}
-    rows = db.session.scalars(
-        select(Membership)
-        .where(Membership.member_id.in_([m.id for m in members]))
-        .options(joinedload(Membership.freezes))  # plans are not needed to say where one stands
-        .order_by(Membership.ends_on.desc(), Membership.id.desc())
-    ).unique()
+    rows = db.session.scalars(_CONTRACTS_OF, {"member_ids": [m.id for m in members]}).unique()
     by_member: dict[int, list[Membership]] = {m.id: [] for m in members}
     for membership in rows:
         by_member[membership.member_id].append(membership)

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from clubcrm.clock import utcnow
@@ -65,14 +65,18 @@ def start(staff: Staff, user_agent: str | None, address: str | None) -> str:
     return token
 
 
+# Every page's first statement: built once (not per request, with its cache key), the hash a parameter.
+_BY_TOKEN = (select(LoginSession).options(joinedload(LoginSession.staff))
+             .where(LoginSession.token_hash == bindparam("token_hash")))
+
+
 def check(token: str | None) -> tuple[LoginSession | None, bool]:
     """Return the live session behind TOKEN (or None) and whether the check wrote anything the caller must commit.
 
     One indexed query loads the session with its staff; a session found dead is ended on the spot."""
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
         return None, False
-    row = db.session.scalar(select(LoginSession).options(joinedload(LoginSession.staff))
-                            .where(LoginSession.token_hash == hash_token(token)))
+    row = db.session.scalar(_BY_TOKEN, {"token_hash": hash_token(token)})
     if row is None or row.ended_at is not None:
         return None, False
     now = utcnow()
