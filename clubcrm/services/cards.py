@@ -5,11 +5,12 @@ with their memberships, build() four more. The audit trail, the SMS and the cons
 fetches when they are opened (audit_trail, last_messages, consent.history)."""
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from clubcrm.errors import CheckinRefused, NotFound
@@ -83,19 +84,24 @@ def is_birthday(birth: date | None, today: date) -> bool:
     return (birth.month, birth.day) == (2, 29) and not leap and (today.month, today.day) == (2, 28)
 
 
+# The card's statements are built once, their values bind parameters: building a statement and its cache key
+# per request cost more than running it (the desk bench's card, profiled).
+_CARD = (
+    select(Member, Membership,
+           exists().where(Service.club_id == Member.club_id, Service.active).label("sells_packages"))
+    .outerjoin(Membership, Membership.member_id == Member.id)
+    .options(joinedload(Member.club), joinedload(Membership.plan), joinedload(Membership.freezes))
+    .where(Member.id == bindparam("member_id"))
+    .order_by(Membership.ends_on.desc(), Membership.id.desc())
+    # As contracts.memberships_of: a card shown again after a refused sale reads what the database holds.
+    .execution_options(populate_existing=True)
+)
+
+
 def load(staff: Staff, member_id: int) -> tuple[Member, list[Membership], bool]:
     """Return the member (with their club), their memberships (plans and freezes, newest end first) and whether
     their club sells any package, in one statement; another club's member is not found, as get_for says."""
-    sells_packages = exists().where(Service.club_id == Member.club_id, Service.active).label("sells_packages")
-    rows = db.session.execute(
-        select(Member, Membership, sells_packages)
-        .outerjoin(Membership, Membership.member_id == Member.id)
-        .options(joinedload(Member.club), joinedload(Membership.plan), joinedload(Membership.freezes))
-        .where(Member.id == member_id)
-        .order_by(Membership.ends_on.desc(), Membership.id.desc())
-        # As contracts.memberships_of: a card shown again after a refused sale reads what the database holds.
-        .execution_options(populate_existing=True)
-    ).unique().all()
+    rows = db.session.execute(_CARD, {"member_id": member_id}).unique().all()
     if not rows or not staff.sees_club(rows[0][0].club_id):
         raise NotFound("member_id", _l("No such member."))
     return rows[0][0], [membership for _m, membership, _s in rows if membership is not None], bool(rows[0][2])
@@ -163,43 +169,41 @@ def _last_visits(member: Member, counted: set[int], limit: int = 10
                  ) -> tuple[list[Visit], dict[int, str], dict[int, int]]:
     """Return the member's last visits, the names of the other clubs where they happened, and the visits made on
     each of COUNTED (visit-count memberships), in one statement."""
-    # The counts ride along as uncorrelated subqueries (computed once); a member with no visit at all has
-    # used none of any membership.
-    tallies = [select(func.count()).select_from(Visit).where(Visit.membership_id == membership_id)
-               .scalar_subquery() for membership_id in sorted(counted)]
-    rows = db.session.execute(
-        select(Visit, Club.name, *tallies)
-        .outerjoin(Club, and_(Club.id == Visit.club_id, Visit.club_id != member.club_id))
-        .where(Visit.member_id == member.id)
-        .order_by(Visit.checked_in_at.desc(), Visit.id.desc())
-        .limit(limit)
-    ).all()
+    params = {"member_id": member.id, "club_id": member.club_id,
+              **{f"counted_{n}": membership_id for n, membership_id in enumerate(sorted(counted))}}
+    rows = db.session.execute(_last_visits_statement(len(counted), limit), params).all()
     clubs = {row[0].club_id: row[1] for row in rows if row[1] is not None}
     used = dict(zip(sorted(counted), rows[0][2:], strict=True)) if rows else dict.fromkeys(counted, 0)
     return [row[0] for row in rows], clubs, used
 
 
+@cache
+def _last_visits_statement(tallies: int, limit: int):
+    """_last_visits' statement for TALLIES counted memberships (:counted_0 ...), built once per shape. The counts
+    ride along as uncorrelated subqueries (computed once); a member with no visit at all has used none of any."""
+    counts = [select(func.count()).select_from(Visit).where(Visit.membership_id == bindparam(f"counted_{n}"))
+              .scalar_subquery() for n in range(tallies)]
+    return (select(Visit, Club.name, *counts)
+            .outerjoin(Club, and_(Club.id == Visit.club_id, Visit.club_id != bindparam("club_id")))
+            .where(Visit.member_id == bindparam("member_id"))
+            .order_by(Visit.checked_in_at.desc(), Visit.id.desc())
+            .limit(limit))
+
+
 def balances(member_id: int) -> list[Package]:
     """Return the member's packages with their services, by service name (one statement)."""
-    return list(db.session.scalars(
-        select(Package).join(Package.service).options(contains_eager(Package.service))
-        .where(Package.member_id == member_id).order_by(Service.name, Package.id)
-    ))
+    return list(db.session.scalars(_BALANCES, {"member_id": member_id}))
+
+
+_BALANCES = (select(Package).join(Package.service).options(contains_eager(Package.service))
+             .where(Package.member_id == bindparam("member_id")).order_by(Service.name, Package.id))
 
 
 def _touchpoints_and_tasks(member: Member, today: date, limit: int = 30) -> tuple[list[Touchpoint], list[Task]]:
     """Return the member's newest touchpoints of every status (as tasks.for_member) and their open tasks due by
     TODAY with the sessions they offer (as tasks.today), in one statement."""
-    newest = (select(Touchpoint.id).where(Touchpoint.member_id == member.id)
-              .order_by(Touchpoint.due_on.desc(), Touchpoint.id.desc()).limit(limit))
-    is_task = and_(Touchpoint.club_id == member.club_id, Touchpoint.channel == "task",
-                   Touchpoint.status == "planned", Touchpoint.due_on <= today)
-    rows = db.session.execute(
-        select(Touchpoint, ClubSession)
-        .outerjoin(ClubSession, ClubSession.id == Touchpoint.session_id)
-        .options(joinedload(Touchpoint.tool), joinedload(Touchpoint.rule))
-        .where(Touchpoint.member_id == member.id, or_(Touchpoint.id.in_(newest), is_task))
-    ).all()
+    rows = db.session.execute(_touchpoints_statement(limit),
+                              {"member_id": member.id, "club_id": member.club_id, "today": today}).all()
     # The rows hold the newest LIMIT and every open task: the newest LIMIT of them are the history.
     history = sorted((tp for tp, _session in rows), key=lambda tp: (tp.due_on, tp.id), reverse=True)[:limit]
     open_tasks = [Task(tp, session, tp.due_on < today) for tp, session in rows
@@ -207,6 +211,19 @@ def _touchpoints_and_tasks(member: Member, today: date, limit: int = 30) -> tupl
                   and tp.due_on <= today]
     open_tasks.sort(key=lambda t: (t.touchpoint.due_on, t.touchpoint.rule.priority, t.touchpoint.id))
     return history, open_tasks
+
+
+@cache
+def _touchpoints_statement(limit: int):
+    """_touchpoints_and_tasks' statement, built once per LIMIT (the member, club and day as parameters)."""
+    newest = (select(Touchpoint.id).where(Touchpoint.member_id == bindparam("member_id"))
+              .order_by(Touchpoint.due_on.desc(), Touchpoint.id.desc()).limit(limit))
+    is_task = and_(Touchpoint.club_id == bindparam("club_id"), Touchpoint.channel == "task",
+                   Touchpoint.status == "planned", Touchpoint.due_on <= bindparam("today"))
+    return (select(Touchpoint, ClubSession)
+            .outerjoin(ClubSession, ClubSession.id == Touchpoint.session_id)
+            .options(joinedload(Touchpoint.tool), joinedload(Touchpoint.rule))
+            .where(Touchpoint.member_id == bindparam("member_id"), or_(Touchpoint.id.in_(newest), is_task)))
 
 
 def audit_trail(member_id: int, limit: int = 15) -> list[AuditEvent]:

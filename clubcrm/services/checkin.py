@@ -3,7 +3,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from clubcrm.clock import local_today, utcnow
 from clubcrm.errors import CheckinRefused, NotFound
@@ -81,9 +81,15 @@ def locked_repeat(member: Member) -> CheckinResult | None:
     """Wait for any other check-in of MEMBER under way (a turnstile and the desk, a double scan), then answer the
     visit logged within CHECKIN_REPEAT_SECONDS, if any, as a repeat; None when there is none."""
     lock_member(member.id)
-    recent = repeats.latest_within(select(Visit).where(Visit.member_id == member.id), Visit.checked_in_at,
-                                   "CHECKIN_REPEAT_SECONDS")
+    since = repeats.window_start("CHECKIN_REPEAT_SECONDS")
+    recent = None if since is None else db.session.scalar(_RECENT_VISIT, {"member_id": member.id, "since": since})
     return CheckinResult(recent, member, repeated=True) if recent is not None else None
+
+
+# Built once (every check-in asks): the member's newest visit since :since.
+_RECENT_VISIT = (select(Visit).where(Visit.member_id == bindparam("member_id"),
+                                     Visit.checked_in_at >= bindparam("since"))
+                 .order_by(Visit.checked_in_at.desc()).limit(1))
 
 
 def refusal(member: Member, where, visits_left: int | None = None) -> CheckinRefused | None:

@@ -30,15 +30,14 @@ def memberships_of(member_id: int) -> list[Membership]:
     """Load a member's memberships with their plans and freezes in one query, newest end first."""
     # populate_existing: rows the session read earlier are overwritten with what the database holds now, so a
     # service that calls this after taking the member lock decides on the current end dates and freezes.
-    return list(
-        db.session.scalars(
-            select(Membership)
-            .where(Membership.member_id == member_id)
-            .options(joinedload(Membership.freezes), joinedload(Membership.plan))
-            .order_by(Membership.ends_on.desc(), Membership.id.desc())
-            .execution_options(populate_existing=True)
-        ).unique()
-    )
+    return list(db.session.scalars(_MEMBERSHIPS_OF, {"member_id": member_id}).unique())
+
+
+# Built once (every check-in, sale and card asks).
+_MEMBERSHIPS_OF = (select(Membership).where(Membership.member_id == bindparam("member_id"))
+                   .options(joinedload(Membership.freezes), joinedload(Membership.plan))
+                   .order_by(Membership.ends_on.desc(), Membership.id.desc())
+                   .execution_options(populate_existing=True))
 
 
 def is_live(membership: Membership, today: date) -> bool:

@@ -4,7 +4,7 @@ new leads.
 Whatever a request read before taking a lock may be stale by the time it holds it: a service re-reads the rows
 its rules need after locking (lock_member hands back the member as it is now; memberships_of and package_of
 overwrite what the session held), never deciding from values read before."""
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from clubcrm.extensions import db
 from clubcrm.models import Club, Member
@@ -19,12 +19,18 @@ def lock_member(member_id: int) -> Member:
     member re-read after the lock.
 
     PostgreSQL takes a row lock; SQLite has no row locks, so a no-op UPDATE takes its write lock."""
-    query = select(Member).where(Member.id == member_id).execution_options(populate_existing=True)
+    params = {"member_id": member_id}
     if _is_postgresql():
-        return db.session.scalars(query.with_for_update()).one()
-    db.session.execute(update(Member).where(Member.id == member_id).values(id=Member.id)
-                       .execution_options(synchronize_session=False))
-    return db.session.scalars(query).one()
+        return db.session.scalars(_MEMBER_FOR_UPDATE, params).one()
+    db.session.execute(_TOUCH_MEMBER, params)
+    return db.session.scalars(_MEMBER_NOW, params).one()
+
+
+# Built once: every check-in, sale and freeze takes the lock.
+_MEMBER_NOW = select(Member).where(Member.id == bindparam("member_id")).execution_options(populate_existing=True)
+_MEMBER_FOR_UPDATE = _MEMBER_NOW.with_for_update()
+_TOUCH_MEMBER = (update(Member).where(Member.id == bindparam("member_id")).values(id=Member.id)
+                 .execution_options(synchronize_session=False))
 
 
 def lock_club_leads(club_id: int) -> None:

@@ -357,4 +357,8 @@ def holder_of_card(card_code: str) -> Member | None:
     code = normalize_card(card_code)
     if code is None or len(code) > 64:
         return None
-    return db.session.scalar(select(Member).where(Member.card_code == code))
+    return db.session.scalar(_BY_CARD, {"code": code})
+
+
+# Built once: every scan at the desk asks.
+_BY_CARD = select(Member).where(Member.card_code == bindparam("code"))

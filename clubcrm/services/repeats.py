@@ -15,8 +15,13 @@ from clubcrm.extensions import db
 def latest_within(query: Select, at, setting: str):
     """The newest row of QUERY whose AT column lies within the last SETTING seconds (a config key); None when
     there is none or the setting is 0 (the guard is off)."""
-    seconds = current_app.config[setting]
-    if seconds <= 0:
+    since = window_start(setting)
+    if since is None:
         return None
-    since = utcnow() - timedelta(seconds=seconds)
     return db.session.scalar(query.where(at >= since).order_by(at.desc()).limit(1))
+
+
+def window_start(setting: str):
+    """The instant the repeat window of SETTING seconds (a config key) opened; None when the guard is off."""
+    seconds = current_app.config[setting]
+    return utcnow() - timedelta(seconds=seconds) if seconds > 0 else None

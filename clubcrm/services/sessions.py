@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, literal_column, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, literal_column, or_, select, update
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.expression import FunctionElement
@@ -523,19 +523,22 @@ def mark_attended(staff: Staff | None, booking: Booking) -> Booking:
 def attend_on_checkin(member: Member, visit_instant: datetime, club: Club) -> int:
     """Mark MEMBER's bookings of sessions on the visit's club-local day attended (one UPDATE)."""
     day = visit_instant.astimezone(ZoneInfo(club.timezone)).date()
-    sessions_that_day = select(ClubSession.id).where(
-        ClubSession.club_id == club.id,
-        ClubSession.cancelled_at.is_(None),
-        ClubSession.starts_at >= local_midnight(day, club.timezone),
-        ClubSession.starts_at < local_midnight(day + timedelta(days=1), club.timezone),
-    )
-    return db.session.execute(
-        update(Booking)
-        .where(Booking.member_id == member.id, Booking.status == "booked",
-               Booking.session_id.in_(sessions_that_day))
-        .values(status="attended")
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    return db.session.execute(_ATTEND, {
+        "the_club": club.id, "the_member": member.id, "start": local_midnight(day, club.timezone),
+        "end": local_midnight(day + timedelta(days=1), club.timezone)}).rowcount
+
+
+# Built once (every check-in runs it): the member's bookings of the club's sessions in [:start, :end). (An
+# UPDATE's parameters may not bear its table's column names.)
+_ATTEND = (
+    update(Booking)
+    .where(Booking.member_id == bindparam("the_member"), Booking.status == "booked",
+           Booking.session_id.in_(select(ClubSession.id).where(
+               ClubSession.club_id == bindparam("the_club"), ClubSession.cancelled_at.is_(None),
+               ClubSession.starts_at >= bindparam("start"), ClubSession.starts_at < bindparam("end"))))
+    .values(status="attended")
+    .execution_options(synchronize_session=False)
+)
 
 
 def mark_no_shows(club: Club, as_of: datetime) -> int:

@@ -2,9 +2,10 @@
 staff log with members."""
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import contains_eager, joinedload
 
 from clubcrm.clock import utcnow
@@ -203,14 +204,18 @@ def for_member(member_id: int, limit: int = 30) -> list[Touchpoint]:
 
 def contacts_of(member_id: int, limit: int = 20) -> list[Contact]:
     """Return the staff contacts logged with a member, newest first, with the staff's names."""
-    rows = db.session.execute(
-        select(StaffContact, Staff.name)
-        .outerjoin(Staff, Staff.id == StaffContact.staff_id)
-        .where(StaffContact.member_id == member_id)
-        .order_by(StaffContact.created_at.desc(), StaffContact.id.desc())
-        .limit(limit)
-    ).all()
+    rows = db.session.execute(_contacts_statement(limit), {"member_id": member_id}).all()
     return [Contact(contact, name) for contact, name in rows]
+
+
+@cache
+def _contacts_statement(limit: int):
+    """contacts_of's statement, built once per LIMIT (the member card asks on every view)."""
+    return (select(StaffContact, Staff.name)
+            .outerjoin(Staff, Staff.id == StaffContact.staff_id)
+            .where(StaffContact.member_id == bindparam("member_id"))
+            .order_by(StaffContact.created_at.desc(), StaffContact.id.desc())
+            .limit(limit))
 
 
 def expire_overdue(club: Club, today: date) -> int:
