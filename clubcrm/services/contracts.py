@@ -1,5 +1,6 @@
 """Where a member's contracts stand on a given day: current, frozen, ended, not yet started."""
-from dataclasses import dataclass
+from collections import namedtuple
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import bindparam, select
@@ -76,18 +77,43 @@ def latest_live(memberships: list[Membership], today: date) -> Membership | None
     return max(live, key=lambda m: (m.ends_on, m.id)) if live else None
 
 
-# Built once: the desk's search asks on every keystroke (plans are not needed to say where one stands).
-_CONTRACTS_OF = (select(Membership).where(Membership.member_id.in_(bindparam("member_ids", expanding=True)))
-                 .options(joinedload(Membership.freezes))
-                 .order_by(Membership.ends_on.desc(), Membership.id.desc()))
+FreezeDates = namedtuple("FreezeDates", "starts_on ends_on")
+
+
+@dataclass
+class ContractDates:
+    """What standing() reads of a membership (its days and freezes), for lists that only say where members stand:
+    read as plain rows, without the ORM's objects (the desk's search, profiled: a sixth of its time)."""
+
+    id: int
+    member_id: int
+    starts_on: date
+    ends_on: date
+    cancelled_on: date | None
+    freezes: list = field(default_factory=list)
+
+
+# Built once: the desk's search asks on every keystroke. Newest end first, as memberships_of.
+_CONTRACTS_OF = (
+    select(Membership.id, Membership.member_id, Membership.starts_on, Membership.ends_on, Membership.cancelled_on,
+           Freeze.id, Freeze.starts_on, Freeze.ends_on)
+    .outerjoin(Freeze, Freeze.membership_id == Membership.id)
+    .where(Membership.member_id.in_(bindparam("member_ids", expanding=True)))
+    .order_by(Membership.ends_on.desc(), Membership.id.desc(), Freeze.id))
 
 
 def standings(members: list[Member], today: date) -> dict[int, Standing]:
-    """Say where each of MEMBERS stands on TODAY, loading all their contracts in one query."""
+    """Say where each of MEMBERS stands on TODAY, loading all their contracts in one query (their memberships
+    as ContractDates)."""
     if not members:
         return {}
-    rows = db.session.scalars(_CONTRACTS_OF, {"member_ids": [m.id for m in members]}).unique()
-    by_member: dict[int, list[Membership]] = {m.id: [] for m in members}
-    for membership in rows:
-        by_member[membership.member_id].append(membership)
+    by_member: dict[int, list[ContractDates]] = {m.id: [] for m in members}
+    contract = None
+    for (id_, member_id, starts_on, ends_on, cancelled_on, freeze_id, freeze_start, freeze_end
+         ) in db.session.execute(_CONTRACTS_OF, {"member_ids": list(by_member)}):
+        if contract is None or contract.id != id_:
+            contract = ContractDates(id_, member_id, starts_on, ends_on, cancelled_on)
+            by_member[member_id].append(contract)
+        if freeze_id is not None:
+            contract.freezes.append(FreezeDates(freeze_start, freeze_end))
     return {m.id: standing(m, by_member[m.id], today) for m in members}
