@@ -46,6 +46,39 @@ def plain_rows(statement) -> PlainRows:
     return PlainRows(db.session.connection().execute(statement))
 
 
+class DriverRows:
+    """A SELECT's rows as the driver returns them (tuples, read in batches), for a statement none of whose columns
+    needs converting on this engine: SQLAlchemy's Row for each of the lifecycle facts' 900,000 touchpoint and
+    assignment rows cost more than the SQL that reads them on PostgreSQL (profiled: 1.2 s of a 6.4 s pass)."""
+
+    def __init__(self, result) -> None:
+        self.result = result
+
+    def __iter__(self):
+        cursor = self.result.cursor
+        try:
+            while batch := cursor.fetchmany(PlainRows.BATCH):
+                yield from batch
+        finally:
+            self.result.close()
+
+    def all(self) -> list:
+        return list(self)
+
+
+def plain_tuples(statement) -> PlainRows | DriverRows:
+    """As plain_rows, for callers that unpack each row as a tuple: the driver's own tuples where no selected
+    column needs SQLAlchemy to convert it on this engine (on PostgreSQL: integers, text, dates, booleans; on
+    SQLite dates are text, so Core converts them as before)."""
+    db.session.flush()
+    connection = db.session.connection()
+    dialect = connection.dialect
+    if any(column.type.dialect_impl(dialect).result_processor(dialect, None) is not None
+           for column in statement.selected_columns):
+        return PlainRows(connection.execute(statement))
+    return DriverRows(connection.execute(statement))
+
+
 def _insert(model):
     """MODEL's INSERT in the session's dialect (SQLite and PostgreSQL both say ON CONFLICT DO NOTHING)."""
     return {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[db.session.get_bind().dialect.name](model)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, or_, select, true
 
-from clubcrm.db import plain_rows
+from clubcrm.db import plain_rows, plain_tuples
 from clubcrm.lifecycle.stages import LAPSED_DAYS
 from clubcrm.models import (
     HOLDS_PLACE, SPOKEN, Assignment, Booking, ClubSession, Freeze, Member, Membership, Package, Service,
@@ -141,14 +141,14 @@ def load(club_id: int, tz_name: str, day: date, now: datetime, only: set[int] | 
         .order_by(Membership.member_id, Membership.id)
     ):
         contracts[row.member_id].append(ContractRow(*row[:6], imported_on=local_day(row.imported_at, tz)))
-    first_start = {member_id: first for member_id, first in plain_rows(
+    first_start = {member_id: first for member_id, first in plain_tuples(
         select(Membership.member_id, func.min(Membership.starts_on))
         .where(Membership.club_id == club_id, Membership.member_id.in_(in_play))
         .group_by(Membership.member_id)
     )}
 
     freezes: dict[int, list[tuple[date, date, int]]] = defaultdict(list)
-    for membership_id, starts_on, ends_on, freeze_id in plain_rows(
+    for membership_id, starts_on, ends_on, freeze_id in plain_tuples(
         select(Freeze.membership_id, Freeze.starts_on, Freeze.ends_on, Freeze.id)
         .join(Membership, Membership.id == Freeze.membership_id)
         .where(Membership.club_id == club_id, Membership.ends_on >= horizon, theirs(Membership.member_id))
@@ -197,7 +197,7 @@ def load(club_id: int, tz_name: str, day: date, now: datetime, only: set[int] | 
     bookings: dict[int, BookingFacts] = defaultdict(BookingFacts)
     held = Booking.status.in_(HOLDS_PLACE)
     is_class = ClubSession.kind.in_(("class", "event"))
-    for member_id, last_class, last_trial, upcoming in plain_rows(
+    for member_id, last_class, last_trial, upcoming in plain_tuples(
         select(
             Booking.member_id,
             func.max(case((and_(held, is_class), ClubSession.starts_at))),
@@ -221,7 +221,7 @@ def load(club_id: int, tz_name: str, day: date, now: datetime, only: set[int] | 
     ):
         packages[row.member_id].append(PackageRow(row.id, row.name, row.balance, row.expires_on))
 
-    talked_lately = set(member_id for member_id, in plain_rows(
+    talked_lately = set(member_id for member_id, in plain_tuples(
         select(StaffContact.member_id).distinct()
         .where(StaffContact.club_id == club_id, StaffContact.outcome.in_(SPOKEN), theirs(StaffContact.member_id),
                StaffContact.created_at >= local_midnight(day - timedelta(days=RECENT_TALK_DAYS - 1), tz_name),
@@ -234,7 +234,7 @@ def load(club_id: int, tz_name: str, day: date, now: datetime, only: set[int] | 
     counted: dict[int, list[int]] = {}
     last_sms: dict[int, date] = {}
     last_contact: dict[int, date] = {}
-    for membership_id, member_id, rule_id, occurrence, status, channel, due_on in plain_rows(
+    for membership_id, member_id, rule_id, occurrence, status, channel, due_on in plain_tuples(
         select(Touchpoint.membership_id, Touchpoint.member_id, Touchpoint.rule_id, Touchpoint.occurrence,
                Touchpoint.status, Touchpoint.channel, Touchpoint.due_on)
         .select_from(Membership).join(Touchpoint, Touchpoint.membership_id == Membership.id)
@@ -254,7 +254,7 @@ def load(club_id: int, tz_name: str, day: date, now: datetime, only: set[int] | 
                 last_sms[member_id] = due_on
     cycle_contacts = {membership_id: (n, bool(today)) for membership_id, (n, today) in counted.items()}
     assigned: dict[int, dict[str, bool]] = defaultdict(dict)
-    for membership_id, tool_key, held in plain_rows(
+    for membership_id, tool_key, held in plain_tuples(
         select(Assignment.membership_id, Assignment.tool_key, Assignment.held)
         .select_from(Membership).join(Assignment, Assignment.membership_id == Membership.id)
         .where(Membership.club_id == club_id, Membership.ends_on >= horizon, theirs(Membership.member_id))

@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, or_, select, union
 
-from clubcrm.db import plain_rows
+from clubcrm.db import plain_tuples
 from clubcrm.extensions import db
 from clubcrm.lifecycle.facts import OpenSession
 from clubcrm.models import AuditEvent, LifecycleMark, Member, Message, Visit
@@ -53,7 +53,7 @@ def members_with_news(club_id: int, since: datetime) -> set[int] | None:
             Member.sms_opted_out_at >= since, Member.phone_invalid_at >= since)),
         select(Message.member_id).where(Message.club_id == club_id, Message.claimed_at >= since),
     )
-    found = {member_id for member_id, in plain_rows(news.limit(MOST + 1))}
+    found = {member_id for member_id, in plain_tuples(news.limit(MOST + 1))}
     return None if len(found) > MOST else found
 
 

@@ -13,7 +13,7 @@ from statistics import median
 
 from sqlalchemy import func, select
 
-from clubcrm.db import plain_rows
+from clubcrm.db import plain_rows, plain_tuples
 from clubcrm.extensions import db
 from clubcrm.models import Member, ReportAtRisk, ReportCount, ReportRefresh
 from clubcrm.reports.activity import (
@@ -39,7 +39,7 @@ class Stored:
         if self._counts is None:
             scope = self.scope
             found: dict = defaultdict(lambda: defaultdict(dict))
-            for plan_id, name, day, k, value in plain_rows(
+            for plan_id, name, day, k, value in plain_tuples(
                     select(ReportCount.plan_id, ReportCount.figure, ReportCount.day, ReportCount.k, ReportCount.value)
                     .where(ReportCount.refresh_id == self.refresh.id,
                            ReportCount.plan_id.in_({ALL_PLANS, self.plan}),
