@@ -218,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
             from benchmarks import report_views as views
 
             return views.main(["--members", str(args.members), "--engines", ",".join(args.engines),
-                               "--seed", str(args.seed)])
+                               "--seed", str(args.seed), *(["--profile"] if args.profile else [])])
 
         part("desk", desk)
         part("lifecycle", lifecycle)
