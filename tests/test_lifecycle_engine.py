@@ -356,6 +356,20 @@ def test_a_fallback_call_also_waits_after_a_recent_conversation(make):
     assert run(dry_run=True).touchpoints == []
 
 
+def test_a_conversation_logged_at_another_club_of_the_chain_also_holds_the_call(make):
+    """A desk call about a session at another club reached the member: their home club plans no call on top."""
+    from clubcrm.models import StaffContact
+
+    member = make.member(sms_consent=False)
+    make.membership(member, make.plan(duration_days=365), today=TODAY)
+    no_holdouts(member.club_id)
+    elsewhere = make.club(name="Harbour Club")
+    with unit_of_work():
+        db.session.add(StaffContact(club_id=elsewhere.id, member_id=member.id, outcome="reached",
+                                    created_at=NOW - timedelta(hours=2)))
+    assert run(dry_run=True).touchpoints == []
+
+
 def test_housekeeping_expires_tasks_nobody_closed_and_they_stop_counting(newcomer, app):
     from clubcrm import worker
 

@@ -163,3 +163,19 @@ def test_news_without_an_audit_trail_is_found_and_a_club_wide_change_means_a_ful
     with unit_of_work():
         audit.record(None, "update", "rule", 1, club_id=club.id)
     assert since.members_with_news(club.id, before) is None
+
+
+def test_a_contact_logged_at_another_club_is_news_for_the_members_home_club(make):
+    """Its audit event names the club that logged it: the home club's hourly pass finds it by the contact."""
+    from clubcrm.lifecycle import since
+    from clubcrm.models import StaffContact
+
+    home, elsewhere = make.club(), make.club(name="Harbour Club")
+    called, other = make.member(club=home), make.member(club=home)
+    before = clock.utcnow() + timedelta(hours=1)
+    clock.set_now(before + timedelta(minutes=30))
+    with unit_of_work():
+        db.session.add(StaffContact(club_id=elsewhere.id, member_id=called.id, outcome="reached",
+                                    created_at=clock.utcnow()))
+    assert since.members_with_news(home.id, before) == {called.id}   # not `other`
+    assert since.members_with_news(elsewhere.id, before) == set()

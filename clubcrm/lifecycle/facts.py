@@ -221,9 +221,12 @@ def load(club_id: int, tz_name: str, day: date, now: datetime, only: set[int] | 
     ):
         packages[row.member_id].append(PackageRow(row.id, row.name, row.balance, row.expires_on))
 
+    # A conversation counts whichever club of the chain logged it (a desk call about a session elsewhere), as in
+    # the reports' contact coverage.
     talked_lately = set(member_id for member_id, in plain_tuples(
         select(StaffContact.member_id).distinct()
-        .where(StaffContact.club_id == club_id, StaffContact.outcome.in_(SPOKEN), theirs(StaffContact.member_id),
+        .join(Member, Member.id == StaffContact.member_id)
+        .where(Member.club_id == club_id, StaffContact.outcome.in_(SPOKEN), theirs(StaffContact.member_id),
                StaffContact.created_at >= local_midnight(day - timedelta(days=RECENT_TALK_DAYS - 1), tz_name),
                StaffContact.created_at < end_of_day)
     ))

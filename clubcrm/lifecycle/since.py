@@ -10,6 +10,7 @@ else the triggers read depends on the day alone. News, each found by an indexed 
   means a full pass: it may touch anyone;
 - a visit, in any club of the chain;
 - a member's own columns: created, converted, SMS consent given or withdrawn (a STOP reply), phone found invalid;
+- a staff contact, logged at any club of the chain;
 - a message the dispatcher took up (a cap may have skipped its touchpoint, which then no longer counts);
 - a session that has more free places than the last pass left, or that entered the offer window: the members a
   session-offering rule fired for while no place was free (recorded by the last pass) are planned again.
@@ -24,7 +25,7 @@ from sqlalchemy import delete, or_, select, union
 from clubcrm.db import plain_tuples
 from clubcrm.extensions import db
 from clubcrm.lifecycle.facts import OpenSession
-from clubcrm.models import AuditEvent, LifecycleMark, Member, Message, Visit
+from clubcrm.models import AuditEvent, LifecycleMark, Member, Message, StaffContact, Visit
 
 # Events are stamped when written but seen once committed: a transaction that wrote before the last look and
 # committed after it must still count as news.
@@ -52,6 +53,9 @@ def members_with_news(club_id: int, since: datetime) -> set[int] | None:
             Member.created_at >= since, Member.converted_at >= since, Member.sms_consent_at >= since,
             Member.sms_opted_out_at >= since, Member.phone_invalid_at >= since)),
         select(Message.member_id).where(Message.club_id == club_id, Message.claimed_at >= since),
+        # A contact logged at another club of the chain (its audit event names that club).
+        select(StaffContact.member_id).join(Member, Member.id == StaffContact.member_id)
+        .where(StaffContact.created_at >= since, Member.club_id == club_id),
     )
     found = {member_id for member_id, in plain_tuples(news.limit(MOST + 1))}
     return None if len(found) > MOST else found

@@ -162,7 +162,9 @@ class StaffContact(db.Model):
     """A call or talk of a staff member with a member, logged with its outcome."""
 
     __tablename__ = "staff_contact"
-    __table_args__ = (Index("ix_staff_contact_member_id_created_at", "member_id", "created_at"),)
+    __table_args__ = (Index("ix_staff_contact_member_id_created_at", "member_id", "created_at"),
+                      # The hourly pass's news: contacts logged since its last look, in any club of the chain.
+                      Index("ix_staff_contact_created_at", "created_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     club_id: Mapped[int] = mapped_column(ForeignKey("club.id"))
