@@ -171,11 +171,12 @@ def test_a_contact_logged_at_another_club_is_news_for_the_members_home_club(make
     from clubcrm.models import StaffContact
 
     home, elsewhere = make.club(), make.club(name="Harbour Club")
-    called, other = make.member(club=home), make.member(club=home)
+    called = make.member(club=home)
+    make.member(club=home)   # a second member of the club, with no news
     before = clock.utcnow() + timedelta(hours=1)
     clock.set_now(before + timedelta(minutes=30))
     with unit_of_work():
         db.session.add(StaffContact(club_id=elsewhere.id, member_id=called.id, outcome="reached",
                                     created_at=clock.utcnow()))
-    assert since.members_with_news(home.id, before) == {called.id}   # not `other`
+    assert since.members_with_news(home.id, before) == {called.id}   # not the second member
     assert since.members_with_news(elsewhere.id, before) == set()
