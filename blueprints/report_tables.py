@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 
+from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -84,10 +85,10 @@ class Table:
         """The rows the HTML shows: the page's, or all of a short table's."""
         return self.page.items if self.page is not None else self.rows
 
-    def html_rows(self, link: Callable[[int], str]) -> Iterator[list[tuple]]:
-        """The shown rows' cells as the page writes them: (data-value, class, text, link or None) each, worked out
-        here in one pass: as template calls (two per cell, the class an expression) they were most of the time of
-        rendering the KPI page's 860 cells (profiled). LINK makes a member's card address from their id."""
+    def html_rows(self) -> Iterator[list[tuple]]:
+        """The shown rows' cells as the page writes them: (data-value, class, text, the member's card or None)
+        each, worked out here in one pass: as template calls (two per cell, the class an expression) they were most
+        of the time of rendering the KPI page's 860 cells (profiled)."""
         columns = [(c, c.css) for c in self.columns]
         for row in self.shown_rows:
             cells = []
@@ -95,7 +96,8 @@ class Table:
                 if c.kind == "verdict":
                     css = f"{css} verdict-{row.get(c.key)}"
                 member = row.get("member_id") if c.kind == "member" else None
-                cells.append((raw(c, row), css, shown(c, row), link(member) if member else None))
+                card = url_for("members.card", member_id=member) if member else None
+                cells.append((raw(c, row), css, shown(c, row), card))
             yield cells
 
     @property

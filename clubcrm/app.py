@@ -185,7 +185,6 @@ def register_security_headers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     """Give templates money, date and language helpers, the lifecycle's names and the open task count."""
-    from flask import url_for
     from flask_babel import get_locale
 
     from blueprints import report_tables, tasks
@@ -220,7 +219,6 @@ def register_template_helpers(app: Flask) -> None:
         SMS_MAX=STAFF_TEXT_MAX,
         raw=report_tables.raw,
         shown=report_tables.shown,
-        member_link=lambda member_id: url_for("members.card", member_id=member_id),
     )
     app.jinja_env.filters.update(
         money=formatting.money,
