@@ -4,11 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.exc import DBAPIError
 
+from blueprints import report_bodies
 from blueprints import report_tables as rt
 from blueprints.access import clubs_to_choose, current_club, role_required
 from blueprints.forms.reports import RecomputeForm, ReportFilterForm
@@ -189,17 +191,32 @@ def overrides_page():
 @bp.get("/<name>")
 @role_required("manager")
 def page(name: str):
-    """A report page for the chosen club(s), period and plan; refused filters are shown on their fields."""
+    """A report page for the chosen club(s), period and plan; refused filters are shown on their fields. Its charts
+    and tables are rendered once per generation of the stored figures (blueprints/report_bodies.py)."""
     if name not in PAGES:
         abort(404)
     form, scope, club = _filters()
     if scope is None:
-        return render_template(f"reports/{name}.html", form=form, page=None, name=name), 400
-    built, answer = built_or_answer(name, form, scope, club.currency)
-    if answer is not None:
-        return answer
-    return render_template(f"reports/{name}.html", form=form, page=built, name=name, scope=scope,
-                           tables={t.key: t for t in built.tables}, args=request.args.to_dict(), rt=rt)
+        return render_template(f"reports/{name}.html", form=form, body=None, name=name), 400
+    args = request.args.to_dict()
+    try:
+        figures = stored_figures(scope)
+        if figures is None:
+            return being_computed(form, name)
+        row = figures.refresh
+        key = (name, row.id, row.generation, scope.club_ids, scope.start, scope.end, scope.plan_id, club.currency,
+               club.timezone, str(get_locale()), tuple(sorted(request.args.items(multi=True))))
+        body = report_bodies.kept(key) if row.generation is not None else None
+        if body is None:
+            built = PAGES[name](figures, club.currency)
+            body = Markup(render_template(f"reports/{name}_body.html", page=built, name=name, args=args, rt=rt))
+            if row.generation is not None and not built.tools_pending:
+                report_bodies.keep(key, body)
+    except DBAPIError as error:
+        if not statement_timeout.is_timeout(error):
+            raise
+        return too_long(form, name)
+    return render_template(f"reports/{name}.html", form=form, body=body, computed=row, name=name, args=args)
 
 
 @bp.get("/<name>/<table>.csv")

@@ -25,6 +25,9 @@ class ReportRefresh(db.Model):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)    # None: never computed yet
     as_of: Mapped[date | None] = mapped_column(Date)                      # the local day the figures stand on
+    # Drawn at random by each recompute: the same generation means the same stored figures (pages keep their
+    # rendering by it; see blueprints/report_bodies.py).
+    generation: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ReportCount(db.Model):

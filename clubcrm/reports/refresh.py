@@ -8,6 +8,7 @@ own transaction, so a page reads either the old figures or the new ones, never a
 """
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 
 from sqlalchemy import case, delete, insert, or_, select, update
@@ -110,7 +111,7 @@ def recompute(key: str, now: datetime) -> int:
             for plan, rank, member_id, days_left, last_visit, reasons in at_risk])
     db.session.execute(
         update(ReportRefresh).where(ReportRefresh.id == row.id)
-        .values(started_at=started, computed_at=now, as_of=as_of,
+        .values(started_at=started, computed_at=now, as_of=as_of, generation=secrets.randbits(62),
                 requested_at=case((or_(ReportRefresh.requested_at.is_(None),
                                        ReportRefresh.requested_at <= started), None),
                                   else_=ReportRefresh.requested_at))
