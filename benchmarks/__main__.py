@@ -482,7 +482,7 @@ def report_lifecycle(args, hist, results) -> int:
     for result in results:
         missed += not print_ratio_table(result.engine, result.passes, result.baseline, result.ratio, PASS_GOAL)
         print()
-        header = (f"{'fresh process':<22} {'seconds':>8} {'before MB':>10} {'peak MB':>8} {'growth MB':>10} "
+        header = (f"{'fresh process':<28} {'seconds':>8} {'before MB':>10} {'peak MB':>8} {'growth MB':>10} "
                   f"{'rows/touchpoints':>17} {'statements':>11}  goal peak <{MEMORY_GOAL_MB} MB")
         print(header)
         print("-" * len(header))
@@ -492,15 +492,16 @@ def report_lifecycle(args, hist, results) -> int:
                 ok = child.peak_mb < MEMORY_GOAL_MB
                 missed += not ok
                 verdict = "ok" if ok else "MISSED"
-            print(f"{child.what:<22} {child.seconds:8.2f} {child.rss_before_mb:10.0f} {child.peak_mb:8.0f} "
+            print(f"{child.what:<28} {child.seconds:8.2f} {child.rss_before_mb:10.0f} {child.peak_mb:8.0f} "
                   f"{child.growth_mb:10.0f} {child.touchpoints:17,} {child.statements:11}  {verdict}")
         timed = {child.what: child.seconds for child in result.children}
-        if timed.get("writing pass") and timed.get("baseline"):
-            ratio = timed["writing pass"] / timed["baseline"]
+        if timed.get("writing pass") and timed.get("baseline + the same writes"):
+            ratio = timed["writing pass"] / timed["baseline + the same writes"]
             ok = ratio <= PASS_GOAL
             missed += not ok
-            print(f"  writing pass / baseline (fresh processes, one run each): {ratio:.2f}x  "
-                  f"goal <={PASS_GOAL:g}x {'ok' if ok else 'MISSED'}")
+            print(f"  writing pass / (baseline + the same writes) (fresh processes, one run each): {ratio:.2f}x  "
+                  f"goal <={PASS_GOAL:g}x {'ok' if ok else 'MISSED'}; against the read-only baseline: "
+                  f"{timed['writing pass'] / timed['baseline']:.2f}x")
         for check in result.checks:
             print(f"  {check}")
         planned = result.planned
