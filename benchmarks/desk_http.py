@@ -5,7 +5,10 @@ rendering the same rows (benchmarks/floor_app.py).
 * search: the desk page for a name ("Anna Virtane" / "Virtanen A"), a phone as typed ("040 123 4567") and a
   card code; the members each lists are compared (ClubCRM's and the floor's must be the same);
 * scan -> card: POST /scan with a card code (the check-in) AND the member card its redirect leads to, fully
-  rendered; each check-in a different member a check-in accepts, verified on the page ("checked in.").
+  rendered; each check-in a different member a check-in accepts, verified on the page ("checked in."). Before the
+  timing, both apps' cards must show the same text (<main>'s, tags and so CSRF tokens left out): six searched
+  members', one each with an open task, a control-group touchpoint, a skipped one, a package, a staff contact, a
+  visit-count membership, a freeze or a cancellation (those the club has), and two members' after a check-in.
 
 1 client: ClubCRM and the floor alternate request by request (who goes first alternates too). 8 clients: rounds
 of 8 threads each sending a share of the samples, ClubCRM's round and the floor's alternating, so that load from
@@ -20,12 +23,15 @@ Standalone, on a database someone already loaded (e.g. the chain's), with the de
 `python -m benchmarks --only desk_http` generates a club (benchmarks/desk_data.py) on both engines and runs this.
 """
 import argparse
+import html
+import re
 import statistics
 import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from benchmarks.http_desk_client import sqlalchemy_url
 
@@ -109,6 +115,94 @@ def scan_op(pool: Pool, refused: list[str]) -> Callable:
         if not checked_in(page):
             refused.append(f"{person.id}")
     return run
+
+
+MAIN = re.compile(r"<main[^>]*>(.*?)</main>", re.S)
+FLASH = re.compile(r'<div class="flash [^"]*" role="status">(.*?)</div>', re.S)
+
+
+def visible(page: str, flashes: bool = True) -> str:
+    """What a page's <main> shows: its text with the tags (and so the CSRF tokens in their attributes) left out,
+    entities read, whitespace collapsed; without the flashed messages unless FLASHES."""
+    found = MAIN.search(page)
+    main = found.group(1) if found else ""
+    if not flashes:
+        main = FLASH.sub(" ", main)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", main)).split())
+
+
+def flashed(page: str, person) -> list[str]:
+    """The messages flashed on PAGE, with PERSON's name as {name} (to compare two members' check-ins)."""
+    name = f"{person.first} {person.last}".strip()
+    return [" ".join(html.unescape(m).split()).replace(name, "{name}") for m in FLASH.findall(MAIN.search(page)[1])]
+
+
+def first_difference(mine: str, floor: str, context: int = 80) -> str:
+    """Where two texts part: the position and a stretch of each."""
+    at = next((n for n, (a, b) in enumerate(zip(mine, floor, strict=False)) if a != b),
+              min(len(mine), len(floor)))
+    start = max(0, at - context)
+    return (f"at character {at}: ClubCRM ...{mine[start:at + context]!r}..., "
+            f"the floor ...{floor[start:at + context]!r}...")
+
+
+def card_members(url: str, club_id: int) -> list[int]:
+    """Members of CLUB_ID whose cards show what a card can hold: an open task due by today, a touchpoint of each
+    status, a package, a staff contact, a visit-count membership, a freeze, a cancellation (one each, when there is
+    one; read-only)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    queries = (
+        "SELECT min(member_id) FROM touchpoint WHERE club_id = :c AND channel = 'task' AND status = 'planned'",
+        "SELECT max(member_id) FROM touchpoint WHERE club_id = :c AND status = 'held_out'",
+        "SELECT max(member_id) FROM touchpoint WHERE club_id = :c AND status = 'skipped'",
+        "SELECT min(member_id) FROM package WHERE club_id = :c",
+        "SELECT max(member_id) FROM staff_contact WHERE club_id = :c",
+        "SELECT min(member_id) FROM membership WHERE club_id = :c AND visit_limit IS NOT NULL",
+        "SELECT max(membership.member_id) FROM \"freeze\" JOIN membership ON membership.id = \"freeze\".membership_id "
+        "WHERE membership.club_id = :c",
+        "SELECT min(member_id) FROM membership WHERE club_id = :c AND cancelled_on IS NOT NULL",
+    )
+    try:
+        with engine.connect() as conn:
+            found = [conn.execute(text(q), {"c": club_id}).scalar() for q in queries]
+    finally:
+        engine.dispose()
+    return list(dict.fromkeys(m for m in found if m is not None))
+
+
+def same_cards(p_browser, f_browser, people: list, scanned: list, extra: list[int]) -> str:
+    """Both apps' member cards show the same text (the floor renders what ClubCRM does): the cards of PEOPLE and
+    of the members EXTRA, as they are, and of the two SCANNED members after a check-in, ClubCRM scanning the first
+    and the floor the second, each card then read from the other app too (without the flash, which only the scanning
+    app shows); the two apps' flashes must say the same of their own check-in. Return the check's line."""
+    compared = 0
+    for member_id in [p.id for p in people] + extra:
+        path = f"/members/{member_id}"
+        (p_status, _l, mine), (f_status, _l2, floor) = p_browser.request("GET", path), f_browser.request("GET", path)
+        if (p_status, f_status) != (200, 200):
+            raise RuntimeError(f"card {member_id}: ClubCRM answered {p_status}, the floor {f_status}")
+        if visible(mine) != visible(floor):
+            raise RuntimeError(f"card {member_id}: the floor shows other text than ClubCRM "
+                               f"{first_difference(visible(mine), visible(floor))}")
+        compared += 1
+    flashes = []
+    for scanner, other, person in ((p_browser, f_browser, scanned[0]), (f_browser, p_browser, scanned[1])):
+        _post, _card, page = scanner.scan(person.card, person.id)
+        status, _loc, seen = other.request("GET", f"/members/{person.id}")
+        if status != 200:
+            raise RuntimeError(f"card {person.id} after a check-in: {status}")
+        mine, floor = (page, seen) if scanner is p_browser else (seen, page)
+        if visible(mine, flashes=False) != visible(floor, flashes=False):
+            raise RuntimeError(f"card {person.id} after a check-in: the floor shows other text than ClubCRM "
+                               f"{first_difference(visible(mine, False), visible(floor, False))}")
+        flashes.append(flashed(page, person))
+        compared += 1
+    if flashes[0] != flashes[1] or not flashes[0]:
+        raise RuntimeError(f"check-in flashes: ClubCRM said {flashes[0]}, the floor {flashes[1]}")
+    return (f"ClubCRM and the floor showed the same text on {compared} member cards ({len(scanned)} of them "
+            f"after a check-in, flashed alike: {flashes[0][0]!r})")
 
 
 def timed(call: Callable, *args) -> float:
@@ -295,10 +389,13 @@ def run(engine: str, url: str, club_id: int, samples: int, warmup: int, clients:
     warm, per_client = shares(samples, warmup, clients)
     quarter = max(samples + warmup, clients * (warm + ROUNDS * per_client))
     profiled = 51 if profile else 0
-    if len(ready) < 4 * quarter + 2 + profiled:
+    if len(ready) < 4 * quarter + 4 + profiled:
         raise RuntimeError(f"only {len(ready)} members of club {club_id} can check in now; "
-                           f"{4 * quarter + 2 + profiled} needed: lower --samples")
+                           f"{4 * quarter + 4 + profiled} needed: lower --samples")
     pools = [ready[k * quarter: (k + 1) * quarter] for k in range(4)]
+    # Two more check in for the cards' comparison (ClubCRM's one, the floor's the other).
+    carded = ready[4 * quarter + profiled: 4 * quarter + profiled + 2]
+    extra_cards = card_members(url, club_id)
     with serve_clubcrm(url, workers) as product_server, serve_floor(url, workers) as floor_server:
         p_browsers = [Browser(product_server.url).login(email, password) for _ in range(clients)]
         f_browsers = [Browser(floor_server.url).login(email, password) for _ in range(clients)]
@@ -311,6 +408,18 @@ def run(engine: str, url: str, club_id: int, samples: int, warmup: int, clients:
                         raise RuntimeError(f"{label} #{i}: ClubCRM lists {mine}, the floor {floor}")
             result.checks.append("ClubCRM and the floor listed the same members, in the same order, for 30 "
                                  "searches (10 of each kind)")
+            # And their result pages read the same (states, days left, phones as people read them).
+            from benchmarks.http_desk_client import name_query
+
+            for i, person in enumerate(searched[:10]):
+                path = "/?" + urlencode({"q": name_query(i, person)})
+                mine, floor = (visible(b.request("GET", path)[2]) for b in (p_browsers[0], f_browsers[0]))
+                if mine != floor:
+                    raise RuntimeError(f"search {path}: the floor shows other text than ClubCRM "
+                                       f"{first_difference(mine, floor)}")
+            result.checks.append("ClubCRM and the floor showed the same text on 10 search result pages")
+            # Both apps' cards show the same text (the floor renders what ClubCRM's card does).
+            result.checks.append(same_cards(p_browsers[0], f_browsers[0], searched[:6], carded, extra_cards))
             for n, (clients_p, clients_f) in enumerate(((p_browsers[:1], f_browsers[:1]), (p_browsers, f_browsers))):
                 refused: dict[str, list[str]] = {"product": [], "floor": []}
                 ops = [(label, (op, op)) for label, op in search_ops(searched)]
