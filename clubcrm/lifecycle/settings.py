@@ -13,6 +13,7 @@ from clubcrm.extensions import db
 from clubcrm.i18n import LOCALE_NAMES, SUPPORTED_LOCALES
 from clubcrm.lifecycle import defaults
 from clubcrm.lifecycle.texts import BASIC_PLACEHOLDERS, PLACEHOLDERS
+from clubcrm.lifecycle.tools import TRIGGER_SPECS
 from clubcrm.models import Club, Rule, Staff, Tool
 from clubcrm.models.lifecycle import CHANNELS, FALLBACKS
 from clubcrm.services import audit
@@ -26,26 +27,9 @@ DAYS_MAX = 730
 WINDOW_MAX = 365
 THRESHOLD_MAX = 1000
 TEXT_MAX = 480
-# The numbers each trigger reads (see triggers.py). A number a trigger does not read is not asked for;
+# The numbers each trigger reads (each tool's module says). A number a trigger does not read is not asked for;
 # days and window are still checked when given, threshold and season are then ignored.
-TRIGGER_FIELDS: dict[str, tuple[str, ...]] = {
-    "days_since_start": ("days", "window_days"),
-    "no_first_visit": ("days", "window_days"),
-    "trial_invite": ("days", "window_days"),
-    "adaptation_check": ("days", "window_days", "threshold"),
-    "gym_only": ("days", "window_days", "threshold"),
-    "silence": ("days", "window_days"),
-    "visits_milestone": ("window_days", "threshold"),
-    "birthday": (),
-    "season": ("season_from", "season_to"),
-    "low_balance": ("threshold",),
-    "package_expiring": ("days", "window_days"),
-    "days_to_end": ("days", "window_days"),
-    "freeze_ended": ("days", "window_days"),
-    "days_since_end": ("days", "window_days"),
-    "pacing": ("days",),
-    "member_replied": (),   # fired by a member's SMS, not by the planner: no numbers to set
-}
+TRIGGER_FIELDS: dict[str, tuple[str, ...]] = {name: spec.fields for name, spec in TRIGGER_SPECS.items()}
 MONTH_DAY = re.compile(r"\d\d-\d\d")
 
 

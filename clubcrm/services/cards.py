@@ -17,6 +17,7 @@ from clubcrm.errors import CheckinRefused, NotFound
 from clubcrm.extensions import db
 from clubcrm.formatting import day
 from clubcrm.lifecycle.stages import Stage, stage_of
+from clubcrm.lifecycle.tools.birthday import is_birthday
 from clubcrm.models import (AuditEvent, Club, ClubSession, Member, Membership, Message, Package, Service, Staff,
                             Touchpoint, Visit)
 from clubcrm.services import checkin
@@ -72,16 +73,6 @@ class MemberCard:
         """The packages with units left that have not expired."""
         today = self.standing.today
         return [p for p in self.packages if p.balance > 0 and (p.expires_on is None or p.expires_on >= today)]
-
-
-def is_birthday(birth: date | None, today: date) -> bool:
-    """Tell whether TODAY is the birthday (29 February is celebrated on 28 February in other years)."""
-    if birth is None:
-        return False
-    if (birth.month, birth.day) == (today.month, today.day):
-        return True
-    leap = today.year % 4 == 0 and (today.year % 100 != 0 or today.year % 400 == 0)
-    return (birth.month, birth.day) == (2, 29) and not leap and (today.month, today.day) == (2, 28)
 
 
 # The card's statements are built once, their values bind parameters: building a statement and its cache key

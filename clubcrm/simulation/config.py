@@ -3,15 +3,13 @@ effect on renewals."""
 from dataclasses import dataclass, field
 from datetime import date
 
+from clubcrm.lifecycle.tools import EFFECTS
+
 # The mean effect of each tool, in percentage points of the renewal probability of a cycle it reached (an SMS the
 # gateway delivered, a call answered). Small and varied, as nudges are (review finding 10: 1-8 points, 31 in all,
 # was far above what messages do); several tools do nothing, so the statistics can show that they are not "helps".
 # Each member's own response is drawn around it (effects.py): most are not moved, some are, a few are put off.
-DEFAULT_EFFECTS = {
-    "welcome": 0.5, "first_visit_call": 2.0, "trial_session": 1.5, "adaptation_check": 1.0, "class_invitation": 0.5,
-    "silence": 1.5, "milestone": 0.0, "birthday": 0.0, "seasonal": 0.0, "package_offer": 0.5, "renewal_offer": 3.0,
-    "freeze_end": 0.0, "win_back": 2.0, "club_news": 0.0,
-}
+DEFAULT_EFFECTS = dict(EFFECTS)   # each tool's module says its effect (clubcrm/lifecycle/tools/)
 # Plans as in RETENTION.md: a month (40%), three months (25%), a year (35%): name, days, price, share, and the
 # plan's churn at the end of a cycle (the chance of not renewing) for a member with no visit in the cycle's last
 # three months, before the visit, early-visit and summer factors of SimConfig. Chosen so that the month plan's
