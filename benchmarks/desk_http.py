@@ -408,16 +408,23 @@ def run(engine: str, url: str, club_id: int, samples: int, warmup: int, clients:
                         raise RuntimeError(f"{label} #{i}: ClubCRM lists {mine}, the floor {floor}")
             result.checks.append("ClubCRM and the floor listed the same members, in the same order, for 30 "
                                  "searches (10 of each kind)")
-            # And their result pages read the same (states, days left, phones as people read them).
-            from benchmarks.http_desk_client import name_query
+            # And their result pages read the same (states, days left, phones as people read them, and the
+            # chain's guests a card or phone finds at other clubs).
+            from benchmarks.http_desk_client import name_query, typed_phone
 
-            for i, person in enumerate(searched[:10]):
-                path = "/?" + urlencode({"q": name_query(i, person)})
-                mine, floor = (visible(b.request("GET", path)[2]) for b in (p_browsers[0], f_browsers[0]))
+            queries = [query(i, person) for i, person in enumerate(searched[:10])
+                       for query in (name_query, lambda _i, p: typed_phone(p.phone), lambda _i, p: p.card)]
+            guests = 0
+            for text in queries:
+                path = "/?" + urlencode({"q": text})
+                pages = [b.request("GET", path)[2] for b in (p_browsers[0], f_browsers[0])]
+                mine, floor = (visible(page) for page in pages)
                 if mine != floor:
                     raise RuntimeError(f"search {path}: the floor shows other text than ClubCRM "
                                        f"{first_difference(mine, floor)}")
-            result.checks.append("ClubCRM and the floor showed the same text on 10 search result pages")
+                guests += 'id="guests"' in pages[0]
+            result.checks.append(f"ClubCRM and the floor showed the same text on {len(queries)} search result pages "
+                                 f"(name, phone and card; {guests} of them listed guests from other clubs)")
             # Both apps' cards show the same text (the floor renders what ClubCRM's card does).
             result.checks.append(same_cards(p_browsers[0], f_browsers[0], searched[:6], carded, extra_cards))
             for n, (clients_p, clients_f) in enumerate(((p_browsers[:1], f_browsers[:1]), (p_browsers, f_browsers))):

@@ -73,8 +73,15 @@ MEMBERSHIPS_OF = ("SELECT membership.id, membership.member_id, membership.starts
                   "LEFT OUTER JOIN \"freeze\" ON \"freeze\".membership_id = membership.id "
                   "WHERE membership.member_id IN ({}) ORDER BY membership.ends_on DESC, membership.id DESC, "
                   "\"freeze\".id")
-GUESTS = text("SELECT member.id, member.first_name, member.last_name FROM member WHERE member.club_id != :club "
-              "AND member.card_code = :card ORDER BY member.id")
+GUESTS = text("SELECT member.id, member.first_name, member.last_name, member.card_code, member.converted_at, "
+              "member.erased_at, club.name AS home, club.timezone FROM member JOIN club ON club.id = member.club_id "
+              "WHERE member.club_id != :club AND (member.card_code = :card OR member.phone = :phone) "
+              "ORDER BY member.id")
+GUEST_CONTRACTS = text("SELECT membership.id, membership.starts_on, membership.ends_on, membership.cancelled_on, "
+                       "\"freeze\".id AS freeze_id, \"freeze\".starts_on AS f_start, \"freeze\".ends_on AS f_end "
+                       "FROM membership LEFT OUTER JOIN \"freeze\" ON \"freeze\".membership_id = membership.id "
+                       "WHERE membership.member_id = :member AND membership.chain_wide "
+                       "ORDER BY membership.ends_on DESC, membership.id DESC, \"freeze\".id")
 BY_CARD = text("SELECT member.id, member.club_id, member.first_name, member.last_name FROM member "
                "WHERE member.card_code = :card")
 CONTRACTS = text("SELECT membership.id, membership.starts_on, membership.ends_on, membership.visit_limit, "
@@ -224,8 +231,14 @@ TEMPLATES = {
 <div id="results">{% if query %}
 {% if guests %}<table class="results" id="guests"><thead><tr><th>{{ _("Guest from another club") }}</th>
 <th>{{ _("Status") }}</th><th>{{ _("Club") }}</th><th>{{ _("Card") }}</th><th></th></tr></thead><tbody>
-{% for g in guests %}<tr><td><a href="/members/{{ g.id }}/guest">{{ g.first_name }} {{ g.last_name }}</a></td>
-<td></td><td></td><td>{{ g.card_code or "" }}</td><td></td></tr>{% endfor %}</tbody></table>{% endif %}
+{% for g, state, days_left in guests %}<tr>
+<td><a href="/members/{{ g.id }}/guest">{{ g.first_name }} {{ g.last_name }}</a></td>
+<td><span class="badge stage-{{ state }}">{{ _(state_names.get(state, state)) }}</span>
+{% if days_left is not none %}<small class="hint">{{ ngettext("%(num)d day left", "%(num)d days left", days_left) }}
+</small>{% endif %}</td><td>{{ g.home }}</td><td>{{ g.card_code or "" }}</td>
+<td><form method="post" action="/members/{{ g.id }}/guest/checkin">
+<input type="hidden" name="csrf_token" value="{{ csrf }}">
+<button class="small">{{ _("Check in") }}</button></form></td></tr>{% endfor %}</tbody></table>{% endif %}
 {% if found %}<table class="results"><thead><tr><th>{{ _("Name") }}</th><th>{{ _("Status") }}</th>
 <th>{{ _("Phone") }}</th>
 <th>{{ _("Card") }}</th><th></th></tr></thead><tbody>
@@ -870,7 +883,16 @@ def create_app(database_url: str | None = None, secret_key: str | None = None) -
                         contracts.setdefault(row.member_id, []).append(row)
                 found = sorted(((m, *_standing(m, contracts.get(m.id, []), _day(today))) for m in members),
                                key=lambda f: 0 if f[0].card_code == card else 1)
-                guests = conn.execute(GUESTS, {"club": staff.club_id, "card": card}).all()
+                # Other clubs' chain members by exact card or phone, each with its chain-wide standing at home.
+                for g in conn.execute(GUESTS, {"club": staff.club_id, "card": card,
+                                               "phone": _e164(query, staff.country)}).all():
+                    if g.erased_at is not None:
+                        continue
+                    home_today = datetime.now(ZoneInfo(g.timezone)).date()
+                    rows = conn.execute(GUEST_CONTRACTS, {"member": g.id}).all()
+                    state, days_left = _standing(g, rows, home_today)
+                    if state in ("active", "frozen", "future"):
+                        guests.append((g, state, days_left))
             return page(conn, "desk.html", staff, today, query=query, found=found, guests=guests)
 
     @app.post("/scan")

@@ -26,7 +26,7 @@ def index():
     today = local_today(club.timezone)
     found = members.search_with_standing(club, query, today) if query.strip() else []
     # Other clubs' chain members, by their exact card code or phone only (one who forgot the card).
-    guests = [chain.guest_view(m) for m in chain.find_guests(club, query)] if query.strip() else []
+    guests = chain.find_guests(club, query) if query.strip() else []
     if partial:
         return render_template("desk/_results.html", query=query, found=found, guests=guests, club=club)
     at_home = home_of(club, today) if not query.strip() else None

@@ -210,7 +210,7 @@ def test_another_clubs_desk_finds_a_chain_member_by_exact_phone_only(make, web, 
         assert "040" not in found.replace("CARLA-1", "")   # no phone shown
     for near in ("040111000", "+35840111000", "Carla", "Chain", "carla@example.org", "CARLA"):
         assert guests(near) == "", near
-    assert [m.id for m in chain.find_guests(club_b, "040 111 0001")] == [carla.id]
+    assert [g.member.id for g in chain.find_guests(club_b, "040 111 0001")] == [carla.id]
     assert chain.find_guests(club_b, "0401110002") == []   # Hugo: home-only
     # Found by phone, checked in from the result row.
     checked = web.post(f"/members/{carla.id}/guest/checkin", {})
@@ -268,7 +268,7 @@ def test_the_desk_search_and_the_check_in_at_another_club_apply_one_rule(make, c
                 "EVA-1": "other_club", "FAY-1": "frozen"}
     outcome = {}
     for card in expected:
-        found = [m.card_code for m in chain.find_guests(club_b, card)]
+        found = [g.member.card_code for g in chain.find_guests(club_b, card)]
         holder = members.holder_of_card(card)
         try:
             checkin.check_in(desk_b, holder, club=club_b)

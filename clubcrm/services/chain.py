@@ -9,6 +9,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, or_, select
+from sqlalchemy.orm import joinedload
 
 from clubcrm.clock import local_today
 from clubcrm.errors import NotFound
@@ -80,21 +81,30 @@ def member_for_checkin(staff: Staff, club: Club | None, member_id: int) -> Membe
     return guest_for(staff, club, member_id)
 
 
-def find_guests(club: Club, text: str) -> list[Member]:
-    """Find other clubs' chain members by the exact card code or phone number typed at CLUB's desk."""
+def find_guests(club: Club, text: str) -> list[Guest]:
+    """Find other clubs' chain members by the exact card code or phone number typed at CLUB's desk, each as the
+    desk sees a guest: one statement for the members with their home clubs, one for each one's memberships."""
     text = " ".join((text or "").split())
     if not text or len(text) > 64:
         return []
     # Card codes are unique in the chain and a phone is unique in each club: a handful of rows at most. A phone
     # that does not parse is NULL, which equals nothing.
     found = db.session.scalars(_GUESTS, {"club_id": club.id, "card": members.normalize_card(text),
-                                         "phone": try_e164(text, club.country)})
-    return [member for member in found if is_guest(club, member)]
+                                         "phone": try_e164(text, club.country)}).all()
+    guests = []
+    for member in found:
+        if member.erased_at is not None:
+            continue
+        where = guest_standing(member, memberships_of(member.id), local_today(member.club.timezone))
+        if where is not None:
+            guests.append(Guest(member, member.club, where))
+    return guests
 
 
 # Built once: the desk's search asks on every keystroke.
-_GUESTS = (select(Member).where(Member.club_id != bindparam("club_id"),
-                                or_(Member.card_code == bindparam("card"), Member.phone == bindparam("phone")))
+_GUESTS = (select(Member).options(joinedload(Member.club))
+           .where(Member.club_id != bindparam("club_id"),
+                  or_(Member.card_code == bindparam("card"), Member.phone == bindparam("phone")))
            .order_by(Member.id))
 
 
