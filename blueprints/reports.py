@@ -205,7 +205,7 @@ def page(name: str):
             return being_computed(form, name)
         row = figures.refresh
         key = (name, row.id, row.generation, scope.club_ids, scope.start, scope.end, scope.plan_id, club.currency,
-               club.timezone, str(get_locale()), tuple(sorted(request.args.items(multi=True))))
+               club.timezone, str(get_locale()), rt.AT_RISK_MOST, tuple(sorted(request.args.items(multi=True))))
         body = report_bodies.kept(key) if row.generation is not None else None
         if body is None:
             built = PAGES[name](figures, club.currency)
