@@ -125,15 +125,23 @@ def build(name: str, scope: Scope, currency: str, whole: bool = False) -> Page |
     return None if figures is None else PAGES[name](figures, currency, whole)
 
 
-def built_or_answer(name: str, form: ReportFilterForm, scope: Scope, currency: str, whole: bool = False):
-    """(page NAME for SCOPE, None), or (None, the answer to give instead): the report took too long (the statement
-    time limit) or its figures are being computed."""
+def within_time_limit(form: ReportFilterForm, name: str, work) -> tuple[object, object]:
+    """(WORK()'s result, None), or (None, the page that says the report took too long) when the statement time
+    limit stopped it."""
     try:
-        built = build(name, scope, currency, whole)
+        return work(), None
     except DBAPIError as error:
         if not statement_timeout.is_timeout(error):
             raise
         return None, too_long(form, name)
+
+
+def built_or_answer(name: str, form: ReportFilterForm, scope: Scope, currency: str, whole: bool = False):
+    """(page NAME for SCOPE, None), or (None, the answer to give instead): the report took too long (the statement
+    time limit) or its figures are being computed."""
+    built, stopped = within_time_limit(form, name, lambda: build(name, scope, currency, whole))
+    if stopped is not None:
+        return None, stopped
     if built is None:
         return None, being_computed(form, name)
     return built, None
@@ -198,24 +206,27 @@ def page(name: str):
     form, scope, club = _filters()
     if scope is None:
         return render_template(f"reports/{name}.html", form=form, body=None, name=name), 400
-    args = request.args.to_dict()
-    try:
-        figures = stored_figures(scope)
-        if figures is None:
-            return being_computed(form, name)
-        row = figures.refresh
-        key = (name, row.id, row.generation, scope.club_ids, scope.start, scope.end, scope.plan_id, club.currency,
-               club.timezone, str(get_locale()), rt.AT_RISK_MOST, tuple(sorted(request.args.items(multi=True))))
-        body = report_bodies.kept(key) if row.generation is not None else None
-        if body is None:
-            built = PAGES[name](figures, club.currency)
-            body = Markup(render_template(f"reports/{name}_body.html", page=built, name=name, args=args, rt=rt))
-            if row.generation is not None and not built.tools_pending:
-                report_bodies.keep(key, body)
-    except DBAPIError as error:
-        if not statement_timeout.is_timeout(error):
-            raise
-        return too_long(form, name)
+    answer, stopped = within_time_limit(form, name, lambda: _page_of_figures(name, form, scope, club))
+    return stopped or answer
+
+
+def _page_of_figures(name: str, form: ReportFilterForm, scope: Scope, club: Club):
+    """Page NAME around its body, kept per generation of the stored figures; or "being computed"."""
+    figures = stored_figures(scope)
+    if figures is None:
+        return being_computed(form, name)
+    row, args = figures.refresh, request.args.to_dict()
+    # What the body depends on besides the figures: the request's filters and pages, the reader's language, the
+    # club's money and zone (a None generation: figures stored before generations, never kept).
+    key = None if row.generation is None else (
+        name, row.id, row.generation, scope.club_ids, scope.start, scope.end, scope.plan_id, club.currency,
+        club.timezone, str(get_locale()), rt.AT_RISK_MOST, tuple(sorted(request.args.items(multi=True))))
+    body = report_bodies.kept(key) if key else None
+    if body is None:
+        built = PAGES[name](figures, club.currency)
+        body = Markup(render_template(f"reports/{name}_body.html", page=built, name=name, args=args, rt=rt))
+        if key and not built.tools_pending:
+            report_bodies.keep(key, body)
     return render_template(f"reports/{name}.html", form=form, body=body, computed=row, name=name, args=args)
 
 

@@ -50,11 +50,18 @@ def guest_standing(member: Member, memberships: list[Membership], today: date) -
     return where if where.state in GUEST_STATES else None
 
 
+def as_guest(club: Club, member: Member) -> Guest | None:
+    """MEMBER as CLUB's desk sees a guest, or None if they may not be found and checked in there (one statement:
+    their memberships)."""
+    if member.club_id == club.id or member.erased_at is not None:
+        return None
+    where = guest_standing(member, memberships_of(member.id), local_today(member.club.timezone))
+    return None if where is None else Guest(member, member.club, where)
+
+
 def is_guest(club: Club, member: Member) -> bool:
     """Tell whether MEMBER, of another club than CLUB, may be found and checked in at CLUB's desk."""
-    if member.club_id == club.id or member.erased_at is not None:
-        return False
-    return guest_standing(member, memberships_of(member.id), local_today(member.club.timezone)) is not None
+    return as_guest(club, member) is not None
 
 
 def guest_for(staff: Staff, club: Club, member_id: int) -> Member:
@@ -91,14 +98,7 @@ def find_guests(club: Club, text: str) -> list[Guest]:
     # that does not parse is NULL, which equals nothing.
     found = db.session.scalars(_GUESTS, {"club_id": club.id, "card": members.normalize_card(text),
                                          "phone": try_e164(text, club.country)}).all()
-    guests = []
-    for member in found:
-        if member.erased_at is not None:
-            continue
-        where = guest_standing(member, memberships_of(member.id), local_today(member.club.timezone))
-        if where is not None:
-            guests.append(Guest(member, member.club, where))
-    return guests
+    return [guest for guest in (as_guest(club, member) for member in found) if guest is not None]
 
 
 # Built once: the desk's search asks on every keystroke.
