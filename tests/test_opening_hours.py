@@ -2,6 +2,7 @@
 the opening-time arithmetic that a lead's first call and the time to the first contact will count in: across
 closed evenings and days, summer time, a start before opening, and a club closed every day (counted as always
 open). The arithmetic needs no database; the rest runs on SQLite and PostgreSQL."""
+import re
 import secrets
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -21,12 +22,15 @@ from clubcrm.services import clubs
 from clubcrm.services.opening_hours import (DEFAULT_WEEK, Hours, add_open_time, form_values, open_time_between,
                                             update, week_of)
 from tests.conftest import ENGINES, NOW, make_app
+from tests.factories import Factory
 from tests.statements import statements
 from tests.test_migrations import alembic_config
+from tests.web import field_errors, flashes
 
 HELSINKI = "Europe/Helsinki"
 DEFAULT = Hours(DEFAULT_WEEK, HELSINKI)
 ROUND_THE_CLOCK = Hours({day: (0, 1440) for day in range(7)}, HELSINKI)
+URL = "/settings/opening-hours"
 
 
 def local(*args, zone: str = HELSINKI) -> datetime:
@@ -284,4 +288,81 @@ def test_clubs_that_exist_before_the_migration_get_the_default_hours(request, tm
         db.session.remove()
         command.downgrade(config, BEFORE_OPENING_HOURS)
         command.upgrade(config, "head")
+        db.engine.dispose()
+
+
+# --- the settings page ----------------------------------------------------------------------------------------
+
+def test_a_manager_sees_seven_rows_in_their_language(web, login_as, make):
+    club = make.default_club
+    with unit_of_work():
+        update(make.staff("manager", club=club), club, {**form_values(DEFAULT_WEEK), "closed_6": True})
+    login_as("manager")
+    page = web.get("/settings/")
+    assert page.status_code == 200
+    rows = re.findall(r'<tr data-weekday="(\d)"><th scope="row">([^<]+)</th>', page.text)
+    assert rows == [(str(day), name) for day, name in enumerate(
+        ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"))]
+    assert 'name="opens_0" placeholder="HH:MM" size="5" type="text" value="06:00"' in page.text
+    assert 'name="closes_5"' in page.text and 'value="20:00"' in page.text
+    assert re.search(r'<input[^>]*checked[^>]*name="closed_6"', page.text)
+    web.post("/locale", {"locale": "de", "next": "/settings/"})
+    german = web.get("/settings/").text
+    assert "<th scope=\"row\">Montag</th>" in german and "<th scope=\"row\">Sonntag</th>" in german
+    assert "<h2>Öffnungszeiten</h2>" in german
+    web.post("/locale", {"locale": "fi", "next": "/settings/"})
+    assert "<th scope=\"row\">Maanantai</th>" in web.get("/settings/").text
+
+
+def test_the_settings_form_saves_over_http(web, login_as, make):
+    club = make.default_club
+    manager = login_as("manager")
+    form = {**GOOD, "closes_4": "24:00", "closed_6": "y", "opens_6": "", "closes_6": ""}
+    saved = web.post(URL, form)
+    assert saved.status_code == 302 and saved.headers["Location"].endswith("/settings/#hours")
+    assert stored(club) == {**{day: (420, 1290) for day in range(6)}, 4: (420, 1440)}
+    page = web.get("/settings/")
+    assert "Opening hours saved." in flashes(page)
+    assert 'name="closes_4" placeholder="HH:MM" size="5" type="text" value="24:00"' in page.text
+    assert audits()[-1].staff_id == manager.id
+
+
+def test_the_settings_form_shows_each_refusal_on_its_field(web, login_as, make):
+    club = make.default_club
+    login_as("manager")
+    web.post(URL, GOOD)
+    before, trail = stored(club), len(audits())
+    refused = web.post(URL, {**GOOD, "opens_1": "7 am", "closes_2": "06:00", "opens_3": "08:00"})
+    assert refused.status_code == 422
+    assert field_errors(refused) == {"opens_1": ["Enter a time such as 09:00."],
+                                     "closes_2": ["Closing must be after opening."]}
+    assert 'value="7 am"' in refused.text   # what was typed stays to be corrected
+    assert stored(club) == before and len(audits()) == trail
+
+
+def test_desk_staff_cannot_change_the_hours(web, login_as, make):
+    club = make.default_club
+    login_as("desk")
+    assert web.post(URL, GOOD).status_code == 403
+    assert stored(club) == {}
+
+
+def test_the_form_needs_its_csrf_token(database_url):
+    app = make_app(database_url, WTF_CSRF_ENABLED=True)
+    token = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+    with app.app_context():
+        factory = Factory(app)
+        manager, club = factory.staff("manager"), factory.default_club
+        client = app.test_client()
+        login = client.get("/login").text
+        assert client.post("/login", data={"email": manager.email, "password": "secret-pass",
+                                           "csrf_token": token.search(login)[1]}).status_code == 302
+        page = client.get("/settings/").text
+        form = page[page.index('id="opening-hours"'):]
+        assert client.post(URL, data=GOOD).status_code == 400
+        assert stored(club) == {}
+        saved = client.post(URL, data={**GOOD, "csrf_token": token.search(form)[1]})
+        assert saved.status_code == 302
+        assert stored(club) == {day: (420, 1290) for day in range(7)}
+        db.session.remove()
         db.engine.dispose()
