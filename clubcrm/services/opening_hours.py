@@ -61,12 +61,12 @@ def add_defaults(club: Club) -> None:
 
 
 def clock_text(minute: int) -> str:
-    """A minute after midnight as HH:MM (1440 is 24:00)."""
+    """Write MINUTE after midnight as HH:MM (1440 as 24:00)."""
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
 def form_values(week: Week) -> dict:
-    """WEEK as the settings form's fields: opens_N and closes_N as HH:MM, closed_N, for each weekday N."""
+    """Return WEEK as the settings form's fields: opens_N and closes_N as HH:MM, or closed_N, for each weekday N."""
     values = {}
     for day in WEEKDAYS:
         span = week.get(day)
