@@ -18,7 +18,7 @@ from clubcrm.db import unit_of_work
 from clubcrm.errors import InvalidInput, InvalidInputs
 from clubcrm.extensions import db
 from clubcrm.models import AuditEvent, Club, OpeningHour
-from clubcrm.services import clubs
+from clubcrm.services import clubs, first_run
 from clubcrm.services.opening_hours import (DEFAULT_WEEK, Hours, add_open_time, form_values, open_time_between,
                                             update, week_of)
 from tests.conftest import ENGINES, NOW, make_app
@@ -152,6 +152,19 @@ def test_a_new_club_opens_with_the_default_hours(ctx):
                                    "default_locale": "fi"})
     assert stored(club) == DEFAULT_WEEK == {0: (360, 1320), 1: (360, 1320), 2: (360, 1320), 3: (360, 1320),
                                             4: (360, 1320), 5: (480, 1200), 6: (480, 1200)}
+
+
+def test_the_first_run_and_the_cli_give_their_clubs_the_default_hours(ctx, runner):
+    with unit_of_work():
+        club, _owner = first_run.set_up({"club_name": "First", "timezone": HELSINKI, "currency": "EUR",
+                                         "country": "FI", "locale": "en", "owner_email": "owner@example.com",
+                                         "owner_password": "long-enough-pass"})
+    assert stored(club) == DEFAULT_WEEK
+    added = runner.invoke(args=["club", "add", "--club-name", "Second", "--country", "FI", "--timezone", HELSINKI,
+                                "--currency", "EUR", "--locale", "fi"])
+    assert added.exit_code == 0, added.output
+    second = db.session.scalar(select(Club).where(Club.name == "Second"))
+    assert stored(second) == DEFAULT_WEEK
 
 
 def test_the_demo_club_opens_with_the_default_hours(ctx):
