@@ -1,5 +1,7 @@
-"""Settings for managers: the club, its plans and packages, its staff logins."""
+"""Settings for managers: the club, its opening hours, its plans and packages, its staff logins."""
+from babel.dates import get_day_names
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -7,34 +9,43 @@ from sqlalchemy import select
 
 from blueprints.access import current_club, role_required
 from blueprints.forms import show_error
-from blueprints.forms.settings import (ClubForm, PlanForm, PlanPriceForm, ServiceForm, SmsTestForm, StaffForm,
-                                      StaffPasswordForm)
+from blueprints.forms.settings import (ClubForm, OpeningHoursForm, PlanForm, PlanPriceForm, ServiceForm, SmsTestForm,
+                                      StaffForm, StaffPasswordForm)
 from clubcrm.db import unit_of_work
 from clubcrm.errors import DomainError, NotFound
 from clubcrm.extensions import db
 from clubcrm.formatting import money
 from clubcrm.models import Plan, Service, Staff
 from clubcrm.services import auth, settings, staff_admin
+from clubcrm.services import opening_hours as club_hours
 from clubcrm.sms import test_message
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
+
+
+def _day_names() -> dict[int, str]:
+    """The weekdays (0 = Monday) named in the reader's language, as a list's heading says them."""
+    names = get_day_names("wide", context="stand-alone", locale=str(get_locale()))
+    return {day: name[:1].upper() + name[1:] for day, name in names.items()}
 
 
 def _page(club, forms: dict | None = None, status: int = 200):
     forms = {"club": ClubForm(formdata=None, obj=club), "plan": PlanForm(formdata=None),
              "service": ServiceForm(formdata=None), "staff": StaffForm(formdata=None),
              "sms_test": SmsTestForm(formdata=None), **(forms or {})}
+    if "hours" not in forms:   # a refused form shows what was typed; else the stored hours
+        forms["hours"] = OpeningHoursForm(formdata=None, data=club_hours.form_values(club_hours.week_of(club)))
     plans = db.session.scalars(select(Plan).where(Plan.club_id == club.id).order_by(Plan.duration_days))
     services = db.session.scalars(select(Service).where(Service.club_id == club.id).order_by(Service.name))
     staff = db.session.scalars(select(Staff).where(Staff.club_id == club.id).order_by(Staff.name))
-    return render_template("settings/index.html", club=club, forms=forms, plans=list(plans),
+    return render_template("settings/index.html", club=club, forms=forms, plans=list(plans), day_names=_day_names(),
                            sms=test_message.status(club, current_app.config),
                            services=list(services), staff=list(staff),
                            may_switch=lambda login: auth.switch_refusal(current_user, login) is None,
                            may_reset=lambda login: staff_admin.reset_refusal(current_user, login) is None), status
 
 
-def _submit(key: str, form, action, message: str):
+def _submit(key: str, form, action, message: str, anchor: str | None = None):
     club = current_club()
     if form.validate_on_submit():
         try:
@@ -44,7 +55,7 @@ def _submit(key: str, form, action, message: str):
             show_error(form, error)
         else:
             flash(message, "success")
-            return redirect(url_for("settings.index"))
+            return redirect(url_for("settings.index", _anchor=anchor))
     return _page(club, {key: form}, 422)
 
 
@@ -61,6 +72,15 @@ def club():
     """Save the club's details."""
     form = ClubForm()
     return _submit("club", form, lambda c: settings.update_club(current_user, c, form.data), _("Saved."))
+
+
+@bp.post("/opening-hours")
+@role_required("manager")
+def opening_hours():
+    """Save the club's opening hours."""
+    form = OpeningHoursForm()
+    return _submit("hours", form, lambda c: club_hours.update(current_user, c, form.data),
+                   _("Opening hours saved."), anchor="hours")
 
 
 @bp.post("/plans")

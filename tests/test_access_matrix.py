@@ -129,6 +129,8 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     # --- settings (settings.py): managers only
     ("settings.index", "GET"):                    (302, 403, 200, 200, 403, 200),
     ("settings.club", "POST"):                    (302, 403, 422, 422, 403, 422),
+    # an empty form names no time: refused on its fields (tests/test_opening_hours.py)
+    ("settings.opening_hours", "POST"):           (302, 403, 422, 422, 403, 422),
     ("settings.add_plan", "POST"):                (302, 403, 422, 422, 403, 422),
     ("settings.add_service", "POST"):             (302, 403, 422, 422, 403, 422),
     ("settings.add_staff", "POST"):               (302, 403, 422, 422, 403, 422),

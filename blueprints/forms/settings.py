@@ -76,3 +76,23 @@ class StaffPasswordForm(BaseForm):
 class SmsTestForm(BaseForm):
     """A test SMS to a staff phone, from the settings page's SMS section."""
     phone = StringField(_l("Staff phone for a test message"), validators=[InputRequired(), Length(max=40)])
+
+
+class OpeningHoursForm(BaseForm):
+    """The club's opening hours: for each weekday N (0 = Monday) opens_N and closes_N as HH:MM, or closed_N.
+    The times are plain text, not <input type=time>, so that a club open round the clock can close at 24:00, and
+    without a numeric keypad, which lacks the colon on some phones. The service reads and refuses them
+    (services/opening_hours.py), naming the field."""
+
+    def rows(self) -> list[tuple]:
+        """(weekday, opens, closes, closed) fields for each weekday, Monday first."""
+        return [(day, self[f"opens_{day}"], self[f"closes_{day}"], self[f"closed_{day}"]) for day in range(7)]
+
+
+for _day in range(7):
+    setattr(OpeningHoursForm, f"opens_{_day}",
+            StringField(_l("Opens"), render_kw={"placeholder": "HH:MM", "size": 5}))
+    setattr(OpeningHoursForm, f"closes_{_day}",
+            StringField(_l("Closes"), render_kw={"placeholder": "HH:MM", "size": 5}))
+    setattr(OpeningHoursForm, f"closed_{_day}", BooleanField(_l("Closed")))
+del _day

@@ -2,7 +2,7 @@
 from clubcrm.models.api import ApiToken
 from clubcrm.models.audit import AuditEvent
 from clubcrm.models.checklist import ChecklistMark
-from clubcrm.models.club import Club
+from clubcrm.models.club import DAY_MINUTES, Club, OpeningHour
 from clubcrm.models.consent import ConsentEvent
 from clubcrm.models.imports import IMPORT_STATUSES, ImportJob
 from clubcrm.models.ledger import LEDGER_KINDS, LedgerEntry, Package, Service
@@ -24,6 +24,7 @@ from clubcrm.models.visit import Visit
 
 __all__ = [
     "ApiToken", "Assignment", "LifecycleMark", "PROGRAMME", "AuditEvent", "ChecklistMark", "Club", "ConsentEvent",
+    "DAY_MINUTES", "OpeningHour",
     "IMPORT_STATUSES", "ImportJob", "MemberPhoto",
     "Freeze", "LEDGER_KINDS", "LedgerEntry", "END_REASONS", "LoginFailure", "LoginSession", "Member", "Membership",
     "Package", "Plan", "ReportAtRisk", "ReportCount", "ReportRefresh", "ReportToolTable",

@@ -1,7 +1,7 @@
-"""A club: one location with its time zone, currency, country and default language."""
+"""A club: one location with its time zone, currency, country and default language; and its opening hours."""
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, String
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clubcrm.clock import utcnow
@@ -50,3 +50,26 @@ class Club(db.Model):
 
     def __repr__(self) -> str:
         return f"<Club {self.id} {self.name}>"
+
+
+# Minutes in a day: a closing time of 1440 is the next midnight (a club open round the clock closes at 24:00).
+DAY_MINUTES = 24 * 60
+
+
+class OpeningHour(db.Model):
+    """When a club is open on one weekday: one interval from opens_minute to closes_minute after local
+    midnight. A weekday without a row is closed."""
+
+    __tablename__ = "opening_hour"
+    __table_args__ = (
+        UniqueConstraint("club_id", "weekday"),
+        CheckConstraint("weekday >= 0 AND weekday <= 6", name="weekday_range"),
+        CheckConstraint(f"opens_minute >= 0 AND closes_minute > opens_minute AND closes_minute <= {DAY_MINUTES}",
+                        name="closes_after_opens"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    club_id: Mapped[int] = mapped_column(ForeignKey("club.id"))
+    weekday: Mapped[int]   # 0 = Monday ... 6 = Sunday, as date.weekday()
+    opens_minute: Mapped[int]
+    closes_minute: Mapped[int]

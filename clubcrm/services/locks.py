@@ -35,7 +35,13 @@ _TOUCH_MEMBER = (update(Member).where(Member.id == bindparam("member_id")).value
 
 def lock_club_leads(club_id: int) -> None:
     """Hold the club's row until the transaction ends, so that two submits of one new lead run one after the
-    other (there is no member row to lock yet).
+    other (there is no member row to lock yet)."""
+    lock_club(club_id)
+
+
+def lock_club(club_id: int) -> None:
+    """Hold the club's row until the transaction ends, so that writers of one club's rows (new leads, its opening
+    hours) run one after the other.
 
     PostgreSQL: FOR NO KEY UPDATE, which does not block rows that merely reference the club (their foreign key
     checks take KEY SHARE); SQLite: a no-op UPDATE takes its write lock."""

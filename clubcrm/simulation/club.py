@@ -11,7 +11,7 @@ from sqlalchemy import insert
 
 from clubcrm.extensions import db
 from clubcrm.models import Club, ClubSession, Member, Plan, Service, Staff
-from clubcrm.services import auth
+from clubcrm.services import auth, opening_hours
 from clubcrm.services.members import name_keys
 from clubcrm.simulation.config import PLANS, SimConfig
 
@@ -109,6 +109,7 @@ def build(cfg: SimConfig, first: date, last: date, rng: random.Random) -> SimClu
                 default_locale="en", phone="+358401234567")
     db.session.add(club)
     db.session.flush()
+    opening_hours.add_defaults(club)
     logins = [auth.create_staff(email, role, DEMO_PASSWORD, None if role == "owner" else club.id, name=name)
               for email, role, name in DEMO_LOGINS]
     trainer = auth.create_staff("trainer@demo.club", "desk", DEMO_PASSWORD, club.id, name="Tero Trainer",
