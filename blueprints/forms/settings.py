@@ -76,3 +76,7 @@ class StaffPasswordForm(BaseForm):
 class SmsTestForm(BaseForm):
     """A test SMS to a staff phone, from the settings page's SMS section."""
     phone = StringField(_l("Staff phone for a test message"), validators=[InputRequired(), Length(max=40)])
+
+
+class LostReasonForm(BaseForm):
+    label = StringField(_l("A reason of the club's own"), validators=[InputRequired(), Length(max=80)])

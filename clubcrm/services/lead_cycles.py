@@ -52,7 +52,8 @@ def checked_source(source: str | None, campaign: str | None, referrer: Member | 
     if source == "campaign" and campaign is None:
         raise InvalidInput("campaign", _l("Enter the campaign's name."))
     if source == "referral" and not referrer_asked:
-        raise InvalidInput(referrer_field, _l("Enter the referring member's card code or phone number."))
+        raise InvalidInput(referrer_field, _l("Enter the referring member's card code or phone number.")
+                           if referrer_field == "referrer" else _l("Send the referring member's id."))
     if source != "referral" and referrer_asked:
         raise InvalidInput(referrer_field, _l("A referring member goes with the source Referral."))
     return Source(source, campaign, referrer.id if referrer is not None else None)

@@ -179,7 +179,7 @@ def lead_source(club: Club, data: dict, source: str = "walk_in") -> lead_cycles.
     id, as not found."""
     by_id = data.get("referrer_member_id")
     typed = (data.get("referrer") or "").strip() if by_id is None else ""
-    field = "referrer_member_id" if by_id is not None else "referrer"
+    field = "referrer_member_id" if "referrer_member_id" in data else "referrer"
     chosen = data.get("source") or source
     referrer = None
     if chosen == "referral" and by_id is not None:
