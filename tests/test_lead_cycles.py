@@ -363,3 +363,22 @@ def test_the_migration_seeds_reasons_and_cycles_for_what_exists(make):
         LeadLostReason.club_id == club.id)) == 0
     with unit_of_work():
         assert len(lead_cycles.reason_choices(club.id)) == 6
+
+
+def test_imported_people_are_leads_in_a_cycle_until_their_imported_memberships_win_it(runner, make, tmp_path):
+    from tests.test_import_moving_in import MEMBERS, setup_club, write
+
+    setup_club(make)
+    one_contract = "Фамилия;Имя;Телефон;Абонемент;Начало;Окончание;Цена;Заморожен до\r\n" \
+                   f"Петров;Борис;040 100 0002;Месяц;{TODAY.strftime('%d.%m.%Y')};" \
+                   f"{(TODAY + timedelta(days=29)).strftime('%d.%m.%Y')};59,00;\r\n"
+    for kind, text in (("members", MEMBERS), ("memberships", one_contract)):
+        result = runner.invoke(args=["import", kind, str(write(tmp_path, f"{kind}.csv", text))])
+        assert result.exit_code == 0, result.output
+    db.session.commit()
+    people = {m.card_code: m for m in db.session.scalars(select(Member))}
+    found = {card: cycles(m.id) for card, m in people.items()}
+    assert all(len(c) == 1 and c[0].source == "import" for c in found.values())
+    assert [c[0].outcome for _card, c in sorted(found.items())] == [None, "won", None, None]
+    boris = db.session.scalar(select(Membership).where(Membership.member_id == people["K002"].id))
+    assert found["K002"][0].won_membership_id == boris.id
