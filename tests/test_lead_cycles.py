@@ -2,8 +2,11 @@
 when a lost lead asks again; the stage derived from what happened in the cycle; the club's lost reasons."""
 from datetime import timedelta
 
+import secrets
+
 import pytest
-from sqlalchemy import func, select
+from alembic import command
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from clubcrm import clock
@@ -12,7 +15,8 @@ from clubcrm.errors import Conflict, DomainError, InvalidInput
 from clubcrm.extensions import db
 from clubcrm.models import AuditEvent, LeadCycle, LeadLostReason, Member, Membership
 from clubcrm.services import lead_cycles, members, sales, sessions, tasks
-from tests.conftest import NOW, TODAY
+from tests.conftest import ENGINES, NOW, TODAY, make_app
+from tests.test_migrations import alembic_config
 from tests.statements import statements
 
 
@@ -356,13 +360,54 @@ def test_stages_of_sends_the_same_statements_for_5_and_50_leads(make):
     assert many
 
 
-def test_the_migration_seeds_reasons_and_cycles_for_what_exists(make):
-    # The test database was made by the migrations: a club created later gets its reasons when first asked.
+def test_a_club_made_later_gets_its_lost_reasons_when_first_asked(make):
     club = make.club()
     assert db.session.scalar(select(func.count()).select_from(LeadLostReason).where(
         LeadLostReason.club_id == club.id)) == 0
     with unit_of_work():
         assert len(lead_cycles.reason_choices(club.id)) == 6
+        assert len(lead_cycles.reason_choices(club.id)) == 6
+
+
+@pytest.fixture(params=ENGINES)
+def before_lead_cycles(request, tmp_path) -> str:
+    """A database of its own at the revision before the lead cycles, holding a club with a lead (a web form's), a
+    member who bought, an erased lead and a lead of a source no cycle knows."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'before.db'}"
+    else:
+        url = request.getfixturevalue("pg_cluster").create_database(f"leads_{secrets.token_hex(4)}")
+    app = make_app(url)
+    with app.app_context():
+        command.upgrade(alembic_config(app), "d7f3a1c5e9b2")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO club (id, name, timezone, currency, country, default_locale, created_at) "
+                "VALUES (1, 'North', 'UTC', 'EUR', 'FI', 'en', :now)"), {"now": NOW})
+            for member_id, source, converted, erased in ((1, "web_form", None, None), (2, "walk_in", NOW, None),
+                                                          (3, "walk_in", None, NOW), (4, "desk", None, None)):
+                connection.execute(text(
+                    "INSERT INTO member (id, club_id, first_name, last_name, name_key, name_key_rev, locale, source, "
+                    "sms_consent, created_at, converted_at, erased_at) "
+                    "VALUES (:id, 1, 'A', 'B', 'a b', 'b a', 'en', :source, :no, :created, :converted, :erased)"),
+                    {"id": member_id, "source": source, "no": False, "created": NOW - timedelta(days=member_id),
+                     "converted": converted, "erased": erased})
+        db.engine.dispose()
+    return url
+
+
+def test_the_migration_seeds_the_reasons_and_opens_a_cycle_for_every_lead_of_today(before_lead_cycles):
+    app = make_app(before_lead_cycles)
+    with app.app_context():
+        command.upgrade(alembic_config(app), "head")
+        assert [r.code for r in lead_cycles.lost_reasons(1, seed=False)] == [
+            "price", "distance", "schedule", "other_club", "no_answer", "not_interested"]
+        assert [(c.member_id, c.source, c.started_at, c.ended_at) for c in cycles()] == [
+            (1, "web_form", NOW - timedelta(days=1), None), (4, "other", NOW - timedelta(days=4), None)]
+        db.session.remove()
+        command.downgrade(alembic_config(app), "d7f3a1c5e9b2")
+        command.upgrade(alembic_config(app), "head")
+        db.engine.dispose()
 
 
 def test_imported_people_are_leads_in_a_cycle_until_their_imported_memberships_win_it(runner, make, tmp_path):
@@ -372,8 +417,8 @@ def test_imported_people_are_leads_in_a_cycle_until_their_imported_memberships_w
     one_contract = "Фамилия;Имя;Телефон;Абонемент;Начало;Окончание;Цена;Заморожен до\r\n" \
                    f"Петров;Борис;040 100 0002;Месяц;{TODAY.strftime('%d.%m.%Y')};" \
                    f"{(TODAY + timedelta(days=29)).strftime('%d.%m.%Y')};59,00;\r\n"
-    for kind, text in (("members", MEMBERS), ("memberships", one_contract)):
-        result = runner.invoke(args=["import", kind, str(write(tmp_path, f"{kind}.csv", text))])
+    for kind, rows in (("members", MEMBERS), ("memberships", one_contract)):
+        result = runner.invoke(args=["import", kind, str(write(tmp_path, f"{kind}.csv", rows))])
         assert result.exit_code == 0, result.output
     db.session.commit()
     people = {m.card_code: m for m in db.session.scalars(select(Member))}
