@@ -264,6 +264,19 @@ def test_a_lead_with_an_open_cycle_or_a_converted_member_gets_no_new_cycle(make)
     assert [len(cycles(m.id)) for m in (open_lead, bought)] == [1, 1]
 
 
+def test_the_check_finds_an_open_cycle_of_a_member_who_bought(make):
+    from clubcrm import integrity
+
+    lead, buyer = make.member(), make.member()
+    make.membership(buyer)
+    assert list(integrity.open_cycles_of_buyers()) == []
+    with unit_of_work():
+        db.session.get(Member, lead.id).converted_at = NOW     # a hand edit: a sale that closed nothing
+    [problem] = integrity.open_cycles_of_buyers()
+    cycle_id = cycles(lead.id)[0].id
+    assert str(problem) == f"open lead cycle of a member who bought: member {lead.id}: lead cycle {cycle_id}"
+
+
 def test_one_open_cycle_per_member_is_kept_by_the_database(make):
     lead = make.member()
     with pytest.raises(IntegrityError), unit_of_work():   # the partial unique index
