@@ -38,6 +38,8 @@ def test_the_desk_form_registers_a_lead_with_its_source(web, login_as, make):
     member = db.session.scalar(select(Member).where(Member.first_name == "Nina"))
     [cycle] = cycles_of(member.id)
     assert (member.source, cycle.source, cycle.referrer_member_id) == ("referral", "referral", friend.id)
+    panel = web.get(f"/members/{member.id}/lead?partial=1").text
+    assert f'<a href="/members/{friend.id}" class="referrer">referred by Frida Number' in panel
 
 
 def test_the_desk_form_names_a_bad_referrer_or_a_missing_campaign_and_writes_nothing(web, login_as, make):

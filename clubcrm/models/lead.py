@@ -3,10 +3,11 @@ timeout; and the reasons a club gives for a lost lead."""
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clubcrm.clock import utcnow
 from clubcrm.models.base import UTCDateTime, db
+from clubcrm.models.member import Member
 
 # Where a lead came from. referral names the referring member, campaign carries a free label.
 LEAD_SOURCES = ("walk_in", "phone", "web_form", "referral", "campaign", "import", "other")
@@ -66,6 +67,8 @@ class LeadCycle(db.Model):
     lost_reason: Mapped[str | None] = mapped_column(String(32))
     won_membership_id: Mapped[int | None] = mapped_column(ForeignKey("membership.id"))
     ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+    referrer: Mapped[Member | None] = relationship(foreign_keys=[referrer_member_id])
 
     @property
     def is_open(self) -> bool:

@@ -10,6 +10,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, exists, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from clubcrm.clock import utcnow
 from clubcrm.errors import Conflict, InvalidInput, NotFound
@@ -65,8 +66,9 @@ def open_cycle_of(member_id: int) -> LeadCycle | None:
 
 
 def cycles_of(member_id: int) -> list[LeadCycle]:
-    """The member's lead cycles, newest first."""
+    """The member's lead cycles, newest first, each with its referring member (one statement)."""
     return list(db.session.scalars(select(LeadCycle).where(LeadCycle.member_id == member_id)
+                                   .options(joinedload(LeadCycle.referrer))
                                    .order_by(LeadCycle.started_at.desc(), LeadCycle.id.desc())))
 
 
