@@ -52,7 +52,6 @@ ACTION_NAMES = {
     "override": _l("let the member in once (manager's approval)"),
     "open_lead_cycle": _l("opened a new lead cycle"),
     "lose_lead": _l("marked the lead lost"),
-    "win_lead": _l("closed the lead cycle with a sale"),
     "time_out_leads": _l("closed lead cycles without a sale as lost"),
 }
 

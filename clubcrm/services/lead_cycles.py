@@ -110,7 +110,8 @@ def reopen(staff: Staff | None, member: Member, source: Source, now: datetime | 
 def win(staff: Staff | None, member: Member, membership: Membership | None, now: datetime | None = None
         ) -> LeadCycle | None:
     """Close MEMBER's open cycle as won by their first sale (MEMBERSHIP; None for a package); in the sale's
-    transaction, so a sale that fails leaves it open."""
+    transaction, so a sale that fails leaves it open. The sale's own audit event says it: the cycle keeps who and
+    which membership."""
     cycle = open_cycle_of(member.id)
     if cycle is None:
         return None
@@ -118,8 +119,6 @@ def win(staff: Staff | None, member: Member, membership: Membership | None, now:
     cycle.won_membership_id = membership.id if membership is not None else None
     cycle.ended_by_id = staff.id if staff is not None else None
     db.session.flush()
-    audit.record(staff, "win_lead", "lead_cycle", cycle.id, club_id=member.club_id, member_id=member.id,
-                 after={"source": cycle.source})
     return cycle
 
 
