@@ -440,3 +440,14 @@ def test_imported_people_are_leads_in_a_cycle_until_their_imported_memberships_w
     assert [c[0].outcome for _card, c in sorted(found.items())] == [None, "won", None, None]
     boris = db.session.scalar(select(Membership).where(Membership.member_id == people["K002"].id))
     assert found["K002"][0].won_membership_id == boris.id
+
+
+def test_a_club_added_by_the_owner_starts_with_the_default_lost_reasons(make):
+    from clubcrm.services import clubs
+
+    with unit_of_work():
+        club = clubs.create(make.staff("owner"), {"name": "Harbour", "timezone": "Europe/Helsinki", "currency": "EUR",
+                                                  "country": "FI", "default_locale": "fi"})
+    assert db.session.scalars(select(LeadLostReason.code).where(LeadLostReason.club_id == club.id)
+                              .order_by(LeadLostReason.id)).all() == [
+        "price", "distance", "schedule", "other_club", "no_answer", "not_interested"]
