@@ -128,13 +128,16 @@ def test_an_api_lead_opens_a_cycle_with_its_source_campaign_and_referrer(web, ma
     token = api_token(make)
     friend = make.member(first_name="Friend")
     plain = post(web, token, {"name": "Web Lead", "phone": "040 800 0001"})
-    tagged = post(web, token, {"name": "Ad Lead", "source": "campaign", "campaign": "spring-utm"})
+    tagged = post(web, token, {"name": "Ad Lead", "source": "campaign", "campaign": "spring-utm",
+                               "phone": "040 800 0002", "consent": True})
     referred = post(web, token, {"name": "Ref Lead", "source": "referral", "referrer_member_id": friend.id})
     assert [r.status_code for r in (plain, tagged, referred)] == [201, 201, 201], tagged.json
     got = [(c.source, c.campaign, c.referrer_member_id) for r in (plain, tagged, referred)
            for c in cycles_of(r.json["member"]["id"])]
     assert got == [("web_form", None, None), ("campaign", "spring-utm", None), ("referral", None, friend.id)]
     assert tagged.json["member"]["source"] == "campaign"
+    # The consent was ticked on the web form, whatever brought the lead there.
+    assert db.session.get(Member, tagged.json["member"]["id"]).sms_consent_source == "web_form"
 
 
 def test_the_api_refuses_a_bad_source_naming_the_field_and_writes_nothing(web, make):

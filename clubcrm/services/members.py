@@ -216,9 +216,9 @@ def _checked_lead(club: Club, data: dict, source: str) -> tuple[dict, lead_cycle
 
 
 def create_lead(staff: Staff | None, club: Club, data: dict, source: str = "walk_in") -> Member:
-    """Register a lead (a walk-in, a web form, an import row) and open their lead cycle; the source is DATA's
-    `source` (else SOURCE), with its `campaign` and referring member (see lead_source). member.source keeps the
-    first source: a later cycle has its own."""
+    """Register a lead (a walk-in, a web form, an import row) that came through the channel SOURCE, and open their
+    lead cycle; where they came from is DATA's `source` (else SOURCE), with its `campaign` and referring member
+    (see lead_source). member.source keeps the first source: a later cycle has its own."""
     values, origin = _checked_lead(club, data, source)
     _check_unique(club.id, values)
     first_key, rev_key = name_keys(values["first_name"], values["last_name"])
@@ -229,7 +229,8 @@ def create_lead(staff: Staff | None, club: Club, data: dict, source: str = "walk
             raise InvalidInput("sms_consent", _l("SMS consent needs a phone number."))
         member.sms_consent = True
         member.sms_consent_at = utcnow()
-        member.sms_consent_source = origin.source if origin.source in CONSENT_SOURCES else "desk"
+        # Where the consent was given is the channel (SOURCE): a campaign's lead ticked it on the web form.
+        member.sms_consent_source = source if source in CONSENT_SOURCES else "desk"
     # Only the card code is said again: a phone taken at once is web_leads' duplicate, found by its IntegrityError.
     _flush_or_refuse(lambda: db.session.add(member), lambda: refuse_taken_card(club.id, values["card_code"]))
     if member.sms_consent:
