@@ -451,3 +451,22 @@ def test_a_club_added_by_the_owner_starts_with_the_default_lost_reasons(make):
     assert db.session.scalars(select(LeadLostReason.code).where(LeadLostReason.club_id == club.id)
                               .order_by(LeadLostReason.id)).all() == [
         "price", "distance", "schedule", "other_club", "no_answer", "not_interested"]
+
+
+def test_a_lost_lead_asking_again_from_four_places_at_once_gets_one_new_cycle(app, make):
+    from clubcrm.models import Club
+    from clubcrm.services import web_leads
+    from tests.concurrency import at_once
+
+    lead = make.member(email="again@example.com")
+    with unit_of_work():
+        lead_cycles.mark_lost(make.desk(), lead, "price")
+    club_id = lead.club_id
+
+    def ask():
+        with unit_of_work():
+            return web_leads.register(None, db.session.get(Club, club_id),
+                                      {"name": "Again", "email": "again@example.com"}).new_cycle
+
+    assert sorted(at_once(app, 4, ask)) == [False, False, False, True]
+    assert [c.outcome for c in cycles(lead.id)] == ["lost", None]
