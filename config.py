@@ -28,6 +28,8 @@ class Config:
     # The same new lead registered again at the desk by the same login, and the same staff SMS to one member,
     # within this many seconds answer the first lead or message (a double click, a resubmitted form).
     LEAD_REPEAT_SECONDS = 60
+    # A lead cycle without a sale for this many days is closed as lost (no answer) by the worker's nightly job.
+    LEAD_CYCLE_DAYS = 60
     SMS_REPEAT_SECONDS = 60
     # The member card warns this many days before the end of a membership.
     EXPIRY_ALERT_DAYS = 14

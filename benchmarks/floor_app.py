@@ -373,6 +373,9 @@ TEMPLATES = {
  if v.elsewhere is not none %} <small class="hint visit-club">{{ _("at %(club)s", club=v.elsewhere) }}</small>{%
  endif %}</li>{% endfor %}</ul>
 {% else %}<p class="empty">{{ _("No visits yet.") }}</p>{% endif %}
+{% if m.converted_at is none and not erased %}<details class="panel" id="lead-panel" open><summary><h2>{{
+ _("Lead") }}</h2></summary>
+{{ slot("/members/%d/lead" % m.id) }}</details>{% endif %}
 <details class="panel" id="bookings-panel" open><summary><h2>{{ _("Bookings") }}</h2></summary>
 {{ slot("/members/%d/bookings" % m.id) }}</details>
 <details class="audit-trail panel" id="audit-panel"><summary><h2>{{ _("Audit trail") }}</h2></summary>

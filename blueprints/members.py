@@ -6,14 +6,14 @@ from flask_login import current_user
 from blueprints.access import current_club, role_required
 from blueprints.desk import check_in_and_report
 from blueprints.forms import show_error
-from blueprints.forms.members import MemberForm
+from blueprints.forms.members import LostForm, MemberForm, NewLeadForm, reason_choices
 from blueprints.forms.sales import CancelForm, FreezeForm, OverrideForm, PackageSaleForm, SellForm, UnitsForm
 from blueprints.forms.choices import fill_choices
 from blueprints.forms.tasks import ContactForm, SmsForm
 from clubcrm.clock import local_today, utcnow
 from clubcrm.db import unit_of_work
 from clubcrm.errors import DomainError, InvalidInput, NotFound
-from clubcrm.services import auth, cards, consent, members, overrides, sessions, tasks
+from clubcrm.services import auth, cards, consent, lead_cycles, members, overrides, sessions, tasks
 from clubcrm.sms import outbox, screen
 
 bp = Blueprint("members", __name__, url_prefix="/members")
@@ -30,17 +30,22 @@ def load_member(member_id: int):
 @bp.route("/new", methods=["GET", "POST"])
 @role_required("desk", "manager")
 def new():
-    """Register a walk-in lead."""
+    """Register a lead with where they came from; a lost lead who asks again gets a new lead cycle."""
     club = current_club()
-    form = MemberForm(locale=club.default_locale)
+    form = NewLeadForm(locale=club.default_locale)
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                member = members.create_walk_in(current_user, club, form.values())
+                inquiry = members.take_inquiry(current_user, club, form.values())
+                member = inquiry.member
         except DomainError as error:
             show_error(form, error)
         else:
-            flash(_("%(name)s is registered as a lead.", name=member.full_name), "success")
+            if inquiry.new_cycle:
+                flash(_("%(name)s asked again: a new lead cycle is open for them.", name=member.full_name),
+                      "success")
+            else:
+                flash(_("%(name)s is registered as a lead.", name=member.full_name), "success")
             return redirect(url_for("members.card", member_id=member.id))
     elif form.is_submitted():
         the_rest_of(form, club)
@@ -191,6 +196,46 @@ def bookings_panel(member_id: int):
     member = load_member(member_id)
     upcoming, past = sessions.bookings_of_member(member.id, utcnow())
     return fragment(member, "members/_bookings.html", _("Bookings"), upcoming=upcoming, past=past)
+
+
+@bp.get("/<id:member_id>/lead")
+@role_required("desk", "manager")
+def lead_panel(member_id: int):
+    """Show the member's lead cycles, the open one's stage and the form that marks it lost (the card's panel)."""
+    return render_lead_panel(load_member(member_id))
+
+
+def render_lead_panel(member, form: LostForm | None = None):
+    """Render the lead panel; FORM: a refused "lost" form, with its errors (422)."""
+    with unit_of_work():   # the club's first look at its lost reasons seeds the defaults
+        choices = lead_cycles.reason_choices(member.club_id)
+    found = lead_cycles.cycles_of(member.id)
+    stages = lead_cycles.stages_of(member.club_id, [c.id for c in found])
+    if form is None:
+        form = LostForm(formdata=None)
+    form.reason.choices = reason_choices(choices)
+    page = fragment(member, "members/_lead.html", _("Lead"), cycles=found, stages=stages, lost_form=form,
+                    reason_name=lambda code: lead_cycles.lost_reason_name(member.club_id, code))
+    return page, 422 if form.errors else 200
+
+
+@bp.post("/<id:member_id>/lost")
+@role_required("desk", "manager")
+def mark_lost(member_id: int):
+    """Close the lead's open cycle as lost, with one of the club's reasons."""
+    member = load_member(member_id)
+    form = LostForm()
+    form.reason.choices = reason_choices(lead_cycles.reason_choices(member.club_id))
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                lead_cycles.mark_lost(current_user, member, form.reason.data)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(_("%(name)s is marked as a lost lead.", name=member.full_name), "success")
+            return redirect(url_for("members.card", member_id=member.id))
+    return render_lead_panel(load_member(member_id), form)
 
 
 @bp.get("/<id:member_id>/consents")

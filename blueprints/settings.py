@@ -9,14 +9,14 @@ from sqlalchemy import select
 
 from blueprints.access import current_club, role_required
 from blueprints.forms import show_error
-from blueprints.forms.settings import (ClubForm, OpeningHoursForm, PlanForm, PlanPriceForm, ServiceForm, SmsTestForm,
-                                      StaffForm, StaffPasswordForm)
+from blueprints.forms.settings import (ClubForm, LostReasonForm, OpeningHoursForm, PlanForm, PlanPriceForm, ServiceForm,
+                                       SmsTestForm, StaffForm, StaffPasswordForm)
 from clubcrm.db import unit_of_work
 from clubcrm.errors import DomainError, NotFound
 from clubcrm.extensions import db
 from clubcrm.formatting import money
 from clubcrm.models import Plan, Service, Staff
-from clubcrm.services import auth, settings, staff_admin
+from clubcrm.services import auth, lead_cycles, settings, staff_admin
 from clubcrm.services import opening_hours as club_hours
 from clubcrm.sms import test_message
 
@@ -32,15 +32,17 @@ def _day_names() -> dict[int, str]:
 def _page(club, forms: dict | None = None, status: int = 200):
     forms = {"club": ClubForm(formdata=None, obj=club), "plan": PlanForm(formdata=None),
              "service": ServiceForm(formdata=None), "staff": StaffForm(formdata=None),
-             "sms_test": SmsTestForm(formdata=None), **(forms or {})}
+             "sms_test": SmsTestForm(formdata=None), "lost_reason": LostReasonForm(formdata=None), **(forms or {})}
     if "hours" not in forms:   # a refused form shows what was typed; else the stored hours
         forms["hours"] = OpeningHoursForm(formdata=None, data=club_hours.form_values(club_hours.week_of(club)))
+    with unit_of_work():   # the club's first look at its lost reasons seeds the defaults
+        reasons = [(r, lead_cycles.reason_label(r)) for r in lead_cycles.lost_reasons(club.id)]
     plans = db.session.scalars(select(Plan).where(Plan.club_id == club.id).order_by(Plan.duration_days))
     services = db.session.scalars(select(Service).where(Service.club_id == club.id).order_by(Service.name))
     staff = db.session.scalars(select(Staff).where(Staff.club_id == club.id).order_by(Staff.name))
     return render_template("settings/index.html", club=club, forms=forms, plans=list(plans), day_names=_day_names(),
                            sms=test_message.status(club, current_app.config),
-                           services=list(services), staff=list(staff),
+                           services=list(services), staff=list(staff), lost_reasons=reasons,
                            may_switch=lambda login: auth.switch_refusal(current_user, login) is None,
                            may_reset=lambda login: staff_admin.reset_refusal(current_user, login) is None), status
 
@@ -122,6 +124,15 @@ def add_service():
                    _("Package added."))
 
 
+@bp.post("/lost-reasons")
+@role_required("manager")
+def add_lost_reason():
+    """Add a lost reason of the club's own."""
+    form = LostReasonForm()
+    return _submit("lost_reason", form, lambda c: lead_cycles.add_reason(current_user, c, form.label.data),
+                   _("Reason added."))
+
+
 @bp.post("/staff")
 @role_required("manager")
 def add_staff():
@@ -187,7 +198,14 @@ def set_trainer(staff_id: int, trainer: int):
 @bp.post("/<kind>/<id:item_id>/active/<int(min=0, max=1):active>")
 @role_required("manager")
 def toggle(kind: str, item_id: int, active: int):
-    """Stop (0) or resume (1) selling a plan or package."""
+    """Stop (0) or resume (1) selling a plan or package; switch a lost reason off (0) or on (1)."""
+    if kind == "lost-reasons":
+        try:
+            with unit_of_work():
+                lead_cycles.set_reason_active(current_user, current_club(), item_id, bool(active))
+        except NotFound:
+            abort(404)
+        return redirect(url_for("settings.index") + "#lost-reasons")
     model = {"plans": Plan, "services": Service}.get(kind)
     item = db.session.get(model, item_id) if model else None
     if item is None or item.club_id != current_club().id:

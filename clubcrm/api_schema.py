@@ -7,6 +7,7 @@ patterns (defined here, once). Patterns use explicit character classes, never \\
 ideas of white space differ. What no schema can say is a named format: `phone` (a number valid in the club's country).
 """
 from clubcrm.i18n import SUPPORTED_LOCALES
+from clubcrm.models.lead import LEAD_SOURCES
 
 MAX_ID = 2**31 - 1
 STATES = ["lead", "active", "frozen", "expired", "cancelled", "future", "none"]
@@ -102,7 +103,26 @@ SCHEMAS = {
             "locale": {"anyOf": [{"type": "string", "enum": list(SUPPORTED_LOCALES)}, {"type": "null"}]},
             "club_id": _nullable("integer", minimum=1, maximum=MAX_ID,
                                  description="Only for an owner's token when there are several clubs."),
+            "source": {"anyOf": [{"type": "string", "enum": list(LEAD_SOURCES)}, {"type": "null"}],
+                       "description": "Where the lead came from (default web_form). `referral` needs "
+                                      "referrer_member_id; `campaign` needs campaign."},
+            "campaign": _nullable("string", maxLength=80, pattern=PLAIN,
+                                  description="A campaign's label (as a UTM campaign), with any source; needed with "
+                                              "source `campaign`."),
+            "referrer_member_id": _nullable("integer", minimum=1, maximum=MAX_ID, description=(
+                "The referring member (source `referral` only): a member of the club, else 404 with "
+                "error.field referrer_member_id.")),
         },
+        "allOf": [
+            # source referral names the referring member, and only it does.
+            {"if": {"required": ["source"], "properties": {"source": {"const": "referral"}}},
+             "then": {"required": ["referrer_member_id"], "properties": {"referrer_member_id": {"type": "integer"}}}},
+            {"if": {"required": ["referrer_member_id"], "properties": {"referrer_member_id": {"type": "integer"}}},
+             "then": {"required": ["source"], "properties": {"source": {"const": "referral"}}}},
+            # source campaign carries the campaign's label.
+            {"if": {"required": ["source"], "properties": {"source": {"const": "campaign"}}},
+             "then": {"required": ["campaign"], "properties": {"campaign": {"type": "string", "pattern": FILLED}}}},
+        ],
         # A name: first_name with a letter in it, else name.
         "anyOf": [
             {"required": ["first_name"], "properties": {"first_name": {"type": "string", "pattern": FILLED}}},
@@ -120,9 +140,12 @@ SCHEMAS = {
         "member_id": {"type": "integer", "minimum": 1, "description": "The known member's id (only the id: a "
                       "website may echo the answer)."},
         "duplicate": {"type": "boolean", "enum": [True], "description": "The phone or email is a known member's; "
-                      "nothing was created. SMS consent ticked with the member's own phone is not granted here: "
+                      "no member was created. SMS consent ticked with the member's own phone is not granted here: "
                       "one confirmation SMS asks that phone, and consent starts when it answers YES within 48 "
                       "hours."},
+        "new_cycle": {"type": "boolean", "description": "True: the known member is a lost lead (no sale, no open "
+                      "lead cycle) who asked again: a new lead cycle opened for them with this source. False: "
+                      "nothing changed (a lead whose cycle is open, or a member who bought before)."},
     }),
     "CheckinInput": {
         "type": "object",
@@ -289,7 +312,8 @@ PATHS = {
     "/leads": {"post": {
         "operationId": "createLead", "summary": "Register a lead from the club's website form.",
         "description": "A phone number or email that a member of the club already has answers 200 with that "
-                       "member and duplicate: true, and creates nothing.",
+                       "member's id and duplicate: true, and creates no member; a lost lead asking again gets a "
+                       "new lead cycle (new_cycle: true).",
         "requestBody": _body("LeadInput"),
         "responses": {
             "201": _json("Registered.", "LeadAnswer", {"Location": {

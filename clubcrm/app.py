@@ -204,6 +204,8 @@ def register_template_helpers(app: Flask) -> None:
         state_name=labels.state_name,
         action_name=labels.action_name,
         consent_source_name=labels.consent_source_name,
+        lead_source_name=labels.lead_source_name,
+        lead_stage_name=labels.lead_stage_name,
         audit_details=labels.audit_details,
         phone_display=phones.display,
         open_task_count=tasks.open_task_count,

@@ -9,7 +9,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from clubcrm.extensions import db
-from clubcrm.models import Freeze, LedgerEntry, Membership, Message, Package, Visit
+from clubcrm.models import Freeze, LeadCycle, LedgerEntry, Member, Membership, Message, Package, Visit
 
 # The statuses of a message that Twilio accepted: two of these for one planned contact mean it went out twice.
 SENT = ("sent", "delivered", "undelivered")
@@ -127,9 +127,17 @@ def messages_sent_twice() -> Iterator[Problem]:
                       f"sent (ids {first}..{last})")
 
 
+def open_cycles_of_buyers() -> Iterator[Problem]:
+    """A member who bought with a lead cycle still open: the first sale (or an imported membership) closes it."""
+    query = (select(LeadCycle.member_id, LeadCycle.id).join(Member, Member.id == LeadCycle.member_id)
+             .where(LeadCycle.ended_at.is_(None), Member.converted_at.is_not(None)).order_by(LeadCycle.id))
+    for member_id, cycle_id in db.session.execute(query):
+        yield Problem("open lead cycle of a member who bought", f"member {member_id}: lead cycle {cycle_id}")
+
+
 CHECKS: tuple[Callable[[], Iterator[Problem]], ...] = (
     overlapping_memberships, overlapping_freezes, renewals_of_another_member, balances_off_ledger, ledger_signs,
-    messages_sent_twice,
+    messages_sent_twice, open_cycles_of_buyers,
 )
 
 

@@ -50,7 +50,34 @@ ACTION_NAMES = {
     "erase": _l("erased the member's personal data (GDPR)"),
     "export": _l("downloaded an export"),
     "override": _l("let the member in once (manager's approval)"),
+    "open_lead_cycle": _l("opened a new lead cycle"),
+    "lose_lead": _l("marked the lead lost"),
+    "time_out_leads": _l("closed lead cycles without a sale as lost"),
 }
+
+# Where a lead came from (lead_cycle.source, member.source).
+LEAD_SOURCE_NAMES = {
+    "walk_in": _l("walk-in"), "phone": _l("phone call"), "web_form": _l("web form"), "referral": _l("referral"),
+    "campaign": _l("campaign"), "import": _l("import"), "other": _l("other"),
+}
+# Where a lead cycle stands (services/lead_cycles.stages_of).
+LEAD_STAGE_NAMES = {
+    "new": _l("new"), "contacted": _l("contacted"), "trial_booked": _l("trial booked"),
+    "trial_attended": _l("trial attended"), "won": _l("won"), "lost": _l("lost"),
+}
+# The default lost reasons' labels (a club's own reasons carry their label).
+LOST_REASON_NAMES = {
+    "price": _l("price"), "distance": _l("distance"), "schedule": _l("schedule"),
+    "other_club": _l("chose another club"), "no_answer": _l("no answer"), "not_interested": _l("not interested"),
+}
+
+
+def lead_source_name(code: str) -> str:
+    return str(LEAD_SOURCE_NAMES.get(code, code))
+
+
+def lead_stage_name(code: str) -> str:
+    return str(LEAD_STAGE_NAMES.get(code, code))
 
 
 CONSENT_SOURCE_NAMES = {
@@ -84,6 +111,8 @@ FIELD_NAMES = {
     "frozen_from": _l("First day"), "frozen_to": _l("Last day"), "active": _l("On sale"), "name": _l("Name"),
     "title": _l("Session"), "starts_at": _l("Starts at"), "status": _l("Booking"),
     "outcome": _l("Outcome"), "note": _l("Note"), "task": _l("Task"),
+    "source": _l("Source"), "campaign": _l("Campaign"), "lost_reason": _l("Lost reason"),
+    "stage": _l("Stage"), "cycles": _l("Lead cycles"), "offered": _l("Offered"),
 }
 _HIDDEN = {"price_minor", "currency", "renews_id", "days", "role", "trainer_id", "bookings", "capacity",
            "ends_at", "kind"}
@@ -126,6 +155,12 @@ def audit_details(after: dict | None) -> str:
             value = LOCALE_NAMES.get(value, value)
         elif key == "status":
             value = BOOKING_STATUS_NAMES.get(value, value)
+        elif key == "source":
+            value = LEAD_SOURCE_NAMES.get(value, value)
+        elif key == "stage":
+            value = LEAD_STAGE_NAMES.get(value, value)
+        elif key == "lost_reason":
+            value = LOST_REASON_NAMES.get(value, value)
         elif key in ("outcome", "task"):
             from clubcrm.lifecycle.labels import OUTCOME_NAMES, RULE_NAMES
 

@@ -73,6 +73,13 @@ def housekeeping() -> str:
             f"{previews} import previews expired")
 
 
+def lead_timeout() -> str:
+    """Close the lead cycles that went LEAD_CYCLE_DAYS without a sale as lost (no answer)."""
+    from clubcrm.services.lead_cycles import close_timed_out
+
+    return f"{close_timed_out(utcnow())} lead cycles closed as lost after the timeout"
+
+
 def report_refresh() -> str:
     """Recompute the stored report figures of every scope that is due, each scope in its own transaction."""
     from clubcrm.reports import refresh, tool_tables
@@ -129,6 +136,8 @@ def build(app: Flask, run_now: bool = True, scheduler_class: type = BlockingSche
     scheduler.add_job(job(app, sms_dispatch), IntervalTrigger(minutes=1), id="sms_dispatch",
                       replace_existing=True)
     scheduler.add_job(job(app, housekeeping), CronTrigger(hour=2, minute=30), id="housekeeping",
+                      replace_existing=True)
+    scheduler.add_job(job(app, lead_timeout), CronTrigger(hour=2, minute=45), id="lead_timeout",
                       replace_existing=True)
     scheduler.add_job(job(app, fail_stalled_imports), IntervalTrigger(minutes=1), id="import_heartbeat",
                       replace_existing=True)

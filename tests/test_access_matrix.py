@@ -93,6 +93,9 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     ("members.messages_panel", "GET"):            (302, 200, 200, 200, 404, 404),
     ("members.consent_panel", "GET"):             (302, 200, 200, 200, 404, 404),
     ("members.form", "GET"):                      (302, 403, 200, 200, 403, 404),
+    # The lead panel (lead cycles, stage) and its "lost" form: an empty form names no reason
+    ("members.lead_panel", "GET"):                (302, 200, 200, 200, 404, 404),
+    ("members.mark_lost", "POST"):                (302, 422, 422, 422, 404, 404),
     # --- sales on the card (sales.py): cancel and grant are the manager's
     ("sales.sell", "POST"):                       (302, 422, 422, 422, 404, 404),
     ("sales.sell_package", "POST"):               (302, 422, 422, 422, 404, 404),
@@ -134,6 +137,7 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     ("settings.add_plan", "POST"):                (302, 403, 422, 422, 403, 422),
     ("settings.add_service", "POST"):             (302, 403, 422, 422, 403, 422),
     ("settings.add_staff", "POST"):               (302, 403, 422, 422, 403, 422),
+    ("settings.add_lost_reason", "POST"):         (302, 403, 422, 422, 403, 422),
     ("settings.plan_price", "POST"):              (302, 403, 422, 422, 403, 422),
     ("settings.sms_test", "POST"):                (302, 403, 422, 422, 403, 422),
     ("settings.toggle", "POST"):                  (302, 403, 302, 302, 403, 404),
@@ -387,6 +391,8 @@ CHAIN_TABLE: dict[tuple[str, str], tuple[int, int]] = {
     ("members.messages_panel", "GET"):            (404, 404),
     ("members.consent_panel", "GET"):             (404, 404),
     ("members.form", "GET"):                      (403, 404),
+    ("members.lead_panel", "GET"):                (404, 404),
+    ("members.mark_lost", "POST"):                (404, 404),
     ("sales.sell", "POST"):                       (404, 404),
     ("sales.sell_package", "POST"):               (404, 404),
     ("sales.freeze", "POST"):                     (404, 404),

@@ -63,7 +63,8 @@ PATH_ARG = re.compile(r"<(?:([^:<>]+):)?([^<>]+)>")
 FORMS = {
     "auth.login": (auth_forms.LoginForm, ""),
     "auth.change_password": (auth_forms.PasswordForm, ""),
-    "members.new": (member_forms.MemberForm, ""),
+    "members.new": (member_forms.NewLeadForm, ""),
+    "members.mark_lost": (member_forms.LostForm, ""),
     "members.edit": (member_forms.MemberForm, ""),
     "sales.sell": (sales_forms.SellForm, ""),
     "sales.sell_package": (sales_forms.PackageSaleForm, ""),
@@ -76,6 +77,7 @@ FORMS = {
     "settings.add_plan": (settings_forms.PlanForm, ""),
     "settings.add_service": (settings_forms.ServiceForm, ""),
     "settings.add_staff": (settings_forms.StaffForm, ""),
+    "settings.add_lost_reason": (settings_forms.LostReasonForm, ""),
     "settings.sms_test": (settings_forms.SmsTestForm, ""),
     "settings.plan_price": (settings_forms.PlanPriceForm, ""),
     "settings.reset_staff_password": (settings_forms.StaffPasswordForm, ""),

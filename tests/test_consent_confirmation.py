@@ -45,7 +45,7 @@ def state(member):
 def test_a_known_members_phone_gets_one_confirmation_sms_and_no_consent(hooks, token, make):
     member = make.member(locale="de", phone="+358401110001")
     answer = web_lead(hooks, token, "040 111 0001")
-    assert answer.status_code == 200 and answer.json == {"member_id": member.id, "duplicate": True}
+    assert answer.status_code == 200 and answer.json == {"member_id": member.id, "duplicate": True, "new_cycle": False}
     got, events, [text] = state(member)
     assert (got.sms_consent, events) == (False, [])
     # In the member's language, to their number, due now (10:00 in Helsinki is waking time).

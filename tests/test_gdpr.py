@@ -225,6 +225,7 @@ def test_the_export_holds_the_members_data_for_managers_only(person, web, login_
     assert any(f["reason"] == FREEZE_REASON for m in document["memberships"] for f in m["freezes"])
     assert [e["units"] for p in document["packages"] for e in p["ledger"]] == [10, -1]
     assert [b["session"]["title"] for b in document["bookings"]] == ["Spin"]
+    assert [(c["source"], c["outcome"]) for c in document["lead_cycles"]] == [("walk_in", "won")]
     assert [(e["granted"], e["source"]) for e in document["consent_events"]] == [
         (True, "desk"), (False, "sms"), (True, "sms")]
     assert any(t["facts"].get("reply") == REPLY for t in document["touchpoints"])

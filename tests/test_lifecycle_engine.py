@@ -298,7 +298,8 @@ def test_worker_jobs_are_set_up_to_survive_late_and_duplicate_fires(app):
     scheduler.start(paused=True)   # jobs get their settings when the scheduler starts
     try:
         jobs = {job.id: job for job in scheduler.get_jobs()}
-        assert set(jobs) == {"lifecycle", "sms_dispatch", "housekeeping", "import_heartbeat", "report_refresh"}
+        assert set(jobs) == {"lifecycle", "sms_dispatch", "housekeeping", "lead_timeout", "import_heartbeat",
+                             "report_refresh"}
         for job in jobs.values():
             assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, 3600)
     finally:

@@ -1,10 +1,14 @@
 """Forms for leads and members."""
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
 
 from blueprints.forms import BaseForm, locale_choices
 from blueprints.forms.dates import LocaleDateField
+from clubcrm.labels import LEAD_SOURCE_NAMES
+
+# The sources a desk registers a lead with (web_form and import come through the API and the import).
+DESK_SOURCES = ("walk_in", "phone", "referral", "campaign", "web_form", "other")
 
 
 class MemberForm(BaseForm):
@@ -22,3 +26,23 @@ class MemberForm(BaseForm):
     def values(self) -> dict:
         """Return the submitted values as the members service takes them."""
         return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
+
+
+class NewLeadForm(MemberForm):
+    """A new lead at the desk: the member's details and where they came from."""
+
+    source = SelectField(_l("Source"), choices=[SelectChoice(code, LEAD_SOURCE_NAMES[code]) for code in DESK_SOURCES],
+                         default="walk_in")
+    referrer = StringField(_l("Referred by (card code or phone, for a referral)"), validators=[Length(max=64)])
+    campaign = StringField(_l("Campaign (for a campaign)"), validators=[Length(max=80)])
+
+
+class LostForm(BaseForm):
+    """Close a lead's cycle as lost; the view fills the club's reasons."""
+
+    reason = SelectField(_l("Why the lead is lost"), choices=[], validators=[InputRequired()])
+
+
+def reason_choices(reasons: list[tuple[str, str]]) -> list[SelectChoice]:
+    """The club's lost reasons (code, label) as the lost form offers them."""
+    return [SelectChoice(code, label) for code, label in reasons]

@@ -96,3 +96,7 @@ for _day in range(7):
             StringField(_l("Closes"), render_kw={"placeholder": "HH:MM", "size": 5}))
     setattr(OpeningHoursForm, f"closed_{_day}", BooleanField(_l("Closed")))
 del _day
+
+
+class LostReasonForm(BaseForm):
+    label = StringField(_l("A reason of the club's own"), validators=[InputRequired(), Length(max=80)])

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select, update
 
 from clubcrm.clock import local_today, utcnow
 from clubcrm.errors import InvalidInput
@@ -17,7 +17,7 @@ from clubcrm.imports.history_values import by_name, read_day, read_named, read_p
 from clubcrm.imports.reading import Table
 from clubcrm.imports.rows import Refusal
 from clubcrm.imports.run import Checked, refuse_history_if_closed
-from clubcrm.models import Club, Freeze, Member, Membership, Plan, Staff
+from clubcrm.models import Club, Freeze, LeadCycle, Member, Membership, Plan, Staff
 from clubcrm.services import audit
 from clubcrm.services.contracts import is_live
 from clubcrm.services.sales import renewal_target
@@ -164,13 +164,20 @@ def _generations(rows: list[dict]) -> list[list[dict]]:
 
 
 def _convert(club: Club, first_start: dict[int, date], now: datetime) -> None:
-    """A lead became a member on the first day of their first contract (never later than it already was)."""
+    """A lead became a member on the first day of their first contract (never later than it already was); their
+    open lead cycle is won, by their first imported membership, as of the import."""
     for start in range(0, len(first_start), 1000):
         chunk = sorted(first_start)[start:start + 1000]
         for member in db.session.scalars(select(Member).where(Member.id.in_(chunk))):
             converted = min(now, local_midnight(first_start[member.id], club.timezone))
             if member.converted_at is None or converted < member.converted_at:
                 member.converted_at = converted
+        first = (select(func.min(Membership.id)).where(Membership.member_id == LeadCycle.member_id)
+                 .scalar_subquery())
+        db.session.execute(update(LeadCycle)
+                           .where(LeadCycle.member_id.in_(chunk), LeadCycle.ended_at.is_(None))
+                           .values(ended_at=now, outcome="won", won_membership_id=first)
+                           .execution_options(synchronize_session=False))
 
 
 def shown(values: dict) -> dict:

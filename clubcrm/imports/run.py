@@ -11,7 +11,7 @@ from clubcrm.extensions import db
 from clubcrm.imports.headers import has_name
 from clubcrm.imports.reading import Table
 from clubcrm.imports.rows import Refusal, normalize
-from clubcrm.models import Club, ConsentEvent, Member, Staff
+from clubcrm.models import Club, ConsentEvent, LeadCycle, Member, Staff
 from clubcrm.models.base import UTCDateTime
 from clubcrm.services import audit, club_closing
 from clubcrm.services.members import name_keys
@@ -178,6 +178,15 @@ def save(staff: Staff | None, club: Club, rows: list[dict], filename: str = "") 
     )
     db.session.execute(insert(event).from_select(
         ["club_id", "member_id", "kind", "granted", "source", "staff_id", "created_at"], consented))
+    # Each imported person is a lead until a sale (or an imported membership) says otherwise: their lead cycle
+    # opens now, source "import", in one INSERT ... SELECT as the consents.
+    cycle = LeadCycle.__table__
+    db.session.execute(insert(cycle).from_select(
+        ["club_id", "member_id", "started_at", "source", "created_by_id"],
+        select(member.c.club_id, member.c.id, literal(now, UTCDateTime), literal("import"),
+               literal(staff_id, Integer))
+        .where(member.c.club_id == club.id, member.c.source == "import", member.c.created_at == now,
+               member.c.converted_at.is_(None), ~exists().where(cycle.c.member_id == member.c.id))))
     consents = sum(m["sms_consent"] for m in mappings)   # the rowcount of that INSERT read -1 on PostgreSQL
     audit.record(staff, "import", "member", None, club_id=club.id,
                  after={"imported": len(rows), "consents": consents, "file": filename[:120]})

@@ -5,6 +5,9 @@ from clubcrm.models.checklist import ChecklistMark
 from clubcrm.models.club import DAY_MINUTES, Club, OpeningHour
 from clubcrm.models.consent import ConsentEvent
 from clubcrm.models.imports import IMPORT_STATUSES, ImportJob
+from clubcrm.models.lead import (
+    DEFAULT_LOST_REASONS, LEAD_OUTCOMES, LEAD_SOURCES, LEAD_STAGES, LeadCycle, LeadLostReason,
+)
 from clubcrm.models.ledger import LEDGER_KINDS, LedgerEntry, Package, Service
 from clubcrm.models.lifecycle import (
     CHANNELS, OUTCOMES, PROGRAMME, SPOKEN, STAGES, TASK_EXPIRY_DAYS, Assignment, LifecycleMark, Rule, StaffContact,
@@ -26,6 +29,7 @@ __all__ = [
     "ApiToken", "Assignment", "LifecycleMark", "PROGRAMME", "AuditEvent", "ChecklistMark", "Club", "ConsentEvent",
     "DAY_MINUTES", "OpeningHour",
     "IMPORT_STATUSES", "ImportJob", "MemberPhoto",
+    "DEFAULT_LOST_REASONS", "LEAD_OUTCOMES", "LEAD_SOURCES", "LEAD_STAGES", "LeadCycle", "LeadLostReason",
     "Freeze", "LEDGER_KINDS", "LedgerEntry", "END_REASONS", "LoginFailure", "LoginSession", "Member", "Membership",
     "Package", "Plan", "ReportAtRisk", "ReportCount", "ReportRefresh", "ReportToolTable",
     "CHANNELS", "OUTCOMES", "SPOKEN", "STAGES", "TASK_EXPIRY_DAYS",

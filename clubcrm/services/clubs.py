@@ -13,7 +13,7 @@ from clubcrm.i18n import SUPPORTED_LOCALES
 from clubcrm.lifecycle import defaults
 from clubcrm.models import Club, Staff
 from clubcrm.phones import to_e164
-from clubcrm.services import audit, opening_hours
+from clubcrm.services import audit, lead_cycles, opening_hours
 
 # ISO 4217 codes Babel has names for (it formats money in these).
 CURRENCIES = frozenset(Locale("en").currencies)
@@ -55,13 +55,14 @@ def any_club() -> bool:
 
 
 def create(actor: Staff | None, data: dict) -> Club:
-    """Add a club with the details in DATA, its default lifecycle tools and rules and its default opening hours;
-    the caller commits."""
+    """Add a club with the details in DATA, its default lifecycle tools and rules, its default opening hours and
+    its default lost reasons; the caller commits."""
     details = checked_details(data)
     club = Club(**details)
     db.session.add(club)
     db.session.flush()
     defaults.ensure(club)
     opening_hours.add_defaults(club)
+    lead_cycles.ensure_reasons(club.id)
     audit.record(actor, "create", "club", club.id, club_id=club.id, after=details)
     return club

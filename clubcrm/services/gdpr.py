@@ -12,8 +12,8 @@ from clubcrm.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from clubcrm.extensions import db
 from clubcrm.models import (
     MemberPhoto,
-    AuditEvent, Booking, ClubSession, ConsentEvent, Freeze, LedgerEntry, Member, Membership, Message, Package,
-    Rule, Service, Staff, StaffContact, Tool, Touchpoint, Visit, Assignment,
+    AuditEvent, Booking, ClubSession, ConsentEvent, Freeze, LeadCycle, LedgerEntry, Member, Membership, Message,
+    Package, Rule, Service, Staff, StaffContact, Tool, Touchpoint, Visit, Assignment,
 )
 from clubcrm.services import audit, consent, photos, sessions
 from clubcrm.sms.dispatch import touchpoint_became
@@ -102,6 +102,8 @@ def export(staff: Staff, member: Member) -> dict:
         "packages": packages,
         "bookings": bookings,
         "touchpoints": touchpoints,
+        # Their times as a lead: source, campaign, referrer, how each ended.
+        "lead_cycles": rows(LeadCycle, (LeadCycle.started_at, LeadCycle.id)),
         # The measurement draws: which tools (and whether the whole programme) held the member's cycles out.
         "assignments": rows(Assignment, (Assignment.first_on, Assignment.id)),
         "messages": rows(Message, (Message.created_at, Message.id)),

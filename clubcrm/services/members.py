@@ -1,6 +1,7 @@
 """Members and leads: register, edit, find, and the scope rule that staff see only their club."""
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 from email_validator import EmailNotValidError, validate_email
@@ -12,9 +13,9 @@ from clubcrm.clock import utcnow
 from clubcrm.errors import Conflict, DomainError, InvalidInput, InvalidInputs, NotFound, raise_all
 from clubcrm.extensions import db
 from clubcrm.i18n import SUPPORTED_LOCALES
-from clubcrm.models import Club, Member, Staff
+from clubcrm.models import Club, LeadCycle, Member, Staff
 from clubcrm.phones import to_e164, try_e164
-from clubcrm.services import audit, consent, repeats
+from clubcrm.services import audit, consent, lead_cycles, repeats
 from clubcrm.services.contracts import Standing, standings
 from clubcrm.services.locks import lock_club_leads
 from clubcrm.services.scope import get_in_scope
@@ -171,41 +172,126 @@ def _flush_or_refuse(change: Callable[[], None], recheck: Callable[[], None]) ->
         raise
 
 
+def lead_source(club: Club, data: dict, source: str = "walk_in") -> lead_cycles.Source:
+    """Check where a lead came from: DATA's `source` (else SOURCE), `campaign`, and the referring member named by
+    `referrer` (a card code, phone or id typed at the desk) or `referrer_member_id` (the API's id). A referrer that
+    is not the club's member is refused naming its field: typed, as invalid (a form shows it with the rest); by
+    id, as not found."""
+    by_id = data.get("referrer_member_id")
+    typed = (data.get("referrer") or "").strip() if by_id is None else ""
+    field = "referrer_member_id" if "referrer_member_id" in data else "referrer"
+    chosen = data.get("source") or source
+    referrer = None
+    if chosen == "referral" and by_id is not None:
+        referrer = db.session.get(Member, by_id)
+        if referrer is None or referrer.club_id != club.id or referrer.erased_at is not None:
+            raise NotFound(field, NOT_FOUND)
+    elif chosen == "referral" and typed:
+        try:
+            referrer = lookup(club, typed, field)
+        except NotFound as error:
+            raise InvalidInput(field, error.message, code="not_found") from None
+        if referrer.erased_at is not None:
+            raise InvalidInput(field, NOT_FOUND, code="not_found")
+    return lead_cycles.checked_source(chosen, data.get("campaign"), referrer, by_id is not None or bool(typed),
+                                      field)
+
+
+def _checked_lead(club: Club, data: dict, source: str) -> tuple[dict, lead_cycles.Source]:
+    """A new lead's member fields and source, checked; every bad field named at once."""
+    errors: list[InvalidInput] = []
+    values, origin = {}, None
+    try:
+        values = _clean(club, data)
+    except InvalidInputs as error:
+        errors += error.errors
+    except InvalidInput as error:
+        errors.append(error)
+    try:
+        origin = lead_source(club, data, source)
+    except InvalidInput as error:
+        errors.append(error)
+    raise_all(errors)
+    return values, origin
+
+
 def create_lead(staff: Staff | None, club: Club, data: dict, source: str = "walk_in") -> Member:
-    """Register a lead (a walk-in, a web form, an import row)."""
-    values = _clean(club, data)
+    """Register a lead (a walk-in, a web form, an import row) that came through the channel SOURCE, and open their
+    lead cycle; where they came from is DATA's `source` (else SOURCE), with its `campaign` and referring member
+    (see lead_source). member.source keeps the first source: a later cycle has its own."""
+    values, origin = _checked_lead(club, data, source)
     _check_unique(club.id, values)
     first_key, rev_key = name_keys(values["first_name"], values["last_name"])
-    member = Member(club_id=club.id, source=source, name_key=first_key, name_key_rev=rev_key,
+    member = Member(club_id=club.id, source=origin.source, name_key=first_key, name_key_rev=rev_key,
                     created_by_id=staff.id if staff else None, **values)
     if data.get("sms_consent"):
         if not values["phone"]:
             raise InvalidInput("sms_consent", _l("SMS consent needs a phone number."))
         member.sms_consent = True
         member.sms_consent_at = utcnow()
+        # Where the consent was given is the channel (SOURCE): a campaign's lead ticked it on the web form.
         member.sms_consent_source = source if source in CONSENT_SOURCES else "desk"
     # Only the card code is said again: a phone taken at once is web_leads' duplicate, found by its IntegrityError.
     _flush_or_refuse(lambda: db.session.add(member), lambda: refuse_taken_card(club.id, values["card_code"]))
     if member.sms_consent:
         consent.record(club.id, member.id, True, member.sms_consent_source, staff=staff, now=member.sms_consent_at)
+    lead_cycles.start(staff, member, origin, member.created_at)
     audit.record(staff, "create", "member", member.id, club_id=club.id, member_id=member.id,
-                 after={k: v for k, v in values.items() if k != "notes"})
+                 after={**{k: v for k, v in values.items() if k != "notes"}, "source": origin.source,
+                        "campaign": origin.campaign})
     return member
 
 
+@dataclass(frozen=True)
+class Inquiry:
+    """What a lead's inquiry at the desk made: a new lead, or a new cycle on a lost lead who asked again."""
+
+    member: Member
+    new_cycle: bool = False
+
+
 def create_walk_in(staff: Staff, club: Club, data: dict) -> Member:
-    """Register a lead at the desk; the same form sent again within moments answers the lead it made."""
-    values = _clean(club, data)
+    """Register a lead at the desk (see take_inquiry)."""
+    return take_inquiry(staff, club, data).member
+
+
+def take_inquiry(staff: Staff, club: Club, data: dict) -> Inquiry:
+    """Register a lead at the desk with where they came from (DATA's `source`, walk_in by default). A lost lead of
+    the club who asks again (the same phone or email) gets a new lead cycle, not a second member; the same form sent
+    again within moments answers what the first made."""
+    values, origin = _checked_lead(club, data, "walk_in")
     # No member row exists yet to lock: two submits at once queue on the club's row instead, so the second
     # finds the first's lead (or its phone taken) rather than inserting beside it.
     lock_club_leads(club.id)
     first_key, _rev = name_keys(values["first_name"], values["last_name"])
-    same = [Member.club_id == club.id, Member.created_by_id == staff.id, Member.source == "walk_in",
+    same = [Member.club_id == club.id, Member.created_by_id == staff.id, Member.source == origin.source,
             Member.name_key == first_key, Member.erased_at.is_(None)]
     same += [getattr(Member, field).is_(None) if values[field] is None else getattr(Member, field) == values[field]
              for field in ("phone", "email", "card_code", "birth_date")]
     first = repeats.latest_within(select(Member).where(*same), Member.created_at, "LEAD_REPEAT_SECONDS")
-    return first if first is not None else create_lead(staff, club, data, source="walk_in")
+    if first is not None:
+        return Inquiry(first)
+    known = known_person(club, values["phone"], values["email"])
+    if known is not None and known.converted_at is None:
+        asked = repeats.latest_within(
+            select(LeadCycle).where(LeadCycle.member_id == known.id, LeadCycle.created_by_id == staff.id,
+                                    LeadCycle.ended_at.is_(None)), LeadCycle.started_at, "LEAD_REPEAT_SECONDS")
+        if asked is not None:
+            return Inquiry(known, new_cycle=True)
+        if lead_cycles.can_reopen(known):
+            lead_cycles.reopen(staff, known, origin)
+            return Inquiry(known, new_cycle=True)
+    return Inquiry(create_lead(staff, club, data, source="walk_in"))
+
+
+def known_person(club: Club, phone: str | None, email: str | None) -> Member | None:
+    """The club's member (not erased) with this phone (E.164) or email, if any; the phone's first."""
+    conditions = [column == value for column, value in ((Member.phone, phone), (Member.email, email)) if value]
+    if not conditions:
+        return None
+    return db.session.scalar(
+        select(Member).where(Member.club_id == club.id, Member.erased_at.is_(None), or_(*conditions))
+        .order_by(case((Member.phone == phone, 0), else_=1) if phone else Member.id, Member.id).limit(1))
 
 
 def refuse_erased(member: Member, field: str | None = None, error: type[DomainError] = Conflict,

@@ -12,7 +12,7 @@ from clubcrm.errors import Conflict, InvalidInput
 from clubcrm.extensions import db
 from clubcrm.formatting import day
 from clubcrm.models import Freeze, LedgerEntry, Member, Membership, Package, Plan, Staff, Touchpoint, Visit
-from clubcrm.services import audit, packages, repeats
+from clubcrm.services import audit, lead_cycles, packages, repeats
 from clubcrm.services.club_closing import refuse_if_closed
 from clubcrm.services.locks import lock_member
 from clubcrm.services.members import refuse_erased, visible
@@ -83,9 +83,12 @@ def sell_membership(
         currency=plan.currency, sold_at=utcnow(), sold_by_id=staff.id,
     )
     db.session.add(membership)
-    if member.converted_at is None:
+    first_sale = member.converted_at is None
+    if first_sale:
         member.converted_at = utcnow()
     db.session.flush()
+    if first_sale:   # the lead is won: in this transaction, so a sale that fails leaves the cycle open
+        lead_cycles.win(staff, member, membership)
     if plan.service_id and plan.service_units:
         packages.grant(staff, member, packages.service_for(member.club_id, plan.service_id),
                        plan.service_units, today, reason=f"plan:{plan.name}")
@@ -265,4 +268,5 @@ def sell_package(staff: Staff, member: Member, service_id: int | None, today: da
                            price_minor=service.price_minor)
     if member.converted_at is None:
         member.converted_at = utcnow()
+        lead_cycles.win(staff, member, None)
     return entry
