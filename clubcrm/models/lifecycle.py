@@ -79,11 +79,14 @@ class Rule(db.Model):
 
 
 class Touchpoint(db.Model):
-    """One planned or done contact of a tool with a member in one cycle (a membership)."""
+    """One planned or done contact of a tool with a member in one cycle: a membership, or a lead's cycle (first
+    contact to first sale)."""
 
     __tablename__ = "touchpoint"
     __table_args__ = (
         UniqueConstraint("membership_id", "rule_id", "occurrence"),
+        UniqueConstraint("lead_cycle_id", "rule_id", "occurrence"),
+        CheckConstraint("(membership_id IS NULL) <> (lead_cycle_id IS NULL)", name="one_cycle"),
         Index("ix_touchpoint_club_id_channel_status_due_on", "club_id", "channel", "status", "due_on"),
         Index("ix_touchpoint_member_id_due_on", "member_id", "due_on"),
         # The reports find a rule's touchpoints in a period (members' replies) by it.
@@ -93,7 +96,8 @@ class Touchpoint(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     club_id: Mapped[int] = mapped_column(ForeignKey("club.id"))
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
-    membership_id: Mapped[int] = mapped_column(ForeignKey("membership.id"))
+    membership_id: Mapped[int | None] = mapped_column(ForeignKey("membership.id"))
+    lead_cycle_id: Mapped[int | None] = mapped_column(ForeignKey("lead_cycle.id"))
     tool_id: Mapped[int] = mapped_column(ForeignKey("tool.id"), index=True)
     rule_id: Mapped[int] = mapped_column(ForeignKey("rule.id"))
     # Which firing of the rule in the cycle: 0 for one-offs, the year, a visit count, a package id...
@@ -107,6 +111,9 @@ class Touchpoint(db.Model):
     # The facts that matched, shown on the member card.
     facts: Mapped[dict] = mapped_column(JSON, default=dict)
     due_on: Mapped[date]
+    # A staff task's deadline within its day (a lead's first call: one opening hour after the lead came); None: the
+    # day itself.
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     planned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # A real session offered by an invitation (trial, class, club event).
     session_id: Mapped[int | None] = mapped_column(ForeignKey("club_session.id"), index=True)
@@ -129,13 +136,15 @@ class Assignment(db.Model):
     tool's trigger fires in the cycle, the same way for both arms and whether or not a contact follows. Every
     per-tool figure is computed from this log (intention to treat).
 
-    A cycle is a membership (kind `member`); a lead's cycle (kind `lead`, first contact to first sale) will
-    use the same log. The programme's row (tool_key `programme`, no tool) is written the first day the engine
+    A cycle is a membership (kind `member`) or a lead's cycle (kind `lead`, first contact to first sale, with its
+    lead_cycle_id): both use this one log. The programme's row (tool_key `programme`, no tool) is written the first day the engine
     sees the cycle; a cycle held out of the programme gets no other row and no contact from the engine."""
 
     __tablename__ = "assignment"
     __table_args__ = (
         UniqueConstraint("membership_id", "tool_key"),
+        UniqueConstraint("lead_cycle_id", "tool_key"),
+        CheckConstraint("kind <> 'lead' OR lead_cycle_id IS NOT NULL", name="lead_cycle"),
         CheckConstraint("share_pct >= 0 AND share_pct <= 50", name="share_range"),
         CheckConstraint("kind IN ('member', 'lead')", name="cycle_kind"),
         CheckConstraint("kind <> 'member' OR membership_id IS NOT NULL", name="member_cycle"),
@@ -148,6 +157,7 @@ class Assignment(db.Model):
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
     kind: Mapped[str] = mapped_column(String(6), default="member")
     membership_id: Mapped[int | None] = mapped_column(ForeignKey("membership.id"))
+    lead_cycle_id: Mapped[int | None] = mapped_column(ForeignKey("lead_cycle.id"))
     tool_key: Mapped[str] = mapped_column(String(32))
     tool_id: Mapped[int | None] = mapped_column(ForeignKey("tool.id"))
     held: Mapped[bool]

@@ -44,6 +44,7 @@ class Message(db.Model):
     touchpoint_id: Mapped[int | None] = mapped_column(ForeignKey("touchpoint.id"), unique=True)
     # The touchpoint's natural key, by which one statement links a plan's messages to its touchpoints.
     membership_id: Mapped[int | None] = mapped_column(ForeignKey("membership.id"))
+    lead_cycle_id: Mapped[int | None] = mapped_column(ForeignKey("lead_cycle.id"))
     rule_id: Mapped[int | None] = mapped_column(ForeignKey("rule.id"))
     occurrence: Mapped[int | None]
     # Sent at most once under this key, whatever retries and restarts happen.
