@@ -101,7 +101,8 @@ def render_today(form: OutcomeForm | None = None, status: int = 200):
     club = current_club()
     today = local_today(club.timezone)
     return render_template("tasks/today.html", club=club, today=today, calls=desk_calls.open_calls(club.id, today),
-                           tasks=tasks.today_page(club, today, *paged.requested()), form=form), status
+                           tasks=tasks.today_page(club, today, *paged.requested(), staff_id=current_user.id),
+                           form=form), status
 
 
 @bp.get("/")

@@ -4,7 +4,11 @@ from datetime import date
 
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
-from clubcrm.models import Club, Plan, Service
+from sqlalchemy import update
+
+from clubcrm.lifecycle import engine
+from clubcrm.lifecycle.tools import LEAD_TOOLS
+from clubcrm.models import Club, Plan, Service, Tool
 from clubcrm.services import auth, members, sales
 
 _seq = itertools.count(1)
@@ -36,7 +40,21 @@ class Factory:
                            "currency": "EUR", "country": "FI", "default_locale": "en", "programme_holdout_pct": 0,
                            **values})
             db.session.add(club)
+            db.session.flush()
+            # The lead tools plan a call and an SMS the moment a lead comes, and every factory member is a lead
+            # first: they are off unless a test turns them on (lead_tools), so that the other tests' plans,
+            # counts and outboxes stay those of the members' tools.
+            engine.club_rules(club)
+            db.session.execute(update(Tool).where(Tool.club_id == club.id, Tool.key.in_(LEAD_TOOLS))
+                               .values(enabled=False))
         return club
+
+    def lead_tools(self, club: Club | None = None, holdout_pct: int = 0) -> None:
+        """Turn the lead tools of CLUB (the default club) on, holding HOLDOUT_PCT percent of leads out of each."""
+        club = club or self.default_club
+        with unit_of_work():
+            db.session.execute(update(Tool).where(Tool.club_id == club.id, Tool.key.in_(LEAD_TOOLS))
+                               .values(enabled=True, holdout_pct=holdout_pct))
 
     def staff(self, role: str = "desk", club: Club | None = None, password: str = "secret-pass", **kw):
         club_id = None if role == "owner" and club is None else (club or self.default_club).id

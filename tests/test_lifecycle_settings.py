@@ -9,7 +9,7 @@ import html
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from blueprints.forms.lifecycle import RuleForm
 from clubcrm import clock
@@ -90,6 +90,9 @@ def page_text(response) -> str:
 def test_the_page_seeds_the_defaults_of_an_old_club_and_lists_them(make, web, login_as):
     club = make.default_club
     login_as("manager")
+    with unit_of_work():   # a club from before the rules existed (the factory seeds them)
+        db.session.execute(delete(Rule).where(Rule.club_id == club.id))
+        db.session.execute(delete(Tool).where(Tool.club_id == club.id))
     assert db.session.scalar(select(func.count()).select_from(Tool).where(Tool.club_id == club.id)) == 0
 
     response = web.get(INDEX)
@@ -147,6 +150,7 @@ def test_the_rule_form_has_a_text_field_for_every_supported_language():
 
 def test_a_manager_switches_a_tool_off_and_changes_its_holdout(make, web, login_as):
     club = seeded(make.default_club)
+    make.lead_tools(holdout_pct=10)   # every tool on, at the default holdout
     login_as("manager")
     welcome = tool_of(club, "welcome")
     audits = snapshot(club)["audit"]

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
 from clubcrm.models import Booking, Club, ConsentEvent, Member, Message, Touchpoint
-from clubcrm.services import sessions
+from clubcrm.services import lead_cycles, sessions
 from clubcrm.sms import dispatch as dispatching
 from clubcrm.sms.client import close_client, make_client, settings_from
 from clubcrm.sms.inbound import fold
@@ -260,11 +260,22 @@ def test_any_other_reply_is_a_task_on_today(make, hooks, login_as):
     assert "Replying" in page and "Can I bring a friend?" in page
 
 
-def test_a_reply_from_someone_without_a_membership_or_an_unknown_number_does_nothing(make, hooks):
-    lead = make.member()
-    assert "<Message>" not in reply_of(inbound(hooks, lead, "hello?"))
+def test_a_reply_from_someone_without_a_membership_or_a_lead_cycle_or_an_unknown_number_does_nothing(make, hooks):
+    lost = make.member()
+    with unit_of_work():
+        lead_cycles.mark_lost(make.staff("manager"), lost, "price")
+    assert "<Message>" not in reply_of(inbound(hooks, lost, "hello?"))
     assert "<Message>" not in reply_of(inbound(hooks, "+358409999999", "hello?"))
     assert db.session.scalar(select(Touchpoint)) is None
+
+
+def test_a_reply_from_a_lead_is_a_task_on_the_leads_cycle(make, hooks):
+    lead = make.member()
+    assert "<Message>" not in reply_of(inbound(hooks, lead, "call me please"))
+    [task] = db.session.scalars(select(Touchpoint)).all()
+    cycle = lead_cycles.open_cycle_of(lead.id)
+    assert (task.lead_cycle_id, task.membership_id, task.stage, task.channel) == (cycle.id, None, "lead", "task")
+    assert task.facts == {"reply": "call me please"} and task.rule.key == "member_replied"
 
 
 # --- replays ------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -11,11 +12,12 @@ from sqlalchemy.orm import joinedload
 from clubcrm.clock import local_date
 from clubcrm.db import insert_ignoring, unit_of_work
 from clubcrm.extensions import db
-from clubcrm.lifecycle import defaults, facts, since
+from clubcrm.lifecycle import defaults, facts, lead_facts, since
+from clubcrm.lifecycle.lead_planner import REACHING_TRIGGERS, drop_open_calls, plan_leads
 from clubcrm.lifecycle.planner import DayPlan, Drawn, Planned, plan_club
 from clubcrm.services.club_closing import drop_open_tasks, is_closed
 from clubcrm.sms import outbox
-from clubcrm.models import Assignment, Club, Rule, Touchpoint
+from clubcrm.models import Assignment, Club, LeadCycle, Rule, Touchpoint
 
 log = logging.getLogger(__name__)
 
@@ -78,18 +80,42 @@ def plan_one(club: Club, now: datetime, dry_run: bool, hourly: bool = False) -> 
     if hourly:
         sessions = facts.open_sessions(club.id, now)
         only = since.members_to_plan(club.id, day, now, sessions)
-    plan, loaded = DayPlan(), None
+    plan, loaded, leads = DayPlan(), None, None
     if only is None or only:
+        rules = club_rules(club)
         loaded = facts.load(club.id, club.timezone, day, now, only, sessions)
-        plan = plan_club(club, club_rules(club), loaded)
+        plan = plan_club(club, rules, loaded)
+        leads = lead_facts.load(club, day, now, current_app.config["LEAD_CYCLE_DAYS"], loaded.sessions, only)
+        lead_plan = plan_leads(club, rules, leads, Counter(p.session_id for p in plan.planned if p.session_id))
+        plan = DayPlan(plan.planned + lead_plan.planned, plan.drawn + lead_plan.drawn)
     if not dry_run:
         store(club, day, now, plan.planned, plan.drawn)
+        if leads is not None and leads.reached:
+            drop_open_calls(sorted(leads.reached), "reached", REACHING_TRIGGERS)
         if plan.planned:
-            outbox.queue_planned(club, day, now, plan.planned, loaded)
+            outbox.queue_planned(club, day, now, plan.planned, loaded, leads)
         if hourly:
             offered = Counter(p.session_id for p in plan.planned if p.session_id)
-            since.remember(club.id, day, now, sessions, offered, loaded.waiting if loaded else set(), only)
+            waiting = (loaded.waiting | leads.waiting) if loaded else set()
+            since.remember(club.id, day, now, sessions, offered, waiting, only)
     return ClubPlan(club, day, plan.planned, plan.drawn)
+
+
+def plan_lead_now(cycle: LeadCycle, now: datetime) -> list[Planned]:
+    """Plan a lead's touchpoints the moment the lead comes (their first call is due an opening hour later, not at
+    the next hourly pass), in the caller's transaction; the pass later finds them planned and plans nothing twice.
+    A club closed today plans nothing: its first pass after it opens does."""
+    club = db.session.get(Club, cycle.club_id)
+    day = local_date(now, club.timezone)
+    if is_closed(club, day):
+        return []
+    leads = lead_facts.load(club, day, now, current_app.config["LEAD_CYCLE_DAYS"], facts.open_sessions(club.id, now),
+                            cycle_ids=[cycle.id])
+    plan = plan_leads(club, club_rules(club), leads)
+    store(club, day, now, plan.planned, plan.drawn)
+    if plan.planned:
+        outbox.queue_planned(club, day, now, plan.planned, None, leads)
+    return plan.planned
 
 
 def club_rules(club: Club, seed: bool = True) -> list[Rule]:
@@ -108,10 +134,18 @@ def club_rules(club: Club, seed: bool = True) -> list[Rule]:
 
 
 def store(club: Club, day: date, now: datetime, planned: list[Planned], drawn: list[Drawn]) -> None:
-    """Insert the arms drawn and the plan, one statement each; a row already there (a concurrent pass) is left as
-    it is, so a cycle keeps the arm it was first drawn into."""
-    if drawn:
-        insert_ignoring(Assignment, [d.row(club.id, day, now) for d in drawn], ["membership_id", "tool_key"])
-    if planned:
-        insert_ignoring(Touchpoint, [p.row(club.id, day, now) for p in planned],
-                        ["membership_id", "rule_id", "occurrence"])
+    """Insert the arms drawn and the plan, one statement each for the memberships' cycles and one each for the
+    leads'; a row already there (a concurrent pass) is left as it is, so a cycle keeps the arm it was first drawn
+    into."""
+    for cycle, rows in _by_cycle(d.row(club.id, day, now) for d in drawn):
+        insert_ignoring(Assignment, rows, [cycle, "tool_key"])
+    for cycle, rows in _by_cycle(p.row(club.id, day, now) for p in planned):
+        insert_ignoring(Touchpoint, rows, [cycle, "rule_id", "occurrence"])
+
+
+def _by_cycle(rows) -> list[tuple[str, list[dict]]]:
+    """ROWS split by the column that names their cycle (each has its own unique key), those present only."""
+    members, leads = [], []
+    for row in rows:
+        (leads if row["lead_cycle_id"] is not None else members).append(row)
+    return [(column, part) for column, part in (("membership_id", members), ("lead_cycle_id", leads)) if part]

@@ -109,6 +109,10 @@ class ClubFacts:
     # Members a session-offering rule fired for while no session had a free place (filled in by the triggers).
     waiting: set[int] = field(default_factory=set)
 
+    def session_index(self) -> dict[int, OpenSession]:
+        """The sessions a planned SMS may name, by id."""
+        return {session.id: session for session in self.sessions}
+
 
 def local_day(instant: datetime | None, tz: ZoneInfo) -> date | None:
     return instant.astimezone(tz).date() if instant is not None else None

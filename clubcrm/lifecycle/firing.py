@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from clubcrm.lifecycle.stages import PRE_RENEWAL_DAYS, Stage, pre_renewal_days
@@ -52,6 +52,8 @@ class Fired:
     occurrence: int
     facts: dict
     session: OpenSession | None = None
+    # A staff task's deadline within its day (a lead's first call); None: the day.
+    due_at: datetime | None = None
 
 
 def in_window(value: int, start: int, window: int) -> bool:

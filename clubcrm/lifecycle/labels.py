@@ -35,6 +35,7 @@ SKIP_REASONS = {
     "club_closed": _l("club closed"),
     "cancelled": _l("SMS cancelled by staff"),
     "frozen": _l("membership frozen"),
+    "reached": _l("the lead was reached already"), "lead_closed": _l("the lead's cycle closed"),
 }
 
 TASK_KIND_NAMES = {

@@ -24,7 +24,7 @@ class Planned:
     """One touchpoint the pass plans (or, in a dry run, would plan)."""
 
     member_id: int
-    membership_id: int
+    membership_id: int | None
     rule: RuleView
     occurrence: int
     stage: str
@@ -33,6 +33,9 @@ class Planned:
     skip_reason: str | None
     facts: dict
     session_id: int | None
+    # A lead's cycle (membership_id None), and a task's deadline within its day.
+    lead_cycle_id: int | None = None
+    due_at: datetime | None = None
 
     @property
     def tool(self) -> ToolView:
@@ -41,6 +44,7 @@ class Planned:
     def row(self, club_id: int, day: date, now: datetime) -> dict:
         return {
             "club_id": club_id, "member_id": self.member_id, "membership_id": self.membership_id,
+            "lead_cycle_id": self.lead_cycle_id, "due_at": self.due_at,
             "tool_id": self.tool.id, "rule_id": self.rule.id, "occurrence": self.occurrence,
             "stage": self.stage, "channel": self.channel, "status": self.status,
             "skip_reason": self.skip_reason, "facts": self.facts, "due_on": day, "planned_at": now,
@@ -96,14 +100,16 @@ class Drawn:
     programme (TOOL None) the first day the pass sees the cycle."""
 
     member_id: int
-    membership_id: int
+    membership_id: int | None
     tool: ToolView | None
     held: bool
     share_pct: int
+    lead_cycle_id: int | None = None   # a lead's cycle (membership_id None)
 
     def row(self, club_id: int, day: date, now: datetime) -> dict:
-        return {"club_id": club_id, "member_id": self.member_id, "kind": "member",
-                "membership_id": self.membership_id, "tool_key": self.tool.key if self.tool else PROGRAMME,
+        return {"club_id": club_id, "member_id": self.member_id, "kind": "lead" if self.lead_cycle_id else "member",
+                "membership_id": self.membership_id, "lead_cycle_id": self.lead_cycle_id,
+                "tool_key": self.tool.key if self.tool else PROGRAMME,
                 "tool_id": self.tool.id if self.tool else None, "held": self.held, "share_pct": self.share_pct,
                 "first_on": day, "created_at": now}
 

@@ -137,8 +137,9 @@ class Assignment(db.Model):
     per-tool figure is computed from this log (intention to treat).
 
     A cycle is a membership (kind `member`) or a lead's cycle (kind `lead`, first contact to first sale, with its
-    lead_cycle_id): both use this one log. The programme's row (tool_key `programme`, no tool) is written the first day the engine
-    sees the cycle; a cycle held out of the programme gets no other row and no contact from the engine."""
+    lead_cycle_id): both use this one log. The programme's row (tool_key `programme`, no tool; memberships only) is
+    written the first day the engine sees the cycle; a cycle held out of the programme gets no other row and no
+    contact from the engine."""
 
     __tablename__ = "assignment"
     __table_args__ = (

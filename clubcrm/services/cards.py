@@ -13,6 +13,7 @@ from flask_babel import lazy_ngettext
 from sqlalchemy import and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
+from clubcrm.clock import utcnow
 from clubcrm.errors import CheckinRefused, NotFound
 from clubcrm.extensions import db
 from clubcrm.formatting import day
@@ -23,7 +24,7 @@ from clubcrm.models import (AuditEvent, Club, ClubSession, Member, Membership, M
 from clubcrm.services import checkin
 from clubcrm.services.contracts import Standing, is_live, latest_live, memberships_of, standing
 from clubcrm.services.sales import covering, renewal_target
-from clubcrm.services.tasks import Contact, Task, contacts_of
+from clubcrm.services.tasks import Contact, Task, contacts_of, task_of
 
 
 @dataclass
@@ -197,7 +198,7 @@ def _touchpoints_and_tasks(member: Member, today: date, limit: int = 30) -> tupl
                               {"member_id": member.id, "club_id": member.club_id, "today": today}).all()
     # The rows hold the newest LIMIT and every open task: the newest LIMIT of them are the history.
     history = sorted((tp for tp, _session in rows), key=lambda tp: (tp.due_on, tp.id), reverse=True)[:limit]
-    open_tasks = [Task(tp, session, tp.due_on < today) for tp, session in rows
+    open_tasks = [task_of(tp, session, today, utcnow()) for tp, session in rows
                   if tp.club_id == member.club_id and tp.channel == "task" and tp.status == "planned"
                   and tp.due_on <= today]
     open_tasks.sort(key=lambda t: (t.touchpoint.due_on, t.touchpoint.rule.priority, t.touchpoint.id))

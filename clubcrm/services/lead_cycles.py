@@ -73,12 +73,16 @@ def cycles_of(member_id: int) -> list[LeadCycle]:
 
 
 def start(staff: Staff | None, member: Member, source: Source, now: datetime | None = None) -> LeadCycle:
-    """Open a lead cycle for MEMBER, a lead who has none open (a new lead; the member flushed already)."""
+    """Open a lead cycle for MEMBER, a lead who has none open (a new lead; the member flushed already), and plan
+    its first contacts at once: the first call is due an opening hour after the lead came, not at the next pass."""
+    from clubcrm.lifecycle.engine import plan_lead_now   # the engine reads the services: imported when used
+
     cycle = LeadCycle(club_id=member.club_id, member_id=member.id, started_at=now or utcnow(),
                       source=source.source, campaign=source.campaign, referrer_member_id=source.referrer_id,
                       created_by_id=staff.id if staff is not None else None)
     db.session.add(cycle)
     db.session.flush()
+    plan_lead_now(cycle, utcnow())
     return cycle
 
 
@@ -119,7 +123,15 @@ def win(staff: Staff | None, member: Member, membership: Membership | None, now:
     cycle.won_membership_id = membership.id if membership is not None else None
     cycle.ended_by_id = staff.id if staff is not None else None
     db.session.flush()
+    _drop_calls([cycle.id])
     return cycle
+
+
+def _drop_calls(cycle_ids) -> None:
+    """A closed cycle's open calls leave Today: nobody needs to call a lead who bought or was let go."""
+    from clubcrm.lifecycle.lead_planner import drop_open_calls   # the engine reads the services: imported when used
+
+    drop_open_calls(cycle_ids, "lead_closed")
 
 
 def mark_lost(actor: Staff, member: Member, reason: str | None, now: datetime | None = None) -> LeadCycle:
@@ -140,6 +152,7 @@ def mark_lost(actor: Staff, member: Member, reason: str | None, now: datetime | 
     cycle.ended_at, cycle.outcome, cycle.lost_reason = now or utcnow(), "lost", chosen.code
     cycle.ended_by_id = actor.id
     db.session.flush()
+    _drop_calls([cycle.id])
     audit.record(actor, "lose_lead", "lead_cycle", cycle.id, club_id=member.club_id, member_id=member.id,
                  before={"stage": stage}, after={"lost_reason": chosen.label or chosen.code})
     return cycle
@@ -154,6 +167,7 @@ def close_timed_out(now: datetime) -> int:
         select(LeadCycle.club_id, func.count()).where(due).group_by(LeadCycle.club_id)).all()))
     if not closed:
         return 0
+    _drop_calls(select(LeadCycle.id).where(due))
     db.session.execute(update(LeadCycle).where(due)
                        .values(ended_at=now, outcome="lost", lost_reason="no_answer")
                        .execution_options(synchronize_session=False))

@@ -1,18 +1,20 @@
 """Staff tasks: the open calls and greetings the lifecycle engine planned, their outcomes, and the contacts
 staff log with members."""
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, bindparam, func, select, update
+from sqlalchemy import Select, bindparam, case, false, func, select, update
 from sqlalchemy.orm import contains_eager, joinedload
 
 from clubcrm.clock import utcnow
 from clubcrm.errors import Conflict, InvalidInput, NotFound
 from clubcrm.extensions import db
 from clubcrm.paging import Page, page_of
-from clubcrm.models import OUTCOMES, TASK_EXPIRY_DAYS, Club, ClubSession, Member, Rule, Staff, StaffContact, Touchpoint
+from clubcrm.models import (
+    OUTCOMES, TASK_EXPIRY_DAYS, Club, ClubSession, LeadCycle, Member, Rule, Staff, StaffContact, Touchpoint,
+)
 from clubcrm.services import audit
 from clubcrm.services.members import refuse_erased, visible
 from clubcrm.services.scope import get_in_scope
@@ -28,11 +30,21 @@ class Task:
 
     touchpoint: Touchpoint
     session: ClubSession | None  # the session an invitation offers
-    overdue: bool  # due before today
+    overdue: bool  # due before today, or past its due instant (a lead's first call)
+    mine: bool = False  # a lead assigned to the staff member who reads the list
 
     @property
     def member(self) -> Member:
         return self.touchpoint.member
+
+
+def task_of(touchpoint: Touchpoint, session: ClubSession | None, today: date, now: datetime | None = None,
+            mine: bool = False) -> Task:
+    """TOUCHPOINT as a listed task: overdue when due before TODAY or, with a due instant (a lead who came in the
+    evening is due the next morning), before NOW."""
+    due_at = touchpoint.due_at
+    late = touchpoint.due_on < today if due_at is None else due_at < (now or utcnow())
+    return Task(touchpoint, session, late, mine)
 
 
 @dataclass(frozen=True)
@@ -47,27 +59,34 @@ def _is_open_task(today: date):
     return (Touchpoint.channel == "task", Touchpoint.status == "planned", Touchpoint.due_on <= today)
 
 
-def _open_tasks(club: Club, today: date):
-    """The club's open tasks due by TODAY with their members and sessions (one query): overdue first, oldest
-    first, then by the rule's priority; the id last, a unique order (no task on two pages or on none)."""
+def _open_tasks(club: Club, today: date, staff_id: int | None = None):
+    """The club's open tasks due by TODAY with their members, sessions and whether their lead is assigned to
+    STAFF_ID (one query): the leads assigned to STAFF_ID first, then the tasks with a due instant (a lead's first
+    call) by it, then the rest overdue first, oldest first, then by the rule's priority; the id last, a unique order
+    (no task on two pages or on none)."""
+    mine = (LeadCycle.assigned_staff_id == staff_id) if staff_id is not None else false()
     return (
-        select(Touchpoint, ClubSession)
+        select(Touchpoint, ClubSession, func.coalesce(mine, false()).label("mine"))
         .join(Touchpoint.rule)
         .outerjoin(ClubSession, ClubSession.id == Touchpoint.session_id)
+        .outerjoin(LeadCycle, LeadCycle.id == Touchpoint.lead_cycle_id)
         .options(contains_eager(Touchpoint.rule), joinedload(Touchpoint.member), joinedload(Touchpoint.tool))
         .where(Touchpoint.club_id == club.id, *_is_open_task(today))
-        .order_by(Touchpoint.due_on, Rule.priority, Touchpoint.id)
+        .order_by(case((mine, 0), else_=1), case((Touchpoint.due_at.is_(None), 1), else_=0), Touchpoint.due_at,
+                  Touchpoint.due_on, Rule.priority, Touchpoint.id)
     )
 
 
-def today(club: Club, today: date, member_id: int | None = None, limit: int = LIST_LIMIT) -> list[Task]:
+def today(club: Club, today: date, member_id: int | None = None, limit: int = LIST_LIMIT,
+          now: datetime | None = None, staff_id: int | None = None) -> list[Task]:
     """Return the club's open tasks due by TODAY (see _open_tasks), at most LIMIT; MEMBER_ID narrows them to one
     member."""
-    query = _open_tasks(club, today).limit(limit)
+    query = _open_tasks(club, today, staff_id).limit(limit)
     if member_id is not None:
         query = query.where(Touchpoint.member_id == member_id)
-    return [Task(touchpoint, session, touchpoint.due_on < today)
-            for touchpoint, session in db.session.execute(query).all()]
+    now = now or utcnow()
+    return [task_of(touchpoint, session, today, now, mine)
+            for touchpoint, session, mine in db.session.execute(query).all()]
 
 
 # The navigation's task badge counts this far and then says "99+" (templates/base.html).
@@ -229,9 +248,11 @@ def expire_overdue(club: Club, today: date) -> int:
     ).rowcount
 
 
-def today_page(club: Club, today: date, number: int, size: int) -> Page[Task]:
+def today_page(club: Club, today: date, number: int, size: int, now: datetime | None = None,
+               staff_id: int | None = None) -> Page[Task]:
     """Return page NUMBER of the club's open tasks due by TODAY, in the order of `today` (one COUNT, then one
     query with LIMIT/OFFSET): a club with thousands of open tasks renders one page of them."""
-    found = page_of(_open_tasks(club, today), number, size, total=count_due(club.id, today, cap=None),
+    found = page_of(_open_tasks(club, today, staff_id), number, size, total=count_due(club.id, today, cap=None),
                     scalars=False)
-    return found.map(lambda row: Task(row[0], row[1], row[0].due_on < today))
+    now = now or utcnow()
+    return found.map(lambda row: task_of(row[0], row[1], today, now, row[2]))

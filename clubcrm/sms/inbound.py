@@ -23,9 +23,9 @@ from clubcrm.extensions import db
 from clubcrm.i18n import locale_or
 from clubcrm.lifecycle.render import session_when
 from clubcrm.lifecycle.stages import stage_of
-from clubcrm.models import Booking, Club, ClubSession, Member, Membership, Message, Touchpoint
+from clubcrm.models import Booking, Club, ClubSession, LeadCycle, Member, Membership, Message, Touchpoint
 from clubcrm.models.sms import STATUS_RANK, InboundMessage, StatusCallback
-from clubcrm.services import consent, sessions
+from clubcrm.services import consent, lead_cycles, sessions
 from clubcrm.services.contracts import memberships_of
 from clubcrm.sms import confirmation, replies
 from clubcrm.sms.client import OPTED_OUT
@@ -185,12 +185,13 @@ def handle_inbound(from_phone: str | None, to_phone: str | None, body: str | Non
     if word in HELP_WORDS:
         table = replies.HELP if club.phone else replies.HELP_NO_PHONE
         return replies.reply(table, locale, club.default_locale, club=club.name, phone=club.phone or "")
-    if membership is None:
-        log.info("SMS from member %s who has no membership: not acted on", member.id)
-        return None
-    if word in YES_WORDS:
+    if word in YES_WORDS:   # a lead too: the trial invitation offers a session
         return _book_offered(member, club, locale, now)
-    _reply_task(member, membership, body, now, message_sid)
+    lead = lead_cycles.open_cycle_of(member.id) if membership is None else None
+    if membership is None and lead is None:
+        log.info("SMS from member %s who has no membership and no open lead cycle: not acted on", member.id)
+        return None
+    _reply_task(member, membership, body, now, message_sid, lead)
     return None
 
 
@@ -231,9 +232,10 @@ def _clean(body: str | None) -> str:
     return text.strip()[:REPLY_MAX]
 
 
-def _reply_task(member: Member, membership: Membership, body: str | None, now: datetime,
-                message_sid: str | None) -> Touchpoint | None:
-    """A "member replied" task for staff on MEMBERSHIP, once per inbound message."""
+def _reply_task(member: Member, membership: Membership | None, body: str | None, now: datetime,
+                message_sid: str | None, lead: LeadCycle | None = None) -> Touchpoint | None:
+    """A "member replied" task for staff on MEMBERSHIP's cycle, or on the open cycle LEAD of a lead who has no
+    membership, once per inbound message."""
     from clubcrm.lifecycle.engine import club_rules
 
     club = member.club
@@ -244,17 +246,23 @@ def _reply_task(member: Member, membership: Membership, body: str | None, now: d
     occurrence = occurrence_of(message_sid, member.phone or "", body, now)
     zone = ZoneInfo(club.timezone)
     today = now.astimezone(zone).date()
-    contracts = memberships_of(member.id)   # with their freezes, in one query
-    stage = stage_of(False, contracts, {c.id: [(f.starts_on, f.ends_on) for f in c.freezes] for c in contracts},
-                     today)
-    cycle_id = stage.cycle.id if stage.cycle is not None else membership.id
+    if lead is not None:
+        cycle = {"lead_cycle_id": lead.id}
+        stage_name = "lead"
+    else:
+        contracts = memberships_of(member.id)   # with their freezes, in one query
+        stage = stage_of(False, contracts, {c.id: [(f.starts_on, f.ends_on) for f in c.freezes] for c in contracts},
+                         today)
+        cycle = {"membership_id": stage.cycle.id if stage.cycle is not None else membership.id}
+        stage_name = stage.name
+    [(column, cycle_id)] = cycle.items()
     exists = db.session.scalar(select(Touchpoint.id).where(
-        Touchpoint.membership_id == cycle_id, Touchpoint.rule_id == rule.id, Touchpoint.occurrence == occurrence))
+        getattr(Touchpoint, column) == cycle_id, Touchpoint.rule_id == rule.id, Touchpoint.occurrence == occurrence))
     if exists is not None:
         return None   # Twilio sent the same message twice
     point = Touchpoint(
-        club_id=club.id, member_id=member.id, membership_id=cycle_id, tool_id=rule.tool_id, rule_id=rule.id,
-        occurrence=occurrence, stage=stage.name, channel="task", status="planned", task_kind=rule.task_kind,
+        club_id=club.id, member_id=member.id, **cycle, tool_id=rule.tool_id, rule_id=rule.id,
+        occurrence=occurrence, stage=stage_name, channel="task", status="planned", task_kind=rule.task_kind,
         facts={"reply": _clean(body)}, due_on=today, planned_at=now,
     )
     try:

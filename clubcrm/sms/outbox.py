@@ -11,6 +11,7 @@ from clubcrm.errors import Conflict, InvalidInput
 from clubcrm.extensions import db
 from clubcrm.i18n import locale_or
 from clubcrm.lifecycle.facts import ClubFacts
+from clubcrm.lifecycle.lead_facts import LeadFacts
 from clubcrm.lifecycle.render import text_for
 from clubcrm.models import Club, Message, Touchpoint
 from clubcrm.models.member import can_text
@@ -66,16 +67,25 @@ def touchpoint_key(membership_id: int, rule_id: int, occurrence: int) -> str:
     return f"tp:{membership_id}:{rule_id}:{occurrence}"
 
 
-def queue_planned(club: Club, day: date, now: datetime, planned: list, facts: ClubFacts) -> int:
-    """Queue a message for each planned SMS touchpoint of a pass (one insert, one update); return how many."""
-    sessions = {s.id: s for s in facts.sessions}
+def planned_key(point) -> str:
+    """The message key of a planned touchpoint: by its membership, or by its lead's cycle (L before the id)."""
+    if point.lead_cycle_id is not None:
+        return f"tp:L{point.lead_cycle_id}:{point.rule.id}:{point.occurrence}"
+    return touchpoint_key(point.membership_id, point.rule.id, point.occurrence)
+
+
+def queue_planned(club: Club, day: date, now: datetime, planned: list, facts: ClubFacts | None,
+                  leads: LeadFacts | None = None) -> int:
+    """Queue a message for each planned SMS touchpoint of a pass (one insert, one update for the memberships'
+    and one for the leads'); FACTS and LEADS hold the members and sessions the texts name. Return how many."""
     texting = [p for p in planned if p.channel == "sms" and p.status == "planned"]
     texted = already_texted({p.member_id for p in texting})
     rows = []
     for point in texting:
-        member = facts.members[point.member_id]
+        known = leads if point.lead_cycle_id is not None else facts
+        member = known.members[point.member_id]
         rendered = text_for(point.rule, member.first_name, member.locale, club, point.facts,
-                            sessions.get(point.session_id))
+                            known.session_index().get(point.session_id))
         if rendered is None:
             continue   # a rule without text in the member's language or the club's: settings refuse that
         body, locale = with_hint(rendered.text, rendered.locale, first=point.member_id not in texted)
@@ -83,31 +93,35 @@ def queue_planned(club: Club, day: date, now: datetime, planned: list, facts: Cl
         size = count(body)
         rows.append({
             "club_id": club.id, "member_id": point.member_id, "membership_id": point.membership_id,
-            "rule_id": point.rule.id, "occurrence": point.occurrence,
-            "idempotency_key": touchpoint_key(point.membership_id, point.rule.id, point.occurrence),
+            "lead_cycle_id": point.lead_cycle_id, "rule_id": point.rule.id, "occurrence": point.occurrence,
+            "idempotency_key": planned_key(point),
             "to_phone": member.phone, "body": body, "locale": locale, "encoding": size.encoding,
             "segments": size.segments, "status": "queued", "due_at": now, "attempts": 0, "created_at": now,
         })
     if not rows:
         return 0
     insert_ignoring(Message, rows, ["idempotency_key"])
-    link_touchpoints(club.id)
+    link_touchpoints(club.id, leads=any(row["lead_cycle_id"] is not None for row in rows))
     return len(rows)
 
 
-def link_touchpoints(club_id: int) -> None:
-    """Point new messages at their touchpoints by the touchpoints' natural key (one UPDATE)."""
-    touchpoint = (
-        select(Touchpoint.id)
-        .where(and_(Touchpoint.membership_id == Message.membership_id, Touchpoint.rule_id == Message.rule_id,
-                    Touchpoint.occurrence == Message.occurrence))
-        .scalar_subquery()
-    )
-    db.session.execute(
-        update(Message).where(Message.club_id == club_id, Message.touchpoint_id.is_(None),
-                              Message.rule_id.is_not(None))
-        .values(touchpoint_id=touchpoint).execution_options(synchronize_session=False)
-    )
+def link_touchpoints(club_id: int, leads: bool = False) -> None:
+    """Point new messages at their touchpoints by the touchpoints' natural key (one UPDATE, and one more for the
+    leads' messages when LEADS)."""
+    for cycle in (Touchpoint.membership_id, Message.membership_id), (Touchpoint.lead_cycle_id, Message.lead_cycle_id):
+        touchpoint = (
+            select(Touchpoint.id)
+            .where(and_(cycle[0] == cycle[1], Touchpoint.rule_id == Message.rule_id,
+                        Touchpoint.occurrence == Message.occurrence))
+            .scalar_subquery()
+        )
+        db.session.execute(
+            update(Message).where(Message.club_id == club_id, Message.touchpoint_id.is_(None),
+                                  Message.rule_id.is_not(None), cycle[1].is_not(None))
+            .values(touchpoint_id=touchpoint).execution_options(synchronize_session=False)
+        )
+        if not leads:
+            return
 
 
 # A staff member's SMS: at most this long (three GSM-7 segments), and one identical text a minute.

@@ -6,15 +6,20 @@ listed in ALL, plus the translations of its names (make translations). The rest 
 the indexes below: defaults.ensure gives clubs their rules, triggers.TRIGGERS fires them, labels names them, the
 rule form asks for each trigger's numbers, the simulator gives each tool its effect."""
 from clubcrm.lifecycle.tools import (
-    adaptation_check, birthday, class_invitation, club_news, first_visit_call, freeze_end, milestone, package_offer,
+    adaptation_check, birthday, class_invitation, club_news, first_visit_call, freeze_end, lead_first_call,
+    lead_follow_up, lead_last_offer, lead_post_trial, lead_trial_invite, lead_trial_reminder, milestone, package_offer,
     renewal_offer, reply, seasonal, silence, trial_session, welcome, win_back,
 )
-from clubcrm.lifecycle.tools.base import DefaultRule, ToolSpec, Trigger
+from clubcrm.lifecycle.tools.base import LEAD, DefaultRule, ToolSpec, Trigger
 
 ALL: tuple[ToolSpec, ...] = tuple(module.TOOL for module in (
     welcome, first_visit_call, trial_session, adaptation_check, class_invitation, silence, milestone, birthday,
-    seasonal, package_offer, renewal_offer, freeze_end, win_back, club_news, reply,
+    seasonal, package_offer, renewal_offer, freeze_end, win_back,
+    lead_first_call, lead_trial_invite, lead_follow_up, lead_trial_reminder, lead_post_trial, lead_last_offer,
+    club_news, reply,
 ))
+# The lead tools: their rules play in a lead's cycle (lifecycle/lead_planner.py), not in a membership's.
+LEAD_TOOLS: tuple[str, ...] = tuple(tool.key for tool in ALL if all(rule.stages == LEAD for rule in tool.rules))
 
 
 def index(tools: tuple[ToolSpec, ...], part: str) -> dict:
@@ -52,5 +57,5 @@ TOOL_FACT_NAMES: dict[str, object] = index(ALL, "fact_names")
 DEFAULT_TEXTS: dict[str, dict[str, str]] = index(ALL, "texts")
 EFFECTS: dict[str, float] = {tool.key: tool.effect for tool in ALL if tool.effect is not None}
 
-__all__ = ["ALL", "DEFAULT_TEXTS", "EFFECTS", "RULES", "RULE_NAMES", "TOOLS", "TOOL_FACT_NAMES", "TOOL_NAMES",
-           "TRIGGER_SPECS", "DefaultRule", "ToolSpec", "Trigger", "check", "index"]
+__all__ = ["ALL", "DEFAULT_TEXTS", "EFFECTS", "LEAD_TOOLS", "RULES", "RULE_NAMES", "TOOLS", "TOOL_FACT_NAMES",
+           "TOOL_NAMES", "TRIGGER_SPECS", "DefaultRule", "ToolSpec", "Trigger", "check", "index"]

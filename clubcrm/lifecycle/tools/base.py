@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 EARLY = "adaptation"
 IN_CYCLE = "adaptation,active,pre_renewal"
 IN_CYCLE_OR_LAPSED = "adaptation,active,pre_renewal,lapsed"
+# A lead tool's rules play in a lead's cycle (first contact to first sale) only.
+LEAD = "lead"
 
 
 @dataclass(frozen=True)
