@@ -43,6 +43,10 @@ RISK_NAMES = {
 }
 
 
+OPENING_HOURS_NOTE = _l("Counted in the club's opening hours: the hours it is closed do not count (a lead at 21:30 "
+                        "called at 06:30, the club open until 22:00 and from 06:00, waited 1 hour).")
+
+
 # Kinds whose cells are not right-aligned numbers.
 TEXT_KINDS = frozenset(("text", "verdict", "reasons", "member", "date", "month"))
 
@@ -378,7 +382,7 @@ def kpi_tables(figures: Stored, whole: bool = False) -> list[Table]:
         Column("pending", _l("Still within 30 days"), "int", _l("Not counted in the conversion yet.")),
         Column("per_100", _l("Conversion per 100 leads"), "number"),
         Column("contacted", _l("Contacted by staff"), "int"),
-        Column("median_hours", _l("Median time to the first contact"), "hours"),
+        Column("median_hours", _l("Median time to the first contact"), "hours", OPENING_HOURS_NOTE),
     ], [{"leads": conversion.leads, "converted": conversion.converted, "pending": conversion.pending,
          "per_100": conversion.per_100, "contacted": processing.contacted,
          "median_hours": processing.median_hours}])
