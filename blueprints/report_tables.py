@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from flask import url_for
 from flask_babel import gettext as _
@@ -446,11 +446,12 @@ def _dicts(items) -> list[dict]:
 # --- leads by source and by month -----------------------------------------------------------------------------
 
 
-def lead_columns(report: LeadSourceReport, currency: str) -> list[Column]:
-    """The figures of a lead row, with an average first sale per currency found (the club's when none is)."""
+def lead_columns(report: LeadSourceReport, currency: str, notes: bool = True) -> list[Column]:
+    """The figures of a lead row, with an average first sale per currency found (the club's when none is); NOTES:
+    with each column's explanation (the second table of a page says them once more otherwise)."""
     currencies = report.currencies or [currency]
     several = len(currencies) > 1
-    return [
+    columns = [
         Column("leads", _l("Leads"), "int",
                _l("Lead cycles that began in the period; a lead who asks again after a lost cycle counts again.")),
         Column("bought", _l("Bought within 30 days"), "int",
@@ -473,6 +474,7 @@ def lead_columns(report: LeadSourceReport, currency: str) -> list[Column]:
                  _l("The average price of the membership that won the lead, in the club's currency."), code)
           for code in currencies],
     ]
+    return columns if notes else [replace(c, help="") for c in columns]
 
 
 def lead_row(row: LeadRow, label, currencies: list[str]) -> dict:
@@ -495,7 +497,9 @@ def lead_source_tables(report: LeadSourceReport, currency: str) -> list[Table]:
     if report.total.leads:   # no lead at all: the table says "Nothing in this period."
         sources.rows.append(lead_row(report.total, _("All sources"), currencies))
     sources.rows += [lead_row(r, labels.lead_source_name(r.key), currencies) for r in report.by_source]
-    months = Table("months", _("Leads by month"), [Column("group", _l("Month"), "month"), *figures],
+    months = Table("months", _("Leads by month"),
+                   [Column("group", _l("Month"), "month"), *lead_columns(report, currency, notes=False)],
                    [lead_row(r, r.key, currencies) for r in report.by_month],
-                   help=_("The month a lead's cycle began, on the club's own calendar (its time zone)."))
+                   help=_("The month a lead's cycle began, on the club's own calendar (its time zone); the columns "
+                          "count as in the table by source."))
     return [sources, months]

@@ -207,7 +207,7 @@ def lead_sources_page_of(scope: Scope, currency: str) -> Page:
     months = report.by_month
     page.chart("lead_months", _("Leads per month"), charts.bar_chart,
                [formatting.day(m.key, "LLL yy") for m in months], [m.leads for m in months],
-               y_format=rt.formatter("int"), empty=_("No leads in this period."))
+               y_format=lambda value: formatting.decimal(value, "#,##0.#"), empty=_("No leads in this period."))
     return page
 
 
