@@ -255,3 +255,23 @@ def test_refused_filters_answer_400(web, login_as, make):
     page = web.get("/reports/lead-sources?start=2026-03-10&end=2026-02-01")
     assert page.status_code == 400 and "must not be before its start" in page.text
     assert web.get("/reports/lead-sources/sources.csv?start=nonsense").status_code == 400
+
+
+def test_an_owner_reads_the_whole_chain_with_an_average_per_currency(web, login_as, make):
+    helsinki = build_helsinki(make)
+    new_york = make.club(timezone="America/New_York", currency="USD")
+    plan = make.plan(club=new_york, price_minor=4900)
+    lead(new_york, "other", utc(3, 1, 2), sale=(plan, utc(3, 5), 4900, False))
+    db.session.commit()
+    login_as("owner")
+    page = web.get("/reports/lead-sources?club=all&start=2026-02-01&end=2026-03-10")
+    assert page.status_code == 200
+    assert "Average first sale (EUR)" in page.text and "Average first sale (USD)" in page.text
+    # 9 leads, 3 bought, 2 pending: 3 per 7 decided; 79.50 EUR over Helsinki's two, 49.00 USD over New York's one.
+    total = table_values(page.text, "sources")[0]
+    assert total[:3] == ["All sources", "9", "3"] and total[-2:] == ["79.50", "49.00"]
+    assert ">$49.00<" in page.text and ">€79.50<" in page.text
+    # One club of the chain: its own figures only, in its currency alone.
+    one = web.get(f"/reports/lead-sources?club={helsinki.id}&start=2026-02-01&end=2026-03-10")
+    assert "Average first sale (USD)" not in one.text
+    assert table_values(one.text, "sources")[0][:2] == ["All sources", "8"]
