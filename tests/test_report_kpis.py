@@ -125,6 +125,11 @@ def test_lead_processing_counts_the_club_s_opening_hours_only(make):
     contact(weekend, local(club, date(2026, 2, 9), 7))
     friday = scope(club, start=date(2026, 2, 6), end=date(2026, 2, 6))
     assert lead_processing(friday) == LeadProcessing(1, 1, 26.0, 0)
+    # The club's hours come with the club: as many statements as before opening hours (the clubs, the leads).
+    db.session.commit()
+    with statements() as seen:
+        lead_processing(friday)
+    assert len(seen) == 2, seen
     # The stored figures the page reads count the same way.
     with unit_of_work():
         refresh.recompute(refresh.scope_key((club.id,)), NOW)

@@ -104,8 +104,8 @@ def open_hours_waited(hours: Hours, created_at: datetime, contacted_at: datetime
 
 def lead_processing(scope: Scope) -> LeadProcessing:
     """Measure the opening time from a lead's registration to their first staff contact."""
-    clubs = scope.clubs()
-    hours_of = opening_hours.hours_by_club(clubs)
+    found = opening_hours.clubs_with_hours(scope.club_ids)
+    clubs, hours_of = [club for club, _hours in found], {club.id: hours for club, hours in found}
     first_contact = (select(func.min(StaffContact.created_at)).where(StaffContact.member_id == Member.id)
                      .scalar_subquery())
     rows = db.session.execute(

@@ -24,8 +24,8 @@ What counts, for the lead cycles that began on a local day of the period (each c
   first_sales the cycles won by a membership that took effect (whenever it was sold), per currency: how many and
               their prices, and the average (rounded half up to a minor unit). A package win has no price here.
 
-Set-based: three statements (the clubs, their opening hours, the cycles with their won membership and first contact)
-whatever the number of leads; the opening time is worked out in Python over the fetched pairs.
+Set-based: two statements (the clubs with their opening hours, the cycles with their won membership and first
+contact) whatever the number of leads; the opening time is worked out in Python over the fetched pairs.
 """
 from __future__ import annotations
 
@@ -126,9 +126,9 @@ def months_of(start: date, end: date) -> list[date]:
 def lead_sources(scope: Scope) -> LeadSourceReport:
     """Count the lead cycles that began in SCOPE's period, by source and by month (the scope's plan is ignored: a
     lead has no plan)."""
-    clubs = scope.clubs()
+    found = opening_hours.clubs_with_hours(scope.club_ids)
+    clubs, hours_of = [club for club, _hours in found], {club.id: hours for club, hours in found}
     zones = {club.id: club.timezone for club in clubs}
-    hours_of = opening_hours.hours_by_club(clubs)
     cycle = LeadCycle
     first_contact = (select(func.min(StaffContact.created_at))
                      .where(StaffContact.member_id == cycle.member_id, StaffContact.created_at >= cycle.started_at,
