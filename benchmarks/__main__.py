@@ -467,14 +467,16 @@ def report_lifecycle(args, hist, results) -> int:
     _visits, samples, warmup = sizes(args, "lifecycle")
     c = hist.counts
     print()
-    print(f"ClubCRM lifecycle benchmark: {c['member']:,} members ({c['leads']:,} leads; {c['regulars']:,} "
+    print(f"ClubCRM lifecycle benchmark: {c['member']:,} people ({c['open leads']:,} open leads in lead cycles of the "
+          f"last 60 days, {c['leads']:,} older leads; {c['regulars']:,} "
           f"regulars, {c['faders']:,} faders, {c['silents']:,} gone silent lately, {c['nevers']:,} never "
           f"came), {c['membership']:,} memberships, {c['freeze']:,} freezes, {c['visit']:,} visits over "
           f"two years, {c['package']:,} packages, {c['club_session']:,} sessions, {c['booking']:,} "
           f"bookings, {c['staff_contact']:,} staff contacts, {c['touchpoint']:,} earlier touchpoints; "
           f"{samples} samples after {warmup} warm-up")
-    print("Pass: engine.run(now, dry_run=True) in an app context, then rollback; baseline: one raw SQL "
-          "statement (text(), CTEs) computing the same per-member facts, every row fetched; interleaved.")
+    print("Pass: engine.run(now, dry_run=True) in an app context, then rollback; baseline: two raw SQL "
+          "statements (text(), CTEs) computing the same per-member and per-open-lead facts, every row fetched; "
+          "interleaved.")
     print("Memory: fresh spawned processes; 'before' is the RSS just before the run (interpreter, app, one "
           "query), 'peak' the RSS high-water mark during it (VmHWM reset before the run; resident memory, "
           "so C allocations count too).")

@@ -7,7 +7,7 @@
   with the same parameters (its `bench_chain` marker) is reused, any other is generated again;
 * the lifecycle pass, as the worker runs it (engine.run), for the biggest club and for the whole chain: a dry
   pass, the day's first writing pass and the same-day rerun (which must plan nothing), beside the lifecycle
-  benchmark's raw facts query (benchmarks/lifecycle.py's BASELINE, once per club). The writing passes' rows are
+  benchmark's raw facts queries (benchmarks/lifecycle.py's raw_facts, once per club). The writing passes' rows are
   deleted afterwards (every row whose id is above the ids before the pass), so the kept data stays as generated;
 * the reports the pages compute, for the owner's chain scope and for the biggest club, each call timed in a
   fresh session: the renewal report, the per-tool table, the KPIs (base growth, visits per week, cohorts,
@@ -123,7 +123,7 @@ def undo_writes(dsn: str, marks: tuple[dict[str, int], dict[str, int]]) -> list[
 def lifecycle(url: str, dsn: str, club_ids: list[int], label: str, samples: int) -> list[str]:
     """Time the raw facts query, a dry pass, the day's first writing pass and the rerun for CLUB_IDS."""
     from benchmarks.apps import app_and_core
-    from benchmarks.lifecycle import BASELINE, baseline_params, take_out_writes, write_back
+    from benchmarks.lifecycle import baseline_params, raw_facts, take_out_writes, write_back
     from clubcrm import clock
     from clubcrm.extensions import db
     from clubcrm.lifecycle import engine
@@ -138,7 +138,7 @@ def lifecycle(url: str, dsn: str, club_ids: list[int], label: str, samples: int)
                 rows = 0
                 with core.connect() as conn:
                     for club_id in club_ids:
-                        rows += len(conn.execute(BASELINE, {**baseline_params(NOW), "club": club_id}).fetchall())
+                        rows += raw_facts(conn, {**baseline_params(NOW), "club": club_id})
                 base.append(time.perf_counter() - start)
                 with app.app_context():
                     start = time.perf_counter()
@@ -161,7 +161,7 @@ def lifecycle(url: str, dsn: str, club_ids: list[int], label: str, samples: int)
                 start = time.perf_counter()
                 with core.begin() as conn:
                     for club_id in club_ids:
-                        conn.execute(BASELINE, {**baseline_params(NOW), "club": club_id}).fetchall()
+                        raw_facts(conn, {**baseline_params(NOW), "club": club_id})
                     rewritten = write_back(conn, writes)
                 by_hand = time.perf_counter() - start
                 reruns, rerun = [], 0

@@ -5,8 +5,9 @@
 * baseline: ONE statement (CTEs, `text()`, the same text on SQLite and PostgreSQL) that computes, per
   member in play, what the pass loads: the cycle's membership, the first start, freezes, visits in
   7/14/30 days, the last visit and the visits of this cycle, booking aggregates, package balances, staff
-  contacts, the cycle's touchpoints and the last contacts, the arms drawn for the cycle; every row
-  fetched. Open sessions (a few dozen rows) are not in it.
+  contacts, the cycle's touchpoints and the last contacts, the arms drawn for the cycle; and ONE more per open
+  lead cycle (issue 17): the person, whether staff reached them since it began, its trial bookings and visits, its
+  touchpoints and last SMS, its arms; every row fetched. Open sessions (a few dozen rows) are not in it.
 
 Samples alternate (baseline, pass, baseline, pass...), after warm-up rounds, so both see the same
 caches and the same machine load. Peak memory is measured in fresh processes (multiprocessing, spawn):
@@ -201,11 +202,59 @@ GROUP BY member_id
 HAVING max(cycle_id) IS NOT NULL
 ORDER BY member_id
 """
+# The open lead cycles' facts, as the lead pass loads them (clubcrm/lifecycle/lead_facts.py), in one statement.
+LEAD_BASELINE_SQL = f"""
+WITH open_cycle AS (
+    SELECT id, member_id, started_at, source FROM lead_cycle WHERE club_id = :club AND ended_at IS NULL
+),
+reached AS (
+    SELECT DISTINCT oc.id FROM open_cycle oc JOIN staff_contact sc ON sc.member_id = oc.member_id
+    WHERE sc.outcome IN ('reached', 'booked') AND sc.created_at >= oc.started_at
+),
+trials AS (
+    SELECT oc.id, max(CASE WHEN b.status IN ({_in(HOLDS_PLACE)}) THEN 1 ELSE 0 END) AS booked,
+           min(CASE WHEN b.status = 'booked' AND s.starts_at >= :now THEN s.starts_at END) AS next_trial,
+           max(CASE WHEN b.status = 'attended' THEN s.starts_at END) AS attended
+    FROM open_cycle oc JOIN booking b ON b.member_id = oc.member_id JOIN club_session s ON s.id = b.session_id
+    WHERE s.kind = 'trial' AND s.cancelled_at IS NULL AND b.created_at >= oc.started_at
+    GROUP BY oc.id
+),
+came AS (
+    SELECT oc.id, max(v.checked_in_at) AS last_visit FROM open_cycle oc JOIN visit v ON v.member_id = oc.member_id
+    WHERE v.checked_in_at >= oc.started_at AND v.checked_in_at <= :now GROUP BY oc.id
+),
+touched AS (
+    SELECT t.lead_cycle_id AS id, count(*) AS touchpoints,
+           max(CASE WHEN t.channel = 'sms' AND t.status IN ({_in(facts.CONTACT_STATUSES)}) THEN t.due_on END)
+               AS last_sms
+    FROM touchpoint t WHERE t.lead_cycle_id IN (SELECT id FROM open_cycle) GROUP BY t.lead_cycle_id
+),
+arms AS (
+    SELECT a.lead_cycle_id AS id, count(*) AS arms, sum(CASE WHEN a.held THEN 1 ELSE 0 END) AS held
+    FROM assignment a WHERE a.lead_cycle_id IN (SELECT id FROM open_cycle) GROUP BY a.lead_cycle_id
+)
+SELECT oc.id, oc.member_id, oc.started_at, oc.source, m.first_name, m.birth_date, m.locale, m.phone,
+       m.sms_consent, m.sms_opted_out_at, m.phone_invalid_at, r.id AS reached, tr.booked, tr.next_trial,
+       tr.attended, c.last_visit, tp.touchpoints, tp.last_sms, ar.arms, ar.held
+FROM open_cycle oc JOIN member m ON m.id = oc.member_id
+LEFT JOIN reached r ON r.id = oc.id LEFT JOIN trials tr ON tr.id = oc.id LEFT JOIN came c ON c.id = oc.id
+LEFT JOIN touched tp ON tp.id = oc.id LEFT JOIN arms ar ON ar.id = oc.id
+WHERE m.erased_at IS NULL AND m.converted_at IS NULL
+ORDER BY oc.id
+"""
+LEAD_BASELINE = text(LEAD_BASELINE_SQL).bindparams(bindparam("now", type_=UTCDateTime))
 INSTANTS = ("since_7", "since_14", "since_30", "lookback", "end_of_day", "now", "contacts_since")
 BASELINE = text(BASELINE_SQL).bindparams(
     *(bindparam(name, type_=Date) for name in ("day", "horizon")),
     *(bindparam(name, type_=UTCDateTime) for name in INSTANTS),
 )
+
+
+def raw_facts(conn, params: dict) -> int:
+    """The baseline's work on connection CONN (or a session): the members' facts statement, then the open lead
+    cycles', every row fetched; return how many rows."""
+    members = len(conn.execute(BASELINE, params).fetchall())
+    return members + len(conn.execute(LEAD_BASELINE, {"club": params["club"], "now": params["now"]}).fetchall())
 
 
 def baseline_params(now: datetime) -> dict:
@@ -313,7 +362,7 @@ def run(engine_name: str, url: str, now: datetime, samples: int, warmup: int,
     try:
         def baseline() -> int:
             with core.connect() as conn:
-                return len(conn.execute(BASELINE, params).fetchall())
+                return raw_facts(conn, params)
 
         plans: list[int] = []
         times, base = [], []
@@ -331,10 +380,10 @@ def run(engine_name: str, url: str, now: datetime, samples: int, warmup: int,
         if len(set(plans)) != 1:
             raise RuntimeError(f"dry runs planned different numbers of touchpoints: {plans}")
         result.passes = Series("lifecycle pass, dry run (engine.run)", times)
-        result.baseline = Series("raw SQL: 1 statement, all rows", base)
+        result.baseline = Series("raw SQL: 2 statements (members, leads), all rows", base)
         result.planned = plan
         result.checks.append(f"every dry run planned the same {plans[0]:,} touchpoints; "
-                             f"the baseline returned {result.baseline_rows:,} member rows")
+                             f"the baseline returned {result.baseline_rows:,} member and open lead rows")
         result.statements = statements_of(app, lambda: dry_run(app, now))
 
         if profile:
@@ -365,8 +414,9 @@ def run(engine_name: str, url: str, now: datetime, samples: int, warmup: int,
             result.rerun_seconds = statistics.median(reruns)
             result.first_rerun_seconds = reruns[0]
             db.session.commit()
+            # The pass's own rows (planned at NOW): not the first calls of leads who came earlier today.
             stored = db.session.scalar(select(func.count()).select_from(Touchpoint)
-                                       .where(Touchpoint.due_on == params["day"]))
+                                       .where(Touchpoint.due_on == params["day"], Touchpoint.planned_at >= now))
             db.session.remove()
         clock.set_now(now)
         if stored == plans[0] == written.touchpoints and rerun == 0:
@@ -490,11 +540,10 @@ def _child(url: str, now: datetime, what: str, writes: dict | None = None) -> Ch
         _reset_peak()
         start = time.perf_counter()
         if what == "baseline":
-            rows = db.session.execute(BASELINE, baseline_params(now)).fetchall()
-            planned = len(rows)
+            planned = raw_facts(db.session, baseline_params(now))
             db.session.rollback()
         elif what == "baseline + the same writes":
-            db.session.execute(BASELINE, baseline_params(now)).fetchall()
+            raw_facts(db.session, baseline_params(now))
             planned = write_back(db.session.connection(), writes or {})
             db.session.commit()
         elif what == "dry run":

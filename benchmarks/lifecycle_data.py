@@ -8,7 +8,10 @@
 * the tools and rules every club starts with (as `defaults.ensure` writes them), and the touchpoints
   the daily passes before today would have planned (see `_touchpoints`);
 * packages (personal training, massage), classes, trial sessions and club events from 460 days back to
-  8 days ahead, with bookings; staff contacts of the last 90 days.
+  8 days ahead, with bookings; staff contacts of the last 90 days;
+* open leads (one for every five members: 20,000 beside 100,000) in lead cycles begun over the last 59 days, a
+  third of them reached by staff, with the lead tools' touchpoints and draws the passes (and the leads' arrival)
+  before today would have made (see `_leads`).
 
 Package balances are set directly (no ledger rows): the pass reads the balance, never the ledger.
 """
@@ -60,6 +63,11 @@ ASSIGNMENT_COLS = ("id", "club_id", "member_id", "kind", "membership_id", "tool_
 TOUCHPOINT_COLS = ("id", "club_id", "member_id", "membership_id", "tool_id", "rule_id", "occurrence", "stage",
                    "channel", "status", "skip_reason", "task_kind", "facts", "due_on", "planned_at",
                    "session_id", "outcome", "done_at", "done_by_id")
+LEAD_TOUCHPOINT_COLS = (*TOUCHPOINT_COLS, "lead_cycle_id", "due_at")
+LEAD_ASSIGNMENT_COLS = (*ASSIGNMENT_COLS, "lead_cycle_id")
+LEAD_CYCLE_COLS = ("id", "club_id", "member_id", "started_at", "source", "created_by_id")
+LEADS_PER_MEMBER = 0.2       # open leads beside the members (issue 17: 20,000 at 100,000 members)
+LEAD_DAYS = 59               # their cycles began this many days back at most (they close after 60)
 
 
 @dataclass
@@ -276,15 +284,22 @@ def generate(members: int, visits: int, now: datetime, seed: int = 20260310) -> 
     touchpoints = _touchpoints(rng, list(cycles.values()), packages, consent_of, last_visit, today_no, first_day,
                                at)
     assignments = _assignments(list(cycles.values()), touchpoints, today_no, first_day, at)
+    leads = _leads(rng, int(members * LEADS_PER_MEMBER), members, len(touchpoints), len(assignments), len(contacts),
+                   today_no, first_day, now, at)
     hist.tables = [
-        ("member", MEMBER_COLS, member_rows), ("membership", MEMBERSHIP_COLS, memberships),
+        ("member", MEMBER_COLS, member_rows + leads.members), ("membership", MEMBERSHIP_COLS, memberships),
         ("freeze", FREEZE_COLS, freezes), ("visit", VISIT_COLS, visit_rows),
         ("package", PACKAGE_COLS, packages), ("club_session", SESSION_COLS, sessions),
         ("booking", BOOKING_COLS, bookings), ("touchpoint", TOUCHPOINT_COLS, touchpoints),
-        ("assignment", ASSIGNMENT_COLS, assignments), ("staff_contact", CONTACT_COLS, contacts),
+        ("assignment", ASSIGNMENT_COLS, assignments), ("staff_contact", CONTACT_COLS, contacts + leads.contacts),
+        ("lead_cycle", LEAD_CYCLE_COLS, leads.cycles), ("touchpoint", LEAD_TOUCHPOINT_COLS, leads.touchpoints),
+        ("assignment", LEAD_ASSIGNMENT_COLS, leads.assignments),
     ]
-    hist.counts = {name: len(rows) for name, _cols, rows in hist.tables}
+    hist.counts = {}
+    for name, _cols, rows in hist.tables:
+        hist.counts[name] = hist.counts.get(name, 0) + len(rows)
     hist.counts["leads"] = members - len(chains)
+    hist.counts["open leads"] = len(leads.cycles)
     for kind in KINDS:
         hist.counts[f"{kind}s"] = sum(1 for c in chains if c.kind == kind)
     return hist
@@ -499,3 +514,91 @@ def _assignments(cycles: list[_Cycle], touchpoints: list[tuple], today_no: int, 
         rows.append((len(rows) + 1, CLUB_ID, member_id, "member", membership_id, defaults.TOOLS[tool_id - 1], tool_id,
                      status == "held_out", 10, due, planned_at))
     return rows
+
+
+@dataclass
+class _Leads:
+    members: list[tuple] = field(default_factory=list)
+    cycles: list[tuple] = field(default_factory=list)
+    contacts: list[tuple] = field(default_factory=list)
+    touchpoints: list[tuple] = field(default_factory=list)
+    assignments: list[tuple] = field(default_factory=list)
+    drawn: set[tuple[int, str]] = field(default_factory=set)
+    first_touchpoint_id: int = 1
+    first_assignment_id: int = 1
+
+
+def _leads(rng: random.Random, count: int, members: int, touchpoint_ids: int, assignment_ids: int, contact_ids: int,
+           today_no: int, first_day: date, now: datetime, at) -> _Leads:
+    """COUNT open leads (member ids after MEMBERS) in cycles begun over the last LEAD_DAYS days, a third reached by a
+    staff call within their first three days, and what the lead tools did before today: the first call and the trial
+    invitation the day each came (planned at the arrival: still open for today's), the follow-up calls on days 2, 5
+    and 10 while not reached (done, no answer), one draw per cycle and tool (10% held out: held-out touchpoints)."""
+    out = _Leads(first_touchpoint_id=touchpoint_ids + 1, first_assignment_id=assignment_ids + 1)
+    rules = {r.key: (i, defaults.TOOLS.index(r.tool) + 1, r) for i, r in enumerate(defaults.RULES, 1)}
+    local_now = now.astimezone(ZoneInfo(TZ_NAME))
+    now_second = local_now.hour * 3600 + local_now.minute * 60
+    for n in range(count):
+        member_id, cycle_id = members + n + 1, n + 1
+        day = today_no - rng.randrange(0, LEAD_DAYS + 1)
+        if day == today_no and now_second < 6 * 3600 + 60:
+            day -= 1   # before today's opening: nobody came yet today
+        second = rng.randrange(6 * 3600, min(22 * 3600, now_second) if day == today_no else 22 * 3600)
+        started = at(day, second)
+        consent = rng.random() < 0.7
+        first, last = rng.choice(FIRST), rng.choice(OTHER_LAST)
+        key, key_rev = name_keys(first, last)
+        out.members.append((member_id, CLUB_ID, first, last, key, key_rev, f"+35846{member_id:07d}", None, None,
+                            None, rng.choice(LOCALES), None, "web_form", None, int(consent),
+                            started if consent else None, "web_form" if consent else None, started, STAFF_ID, None))
+        out.cycles.append((cycle_id, CLUB_ID, member_id, started, "web_form", STAFF_ID))
+        reached_on = day + rng.randrange(0, 3) if rng.random() < 1 / 3 else None
+        if reached_on is not None and (reached_on, second) > (today_no, now_second):
+            reached_on = None
+        if reached_on is not None:
+            out.contacts.append((contact_ids + len(out.contacts) + 1, CLUB_ID, member_id, STAFF_ID, None, "reached",
+                                 None, at(reached_on, second if reached_on == day else 10 * 3600)))
+        held = {tool: rng.random() < 0.1 for tool in ("lead_first_call", "lead_trial_invite", "lead_follow_up")}
+        lead = _Lead(member_id, cycle_id, day, second, held)
+        call = ("planned", None) if day == today_no else ("done", "reached" if reached_on == day else "no_answer")
+        _touch(out, rules, first_day, at, lead, "lead_first_call", day, "task", *call,
+               due_at=at(day, min(second + 3600, 22 * 3600 - 1)))
+        _touch(out, rules, first_day, at, lead, "lead_trial_invite", day, "sms", "sent" if consent else "skipped",
+               skip=None if consent else "no_consent")
+        for offset in (2, 5, 10):
+            on = day + offset
+            if on < today_no and (reached_on is None or reached_on > on):
+                _touch(out, rules, first_day, at, lead, f"lead_follow_up_{offset}", on, "task", "done", "no_answer")
+    return out
+
+
+@dataclass(frozen=True)
+class _Lead:
+    member_id: int
+    cycle_id: int
+    day: int
+    second: int
+    held: dict[str, bool]
+
+
+def _touch(out: _Leads, rules: dict, first_day: date, at, lead: _Lead, rule_key: str, on: int, channel: str,
+           status: str, outcome: str | None = None, skip: str | None = None, due_at: str | None = None) -> None:
+    """A lead touchpoint of RULE_KEY on day ON, and the cycle's draw of its tool the first time the tool fires."""
+    rule_id, tool_id, rule = rules[rule_key]
+    if lead.held[rule.tool]:
+        status, outcome, skip = "held_out", None, None
+    done = status == "done"
+    out.touchpoints.append((
+        len(out.touchpoints) + out.first_touchpoint_id, CLUB_ID, lead.member_id, None, tool_id, rule_id, 0, "lead",
+        channel, status, skip, rule.task_kind if channel == "task" else None, "{}", day_iso(first_day, on),
+        at(on, 3 * 3600 if on > lead.day else lead.second), None, outcome, at(on, 12 * 3600) if done else None,
+        STAFF_ID if done else None, lead.cycle_id, due_at))
+    if (lead.cycle_id, rule.tool) not in out.drawn:
+        out.drawn.add((lead.cycle_id, rule.tool))
+        out.assignments.append((len(out.assignments) + out.first_assignment_id, CLUB_ID, lead.member_id, "lead", None,
+                                rule.tool, tool_id, lead.held[rule.tool], 10, day_iso(first_day, on),
+                                at(on, lead.second), lead.cycle_id))
+
+
+def day_iso(first_day: date, day_no: int) -> str:
+    return (first_day + timedelta(days=day_no)).isoformat()
