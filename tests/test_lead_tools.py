@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 
 from clubcrm import clock
 from clubcrm.db import unit_of_work
@@ -297,3 +297,28 @@ def test_the_pass_sends_as_many_statements_for_2000_leads_as_for_100(make):
             f"only in the larger: {shapes(many) - shapes(few)}; only in the smaller: {shapes(few) - shapes(many)}")
         if when == NOW:   # not vacuous: the leads set off the lead tools
             assert few_planned > 50 and many_planned > 1000
+
+
+def test_today_shows_the_first_calls_due_time_and_the_readers_own_leads_first(make, club, web, login_as):
+    clock.set_now(local(TODAY, 14, 10))
+    me = login_as("desk")
+    older = make.member(first_name="Olga")           # a lead's follow-up call of the day, with no due time
+    with unit_of_work():
+        db.session.execute(delete(Touchpoint).where(Touchpoint.member_id == older.id))
+        db.session.add(Touchpoint(club_id=club.id, member_id=older.id, lead_cycle_id=lead_cycles.open_cycle_of(
+            older.id).id, tool_id=db.session.scalar(select(Rule.tool_id).where(Rule.key == "lead_follow_up_2")),
+            rule_id=db.session.scalar(select(Rule.id).where(Rule.key == "lead_follow_up_2")), occurrence=0,
+            stage="lead", channel="task", status="planned", task_kind="call_back", facts={}, due_on=TODAY,
+            planned_at=NOW))
+    first = lead(make, club, first_name="Fresh", phone="040 555 0201")
+    mine = lead(make, club, first_name="Mine", phone="040 555 0202")
+    with unit_of_work():
+        lead_cycles.open_cycle_of(mine.id).assigned_staff_id = me.id
+    answer = web.get("/today/")
+    page = answer.get_data(as_text=True)
+    assert all(name in page for name in ("Mine", "Fresh", "Olga")), (answer.status_code, page[:3000])
+    rows = [page.index(name) for name in ("Mine", "Fresh", "Olga")]
+    assert rows == sorted(rows), "the reader's own lead first, then the due times, then the day's calls"
+    assert "by Mar 10, 2026, 3:10" in page and "your lead" in page
+    clock.set_now(local(TODAY, 15, 11))
+    assert "overdue since Mar 10, 2026, 3:10" in web.get("/today/").get_data(as_text=True)
