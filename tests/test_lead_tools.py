@@ -310,7 +310,7 @@ def test_today_shows_the_first_calls_due_time_and_the_readers_own_leads_first(ma
             rule_id=db.session.scalar(select(Rule.id).where(Rule.key == "lead_follow_up_2")), occurrence=0,
             stage="lead", channel="task", status="planned", task_kind="call_back", facts={}, due_on=TODAY,
             planned_at=NOW))
-    first = lead(make, club, first_name="Fresh", phone="040 555 0201")
+    lead(make, club, first_name="Fresh", phone="040 555 0201")
     mine = lead(make, club, first_name="Mine", phone="040 555 0202")
     with unit_of_work():
         lead_cycles.open_cycle_of(mine.id).assigned_staff_id = me.id
