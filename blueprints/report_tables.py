@@ -361,6 +361,40 @@ def tool_tables(report: ToolReport, currency: str) -> list[Table]:
     return [effect, activity]
 
 
+# The lead tools' table: the tools table's columns, in the words of a lead cycle and a first sale.
+_LEAD_WORDS = {
+    "difference": Column("difference", _l("What it adds"), "points",
+                         _l("The share of leads who bought within their cycle with the tool minus without it, in "
+                            "percentage points, club by club and share by share.")),
+    "months_to_verdict": Column("months_to_verdict", _l("Months to a verdict"), "months",
+                                _l("At the rate lead cycles reach the tool's trigger, for an effect of 5 points or its "
+                                   "break-even, whichever is larger (80% power); 0: reached.")),
+    "cost_per_extra_renewal": Column("cost_per_extra_renewal", _l("Cost per extra sale"), "money"),
+    "assigned": Column("assigned", _l("Lead cycles with it"), "int",
+                       _l("Lead cycles that reached the tool's trigger and were not held out (whether or not it got "
+                          "through).")),
+    "assigned_renewed": Column("assigned_renewed", _l("Bought with it"), "int"),
+    "held": Column("held", _l("Lead cycles held out"), "int",
+                   _l("Lead cycles that reached the trigger and were held out.")),
+    "held_renewed": Column("held_renewed", _l("Bought without it"), "int"),
+    "naive_rate": Column("naive_rate", _l("Naive: bought after receiving it"), "pct",
+                         _l("Many of these leads would have bought anyway: this is not the tool's effect.")),
+    "holdout_pct": Column("holdout_pct", _l("Held out, %"), "int",
+                          _l("The share of lead cycles the tool leaves out at random.")),
+}
+LEAD_TOOL_COLUMNS = [_LEAD_WORDS.get(column.key, column) for column in TOOL_COLUMNS]
+
+
+def lead_tool_table(report: ToolReport, currency: str) -> Table:
+    """The lead tools table: a line per lead tool, judged by the leads who bought within their cycle."""
+    table = Table("lead_tools", _("Which lead tool brings sales"), LEAD_TOOL_COLUMNS, help=_(
+        "Lead cycles that began in the period, have had their whole cycle and reached the tool's trigger, compared "
+        "by the arm the engine drew at random: with the tool or held out of it. A lead counts as bought when a sale "
+        "closed the cycle."))
+    table.rows = [effect_row(item, currency) for item in report.tools]
+    return table
+
+
 def interval_note(family: int) -> str:
     """The line under the tools table that says what its interval means."""
     return ngettext(

@@ -19,6 +19,7 @@ from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
 from clubcrm.models import Club, ReportRefresh
 from clubcrm.reports import charts, lead_sources, refresh, tool_tables
+from clubcrm.reports.tools import lead_tool_report
 from clubcrm.reports.scope import Scope
 from clubcrm.reports.snapshot import Stored
 from clubcrm.reports.tools import ToolReport
@@ -200,10 +201,13 @@ LEAD_SOURCES_PAGE = "lead-sources"
 
 
 def lead_sources_page_of(scope: Scope, currency: str) -> Page:
-    """The "Leads by source" page's tables and chart, computed now from the lead cycles (no stored figures)."""
+    """The "Leads by source" page's tables and chart, and which lead tool brings sales, computed now from the lead
+    cycles (no stored figures)."""
     report = lead_sources.lead_sources(scope)
-    tables = rt.lead_source_tables(report, currency)
-    page = Page(tables)
+    verdicts = lead_tool_report(scope)
+    tables = [rt.lead_tool_table(verdicts, currency), *rt.lead_source_tables(report, currency)]
+    page = Page(tables, family=verdicts.family)
+    draw_forest(page, tables[0].rows)
     months = report.by_month
     page.chart("lead_months", _("Leads per month"), charts.bar_chart,
                [formatting.day(m.key, "LLL yy") for m in months], [m.leads for m in months],

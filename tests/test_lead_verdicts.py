@@ -15,7 +15,9 @@ from clubcrm.services import lead_cycles, members, opening_hours
 from tests.conftest import NOW, TODAY
 
 
-def test_the_lead_report_compares_each_tools_arms_by_sales_within_the_cycle(make, app):
+def leads_decided(make, app, count: int = 40):
+    """COUNT leads who came at NOW with the lead tools on (half held out), every third of whom bought on day 3,
+    the others timed out; the clock then 70 days on. Returns the late lead (came 50 days on: not decided)."""
     club = make.default_club
     with unit_of_work():
         opening_hours.add_defaults(club)
@@ -28,7 +30,7 @@ def test_the_lead_report_compares_each_tools_arms_by_sales_within_the_cycle(make
     clock.set_now(NOW)
     people = []
     with unit_of_work():
-        for i in range(40):
+        for i in range(count):
             people.append(members.create_walk_in(desk, club, {"first_name": f"Lead{i}", "phone": f"040 600 {i:04d}"}))
     # Every third lead buys on day 3; a lead who came 20 days before the report's day is not decided yet.
     for person in people[::3]:
@@ -41,7 +43,12 @@ def test_the_lead_report_compares_each_tools_arms_by_sales_within_the_cycle(make
     clock.set_now(read_on)
     with unit_of_work():
         lead_cycles.close_timed_out(read_on)
+    return late, read_on
 
+
+def test_the_lead_report_compares_each_tools_arms_by_sales_within_the_cycle(make, app):
+    late, read_on = leads_decided(make, app)
+    club = make.default_club
     report = lead_tool_report(Scope((club.id,), TODAY - timedelta(days=30), read_on.date(), read_on.date()))
     assert report.programme is None and [t.tool for t in report.tools] == list(LEAD_TOOLS)
     won = {c.id: c.outcome == "won" for c in db.session.scalars(select(LeadCycle))}
@@ -62,3 +69,16 @@ def test_the_lead_report_compares_each_tools_arms_by_sales_within_the_cycle(make
     # The renewal report keeps to the members' tools, and the lead report to the leads'.
     renewals = tool_report(Scope((club.id,), TODAY - timedelta(days=30), read_on.date(), read_on.date()))
     assert not {t.tool for t in renewals.tools} & set(LEAD_TOOLS) and renewals.programme is not None
+
+
+def test_the_leads_page_shows_which_lead_tool_brings_sales_with_its_csv(make, app, web, login_as):
+    _late, read_on = leads_decided(make, app, count=12)
+    login_as("manager")
+    query = f"?start={(TODAY - timedelta(days=30)).isoformat()}&end={read_on.date().isoformat()}"
+    page = web.get(f"/reports/lead-sources{query}").get_data(as_text=True)
+    assert "Which lead tool brings sales" in page and "Cost per extra sale" in page
+    for name in ("Lead: first call", "Lead: trial invitation", "Lead: follow-up calls", "Lead: last offer"):
+        assert name in page
+    assert 'data-key="lead_first_call"' in page and "Cost per extra renewal" not in page
+    download = web.get(f"/reports/lead-sources/lead_tools.csv{query}")
+    assert download.status_code == 200 and "Bought with it" in download.get_data(as_text=True)
