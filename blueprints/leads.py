@@ -43,9 +43,17 @@ def _list_url() -> str:
     return url_for("leads.index") + (f"?{query}" if query else "")
 
 
-def _run(form, action, success):
-    """Validate FORM, run ACTION() in one transaction, flash SUCCESS(result) and go back to the list; a refusal
-    shows the list again with the reason; a lead this login may not see (or closed meanwhile) is not found."""
+def _run(cycle_id: int, form, action, success):
+    """Find the open lead cycle CYCLE_ID (another club's or none: 404), validate FORM, run ACTION() in one
+    transaction, flash SUCCESS(result) and go back to the list; a refusal (a cycle closed meanwhile too) shows the
+    list again with the reason."""
+    try:
+        lead_list.open_cycle(current_user, cycle_id)
+    except NotFound as error:
+        if error.code != "closed":
+            abort(404)
+        show_error(form, error)
+        return render_list(form, 409)
     if not form.validate_on_submit():
         return render_list(form, 422)
     try:
@@ -77,7 +85,7 @@ def outcome(cycle_id: int):
     """Record what came of a call to the lead: on their open task if they have one, else as a contact."""
     form = LeadOutcomeForm()
     club = current_club()
-    return _run(form, lambda: lead_list.record_outcome(current_user, cycle_id, form.outcome.data,
+    return _run(cycle_id, form, lambda: lead_list.record_outcome(current_user, cycle_id, form.outcome.data,
                                                        local_today(club.timezone)),
                 lambda member: _("%(name)s: contact logged.", name=member.full_name))
 
@@ -94,7 +102,7 @@ def lost(cycle_id: int):
         member = db.session.get(Member, cycle.member_id)
         lead_cycles.mark_lost(current_user, member, form.reason.data)
         return member
-    return _run(form, action, lambda member: _("%(name)s is marked as a lost lead.", name=member.full_name))
+    return _run(cycle_id, form, action, lambda member: _("%(name)s is marked as a lost lead.", name=member.full_name))
 
 
 @bp.post("/<id:cycle_id>/assign")
@@ -111,7 +119,7 @@ def assign(cycle_id: int):
             return _("%(name)s is assigned to nobody.", name=member.full_name)
         name = dict(lead_list.staff_choices(cycle.club_id)).get(cycle.assigned_staff_id, "")
         return _("%(name)s is assigned to %(staff)s.", name=member.full_name, staff=name)
-    return _run(form, lambda: lead_list.assign(current_user, cycle_id, staff_id), success)
+    return _run(cycle_id, form, lambda: lead_list.assign(current_user, cycle_id, staff_id), success)
 
 
 @bp.route("/merge", methods=["GET", "POST"])
