@@ -111,7 +111,7 @@ def assign(cycle_id: int):
     """Assign the lead to a staff member of the club, or to nobody."""
     form = AssignForm()
     raw = (form.staff_id.data or "").strip()
-    staff_id = int(raw) if raw.isdigit() and int(raw) <= 2**31 - 1 else (None if not raw else -1)
+    staff_id = int(raw) if raw.isascii() and raw.isdigit() and int(raw) <= 2**31 - 1 else (None if not raw else -1)
 
     def success(cycle):
         member = db.session.get(Member, cycle.member_id)

@@ -35,11 +35,12 @@ def new():
     form = NewLeadForm(locale=club.default_locale)
     known = None
     if form.validate_on_submit():
-        chosen = (request.form.get("use_member") or "").strip()
+        chosen = (request.form.get("use_member") or "").strip()    # the known person the desk chose to use
+        use_member_id = int(chosen) if chosen.isascii() and chosen.isdigit() else None
         try:
             with unit_of_work():
                 inquiry = members.take_inquiry(current_user, club, form.values(), offer_known=True,
-                                               use_member_id=int(chosen) if chosen.isdigit() else None)
+                                               use_member_id=use_member_id)
                 member = inquiry.member
         except members.KnownPerson as error:
             known = error.member

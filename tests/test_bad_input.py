@@ -174,7 +174,7 @@ def world(make) -> SimpleNamespace:
     # An open lead of each club, for the lead list's buttons.
     lead = make.member(first_name="Walk", last_name="Lead", phone="+358402009003", card_code="WALK-3")
     other_lead = make.member(club=other, phone="+358402009004", card_code="WALK-4")
-    cycles = {m.id: c for m, c in db.session.execute(select(LeadCycle.member_id, LeadCycle.id)
+    cycles = {m: c for m, c in db.session.execute(select(LeadCycle.member_id, LeadCycle.id)
                                                      .where(LeadCycle.member_id.in_([lead.id, other_lead.id])))}
     make.membership(stranger)
     # A login of each club for the switch on/off route (the walking logins must stay switched on).

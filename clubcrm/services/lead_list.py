@@ -81,7 +81,7 @@ def checked_filters(club_id: int, stage: str | None, source: str | None, staff: 
         chosen = NOBODY
     elif staff is not None:
         known = dict(staff_choices(club_id))
-        if staff.isdigit() and int(staff) in known:
+        if staff.isascii() and staff.isdigit() and int(staff) in known:
             chosen = int(staff)
         else:
             errors.append(InvalidInput("staff", _l("No staff member “%(value)s” works here: showing everyone's "

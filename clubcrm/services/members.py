@@ -427,7 +427,7 @@ def lookup(club: Club, text: str | None, field: str = "member") -> Member:
     phone = try_e164(text, club.country)
     if phone:
         matches.append(Member.phone == phone)
-    if text.isdigit() and 1 <= int(text) <= 2**31 - 1:
+    if text.isascii() and text.isdigit() and 1 <= int(text) <= 2**31 - 1:
         matches.append(Member.id == int(text))
     # One club's card codes and phones are unique, but a code can equal another member's id: the card wins.
     member = db.session.scalar(
