@@ -175,3 +175,5 @@ def test_a_manager_merges_from_the_merge_page(web, login_as, make):
     db.session.expunge_all()
     assert db.session.get(Member, drop_id) is None
     assert db.session.get(Member, keep_id).email == "mia@example.org"
+    history = web.get(f"/members/{keep_id}/audit?partial=1")
+    assert history.status_code == 200 and "merged two records of one person" in history.text

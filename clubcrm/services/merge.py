@@ -61,8 +61,8 @@ def _checked(actor: Staff, keep_id: int | None, drop_id: int | None) -> tuple[Me
                                      "merged."), code="other_club")
     for field, member in (("keep_id", keep), ("drop_id", drop)):
         if member.erased_at is not None:
-            raise Conflict(field, _l("%(name)s's personal data was erased: an erased record cannot be merged.",
-                                     name=f"#{member.id}"), code="erased")
+            raise Conflict(field, _l("The personal data of record %(id)s was erased: an erased record cannot be "
+                                     "merged.", id=member.id), code="erased")
     for member_id in sorted((keep_id, drop_id)):
         found[member_id] = lock_member(member_id)
     return found[keep_id], found[drop_id]
