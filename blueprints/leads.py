@@ -135,6 +135,8 @@ def merge_form():
         return _merge_page(form, None, None, 422)
     keep = drop = None
     for field in ("keep", "drop"):
+        if not posted and not (form[field].data or "").strip():
+            continue      # arriving from the list with one record named: ask for the other, no error yet
         try:
             found = members.lookup(club, form[field].data, field)
         except DomainError as error:
@@ -142,7 +144,7 @@ def merge_form():
             continue
         keep, drop = (found, drop) if field == "keep" else (keep, found)
     if keep is None or drop is None:
-        return _merge_page(form, keep, drop, 422)
+        return _merge_page(form, keep, drop, 422 if form.errors else 200)
     if keep.id == drop.id:
         show_error(form, DomainError("drop", _("These are the same record: choose two records of one person.")))
         return _merge_page(form, keep, drop, 422)

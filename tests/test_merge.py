@@ -165,6 +165,9 @@ def test_a_manager_merges_from_the_merge_page(web, login_as, make):
     keep_id, drop_id = keep.id, drop.id
     page = web.get(f"/leads/merge?keep={keep.card_code}&drop={drop.id}")
     assert page.status_code == 200 and 'id="merge-confirm"' in page.text and "Mia Dropped" in page.text
+    from_the_list = web.get(f"/leads/merge?drop={drop.id}")
+    assert from_the_list.status_code == 200 and 'value="' + str(drop.id) + '"' in from_the_list.text
+    assert 'class="flash danger"' not in from_the_list.text
     refused = web.get("/leads/merge?keep=nobody-here&drop=" + str(drop.id))
     assert refused.status_code == 422 and "No member has this card code, phone or id." in refused.text
     same = web.post("/leads/merge", {"keep": str(drop.id), "drop": str(drop.id), "confirm": "yes"})
