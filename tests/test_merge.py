@@ -103,8 +103,9 @@ def test_two_open_lead_cycles_keep_the_older_open_and_close_the_newer(app, make)
     older = make.member(first_name="Otto", last_name="Older")
     from clubcrm import clock
     clock.set_now(NOW + timedelta(days=2))
-    newer = make.member(first_name="Otto", last_name="Newer")
+    newer = make.member(first_name="Otto", last_name="Newer", phone=None, card_code=None)
     older_cycle, newer_cycle = cycle_of(older).id, cycle_of(newer).id
+    phone, card = older.phone, older.card_code
     with unit_of_work():
         merge.merge(manager, newer.id, older.id)     # keep the newer record; the older cycle is the one kept open
     cycles = {c.id: c for c in db.session.scalars(select(LeadCycle).where(LeadCycle.member_id == newer.id)
@@ -112,6 +113,9 @@ def test_two_open_lead_cycles_keep_the_older_open_and_close_the_newer(app, make)
     assert set(cycles) == {older_cycle, newer_cycle}
     assert cycles[older_cycle].ended_at is None
     assert (cycles[newer_cycle].outcome, cycles[newer_cycle].lost_reason) == ("lost", "merged")
+    # The kept record lacked a phone and a card: it takes the dropped one's (unique values, freed first).
+    kept = db.session.get(Member, newer.id, populate_existing=True)
+    assert (kept.phone, kept.card_code) == (phone, card)
 
 
 def test_refusals_change_nothing(app, make):
