@@ -33,15 +33,23 @@ def new():
     """Register a lead with where they came from; a lost lead who asks again gets a new lead cycle."""
     club = current_club()
     form = NewLeadForm(locale=club.default_locale)
+    known = None
     if form.validate_on_submit():
+        chosen = (request.form.get("use_member") or "").strip()    # the known person the desk chose to use
+        use_member_id = int(chosen) if chosen.isascii() and chosen.isdigit() else None
         try:
             with unit_of_work():
-                inquiry = members.take_inquiry(current_user, club, form.values())
+                inquiry = members.take_inquiry(current_user, club, form.values(), offer_known=True,
+                                               use_member_id=use_member_id)
                 member = inquiry.member
+        except members.KnownPerson as error:
+            known = error.member
         except DomainError as error:
             show_error(form, error)
         else:
-            if inquiry.new_cycle:
+            if inquiry.known:
+                flash(_("%(name)s is already known: here is their card.", name=member.full_name), "success")
+            elif inquiry.new_cycle:
                 flash(_("%(name)s asked again: a new lead cycle is open for them.", name=member.full_name),
                       "success")
             else:
@@ -49,7 +57,8 @@ def new():
             return redirect(url_for("members.card", member_id=member.id))
     elif form.is_submitted():
         the_rest_of(form, club)
-    return render_template("members/form.html", form=form, member=None), 422 if form.errors else 200
+    status = 409 if known is not None else 422 if form.errors else 200
+    return render_template("members/form.html", form=form, member=None, known=known), status
 
 
 def the_rest_of(form: MemberForm, club, member_id: int | None = None) -> None:

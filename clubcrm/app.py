@@ -159,12 +159,12 @@ def register_blueprints(app: Flask) -> None:
 
         statement_timeout.disarm()
 
-    from blueprints import (api, api_tokens, auth, checklist, clubs, data, desk, errors, imports, lifecycle, members,
-                            outbox, photos, reports, sales, sessions, settings, setup, tasks, twilio_hooks)
+    from blueprints import (api, api_tokens, auth, checklist, clubs, data, desk, errors, imports, leads, lifecycle,
+                            members, outbox, photos, reports, sales, sessions, settings, setup, tasks, twilio_hooks)
 
     # setup first: while the database holds no club, its guard sends every page to /setup before others act.
-    for module in (setup, auth, desk, checklist, members, photos, sales, sessions, settings, clubs, lifecycle, tasks,
-                   outbox, reports, imports, data, api_tokens, api, twilio_hooks, errors):
+    for module in (setup, auth, desk, checklist, members, leads, photos, sales, sessions, settings, clubs, lifecycle,
+                   tasks, outbox, reports, imports, data, api_tokens, api, twilio_hooks, errors):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)   # bearer tokens, no cookies: nothing for a forged cross-site request to ride on
 

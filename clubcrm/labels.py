@@ -52,6 +52,8 @@ ACTION_NAMES = {
     "override": _l("let the member in once (manager's approval)"),
     "open_lead_cycle": _l("opened a new lead cycle"),
     "lose_lead": _l("marked the lead lost"),
+    "assign_lead": _l("assigned the lead"),
+    "merge_members": _l("merged two records of one person"),
     "time_out_leads": _l("closed lead cycles without a sale as lost"),
 }
 
@@ -69,6 +71,8 @@ LEAD_STAGE_NAMES = {
 LOST_REASON_NAMES = {
     "price": _l("price"), "distance": _l("distance"), "schedule": _l("schedule"),
     "other_club": _l("chose another club"), "no_answer": _l("no answer"), "not_interested": _l("not interested"),
+    # Not a reason staff choose: the newer of two open cycles closed by a merge of two records (services/merge.py).
+    "merged": _l("merged with another record"),
 }
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
 from clubcrm.lifecycle import engine
-from clubcrm.models import ApiToken, DeskCall, ImportJob, LoginSession, Touchpoint
+from clubcrm.models import ApiToken, DeskCall, ImportJob, LeadCycle, LoginSession, Touchpoint
 from clubcrm.models.sms import Message
 from clubcrm.services import checkin, login_sessions, sales, sessions
 from tests.conftest import NOW, TODAY
@@ -96,6 +96,15 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     # The lead panel (lead cycles, stage) and its "lost" form: an empty form names no reason
     ("members.lead_panel", "GET"):                (302, 200, 200, 200, 404, 404),
     ("members.mark_lost", "POST"):                (302, 422, 422, 422, 404, 404),
+    # --- the lead list (leads.py): desk and managers; a lead cycle of club A is not found for club B. Empty forms
+    # name no outcome or reason (422); an empty assignment is "nobody", as it already is (back to the list). The
+    # merge of two records is the manager's (club B's manager: their own club's page, naming no row)
+    ("leads.index", "GET"):                       (302, 200, 200, 200, 200, 200),
+    ("leads.outcome", "POST"):                    (302, 422, 422, 422, 404, 404),
+    ("leads.lost", "POST"):                       (302, 422, 422, 422, 404, 404),
+    ("leads.assign", "POST"):                     (302, 302, 302, 302, 404, 404),
+    ("leads.merge_form", "GET"):                  (302, 403, 200, 200, 403, 200),
+    ("leads.merge_form", "POST"):                 (302, 403, 422, 422, 403, 422),
     # --- sales on the card (sales.py): cancel and grant are the manager's
     ("sales.sell", "POST"):                       (302, 422, 422, 422, 404, 404),
     ("sales.sell_package", "POST"):               (302, 422, 422, 422, 404, 404),
@@ -217,6 +226,7 @@ def build_data(make) -> dict:
     owner = make.staff("owner")
     trainer = make.staff("desk", name="Tina Trainer", is_trainer=True)
     member = make.member(first_name="Alice", last_name="Avenue")
+    lead = make.member(first_name="Lena", last_name="Lead")     # an open lead cycle for the lead list's routes
     plan = make.plan()
     service = make.service()
     membership = make.membership(member, plan=plan, staff=desk)
@@ -265,6 +275,7 @@ def build_data(make) -> dict:
         # The API's ids (plan_id, service_id, ...) go here as its routes appear.
         "plan_id": plan.id, "service_id": service.id, "membership_id": membership.id,
         "form_name": "cancel",   # the member card's form fragments: the manager's one
+        "cycle_id": db.session.scalar(select(LeadCycle.id).where(LeadCycle.member_id == lead.id)),
     }
     compute_all()   # the report pages and the API read the figures the worker stored (without: "being computed")
     return {"staff": staff, "args": args}

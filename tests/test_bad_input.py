@@ -21,6 +21,7 @@ from wtforms.fields.core import UnboundField
 
 from blueprints.forms import auth as auth_forms
 from blueprints.forms import clubs as club_forms
+from blueprints.forms import leads as lead_forms
 from blueprints.forms import lifecycle as lifecycle_forms
 from blueprints.forms import members as member_forms
 from blueprints.forms import sales as sales_forms
@@ -35,7 +36,7 @@ from blueprints.forms.setup import SetupForm
 from clubcrm import clock
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
-from clubcrm.models import Message, Rule, Touchpoint
+from clubcrm.models import LeadCycle, Message, Rule, Touchpoint
 from clubcrm.services import sales
 from tests.web import ERROR, Web
 from tests.conftest import NOW, TODAY, make_app
@@ -93,6 +94,10 @@ FORMS = {
     "lifecycle.measurement": (lifecycle_forms.MeasurementForm, ""),
     "lifecycle.rule": (lifecycle_forms.RuleForm, ""),
     "tasks.outcome": (task_forms.OutcomeForm, ""),
+    "leads.outcome": (lead_forms.LeadOutcomeForm, ""),
+    "leads.lost": (member_forms.LostForm, ""),
+    "leads.assign": (lead_forms.AssignForm, ""),
+    "leads.merge_form": (lead_forms.MergeForm, ""),
     "members.log_contact": (task_forms.ContactForm, ""),
     "members.send_sms": (task_forms.SmsForm, ""),
     "members.let_in": (sales_forms.OverrideForm, ""),
@@ -104,7 +109,8 @@ FORMS = {
     # 404 here (clubs exist); tests/test_setup.py walks it before setup.
     "setup.form": (SetupForm, ""),
 }
-RAW_FIELDS = {"desk.scan": {"q": "text"}, "auth.set_locale": {"locale": "choice", "next": "text"},
+RAW_FIELDS = {"desk.scan": {"q": "text"}, "members.new": {"use_member": "number"},
+              "auth.set_locale": {"locale": "choice", "next": "text"},
               "auth.choose_club": {"club_id": "number"},
               # A file field: text sent in its place is no photo, refused with a message (tests/test_photos.py).
               "photos.upload": {"photo": "text"},
@@ -112,7 +118,7 @@ RAW_FIELDS = {"desk.scan": {"q": "text"}, "auth.set_locale": {"locale": "choice"
               "twilio_hooks.inbound": {"MessageSid": "text", "From": "text", "To": "text", "Body": "text"}}
 # Twilio's webhooks take no CSRF token: an unsigned request is refused with 403 instead.
 SIGNED = {"twilio_hooks.status", "twilio_hooks.inbound"}
-QUERY_FIELDS = ["q", "partial", "next", "start", "end", "club", "plan"]
+QUERY_FIELDS = ["q", "partial", "next", "start", "end", "club", "plan", "stage", "source", "staff", "keep", "drop"]
 NO_FIELDS = {"auth.logout", "auth.end_device", "auth.log_out_everywhere", "members.check_in", "desk.guest_check_in",
              "sales.end_freeze", "members.cancel_sms", "photos.delete", "settings.set_trainer",
              "settings.toggle", "settings.toggle_staff", "sessions.cancel", "sessions.cancel_booking",
@@ -145,7 +151,7 @@ def fields_of(endpoint: str) -> dict[str, str]:
 
 
 ALL_FORMS = [c for m in (auth_forms, member_forms, sales_forms, settings_forms, lifecycle_forms, task_forms,
-                          club_forms)
+                          club_forms, lead_forms)
              for c in vars(m).values()
              if isinstance(c, type) and issubclass(c, FlaskForm) and c is not FlaskForm]
 # Every field name any view reads: each form's fields (also unprefixed), raw fields, query parameters.
@@ -165,6 +171,11 @@ def world(make) -> SimpleNamespace:
     with unit_of_work():
         sales.sell_package(make.desk(), member, service.id, TODAY)
     stranger = make.member(club=other, phone="+358402009002", card_code="WALK-2")
+    # An open lead of each club, for the lead list's buttons.
+    lead = make.member(first_name="Walk", last_name="Lead", phone="+358402009003", card_code="WALK-3")
+    other_lead = make.member(club=other, phone="+358402009004", card_code="WALK-4")
+    cycles = {m: c for m, c in db.session.execute(select(LeadCycle.member_id, LeadCycle.id)
+                                                     .where(LeadCycle.member_id.in_([lead.id, other_lead.id])))}
     make.membership(stranger)
     # A login of each club for the switch on/off route (the walking logins must stay switched on).
     spare, other_spare = make.staff("desk", name="Spare Desk"), make.staff("desk", club=other)
@@ -188,7 +199,7 @@ def world(make) -> SimpleNamespace:
                            rule=welcome.id, rule_texts=dict(welcome.texts), tool=welcome.tool_id,
                            other_rule=other_rule.id, other_tool=other_rule.tool_id,
                            message=messages[0].id, other_message=messages[1].id, staff=spare.id,
-                           other_staff=other_spare.id)
+                           other_staff=other_spare.id, cycle=cycles[lead.id], other_cycle=cycles[other_lead.id])
 
 
 def baselines(ids: SimpleNamespace) -> dict[str, dict[str, str]]:
@@ -236,6 +247,11 @@ def baselines(ids: SimpleNamespace) -> dict[str, dict[str, str]]:
                            "window_days": "2", "threshold": "", "season_from": "", "season_to": "",
                            **{f"text_{locale}": text for locale, text in ids.rule_texts.items()}},
         "tasks.outcome": {"outcome": "reached", "note": "x", "next": "/"},
+        "leads.outcome": {"outcome": "no_answer"},
+        "leads.lost": {"reason": "price"},
+        "leads.assign": {"staff_id": str(ids.staff)},
+        # Never confirmed: the walked members must stay two.
+        "leads.merge_form": {"keep": ids.card, "drop": "WALK-3", "confirm": ""},
         "members.log_contact": {"outcome": "reached", "note": "x"},
         "members.send_sms": {"body": "Hello from the desk"},
         "members.let_in": {"approver_email": "nobody@example.com", "password": "wrong", "reason": "walk"},
@@ -257,12 +273,13 @@ def path_variants(rule, ids: SimpleNamespace) -> list[str]:
         if converter.startswith(("int", "float")):
             real[name] = {"member_id": ids.member, "item_id": ids.plan, "active": 1, "touchpoint_id": ids.task,
                           "rule_id": ids.rule, "tool_id": ids.tool, "message_id": ids.message,
-                          "staff_id": ids.staff, "club_id": ids.club}.get(name, 1)
+                          "staff_id": ids.staff, "club_id": ids.club, "cycle_id": ids.cycle}.get(name, 1)
             edges[name] = INT_EDGES + {"member_id": [ids.stranger], "item_id": [ids.other_plan],
                                        "touchpoint_id": [ids.other_task], "rule_id": [ids.other_rule],
                                        "tool_id": [ids.other_tool],
                                        "message_id": [ids.other_message],
-                                       "staff_id": [ids.other_staff]}.get(name, [])
+                                       "staff_id": [ids.other_staff],
+                                       "cycle_id": [ids.other_cycle]}.get(name, [])
         else:
             real[name] = {"kind": "plans", "name": "renewals", "table": "tools", "item": "plans"}.get(name, "x")
             edges[name] = TEXT_EDGES + (["services"] if name == "kind" else [])

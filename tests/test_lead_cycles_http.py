@@ -60,8 +60,11 @@ def test_a_lost_lead_asking_again_at_the_desk_gets_a_new_cycle(web, login_as, ma
     with unit_of_work():
         lead_cycles.mark_lost(desk, known, "price")
     clock.set_now(NOW + timedelta(days=20))
-    response = web.post("/members/new", lead(first_name="Lena", phone="0407000007", source="phone"),
-                        follow_redirects=True)
+    offered = web.post("/members/new", lead(first_name="Lena", phone="0407000007", source="phone"))
+    assert offered.status_code == 409 and f'name="use_member" value="{known.id}"' in offered.text
+    assert [c.outcome for c in cycles_of(known.id)] == ["lost"]
+    response = web.post("/members/new", lead(first_name="Lena", phone="0407000007", source="phone",
+                                             use_member=str(known.id)), follow_redirects=True)
     assert response.status_code == 200
     assert "Lena Number" in flashes(response)[0] and "new lead cycle" in flashes(response)[0]
     assert [c.outcome for c in cycles_of(known.id)] == ["lost", None]

@@ -244,10 +244,22 @@ def create_lead(staff: Staff | None, club: Club, data: dict, source: str = "walk
 
 @dataclass(frozen=True)
 class Inquiry:
-    """What a lead's inquiry at the desk made: a new lead, or a new cycle on a lost lead who asked again."""
+    """What a lead's inquiry at the desk made: a new lead, or a new cycle on a lost lead who asked again; KNOWN: the
+    desk chose a person already known, who stays as they are (an open lead, a member who bought)."""
 
     member: Member
     new_cycle: bool = False
+    known: bool = False
+
+
+class KnownPerson(InvalidInput):
+    """The phone or email typed at the desk belongs to a person the club already knows: the desk is offered them
+    instead of a second record (MEMBER)."""
+
+    def __init__(self, field: str, member: Member):
+        super().__init__(field, _l("This person is already known: %(name)s.", name=member.full_name),
+                         code="duplicate")
+        self.member = member
 
 
 def create_walk_in(staff: Staff, club: Club, data: dict) -> Member:
@@ -255,10 +267,15 @@ def create_walk_in(staff: Staff, club: Club, data: dict) -> Member:
     return take_inquiry(staff, club, data).member
 
 
-def take_inquiry(staff: Staff, club: Club, data: dict) -> Inquiry:
+def take_inquiry(staff: Staff, club: Club, data: dict, use_member_id: int | None = None,
+                 offer_known: bool = False) -> Inquiry:
     """Register a lead at the desk with where they came from (DATA's `source`, walk_in by default). A lost lead of
     the club who asks again (the same phone or email) gets a new lead cycle, not a second member; the same form sent
-    again within moments answers what the first made."""
+    again within moments answers what the first made.
+
+    OFFER_KNOWN (the desk's form): a phone or email of a person the club knows is refused with KnownPerson, which
+    names them, until the desk chooses them (USE_MEMBER_ID): then a lost lead gets a new cycle and anyone else stays
+    as they are. Never a second record of the person."""
     values, origin = _checked_lead(club, data, "walk_in")
     # No member row exists yet to lock: two submits at once queue on the club's row instead, so the second
     # finds the first's lead (or its phone taken) rather than inserting beside it.
@@ -272,6 +289,9 @@ def take_inquiry(staff: Staff, club: Club, data: dict) -> Inquiry:
     if first is not None:
         return Inquiry(first)
     known = known_person(club, values["phone"], values["email"])
+    chosen = known is not None and use_member_id == known.id
+    if known is not None and offer_known and not chosen:
+        raise KnownPerson("phone" if values["phone"] and known.phone == values["phone"] else "email", known)
     if known is not None and known.converted_at is None:
         asked = repeats.latest_within(
             select(LeadCycle).where(LeadCycle.member_id == known.id, LeadCycle.created_by_id == staff.id,
@@ -281,6 +301,8 @@ def take_inquiry(staff: Staff, club: Club, data: dict) -> Inquiry:
         if lead_cycles.can_reopen(known):
             lead_cycles.reopen(staff, known, origin)
             return Inquiry(known, new_cycle=True)
+    if chosen:
+        return Inquiry(known, known=True)
     return Inquiry(create_lead(staff, club, data, source="walk_in"))
 
 
@@ -405,7 +427,7 @@ def lookup(club: Club, text: str | None, field: str = "member") -> Member:
     phone = try_e164(text, club.country)
     if phone:
         matches.append(Member.phone == phone)
-    if text.isdigit() and 1 <= int(text) <= 2**31 - 1:
+    if text.isascii() and text.isdigit() and 1 <= int(text) <= 2**31 - 1:
         matches.append(Member.id == int(text))
     # One club's card codes and phones are unique, but a code can equal another member's id: the card wins.
     member = db.session.scalar(
