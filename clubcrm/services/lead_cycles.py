@@ -190,7 +190,7 @@ def stages_of(club_id: int, cycle_ids: list[int] | bool = True) -> dict[int, str
             return {}
         which = LeadCycle.id.in_(bindparam("ids", expanding=True))
         params = {"club_id": club_id, "ids": list(cycle_ids)}
-    rows = db.session.execute(_stages_statement(which), params).all()
+    rows = db.session.execute(stages_statement(which), params).all()
     return {cycle_id: _stage(outcome, contacted, booked, attended)
             for cycle_id, outcome, contacted, booked, attended in rows}
 
@@ -205,7 +205,7 @@ def _stage(outcome: str | None, contacted: bool, booked: bool, attended: bool) -
     return "contacted" if contacted else "new"
 
 
-def _stages_statement(which):
+def stages_statement(which):
     """stages_of's statement: each cycle with three EXISTS, each served by the member's own index."""
     since = LeadCycle.started_at
     trial = (select(true()).select_from(Booking).join(ClubSession, ClubSession.id == Booking.session_id)

@@ -92,7 +92,7 @@ def checked_filters(club_id: int, stage: str | None, source: str | None, staff: 
 def _stage_of_open_cycles():
     """The stage of each of the club's open cycles as a subquery (id, stage), from lead_cycles' one statement, so
     that the list filters and pages by stage in SQL."""
-    rows = lead_cycles._stages_statement(LeadCycle.ended_at.is_(None)).subquery("stages")
+    rows = lead_cycles.stages_statement(LeadCycle.ended_at.is_(None)).subquery("stages")
     stage = case((rows.c.attended, "trial_attended"), (rows.c.booked, "trial_booked"),
                  (rows.c.contacted, "contacted"), else_="new")
     return select(rows.c.id, stage.label("stage")).subquery("stage_of")
