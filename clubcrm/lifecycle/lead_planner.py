@@ -12,14 +12,13 @@ from datetime import date, datetime, timedelta
 
 from clubcrm.lifecycle.facts import MemberRow, OpenSession
 from clubcrm.lifecycle.lead_facts import LeadFacts, LeadRow, TrialRow, first_call_due
-from clubcrm.lifecycle.planner import DayPlan, Drawn, Planned, RuleView, _below
+from clubcrm.lifecycle.planner import WAIT, DayPlan, Drawn, Planned, RuleView, drawn_below, why_no_sms
 from clubcrm.lifecycle.tools import LEAD
 from clubcrm.lifecycle.triggers import TRIGGERS
 from sqlalchemy import select, update
 
 from clubcrm.extensions import db
 from clubcrm.models import Club, Rule, Touchpoint
-from clubcrm.models.member import can_text
 
 
 @dataclass
@@ -68,7 +67,7 @@ class LeadContext:
 def lead_held(member_id: int, tool, cycle_id: int) -> bool:
     """Decide by a stable hash of (member, tool, lead cycle) whether the cycle is kept from the tool (a hash input
     of its own: a lead's draw is independent of the draws of the memberships the person may buy later)."""
-    return tool.holdout_pct > 0 and _below(f"{member_id}:{tool.key}:lead:{cycle_id}", tool.holdout_pct)
+    return tool.holdout_pct > 0 and drawn_below(f"{member_id}:{tool.key}:lead:{cycle_id}", tool.holdout_pct)
 
 
 def lead_rules(rules: list[Rule]) -> list[RuleView]:
@@ -141,13 +140,10 @@ def decide(club: Club, rule: RuleView, ctx: LeadContext, last_sms: date | None) 
     for another day of its window (see the module's docstring)."""
     if rule.channel != "sms":
         return rule.channel, "planned", None
-    if not can_text(ctx.member):
-        reason = "no_consent"
-    elif last_sms is not None and (ctx.day - last_sms).days < club.sms_gap_days:
-        if not last_chance(rule, ctx):
-            return None
-        reason = "sms_cap"
-    else:
+    reason = why_no_sms(club, ctx, last_sms, lambda: last_chance(rule, ctx))
+    if reason is WAIT:
+        return None
+    if reason is None:
         return "sms", "planned", None
     return ("task", "planned", reason) if rule.fallback == "task" else ("sms", "skipped", reason)
 

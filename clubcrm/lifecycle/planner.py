@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
@@ -122,20 +123,20 @@ class DayPlan:
     drawn: list[Drawn] = field(default_factory=list)
 
 
-def _below(text: str, share_pct: int) -> bool:
+def drawn_below(text: str, share_pct: int) -> bool:
     digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") % 10_000 < share_pct * 100
 
 
 def held_out(member_id: int, tool, membership_id: int) -> bool:
     """Decide by a stable hash of (member, tool, cycle) whether this cycle is kept from the tool."""
-    return tool.holdout_pct > 0 and _below(f"{member_id}:{tool.key}:{membership_id}", tool.holdout_pct)
+    return tool.holdout_pct > 0 and drawn_below(f"{member_id}:{tool.key}:{membership_id}", tool.holdout_pct)
 
 
 def programme_held(member_id: int, year: int, share_pct: int) -> bool:
     """Decide by a stable hash of (member, calendar year) whether the member gets no contact from the engine's
     tools that year (the programme holdout). Independent of every tool's draw (another hash input)."""
-    return share_pct > 0 and _below(f"programme:{member_id}:{year}", share_pct)
+    return share_pct > 0 and drawn_below(f"programme:{member_id}:{year}", share_pct)
 
 
 def plan_club(club: Club, rules: list[Rule], facts: ClubFacts) -> DayPlan:
@@ -229,13 +230,10 @@ def decide(club: Club, rule: Rule, fire: Fired, ctx: Context, reserve: int,
         return channel, "skipped", "budget"
     reason = None
     if channel == "sms":
-        if not can_text(ctx.member):
-            reason = "no_consent"
-        elif last_sms is not None and (ctx.day - last_sms).days < club.sms_gap_days:
-            if not last_chance(rule, ctx):
-                return None
-            reason = "sms_cap"
-        else:
+        reason = why_no_sms(club, ctx, last_sms, lambda: last_chance(rule, ctx))
+        if reason is WAIT:
+            return None
+        if reason is None:
             return channel, "planned", None
         if rule.fallback != "task":
             return "sms", "skipped", reason
@@ -247,6 +245,21 @@ def decide(club: Club, rule: Rule, fire: Fired, ctx: Context, reserve: int,
             return channel, "skipped", "talked"
         return None
     return channel, "planned", reason
+
+
+# why_no_sms's answer for an SMS that may still go on a later day of its window.
+WAIT = "wait"
+
+
+def why_no_sms(club: Club, ctx, last_sms: date | None, closing: Callable[[], bool]) -> str | None:
+    """Why a fired rule's SMS cannot go to CTX.member today: no_consent; sms_cap, an SMS went out within the club's
+    gap and the rule's window closes today (CLOSING()); WAIT, the same but the window goes on; None: it can go. The
+    members' planner and the leads' share it."""
+    if not can_text(ctx.member):
+        return "no_consent"
+    if last_sms is not None and (ctx.day - last_sms).days < club.sms_gap_days:
+        return "sms_cap" if closing() else WAIT
+    return None
 
 
 def last_chance(rule: Rule, ctx: Context) -> bool:
