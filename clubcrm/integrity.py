@@ -109,22 +109,23 @@ def ledger_signs() -> Iterator[Problem]:
 
 
 def messages_sent_twice() -> Iterator[Problem]:
-    """One planned contact (membership, rule, occurrence: a touchpoint's natural key) sent in two messages.
+    """One planned contact (membership or lead cycle, rule, occurrence: a touchpoint's natural key) sent in two
+    messages.
 
     The idempotency key and the touchpoint link are unique columns, so a second send of one contact can only
     hide under another key or an unlinked row; grouping by the natural key finds it either way."""
     query = (
-        select(Message.membership_id, Message.rule_id, Message.occurrence,
+        select(Message.membership_id, Message.lead_cycle_id, Message.rule_id, Message.occurrence,
                func.count(), func.min(Message.id), func.max(Message.id))
         .where(Message.rule_id.is_not(None), Message.status.in_(SENT))
-        .group_by(Message.membership_id, Message.rule_id, Message.occurrence)
+        .group_by(Message.membership_id, Message.lead_cycle_id, Message.rule_id, Message.occurrence)
         .having(func.count() > 1)
         .order_by(func.min(Message.id))
     )
-    for membership_id, rule_id, occurrence, count, first, last in db.session.execute(query):
+    for membership_id, lead_cycle_id, rule_id, occurrence, count, first, last in db.session.execute(query):
+        cycle = f"membership {membership_id}" if membership_id is not None else f"lead cycle {lead_cycle_id}"
         yield Problem("message sent twice",
-                      f"membership {membership_id}, rule {rule_id}, occurrence {occurrence}: {count} messages "
-                      f"sent (ids {first}..{last})")
+                      f"{cycle}, rule {rule_id}, occurrence {occurrence}: {count} messages sent (ids {first}..{last})")
 
 
 def open_cycles_of_buyers() -> Iterator[Problem]:

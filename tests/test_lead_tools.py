@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import delete, insert, select
 
-from clubcrm import clock
+from clubcrm import clock, integrity
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
 from clubcrm.lifecycle import engine
@@ -112,8 +112,13 @@ def test_a_web_form_lead_with_consent_gets_the_invitation_in_waking_hours_and_a_
     # Not sent at night: deferred to 09:00 the next morning, then sent.
     report = dispatching.dispatch(local(TODAY, 23, 31), settings, client)
     assert (report.sent, fake.received) == (0, [])
-    assert dispatching.dispatch(local(TODAY + timedelta(days=1), 9, 0), settings, client).sent == 1
-    assert [r.to for r in fake.received] == ["+358408000001"]
+    # A second lead's invitation, sent too: two leads' SMS of one rule are not one contact sent twice.
+    second = web.open("POST", "/api/v1/leads", headers={"Authorization": f"Bearer {token}"},
+                      json={"name": "Other Lead", "phone": "040 800 0002", "consent": True})
+    assert second.status_code == 201
+    assert dispatching.dispatch(local(TODAY + timedelta(days=1), 9, 0), settings, client).sent == 2
+    assert sorted(r.to for r in fake.received) == ["+358408000001", "+358408000002"]
+    assert integrity.problems() == []
     # The first call is on Today, at the top, due 07:00; overdue after it.
     morning = TODAY + timedelta(days=1)
     [task] = [t for t in tasks.today(club, morning, now=local(morning, 6, 30))
