@@ -18,8 +18,8 @@ from clubcrm.lifecycle import engine
 from clubcrm.models import Club
 from clubcrm.simulation.club import build
 from clubcrm.simulation.config import DEFAULT_EFFECTS, SimConfig
-from clubcrm.simulation.truth import Truth, compute
-from clubcrm.simulation.year import LATE_DAYS, Counts, Settled, Year
+from clubcrm.simulation.truth import Truth, compute, compute_leads
+from clubcrm.simulation.year import LATE_DAYS, Counts, LeadSettled, Settled, Year
 
 __all__ = ["DEFAULT_EFFECTS", "SimConfig", "SimResult", "simulate"]
 
@@ -44,6 +44,8 @@ class SimResult:
     counts: Counts
     touchpoints: int
     settled: list[Settled]      # the decided cycles as the simulator saw them (what reached each, its chances)
+    lead_truth: Truth | None = None                   # the lead tools' (truth.compute_leads)
+    lead_settled: list[LeadSettled] | None = None     # the decided lead cycles (what reached each, its base)
 
 
 def simulate(cfg: SimConfig, progress: Callable[[date], None] | None = None,
@@ -85,4 +87,5 @@ def simulate(cfg: SimConfig, progress: Callable[[date], None] | None = None,
         gc.set_threshold(*thresholds)
         gc.unfreeze()
     truth = compute(sim.club.id, year.settled, year.responses, first, last, LATE_DAYS)
-    return SimResult(sim.club, first, last, truth, year.counts, planned, year.settled)
+    lead_truth = compute_leads(sim.club.id, year.lead_settled, year.responses, first, last, year.lead_cycle_days)
+    return SimResult(sim.club, first, last, truth, year.counts, planned, year.settled, lead_truth, year.lead_settled)
