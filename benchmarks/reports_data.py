@@ -32,6 +32,7 @@ from werkzeug.security import generate_password_hash
 from benchmarks.dataset import _HMS, CLUB_ID, FIRST, LOCALES, MEMBERSHIP_COLS, STAFF_ID, TZ_NAME, load_rows
 from benchmarks.lifecycle_data import BOOKING_COLS, SESSION_COLS, TOUCHPOINT_COLS
 from clubcrm.lifecycle import defaults
+from clubcrm.lifecycle.tools import LEAD_TOOLS
 from clubcrm.models import SPOKEN, Club, Plan, Rule, Staff, Tool
 from clubcrm.services.members import name_keys
 
@@ -45,7 +46,7 @@ PLANS = [
     (4, "10 visits", 60, 10, 9900, 10, 0.5),
 ]
 RETURN = 0.85                # chance that a member whose chain lapsed comes back with a new one
-TOOLS = tuple(t for t in defaults.TOOLS if t != "reply")    # the 14 tools the engine fires
+TOOLS = tuple(t for t in defaults.TOOLS if t != "reply" and t not in LEAD_TOOLS)   # the members' tools the engine fires
 HOLDOUT = {tool: (10, 15, 20)[i % 3] for i, tool in enumerate(TOOLS)}
 RULE_ID = {r.key: i for i, r in enumerate(defaults.RULES, 1)}   # as defaults.ensure numbers them
 TOOL_ID = {key: i for i, key in enumerate(defaults.TOOLS, 1)}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from flask import url_for
 from flask_babel import gettext as _
@@ -18,9 +18,10 @@ from flask_babel import ngettext
 from markupsafe import Markup
 
 from blueprints import paged
-from clubcrm import csv_writer, formatting, paging
+from clubcrm import csv_writer, formatting, labels, paging
 from clubcrm.lifecycle.labels import TOOL_NAMES, name
 from clubcrm.reports import stats
+from clubcrm.reports.lead_sources import LeadRow, LeadSourceReport
 from clubcrm.reports.aggregates import AT_RISK_STORED
 from clubcrm.reports.renewals import RenewalReport, RenewalRow
 from clubcrm.reports.snapshot import Stored
@@ -43,6 +44,10 @@ RISK_NAMES = {
 }
 
 
+OPENING_HOURS_NOTE = _l("Counted in the club's opening hours: the hours it is closed do not count (a lead at 21:30 "
+                        "called at 06:30, the club open until 22:00 and from 06:00, waited 1 hour).")
+
+
 # Kinds whose cells are not right-aligned numbers.
 TEXT_KINDS = frozenset(("text", "verdict", "reasons", "member", "date", "month"))
 
@@ -53,6 +58,7 @@ class Column:
     label: str
     kind: str = "text"   # text, int, pct, points, money, date, month, hours, verdict, number, instant, months, flag
     help: str = ""
+    currency: str | None = None   # money: the column's currency (else the row's)
 
     @property
     def css(self) -> str:
@@ -124,7 +130,7 @@ def raw_value(column: Column, row: dict):
     """The raw value of COLUMN in ROW: money in the currency's unit (a decimal), the rest as stored."""
     found = row.get(column.key)
     if column.kind == "money" and found is not None:
-        return formatting.to_major(round(found), row.get("currency") or "EUR")
+        return formatting.to_major(round(found), column.currency or row.get("currency") or "EUR")
     if column.kind == "months" and found is not None:
         return round(found, 1)
     return found
@@ -152,7 +158,7 @@ def shown(column: Column, row: dict) -> str | Markup:
     if kind == "points":
         return _("%(points)s pts", points=formatting.decimal(value * 100, "+#,##0.0;−#,##0.0"))
     if kind == "money":
-        return formatting.money(round(value), row.get("currency") or "EUR")
+        return formatting.money(round(value), column.currency or row.get("currency") or "EUR")
     if kind == "months":
         return formatting.decimal(value, "#,##0.0")
     if kind == "flag":
@@ -378,7 +384,7 @@ def kpi_tables(figures: Stored, whole: bool = False) -> list[Table]:
         Column("pending", _l("Still within 30 days"), "int", _l("Not counted in the conversion yet.")),
         Column("per_100", _l("Conversion per 100 leads"), "number"),
         Column("contacted", _l("Contacted by staff"), "int"),
-        Column("median_hours", _l("Median time to the first contact"), "hours"),
+        Column("median_hours", _l("Median time to the first contact"), "hours", OPENING_HOURS_NOTE),
     ], [{"leads": conversion.leads, "converted": conversion.converted, "pending": conversion.pending,
          "per_100": conversion.per_100, "contacted": processing.contacted,
          "median_hours": processing.median_hours}])
@@ -435,3 +441,65 @@ def kpi_tables(figures: Stored, whole: bool = False) -> list[Table]:
 
 def _dicts(items) -> list[dict]:
     return [asdict(item) for item in items]
+
+
+# --- leads by source and by month -----------------------------------------------------------------------------
+
+
+def lead_columns(report: LeadSourceReport, currency: str, notes: bool = True) -> list[Column]:
+    """The figures of a lead row, with an average first sale per currency found (the club's when none is); NOTES:
+    with each column's explanation (the second table of a page says them once more otherwise)."""
+    currencies = report.currencies or [currency]
+    several = len(currencies) > 1
+    columns = [
+        Column("leads", _l("Leads"), "int",
+               _l("Lead cycles that began in the period; a lead who asks again after a lost cycle counts again.")),
+        Column("bought", _l("Bought within 30 days"), "int",
+               _l("Won by a first sale within 30 days of the cycle's start (a sale refunded before its first day "
+                  "is no sale).")),
+        Column("pending", _l("Still within 30 days"), "int",
+               _l("Open and begun fewer than 30 days ago: they may still buy, so the rate leaves them out.")),
+        Column("per_100", _l("Bought per 100 leads"), "number",
+               _l("Bought within 30 days per 100 leads, leaving out those still within 30 days.")),
+        Column("contacted", _l("Contacted by staff"), "int",
+               _l("Leads with a staff contact logged in their cycle, whatever its outcome (even no answer).")),
+        Column("median_hours", _l("Median time to the first contact"), "hours", OPENING_HOURS_NOTE),
+        Column("waiting", _l("Not contacted yet"), "int",
+               _l("Open leads with no staff contact logged yet. Leads closed without one (bought at once, lost) "
+                  "are in neither this nor the median.")),
+        Column("first_sales", _l("First sales"), "int",
+               _l("Leads won by a membership, whenever it was sold (a first sale of a package has no price here).")),
+        *[Column(f"average:{code}", _l("Average first sale (%(currency)s)", currency=code) if several
+                 else _l("Average first sale"), "money",
+                 _l("The average price of the membership that won the lead, in the club's currency."), code)
+          for code in currencies],
+    ]
+    return columns if notes else [replace(c, help="") for c in columns]
+
+
+def lead_row(row: LeadRow, label, currencies: list[str]) -> dict:
+    """One line of a lead table: the group's label and its figures as the page and the CSV show them."""
+    values = {"group": label, "leads": row.leads, "bought": row.bought, "pending": row.pending,
+              "per_100": row.per_100, "contacted": row.contacted, "median_hours": row.median_hours,
+              "waiting": row.waiting, "first_sales": sum(s.count for s in row.first_sales)}
+    for code in currencies:
+        sale = row.first_sale(code)
+        values[f"average:{code}"] = sale.average_minor if sale else None
+    return values
+
+
+def lead_source_tables(report: LeadSourceReport, currency: str) -> list[Table]:
+    """The lead cycles of the period by source (after a line for all of them) and by month of the club's zone."""
+    figures = lead_columns(report, currency)
+    currencies = report.currencies or [currency]
+    sources = Table("sources", _("Leads by source"), [Column("group", _l("Source")), *figures], help=_(
+        "Where each lead came from, as chosen at the desk's new-lead form or sent by the web form."))
+    if report.total.leads:   # no lead at all: the table says "Nothing in this period."
+        sources.rows.append(lead_row(report.total, _("All sources"), currencies))
+    sources.rows += [lead_row(r, labels.lead_source_name(r.key), currencies) for r in report.by_source]
+    months = Table("months", _("Leads by month"),
+                   [Column("group", _l("Month"), "month"), *lead_columns(report, currency, notes=False)],
+                   [lead_row(r, r.key, currencies) for r in report.by_month],
+                   help=_("The month a lead's cycle began, on the club's own calendar (its time zone); the columns "
+                          "count as in the table by source."))
+    return [sources, months]

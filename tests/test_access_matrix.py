@@ -195,6 +195,9 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     ("reports.page", "GET"):                      (302, 403, 200, 200, 403, 200),
     ("reports.overrides_page", "GET"):            (302, 403, 200, 200, 403, 200),
     ("reports.download", "GET"):                  (302, 403, 200, 200, 403, 200),
+    # leads by source, counted when asked (no stored figures): managers and owners, each their own club's
+    ("reports.lead_sources_page", "GET"):         (302, 403, 200, 200, 403, 200),
+    ("reports.lead_sources_csv", "GET"):          (302, 403, 200, 200, 403, 200),
     # "recompute now": a manager asks the worker (club B's manager asks for their own club: the URL names no row)
     ("reports.recompute", "POST"):                (302, 403, 302, 302, 403, 302),
     # --- Twilio's webhooks (twilio_hooks.py): an unsigned request is refused, whoever sends it
@@ -257,7 +260,7 @@ def build_data(make) -> dict:
         "touchpoint_id": touchpoint.id, "call_id": call.id, "message_id": message.id, "freeze_id": entry.id,
         "tool_id": rule.tool_id, "rule_id": rule.id, "kind": "plans", "item_id": plan.id, "active": 1,
         "export_kind": "visits", "token_id": spare_token.id, "job_id": job.id,
-        "name": "renewals", "table": "renewals", "login_session_id": spare_login_id,
+        "name": "renewals", "table": "renewals", "lead_table": "sources", "login_session_id": spare_login_id,
         "staff_id": trainer.id, "trainer": 1, "club_id": club_a.id, "item": "plans",
         # The API's ids (plan_id, service_id, ...) go here as its routes appear.
         "plan_id": plan.id, "service_id": service.id, "membership_id": membership.id,
@@ -304,7 +307,8 @@ class Identity:
 
 # Where a route names an id by another name than build_data's args do ((endpoint, argument) -> args' name),
 # e.g. an API route /api/v1/members/<id:id>: ("api.member", "id"): "member_id".
-ARG_ALIASES: dict[tuple[str, str], str] = {("data.download", "kind"): "export_kind"}
+ARG_ALIASES: dict[tuple[str, str], str] = {("data.download", "kind"): "export_kind",
+                                           ("reports.lead_sources_csv", "table"): "lead_table"}
 
 
 def url_for_rule(rule, args: dict) -> str:

@@ -8,12 +8,14 @@ import pytest
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
 from clubcrm.models import LedgerEntry, Member, Membership, Package, StaffContact, Visit
-from clubcrm.reports import activity
+from clubcrm.reports import activity, refresh
 from clubcrm.reports.kpis import (
     LeadConversion, LeadProcessing, SaleAverage, average_sale, lead_conversion, lead_processing,
 )
 from clubcrm.reports.scope import Scope
-from tests.conftest import TODAY
+from clubcrm.reports.snapshot import Stored
+from clubcrm.services import opening_hours
+from tests.conftest import NOW, TODAY
 from tests.statements import statements
 
 
@@ -105,6 +107,37 @@ def test_lead_processing_takes_the_median_time_to_the_first_contact(make):
     period = scope(club, start=date(2026, 2, 1), end=date(2026, 2, 28))
     assert lead_processing(period) == LeadProcessing(4, 3, 2.0, 1)
     assert lead_processing(scope(club, start=date(2026, 1, 1), end=date(2026, 1, 31))) == LeadProcessing(0, 0, None, 0)
+
+
+def test_lead_processing_counts_the_club_s_opening_hours_only(make):
+    club = make.club()                               # Helsinki: UTC+2 in February
+    with unit_of_work():
+        opening_hours.add_defaults(club)             # weekdays 06:00-22:00, weekends 08:00-20:00
+    # Tuesday 3 Feb, 21:30: half an hour before closing; called on Wednesday at 06:30, half an hour after opening.
+    # Nine hours on the clock, one opening hour.
+    late = person(club, local(club, date(2026, 2, 3), 21, 30))
+    contact(late, local(club, date(2026, 2, 4), 6, 30), "no_answer")
+    tuesday = scope(club, start=date(2026, 2, 3), end=date(2026, 2, 3))
+    assert lead_processing(tuesday) == LeadProcessing(1, 1, 1.0, 0)
+    # Friday 6 Feb, 21:00, called on Monday at 07:00: 1 h on Friday, 12 h on each weekend day, 1 h on Monday =
+    # 26 opening hours (58 on the clock).
+    weekend = person(club, local(club, date(2026, 2, 6), 21))
+    contact(weekend, local(club, date(2026, 2, 9), 7))
+    friday = scope(club, start=date(2026, 2, 6), end=date(2026, 2, 6))
+    assert lead_processing(friday) == LeadProcessing(1, 1, 26.0, 0)
+    # The club's hours come with the club: as many statements as before opening hours (the clubs, the leads).
+    db.session.commit()
+    with statements() as seen:
+        lead_processing(friday)
+    assert len(seen) == 2, seen
+    # The stored figures the page reads count the same way.
+    with unit_of_work():
+        refresh.recompute(refresh.scope_key((club.id,)), NOW)
+    row = refresh.stored((club.id,))
+    assert Stored(tuesday, row).lead_processing() == LeadProcessing(1, 1, 1.0, 0)
+    assert Stored(friday, row).lead_processing() == LeadProcessing(1, 1, 26.0, 0)
+    both = scope(club, start=date(2026, 2, 1), end=date(2026, 2, 28))
+    assert Stored(both, row).lead_processing() == lead_processing(both) == LeadProcessing(2, 2, 13.5, 0)
 
 
 def test_average_sale_per_currency(make):

@@ -10,7 +10,8 @@ coverage: figures of the report's day, not of a period) is stored whole for the 
   visits       Monday   the scope's members' visits that week on their home club's days (on a membership of the plan)
   guests       Monday   visits at the scope's clubs by members of other clubs (plan 0 only: no plan narrows them)
   leads, converted, pending, contacted   day   the lead KPIs per local day of registration (plan 0 only)
-  contact_us   day      k = microseconds from registration to the first staff contact: how many leads took that long
+  contact_us   day      k = microseconds of the club's opening time from registration to the first staff contact: how
+                        many leads took that long (hours the club is closed do not count)
   sale:<currency>  day  k = 0: sales, k = 1: their total in minor units (plan 0 adds the package sales)
   coverage     day      the report's day; k = 0..3: new members, new spoken to, at risk, at risk spoken to
   cycles:first, renewed:first, pending:first (and :later)   last day of the cycle, per plan (never 0), k = club
@@ -47,6 +48,7 @@ from clubcrm.reports import activity, renewals
 from clubcrm.reports.activity import add_months, month_end, runs
 from clubcrm.reports.kpis import CONVERSION_DAYS, TOOK_EFFECT
 from clubcrm.reports.scope import Scope, utc_bounds
+from clubcrm.services import opening_hours
 
 COHORT_MONTHS = 12
 ALL_PLANS = 0
@@ -231,8 +233,10 @@ def offset_changes(zone: str, first: datetime, last: datetime) -> list[tuple[dat
 
 def _lead_rows(clubs: list[Club], as_of: date) -> list[Row]:
     """Per local day of registration: leads, converted within 30 days, pending as of AS_OF, contacted, and the
-    delays to a first contact (as kpis.lead_conversion and kpis.lead_processing judge them)."""
+    delays to a first contact in the club's opening time (as kpis.lead_conversion and kpis.lead_processing judge
+    them)."""
     zones = {club.id: club.timezone for club in clubs}
+    hours_of = opening_hours.hours_by_club(clubs)
     window = timedelta(days=CONVERSION_DAYS)
     first_contact = (select(func.min(StaffContact.created_at)).where(StaffContact.member_id == Member.id)
                      .scalar_subquery())
@@ -248,7 +252,8 @@ def _lead_rows(clubs: list[Club], as_of: date) -> list[Row]:
             counts["pending", day, 0] += 1
         if contacted_at is not None:
             counts["contacted", day, 0] += 1
-            counts["contact_us", day, (contacted_at - created_at) // timedelta(microseconds=1)] += 1
+            waited = opening_hours.open_time_between(hours_of[club_id], created_at, contacted_at)
+            counts["contact_us", day, waited // timedelta(microseconds=1)] += 1
     return [(ALL_PLANS, figure, day, k, n) for (figure, day, k), n in counts.items()]
 
 

@@ -1,4 +1,5 @@
-"""The manager's KPIs on leads and sales: lead conversion, lead processing time and the average sale.
+"""The manager's KPIs on leads and sales: lead conversion, lead processing time (in the club's opening hours) and
+the average sale.
 
 Each takes a Scope and sends a fixed number of SQL statements whatever the data's size. A period's dates are
 each club's own local dates (a scope may hold clubs in different time zones). Leads have no plan: the lead
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from statistics import median
 
 from sqlalchemy import ColumnElement, and_, false, func, or_, select
@@ -19,6 +20,8 @@ from clubcrm.extensions import db
 from clubcrm.models import Club, LedgerEntry, Member, Membership, Package, StaffContact
 from clubcrm.reports.renewals import took_effect
 from clubcrm.reports.scope import Scope, utc_bounds
+from clubcrm.services import opening_hours
+from clubcrm.services.opening_hours import Hours
 
 CONVERSION_DAYS = 30
 
@@ -80,8 +83,10 @@ class LeadProcessing:
 
     leads: people registered on a day of the period.
     contacted: of those, the ones with at least one logged staff contact (any outcome, even no answer).
-    median_hours: the median time from registration to the first logged contact, in hours, over the
-        contacted; None when nobody was contacted.
+    median_hours: the median time from registration to the first logged contact, in hours of the club's opening
+        hours (the hours it is closed do not count: a lead at 21:30 called at 06:30 the next morning, the club
+        open until 22:00 and from 06:00, waited one opening hour), over the contacted; None when nobody was
+        contacted.
     uncontacted: leads with no logged staff contact yet.
     """
 
@@ -91,19 +96,25 @@ class LeadProcessing:
     uncontacted: int
 
 
+def open_hours_waited(hours: Hours, created_at: datetime, contacted_at: datetime) -> float:
+    """The opening hours (of HOURS) from a lead's registration to their first staff contact; a contact logged
+    before the registration (an import of older records) counts as immediate."""
+    return opening_hours.open_time_between(hours, created_at, contacted_at).total_seconds() / 3600
+
+
 def lead_processing(scope: Scope) -> LeadProcessing:
-    """Measure the time from a lead's registration to their first staff contact."""
-    clubs = scope.clubs()
+    """Measure the opening time from a lead's registration to their first staff contact."""
+    found = opening_hours.clubs_with_hours(scope.club_ids)
+    clubs, hours_of = [club for club, _hours in found], {club.id: hours for club, hours in found}
     first_contact = (select(func.min(StaffContact.created_at)).where(StaffContact.member_id == Member.id)
                      .scalar_subquery())
     rows = db.session.execute(
-        select(Member.created_at, first_contact)
+        select(Member.club_id, Member.created_at, first_contact)
         .where(local_span(clubs, Member.club_id, Member.created_at, scope.start, scope.end))
     ).all()
-    # A contact logged before the registration (an import of older records) counts as immediate.
-    hours = [max(0.0, (contacted_at - created_at).total_seconds() / 3600)
-             for created_at, contacted_at in rows if contacted_at is not None]
-    return LeadProcessing(len(rows), len(hours), median(hours) if hours else None, len(rows) - len(hours))
+    waited = [open_hours_waited(hours_of[club_id], created_at, contacted_at)
+              for club_id, created_at, contacted_at in rows if contacted_at is not None]
+    return LeadProcessing(len(rows), len(waited), median(waited) if waited else None, len(rows) - len(waited))
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,33 @@ def hours_of(club: Club) -> Hours:
     return Hours(week_of(club), club.timezone)
 
 
+def hours_by_club(clubs: list[Club]) -> dict[int, Hours]:
+    """Return the opening hours of each of CLUBS by club id, in one statement however many clubs (the reports)."""
+    weeks: dict[int, dict[int, tuple[int, int]]] = {club.id: {} for club in clubs}
+    if weeks:
+        for club_id, weekday, opens, closes in db.session.execute(
+                select(OpeningHour.club_id, OpeningHour.weekday, OpeningHour.opens_minute, OpeningHour.closes_minute)
+                .where(OpeningHour.club_id.in_(list(weeks)))):
+            weeks[club_id][weekday] = (opens, closes)
+    return {club.id: Hours(weeks[club.id], club.timezone) for club in clubs}
+
+
+def clubs_with_hours(club_ids) -> list[tuple[Club, Hours]]:
+    """Return the clubs CLUB_IDS (by id) each with its opening hours, in one statement (a report that counts opening
+    time reads its clubs this way and sends no more statements than before opening hours)."""
+    clubs: dict[int, Club] = {}
+    weeks: dict[int, dict[int, tuple[int, int]]] = {}
+    for club, weekday, opens, closes in db.session.execute(
+            select(Club, OpeningHour.weekday, OpeningHour.opens_minute, OpeningHour.closes_minute)
+            .outerjoin(OpeningHour, OpeningHour.club_id == Club.id)
+            .where(Club.id.in_(list(club_ids))).order_by(Club.id)):
+        clubs[club.id] = club
+        week = weeks.setdefault(club.id, {})
+        if weekday is not None:
+            week[weekday] = (opens, closes)
+    return [(club, Hours(weeks[club_id], club.timezone)) for club_id, club in clubs.items()]
+
+
 def add_defaults(club: Club) -> None:
     """Give a new CLUB (flushed, so it has an id) the default opening hours; the caller commits."""
     db.session.add_all(OpeningHour(club_id=club.id, weekday=day, opens_minute=opens, closes_minute=closes)
