@@ -11,6 +11,7 @@ from clubcrm.lifecycle.tools import LEAD_TOOLS
 from clubcrm.models import Assignment, Booking, ClubSession, LeadCycle, Member, Membership, Tool, Touchpoint
 from clubcrm.reports import tools as report_tools
 from clubcrm.simulation import DEFAULT_EFFECTS, SimConfig, simulate
+from clubcrm.simulation.check import check_leads
 from clubcrm.simulation.truth import compute_leads
 from tests.conftest import TODAY
 
@@ -26,13 +27,14 @@ def test_leads_live_their_cycles_through_the_real_services(ctx, monkeypatch):
     cycles, the lead tools plan their first calls and trial invitations and draw both arms, a held-out lead gets
     none of that tool's contacts, YES replies book trials, sales close cycles won and the timeout closes the rest
     lost; the lead truth comes from the simulator's own records and holding out works (the held arm added nothing)."""
+    originals = {name: getattr(report_tools, name) for name in ("got_through", "tool_report", "lead_tool_report")}
     monkeypatch.setattr(report_tools, "got_through", lambda tp=None: literal(0))
 
     def fail(scope):
         raise AssertionError("the simulation read the report")
 
     monkeypatch.setattr(report_tools, "tool_report", fail)
-    monkeypatch.setattr(report_tools, "lead_tool_report", fail, raising=False)
+    monkeypatch.setattr(report_tools, "lead_tool_report", fail)
     with unit_of_work():
         cfg = SimConfig(members=260, days=110, seed=3, end=TODAY, **LEADS)
         result = simulate(cfg)
@@ -86,8 +88,17 @@ def test_leads_live_their_cycles_through_the_real_services(ctx, monkeypatch):
     assert truth.effect("lead_first_call") > 0 and truth.effect("lead_trial_invite") > 0
     for tool in LEAD_TOOLS:
         assert tool not in truth.held or truth.held[tool].added == 0.0, tool
-    # Bought and not bought follow the draw against base + responses (never above 1, never a bought lead at U ≥ 1).
     assert 0 < sum(s.bought for s in result.lead_settled) < len(result.lead_settled)
+
+    # The lead report, graded against that truth: a line per lead tool, intervals that cover it, no alarm.
+    for name, original in originals.items():
+        monkeypatch.setattr(report_tools, name, original)
+    checks = check_leads(result, cfg.effects)
+    assert [c.tool for c in checks] == list(LEAD_TOOLS)
+    first_call = checks[0]
+    assert first_call.assigned > 20 and first_call.held > 0 and first_call.truth == truth.effect("lead_first_call")
+    assert all(c.covered is not False for c in checks), [(c.tool, c.truth, c.low, c.high) for c in checks]
+    assert not [c.tool for c in checks if c.srm_alarm]
 
 
 def test_no_lead_is_reached_when_no_call_is_answered_and_no_sms_delivered(ctx):

@@ -1,7 +1,8 @@
 """A synthetic club history driven through the real lifecycle engine and the real SMS dispatcher, day by day (see
-year.py for the rules of its members' behaviour and renewals, gateway.py for the simulated SMS operator). It fills
-the demo club and lets `check` and `make honesty` see whether the per-tool statistics find the effects it put in;
-its truth (truth.py) comes from the simulator's own records, never from the report's code."""
+year.py for the rules of its members' behaviour and renewals and of its leads' first sales, gateway.py for the
+simulated SMS operator). It fills the demo club and lets `check` and `make honesty` (and check_leads and
+benchmarks/honesty_leads for the lead tools) see whether the per-tool statistics find the effects it put in; its
+truth (truth.py) comes from the simulator's own records, never from the report's code."""
 from __future__ import annotations
 
 import gc
@@ -87,5 +88,7 @@ def simulate(cfg: SimConfig, progress: Callable[[date], None] | None = None,
         gc.set_threshold(*thresholds)
         gc.unfreeze()
     truth = compute(sim.club.id, year.settled, year.responses, first, last, LATE_DAYS)
-    lead_truth = compute_leads(sim.club.id, year.lead_settled, year.responses, first, last, year.lead_cycle_days)
+    lead_truth = compute_leads(sim.club.id, year.lead_settled, year.responses, first, last, year.lead_cycle_days,
+                               year.last_timeout(last))
+    planned += year.planned_on_arrival   # the first contacts planned the moment each lead came (lead_cycles.start)
     return SimResult(sim.club, first, last, truth, year.counts, planned, year.settled, lead_truth, year.lead_settled)

@@ -9,16 +9,26 @@ A renewal is decided with one uniform draw U per cycle. On its last day a cycle 
 the cycle's churn (config.py) plus the response (effects.py) of this member to every tool that reached the cycle
 by then. If not, on the 30th day after the end it renews late if U < p + LATE_RENEWAL + the responses to the tools
 that first reached it after the end. The truth (truth.py) is computed from these same draws.
+
+Leads (SimConfig.lead_cycle_share of the arrivals): a lead's cycle opens when they come, through the product's
+lead_cycles.start (which plans the lead tools' first contacts at once and draws their arms); the staff answer the
+lead tools' calls as any other, a YES to the trial invitation goes through the product's inbound handler (which
+books the offered trial), and a booked trial is attended with TRIAL_SHOW through the session services. A lead's
+first sale is decided with one uniform draw U on a decision day 1 + Exp(mean LEAD_DECISION_DAYS) days into the
+cycle (day 58 at the latest): they buy, through the product's sale (which closes the cycle won), if U is below the
+source's base chance plus their responses (effects.py) to every lead tool that reached them by that day; a lead
+tool's effect is on this chance only, never on renewals. The others are closed lost by the product's timeout. A
+lead who bought is then a member like the others. truth.compute_leads reads the same draws.
 """
 from __future__ import annotations
 
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from clubcrm import clock
 from clubcrm.errors import DomainError
@@ -73,6 +83,7 @@ class LeadSettled:
     id: int
     member_id: int
     started_on: date
+    started: datetime
     base: float
     reached: set[str]                 # the lead tools that reached it by the decision
     bought: bool
@@ -118,6 +129,7 @@ class Year:
         self.leads: dict[int, Lead] = {}                 # lead cycle id → its lead, while the sale is undecided
         self.deciding: dict[date, list[Lead]] = defaultdict(list)
         self.lead_settled: list[LeadSettled] = []
+        self.planned_on_arrival = 0                      # touchpoints the service planned as each lead came
         self.counts = Counts()
         self.class_seats: dict[int, int] = defaultdict(int)
         self.tool_keys = dict(db.session.execute(select(Tool.id, Tool.key).where(Tool.club_id == sim.club.id)).all())
@@ -527,6 +539,8 @@ class Year:
             member = db.session.get(Member, person.id)
             with clock.frozen(person.created):
                 cycle = lead_cycles.start(self.sim.desk, member, lead_cycles.Source(person.source), person.created)
+            self.planned_on_arrival += db.session.scalar(
+                select(func.count()).select_from(Touchpoint).where(Touchpoint.lead_cycle_id == cycle.id))
             started = person.created.astimezone(self.sim.tz).date()
             wait = 1 + min(57, int(self.lead_rng.expovariate(1 / self.cfg.lead_decision_days)))
             lead = Lead(cycle.id, person, started, started + timedelta(days=wait),
@@ -549,7 +563,8 @@ class Year:
             bought = lead.u < p and not self.sim.is_future(today, 16)
             if bought:
                 bought = self._sell_lead(lead.person, today, sold_at)
-            self.lead_settled.append(LeadSettled(lead.cycle_id, lead.person.id, lead.started_on, lead.base,
+            self.lead_settled.append(LeadSettled(lead.cycle_id, lead.person.id, lead.started_on,
+                                                 lead.person.created, lead.base,
                                                  {t for t, first in lead.reached.items() if first <= today}, bought))
 
     def _sell_lead(self, person: Person, today: date, at) -> bool:
@@ -576,3 +591,8 @@ class Year:
     @property
     def lead_cycle_days(self) -> int:
         return current_app.config["LEAD_CYCLE_DAYS"]
+
+    def last_timeout(self, last: date) -> datetime:
+        """The instant of the last day's timeout (_close_leads): a cycle begun by then minus LEAD_CYCLE_DAYS has
+        ended, won or lost."""
+        return self.sim.at(last, 7)
