@@ -1,7 +1,8 @@
 """A synthetic club history driven through the real lifecycle engine and the real SMS dispatcher, day by day (see
-year.py for the rules of its members' behaviour and renewals, gateway.py for the simulated SMS operator). It fills
-the demo club and lets `check` and `make honesty` see whether the per-tool statistics find the effects it put in;
-its truth (truth.py) comes from the simulator's own records, never from the report's code."""
+year.py for the rules of its members' behaviour and renewals and of its leads' first sales, gateway.py for the
+simulated SMS operator). It fills the demo club and lets `check` and `make honesty` (and check_leads and
+benchmarks/honesty_leads for the lead tools) see whether the per-tool statistics find the effects it put in; its
+truth (truth.py) comes from the simulator's own records, never from the report's code."""
 from __future__ import annotations
 
 import gc
@@ -18,8 +19,8 @@ from clubcrm.lifecycle import engine
 from clubcrm.models import Club
 from clubcrm.simulation.club import build
 from clubcrm.simulation.config import DEFAULT_EFFECTS, SimConfig
-from clubcrm.simulation.truth import Truth, compute
-from clubcrm.simulation.year import LATE_DAYS, Counts, Settled, Year
+from clubcrm.simulation.truth import Truth, compute, compute_leads
+from clubcrm.simulation.year import LATE_DAYS, Counts, LeadSettled, Settled, Year
 
 __all__ = ["DEFAULT_EFFECTS", "SimConfig", "SimResult", "simulate"]
 
@@ -44,6 +45,8 @@ class SimResult:
     counts: Counts
     touchpoints: int
     settled: list[Settled]      # the decided cycles as the simulator saw them (what reached each, its chances)
+    lead_truth: Truth | None = None                   # the lead tools' (truth.compute_leads)
+    lead_settled: list[LeadSettled] | None = None     # the decided lead cycles (what reached each, its base)
 
 
 def simulate(cfg: SimConfig, progress: Callable[[date], None] | None = None,
@@ -85,4 +88,7 @@ def simulate(cfg: SimConfig, progress: Callable[[date], None] | None = None,
         gc.set_threshold(*thresholds)
         gc.unfreeze()
     truth = compute(sim.club.id, year.settled, year.responses, first, last, LATE_DAYS)
-    return SimResult(sim.club, first, last, truth, year.counts, planned, year.settled)
+    lead_truth = compute_leads(sim.club.id, year.lead_settled, year.responses, first, last, year.lead_cycle_days,
+                               year.last_timeout(last))
+    planned += year.planned_on_arrival   # the first contacts planned the moment each lead came (lead_cycles.start)
+    return SimResult(sim.club, first, last, truth, year.counts, planned, year.settled, lead_truth, year.lead_settled)

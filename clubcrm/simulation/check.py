@@ -86,3 +86,23 @@ def members_held_share(club_id: int) -> float | None:
         .where(Assignment.club_id == club_id, Assignment.tool_key == "programme")
         .group_by(Assignment.member_id, year)).all()
     return sum(held for *_, held in rows) / len(rows) if rows else None
+
+
+def check_leads(result: SimResult, effects: dict[str, float]) -> list[ToolCheck]:
+    """The lead report over the simulated span, lead tool by lead tool, beside the simulator's lead truth
+    (truth.compute_leads): its per-tool comparison of lead cycles bought within the cycle, exposed against held."""
+    from clubcrm.reports.tools import lead_tool_report   # the lead report: read only here, to grade it
+
+    scope = Scope((result.club.id,), result.first, result.last, result.last)
+    report = lead_tool_report(scope)
+    checks = []
+    for item in report.tools:
+        c = item.comparison
+        checks.append(ToolCheck(
+            item.tool, effects.get(item.tool, 0) / 100,
+            result.lead_truth.effect(item.tool) if result.lead_truth is not None else None,
+            c.exposed_n if c else 0, c.held_n if c else 0, c.difference if c else None, c.low if c else None,
+            c.high if c else None, standard_error(item), c.verdict if c else "no_holdout",
+            bool(c and c.srm_alarm), c.held_share if c else None, c.expected_share if c else None,
+            item.naive_rate))
+    return checks

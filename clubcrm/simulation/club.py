@@ -50,6 +50,8 @@ class Person:
     package_id: int | None = None
     balance: int = 0
     phone: str = ""
+    lead: bool = False            # arrives as a lead with a cycle: the lead model decides the first sale
+    source: str = "walk_in"
 
     def visit_chance(self, day: date, summer: float = 1.0) -> float:
         """The chance of a visit on DAY: the weekly rate / 7, a fader's halving every HALF_LIFE days since
@@ -166,6 +168,8 @@ def _join_day(first: date, last: date, rng: random.Random) -> date:
 def _people(sim: SimClub, cfg: SimConfig, first: date, last: date, rng: random.Random) -> None:
     rows = []
     weights = [plan[3] for plan in PLANS]
+    # Which arrivals come as leads with a cycle: drawn apart, so that the other draws stay those of a club without.
+    leads = random.Random(f"leads:{cfg.seed}")
     for n in range(cfg.members):
         existing = rng.random() < cfg.existing_share
         lead_only = not existing and rng.random() < cfg.lead_share / (1 - cfg.existing_share)
@@ -178,6 +182,9 @@ def _people(sim: SimClub, cfg: SimConfig, first: date, last: date, rng: random.R
             buys_on = None if lead_only else created_day + timedelta(days=delay)
             if buys_on is not None and buys_on > last:
                 buys_on = None
+        lead = not existing and leads.random() < cfg.lead_cycle_share
+        if lead:
+            buys_on = None    # decided in the cycle (year.py)
         never = rng.random() < cfg.never_visit
         person = Person(
             id=0, created=sim.at(created_day, rng.randrange(9, 20), rng.randrange(60)), buys_on=buys_on,
@@ -186,16 +193,20 @@ def _people(sim: SimClub, cfg: SimConfig, first: date, last: date, rng: random.R
             class_goer=rng.random() < cfg.class_goer_share, package=rng.random() < cfg.package_share,
             plan=rng.choices(range(len(PLANS)), weights)[0])
         person.phone = f"+35840{1000000 + n * 37:07d}"
+        person.lead = lead
         sim.people.append(person)
         first_name, last_name = rng.choice(FIRST), rng.choice(LAST)
         key, key_rev = name_keys(first_name, last_name)
         consent = rng.random() < cfg.consent_share
+        born = date(rng.randrange(1960, 2006), rng.randrange(1, 13), rng.randrange(1, 29))
+        locale, source = rng.choice(LOCALES), rng.choice(["walk_in", "web_form"])
+        person.source = source
         rows.append({
             "club_id": sim.club.id, "first_name": first_name, "last_name": last_name, "name_key": key,
             "name_key_rev": key_rev, "phone": person.phone,
             "email": f"{first_name}.{last_name}.{n}@example.com".lower(), "card_code": f"C{100000 + n}",
-            "birth_date": date(rng.randrange(1960, 2006), rng.randrange(1, 13), rng.randrange(1, 29)),
-            "locale": rng.choice(LOCALES), "source": rng.choice(["walk_in", "web_form"]),
+            "birth_date": born,
+            "locale": locale, "source": source,
             "sms_consent": consent, "sms_consent_at": person.created if consent else None,
             "sms_consent_source": "desk" if consent else None, "created_at": person.created,
             "created_by_id": sim.desk.id,

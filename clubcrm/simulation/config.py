@@ -49,6 +49,15 @@ class SimConfig:
     summer_visits: float = 0.75     # and fewer visits then
     late_renewal: float = 0.03
     call_answered: float = 0.7
+    # Leads with a cycle (services/lead_cycles): LEAD_CYCLE_SHARE of the people who arrive during the span come as
+    # leads (source web_form or walk_in as drawn for the person) and buy, or not, by the lead model (year.py): on
+    # a decision day 1 + Exp(mean LEAD_DECISION_DAYS) days into the cycle (at most day 58 of the 60) with the
+    # chance LEAD_BASE[source] plus their responses to the lead tools that reached them by then. A booked trial
+    # is attended with TRIAL_SHOW (it changes no chance: the lead tools' effects are their own responses).
+    lead_cycle_share: float = 0.5
+    lead_base: dict[str, float] = field(default_factory=lambda: {"walk_in": 0.38, "web_form": 0.22})
+    lead_decision_days: float = 12.0
+    trial_show: float = 0.7
     yes_share: float = 0.3
     # Each member's response to a tool: ANNOYED_SHARE are put off by it (ANNOYED_EFFECT on their renewal, and
     # STOP_SHARE of those who get its SMS reply STOP), MOVED_EFFECT for the share that makes the mean the tool's

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -123,4 +123,37 @@ def compute(club_id: int, settled: list, responses: Responses, first: date, last
             off = set(effect) if tool == PROGRAMME else {tool}
             if off & set(effect):
                 arm.added += _added(s, effect, off)
+    return truth
+
+
+def _chance(base: float, effects) -> float:
+    return min(1.0, max(0.0, base + sum(effects)))
+
+
+def compute_leads(club_id: int, settled: list, responses: Responses, first: date, last: date,
+                  cycle_days: int, timeout: datetime | None = None) -> Truth:
+    """The lead tools' truth over SETTLED (year.LeadSettled) lead cycles that began between FIRST and LAST −
+    CYCLE_DAYS and have ended (bought, or begun CYCLE_DAYS before TIMEOUT, the last timeout's instant): decided, as
+    the lead report counts them. Per lead tool, over the cycles the assignment log drew
+    into its arms (intention to treat: reached or not): a cycle's contribution is its chance of buying with every
+    lead tool that reached it by the decision minus that chance without this tool (year.py: U below the base plus
+    the responses), each person's own responses (effects.py). The truth is the exposed arm's mean minus the held
+    arm's (zero when holding out works: the held arm was never reached)."""
+    decided_by = last - timedelta(days=cycle_days)
+    timed_out_by = timeout - timedelta(days=cycle_days) if timeout is not None else None
+    cycles = {s.id: s for s in settled if first <= s.started_on <= decided_by
+              and (s.bought or timed_out_by is None or s.started <= timed_out_by)}
+    truth = Truth()
+    for lead_cycle_id, tool_key, held in db.session.execute(
+            select(Assignment.lead_cycle_id, Assignment.tool_key, Assignment.held)
+            .where(Assignment.club_id == club_id, Assignment.lead_cycle_id.is_not(None))):
+        s = cycles.get(lead_cycle_id)
+        if s is None:
+            continue
+        arm = (truth.held if held else truth.exposed)[tool_key]
+        arm.n += 1
+        if tool_key in s.reached:
+            effect = {tool: responses.of(s.member_id, tool).effect for tool in s.reached}
+            arm.added += (_chance(s.base, effect.values())
+                          - _chance(s.base, [e for t, e in effect.items() if t != tool_key]))
     return truth

@@ -9,21 +9,35 @@ A renewal is decided with one uniform draw U per cycle. On its last day a cycle 
 the cycle's churn (config.py) plus the response (effects.py) of this member to every tool that reached the cycle
 by then. If not, on the 30th day after the end it renews late if U < p + LATE_RENEWAL + the responses to the tools
 that first reached it after the end. The truth (truth.py) is computed from these same draws.
+
+Leads (SimConfig.lead_cycle_share of the arrivals): a lead's cycle opens when they come, through the product's
+lead_cycles.start (which plans the lead tools' first contacts at once and draws their arms); the staff answer the
+lead tools' calls as any other, a YES to the trial invitation goes through the product's inbound handler (which
+books the offered trial), and a booked trial is attended with TRIAL_SHOW through the session services. A lead's
+first sale is decided with one uniform draw U on a decision day 1 + Exp(mean LEAD_DECISION_DAYS) days into the
+cycle (day 58 at the latest): they buy, through the product's sale (which closes the cycle won), if U is below the
+source's base chance plus their responses (effects.py) to every lead tool that reached them by that day; a lead
+tool's effect is on this chance only, never on renewals. The others are closed lost by the product's timeout. A
+lead who bought is then a member like the others. truth.compute_leads reads the same draws.
 """
 from __future__ import annotations
 
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from flask import current_app
+from sqlalchemy import func, insert, select, update
 
 from clubcrm import clock
+from clubcrm.errors import DomainError
 from clubcrm.extensions import db
 from clubcrm.models import (
-    Booking, ClubSession, Freeze, LedgerEntry, Membership, Message, Package, StaffContact, Tool, Touchpoint, Visit,
+    Booking, ClubSession, Freeze, LedgerEntry, Member, Membership, Message, Package, StaffContact, Tool, Touchpoint,
+    Visit,
 )
+from clubcrm.services import lead_cycles, sales, sessions
 from clubcrm.simulation.club import Cycle, Person, SimClub
 from clubcrm.simulation.config import PLANS, SimConfig
 from clubcrm.simulation.effects import Responses
@@ -49,6 +63,33 @@ class Settled:
 
 
 @dataclass
+class Lead:
+    """A lead's cycle as the simulator tracks it: U decides the first sale on DECIDES_ON against BASE plus the
+    responses to the lead tools that reached the lead by then (REACHED: tool key → the first day it did)."""
+
+    cycle_id: int
+    person: Person
+    started_on: date
+    decides_on: date
+    base: float
+    u: float
+    reached: dict[str, date] = field(default_factory=dict)
+
+
+@dataclass
+class LeadSettled:
+    """A lead cycle whose sale is decided: what the truth needs of it."""
+
+    id: int
+    member_id: int
+    started_on: date
+    started: datetime
+    base: float
+    reached: set[str]                 # the lead tools that reached it by the decision
+    bought: bool
+
+
+@dataclass
 class Counts:
     cycles_ended: int = 0
     renewed_on_time: int = 0
@@ -59,6 +100,11 @@ class Counts:
     calls: int = 0
     opt_outs: int = 0                 # STOP replies of members put off by a tool
     by_plan: dict[str, list[int]] = field(default_factory=dict)   # plan → [cycles decided, renewed]
+    leads: int = 0                    # lead cycles opened
+    leads_won: int = 0                # ...that bought (the real sale closed them won)
+    leads_timed_out: int = 0          # closed lost by the real timeout
+    trials_booked: int = 0            # YES replies of leads that booked through the real inbound handler
+    trials_attended: int = 0
 
 
 class Year:
@@ -78,6 +124,12 @@ class Year:
         # cycle id → tool key → reached by the cycle's end (False: reached only after it)
         self.reach: dict[int, dict[str, bool]] = defaultdict(dict)
         self.settled: list[Settled] = []
+        self.lead_rng = random.Random(f"lead-decisions:{cfg.seed}")
+        self.arriving: dict[date, list[Person]] = defaultdict(list)
+        self.leads: dict[int, Lead] = {}                 # lead cycle id → its lead, while the sale is undecided
+        self.deciding: dict[date, list[Lead]] = defaultdict(list)
+        self.lead_settled: list[LeadSettled] = []
+        self.planned_on_arrival = 0                      # touchpoints the service planned as each lead came
         self.counts = Counts()
         self.class_seats: dict[int, int] = defaultdict(int)
         self.tool_keys = dict(db.session.execute(select(Tool.id, Tool.key).where(Tool.club_id == sim.club.id)).all())
@@ -91,6 +143,8 @@ class Year:
         self.by_phone = {person.phone: person for person in self.sim.people}
         opening: list[tuple[Person, date, int | None]] = []
         for person in self.sim.people:
+            if person.lead and person.created.astimezone(self.sim.tz).date() >= first:
+                self.arriving[person.created.astimezone(self.sim.tz).date()].append(person)
             if person.buys_on is None:
                 continue
             if person.buys_on >= first:
@@ -114,8 +168,8 @@ class Year:
         """The desk calls most new leads back, some within hours, some after days (lead processing time)."""
         rows = []
         for person in self.sim.people:
-            if person.created.date() < first or self.rng.random() >= 0.8:
-                continue
+            if person.lead or person.created.date() < first or self.rng.random() >= 0.8:
+                continue   # a lead with a cycle is called by the engine's lead tools
             delay = timedelta(hours=min(240.0, self.rng.expovariate(1 / 20)))
             rows.append({"club_id": self.sim.club.id, "member_id": person.id, "staff_id": self.sim.desk.id,
                          "outcome": "reached", "note": "Lead call", "created_at": person.created + delay})
@@ -139,10 +193,16 @@ class Year:
         package use, class bookings, then today's renewal decisions and tomorrow's cycles."""
         for cycle in self._sell([(p, today, None) for p in self.starting.pop(today, [])]):
             self._track(cycle)
+        arriving = self.arriving.pop(today, [])
+        calls_at = self.sim.at(today, 14)
+        self._close_leads(today)
+        self._open_leads([p for p in arriving if p.created < calls_at])
         if not last:
             self._dispatch(today)
             self._make_calls(today)
+        self._open_leads([p for p in arriving if p.created >= calls_at])
         self._visits(today)
+        self._decide_leads(today)
         self._decide(today)
 
     def _track(self, cycle: Cycle) -> None:
@@ -187,8 +247,14 @@ class Year:
             db.session.execute(insert(Freeze), freezes)
         return cycles
 
-    def _reached(self, membership_id: int | None, tool_id: int | None, day: date) -> None:
-        """Note that the tool reached the cycle on DAY (by its end, or only after it)."""
+    def _reached(self, membership_id: int | None, tool_id: int | None, day: date,
+                 lead_cycle_id: int | None = None) -> None:
+        """Note that the tool reached the cycle on DAY (by its end, or only after it), or the lead's cycle."""
+        if lead_cycle_id is not None:
+            lead, key = self.leads.get(lead_cycle_id), self.tool_keys.get(tool_id)
+            if lead is not None and key is not None:
+                lead.reached.setdefault(key, day)
+            return
         cycle = self.cycles.get(membership_id) if membership_id is not None else None
         key = self.tool_keys.get(tool_id)
         if cycle is None or key is None:
@@ -214,11 +280,12 @@ class Year:
         sids = list(accepted)
         for i in range(0, len(sids), 500):
             found += db.session.execute(
-                select(Message.twilio_sid, Touchpoint.membership_id, Touchpoint.tool_id, Touchpoint.session_id)
+                select(Message.twilio_sid, Touchpoint.membership_id, Touchpoint.tool_id, Touchpoint.session_id,
+                       Touchpoint.lead_cycle_id)
                 .join(Touchpoint, Touchpoint.id == Message.touchpoint_id)
                 .where(Message.twilio_sid.in_(sids[i:i + 500]))).all()
-        planned = {sid: (membership_id, tool_id, session_id) for sid, membership_id, tool_id, session_id in found}
-        yes, stops = [], []
+        planned = {sid: rest for sid, *rest in found}
+        yes, stops, lead_yes = [], [], []
         for sid, outcome in accepted.items():
             if not outcome.delivered:
                 # Twilio's status callback, through the product's own handler. Only for the undelivered: a callback
@@ -228,8 +295,8 @@ class Year:
             self.counts.sms += 1
             if sid not in planned:
                 continue   # a service message (a confirmation): no tool's
-            membership_id, tool_id, session_id = planned[sid]
-            self._reached(membership_id, tool_id, today)
+            membership_id, tool_id, session_id, lead_cycle_id = planned[sid]
+            self._reached(membership_id, tool_id, today, lead_cycle_id)
             person = self.by_phone.get(outcome.to)
             key = self.tool_keys.get(tool_id)
             if person is None or key is None:
@@ -237,29 +304,37 @@ class Year:
             if self.responses.of(person.id, key).stops:
                 stops.append((sid, outcome.to))
             elif session_id and self.rng.random() < self.cfg.yes_share:
-                yes.append((person.id, session_id))
+                if lead_cycle_id is not None:
+                    lead_yes.append((sid, outcome.to))
+                else:
+                    yes.append((person.id, session_id))
         replied_at = self.sim.at(today, 12)
         for sid, phone in stops:
             inbound.receive("SMin" + sid[4:], phone, SENDER, "STOP", replied_at)
             self.counts.opt_outs += 1
+        # A lead's YES books the offered trial through the product's own inbound handler.
+        for sid, phone in lead_yes:
+            with clock.frozen(replied_at):
+                inbound.receive("SMin" + sid[4:], phone, SENDER, "YES", replied_at)
+            self.counts.trials_booked += 1
         self._book(yes, "sms", "booked", replied_at)
 
     def _make_calls(self, today: date) -> None:
         """Staff work through today's list: most calls are answered; an answered invitation books a third."""
         tasks = db.session.execute(
             select(Touchpoint.id, Touchpoint.member_id, Touchpoint.session_id, Touchpoint.membership_id,
-                   Touchpoint.tool_id)
+                   Touchpoint.tool_id, Touchpoint.lead_cycle_id)
             .where(Touchpoint.club_id == self.sim.club.id, Touchpoint.channel == "task",
                    Touchpoint.status == "planned", Touchpoint.due_on <= today).order_by(Touchpoint.id)).all()
         if not tasks:
             return
         done_at = self.sim.at(today, 14)
         updates, contacts, bookings = [], [], []
-        for task_id, member_id, session_id, membership_id, tool_id in tasks:
+        for task_id, member_id, session_id, membership_id, tool_id, lead_cycle_id in tasks:
             answered = self.rng.random() < self.cfg.call_answered
             outcome = "reached" if answered else "no_answer"
             if answered:
-                self._reached(membership_id, tool_id, today)
+                self._reached(membership_id, tool_id, today, lead_cycle_id)
             if answered and session_id and self.rng.random() < 0.33:
                 outcome = "booked"
                 bookings.append((member_id, session_id))
@@ -310,10 +385,29 @@ class Year:
         self._book(classes, "desk", "attended", self.sim.at(today, 9))
         db.session.execute(
             update(Booking).where(Booking.status == "booked", Booking.session_id.in_(
-                select(ClubSession.id).where(ClubSession.club_id == self.sim.club.id,
+                select(ClubSession.id).where(ClubSession.club_id == self.sim.club.id, ClubSession.kind != "trial",
                                              ClubSession.ends_at < self.sim.at(today, 7))))
             .values(status="attended").execution_options(synchronize_session=False))
+        self._trials(today)
         self._redeem(redeemed, today)
+
+    def _trials(self, today: date) -> None:
+        """Who came to the trial sessions that ended since yesterday morning: TRIAL_SHOW of those booked, recorded
+        at the desk through the product's services; the rest are no-shows."""
+        morning = self.sim.at(today, 7)
+        booked = db.session.scalars(
+            select(Booking).join(ClubSession, ClubSession.id == Booking.session_id)
+            .where(ClubSession.club_id == self.sim.club.id, ClubSession.kind == "trial",
+                   Booking.status == "booked", ClubSession.ends_at < morning)
+            .order_by(Booking.id)).all()
+        if not booked:
+            return
+        with clock.frozen(morning):
+            for booking in booked:
+                if self.rng.random() < self.cfg.trial_show:
+                    sessions.mark_attended(self.sim.desk, booking)
+                    self.counts.trials_attended += 1
+            sessions.mark_no_shows(self.sim.club, morning)
 
     def _visit_row(self, person: Person, cycle: Cycle, day: date) -> dict | None:
         """A visit of PERSON on DAY at a random hour; None when that hour is still to come (the demo's today)."""
@@ -433,3 +527,72 @@ class Year:
         tally[0] += 1
         tally[1] += renewed
         self.cycles.pop(cycle.id, None)
+
+    # --- leads ------------------------------------------------------------------------------------------
+
+    def _open_leads(self, people: list[Person]) -> None:
+        """Each arriving lead's cycle, opened at the moment they came through the product's service (which plans
+        their first contacts at once); their decision day and uniform draw come from the simulator's own rng."""
+        for person in people:
+            if self.sim.not_after is not None and person.created > self.sim.not_after:
+                continue
+            member = db.session.get(Member, person.id)
+            with clock.frozen(person.created):
+                cycle = lead_cycles.start(self.sim.desk, member, lead_cycles.Source(person.source), person.created)
+            self.planned_on_arrival += db.session.scalar(
+                select(func.count()).select_from(Touchpoint).where(Touchpoint.lead_cycle_id == cycle.id))
+            started = person.created.astimezone(self.sim.tz).date()
+            wait = 1 + min(57, int(self.lead_rng.expovariate(1 / self.cfg.lead_decision_days)))
+            lead = Lead(cycle.id, person, started, started + timedelta(days=wait),
+                        self.cfg.lead_base.get(person.source, 0.3), self.lead_rng.random())
+            self.leads[cycle.id] = lead
+            self.deciding[lead.decides_on].append(lead)
+            self.counts.leads += 1
+
+    def _lead_effects(self, lead: Lead, day: date) -> float:
+        return sum(self.responses.of(lead.person.id, tool).effect
+                   for tool, first in lead.reached.items() if first <= day)
+
+    def _decide_leads(self, today: date) -> None:
+        """Today's deciding leads buy if U < base + their responses to the lead tools that reached them by today:
+        through the real sale (which closes the cycle won); then the member model takes them over."""
+        sold_at = self.sim.at(today, 16)
+        for lead in self.deciding.pop(today, []):
+            self.leads.pop(lead.cycle_id, None)
+            p = min(1.0, max(0.0, lead.base + self._lead_effects(lead, today)))
+            bought = lead.u < p and not self.sim.is_future(today, 16)
+            if bought:
+                bought = self._sell_lead(lead.person, today, sold_at)
+            self.lead_settled.append(LeadSettled(lead.cycle_id, lead.person.id, lead.started_on,
+                                                 lead.person.created, lead.base,
+                                                 {t for t, first in lead.reached.items() if first <= today}, bought))
+
+    def _sell_lead(self, person: Person, today: date, at) -> bool:
+        member = db.session.get(Member, person.id)
+        plan = self.sim.plans[person.plan]
+        try:
+            with clock.frozen(at), db.session.begin_nested():
+                membership = sales.sell_membership(self.sim.desk, member, plan.id, today)
+        except DomainError:
+            return False
+        self.counts.leads_won += 1
+        person.buys_on = today
+        person.since = membership.starts_on
+        self._track(Cycle(membership.id, person, membership.starts_on, membership.ends_on, person.plan,
+                          self.rng.random()))
+        return True
+
+    def _close_leads(self, today: date) -> None:
+        """The real timeout closes the cycles that went LEAD_CYCLE_DAYS without a sale, as lost."""
+        now = self.sim.at(today, 7)
+        with clock.frozen(now):
+            self.counts.leads_timed_out += lead_cycles.close_timed_out(now)
+
+    @property
+    def lead_cycle_days(self) -> int:
+        return current_app.config["LEAD_CYCLE_DAYS"]
+
+    def last_timeout(self, last: date) -> datetime:
+        """The instant of the last day's timeout (_close_leads): a cycle begun by then minus LEAD_CYCLE_DAYS has
+        ended, won or lost."""
+        return self.sim.at(last, 7)
