@@ -129,7 +129,8 @@ PACKAGES = text("SELECT service.name, package.balance, package.expires_on FROM p
 # The member's newest 30 touchpoints of every status and their open tasks due by today, in one statement.
 TOUCHPOINTS = text(
     "SELECT touchpoint.id, touchpoint.club_id, touchpoint.channel, touchpoint.status, touchpoint.skip_reason, "
-    "touchpoint.outcome, touchpoint.task_kind, touchpoint.due_on, touchpoint.facts, tool.key AS tool, "
+    "touchpoint.outcome, touchpoint.task_kind, touchpoint.due_on, touchpoint.due_at, touchpoint.facts, "
+    "tool.key AS tool, "
     "rule.key AS rule, rule.priority, rule.texts, club_session.id AS session_id, club_session.title, "
     "club_session.starts_at FROM touchpoint JOIN tool ON tool.id = touchpoint.tool_id JOIN rule ON "
     "rule.id = touchpoint.rule_id LEFT OUTER JOIN club_session ON club_session.id = touchpoint.session_id "
@@ -155,7 +156,10 @@ TOOL_NAMES = {
     "adaptation_check": "Adaptation check", "class_invitation": "Class and event invitation",
     "silence": "Silence nudge", "milestone": "Visit milestones", "birthday": "Birthday greeting",
     "seasonal": "Seasonal promotion", "package_offer": "Package offer", "renewal_offer": "Renewal offer",
-    "freeze_end": "Freeze ending", "win_back": "Win-back", "club_news": "Club news", "reply": "Members' replies"}
+    "freeze_end": "Freeze ending", "win_back": "Win-back", "club_news": "Club news", "reply": "Members' replies",
+    "lead_first_call": "Lead: first call", "lead_trial_invite": "Lead: trial invitation",
+    "lead_follow_up": "Lead: follow-up calls", "lead_trial_reminder": "Lead: trial reminder",
+    "lead_post_trial": "Lead: call after the trial", "lead_last_offer": "Lead: last offer"}
 RULE_NAMES = {
     "welcome": "Welcome message after the start", "no_first_visit": "No first visit: staff call",
     "trial_invite": "Trial session invitation in weeks 1–2", "adaptation_14": "Adaptation check at day 14",
@@ -167,7 +171,14 @@ RULE_NAMES = {
     "package_expiring": "Package expiring unused", "renewal_45": "Renewal offer", "renewal_14": "Renewal reminder",
     "renewal_call_3": "Renewal call", "freeze_ended": "Back from a freeze",
     "win_back_7": "Win-back a week after the end", "win_back_30": "Win-back call a month after the end",
-    "keep_in_touch": "Keep in touch (club news)", "member_replied": "Member replied by SMS"}
+    "keep_in_touch": "Keep in touch (club news)", "member_replied": "Member replied by SMS",
+    "lead_first_call": "New lead: call within an opening hour",
+    "lead_trial_invite": "New lead: trial session invitation",
+    "lead_follow_up_2": "Lead not reached: call on day 2", "lead_follow_up_5": "Lead not reached: call on day 5",
+    "lead_follow_up_10": "Lead not reached: call on day 10",
+    "lead_trial_reminder": "Lead's trial session tomorrow: reminder",
+    "lead_post_trial": "Lead attended a trial: call the day after",
+    "lead_last_offer": "Lead's cycle about to close: last offer"}
 FACT_NAMES = {
     "days_since_start": "days since the start", "visits_cycle": "visits this membership",
     "trial_booked": "trial session booked", "days_since_class": "days since the last class",
@@ -176,13 +187,16 @@ FACT_NAMES = {
     "expires_on": "expires on", "days_to_end": "days until the membership ends", "ends_on": "membership ends on",
     "freeze_ended": "freeze ended on", "days_since_end": "days since the end",
     "contacts_in_cycle": "contacts this membership", "days_quiet": "days without a contact",
-    "instead_of_sms": "a call instead of an SMS", "reply": "the member's SMS"}
+    "instead_of_sms": "a call instead of an SMS", "reply": "the member's SMS",
+    "source": "where the lead came from", "reached": "reached by staff", "trial_on": "trial session day",
+    "attended_on": "trial attended on", "days_left": "days left in the lead's cycle"}
 CHANNEL_NAMES = {"sms": "SMS", "task": "staff task"}
 STATUS_NAMES = {"planned": "planned", "held_out": "control group (not contacted)", "skipped": "skipped",
                 "done": "done", "sent": "sent", "failed": "failed", "expired": "expired (nobody called)"}
 SKIP_REASONS = {"no_consent": "no SMS consent", "budget": "contact budget used up",
                 "sms_cap": "an SMS went out only days ago", "talked": "staff spoke with the member days ago",
-                "club_closed": "club closed", "cancelled": "SMS cancelled by staff", "frozen": "membership frozen"}
+                "club_closed": "club closed", "cancelled": "SMS cancelled by staff", "frozen": "membership frozen",
+                "reached": "the lead was reached already", "lead_closed": "the lead's cycle closed"}
 TASK_KIND_NAMES = {"call_back": "Call", "congratulate": "Congratulate", "invite": "Invite",
                    "offer_renewal": "Offer renewal"}
 OUTCOME_NAMES = {"reached": "Reached", "no_answer": "No answer", "booked": "Booked a session",
@@ -312,7 +326,9 @@ TEMPLATES = {
 {% endfor %}</ul>{% endif %}
 {% if c.tasks %}<section class="card todo" id="todo"><h2>{{ _("What to do now") }}</h2><table class="tasks">
 {% for tp in c.tasks %}<tr id="task-{{ tp.id }}" class="{{ 'overdue' if tp.overdue else '' }}">
-<td class="due">{% if tp.overdue %}<span class="overdue-word">{{ _("overdue since %(date)s", date=day(tp.due_on))
+<td class="due">{% if tp.due_at %}<span class="{{ 'overdue-word' if tp.overdue else 'due-at' }}">{{
+ _("overdue since %(date)s", date=moment(tp.due_at)) if tp.overdue else _("by %(time)s", time=moment(tp.due_at))
+ }}</span>{% elif tp.overdue %}<span class="overdue-word">{{ _("overdue since %(date)s", date=day(tp.due_on))
  }}</span>{% else %}{{ _("today") }}{% endif %}</td>
 <td><strong>{{ name("task", tp.task_kind) }}</strong> <small class="rule">{{ name("rule", tp.rule) }}</small>
 {% if tp.say %}<blockquote class="script" lang="{{ m.locale }}">{{ tp.say[0] }}</blockquote>{% if tp.clerk %}
@@ -734,7 +750,8 @@ def _card(m, contracts, visits, packages, touchpoints, contacts, staff, today: d
                 for p in packages]
     tps = [SimpleNamespace(id=t.id, club_id=t.club_id, channel=t.channel, status=t.status,
                            skip_reason=t.skip_reason, outcome=t.outcome, task_kind=t.task_kind,
-                           due_on=_day(t.due_on), facts=_json(t.facts), tool=t.tool, rule=t.rule,
+                           due_on=_day(t.due_on), due_at=_instant_of(t.due_at), facts=_json(t.facts),
+                           tool=t.tool, rule=t.rule,
                            priority=t.priority, texts=t.texts,
                            session=SimpleNamespace(id=t.session_id, title=t.title, starts_at=t.starts_at)
                            if t.session_id is not None else None) for t in touchpoints]
@@ -744,8 +761,9 @@ def _card(m, contracts, visits, packages, touchpoints, contacts, staff, today: d
     tasks = sorted((t for t in tps if t.club_id == m.club_id and t.channel == "task" and t.status == "planned"
                     and t.due_on <= today), key=lambda t: (t.due_on, t.priority, t.id))
     member_locale = m.locale if m.locale in LOCALE_NAMES else staff.default_locale
+    now = datetime.now(UTC)
     for t in tasks:
-        t.overdue = t.due_on < today
+        t.overdue = t.due_at < now if t.due_at is not None else t.due_on < today
         texts = _json(t.texts)
         t.say = _script(texts, member_locale, m.first_name, staff, t.facts, t.session)
         t.clerk = None

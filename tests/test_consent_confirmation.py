@@ -74,8 +74,9 @@ def test_yes_within_48_hours_grants_consent_with_its_history(hooks, token, make)
     assert got.sms_consent_at == NOW + timedelta(hours=47, minutes=59)
     assert events == [(True, "sms_confirmation")] and len(texts) == 1
     assert db.session.scalar(select(ConsentRequest.status)) == "confirmed"
-    # A second YES is an ordinary YES again (a lead without a membership: not acted on), and grants nothing twice.
-    assert "<Message>" not in reply_of(inbound(hooks, member, "yes"))
+    # A second YES is an ordinary YES again (it books the session the lead's invitation offered: none here, so it says
+    # booking did not work, as to a member), and grants nothing twice.
+    assert "Valitettavasti varaus ei onnistunut" in reply_of(inbound(hooks, member, "yes"))
     assert state(member)[1] == [(True, "sms_confirmation")]
 
 
