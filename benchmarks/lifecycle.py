@@ -38,7 +38,8 @@ from benchmarks.desk import percentile, statements_of
 from clubcrm import clock
 from clubcrm.clock import local_date
 from clubcrm.extensions import db
-from clubcrm.lifecycle import engine as lifecycle, facts
+from clubcrm.lifecycle import engine as lifecycle, facts, lead_facts
+from clubcrm.lifecycle.lead_planner import plan_leads
 from clubcrm.lifecycle.planner import plan_club
 from clubcrm.models import HOLDS_PLACE, SPOKEN, Club, Touchpoint
 from clubcrm.models.base import UTCDateTime
@@ -574,7 +575,13 @@ def pass_phases(app, now: datetime) -> list[tuple[str, float]]:
         start = time.perf_counter()
         plan_club(club, rules, loaded)
         out.append(("plan_club (stages, triggers, decisions)", time.perf_counter() - start))
-        del loaded
+        start = time.perf_counter()
+        leads = lead_facts.load(club, day, now, app.config["LEAD_CYCLE_DAYS"], loaded.sessions)
+        out.append(("lead_facts.load (every query, rows into dataclasses)", time.perf_counter() - start))
+        start = time.perf_counter()
+        plan_leads(club, rules, leads)
+        out.append(("plan_leads (triggers, decisions)", time.perf_counter() - start))
+        del loaded, leads
         db.session.rollback()
         # The same queries again, sent raw through the driver and fetched: their SQL cost alone.
         captured: list[tuple[str, object]] = []
@@ -584,7 +591,8 @@ def pass_phases(app, now: datetime) -> list[tuple[str, float]]:
 
         event.listen(db.engine, "before_cursor_execute", record)
         try:
-            facts.load(club.id, club.timezone, day, now)
+            loaded = facts.load(club.id, club.timezone, day, now)
+            lead_facts.load(club, day, now, app.config["LEAD_CYCLE_DAYS"], loaded.sessions)
         finally:
             event.remove(db.engine, "before_cursor_execute", record)
         db.session.rollback()
@@ -599,7 +607,7 @@ def pass_phases(app, now: datetime) -> list[tuple[str, float]]:
             total += took
             out.append((f"  raw: {len(rows):>7,} rows  {' '.join(statement.split())[:70]}", took))
             cursor.close()
-        out.insert(3, (f"facts.load SQL alone ({len(captured)} statements, raw driver, fetchall)", total))
+        out.insert(5, (f"facts.load + lead_facts.load SQL alone ({len(captured)} statements, raw driver, fetchall)", total))
         db.session.rollback()
         db.session.remove()
     return out
