@@ -607,7 +607,8 @@ def pass_phases(app, now: datetime) -> list[tuple[str, float]]:
             total += took
             out.append((f"  raw: {len(rows):>7,} rows  {' '.join(statement.split())[:70]}", took))
             cursor.close()
-        out.insert(5, (f"facts.load + lead_facts.load SQL alone ({len(captured)} statements, raw driver, fetchall)", total))
+        out.insert(5, (f"facts.load + lead_facts.load SQL alone ({len(captured)} statements, raw driver, fetchall)",
+                       total))
         db.session.rollback()
         db.session.remove()
     return out
