@@ -2,7 +2,7 @@
 set-based statements, never one per lead (the pass costs the same statements for 100 leads as for 20,000)."""
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -113,9 +113,13 @@ def load(club: Club, day: date, now: datetime, cycle_days: int, sessions: list[O
         if status == "attended":
             attended[cycle_id] = max(attended.get(cycle_id, date.min), local_day(starts_at, zone))
     # A lead who came in (a check-in since the cycle began) attended as a trial does, as the stages count it.
+    # An open cycle began at most cycle_days ago: that constant bound lets PostgreSQL read the members' recent
+    # visits by index instead of every visit (0.33 s for none at 100,000 members, measured).
+    earliest = now - timedelta(days=cycle_days + 1)
     for cycle_id, last in plain_tuples(
         select(LeadCycle.id, func.max(Visit.checked_in_at)).join(Visit, Visit.member_id == LeadCycle.member_id)
-        .where(*which, Visit.checked_in_at >= since, Visit.checked_in_at <= now).group_by(LeadCycle.id)
+        .where(*which, Visit.checked_in_at >= since, Visit.checked_in_at >= earliest, Visit.checked_in_at <= now)
+        .group_by(LeadCycle.id)
     ):
         attended[cycle_id] = max(attended.get(cycle_id, date.min), local_day(last, zone))
 
