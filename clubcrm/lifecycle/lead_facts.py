@@ -13,7 +13,7 @@ from clubcrm.models import (
     Assignment, Booking, Club, ClubSession, LeadCycle, Member, StaffContact, Touchpoint, Visit,
 )
 from clubcrm.services.lead_cycles import CONTACTED
-from clubcrm.services.opening_hours import Hours, add_open_time, week_of
+from clubcrm.services.opening_hours import Hours, add_open_time, hours_of
 
 # A lead's first call is due this many opening minutes after the lead came.
 FIRST_CALL_MINUTES = 60
@@ -140,7 +140,7 @@ def load(club: Club, day: date, now: datetime, cycle_days: int, sessions: list[O
     ):
         assigned[cycle_id][tool_key] = held
 
-    return LeadFacts(day, now, zone, Hours(week_of(club), club.timezone), cycle_days, cycles, members, reached,
+    return LeadFacts(day, now, zone, hours_of(club), cycle_days, cycles, members, reached,
                      trial_booked, trial_next, attended, fired, assigned, last_sms, sessions)
 
 
