@@ -63,6 +63,11 @@ class Config:
     # The site's address as Twilio reaches it (https://crm.example.com), without a trailing slash: webhook
     # signatures are checked against it + the request path. None refuses every webhook (403).
     PUBLIC_URL = None
+    # Member links (PUBLIC_URL/m/<token> in an SMS, opening the member's own page) work this many days after the
+    # message is sent. Tokens that find no page (unknown, expired, erased) are answered 404, at most this many a
+    # minute per client address (then 429).
+    MEMBER_LINK_DAYS = 30
+    MEMBER_PAGE_MISSES_PER_MINUTE = 20
     # At most this many messages a second from one dispatcher (Twilio queues beyond a sender's rate).
     TWILIO_MESSAGES_PER_SECOND = 10
     # What one SMS segment costs, in minor units of the club's currency (8 = €0.08): the rule editor shows a

@@ -1,10 +1,10 @@
 """Error pages for every HTTP error, 4xx for domain errors that reach the top, 503 while the database is away or
 when a request's statement ran past its time limit."""
-from flask import Blueprint, Flask, render_template
+from flask import Blueprint, Flask, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
-from blueprints import api
+from blueprints import api, member_page
 from clubcrm import db_outage, statement_timeout
 from clubcrm.errors import DomainError
 from clubcrm.extensions import db, login_manager
@@ -19,6 +19,8 @@ def install_handlers(app: Flask) -> None:
     def http_error(error: HTTPException):
         if api.is_api_request():   # also a route under /api/v1 that does not exist, or a method it lacks
             return api.http_error_response(error)
+        if request.path.startswith("/m/"):   # a member page: the plain page, no hint of a staff site behind it
+            return member_page.plain_error(error.code)
         return render_template("errors/error.html", code=error.code, error=error), error.code
 
     @app.errorhandler(DomainError)

@@ -27,6 +27,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     register_security_headers(app)
     register_template_helpers(app)
     register_commands(app)
+    register_log_redaction()
     return app
 
 
@@ -160,13 +161,21 @@ def register_blueprints(app: Flask) -> None:
         statement_timeout.disarm()
 
     from blueprints import (api, api_tokens, auth, checklist, clubs, data, desk, errors, imports, leads, lifecycle,
-                            members, outbox, photos, reports, sales, sessions, settings, setup, tasks, twilio_hooks)
+                            member_page, members, outbox, photos, reports, sales, sessions, settings, setup, tasks,
+                            twilio_hooks)
 
     # setup first: while the database holds no club, its guard sends every page to /setup before others act.
     for module in (setup, auth, desk, checklist, members, leads, photos, sales, sessions, settings, clubs, lifecycle,
-                   tasks, outbox, reports, imports, data, api_tokens, api, twilio_hooks, errors):
+                   tasks, outbox, reports, imports, data, api_tokens, api, twilio_hooks, member_page, errors):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)   # bearer tokens, no cookies: nothing for a forged cross-site request to ride on
+
+
+def register_log_redaction() -> None:
+    """Keep member links' tokens out of the request logs."""
+    from clubcrm import log_redaction
+
+    log_redaction.install()
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -1,5 +1,5 @@
 """Languages and time zones: what we support and how each request picks its own."""
-from flask import has_request_context, request, session
+from flask import g, has_request_context, request, session
 from flask_login import current_user
 
 SUPPORTED_LOCALES = ("en", "de", "ru", "fi", "sl", "sk")
@@ -23,6 +23,8 @@ def select_locale() -> str:
     """Pick the language: the switcher's choice, the login's own, the browser's, the club's."""
     if not has_request_context():
         return "en"  # the worker and the CLI choose with force_locale
+    if g.get("member_locale"):   # a member's own page speaks the member's language
+        return g.member_locale
     chosen = session.get("locale")
     if chosen in SUPPORTED_LOCALES:
         return chosen
@@ -41,6 +43,8 @@ def select_timezone() -> str:
     """Show times in the club's own time zone."""
     if not has_request_context():
         return "UTC"
+    if g.get("member_timezone"):
+        return g.member_timezone
     if current_user and current_user.is_authenticated:
         if current_user.club:
             return current_user.club.timezone

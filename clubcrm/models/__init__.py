@@ -15,6 +15,7 @@ from clubcrm.models.lifecycle import (
 )
 from clubcrm.models.login_session import END_REASONS, LoginFailure, LoginSession
 from clubcrm.models.member import Member
+from clubcrm.models.member_link import PAGE_EVENTS, MemberLink, MemberPageEvent
 from clubcrm.models.photo import MemberPhoto
 from clubcrm.models.report import ReportAtRisk, ReportCount, ReportRefresh, ReportToolTable
 from clubcrm.models.membership import Freeze, Membership, Plan
@@ -30,7 +31,8 @@ __all__ = [
     "DAY_MINUTES", "OpeningHour",
     "IMPORT_STATUSES", "ImportJob", "MemberPhoto",
     "DEFAULT_LOST_REASONS", "LEAD_OUTCOMES", "LEAD_SOURCES", "LEAD_STAGES", "LeadCycle", "LeadLostReason",
-    "Freeze", "LEDGER_KINDS", "LedgerEntry", "END_REASONS", "LoginFailure", "LoginSession", "Member", "Membership",
+    "Freeze", "LEDGER_KINDS", "LedgerEntry", "END_REASONS", "LoginFailure", "LoginSession", "Member",
+    "MemberLink", "MemberPageEvent", "PAGE_EVENTS", "Membership",
     "Package", "Plan", "ReportAtRisk", "ReportCount", "ReportRefresh", "ReportToolTable",
     "CHANNELS", "OUTCOMES", "SPOKEN", "STAGES", "TASK_EXPIRY_DAYS",
     "Rule", "StaffContact", "Tool", "Touchpoint",

@@ -1,7 +1,7 @@
 """A club: one location with its time zone, currency, country and default language; and its opening hours."""
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint, true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clubcrm.clock import utcnow
@@ -44,6 +44,11 @@ class Club(db.Model):
     staff_hour_cost_minor: Mapped[int] = mapped_column(default=2000, server_default="2000")
     # How long a visit usually lasts: the desk's "in the club now" counts check-ins within it.
     usual_stay_minutes: Mapped[int] = mapped_column(default=90, server_default="90")
+    # The member page (a link in the lifecycle's SMS opens the member's own page): off, texts go without their
+    # link sentence and every link answers 404. A member may cancel a booking there until this many minutes before
+    # the session starts.
+    member_page_enabled: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    booking_cancel_minutes: Mapped[int] = mapped_column(default=120, server_default="120")
     # Closed from this day (the club's local date): no sales, check-ins, logins or SMS there; None = open.
     closed_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -120,6 +120,12 @@ class Touchpoint(db.Model):
     outcome: Mapped[str | None] = mapped_column(String(10))
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    # The member page opened from this touchpoint's SMS link: when it was first shown in a browser (the page's own
+    # "viewed" post, not the GET a link previewer makes), and what the member answered there to a renewal offer
+    # (call_me, at_desk) and when.
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answer: Mapped[str | None] = mapped_column(String(10))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     member: Mapped[Member] = relationship()
     rule: Mapped[Rule] = relationship()

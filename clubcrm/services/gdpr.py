@@ -15,7 +15,7 @@ from clubcrm.models import (
     AuditEvent, Booking, ClubSession, ConsentEvent, Freeze, LeadCycle, LedgerEntry, Member, Membership, Message,
     Package, Rule, Service, Staff, StaffContact, Tool, Touchpoint, Visit, Assignment,
 )
-from clubcrm.services import audit, consent, photos, sessions
+from clubcrm.services import audit, consent, member_links, photos, sessions
 from clubcrm.sms.dispatch import touchpoint_became
 
 # What a person types to confirm an erasure (or the member's full name).
@@ -176,6 +176,7 @@ def erase(staff: Staff, member: Member, confirmation: str | None, now: datetime 
     member.name_key = member.name_key_rev = ""
     member.phone = member.email = member.card_code = member.birth_date = member.notes = member.interest = None
     photos.erase(member.id)     # a face is personal data
+    member_links.forget(member.id)   # the member's page links stop working at once
     member.photo_at = None
     member.sms_consent, member.sms_consent_source = False, "erasure"
     if had_consent:
