@@ -19,7 +19,7 @@ from clubcrm.extensions import db
 from clubcrm.lifecycle import engine
 from clubcrm.models import ApiToken, DeskCall, ImportJob, LeadCycle, LoginSession, Touchpoint
 from clubcrm.models.sms import Message
-from clubcrm.services import checkin, login_sessions, sales, sessions
+from clubcrm.services import checkin, login_sessions, member_links, sales, sessions
 from tests.conftest import NOW, TODAY
 from tests.report_snapshots import compute_all
 from tests.web import Web
@@ -212,6 +212,16 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     # --- Twilio's webhooks (twilio_hooks.py): an unsigned request is refused, whoever sends it
     ("twilio_hooks.status", "POST"):              (403, 403, 403, 403, 403, 403),
     ("twilio_hooks.inbound", "POST"):             (403, 403, 403, 403, 403, 403),
+    # --- the member page (member_page.py): no login, the token in the URL is the key. With a member's valid token
+    # everyone gets the page (a logged-in staff member who opens a link sees what the member sees); an empty POST
+    # is refused on the page (a flashed message, 302 back to it). Without a valid token: 404 for all (below).
+    ("member_page.page", "GET"):                  (200, 200, 200, 200, 200, 200),
+    ("member_page.viewed", "POST"):               (204, 204, 204, 204, 204, 204),
+    ("member_page.book", "POST"):                 (302, 302, 302, 302, 302, 302),
+    ("member_page.cancel", "POST"):               (302, 302, 302, 302, 302, 302),
+    ("member_page.renewal", "POST"):              (302, 302, 302, 302, 302, 302),
+    ("member_page.sms", "POST"):                  (302, 302, 302, 302, 302, 302),
+    ("member_page.language", "POST"):             (302, 302, 302, 302, 302, 302),
     # --- the API (/api/v1/...): rows are added here as endpoints appear. Each identity asks with its own
     # bearer token and no cookie, anonymous with none (401); club B's tokens asking club A's ids get 404.
     # A POST/PUT/PATCH carries JSON {} (201/422...). Ids come from build_data's args (or ARG_ALIASES).
@@ -251,6 +261,15 @@ def build_data(make) -> dict:
         call = DeskCall(club_id=club_a.id, member_id=member.id, session_id=session.id, reason="session_moved",
                         due_on=TODAY)
         db.session.add_all([touchpoint, message, call])
+        # The member page's own session and booking (a member cancelling there must not change the rows above).
+        page_session = sessions.schedule(manager, club_a, {
+            "kind": "class", "title": "Pilates", "activity": "Pilates", "starts_at": start + timedelta(days=2),
+            "ends_at": start + timedelta(days=2, hours=1), "capacity": 10, "trainer_id": trainer.id})
+        page_booking = sessions.book(desk, sessions.schedule(manager, club_a, {
+            "kind": "class", "title": "Spin", "activity": "Spin", "starts_at": start + timedelta(days=3),
+            "ends_at": start + timedelta(days=3, hours=1), "capacity": 10, "trainer_id": trainer.id}), member)
+        db.session.flush()
+        token = member_links.mint(message)
     club_b = make.club(name="Other Club")
     desk_other, manager_other = make.staff("desk", club=club_b), make.staff("manager", club=club_b)
     make.member(club=club_b, first_name="Bob", last_name="Other")
@@ -275,6 +294,7 @@ def build_data(make) -> dict:
         # The API's ids (plan_id, service_id, ...) go here as its routes appear.
         "plan_id": plan.id, "service_id": service.id, "membership_id": membership.id,
         "form_name": "cancel",   # the member card's form fragments: the manager's one
+        "token": token, "page_session_id": page_session.id, "page_booking_id": page_booking.id,
         "cycle_id": db.session.scalar(select(LeadCycle.id).where(LeadCycle.member_id == lead.id)),
     }
     compute_all()   # the report pages and the API read the figures the worker stored (without: "being computed")
@@ -319,7 +339,9 @@ class Identity:
 # Where a route names an id by another name than build_data's args do ((endpoint, argument) -> args' name),
 # e.g. an API route /api/v1/members/<id:id>: ("api.member", "id"): "member_id".
 ARG_ALIASES: dict[tuple[str, str], str] = {("data.download", "kind"): "export_kind",
-                                           ("reports.lead_sources_csv", "table"): "lead_table"}
+                                           ("reports.lead_sources_csv", "table"): "lead_table",
+                                           ("member_page.book", "session_id"): "page_session_id",
+                                           ("member_page.cancel", "booking_id"): "page_booking_id"}
 
 
 def url_for_rule(rule, args: dict) -> str:
@@ -371,6 +393,23 @@ def test_every_route_answers_every_identity_as_the_table_says(app, make):
             if endpoint in LOGS_OUT:
                 identity.login()
     assert not mismatches, f"{len(mismatches)} mismatches:\n" + "\n".join(mismatches)
+
+
+def test_member_pages_open_for_a_valid_token_only(app, make):
+    """Anonymous or logged in, a member page route with a token that opens nothing is 404 for everyone."""
+    data = build_data(make)
+    identities = [Identity(app, name, data["staff"].get(name)) for name in IDENTITIES]
+    args = {**data["args"], "token": member_links.new_token()}
+    app.config["MEMBER_PAGE_MISSES_PER_MINUTE"] = 1000
+    mismatches = []
+    for endpoint, method, rule in walk(app):
+        if endpoint.startswith("member_page."):
+            url = url_for_rule(rule, args)
+            for identity in identities:
+                got = identity.ask(method, url).status_code
+                if got != 404:
+                    mismatches.append(f"{method} {url} as {identity.name}: expected 404, got {got}")
+    assert not mismatches, "\n".join(mismatches)
 
 
 def test_the_table_covers_six_identities_and_only_known_statuses():

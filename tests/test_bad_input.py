@@ -37,7 +37,7 @@ from clubcrm import clock
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
 from clubcrm.models import LeadCycle, Message, Rule, Touchpoint
-from clubcrm.services import sales
+from clubcrm.services import member_links, sales
 from tests.web import ERROR, Web
 from tests.conftest import NOW, TODAY, make_app
 from tests.lifecycle import no_holdouts, run_pass
@@ -115,7 +115,10 @@ RAW_FIELDS = {"desk.scan": {"q": "text"}, "members.new": {"use_member": "number"
               # A file field: text sent in its place is no photo, refused with a message (tests/test_photos.py).
               "photos.upload": {"photo": "text"},
               "twilio_hooks.status": {"MessageSid": "text", "MessageStatus": "text", "ErrorCode": "text"},
-              "twilio_hooks.inbound": {"MessageSid": "text", "From": "text", "To": "text", "Body": "text"}}
+              "twilio_hooks.inbound": {"MessageSid": "text", "From": "text", "To": "text", "Body": "text"},
+              # The member page (no login: the token in the path is the key).
+              "member_page.renewal": {"answer": "choice"}, "member_page.sms": {"sms": "choice"},
+              "member_page.language": {"locale": "choice"}}
 # Twilio's webhooks take no CSRF token: an unsigned request is refused with 403 instead.
 SIGNED = {"twilio_hooks.status", "twilio_hooks.inbound"}
 QUERY_FIELDS = ["q", "partial", "next", "start", "end", "club", "plan", "stage", "source", "staff", "keep", "drop"]
@@ -124,7 +127,8 @@ NO_FIELDS = {"auth.logout", "auth.end_device", "auth.log_out_everywhere", "membe
              "settings.toggle", "settings.toggle_staff", "sessions.cancel", "sessions.cancel_booking",
              "sessions.attend", "api_tokens.revoke", "clubs.reopen", "checklist.dismiss", "reports.recompute",
              # JSON with a bearer token, not forms (a form gets 401): tests/test_api_schemathesis.py fuzzes them.
-             "api.create_lead", "api.create_checkin"}
+             "api.create_lead", "api.create_checkin",
+             "member_page.viewed", "member_page.book", "member_page.cancel"}
 # Run last: they end the session, cancel the contract or stop selling the plan the others use.
 LAST = ["sales.cancel", "settings.toggle", "settings.toggle_staff", "auth.end_device", "auth.log_out_everywhere",
         "auth.logout"]
@@ -193,7 +197,9 @@ def world(make) -> SimpleNamespace:
                 for who in (member, stranger)]
     with unit_of_work():
         db.session.add_all(messages)
-    return SimpleNamespace(club=member.club_id, member=member.id, plan=plan.id, membership=membership.id,
+        db.session.flush()
+        token = member_links.mint(messages[0])   # the walked member's page link
+    return SimpleNamespace(token=token, club=member.club_id, member=member.id, plan=plan.id, membership=membership.id,
                            service=service.id, stranger=stranger.id, other_plan=make.plan(club=other).id,
                            card="WALK-1", phone="+358402009001", task=task.id, other_task=other_task.id,
                            rule=welcome.id, rule_texts=dict(welcome.texts), tool=welcome.tool_id,
@@ -258,6 +264,9 @@ def baselines(ids: SimpleNamespace) -> dict[str, dict[str, str]]:
         "settings.sms_test": {"phone": "+358401234567"},
         "settings.plan_price": {"price": "59.00"},
         "outbox.retry": {"confirm": "y"},
+        "member_page.renewal": {"answer": "call_me"},
+        "member_page.sms": {"sms": "start"},
+        "member_page.language": {"locale": "en"},
         "data.erase": {"confirmation": "not yet"},   # never ERASE: the walked member must stay
         "setup.form": {"club_name": "Walk", "country": "FI", "timezone": "Europe/Helsinki", "currency": "EUR",
                        "locale": "en", "owner_email": "walk-owner@example.com", "owner_password": "long-enough",
@@ -281,7 +290,8 @@ def path_variants(rule, ids: SimpleNamespace) -> list[str]:
                                        "staff_id": [ids.other_staff],
                                        "cycle_id": [ids.other_cycle]}.get(name, [])
         else:
-            real[name] = {"kind": "plans", "name": "renewals", "table": "tools", "item": "plans"}.get(name, "x")
+            real[name] = {"kind": "plans", "name": "renewals", "table": "tools", "item": "plans",
+                          "token": ids.token}.get(name, "x")
             edges[name] = TEXT_EDGES + (["services"] if name == "kind" else [])
 
     def build(values: dict) -> str:
