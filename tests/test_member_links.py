@@ -158,3 +158,16 @@ def test_an_erased_members_links_stop_at_once(client, make, path):
         gdpr.erase(make.staff("manager"), member, "ERASE")
     assert client.open(f"/m/{token}{path}", method="GET" if not path else "POST").status_code == 404
     assert db.session.scalar(select(MemberLink.id).where(MemberLink.member_id == member.id)) is None
+
+
+def test_the_gdpr_export_lists_links_and_page_events_without_token_or_hash(make):
+    member, point, token = linked(make)
+    found = member_links.find(token)
+    with unit_of_work():
+        member_links.record(found, "opened")
+    document = gdpr.export(make.staff("manager"), member)
+    [link] = document["member_links"]
+    assert (link["touchpoint_id"], "token_hash" in link) == (point.id, False)
+    assert [e["kind"] for e in document["member_page_events"]] == ["opened"]
+    text = repr(document)
+    assert token not in text and member_links.hash_token(token) not in text

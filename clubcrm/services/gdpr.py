@@ -11,7 +11,7 @@ from clubcrm.clock import utcnow
 from clubcrm.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from clubcrm.extensions import db
 from clubcrm.models import (
-    MemberPhoto,
+    MemberLink, MemberPageEvent, MemberPhoto,
     AuditEvent, Booking, ClubSession, ConsentEvent, Freeze, LeadCycle, LedgerEntry, Member, Membership, Message,
     Package, Rule, Service, Staff, StaffContact, Tool, Touchpoint, Visit, Assignment,
 )
@@ -107,6 +107,11 @@ def export(staff: Staff, member: Member) -> dict:
         # The measurement draws: which tools (and whether the whole programme) held the member's cycles out.
         "assignments": rows(Assignment, (Assignment.first_on, Assignment.id)),
         "messages": rows(Message, (Message.created_at, Message.id)),
+        # Their page's links (when made and until when; the token is nowhere, its hash is no data about them) and
+        # what they did there.
+        "member_links": [{k: v for k, v in r.items() if k != "token_hash"}
+                         for r in rows(MemberLink, (MemberLink.created_at, MemberLink.id))],
+        "member_page_events": rows(MemberPageEvent, (MemberPageEvent.created_at, MemberPageEvent.id)),
         "staff_contacts": [{**r, "staff": names.get(r["staff_id"])} for r in
                            rows(StaffContact, (StaffContact.created_at, StaffContact.id))],
         "audit_events": [{**r, "staff": names.get(r["staff_id"])} for r in
