@@ -9,7 +9,9 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from clubcrm.extensions import db
-from clubcrm.models import Freeze, LeadCycle, LedgerEntry, Member, Membership, Message, Package, Visit
+from clubcrm.models import (
+    Freeze, LeadCycle, LedgerEntry, Member, MemberLink, Membership, Message, Package, Visit,
+)
 
 # The statuses of a message that Twilio accepted: two of these for one planned contact mean it went out twice.
 SENT = ("sent", "delivered", "undelivered")
@@ -136,9 +138,17 @@ def open_cycles_of_buyers() -> Iterator[Problem]:
         yield Problem("open lead cycle of a member who bought", f"member {member_id}: lead cycle {cycle_id}")
 
 
+def links_of_erased_members() -> Iterator[Problem]:
+    """A member link of an erased member: erasure deletes them, so that no old SMS opens the page again."""
+    query = (select(MemberLink.member_id, func.count()).join(Member, Member.id == MemberLink.member_id)
+             .where(Member.erased_at.is_not(None)).group_by(MemberLink.member_id).order_by(MemberLink.member_id))
+    for member_id, count in db.session.execute(query):
+        yield Problem("member link of an erased member", f"member {member_id}: {count} links")
+
+
 CHECKS: tuple[Callable[[], Iterator[Problem]], ...] = (
     overlapping_memberships, overlapping_freezes, renewals_of_another_member, balances_off_ledger, ledger_signs,
-    messages_sent_twice, open_cycles_of_buyers,
+    messages_sent_twice, open_cycles_of_buyers, links_of_erased_members,
 )
 
 

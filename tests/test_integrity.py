@@ -6,8 +6,8 @@ from sqlalchemy import select, update
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
 from clubcrm.lifecycle import defaults
-from clubcrm.models import Freeze, Membership, Message, Package, Rule
-from clubcrm.services import checkin, packages, sales
+from clubcrm.models import Freeze, Member, MemberLink, Membership, Message, Package, Rule
+from clubcrm.services import checkin, member_links, packages, sales
 from clubcrm.simulation import SimConfig, simulate
 from tests.conftest import NOW, TODAY
 
@@ -77,6 +77,12 @@ def test_planted_corruption_is_found_by_its_ids(runner, make):
                                    rule_id=rule.id, occurrence=0, idempotency_key=key, to_phone=member.phone,
                                    body="Hello", locale="en", encoding="GSM-7", segments=1, status="sent",
                                    due_at=NOW, sent_at=NOW, created_at=NOW))
+        # A member erased by hand (not through gdpr.erase), whose page link still exists.
+        db.session.flush()
+        sent = db.session.scalar(select(Message).where(Message.idempotency_key == "tp:a"))
+        member_links.mint(sent)
+        db.session.get(Member, other.id).erased_at = NOW
+        db.session.execute(update(MemberLink).values(member_id=other.id))
     package_id = entry.package_id
     result = check(runner)
     assert result.exit_code == 1
@@ -87,5 +93,6 @@ def test_planted_corruption_is_found_by_its_ids(runner, make):
     assert f"balance off its ledger: package {package_id}: balance 6, ledger 5" in lines
     assert any(line.startswith(f"message sent twice: membership {first.id}, rule {rule.id}, occurrence 0: "
                                "2 messages sent") for line in lines)
-    assert "4 problem(s) found." in lines
+    assert f"member link of an erased member: member {other.id}: 1 links" in lines
+    assert "5 problem(s) found." in lines
     assert member.phone not in result.output and member.last_name not in result.output   # ids, no personal data
