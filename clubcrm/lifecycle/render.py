@@ -51,10 +51,18 @@ def text_for(rule: Rule, first_name: str, locale: str | None, club: Club, facts:
         return Rendered(text, locale)
 
 
+# CLDR's no-break spaces ("6:00\u202fPM") are not in the GSM-7 alphabet: one would make a whole SMS UCS-2.
+_PLAIN_SPACES = str.maketrans({"\u202f": " ", "\u00a0": " "})
+
+
 def _day(iso: str | None, locale: str) -> str:
-    return without_year_word(format_date(date.fromisoformat(iso), "medium", locale=locale), locale) if iso else ""
+    if not iso:
+        return ""
+    return without_year_word(format_date(date.fromisoformat(iso), "medium", locale=locale), locale).translate(
+        _PLAIN_SPACES)
 
 
 def session_when(session, club: Club, locale: str) -> str:
-    """When SESSION starts, short, in the club's time zone and LOCALE ("12.3.2026 18.00")."""
-    return format_datetime(session.starts_at, "short", tzinfo=ZoneInfo(club.timezone), locale=locale)
+    """When SESSION starts, short, in the club's time zone and LOCALE ("12.3.2026 18.00"), with plain spaces."""
+    return format_datetime(session.starts_at, "short", tzinfo=ZoneInfo(club.timezone), locale=locale).translate(
+        _PLAIN_SPACES)
