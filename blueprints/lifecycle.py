@@ -25,13 +25,14 @@ def _tool_form(tool, form: ToolForm | None = None) -> ToolForm:
     return form
 
 
-def text_costs(form: RuleForm) -> dict:
-    """Each non-empty text's segment count and what sending it to 1,000 members costs, in minor units."""
+def text_costs(form: RuleForm, club) -> dict:
+    """Each non-empty text's segment count and what sending it to 1,000 members costs, in minor units ({link}
+    counted as the link it becomes, or its sentence left out where the club's texts carry no links)."""
     price = current_app.config["SMS_SEGMENT_PRICE_MINOR"]
     costs = {}
     for field in form.text_fields():
         if isinstance(field.data, str) and field.data.strip():
-            counted = segments.count(field.data)
+            counted = segments.count(lifecycle_settings.as_counted(field.data, club))
             costs[field.name] = (counted, counted.segments * price * 1000)
     return costs
 
@@ -141,6 +142,6 @@ def rule(rule_id: int):
     page = render_template("lifecycle/rule.html", club=club, rule=found, form=form, labels=labels,
                            uses=lifecycle_settings.fields_of(found),
                            placeholders=lifecycle_settings.placeholders_of(found),
-                           text_max=lifecycle_settings.TEXT_MAX, costs=text_costs(form),
+                           text_max=lifecycle_settings.TEXT_MAX, costs=text_costs(form, club),
                            default_language=LOCALE_NAMES.get(club.default_locale, club.default_locale))
     return page, 422 if form.is_submitted() else 200

@@ -248,7 +248,7 @@ def test_the_default_language_of_the_club_is_the_one_an_sms_rule_needs(make, web
 
 # --- bad settings -----------------------------------------------------------------------------------
 
-ALLOWED = "This text may use: {club}, {first_name}."
+ALLOWED = "This text may use: {club}, {first_name}, {link}."
 BAD = {
     "negative days": ("rule:silence_sms", {"days": "-1"}, "days", "Enter a whole number from 0 to 730."),
     "days beyond two years": ("rule:silence_sms", {"days": "731"}, "days", "Enter a whole number from 0 to 730."),

@@ -16,7 +16,7 @@ from clubcrm.lifecycle.texts import BASIC_PLACEHOLDERS, PLACEHOLDERS
 from clubcrm.lifecycle.tools import TRIGGER_SPECS
 from clubcrm.models import Club, Rule, Staff, Tool
 from clubcrm.models.lifecycle import CHANNELS, FALLBACKS
-from clubcrm.services import audit
+from clubcrm.services import audit, member_links
 from clubcrm.services.settings import whole
 
 BUDGET_MAX = 50
@@ -41,6 +41,14 @@ def fields_of(rule: Rule) -> tuple[str, ...]:
 def placeholders_of(rule: Rule) -> tuple[str, ...]:
     """The placeholders RULE's texts may use, sorted."""
     return tuple(sorted(PLACEHOLDERS.get(rule.key, BASIC_PLACEHOLDERS)))
+
+
+def as_counted(text: str, club: Club) -> str:
+    """TEXT as the rule editor counts its segments: {link} as long as the link it becomes (the masked one has the
+    real one's length), or its sentence left out where CLUB's texts carry no links."""
+    if member_links.links_on(club):
+        return text.replace(member_links.PLACEHOLDER, member_links.masked_link())
+    return member_links.without_link_sentence(text)
 
 
 def club_tools(club: Club) -> list[Tool]:

@@ -11,8 +11,15 @@ takes its old `sending` rows for a crash's leftovers. Every write after the clai
 on the claim as its writer saw it (status, attempts, claimed_at, sent_at): whoever moves the row first wins and
 the other's UPDATE matches nothing. A row never handed to Twilio cannot have reached it and may be queued again;
 one handed to Twilio is only ever settled by what Twilio says it holds, or flagged `unknown` for a person.
+
+A text with a member link is stored with its token masked (clubcrm/services/member_links.py). Its token is made
+when it is handed to Twilio, in the hand-over's own transaction (so a text Twilio may hold always has its token's
+hash stored), and goes into the text Twilio gets and nowhere else: not into the row, not into a log line (they
+name the message). A retry makes a new token, which replaces the last one; Twilio's copy of a text is compared
+with the row's with its token masked again.
 """
 import logging
+import re
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -28,7 +35,7 @@ from clubcrm.clock import utcnow
 from clubcrm.extensions import db
 from clubcrm.models import Club, Member, Message, Touchpoint
 from clubcrm.models.sms import may_receive
-from clubcrm.services import consent
+from clubcrm.services import consent, member_links
 from clubcrm.services.club_closing import REASON as CLUB_CLOSED, is_closed
 from clubcrm.sms.client import SendError, Sent, TwilioSettings, send
 from clubcrm.sms.club_sender import own_sender, with_sender
@@ -43,6 +50,8 @@ CHUNK = 25
 # Quiet hours can be narrowed by a club, never widened beyond these.
 EARLIEST_MINUTE, LATEST_MINUTE = 8 * 60, 21 * 60
 OUT = ("sending", "sent", "delivered", "undelivered")
+# A member link as Twilio holds it (with its token), to compare with the stored text (with the token masked).
+_SENT_LINK = re.compile(re.escape(member_links.PATH) + r"[A-Za-z0-9_-]{%d}" % member_links.TOKEN_LENGTH)
 
 
 @dataclass
@@ -153,13 +162,21 @@ def twilio_holds(client, message) -> str | None:
                 return None
             raise
     matches = [found.sid for found in client.messages.list(to=message.to_phone, limit=50)
-               if found.body == message.body]
+               if as_stored(found.body, message.body) == message.body]
     if not matches:
         return None
     others = set(db.session.scalars(select(Message.twilio_sid).where(Message.twilio_sid.in_(matches),
                                                                        Message.id != message.id)))
     db.session.commit()
     return next((sid for sid in matches if sid not in others), None)
+
+
+def as_stored(sent: str | None, stored: str) -> str | None:
+    """SENT (a text as Twilio holds it) as the outbox stores it: its member link's token masked when the stored
+    text STORED has a masked link."""
+    if sent is None or not member_links.has_link(stored):
+        return sent
+    return _SENT_LINK.sub(member_links.PATH + member_links.MASK, sent, count=1)
 
 
 def fence(message_id: int, attempts: int, claimed_at: datetime | None, sent_at: datetime | None,
@@ -305,7 +322,7 @@ def screen(claims: list[Claim], now: datetime) -> list["Outgoing"]:
             # The number the desk has now, if it changed since queueing (written when it is handed over).
             going.append(Outgoing(message.id, message.member_id, message.touchpoint_id, member.phone,
                                   message.body, message.attempts, message.claimed_at, message.sent_at,
-                                  own_sender(club)))
+                                  own_sender(club), message.club_id))
     db.session.commit()
     return going
 
@@ -325,6 +342,7 @@ class Outgoing:
     sent_at: datetime | None
     # The club's own SMS sender, if it has one (else the installation's).
     sender: str | None = None
+    club_id: int | None = None
 
     def fence(self, statuses: tuple[str, ...] = ("sending",)) -> tuple:
         return fence(self.id, self.attempts, self.claimed_at, self.sent_at, statuses)
@@ -397,18 +415,27 @@ def dispatch(now: datetime, settings: TwilioSettings | None, client=None, limit:
                         if wait > 0:
                             time.sleep(wait)
                         last = time.monotonic()
+                    token = None
                     with connection.begin():
                         if outcome is not None:
                             outcome(connection)
                             outcome = None
                         handed = hand_over(message, instant(), connection)
+                        if handed is not None and message.sent_at is None and member_links.has_link(handed.body):
+                            token = member_links.mint(handed, handed.sent_at, via=connection)
                     if handed is None:
                         report.taken_back += 1
                         continue
-                    if message.sent_at is not None and already_there(handed, client, connection, report):
-                        continue
+                    if message.sent_at is not None:
+                        # An earlier attempt may have reached Twilio: its token stays if Twilio has it.
+                        if already_there(handed, client, connection, report):
+                            continue
+                        if member_links.has_link(handed.body):
+                            with connection.begin():
+                                token = member_links.mint(handed, handed.sent_at, via=connection)
+                    body = member_links.unmask(handed.body, token) if token else handed.body
                     try:
-                        sent: Sent = send(client, with_sender(settings, handed.sender), handed.to_phone, handed.body,
+                        sent: Sent = send(client, with_sender(settings, handed.sender), handed.to_phone, body,
                                            status_callback)
                     except SendError as error:
                         outcome = partial(settle_error, handed, error, now, report)

@@ -85,7 +85,7 @@ def queue_planned(club: Club, day: date, now: datetime, planned: list, facts: Cl
         known = leads if point.lead_cycle_id is not None else facts
         member = known.members[point.member_id]
         rendered = text_for(point.rule, member.first_name, member.locale, club, point.facts,
-                            known.session_index().get(point.session_id))
+                            known.session_index().get(point.session_id), link=True)
         if rendered is None:
             continue   # a rule without text in the member's language or the club's: settings refuse that
         body, locale = with_hint(rendered.text, rendered.locale, first=point.member_id not in texted)

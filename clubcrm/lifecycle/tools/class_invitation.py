@@ -44,27 +44,27 @@ TOOL = ToolSpec(
         "class_invite": {
             "en": (
                 "Hi {first_name}, fancy a change from your usual workout? Try something new with us: {session}, "
-                "{when}. Reply YES to book your spot."
+                "{when}. Reply YES to book your spot. Or book here: {link}"
             ),
             "de": (
                 "Hallo {first_name}, Lust auf Abwechslung im Training? Probier mal was Neues aus: {session}, {when}. "
-                "Antworte mit JA, um dir einen Platz zu sichern."
+                "Antworte mit JA, um dir einen Platz zu sichern. Oder hier buchen: {link}"
             ),
             "ru": (
                 "{first_name}, хотите разнообразить тренировки? Попробуйте что-то новое: {session}, {when}. Ответьте "
-                "ДА, чтобы забронировать место."
+                "ДА, чтобы забронировать место. Или по ссылке: {link}"
             ),
             "fi": (
                 "Hei {first_name}! Kaipaatko vaihtelua treeniin? Tule kokeilemaan jotain uutta: {session}, {when}. "
-                "Varaa paikkasi vastaamalla KYLLÄ."
+                "Varaa paikkasi vastaamalla KYLLÄ. Tai varaa tästä: {link}"
             ),
             "sl": (
                 "{first_name}, vas mika kaj novega? Popestrite vadbo in se nam pridružite: {session}, {when}. Za "
-                "rezervacijo mesta odgovorite DA."
+                "rezervacijo mesta odgovorite DA. Ali rezervirajte tu: {link}"
             ),
             "sk": (
                 "{first_name}, máte chuť na zmenu? Vyskúšajte niečo nové: {session}, {when}. Ak si chcete rezervovať "
-                "miesto, odpovedzte ÁNO."
+                "miesto, odpovedzte ÁNO. Alebo cez odkaz: {link}"
             ),
         },
     },

@@ -37,27 +37,27 @@ TOOL = ToolSpec(
         "keep_in_touch": {
             "en": (
                 "Hi {first_name}, there's lots going on at {club} this month: new classes and events! Ask at the desk "
-                "or just come by and see."
+                "or just come by and see. See the classes: {link}"
             ),
             "de": (
                 "Hallo {first_name}, diesen Monat gibt's viel Neues bei {club}: neue Kurse und Events! Frag am Empfang "
-                "oder schau einfach vorbei."
+                "oder schau einfach vorbei. Zu den Kursen: {link}"
             ),
             "ru": (
                 "{first_name}, в этом месяце в {club} много нового: новые групповые занятия и мероприятия! Спросите "
-                "администратора или просто загляните к нам."
+                "администратора или просто загляните к нам. Расписание: {link}"
             ),
             "fi": (
                 "Hei {first_name}, tässä kuussa meillä on paljon uutta: uusia tunteja ja tapahtumia! Kysy "
-                "vastaanotosta tai tule katsomaan. Terveisin {club}"
+                "vastaanotosta tai tule katsomaan. Katso tunnit: {link} Terveisin {club}"
             ),
             "sl": (
                 "{first_name}, ta mesec se v {club} dogaja veliko novega: nove vadbe in dogodki! Povprašajte na "
-                "recepciji ali se preprosto oglasite."
+                "recepciji ali se preprosto oglasite. Urnik: {link}"
             ),
             "sk": (
                 "{first_name}, tento mesiac sa v {club} deje veľa nového: nové lekcie a podujatia! Opýtajte sa na "
-                "recepcii alebo sa jednoducho zastavte."
+                "recepcii alebo sa jednoducho zastavte. Rozvrh: {link}"
             ),
         },
     },

@@ -33,17 +33,17 @@ TOOL = ToolSpec(
     texts={
         "lead_trial_invite": {
             "en": "Hi {first_name}, thanks for your interest in {club}! Try a free session with a trainer: {session}, "
-                  "{when}. Reply YES to book it.",
+                  "{when}. Reply YES to book it. Or book here: {link}",
             "de": "Hallo {first_name}, danke für dein Interesse an {club}! Probiere ein kostenloses Training mit "
-                  "Trainer: {session}, {when}. Antworte mit JA, um es zu buchen.",
+                  "Trainer: {session}, {when}. Antworte mit JA, um es zu buchen. Oder hier buchen: {link}",
             "ru": "{first_name}, спасибо за интерес к {club}! Приходите на бесплатное занятие с тренером: {session}, "
-                  "{when}. Ответьте ДА, чтобы записаться.",
+                  "{when}. Ответьте ДА, чтобы записаться. Или по ссылке: {link}",
             "fi": "Hei {first_name}, kiitos kiinnostuksestasi {club}-klubia kohtaan! Kokeile maksutonta treeniä "
-                  "valmentajan kanssa: {session}, {when}. Varaa vastaamalla KYLLÄ.",
+                  "valmentajan kanssa: {session}, {when}. Varaa vastaamalla KYLLÄ. Tai varaa tästä: {link}",
             "sl": "{first_name}, hvala za zanimanje za {club}! Preizkusite brezplačen trening s trenerjem: {session}, "
-                  "{when}. Za rezervacijo odgovorite DA.",
+                  "{when}. Za rezervacijo odgovorite DA. Ali rezervirajte tu: {link}",
             "sk": "{first_name}, ďakujeme za záujem o {club}! Vyskúšajte bezplatný tréning s trénerom: {session}, "
-                  "{when}. Ak si ho chcete rezervovať, odpovedzte ÁNO.",
+                  "{when}. Ak si ho chcete rezervovať, odpovedzte ÁNO. Alebo cez odkaz: {link}",
         },
     },
 )

@@ -53,53 +53,53 @@ TOOL = ToolSpec(
         "low_balance": {
             "en": (
                 "Hi {first_name}, your {service} package is almost used up - sessions left: {balance}. Top it up at "
-                "the desk to keep going."
+                "the desk to keep going. Your package: {link}"
             ),
             "de": (
                 "Hallo {first_name}, dein Paket {service} ist fast aufgebraucht - verbleibende Einheiten: {balance}. "
-                "Am Empfang kannst du es aufstocken."
+                "Am Empfang kannst du es aufstocken. Dein Paket: {link}"
             ),
             "ru": (
                 "{first_name}, в Вашем пакете «{service}» осталось занятий: {balance}. Продлить пакет можно у "
-                "администратора."
+                "администратора. Ваш пакет: {link}"
             ),
             "fi": (
                 "Hei {first_name}, pakettisi {service} on loppumassa - kertoja jäljellä: {balance}. Voit täydentää "
-                "sitä vastaanotossa."
+                "sitä vastaanotossa. Pakettisi: {link}"
             ),
             "sl": (
                 "{first_name}, vaš paket {service} bo kmalu porabljen. Preostali termini: {balance}. Paket lahko "
-                "podaljšate na recepciji."
+                "podaljšate na recepciji. Vaš paket: {link}"
             ),
             "sk": (
                 "{first_name}, Váš balík {service} sa míňa. Zostávajúce vstupy: {balance}. Doplniť si ho môžete na "
-                "recepcii."
+                "recepcii. Váš balík: {link}"
             ),
         },
         "package_expiring": {
             "en": (
                 "Hi {first_name}, your {service} sessions ({balance} left) expire on {expires_on}. Book them soon so "
-                "none go to waste!"
+                "none go to waste! Book here: {link}"
             ),
             "de": (
                 "Hallo {first_name}, deine Einheiten für {service} (noch {balance} übrig) verfallen am {expires_on}. "
-                "Buch sie rechtzeitig, damit keine verfällt!"
+                "Buch sie rechtzeitig, damit keine verfällt! Hier buchen: {link}"
             ),
             "ru": (
                 "{first_name}, срок действия пакета «{service}» истекает {expires_on}, осталось занятий: {balance}. "
-                "Запишитесь заранее, чтобы ничего не сгорело!"
+                "Запишитесь заранее, чтобы ничего не сгорело! Записаться: {link}"
             ),
             "fi": (
                 "Hei {first_name}, pakettisi {service} vanhenee {expires_on}, kertoja jäljellä: {balance}. Varaa ajat "
-                "ajoissa, ettei yksikään mene hukkaan!"
+                "ajoissa, ettei yksikään mene hukkaan! Varaa tästä: {link}"
             ),
             "sl": (
                 "{first_name}, paket {service} poteče {expires_on}. Preostali termini: {balance}. Rezervirajte jih "
-                "pravočasno, da ne zapadejo!"
+                "pravočasno, da ne zapadejo! Rezervirajte tu: {link}"
             ),
             "sk": (
                 "{first_name}, platnosť Vášho balíka {service} končí {expires_on}. Zostávajúce vstupy: {balance}. "
-                "Rezervujte si ich včas, nech žiadny nepropadne!"
+                "Rezervujte si ich včas, nech žiadny nepropadne! Rezervujte tu: {link}"
             ),
         },
     },

@@ -45,53 +45,53 @@ TOOL = ToolSpec(
         "renewal_45": {
             "en": (
                 "Hi {first_name}, your {club} membership ends on {end_date}. Renew early and keep your rhythm - ask at "
-                "the desk about our renewal offer."
+                "the desk about our renewal offer. Your offer: {link}"
             ),
             "de": (
                 "Hallo {first_name}, deine Mitgliedschaft bei {club} endet am {end_date}. Verlängere früh und bleib im "
-                "Rhythmus - am Empfang gibt's ein Angebot dafür."
+                "Rhythmus - am Empfang gibt's ein Angebot dafür. Dein Angebot: {link}"
             ),
             "ru": (
                 "{first_name}, Ваш абонемент в {club} заканчивается {end_date}. Продлите заранее, чтобы не сбиться с "
-                "ритма, — узнайте у администратора о выгодных условиях."
+                "ритма, — узнайте у администратора о выгодных условиях. Ваше предложение: {link}"
             ),
             "fi": (
                 "Hei {first_name}, jäsenyytesi päättyy {end_date}. Uusi se ajoissa, niin treenirytmi ei katkea - kysy "
-                "vastaanotosta jatkotarjousta! Terveisin {club}"
+                "vastaanotosta jatkotarjousta! Tarjouksesi: {link} Terveisin {club}"
             ),
             "sl": (
                 "{first_name}, vaše članstvo v {club} poteče {end_date}. Podaljšajte ga pravočasno in ohranite ritem – "
-                "na recepciji vas čaka ponudba za podaljšanje."
+                "na recepciji vas čaka ponudba za podaljšanje. Vaša ponudba: {link}"
             ),
             "sk": (
                 "{first_name}, Vaše členstvo v {club} končí {end_date}. Predĺžte si ho včas a udržte si rytmus – na "
-                "recepcii sa opýtajte na ponuku na predĺženie."
+                "recepcii sa opýtajte na ponuku na predĺženie. Vaša ponuka: {link}"
             ),
         },
         "renewal_14": {
             "en": (
                 "Hi {first_name}, a quick reminder: your {club} membership ends on {end_date}. You can renew at the "
-                "desk on your next visit."
+                "desk on your next visit. Your membership: {link}"
             ),
             "de": (
                 "Hallo {first_name}, kurze Erinnerung: Deine Mitgliedschaft bei {club} endet am {end_date}. Verlängern "
-                "kannst du beim nächsten Besuch am Empfang."
+                "kannst du beim nächsten Besuch am Empfang. Deine Mitgliedschaft: {link}"
             ),
             "ru": (
                 "{first_name}, напоминаем: Ваш абонемент в {club} заканчивается {end_date}. Продлить его можно у "
-                "администратора при следующем визите."
+                "администратора при следующем визите. Ваш абонемент: {link}"
             ),
             "fi": (
                 "Hei {first_name}, muistutus: jäsenyytesi päättyy {end_date}. Voit uusia sen vastaanotossa seuraavalla "
-                "käynnilläsi. Terveisin {club}"
+                "käynnilläsi. Jäsenyytesi: {link} Terveisin {club}"
             ),
             "sl": (
                 "{first_name}, opomnik: vaše članstvo v {club} poteče {end_date}. Podaljšate ga lahko na recepciji ob "
-                "naslednjem obisku."
+                "naslednjem obisku. Vaše članstvo: {link}"
             ),
             "sk": (
                 "{first_name}, pripomíname, že Vaše členstvo v {club} končí {end_date}. Predĺžiť si ho môžete na "
-                "recepcii pri najbližšej návšteve."
+                "recepcii pri najbližšej návšteve. Vaše členstvo: {link}"
             ),
         },
     },

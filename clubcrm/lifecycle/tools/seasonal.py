@@ -94,27 +94,27 @@ TOOL = ToolSpec(
         "season_autumn": {
             "en": (
                 "Hi {first_name}, autumn restart at {club}! Our new class schedule is here - and in September you can "
-                "bring a friend for free."
+                "bring a friend for free. See the classes: {link}"
             ),
             "de": (
                 "Hallo {first_name}, Herbststart bei {club}! Unser neuer Kursplan ist da - und im September darfst du "
-                "jemanden kostenlos mitbringen."
+                "jemanden kostenlos mitbringen. Zu den Kursen: {link}"
             ),
             "ru": (
                 "{first_name}, осенний старт в {club}! У нас новое расписание групповых занятий, а в сентябре можно "
-                "бесплатно привести друга."
+                "бесплатно привести друга. Расписание: {link}"
             ),
             "fi": (
                 "Hei {first_name}, syyskausi alkaa! Uusi ryhmäliikunnan aikataulu on julkaistu, ja syyskuussa voit "
-                "tuoda kaverin mukaan ilmaiseksi. Terveisin {club}"
+                "tuoda kaverin mukaan ilmaiseksi. Katso tunnit: {link} Terveisin {club}"
             ),
             "sl": (
                 "{first_name}, jesen je čas za nov začetek v {club}! Pripravili smo nov urnik skupinskih vadb, "
-                "septembra pa lahko brezplačno pripeljete prijatelja."
+                "septembra pa lahko brezplačno pripeljete prijatelja. Urnik: {link}"
             ),
             "sk": (
                 "{first_name}, na jeseň v {club} štartujeme nanovo! Máme nový rozvrh skupinových lekcií a v septembri "
-                "si môžete zdarma priviesť kamaráta."
+                "si môžete zdarma priviesť kamaráta. Rozvrh: {link}"
             ),
         },
     },

@@ -38,27 +38,27 @@ TOOL = ToolSpec(
         "trial_invite": {
             "en": (
                 "Hi {first_name}, as a new member you get a free session with a trainer: {session}, {when}. Want to "
-                "join? Reply YES to book it."
+                "join? Reply YES to book it. Or book here: {link}"
             ),
             "de": (
                 "Hallo {first_name}, als neues Mitglied bekommst du ein kostenloses Training mit Trainer: {session}, "
-                "{when}. Antworte mit JA, um es zu buchen."
+                "{when}. Antworte mit JA, um es zu buchen. Oder hier buchen: {link}"
             ),
             "ru": (
                 "{first_name}, Вас ждёт бесплатное занятие с тренером: {session}, {when}. Ответьте ДА, чтобы "
-                "записаться."
+                "записаться. Или по ссылке: {link}"
             ),
             "fi": (
                 "Hei {first_name}! Uutena jäsenenä saat maksuttoman treenin valmentajan kanssa: {session}, {when}. "
-                "Varaa paikkasi vastaamalla KYLLÄ."
+                "Varaa paikkasi vastaamalla KYLLÄ. Tai varaa tästä: {link}"
             ),
             "sl": (
                 "{first_name}, vabimo vas na brezplačen trening s trenerjem: {session}, {when}. Za rezervacijo "
-                "odgovorite DA."
+                "odgovorite DA. Ali rezervirajte tu: {link}"
             ),
             "sk": (
                 "{first_name}, pozývame Vás na bezplatný tréning s trénerom: {session}, {when}. Ak si ho chcete "
-                "rezervovať, odpovedzte ÁNO."
+                "rezervovať, odpovedzte ÁNO. Alebo cez odkaz: {link}"
             ),
         },
     },

@@ -38,27 +38,27 @@ TOOL = ToolSpec(
         "win_back_7": {
             "en": (
                 "Hi {first_name}, your {club} membership ended a week ago and we miss you! Come by and ask about our "
-                "comeback offer - we'd love to have you back."
+                "comeback offer - we'd love to have you back. Your offer: {link}"
             ),
             "de": (
                 "Hallo {first_name}, deine Mitgliedschaft bei {club} ist vor einer Woche ausgelaufen - wir vermissen "
-                "dich! Komm vorbei und frag nach dem Comeback-Angebot."
+                "dich! Komm vorbei und frag nach dem Comeback-Angebot. Dein Angebot: {link}"
             ),
             "ru": (
                 "{first_name}, неделю назад закончился Ваш абонемент в {club}, и нам Вас не хватает! Загляните к нам — "
-                "расскажем о предложении для возвращения."
+                "расскажем о предложении для возвращения. Ваше предложение: {link}"
             ),
             "fi": (
                 "Hei {first_name}, jäsenyytesi päättyi viikko sitten, ja meillä on jo ikävä! Tule käymään ja kysy "
-                "paluutarjouksestamme. Terveisin {club}"
+                "paluutarjouksestamme. Tarjouksesi: {link} Terveisin {club}"
             ),
             "sl": (
                 "{first_name}, vaše članstvo v {club} se je izteklo pred tednom dni in pogrešamo vas! Oglasite se pri "
-                "nas in povprašajte po ponudbi za vrnitev."
+                "nas in povprašajte po ponudbi za vrnitev. Vaša ponudba: {link}"
             ),
             "sk": (
                 "{first_name}, Vaše členstvo v {club} skončilo pred týždňom a chýbate nám! Zastavte sa u nás a "
-                "opýtajte sa na ponuku na návrat."
+                "opýtajte sa na ponuku na návrat. Vaša ponuka: {link}"
             ),
         },
     },
