@@ -314,3 +314,22 @@ def test_another_members_booking_cannot_be_cancelled_and_looks_like_an_unknown_o
     flash = re.compile(r'<p class="flash[^"]*"[^>]*>.*?</p>')
     assert flash.findall(foreign) == flash.findall(unknown)
     assert db.session.get(Booking, theirs).status == "booked" and events_of(member) == []
+
+
+def test_taps_at_the_same_instant_book_once(make, app):
+    from clubcrm.services import member_page
+    from tests.concurrency import at_once
+
+    member = member_with(make)
+    trial = schedule(make, kind="trial", title="Trial", capacity=5)
+    token, trial_id = link(member, "trial_session", trial), trial.id   # the threads touch no object of the test's
+
+    def tap():   # as the view does: the page's link found, one booking call in one transaction
+        with app.test_request_context(), unit_of_work():
+            return str(member_page.book(member_links.find(token), trial_id))
+
+    said = at_once(app, 4, tap)
+    assert sorted(said) == ["You are already booked for this session."] * 3 + [
+        "You are booked: Trial on Thu, Mar 12, 6:00\u2009\u2013\u20097:00\u202fPM."], said
+    assert [(b.session_id, b.status) for b in bookings_of(member)] == [(trial.id, "booked")]
+    assert events_of(member) == ["booked"]

@@ -19,6 +19,7 @@ from clubcrm.errors import Conflict, DomainError, NotFound
 from clubcrm.extensions import db
 from clubcrm.models import HOLDS_PLACE, Booking, ClubSession, Tool
 from clubcrm.services import member_links, sessions
+from clubcrm.services.locks import lock_member
 from clubcrm.services.cards import balances
 from clubcrm.services.contracts import memberships_of, standing
 from clubcrm.services.member_links import Found
@@ -238,6 +239,7 @@ def book(found: Found, session_id: int):
     """Book FOUND's member into a session their page offers (the waitlist when it is full); return what to tell
     them. A second tap says it is already booked; a session the page does not offer is refused."""
     now, club = utcnow(), found.club
+    lock_member(found.member.id)   # a second tap waits here, then finds the first one's booking
     session = db.session.get(ClubSession, session_id)
     if session is None or session.club_id != club.id:
         raise NotFound("session_id", NO_SESSION)
@@ -289,6 +291,7 @@ def cancel(found: Found, booking_id: int):
     """Cancel a booking or waitlist place of FOUND's member until the club's deadline; return what to tell them.
     Another member's booking is not found, as an unknown one."""
     now, club = utcnow(), found.club
+    lock_member(found.member.id)
     booking = db.session.scalar(select(Booking).options(joinedload(Booking.session)).where(
         Booking.id == booking_id, Booking.member_id == found.member.id))
     if booking is None or booking.session.club_id != club.id:
