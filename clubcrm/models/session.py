@@ -12,7 +12,8 @@ from clubcrm.models.staff import Staff
 
 SESSION_KINDS = ("class", "trial", "event")
 BOOKING_STATUSES = ("booked", "waitlist", "attended", "no_show", "cancelled")
-BOOKING_SOURCES = ("desk", "sms", "lifecycle")
+# "page": booked by the member on their own page (clubcrm.services.member_page).
+BOOKING_SOURCES = ("desk", "sms", "lifecycle", "page")
 # Statuses that hold one of the session's places.
 HOLDS_PLACE = ("booked", "attended", "no_show")
 
