@@ -22,6 +22,9 @@ from clubcrm.services.scope import get_in_scope
 NOTE_MAX = 300  # the column's length
 # The Today list shows at most this many tasks; the oldest come first, so nothing old is hidden by new ones.
 LIST_LIMIT = 500
+# The kinds of the tasks a member asked for on their page in answer to a renewal offer (call me / at the desk):
+# they top Today, since the member is waiting (clubcrm.services.member_page_answers).
+MEMBER_ASKED = ("call_me", "at_desk")
 
 
 @dataclass(frozen=True)
@@ -61,9 +64,9 @@ def _is_open_task(today: date):
 
 def _open_tasks(club: Club, today: date, staff_id: int | None = None):
     """The club's open tasks due by TODAY with their members, sessions and whether their lead is assigned to
-    STAFF_ID (one query): the leads assigned to STAFF_ID first, then the tasks with a due instant (a lead's first
-    call) by it, then the rest overdue first, oldest first, then by the rule's priority; the id last, a unique order
-    (no task on two pages or on none)."""
+    STAFF_ID (one query): what members asked for on their page first (MEMBER_ASKED), then the leads assigned to
+    STAFF_ID, then the tasks with a due instant (a lead's first call) by it, then the rest overdue first, oldest
+    first, then by the rule's priority; the id last, a unique order (no task on two pages or on none)."""
     mine = (LeadCycle.assigned_staff_id == staff_id) if staff_id is not None else false()
     return (
         select(Touchpoint, ClubSession, func.coalesce(mine, false()).label("mine"))
@@ -72,8 +75,9 @@ def _open_tasks(club: Club, today: date, staff_id: int | None = None):
         .outerjoin(LeadCycle, LeadCycle.id == Touchpoint.lead_cycle_id)
         .options(contains_eager(Touchpoint.rule), joinedload(Touchpoint.member), joinedload(Touchpoint.tool))
         .where(Touchpoint.club_id == club.id, *_is_open_task(today))
-        .order_by(case((mine, 0), else_=1), case((Touchpoint.due_at.is_(None), 1), else_=0), Touchpoint.due_at,
-                  Touchpoint.due_on, Rule.priority, Touchpoint.id)
+        .order_by(case((Touchpoint.task_kind.in_(MEMBER_ASKED), 0), else_=1), case((mine, 0), else_=1),
+                  case((Touchpoint.due_at.is_(None), 1), else_=0), Touchpoint.due_at, Touchpoint.due_on,
+                  Rule.priority, Touchpoint.id)
     )
 
 
