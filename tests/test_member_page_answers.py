@@ -366,3 +366,14 @@ def test_the_services_refuse_with_the_field_named(ctx, offered):
             call()
         assert refused.value.field == field
     assert (fresh(Touchpoint, point.id).answer, events(member)) == (None, [])
+
+
+def test_the_call_is_made_also_where_sms_reply_tasks_are_off(web, offered):
+    """The member was told the club will call: a club's switch for free-text SMS replies does not silence it."""
+    member, _point, token = offered
+    with unit_of_work():
+        rule = next(r for r in engine.club_rules(member.club) if r.key == "member_replied")
+        rule.enabled = False
+    post(web, token, "renewal", answer="call_me")
+    [task] = tasks_of(member)
+    assert (task.task_kind, task.status) == ("call_me", "planned")

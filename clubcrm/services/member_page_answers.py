@@ -80,11 +80,11 @@ def answer_renewal(found: Found, answer: str):
 def _ask_staff(found: Found, answer: str, now) -> None:
     """The call task of the member's ANSWER on the renewal offer's membership cycle: made on the first answer
     (one occurrence per offer, so a second tap finds it), its kind changed with a later different answer while it
-    is still open."""
+    is still open. Made also where the club switched "member replied" tasks off: the member was promised a call."""
     point = found.touchpoint
     occurrence = inbound.occurrence_of(f"member_page:renewal:{point.id}", "", None, now)
     made = inbound.member_task(found.member, {"membership_id": point.membership_id}, point.stage, occurrence,
-                               {}, now, task_kind=answer)
+                               {}, now, task_kind=answer, asked=True)
     if made is None:
         db.session.execute(
             update(Touchpoint).where(Touchpoint.membership_id == point.membership_id,

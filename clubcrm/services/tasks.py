@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, bindparam, case, false, func, select, update
+from sqlalchemy import Select, bindparam, case, false, func, or_, select, update
 from sqlalchemy.orm import contains_eager, joinedload
 
 from clubcrm.clock import utcnow
@@ -62,6 +62,11 @@ def _is_open_task(today: date):
     return (Touchpoint.channel == "task", Touchpoint.status == "planned", Touchpoint.due_on <= today)
 
 
+def _member_asked():
+    """A task a member asked for on their page (one plain comparison per kind: no expanding IN in the statement)."""
+    return or_(*(Touchpoint.task_kind == kind for kind in MEMBER_ASKED))
+
+
 def _open_tasks(club: Club, today: date, staff_id: int | None = None):
     """The club's open tasks due by TODAY with their members, sessions and whether their lead is assigned to
     STAFF_ID (one query): what members asked for on their page first (MEMBER_ASKED), then the leads assigned to
@@ -75,7 +80,7 @@ def _open_tasks(club: Club, today: date, staff_id: int | None = None):
         .outerjoin(LeadCycle, LeadCycle.id == Touchpoint.lead_cycle_id)
         .options(contains_eager(Touchpoint.rule), joinedload(Touchpoint.member), joinedload(Touchpoint.tool))
         .where(Touchpoint.club_id == club.id, *_is_open_task(today))
-        .order_by(case((Touchpoint.task_kind.in_(MEMBER_ASKED), 0), else_=1), case((mine, 0), else_=1),
+        .order_by(case((_member_asked(), 0), else_=1), case((mine, 0), else_=1),
                   case((Touchpoint.due_at.is_(None), 1), else_=0), Touchpoint.due_at, Touchpoint.due_on,
                   Rule.priority, Touchpoint.id)
     )

@@ -268,16 +268,17 @@ def _reply_task(member: Member, membership: Membership | None, body: str | None,
 
 
 def member_task(member: Member, cycle: dict, stage_name: str, occurrence: int, facts: dict, now: datetime,
-                task_kind: str | None = None) -> Touchpoint | None:
-    """A task for staff that the member asked for (an SMS reply, an answer on their page), due today under the
+                task_kind: str | None = None, asked: bool = False) -> Touchpoint | None:
+    """A task for staff that comes from the member (an SMS reply, an answer on their page), due today under the
     "member replied" rule, on CYCLE ({"membership_id": id} or {"lead_cycle_id": id}) once per OCCURRENCE (a stable
-    number of what the member did); TASK_KIND: the rule's by default. None when the rule is off or the task was
-    made before."""
+    number of what the member did); TASK_KIND: the rule's by default. None when the rule is off (unless ASKED: the
+    member asked for this call in so many words, which a club's switch for SMS replies does not silence) or the
+    task was made before."""
     from clubcrm.lifecycle.engine import club_rules
 
     club = member.club
     rule = next((r for r in club_rules(club) if r.key == REPLY_RULE), None)
-    if rule is None or not (rule.enabled and rule.tool.enabled):
+    if rule is None or not (asked or (rule.enabled and rule.tool.enabled)):
         log.info("task asked by member %s: the %s rule is off, no task", member.id, REPLY_RULE)
         return None
     today = now.astimezone(ZoneInfo(club.timezone)).date()
