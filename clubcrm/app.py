@@ -201,6 +201,7 @@ def register_template_helpers(app: Flask) -> None:
     from clubcrm import formatting, i18n, labels, phones
     from clubcrm.models import OUTCOMES
     from clubcrm.models.member import can_text
+    from clubcrm.services.tasks import MEMBER_ASKED
     from clubcrm.sms.screen import status_words
     from clubcrm.sms.outbox import STAFF_TEXT_MAX, first_sms_suffix
 
@@ -224,6 +225,7 @@ def register_template_helpers(app: Flask) -> None:
         script_for_clerk=tasks.script_for_clerk,
         can_text=can_text,
         OUTCOMES=OUTCOMES,
+        MEMBER_ASKED=MEMBER_ASKED,
         sms_status=status_words,
         sms_suffix=first_sms_suffix,
         booking_status=lambda code: str(labels.BOOKING_STATUS_NAMES.get(code, code)),

@@ -87,6 +87,7 @@ def lead_stage_name(code: str) -> str:
 CONSENT_SOURCE_NAMES = {
     "desk": _l("at the desk"), "web_form": _l("web form"), "api": _l("API"), "import": _l("import"),
     "sms": _l("by SMS (STOP/START)"), "sms_confirmation": _l("confirmed by SMS (YES)"), "erasure": _l("data erased"),
+    "member_page": _l("on the member's page"),
 }
 
 

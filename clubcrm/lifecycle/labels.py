@@ -41,6 +41,8 @@ SKIP_REASONS = {
 TASK_KIND_NAMES = {
     "call_back": _l("Call"), "congratulate": _l("Congratulate"), "invite": _l("Invite"),
     "offer_renewal": _l("Offer renewal"),
+    # What a member asked for on their page in answer to a renewal offer (clubcrm.services.member_page_answers).
+    "call_me": _l("Asked to be called about renewing"), "at_desk": _l("Will renew at the desk"),
 }
 
 OUTCOME_NAMES = {

@@ -18,7 +18,8 @@ class ConsentEvent(db.Model):
     # "sms" for now; the column leaves room for email or photo consent.
     kind: Mapped[str] = mapped_column(String(16), default="sms")
     granted: Mapped[bool]
-    # desk, web_form, api, import, sms (STOP/START), sms_confirmation (YES to a consent request), erasure
+    # desk, web_form, api, import, sms (STOP/START), sms_confirmation (YES to a consent request), erasure,
+    # member_page (stop or restart on the member's own page)
     source: Mapped[str] = mapped_column(String(32))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -8,7 +8,7 @@ from clubcrm.clock import utcnow
 from clubcrm.extensions import db
 from clubcrm.models import ConsentEvent, Staff
 
-SOURCES = ("desk", "web_form", "api", "import", "sms", "sms_confirmation", "erasure")
+SOURCES = ("desk", "web_form", "api", "import", "sms", "sms_confirmation", "erasure", "member_page")
 
 
 def record(club_id: int, member_id: int, granted: bool, source: str, *, staff=None,

@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, bindparam, case, false, func, select, update
+from sqlalchemy import Select, bindparam, case, false, func, or_, select, update
 from sqlalchemy.orm import contains_eager, joinedload
 
 from clubcrm.clock import utcnow
@@ -22,6 +22,9 @@ from clubcrm.services.scope import get_in_scope
 NOTE_MAX = 300  # the column's length
 # The Today list shows at most this many tasks; the oldest come first, so nothing old is hidden by new ones.
 LIST_LIMIT = 500
+# The kinds of the tasks a member asked for on their page in answer to a renewal offer (call me / at the desk):
+# they top Today, since the member is waiting (clubcrm.services.member_page_answers).
+MEMBER_ASKED = ("call_me", "at_desk")
 
 
 @dataclass(frozen=True)
@@ -59,11 +62,16 @@ def _is_open_task(today: date):
     return (Touchpoint.channel == "task", Touchpoint.status == "planned", Touchpoint.due_on <= today)
 
 
+def _member_asked():
+    """A task a member asked for on their page (one plain comparison per kind: no expanding IN in the statement)."""
+    return or_(*(Touchpoint.task_kind == kind for kind in MEMBER_ASKED))
+
+
 def _open_tasks(club: Club, today: date, staff_id: int | None = None):
     """The club's open tasks due by TODAY with their members, sessions and whether their lead is assigned to
-    STAFF_ID (one query): the leads assigned to STAFF_ID first, then the tasks with a due instant (a lead's first
-    call) by it, then the rest overdue first, oldest first, then by the rule's priority; the id last, a unique order
-    (no task on two pages or on none)."""
+    STAFF_ID (one query): what members asked for on their page first (MEMBER_ASKED), then the leads assigned to
+    STAFF_ID, then the tasks with a due instant (a lead's first call) by it, then the rest overdue first, oldest
+    first, then by the rule's priority; the id last, a unique order (no task on two pages or on none)."""
     mine = (LeadCycle.assigned_staff_id == staff_id) if staff_id is not None else false()
     return (
         select(Touchpoint, ClubSession, func.coalesce(mine, false()).label("mine"))
@@ -72,8 +80,9 @@ def _open_tasks(club: Club, today: date, staff_id: int | None = None):
         .outerjoin(LeadCycle, LeadCycle.id == Touchpoint.lead_cycle_id)
         .options(contains_eager(Touchpoint.rule), joinedload(Touchpoint.member), joinedload(Touchpoint.tool))
         .where(Touchpoint.club_id == club.id, *_is_open_task(today))
-        .order_by(case((mine, 0), else_=1), case((Touchpoint.due_at.is_(None), 1), else_=0), Touchpoint.due_at,
-                  Touchpoint.due_on, Rule.priority, Touchpoint.id)
+        .order_by(case((_member_asked(), 0), else_=1), case((mine, 0), else_=1),
+                  case((Touchpoint.due_at.is_(None), 1), else_=0), Touchpoint.due_at, Touchpoint.due_on,
+                  Rule.priority, Touchpoint.id)
     )
 
 

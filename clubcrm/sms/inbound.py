@@ -79,7 +79,7 @@ def record_status(sid: str | None, status: str | None, error_code=None, now: dat
         return False
     code = _error_code(error_code)
     if code == OPTED_OUT:
-        _opt_out([message.member_id], now)
+        opt_out([message.member_id], now)
     rank = STATUS_RANK.get(status)
     if rank is None:
         return False   # accepted, scheduled, read, canceled...: nothing our states track
@@ -102,15 +102,37 @@ def record_status(sid: str | None, status: str | None, error_code=None, now: dat
 # --- inbound messages ---------------------------------------------------------------------------
 
 
-def _opt_out(member_ids: list[int], now: datetime) -> None:
-    if member_ids:
-        changed = db.session.execute(
-            update(Member).where(Member.id.in_(member_ids), Member.sms_opted_out_at.is_(None))
-            .values(sms_opted_out_at=now).returning(Member.id, Member.club_id)
-            .execution_options(synchronize_session=False)).all()
-        for member_id, club_id in changed:   # the consent history says when and how they withdrew
-            consent.record(club_id, member_id, False, "sms", now=now)
-        db.session.flush()
+def opt_out(member_ids: list[int], now: datetime, source: str = "sms") -> list[int]:
+    """Stop SMS to MEMBER_IDS (STOP, Twilio's 21610, or the member's own page: SOURCE in the consent history);
+    return the ids that were not stopped before. A member already stopped changes nothing."""
+    if not member_ids:
+        return []
+    changed = db.session.execute(
+        update(Member).where(Member.id.in_(member_ids), Member.sms_opted_out_at.is_(None))
+        .values(sms_opted_out_at=now).returning(Member.id, Member.club_id)
+        .execution_options(synchronize_session=False)).all()
+    for member_id, club_id in changed:   # the consent history says when and how they withdrew
+        consent.record(club_id, member_id, False, source, now=now)
+    db.session.flush()
+    return [member_id for member_id, _club_id in changed]
+
+
+_opt_out = opt_out
+
+
+def opt_in(member_ids: list[int], now: datetime, source: str = "sms") -> list[int]:
+    """Undo a stop of MEMBER_IDS (START, or the member's own page: SOURCE); return the ids that were stopped.
+    Consent itself is untouched: a member who never agreed to SMS still gets none."""
+    if not member_ids:
+        return []
+    changed = db.session.execute(
+        update(Member).where(Member.id.in_(member_ids), Member.sms_opted_out_at.is_not(None))
+        .values(sms_opted_out_at=None).returning(Member.id, Member.club_id)
+        .execution_options(synchronize_session=False)).all()
+    for member_id, club_id in changed:
+        consent.record(club_id, member_id, True, source, now=now)
+    db.session.flush()
+    return [member_id for member_id, _club_id in changed]
 
 
 def _newest_membership(member_ids: list[int]) -> Membership | None:
@@ -162,17 +184,11 @@ def handle_inbound(from_phone: str | None, to_phone: str | None, body: str | Non
         return None
     word = fold(body)
     if word in STOP_WORDS:
-        _opt_out([m.id for m in members], now)
+        opt_out([m.id for m in members], now)
         confirmation.decline([m.id for m in members], now)
         return None
     if word in START_WORDS:
-        changed = db.session.execute(
-            update(Member).where(Member.id.in_([m.id for m in members]), Member.sms_opted_out_at.is_not(None))
-            .values(sms_opted_out_at=None).returning(Member.id, Member.club_id)
-            .execution_options(synchronize_session=False)).all()
-        for member_id, club_id in changed:
-            consent.record(club_id, member_id, True, "sms", now=now)
-        db.session.flush()
+        opt_in([m.id for m in members], now)
         return None
     if word in YES_WORDS:
         confirmed = confirmation.confirm(members, now)
@@ -236,15 +252,7 @@ def _reply_task(member: Member, membership: Membership | None, body: str | None,
                 message_sid: str | None, lead: LeadCycle | None = None) -> Touchpoint | None:
     """A "member replied" task for staff on MEMBERSHIP's cycle, or on the open cycle LEAD of a lead who has no
     membership, once per inbound message."""
-    from clubcrm.lifecycle.engine import club_rules
-
-    club = member.club
-    rule = next((r for r in club_rules(club) if r.key == REPLY_RULE), None)
-    if rule is None or not (rule.enabled and rule.tool.enabled):
-        log.info("reply from member %s: the %s rule is off, no task", member.id, REPLY_RULE)
-        return None
-    occurrence = occurrence_of(message_sid, member.phone or "", body, now)
-    zone = ZoneInfo(club.timezone)
+    zone = ZoneInfo(member.club.timezone)
     today = now.astimezone(zone).date()
     if lead is not None:
         cycle = {"lead_cycle_id": lead.id}
@@ -255,15 +263,34 @@ def _reply_task(member: Member, membership: Membership | None, body: str | None,
                          today)
         cycle = {"membership_id": stage.cycle.id if stage.cycle is not None else membership.id}
         stage_name = stage.name
+    occurrence = occurrence_of(message_sid, member.phone or "", body, now)
+    return member_task(member, cycle, stage_name, occurrence, {"reply": _clean(body)}, now)
+
+
+def member_task(member: Member, cycle: dict, stage_name: str, occurrence: int, facts: dict, now: datetime,
+                task_kind: str | None = None, asked: bool = False) -> Touchpoint | None:
+    """A task for staff that comes from the member (an SMS reply, an answer on their page), due today under the
+    "member replied" rule, on CYCLE ({"membership_id": id} or {"lead_cycle_id": id}) once per OCCURRENCE (a stable
+    number of what the member did); TASK_KIND: the rule's by default. None when the rule is off (unless ASKED: the
+    member asked for this call in so many words, which a club's switch for SMS replies does not silence) or the
+    task was made before."""
+    from clubcrm.lifecycle.engine import club_rules
+
+    club = member.club
+    rule = next((r for r in club_rules(club) if r.key == REPLY_RULE), None)
+    if rule is None or not (asked or (rule.enabled and rule.tool.enabled)):
+        log.info("task asked by member %s: the %s rule is off, no task", member.id, REPLY_RULE)
+        return None
+    today = now.astimezone(ZoneInfo(club.timezone)).date()
     [(column, cycle_id)] = cycle.items()
     exists = db.session.scalar(select(Touchpoint.id).where(
         getattr(Touchpoint, column) == cycle_id, Touchpoint.rule_id == rule.id, Touchpoint.occurrence == occurrence))
     if exists is not None:
-        return None   # Twilio sent the same message twice
+        return None   # Twilio sent the same message twice, or the member tapped twice
     point = Touchpoint(
         club_id=club.id, member_id=member.id, **cycle, tool_id=rule.tool_id, rule_id=rule.id,
-        occurrence=occurrence, stage=stage_name, channel="task", status="planned", task_kind=rule.task_kind,
-        facts={"reply": _clean(body)}, due_on=today, planned_at=now,
+        occurrence=occurrence, stage=stage_name, channel="task", status="planned",
+        task_kind=task_kind or rule.task_kind, facts=facts, due_on=today, planned_at=now,
     )
     try:
         with db.session.begin_nested():   # the same message handled at once by another request
@@ -271,4 +298,3 @@ def _reply_task(member: Member, membership: Membership | None, body: str | None,
     except IntegrityError:
         return None
     return point
-
