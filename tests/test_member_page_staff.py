@@ -108,7 +108,7 @@ def test_a_table_stored_before_the_opened_counts_reads_as_none_opened(make):
 def test_the_at_risk_list_says_opened_the_renewal_offer_did_not_renew_only_where_true(make, web, login_as):
     club = make.default_club
     rules = rules_of(club)
-    opened, unopened, renewed = members_with_memberships(make, 3)
+    unopened, opened, renewed = members_with_memberships(make, 3)
     # No visit in the 20 days since they joined; their month ends in 6 days.
     offer(opened, rules["renewal_45"], opened=True)
     offer(opened, rules["renewal_14"], occurrence=0)   # a second, unopened offer changes nothing
@@ -130,9 +130,9 @@ def test_the_at_risk_list_says_opened_the_renewal_offer_did_not_renew_only_where
     assert found[unopened.member_id] == ("no_visit_14", "ending_unrenewed", "new_no_visits")
     assert found[renewed.member_id] == ("no_visit_14", "new_no_visits")
     assert "offer_opened" not in found[old.member_id]
-    # The note ranks nobody: the opened member is not listed before the unopened one for it.
+    # The note ranks nobody: with the same reasons and end, the unopened member (the lower id) stays first.
     order = [r.member_id for r in activity.at_risk(Scope((club.id,), START, END, TODAY))]
-    assert order.index(opened.member_id) < order.index(unopened.member_id)   # same reasons, by member id
+    assert order.index(unopened.member_id) < order.index(opened.member_id)
 
     login_as("manager")
     compute_all()
