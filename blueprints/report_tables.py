@@ -41,6 +41,7 @@ RISK_NAMES = {
     "no_visit_14": _l("no visit in 14 days"), "visits_dropping": _l("visits dropping"),
     "ending_unrenewed": _l("ends within 14 days, not renewed"), "low_balance": _l("package running low"),
     "new_no_visits": _l("new member who has not come"),
+    "offer_opened": _l("opened the renewal offer, did not renew"),
 }
 
 
@@ -314,6 +315,10 @@ TOOL_COLUMNS = [
 ACTIVITY_COLUMNS = [
     Column("tool", _l("Tool")),
     Column("sent", _l("SMS sent"), "int"), Column("delivered", _l("Delivered"), "int"),
+    Column("opened", _l("Link opened"), "int",
+           _l("Delivered SMS whose member opened their page from the text's link (counted once the page was shown, "
+              "not when a link preview fetched it).")),
+    Column("opened_share", _l("Opened, % of delivered"), "pct"),
     Column("segments", _l("Segments"), "int"), Column("cost", _l("Cost"), "money"),
     Column("calls", _l("Calls with a conversation"), "int"),
     Column("replies", _l("Replies"), "int", _l("Free-text replies and YES to an invitation after its SMS.")),
@@ -356,6 +361,7 @@ def tool_tables(report: ToolReport, currency: str) -> list[Table]:
     for item in report.tools:
         effect.rows.append(effect_row(item, currency))
         activity.rows.append({"tool": name(TOOL_NAMES, item.tool), "sent": item.sent, "delivered": item.delivered,
+                              "opened": item.opened, "opened_share": item.opened_share,
                               "segments": item.segments, "cost": item.cost_minor, "currency": currency,
                               "calls": item.calls_done, "replies": item.replies, "bookings": item.bookings})
     return [effect, activity]

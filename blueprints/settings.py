@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from blueprints.access import current_club, role_required
 from blueprints.forms import show_error
-from blueprints.forms.settings import (ClubForm, LostReasonForm, OpeningHoursForm, PlanForm, PlanPriceForm, ServiceForm,
-                                       SmsTestForm, StaffForm, StaffPasswordForm)
+from blueprints.forms.settings import (ClubForm, LostReasonForm, MemberPageForm, OpeningHoursForm, PlanForm,
+                                       PlanPriceForm, ServiceForm, SmsTestForm, StaffForm, StaffPasswordForm)
 from clubcrm.db import unit_of_work
 from clubcrm.errors import DomainError, NotFound
 from clubcrm.extensions import db
@@ -30,7 +30,8 @@ def _day_names() -> dict[int, str]:
 
 
 def _page(club, forms: dict | None = None, status: int = 200):
-    forms = {"club": ClubForm(formdata=None, obj=club), "plan": PlanForm(formdata=None),
+    forms = {"club": ClubForm(formdata=None, obj=club), "member_page": MemberPageForm(formdata=None, obj=club),
+             "plan": PlanForm(formdata=None),
              "service": ServiceForm(formdata=None), "staff": StaffForm(formdata=None),
              "sms_test": SmsTestForm(formdata=None), "lost_reason": LostReasonForm(formdata=None), **(forms or {})}
     if "hours" not in forms:   # a refused form shows what was typed; else the stored hours
@@ -74,6 +75,15 @@ def club():
     """Save the club's details."""
     form = ClubForm()
     return _submit("club", form, lambda c: settings.update_club(current_user, c, form.data), _("Saved."))
+
+
+@bp.post("/member-page")
+@role_required("manager")
+def member_page():
+    """Switch the member page on or off and set how late members may cancel a booking there."""
+    form = MemberPageForm()
+    return _submit("member_page", form, lambda c: settings.update_member_page(current_user, c, form.data), _("Saved."),
+                   "member-page")
 
 
 @bp.post("/opening-hours")

@@ -14,8 +14,9 @@ from tests.conftest import NOW, TODAY
 from tests.statements import statements
 
 # The card's own statements, beyond what every staff page runs (the login session with its staff and club, the
-# navigation's task count): member with memberships, balances, last visits, touchpoints with open tasks, contacts.
-CARD_BUDGET = 5
+# navigation's task count): member with memberships, balances, last visits, touchpoints with open tasks, contacts,
+# the member page's activity.
+CARD_BUDGET = 6
 
 
 def many_rows(make, desk):

@@ -6,6 +6,7 @@ from wtforms.widgets import TextInput
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from blueprints.forms import BaseForm, locale_choices
+from clubcrm.services.settings import CANCEL_MINUTES_REFUSED, MOST_CANCEL_MINUTES
 
 
 class AmountField(DecimalField):
@@ -37,6 +38,14 @@ class ClubForm(BaseForm):
     default_locale = SelectField(_l("Default language"), choices=locale_choices())
     usual_stay_minutes = IntegerField(_l("Usual stay in the club (minutes): who counts as in the club now"),
                                       validators=[Optional(), NumberRange(10, 720)])
+
+
+class MemberPageForm(BaseForm):
+    """The member page's switch and how late a member may cancel a booking there (managers)."""
+    member_page_enabled = BooleanField(_l("Member page: on"))
+    booking_cancel_minutes = IntegerField(_l("Members may cancel a booking until this many minutes before it starts"),
+                                          validators=[InputRequired(CANCEL_MINUTES_REFUSED),
+                                                      NumberRange(0, MOST_CANCEL_MINUTES, CANCEL_MINUTES_REFUSED)])
 
 
 class PlanForm(BaseForm):

@@ -31,7 +31,7 @@ from clubcrm.clock import local_date
 from clubcrm.extensions import db
 from clubcrm.db import plain_rows
 from clubcrm.lifecycle.stages import ADAPTATION_DAYS, last_day
-from clubcrm.models import SPOKEN, Club, Member, Membership, Package, StaffContact, Visit
+from clubcrm.models import SPOKEN, Club, Member, Membership, Package, StaffContact, Tool, Touchpoint, Visit
 from clubcrm.models.base import UTCDateTime
 from clubcrm.reports.kpis import TOOK_EFFECT, local_span
 from clubcrm.reports.scope import Scope, utc_bounds
@@ -45,6 +45,9 @@ DROP_MIN_EARLIER = 4
 LOW_BALANCE = (1, 2)
 ONE_DAY = timedelta(days=1)
 RISK_REASONS = ("no_visit_14", "visits_dropping", "ending_unrenewed", "low_balance", "new_no_visits")
+# What the list says of a member at risk beside the reasons, without listing anyone for it or ranking by it.
+OFFER_OPENED = "offer_opened"
+RENEWAL_OFFER_TOOL = "renewal_offer"
 
 
 class Span(NamedTuple):
@@ -481,7 +484,9 @@ class AtRisk:
         visits_dropping = fewer visits in the last 28 days than half the 28 days before (which had 4 or more);
         ending_unrenewed = the membership's last day is within the next 14 days and no renewal is sold;
         low_balance = a package (not expired) with 1 or 2 units left;
-        new_no_visits = the first membership began 7 to 41 days ago and they have not come since.
+        new_no_visits = the first membership began 7 to 41 days ago and they have not come since;
+    then, as a note (it lists nobody and does not rank): offer_opened = the current membership has a renewal offer
+        whose link the member opened on their page, and no renewal is sold.
     """
 
     member_id: int
@@ -503,6 +508,7 @@ def at_risk(scope: Scope, limit: int = 200, offset: int = 0) -> list[AtRisk]:
         .where(Package.club_id.in_(scope.club_ids), Package.balance.between(*LOW_BALANCE),
                (Package.expires_on.is_(None)) | (Package.expires_on >= today))
     ))
+    offers_opened = renewal_offers_opened(scope)
     found = []
     for member_id, standing in scope_standings(scope).items():
         seen = visits.get(member_id, Visits())
@@ -517,8 +523,10 @@ def at_risk(scope: Scope, limit: int = 200, offset: int = 0) -> list[AtRisk]:
         }
         reasons = tuple(code for code in RISK_REASONS if signs[code])
         if reasons:
+            if standing.current.id in offers_opened and standing.current.id not in renewed:
+                reasons += (OFFER_OPENED,)
             found.append((member_id, days_left, seen.last, reasons))
-    found.sort(key=lambda f: (-len(f[3]), f[1] is None, f[1] or 0, f[0]))
+    found.sort(key=lambda f: (-sum(code in RISK_REASONS for code in f[3]), f[1] is None, f[1] or 0, f[0]))
     found = found[offset:offset + limit]
     # Those not seen in the recent window: their last visit, if any, through the index, for the listed few only.
     earlier = last_visits(clubs, [f[0] for f in found if f[2] is None], today)
@@ -528,3 +536,14 @@ def at_risk(scope: Scope, limit: int = 200, offset: int = 0) -> list[AtRisk]:
     return [AtRisk(member_id, f"{people[member_id].first_name} {people[member_id].last_name}".strip(),
                    people[member_id].phone, days_left, last_visit or earlier.get(member_id), reasons)
             for member_id, days_left, last_visit, reasons in found]
+
+
+def renewal_offers_opened(scope: Scope) -> set[int]:
+    """The ids of the scope's memberships not ended before its day whose renewal offer the member opened from a
+    text's link (one statement: the opened touchpoints of the tool, few beside the members)."""
+    return set(db.session.scalars(
+        select(Touchpoint.membership_id).distinct()
+        .join(Tool, Tool.id == Touchpoint.tool_id)
+        .join(Membership, Membership.id == Touchpoint.membership_id)
+        .where(Tool.key == RENEWAL_OFFER_TOOL, Touchpoint.opened_at.is_not(None),
+               Membership.club_id.in_(scope.club_ids), Membership.ends_on >= scope.today)))

@@ -51,6 +51,7 @@ class ToolStats:
     received_renewed: int = 0
     sent: int = 0                      # SMS of the tool that Twilio took, due in the period
     delivered: int = 0
+    opened: int = 0                    # of the delivered, those whose member opened the page from its link
     segments: int = 0
     cost_minor: int = 0
     replies: int = 0                   # "member replied" tasks and YES bookings after the tool's SMS
@@ -65,6 +66,11 @@ class ToolStats:
     @property
     def naive_rate(self) -> float | None:
         return self.received_renewed / self.received if self.received else None
+
+    @property
+    def opened_share(self) -> float | None:
+        """Of the SMS delivered, the share whose link the member opened (None: none delivered)."""
+        return self.opened / self.delivered if self.delivered else None
 
     @property
     def spend_minor(self) -> int:
@@ -360,13 +366,15 @@ def enabled_at_start(scope: Scope, clubs: list[Club], keys: list[str]) -> int:
 
 
 def _activity(scope: Scope, result: dict[str, ToolStats]) -> None:
-    """SMS sent, delivered and their segments; calls with a conversation; replies and bookings — for the
-    tool's touchpoints due in the period."""
+    """SMS sent, delivered (and of those, opened: the member's page shown from the text's link) and their
+    segments; calls with a conversation; replies and bookings — for the tool's touchpoints due in the period."""
     tp = Touchpoint
     in_period = and_(tp.club_id.in_(scope.club_ids), tp.due_on.between(scope.start, scope.end))
     price = current_app.config["SMS_SEGMENT_PRICE_MINOR"]
-    for key, sent, delivered, segments in db.session.execute(
-        select(Tool.key, func.count(Message.id), func.sum(case((Message.status == "delivered", 1), else_=0)),
+    delivered_sms = Message.status == "delivered"
+    for key, sent, delivered, opened, segments in db.session.execute(
+        select(Tool.key, func.count(Message.id), func.sum(case((delivered_sms, 1), else_=0)),
+               func.sum(case((and_(delivered_sms, tp.opened_at.is_not(None)), 1), else_=0)),
                func.sum(Message.segments))
         .select_from(Message).join(tp, tp.id == Message.touchpoint_id).join(Tool, Tool.id == tp.tool_id)
         .where(Message.club_id.in_(scope.club_ids), tp.due_on.between(scope.start, scope.end),
@@ -374,6 +382,7 @@ def _activity(scope: Scope, result: dict[str, ToolStats]) -> None:
     ):
         if key in result:
             result[key].sent, result[key].delivered = sent, int(delivered or 0)
+            result[key].opened = int(opened or 0)
             result[key].segments = int(segments or 0)
             result[key].cost_minor = result[key].segments * price
     for key, n in db.session.execute(

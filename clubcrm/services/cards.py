@@ -1,10 +1,10 @@
 """The member card: everything the desk needs at a glance, and what to do now.
 
 The card is read in a fixed number of statements whatever the member's history holds: load() reads the member
-with their memberships, build() four more. The audit trail, the SMS and the consent history are panels the page
+with their memberships, build() five more. The audit trail, the SMS and the consent history are panels the page
 fetches when they are opened (audit_trail, last_messages, consent.history)."""
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 
 from flask import current_app
@@ -19,8 +19,8 @@ from clubcrm.extensions import db
 from clubcrm.formatting import day
 from clubcrm.lifecycle.stages import Stage, stage_of
 from clubcrm.lifecycle.tools.birthday import is_birthday
-from clubcrm.models import (AuditEvent, Club, ClubSession, Member, Membership, Message, Package, Service, Staff,
-                            Touchpoint, Visit)
+from clubcrm.models import (AuditEvent, Club, ClubSession, Member, Membership, MemberPageEvent, Message, Package,
+                            Service, Staff, Tool, Touchpoint, Visit)
 from clubcrm.services import checkin
 from clubcrm.services.contracts import Standing, is_live, latest_live, memberships_of, standing
 from clubcrm.services.sales import covering, renewal_target
@@ -31,6 +31,38 @@ from clubcrm.services.tasks import Contact, Task, contacts_of, task_of
 class Alert:
     level: str  # info, warning, danger
     text: str
+
+
+# What a member did on their page, in the desk's words; and for a session, naming it.
+PAGE_EVENT_TEXTS = {
+    "opened": _l("Opened their page"), "booked": _l("Booked a session"), "waitlisted": _l("Joined a waiting list"),
+    "cancelled": _l("Cancelled a booking"), "call_me": _l("Asked for a call about renewing"),
+    "at_desk": _l("Said they will renew at the desk"), "sms_stop": _l("Stopped SMS"),
+    "sms_start": _l("Restarted SMS"), "language": _l("Changed their language"),
+}
+SESSION_EVENT_TEXTS = {
+    "booked": _l("Booked %(session)s"), "waitlisted": _l("Joined the waiting list of %(session)s"),
+    "cancelled": _l("Cancelled the booking of %(session)s"),
+}
+
+
+@dataclass(frozen=True)
+class PageEvent:
+    """One thing the member did on their page: when, what, the session it concerns (its title and start) and the
+    tool whose text's link they came by, where known."""
+
+    at: datetime
+    kind: str
+    session_title: str | None = None
+    session_starts_at: datetime | None = None
+    tool_key: str | None = None
+
+    @property
+    def text(self) -> str:
+        """What the member did, in the desk's words."""
+        if self.session_title and self.kind in SESSION_EVENT_TEXTS:
+            return str(SESSION_EVENT_TEXTS[self.kind]) % {"session": self.session_title}
+        return str(PAGE_EVENT_TEXTS.get(self.kind, self.kind))
 
 
 @dataclass
@@ -62,6 +94,8 @@ class MemberCard:
     sells_packages: bool = False
     # Why a check-in would be refused today (the card shows it instead of the check-in button), or None.
     refusal: CheckinRefused | None = None
+    # What the member did last on their own page (opened it, booked, asked for a call...), newest first.
+    page_events: list[PageEvent] = field(default_factory=list)
 
     @property
     def open_contracts(self) -> list[Membership]:
@@ -129,8 +163,8 @@ def head(member: Member, today: date, history: list[Membership] | None = None,
 
 def build(member: Member, today: date, history: list[Membership] | None = None,
           sells_packages: bool | None = None) -> MemberCard:
-    """Gather the member card for TODAY (club-local): with HISTORY from load(), four statements more (balances,
-    last visits, touchpoints with open tasks, staff contacts), however long the member's history."""
+    """Gather the member card for TODAY (club-local): with HISTORY from load(), five statements more (balances,
+    last visits, touchpoints with open tasks, staff contacts, page activity), however long the member's history."""
     history = memberships_of(member.id) if history is None else history
     where = standing(member, history, today)
     last = latest_live(history, today)
@@ -141,6 +175,7 @@ def build(member: Member, today: date, history: list[Membership] | None = None,
     card.visits, card.visit_clubs = visits, visit_clubs
     card.touchpoints, card.tasks = _touchpoints_and_tasks(member, today)
     card.contacts = contacts_of(member.id)
+    card.page_events = page_activity(member.id)
     if sells_packages is None:
         sells_packages = db.session.scalar(select(exists().where(Service.club_id == member.club_id, Service.active)))
     card.sells_packages = sells_packages
@@ -216,6 +251,25 @@ def _touchpoints_statement(limit: int):
             .outerjoin(ClubSession, ClubSession.id == Touchpoint.session_id)
             .options(joinedload(Touchpoint.tool), joinedload(Touchpoint.rule))
             .where(Touchpoint.member_id == bindparam("member_id"), or_(Touchpoint.id.in_(newest), is_task)))
+
+
+def page_activity(member_id: int, limit: int = 10) -> list[PageEvent]:
+    """Return what the member last did on their own page, newest first, with the sessions and tools concerned
+    (one statement)."""
+    return [PageEvent(*row) for row in db.session.execute(_page_activity_statement(limit), {"member_id": member_id})]
+
+
+@cache
+def _page_activity_statement(limit: int):
+    """page_activity's statement, built once per LIMIT (the member as a parameter)."""
+    event = MemberPageEvent
+    return (select(event.created_at, event.kind, ClubSession.title, ClubSession.starts_at, Tool.key)
+            .outerjoin(ClubSession, ClubSession.id == event.session_id)
+            .outerjoin(Touchpoint, Touchpoint.id == event.touchpoint_id)
+            .outerjoin(Tool, Tool.id == Touchpoint.tool_id)
+            .where(event.member_id == bindparam("member_id"))
+            .order_by(event.created_at.desc(), event.id.desc())
+            .limit(limit))
 
 
 def audit_trail(member_id: int, limit: int = 15) -> list[AuditEvent]:

@@ -40,6 +40,23 @@ def update_club(staff: Staff, club: Club, data: dict) -> Club:
     return club
 
 
+# The longest a club may ask members to cancel a booking on their page ahead of its start: a week.
+MOST_CANCEL_MINUTES = 7 * 24 * 60
+CANCEL_MINUTES_REFUSED = _l("Members may cancel until 0 to 10080 minutes (7 days) before a session starts: enter a "
+                            "whole number of minutes from 0 to 10080.")
+
+
+def update_member_page(staff: Staff, club: Club, data: dict) -> Club:
+    """Switch the club's member page on or off (off: texts go without their link sentence and every link answers
+    404) and set how many minutes before a session starts members may still cancel a booking there; audited."""
+    minutes = data.get("booking_cancel_minutes")
+    if not isinstance(minutes, int) or isinstance(minutes, bool) or not 0 <= minutes <= MOST_CANCEL_MINUTES:
+        raise InvalidInput("booking_cancel_minutes", CANCEL_MINUTES_REFUSED)
+    audit.update(staff, "club", club, {"member_page_enabled": bool(data.get("member_page_enabled")),
+                                       "booking_cancel_minutes": minutes}, club_id=club.id)
+    return club
+
+
 def price_in_minor(price, currency: str, field: str = "price") -> int:
     """Turn a price typed in major units (Decimal) into minor units, refusing negatives and fractions."""
     if price is None or price < 0 or price > 10**7:
