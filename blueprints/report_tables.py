@@ -318,7 +318,7 @@ ACTIVITY_COLUMNS = [
     Column("opened", _l("Link opened"), "int",
            _l("Delivered SMS whose member opened their page from the text's link (counted once the page was shown, "
               "not when a link preview fetched it).")),
-    Column("opened_share", _l("Opened, % of delivered"), "pct"),
+    Column("opened_share", _l("Opened of delivered, %"), "pct"),
     Column("segments", _l("Segments"), "int"), Column("cost", _l("Cost"), "money"),
     Column("calls", _l("Calls with a conversation"), "int"),
     Column("replies", _l("Replies"), "int", _l("Free-text replies and YES to an invitation after its SMS.")),

@@ -80,13 +80,13 @@ def test_the_per_tool_report_counts_the_delivered_sms_whose_link_was_opened(make
     page = until_computed(web.get, f"/reports/renewals?{QUERY}")
     assert page.status_code == 200
     header = page.text.split('data-table="activity"', 1)[1].split("<tbody>", 1)[0]
-    assert header.index("Delivered") < header.index("Link opened") < header.index("Opened, % of delivered")
+    assert header.index("Delivered") < header.index("Link opened") < header.index("Opened of delivered, %")
     rows = {row[0]: row for row in table_values(page.text, "activity")}
     assert rows["Renewal offer"][1:5] == ["5", "4", "1", "0.25"]
     assert rows["Birthday greeting"][2:5] == ["0", "0", ""]
     assert "25.0%" in page.text.split('data-table="activity"', 1)[1].split("</table>", 1)[0]
     lines = csv_rows(until_computed(web.get, f"/reports/renewals/activity.csv?{QUERY}"))
-    assert lines[0][:5] == ["Tool", "SMS sent", "Delivered", "Link opened", "Opened, % of delivered"]
+    assert lines[0][:5] == ["Tool", "SMS sent", "Delivered", "Link opened", "Opened of delivered, %"]
     assert [line for line in lines if line[0] == "Renewal offer"][0][1:5] == ["5", "4", "1", "0.25"]
 
 
