@@ -28,7 +28,10 @@ IDENTITIES = ("anonymous", "desk", "manager", "owner", "desk_other", "manager_ot
 API_PREFIX = "/api/v1"
 PASSWORD = "secret-pass"
 # Endpoints that anyone may open without a login: an anonymous redirect from them need not go to /login.
-OPEN_ENDPOINTS = {"auth.login", "auth.set_locale", "setup.form"}
+OPEN_ENDPOINTS = {"auth.login", "auth.set_locale", "setup.form",
+                  # the member page: no login, a valid token is the key (its POSTs redirect back to the page)
+                  "member_page.page", "member_page.viewed", "member_page.book", "member_page.cancel",
+                  "member_page.renewal", "member_page.sms", "member_page.language"}
 # Endpoints that end the login: the identity logs in again after asking them.
 LOGS_OUT = {"auth.logout", "auth.log_out_everywhere"}
 
@@ -141,6 +144,7 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     # --- settings (settings.py): managers only
     ("settings.index", "GET"):                    (302, 403, 200, 200, 403, 200),
     ("settings.club", "POST"):                    (302, 403, 422, 422, 403, 422),
+    ("settings.member_page", "POST"):             (302, 403, 422, 422, 403, 422),
     # an empty form names no time: refused on its fields (tests/test_opening_hours.py)
     ("settings.opening_hours", "POST"):           (302, 403, 422, 422, 403, 422),
     ("settings.add_plan", "POST"):                (302, 403, 422, 422, 403, 422),
