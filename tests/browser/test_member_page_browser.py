@@ -47,7 +47,7 @@ def wider_than_the_screen(page) -> list[str]:
 def a_member_with_everything(make):
     """A member of a year's plan with a package, a past Yoga class, one booking, and Yoga classes to come (one of
     them full), invited to the first by an SMS with a link."""
-    member = member_with(make, first_name="Aino", last_name="Virtanen", phone="+358401234567")
+    member = member_with(make, first_name="Aino", last_name="Virtanen", phone="+358401234567", sms_consent=True)
     with unit_of_work():
         db.session.execute(update(Club).values(phone="+358 9 123 4567", name="Sporttiklubi Keskusta"))
     service = make.service(name="Personal training", package_units=10, valid_days=90)
@@ -95,11 +95,19 @@ def test_a_member_opens_the_page_from_a_link_and_books_the_offered_session(brows
 
 
 def test_the_page_is_readable_at_a_phones_size_in_every_language(browser, live_server, make):
+    """The invitation's page, and a renewal offer's page where SMS are stopped and restarted, in each language."""
     member, _offered, token = a_member_with_everything(make)
+    renewal = link(member, tool_key="renewal_offer")
     shots = os.environ.get("MEMBER_SHOTS")
     if shots:
         Path(shots).mkdir(parents=True, exist_ok=True)
     context, page, errors = phone_page(browser, live_server)
+
+    def looked_at(name: str) -> None:
+        assert wider_than_the_screen(page) == [], name
+        if shots:
+            page.screenshot(path=str(Path(shots) / f"{name}.png"), full_page=True)
+
     try:
         for locale in SUPPORTED_LOCALES:
             with unit_of_work():
@@ -107,24 +115,14 @@ def test_the_page_is_readable_at_a_phones_size_in_every_language(browser, live_s
             page.goto(f"/m/{token}")
             expect(page.locator("html")).to_have_attribute("lang", locale)
             expect(page.locator("section.sessions button").first).to_be_visible()
-            assert wider_than_the_screen(page) == [], locale
-            if shots:
-                page.screenshot(path=str(Path(shots) / f"member-page-{locale}.png"), full_page=True)
-        assert errors == []
-    finally:
-        context.close()
-
-
-def test_a_booking_is_cancelled_from_the_page_until_the_deadline(browser, live_server, make):
-    member, _offered, token = a_member_with_everything(make)
-    context, page, errors = phone_page(browser, live_server)
-    try:
-        page.goto(f"/m/{token}")
-        booking = page.locator("section.bookings li.slot", has_text="Yin Yoga")
-        expect(booking).to_contain_text("You can cancel until")
-        booking.get_by_role("button", name="Cancel booking").click()
-        expect(page.locator("p.flash.success")).to_contain_text("Cancelled: Yin Yoga")
-        expect(page.locator("section.bookings")).to_contain_text("You have no bookings.")
+            looked_at(f"member-page-{locale}")
+            page.goto(f"/m/{renewal}")
+            expect(page.locator("section.renewal button.answer")).to_have_count(2)
+            page.locator("button.sms-stop").click()
+            expect(page.locator("button.sms-start")).to_be_visible()
+            looked_at(f"member-renewal-stopped-{locale}")
+            page.locator("button.sms-start").click()
+            expect(page.locator("button.sms-stop")).to_be_visible()
         assert errors == []
     finally:
         context.close()
