@@ -423,6 +423,18 @@ def fake_twilio_fixture():
     assert server.errors == [], "the fake Twilio server failed:\n" + "\n".join(server.errors)
 
 
+@pytest.fixture(name="twilio")
+def twilio_fixture(fake_twilio):
+    """(the fake, the SDK's settings for it, a real twilio Client talking to it) for tests that send; the client is
+    closed after the test."""
+    from clubcrm.sms.client import close_client, make_client, settings_from
+
+    settings = settings_from(fake_twilio.config(TWILIO_TIMEOUT_SECONDS=0.5))
+    client = make_client(settings)
+    yield fake_twilio, settings, client
+    close_client(client)
+
+
 # The same fixture under the name it registers, for tests that import it as fake_twilio (ruff then reports F811
 # wherever a test takes it as an argument; importing fake_twilio_fixture avoids that).
 fake_twilio = fake_twilio_fixture

@@ -15,7 +15,6 @@ from clubcrm.lifecycle.tools import LEAD_TOOLS
 from clubcrm.models import Assignment, ClubSession, LeadCycle, Member, Message, Rule, StaffContact, Touchpoint
 from clubcrm.services import api_tokens, lead_cycles, members, opening_hours, sessions, tasks
 from clubcrm.sms import dispatch as dispatching
-from clubcrm.sms.client import close_client, make_client, settings_from
 from tests.conftest import NOW
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -78,14 +77,6 @@ def run(now: datetime) -> list:
     with unit_of_work():
         planned = engine.run(now).touchpoints
     return planned
-
-
-@pytest.fixture
-def twilio(fake_twilio):
-    settings = settings_from(fake_twilio.config(TWILIO_TIMEOUT_SECONDS=0.5))
-    client = make_client(settings)
-    yield fake_twilio, settings, client
-    close_client(client)
 
 
 def test_a_web_form_lead_with_consent_gets_the_invitation_in_waking_hours_and_a_call_within_an_opening_hour(

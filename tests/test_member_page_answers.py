@@ -17,7 +17,6 @@ from clubcrm.lifecycle import engine
 from clubcrm.models import AuditEvent, ConsentEvent, Member, MemberPageEvent, Message, Touchpoint
 from clubcrm.services import member_links, member_page, member_page_answers, tasks
 from clubcrm.sms import dispatch as dispatching
-from clubcrm.sms.client import close_client, make_client, settings_from
 from tests.concurrency import at_once
 from tests.conftest import NOW, TODAY
 
@@ -231,14 +230,6 @@ def test_only_a_renewal_offer_takes_an_answer(web, make):
 
 
 # --- SMS on and off ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def twilio(fake_twilio):
-    settings = settings_from(fake_twilio.config(TWILIO_TIMEOUT_SECONDS=0.5))
-    client = make_client(settings)
-    yield fake_twilio, settings, client
-    close_client(client)
 
 
 def queue(member, body="See you soon") -> Message:

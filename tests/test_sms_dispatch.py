@@ -16,14 +16,6 @@ from tests.fake_twilio import error, rate_limited, server_error, timeout
 # NOW is 10:00 in Helsinki: inside the default window 09:00-20:00.
 
 
-@pytest.fixture
-def twilio(fake_twilio):
-    settings = settings_from(fake_twilio.config(TWILIO_TIMEOUT_SECONDS=0.5))
-    client = make_client(settings)
-    yield fake_twilio, settings, client
-    close_client(client)
-
-
 def queue(member, body="Hello", due_at=NOW, key=None) -> Message:
     with unit_of_work():
         message = Message(club_id=member.club_id, member_id=member.id, idempotency_key=key or f"test:{body}:{due_at}",
