@@ -104,7 +104,8 @@ CARD = text("SELECT member.id, member.club_id, member.first_name, member.last_na
             "member.card_code, member.birth_date, member.locale, member.sms_consent, member.notes, "
             "member.converted_at, member.erased_at, member.photo_at, member.sms_opted_out_at, member.phone_invalid_at, "
             "EXISTS (SELECT 1 FROM service WHERE service.club_id = member.club_id AND service.active) "
-            "AS sells_packages, membership.id AS membership_id, membership.starts_on, membership.ends_on, "
+            "AS sells_packages, (SELECT club.member_page_enabled FROM club WHERE club.id = member.club_id) AS page_on, "
+            "membership.id AS membership_id, membership.starts_on, membership.ends_on, "
             "membership.visit_limit, membership.cancelled_on, membership.cancel_reason, membership.renews_id, "
             "membership.price_minor, membership.currency, plan.name AS plan, \"freeze\".id AS freeze_id, "
             "\"freeze\".starts_on AS f_start, \"freeze\".ends_on AS f_end "
@@ -130,7 +131,7 @@ PACKAGES = text("SELECT service.name, package.balance, package.expires_on FROM p
 TOUCHPOINTS = text(
     "SELECT touchpoint.id, touchpoint.club_id, touchpoint.channel, touchpoint.status, touchpoint.skip_reason, "
     "touchpoint.outcome, touchpoint.task_kind, touchpoint.due_on, touchpoint.due_at, touchpoint.facts, "
-    "tool.key AS tool, "
+    "touchpoint.opened_at, touchpoint.answer, tool.key AS tool, "
     "rule.key AS rule, rule.priority, rule.texts, club_session.id AS session_id, club_session.title, "
     "club_session.starts_at FROM touchpoint JOIN tool ON tool.id = touchpoint.tool_id JOIN rule ON "
     "rule.id = touchpoint.rule_id LEFT OUTER JOIN club_session ON club_session.id = touchpoint.session_id "
@@ -142,6 +143,22 @@ CONTACTS = text("SELECT staff_contact.outcome, staff_contact.note, staff_contact
                 "FROM staff_contact LEFT OUTER JOIN staff ON staff.id = staff_contact.staff_id WHERE "
                 "staff_contact.member_id = :member ORDER BY staff_contact.created_at DESC, staff_contact.id DESC "
                 "LIMIT 20")
+# The member's page activity (the card's "Member page" panel): the last 10 events with their sessions and tools.
+PAGE_EVENTS = text(
+    "SELECT member_page_event.created_at, member_page_event.kind, club_session.title, club_session.starts_at, "
+    "tool.key AS tool FROM member_page_event LEFT OUTER JOIN club_session ON club_session.id = "
+    "member_page_event.session_id LEFT OUTER JOIN touchpoint ON touchpoint.id = member_page_event.touchpoint_id "
+    "LEFT OUTER JOIN tool ON tool.id = touchpoint.tool_id WHERE member_page_event.member_id = :member "
+    "ORDER BY member_page_event.created_at DESC, member_page_event.id DESC LIMIT 10")
+# The card's words for them (clubcrm/services/cards.py's msgids, copied as data).
+PAGE_EVENT_TEXTS = {
+    "opened": "Opened their page", "booked": "Booked a session", "waitlisted": "Joined a waiting list",
+    "cancelled": "Cancelled a booking", "call_me": "Asked for a call about renewing",
+    "at_desk": "Said they will renew at the desk", "sms_stop": "Stopped SMS", "sms_start": "Restarted SMS",
+    "language": "Changed their language",
+}
+SESSION_EVENT_TEXTS = {"booked": "Booked %(session)s", "waitlisted": "Joined the waiting list of %(session)s",
+                       "cancelled": "Cancelled the booking of %(session)s"}
 REPEAT_SECONDS = 300
 CATALOGS = Path(__file__).resolve().parent.parent / "clubcrm" / "translations"
 LOCALE_NAMES = {"en": "English", "de": "Deutsch", "ru": "Русский", "fi": "Suomi", "sl": "Slovenščina",
@@ -404,9 +421,21 @@ TEMPLATES = {
 <td>{{ name("tool", tp.tool) }}<small class="rule">{{ name("rule", tp.rule) }}</small></td>
 <td>{{ name("channel", tp.channel) }}</td>
 <td>{{ name("status", tp.status) }}{% if tp.status == 'skipped' and tp.skip_reason %}: {{ name("skip", tp.skip_reason)
- }}{% endif %}{% if tp.outcome %} <small>{{ name("outcome", tp.outcome) }}</small>{% endif %}</td>
+ }}{% endif %}{% if tp.outcome %} <small>{{ name("outcome", tp.outcome) }}</small>{% endif %}{% if tp.opened_at
+ %} <small class="link-opened">{{ _("link opened %(when)s", when=moment(tp.opened_at)) }}</small>{% endif %}{%
+ if tp.answer == 'call_me' %} <small class="page-answer">{{ _("asked for a call") }}</small>{% elif tp.answer ==
+ 'at_desk' %} <small class="page-answer">{{ _("will renew at the desk") }}</small>{% endif %}</td>
 <td>{{ why(tp) }}</td></tr>
 {% endfor %}</table>{% else %}<p class="empty">{{ _("No retention contacts yet.") }}</p>{% endif %}</section>
+<section class="card" id="member-page"><h2>{{ _("Member page") }}</h2>
+{% if not m.page_on %}<p class="hint" id="member-page-off">{{
+ _("The member page is switched off for this club: texts go without a link.") }}</p>{% endif %}
+{% if c.page_events %}<ul class="plain page-events">{% for e in c.page_events %}<li data-kind="{{ e.kind }}"><time>{{
+ moment(e.at) }}</time> {{ e.text }}{% if e.starts_at %} <small>{{ moment(e.starts_at) }}</small>{% endif %}{%
+ if e.kind == 'opened' and e.tool %} <small class="hint">{{ _("from the text of %(tool)s", tool=name("tool", e.tool))
+ }}</small>{% endif %}</li>
+{% endfor %}</ul>{% else %}<p class="empty">{{ _("The member has not used their page yet.") }}</p>{% endif %}
+</section>
 <section class="card" id="contacts"><h2>{{ _("Staff contacts") }}</h2>
 {% if c.contacts %}<ul class="plain contacts">{% for k in c.contacts %}<li><time>{{ moment(k.created_at) }}</time>
 {{ name("outcome", k.outcome) }}{% if k.staff %} · {{ k.staff }}{% endif %}{% if k.note %}<small>{{ k.note
@@ -751,7 +780,7 @@ def _card(m, contracts, visits, packages, touchpoints, contacts, staff, today: d
     tps = [SimpleNamespace(id=t.id, club_id=t.club_id, channel=t.channel, status=t.status,
                            skip_reason=t.skip_reason, outcome=t.outcome, task_kind=t.task_kind,
                            due_on=_day(t.due_on), due_at=_instant_of(t.due_at), facts=_json(t.facts),
-                           tool=t.tool, rule=t.rule,
+                           opened_at=_instant_of(t.opened_at), answer=t.answer, tool=t.tool, rule=t.rule,
                            priority=t.priority, texts=t.texts,
                            session=SimpleNamespace(id=t.session_id, title=t.title, starts_at=t.starts_at)
                            if t.session_id is not None else None) for t in touchpoints]
@@ -785,6 +814,16 @@ def _card(m, contracts, visits, packages, touchpoints, contacts, staff, today: d
         can_text=bool(m.sms_consent and m.phone and m.sms_opted_out_at is None and m.phone_invalid_at is None))
     card.alerts = _alerts(card, today)
     return card
+
+
+def _page_event(row) -> SimpleNamespace:
+    """One line of the card's member page panel, in the staff's words."""
+    if row.title and row.kind in SESSION_EVENT_TEXTS:
+        words = _(SESSION_EVENT_TEXTS[row.kind], session=row.title)
+    else:
+        words = _(PAGE_EVENT_TEXTS[row.kind]) if row.kind in PAGE_EVENT_TEXTS else row.kind
+    return SimpleNamespace(at=_instant_of(row.created_at), kind=row.kind, text=words,
+                           starts_at=_instant_of(row.starts_at), tool=row.tool)
 
 
 def _alerts(card, today: date) -> list[tuple[str, str]]:
@@ -982,7 +1021,9 @@ def create_app(database_url: str | None = None, secret_key: str | None = None) -
             touchpoints = conn.execute(TOUCHPOINTS, {"member": member_id, "club": staff.club_id,
                                                      "today": today}).all()
             contacts = conn.execute(CONTACTS, {"member": member_id}).all()
+            events = conn.execute(PAGE_EVENTS, {"member": member_id}).all()
             card_ = _card(rows[0], contracts, visits, packages, touchpoints, contacts, staff, day)
+            card_.page_events = [_page_event(e) for e in events]
             return page(conn, "card.html", staff, today, m=rows[0], c=card_, day_today=day,
                         manager=staff.role in ("manager", "owner"))
 

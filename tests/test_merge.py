@@ -10,11 +10,11 @@ from clubcrm.db import unit_of_work
 from clubcrm.errors import Conflict, InvalidInput, NotFound
 from clubcrm.extensions import db
 from clubcrm.models import (
-    Assignment, AuditEvent, DeskCall, LeadCycle, Member, MemberPhoto, StaffContact, Visit,
+    Assignment, AuditEvent, DeskCall, LeadCycle, Member, MemberPageEvent, MemberPhoto, StaffContact, Visit,
 )
 from clubcrm.models.consent import ConsentRequest
 from clubcrm.models.sms import Message
-from clubcrm.services import merge, sales, sessions, tasks
+from clubcrm.services import member_links, merge, sales, sessions, tasks
 from tests.conftest import NOW, TODAY
 from tests.test_lead_list import cycle_of, lead_task
 from tests.web import flashes
@@ -55,7 +55,10 @@ def one_of_everything(make, desk, manager, member, n: int) -> None:
             DeskCall(club_id=club.id, member_id=member.id, session_id=session.id, reason="session_moved",
                      due_on=TODAY),
             ConsentRequest(club_id=club.id, member_id=member.id, source="web_form", expires_at=NOW + timedelta(days=2)),
+            MemberPageEvent(club_id=club.id, member_id=member.id, kind="language", created_at=NOW),
         ])
+        db.session.flush()
+        member_links.mint(db.session.scalar(select(Message).where(Message.idempotency_key == f"merge:{member.id}")))
     lead_task(member)
 
 

@@ -18,12 +18,12 @@ from clubcrm.i18n import LOCALE_NAMES, SUPPORTED_LOCALES
 from clubcrm.models import Touchpoint
 from clubcrm.services import audit, member_links
 from clubcrm.services.member_links import Found
+from clubcrm.services.member_page import RENEWAL_TOOL
 from clubcrm.services.tasks import MEMBER_ASKED
 from clubcrm.sms import confirmation, inbound
 
 log = logging.getLogger(__name__)
 
-RENEWAL_TOOL = "renewal_offer"
 # The answers to a renewal offer, each the kind of the task it puts on Today (clubcrm.lifecycle.labels names them).
 ANSWERS = MEMBER_ASKED
 THANKS = {
