@@ -13,10 +13,9 @@ from sqlalchemy import select, update
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
 from clubcrm.lifecycle.texts import DEFAULT_TEXTS
-from clubcrm.models import Club, Member, MemberLink, Message, Rule
+from clubcrm.models import Booking, Club, Member, MemberLink, MemberPageEvent, Message, Rule, Touchpoint
 from clubcrm.services import member_links, sessions
 from clubcrm.sms import dispatch as dispatching
-from clubcrm.sms.client import close_client, make_client, settings_from
 from clubcrm.sms.segments import count
 from tests.conftest import NOW, TODAY
 from tests.fake_twilio import num_segments, rate_limited, server_error
@@ -28,12 +27,10 @@ SENT_LINK = re.compile(re.escape(PUBLIC) + r"/m/([A-Za-z0-9_-]{11})(?![A-Za-z0-9
 
 
 @pytest.fixture
-def twilio(fake_twilio, app):
+def twilio(twilio, app):
+    """The shared fake Twilio and client, with the site's public address set (texts carry links)."""
     app.config.update(PUBLIC_URL=PUBLIC)
-    settings = settings_from(fake_twilio.config(TWILIO_TIMEOUT_SECONDS=0.5))
-    client = make_client(settings)
-    yield fake_twilio, settings, client
-    close_client(client)
+    return twilio
 
 
 def dispatch(twilio, now=NOW):
@@ -88,6 +85,28 @@ def test_a_planned_invitation_carries_a_working_link_with_the_segments_it_was_qu
     assert (found.member.id, found.touchpoint.id) == (message.member_id, message.touchpoint_id)
     stored = fresh(message)
     assert stored.status == "sent" and stored.body == message.body and token not in stored.body
+
+
+def test_the_link_a_member_got_opens_their_page_counts_one_open_and_books_the_offered_session(make, twilio, client):
+    message = invited(make, first_name="Ines")
+    dispatch(twilio)
+    [got] = twilio[0].received
+    page_path = f"/m/{token_in(got.body)}"
+    page = client.get(page_path)
+    assert page.status_code == 200 and "Ines" in page.get_data(as_text=True)
+    assert "Open trial" in page.get_data(as_text=True)
+    point = db.session.get(Touchpoint, message.touchpoint_id)
+    assert point.opened_at is None   # the GET alone (a link previewer's) counts no open
+    assert client.post(f"{page_path}/viewed").status_code == 204
+    assert client.post(f"{page_path}/viewed").status_code == 204
+    db.session.expire_all()
+    assert db.session.get(Touchpoint, message.touchpoint_id).opened_at == NOW
+    assert db.session.scalars(select(MemberPageEvent.kind).where(
+        MemberPageEvent.member_id == message.member_id)).all() == ["opened"]
+    for _ in range(2):   # a double tap
+        assert client.post(f"{page_path}/book/{point.session_id}").status_code == 302
+    assert db.session.scalars(select(Booking.status).where(Booking.member_id == message.member_id)).all() == [
+        "booked"]
 
 
 def test_the_default_invitation_ends_with_its_link_sentence(make, app):
