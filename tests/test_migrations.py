@@ -103,3 +103,42 @@ def test_a_failed_sqlite_migration_rolls_back_whole(tmp_path):
             assert connection.execute(text("SELECT name FROM sqlite_master WHERE name LIKE '_alembic%'")).all() == []
         assert "sms_from" not in {c["name"] for c in inspect(db.engine).get_columns("club")}
         db.engine.dispose()
+
+
+def test_untouched_default_texts_gain_their_link_sentence_and_edited_ones_stay(database_url):
+    """Issue 18's text migration: a club's rule text still exactly the old default gets the new default with its
+    link sentence, a text a manager edited is kept; downgrading takes the sentence back out."""
+    import json
+
+    from clubcrm.db import unit_of_work
+    from clubcrm.lifecycle import defaults
+    from clubcrm.lifecycle.texts import DEFAULT_TEXTS
+    from clubcrm.services.member_links import without_link_sentence
+    from tests.factories import Factory
+
+    app = make_app(database_url)
+    with app.app_context():
+        club = Factory(app).club(name="Old Texts")
+        with unit_of_work():
+            defaults.ensure(club)
+        config = alembic_config(app)
+        command.downgrade(config, "a720fdb6b7ac")
+
+        def texts_of(key):
+            with db.engine.connect() as connection:
+                value = connection.execute(text("SELECT texts FROM rule WHERE key = :key"), {"key": key}).scalar()
+            return value if isinstance(value, dict) else json.loads(value)
+
+        old = texts_of("renewal_45")
+        assert old["en"] == without_link_sentence(DEFAULT_TEXTS["renewal_45"]["en"]) and "{link}" not in old["en"]
+        edited = {**old, "de": "Hallo {first_name}, bis bald!"}
+        with db.engine.begin() as connection:
+            connection.execute(text("UPDATE rule SET texts = :texts WHERE key = 'renewal_45'"),
+                               {"texts": json.dumps(edited)})
+        command.upgrade(config, "head")
+        new = texts_of("renewal_45")
+        assert new["en"] == DEFAULT_TEXTS["renewal_45"]["en"] and new["en"].endswith("{link}")
+        assert new["de"] == "Hallo {first_name}, bis bald!"
+        assert texts_of("trial_invite")["ru"] == DEFAULT_TEXTS["trial_invite"]["ru"]
+        db.session.remove()
+        db.engine.dispose()
