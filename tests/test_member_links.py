@@ -172,3 +172,18 @@ def test_the_gdpr_export_lists_links_and_page_events_without_token_or_hash(make)
     assert [e["kind"] for e in document["member_page_events"]] == ["opened"]
     text = repr(document)
     assert token not in text and member_links.hash_token(token) not in text
+
+
+def test_the_page_is_private_and_loads_nothing_from_another_site(client, make):
+    member, _, token = linked(make)
+    response = client.get(f"/m/{token}")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "noindex" in response.headers["X-Robots-Tag"]
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    page = response.get_data(as_text=True)
+    addresses = re.findall(r'(?:src|href|action)="([^"]*)"', page)
+    assert addresses and all(a.startswith(("/", "tel:", "#")) for a in addresses), addresses
+    # Nothing of the member's but their first name: no phone, no last name.
+    assert member.first_name in page and member.phone not in page and member.last_name not in page
