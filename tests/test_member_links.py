@@ -187,3 +187,10 @@ def test_the_page_is_private_and_loads_nothing_from_another_site(client, make):
     assert addresses and all(a.startswith(("/", "tel:", "#")) for a in addresses), addresses
     # Nothing of the member's but their first name: no phone, no last name.
     assert member.first_name in page and member.phone not in page and member.last_name not in page
+
+
+def test_settings_warn_a_manager_when_no_public_address_lets_links_be_sent(app, client, login_as):
+    login_as("manager")
+    assert 'id="no-public-url"' in client.get("/settings/").get_data(as_text=True)
+    app.config["PUBLIC_URL"] = "https://crm.example.com"
+    assert 'id="no-public-url"' not in client.get("/settings/").get_data(as_text=True)
