@@ -222,7 +222,10 @@ SCHEMAS = {
         "naive_rate": _nullable("number", description="Renewed after the tool reached them: not its effect."),
         "holdout_pct": _nullable("integer", description="The holdout share configured now (the programme's: the "
                                                         "club's programme holdout)."),
-        "sms_sent": {"type": "integer"}, "sms_delivered": {"type": "integer"}, "segments": {"type": "integer"},
+        "sms_sent": {"type": "integer"}, "sms_delivered": {"type": "integer"},
+        "sms_opened": {"type": "integer", "description": "Delivered SMS whose member opened their page from the "
+                                                         "text's link (counted once the page was shown)."},
+        "segments": {"type": "integer"},
         "cost_minor": {"type": "integer"}, "currency": {"type": "string"}, "calls": {"type": "integer"},
         "replies": {"type": "integer"}, "bookings": {"type": "integer"},
     }),

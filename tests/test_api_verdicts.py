@@ -13,7 +13,7 @@ from tests.test_renewals_page import consistent
 NEW_FIELDS = {"verdict", "low", "high", "months_to_verdict", "held_share", "srm_alarm", "break_even",
               "cost_per_extra_renewal", "cost_low", "cost_high"}
 KEPT_COUNTS = {"assigned", "assigned_rate", "held", "held_rate", "naive_rate", "holdout_pct", "sms_sent",
-               "sms_delivered", "segments", "cost_minor", "calls", "replies", "bookings"}
+               "sms_delivered", "sms_opened", "segments", "cost_minor", "calls", "replies", "bookings"}
 
 
 def answer_schema() -> dict:

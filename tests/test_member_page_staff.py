@@ -16,6 +16,7 @@ from clubcrm.reports.scope import Scope
 from clubcrm.reports.tools import tool_report
 from tests.conftest import NOW, TODAY
 from tests.report_snapshots import compute_all, until_computed
+from tests.test_api import bearer, issue
 from tests.test_reports_http import csv_rows, table_values
 
 START, END = date(2026, 3, 1), date(2026, 3, 31)
@@ -88,6 +89,12 @@ def test_the_per_tool_report_counts_the_delivered_sms_whose_link_was_opened(make
     lines = csv_rows(until_computed(web.get, f"/reports/renewals/activity.csv?{QUERY}"))
     assert lines[0][:5] == ["Tool", "SMS sent", "Delivered", "Link opened", "Opened of delivered, %"]
     assert [line for line in lines if line[0] == "Renewal offer"][0][1:5] == ["5", "4", "1", "0.25"]
+    # The API's tools table gives the count too (the programme's line: all its tools' together).
+    answer = until_computed(web.get, f"/api/v1/reports/renewals?from={START}&to={END}",
+                            headers=bearer(issue(make.staff("manager")))).json
+    renewal = next(t for t in answer["tools"] if t["key"] == "renewal_offer")
+    assert (renewal["sms_delivered"], renewal["sms_opened"]) == (4, 1)
+    assert answer["programme"]["sms_opened"] == 1
 
 
 def test_a_table_stored_before_the_opened_counts_reads_as_none_opened(make):

@@ -45,7 +45,7 @@ def _scope(club: Club) -> Scope:
 
 # How long a client waits for a scope's first figures: the worker looks every minute.
 RETRY_AFTER_SECONDS = 60
-ACTIVITY = ("sms_sent", "sms_delivered", "segments", "cost_minor", "calls", "replies", "bookings")
+ACTIVITY = ("sms_sent", "sms_delivered", "sms_opened", "segments", "cost_minor", "calls", "replies", "bookings")
 
 
 def _minor(value: float | None) -> int | None:
@@ -78,7 +78,8 @@ def tool_rows(report: ToolReport, currency: str) -> tuple[dict, list[dict], int]
     judged together. The programme's activity is all its tools' together."""
     effect, activity = rt.tool_tables(report, currency)
     programme, lines = effect.rows[0], effect.rows[1:]
-    done = [{"sms_sent": a["sent"], "sms_delivered": a["delivered"], "segments": a["segments"],
+    done = [{"sms_sent": a["sent"], "sms_delivered": a["delivered"], "sms_opened": a["opened"],
+             "segments": a["segments"],
              "cost_minor": a["cost"], "calls": a["calls"], "replies": a["replies"], "bookings": a["bookings"]}
             for a in activity.rows]
     rows = [tool_row(e, a) for e, a in zip(lines, done, strict=True)]
