@@ -13,7 +13,7 @@ from clubcrm.extensions import db
 from clubcrm.lifecycle import engine
 from clubcrm.models import Booking, ClubSession, Member, Membership, Plan, Rule, Staff, Touchpoint
 from clubcrm.services import checkin, members, sales, sessions, tasks
-from clubcrm.sms.inbound import _opt_out
+from clubcrm.sms.inbound import opt_out
 from tests.conftest import NOW, TODAY
 from tests.lifecycle import no_holdouts
 from tests.statements import statements
@@ -66,7 +66,7 @@ def happen(club_id: int, index: int, kind: str, day) -> str | None:
             elif kind == "contact":
                 tasks.log_contact(staff, member, "reached", None)
             elif kind == "stop":
-                _opt_out([member.id], clock.utcnow())
+                opt_out([member.id], clock.utcnow())
             elif kind == "cancel":
                 booking = db.session.scalar(
                     select(Booking).join(ClubSession).where(ClubSession.club_id == club_id,
@@ -157,7 +157,7 @@ def test_news_without_an_audit_trail_is_found_and_a_club_wide_change_means_a_ful
     before = clock.utcnow() + timedelta(hours=1)   # the last look: after the members were made
     clock.set_now(before + timedelta(minutes=30))
     with unit_of_work():
-        _opt_out([stopped.id], clock.utcnow())
+        opt_out([stopped.id], clock.utcnow())
         db.session.get(Member, invalid.id).phone_invalid_at = clock.utcnow()
     assert since.members_with_news(club.id, before) == {stopped.id, invalid.id}   # not `quiet`
     with unit_of_work():

@@ -31,6 +31,7 @@ from clubcrm.clock import local_date
 from clubcrm.extensions import db
 from clubcrm.db import plain_rows
 from clubcrm.lifecycle.stages import ADAPTATION_DAYS, last_day
+from clubcrm.lifecycle.tools import renewal_offer
 from clubcrm.models import SPOKEN, Club, Member, Membership, Package, StaffContact, Tool, Touchpoint, Visit
 from clubcrm.models.base import UTCDateTime
 from clubcrm.reports.kpis import TOOK_EFFECT, local_span
@@ -47,7 +48,7 @@ ONE_DAY = timedelta(days=1)
 RISK_REASONS = ("no_visit_14", "visits_dropping", "ending_unrenewed", "low_balance", "new_no_visits")
 # What the list says of a member at risk beside the reasons, without listing anyone for it or ranking by it.
 OFFER_OPENED = "offer_opened"
-RENEWAL_OFFER_TOOL = "renewal_offer"
+RENEWAL_OFFER_TOOL = renewal_offer.TOOL.key
 
 
 class Span(NamedTuple):

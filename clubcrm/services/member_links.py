@@ -30,6 +30,8 @@ MASK = "*" * TOKEN_LENGTH
 PATH = "/m/"
 PLACEHOLDER = "{link}"
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{%d}" % TOKEN_LENGTH)
+# A link as sent (with its token), to be masked again.
+_SENT_LINK = re.compile(re.escape(PATH) + _TOKEN_SHAPE.pattern)
 # Where a sentence ends: . ! ? (or the CJK-free equivalents our six languages use) followed by a space, or a new line.
 _SENTENCE_END = re.compile(r"[.!?…]\s+|\n")
 
@@ -75,6 +77,11 @@ def has_link(body: str) -> bool:
 def unmask(body: str, token: str) -> str:
     """BODY as sent: its masked link with TOKEN in it."""
     return body.replace(f"{PATH}{MASK}", f"{PATH}{token}", 1)
+
+
+def mask(sent: str) -> str:
+    """SENT (a text as it went out, a token in its link) as the outbox stores it: the token masked."""
+    return _SENT_LINK.sub(PATH + MASK, sent, count=1)
 
 
 def mint(message, now: datetime | None = None, via=None) -> str:

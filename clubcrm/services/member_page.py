@@ -17,7 +17,8 @@ from sqlalchemy.orm import joinedload
 from clubcrm.clock import utcnow
 from clubcrm.errors import Conflict, DomainError, NotFound
 from clubcrm.extensions import db
-from clubcrm.models import HOLDS_PLACE, Booking, ClubSession, Tool
+from clubcrm.lifecycle.tools import renewal_offer
+from clubcrm.models import HOLDS_PLACE, Booking, ClubSession
 from clubcrm.services import member_links, sessions
 from clubcrm.services.locks import lock_member
 from clubcrm.services.cards import balances
@@ -30,7 +31,7 @@ MAX_SESSIONS = 8
 # The booking source of a booking made on the member page (Booking.source is 10 characters).
 SOURCE = "page"
 # The tool whose touchpoints offer a renewal (the renewal part of the page shows for them).
-RENEWAL_TOOL = "renewal_offer"
+RENEWAL_TOOL = renewal_offer.TOOL.key
 # Bookings the member holds (a cancelled one may be booked again).
 HELD = ("booked", "waitlist", "attended", "no_show")
 # Sessions a member took part in, whose titles and activities tell which classes fit them.
@@ -114,11 +115,9 @@ def _deadline(club, starts_at: datetime) -> datetime:
     return starts_at - timedelta(minutes=club.booking_cancel_minutes)
 
 
-def _is_renewal_offer(found: Found) -> bool:
-    touchpoint = found.touchpoint
-    if touchpoint is None:
-        return False
-    return db.session.scalar(select(Tool.key).where(Tool.id == touchpoint.tool_id)) == RENEWAL_TOOL
+def is_renewal_offer(found: Found) -> bool:
+    """Tell whether the link came in a renewal offer's SMS (the page asks how the member will renew)."""
+    return found.touchpoint is not None and found.touchpoint.tool.key == RENEWAL_TOOL
 
 
 @dataclass(frozen=True)
@@ -171,17 +170,20 @@ def _fitting(found: Found, fit: _Fit, now: datetime):
     return conditions, offered
 
 
-def _standing(found: Found, now: datetime):
+def _standing_and_fit(found: Found, now: datetime):
+    """The member's standing today, whether this is their first membership, and which sessions fit them."""
     today = now.astimezone(ZoneInfo(found.club.timezone)).date()
     contracts = memberships_of(found.member.id)
-    return standing(found.member, contracts, today), contracts
+    where = standing(found.member, contracts, today)
+    frozen_until = where.freeze.ends_on if where.state == "frozen" else None
+    first = where.state in ("active", "frozen", "future") and len(contracts) == 1
+    return where, first, _fit(found, found.member.is_lead, first, frozen_until, now)
 
 
 def view(found: Found) -> MemberView:
     """Everything the page of FOUND's member shows (five statements, whatever the member's history)."""
     now, club, member = utcnow(), found.club, found.member
-    where, contracts = _standing(found, now)
-    frozen_until = where.freeze.ends_on if where.state == "frozen" else None
+    where, first, fit = _standing_and_fit(found, now)
     membership = where.membership
     today = where.today
     packages = [PackageLine(p.service.name, p.balance, p.expires_on,
@@ -195,8 +197,6 @@ def view(found: Found) -> MemberView:
     bookings = [BookingLine(b.id, s.title, _when(s.starts_at, s.ends_at, club.timezone), b.status,
                             now < _deadline(club, s.starts_at),
                             _when(_deadline(club, s.starts_at), None, club.timezone)) for b, s in rows]
-    first = where.state in ("active", "frozen", "future") and len(contracts) == 1
-    fit = _fit(found, member.is_lead, first, frozen_until, now)
     conditions, offered = _fitting(found, fit, now)
     taken = (select(Booking.session_id, func.count().label("taken"))
              .where(Booking.status.in_(HOLDS_PLACE),
@@ -214,8 +214,8 @@ def view(found: Found) -> MemberView:
         plan=membership.plan.name if membership is not None and membership.plan is not None else None,
         until=membership.ends_on if membership is not None else None,
         starts_on=membership.starts_on if where.state == "future" else None,
-        days_left=where.days_left, frozen_until=frozen_until, packages=packages, bookings=bookings,
-        sessions=lines, renewal_offer=_is_renewal_offer(found), first_membership=first)
+        days_left=where.days_left, frozen_until=fit.frozen_until, packages=packages, bookings=bookings,
+        sessions=lines, renewal_offer=is_renewal_offer(found), first_membership=first)
 
 
 # --- booking and cancelling ---------------------------------------------------------------------
@@ -251,10 +251,8 @@ def book(found: Found, session_id: int):
     if session.starts_at <= now:
         raise Conflict("session_id", _l("This session has already started: it can no longer be booked."),
                        code="started")
-    where, contracts = _standing(found, now)
-    frozen_until = where.freeze.ends_on if where.state == "frozen" else None
-    first = where.state in ("active", "frozen", "future") and len(contracts) == 1
-    conditions, _offered = _fitting(found, _fit(found, found.member.is_lead, first, frozen_until, now), now)
+    _where, _first, fit = _standing_and_fit(found, now)
+    conditions, _offered = _fitting(found, fit, now)
     if db.session.scalar(select(ClubSession.id).where(ClubSession.id == session.id, *conditions)) is None:
         raise Conflict("session_id", NO_SESSION, code="not_offered")
     try:

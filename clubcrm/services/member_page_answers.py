@@ -18,7 +18,7 @@ from clubcrm.i18n import LOCALE_NAMES, SUPPORTED_LOCALES
 from clubcrm.models import Touchpoint
 from clubcrm.services import audit, member_links
 from clubcrm.services.member_links import Found
-from clubcrm.services.member_page import RENEWAL_TOOL
+from clubcrm.services.member_page import is_renewal_offer
 from clubcrm.services.tasks import MEMBER_ASKED
 from clubcrm.sms import confirmation, inbound
 
@@ -59,7 +59,7 @@ def answer_renewal(found: Found, answer: str):
     if answer not in ANSWERS:
         raise InvalidInput("answer", _l("Choose to be called or to renew at the desk."))
     point = found.touchpoint
-    if point is None or point.tool.key != RENEWAL_TOOL or point.membership_id is None:
+    if not is_renewal_offer(found) or point.membership_id is None:
         raise Conflict("answer", _l("This link is not about renewing your membership; please ask the club."),
                        code="not_renewal")
     now = utcnow()

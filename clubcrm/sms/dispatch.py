@@ -19,7 +19,6 @@ name the message). A retry makes a new token, which replaces the last one; Twili
 with the row's with its token masked again.
 """
 import logging
-import re
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -50,8 +49,6 @@ CHUNK = 25
 # Quiet hours can be narrowed by a club, never widened beyond these.
 EARLIEST_MINUTE, LATEST_MINUTE = 8 * 60, 21 * 60
 OUT = ("sending", "sent", "delivered", "undelivered")
-# A member link as Twilio holds it (with its token), to compare with the stored text (with the token masked).
-_SENT_LINK = re.compile(re.escape(member_links.PATH) + r"[A-Za-z0-9_-]{%d}" % member_links.TOKEN_LENGTH)
 
 
 @dataclass
@@ -176,7 +173,7 @@ def as_stored(sent: str | None, stored: str) -> str | None:
     text STORED has a masked link."""
     if sent is None or not member_links.has_link(stored):
         return sent
-    return _SENT_LINK.sub(member_links.PATH + member_links.MASK, sent, count=1)
+    return member_links.mask(sent)
 
 
 def fence(message_id: int, attempts: int, claimed_at: datetime | None, sent_at: datetime | None,

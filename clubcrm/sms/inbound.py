@@ -105,32 +105,27 @@ def record_status(sid: str | None, status: str | None, error_code=None, now: dat
 def opt_out(member_ids: list[int], now: datetime, source: str = "sms") -> list[int]:
     """Stop SMS to MEMBER_IDS (STOP, Twilio's 21610, or the member's own page: SOURCE in the consent history);
     return the ids that were not stopped before. A member already stopped changes nothing."""
-    if not member_ids:
-        return []
-    changed = db.session.execute(
-        update(Member).where(Member.id.in_(member_ids), Member.sms_opted_out_at.is_(None))
-        .values(sms_opted_out_at=now).returning(Member.id, Member.club_id)
-        .execution_options(synchronize_session=False)).all()
-    for member_id, club_id in changed:   # the consent history says when and how they withdrew
-        consent.record(club_id, member_id, False, source, now=now)
-    db.session.flush()
-    return [member_id for member_id, _club_id in changed]
-
-
-_opt_out = opt_out
+    return _switch_sms(member_ids, now, source, stop=True)
 
 
 def opt_in(member_ids: list[int], now: datetime, source: str = "sms") -> list[int]:
     """Undo a stop of MEMBER_IDS (START, or the member's own page: SOURCE); return the ids that were stopped.
     Consent itself is untouched: a member who never agreed to SMS still gets none."""
+    return _switch_sms(member_ids, now, source, stop=False)
+
+
+def _switch_sms(member_ids: list[int], now: datetime, source: str, stop: bool) -> list[int]:
+    """Stop (STOP) or restart the SMS of those of MEMBER_IDS not in that state yet, in one statement; the consent
+    history says when and how for each one changed; return their ids."""
     if not member_ids:
         return []
+    not_yet = Member.sms_opted_out_at.is_(None) if stop else Member.sms_opted_out_at.is_not(None)
     changed = db.session.execute(
-        update(Member).where(Member.id.in_(member_ids), Member.sms_opted_out_at.is_not(None))
-        .values(sms_opted_out_at=None).returning(Member.id, Member.club_id)
+        update(Member).where(Member.id.in_(member_ids), not_yet)
+        .values(sms_opted_out_at=now if stop else None).returning(Member.id, Member.club_id)
         .execution_options(synchronize_session=False)).all()
     for member_id, club_id in changed:
-        consent.record(club_id, member_id, True, source, now=now)
+        consent.record(club_id, member_id, not stop, source, now=now)
     db.session.flush()
     return [member_id for member_id, _club_id in changed]
 
