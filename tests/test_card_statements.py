@@ -162,6 +162,9 @@ def test_each_form_is_a_fragment_with_its_choices(web, login_as, make):
     page = web.get(f"/members/{member.id}/forms/sell").text
     assert re.search(rf'<option selected value="{plan.id}">|value="{plan.id}" selected', page)
     assert "<html" in page and 'id="back-to-card"' in page
+    # Its title is the member's name only (a script tag once stood inside <title>, shown as text in the tab).
+    assert re.search(r"<title>([^<]*)</title>", page).group(1) == f"{member.full_name} · ClubCRM"
+    assert page.count('src="/static/js/sms_counter.js') == 1
 
 
 def test_desk_staff_get_no_managers_form_and_other_clubs_no_panel(web, login_as, make):
