@@ -9,6 +9,7 @@ safe to repeat: a double tap books once.
 import logging
 
 from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import refresh
 
 from clubcrm.db import unit_of_work
 from clubcrm.errors import DomainError
@@ -51,9 +52,15 @@ def plain_error(code: int):
 def _found(token: str):
     found = member_links.find(token)
     if found is not None:
-        g.member_locale = locale_or(found.member.locale, found.club.default_locale)
-        g.member_timezone = found.club.timezone
+        speak_as_member(found)
     return found
+
+
+def speak_as_member(found) -> None:
+    """Render the rest of this request in the member's language and their club's time zone."""
+    g.member_locale = locale_or(found.member.locale, found.club.default_locale)
+    g.member_timezone = found.club.timezone
+    refresh()   # a language already chosen for this request (a staff preview's note) is chosen again
 
 
 def _back(token: str):
@@ -84,8 +91,14 @@ def page(token: str):
     found = _found(token)
     if found is None:
         return missing()
-    view = member_page.view(found)
-    return render_template("member_page/page.html", token=token, view=view, found=found)
+    return render_page(found, token)
+
+
+def render_page(found, token: str, preview: str | None = None) -> str:
+    """The member's page; PREVIEW: as staff see it from the card, under that note (no open counted, every button
+    disabled)."""
+    return render_template("member_page/page.html", token=token, view=member_page.view(found), found=found,
+                           preview=preview)
 
 
 @bp.post("/<token>/viewed")

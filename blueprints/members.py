@@ -10,10 +10,11 @@ from blueprints.forms.members import LostForm, MemberForm, NewLeadForm, reason_c
 from blueprints.forms.sales import CancelForm, FreezeForm, OverrideForm, PackageSaleForm, SellForm, UnitsForm
 from blueprints.forms.choices import fill_choices
 from blueprints.forms.tasks import ContactForm, SmsForm
+from blueprints.member_page import render_page, speak_as_member
 from clubcrm.clock import local_today, utcnow
 from clubcrm.db import unit_of_work
 from clubcrm.errors import DomainError, InvalidInput, NotFound
-from clubcrm.services import auth, cards, consent, lead_cycles, members, overrides, sessions, tasks
+from clubcrm.services import auth, cards, consent, lead_cycles, member_links, members, overrides, sessions, tasks
 from clubcrm.sms import outbox, screen
 
 bp = Blueprint("members", __name__, url_prefix="/members")
@@ -205,6 +206,21 @@ def bookings_panel(member_id: int):
     member = load_member(member_id)
     upcoming, past = sessions.bookings_of_member(member.id, utcnow())
     return fragment(member, "members/_bookings.html", _("Bookings"), upcoming=upcoming, past=past)
+
+
+@bp.get("/<id:member_id>/member-page")
+@role_required("desk", "manager")
+def page_preview(member_id: int):
+    """Show the member's own page as they see it from their latest SMS link, in their language: nothing is
+    recorded and nothing can be pressed (what a member on the phone is looking at; the demo's way to see it)."""
+    member = load_member(member_id)
+    if member.erased_at is not None:
+        abort(404)
+    found = member_links.preview(member)
+    note = _("Preview for staff: this is the page as the member sees it from their latest text. Nothing here is "
+             "recorded, and its buttons do nothing.")   # in the staff's language, the page in the member's
+    speak_as_member(found)
+    return render_page(found, "preview", preview=note)
 
 
 @bp.get("/<id:member_id>/lead")

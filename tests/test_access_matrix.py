@@ -97,6 +97,8 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     ("members.consent_panel", "GET"):             (302, 200, 200, 200, 404, 404),
     ("members.form", "GET"):                      (302, 403, 200, 200, 403, 404),
     # The lead panel (lead cycles, stage) and its "lost" form: an empty form names no reason
+    # The staff's preview of the member's own page (nothing recorded): as the card
+    ("members.page_preview", "GET"):              (302, 200, 200, 200, 404, 404),
     ("members.lead_panel", "GET"):                (302, 200, 200, 200, 404, 404),
     ("members.mark_lost", "POST"):                (302, 422, 422, 422, 404, 404),
     # --- the lead list (leads.py): desk and managers; a lead cycle of club A is not found for club B. Empty forms
@@ -450,6 +452,7 @@ CHAIN_TABLE: dict[tuple[str, str], tuple[int, int]] = {
     ("members.consent_panel", "GET"):             (404, 404),
     ("members.form", "GET"):                      (403, 404),
     ("members.lead_panel", "GET"):                (404, 404),
+    ("members.page_preview", "GET"):              (404, 404),
     ("members.mark_lost", "POST"):                (404, 404),
     ("sales.sell", "POST"):                       (404, 404),
     ("sales.sell_package", "POST"):               (404, 404),

@@ -10,13 +10,15 @@ from sqlalchemy import select
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
 from clubcrm.lifecycle.engine import club_rules
-from clubcrm.models import AuditEvent, Club, ClubSession, MemberPageEvent, Message, Touchpoint
+from clubcrm.models import AuditEvent, Club, ClubSession, MemberLink, MemberPageEvent, Message, Touchpoint
 from clubcrm.reports import activity
 from clubcrm.reports.scope import Scope
 from clubcrm.reports.tools import tool_report
+from clubcrm.services import gdpr
 from tests.conftest import NOW, TODAY
 from tests.report_snapshots import compute_all, until_computed
 from tests.test_api import bearer, issue
+from tests.test_member_page import count, link, member_with
 from tests.test_reports_http import csv_rows, table_values
 
 START, END = date(2026, 3, 1), date(2026, 3, 31)
@@ -199,6 +201,43 @@ def test_the_card_lists_the_last_ten_page_events(make, web, login_as):
     login_as("desk")
     panel = web.get(f"/members/{member.id}").text.split('id="member-page"', 1)[1].split("</section>", 1)[0]
     assert panel.count('data-kind="opened"') == 10
+
+
+# --- the staff's preview of the page ----------------------------------------------------------------------------
+
+
+def test_staff_see_the_members_page_of_their_latest_link_in_the_members_language_and_nothing_is_recorded(
+        make, web, login_as):
+    member = member_with(make, first_name="Greta", locale="de")
+    link(member, tool_key="renewal_offer")
+    links_before = count(MemberLink)
+    login_as("desk")
+    card = web.get(f"/members/{member.id}").text
+    assert f'href="/members/{member.id}/member-page" id="member-page-preview"' in card
+    page = web.get(f"/members/{member.id}/member-page")
+    assert page.status_code == 200
+    text = page.text
+    assert '<html lang="de">' in text and "Greta" in text and "Gold Year" in text
+    assert 'id="renewal"' in text                           # the latest link came with a renewal offer
+    assert 'id="preview-note"' in text and "<fieldset disabled" in text   # every button inside is disabled
+    assert "Preview for staff" in text and "Verlängerung" in text   # the note in the staff's language, the page in hers
+    assert text.index("<fieldset disabled") < text.index("<form") and text.rindex("</form>") < text.index(
+        "</fieldset>")
+    assert "member_page.js" not in text and "data-viewed" not in text   # no open is counted
+    assert count(MemberPageEvent) == 0 and count(MemberLink) == links_before
+    assert db.session.scalar(select(Touchpoint.opened_at).where(Touchpoint.member_id == member.id)) is None
+
+
+def test_a_member_never_sent_a_link_previews_as_the_page_of_no_message_and_an_erased_one_not_at_all(
+        make, web, login_as):
+    member = member_with(make, first_name="Nils")
+    login_as("manager")
+    page = web.get(f"/members/{member.id}/member-page")
+    assert page.status_code == 200 and "Nils" in page.text and 'id="renewal"' not in page.text
+    with unit_of_work():
+        gdpr.erase(make.staff("manager"), db.session.get(type(member), member.id), "ERASE")
+    assert web.get(f"/members/{member.id}/member-page").status_code == 404
+    assert "member-page-preview" not in web.get(f"/members/{member.id}").text
 
 
 # --- the manager's switch ----------------------------------------------------------------------------------------

@@ -103,8 +103,9 @@ def mint(message, now: datetime | None = None, via=None) -> str:
 
 @dataclass(frozen=True)
 class Found:
-    """What a valid token opens: the member's page, within the touchpoint whose SMS carried the link."""
-    link: MemberLink
+    """What a valid token opens: the member's page, within the touchpoint whose SMS carried the link (no link: the
+    staff's preview of the page)."""
+    link: MemberLink | None
     member: Member
     club: Club
     touchpoint: Touchpoint | None
@@ -128,6 +129,15 @@ def find(token: str, now: datetime | None = None) -> Found | None:
     if link.expires_at <= now or member.erased_at is not None or not club.member_page_enabled or closed:
         return None
     return Found(link, member, club, touchpoint)
+
+
+def preview(member: Member) -> Found:
+    """The page MEMBER's latest link opens, for staff to see it as the member does (one statement); a member who
+    was never sent a link gets the page of no message. Nothing is minted and nothing is recorded."""
+    touchpoint = db.session.scalars(
+        select(Touchpoint).join(MemberLink, MemberLink.touchpoint_id == Touchpoint.id)
+        .where(MemberLink.member_id == member.id).order_by(MemberLink.id.desc()).limit(1)).first()
+    return Found(None, member, member.club, touchpoint)
 
 
 def record(found: Found, kind: str, session_id: int | None = None, now: datetime | None = None) -> None:
