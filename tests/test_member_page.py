@@ -133,6 +133,21 @@ def test_a_frozen_membership_says_until_when(make, client):
     assert "Frozen until March 19, 2026" in text
 
 
+def test_a_german_member_is_spoken_to_as_the_clubs_texts_speak_to_them(make, client):
+    """The German SMS texts say "du"; the page they link to does too, also in its answers and on its 404."""
+    member = member_with(make, locale="de")
+    schedule(make, title="Yoga", starts_at=at(12, 18))
+    attended(make, member)
+    token = link(member, tool_key="renewal_offer")
+    text = client.get(f"/m/{token}").get_data(as_text=True)
+    said = flashed(client, client.post(f"/m/{token}/renewal", data={"answer": "call_me"}))
+    missing = client.get("/m/" + "x" * 11, headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert "Deine Mitgliedschaft" in text and "Stunden für dich" in text and "ruft dich" in said
+    for page in (text, said):
+        assert not re.search(r"\b(Sie|Ihre?[mnrs]?|Ihnen)\b", re.sub(r"<[^>]+>", " ", page)), page
+    assert "bitte frag am Empfang" in missing and "Sie" not in missing
+
+
 def test_a_lead_sees_trial_sessions_the_offered_one_first_and_no_classes(make, client):
     lead = make.member(first_name="Lea")
     later_trial = schedule(make, kind="trial", title="Trial Tuesday", starts_at=at(17, 18))
