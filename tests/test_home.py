@@ -3,13 +3,14 @@ club's usual stay, a setting), today's sessions with free places and Today's ope
 week's key figures, read from the reports' stored figures."""
 import re
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
 from clubcrm import clock
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
-from clubcrm.models import Visit
+from clubcrm.models import ClubSession, Visit
 from clubcrm.services import checkin, sessions
 from tests.conftest import NOW, TODAY
 from tests.report_snapshots import compute_all
@@ -40,7 +41,7 @@ def test_an_empty_day_says_so(web, login_as):
     page = web.get("/")
     assert page.status_code == 200
     assert "Nobody has checked in yet today." in page.text
-    assert "No sessions today." in page.text and "Nothing to do today." in page.text
+    assert "No more sessions today." in page.text and "Nothing to do today." in page.text
     assert section(page, "in-club-now").startswith("0 members in the club now")
     assert 'id="week-figures"' not in page.text      # a desk login: no figures
 
@@ -92,6 +93,22 @@ def test_todays_sessions_with_their_free_places(make, web, login_as):
     row = re.search(r'<tr data-session="\d+">.*?</tr>', page.text, re.S).group(0)
     assert "Morning yoga" in row and "7 places free" in row and "3 of 10 booked" in row
     assert "Tomorrow's spin" not in page.text
+
+
+def test_todays_sessions_leave_the_home_page_once_they_have_ended(make, web, login_as):
+    login_as("desk")
+    club = make.default_club
+    local = ZoneInfo(club.timezone)
+    with unit_of_work():   # written directly: a session cannot be scheduled in the past
+        for title, start, end in (("Early spin", 6, 7), ("Running pilates", 9, 11), ("Evening yoga", 18, 19)):
+            db.session.add(ClubSession(club_id=club.id, kind="class", title=title, capacity=10,
+                                       starts_at=datetime(2026, 3, 10, start, 0, tzinfo=local),
+                                       ends_at=datetime(2026, 3, 10, end, 0, tzinfo=local)))
+    assert NOW.astimezone(local).hour == 10   # the clock: 10:00 in the club
+    listed = section(web.get("/"), "home-sessions")
+    assert "Running pilates" in listed and "Evening yoga" in listed and "Early spin" not in listed
+    clock.set_now(datetime(2026, 3, 10, 19, 0, tzinfo=local))   # the last one ends: none left for today
+    assert "No more sessions today." in section(web.get("/"), "home-sessions")
 
 
 def test_the_home_page_reads_the_same_statements_however_many_visited(make, web, login_as):

@@ -74,9 +74,11 @@ def desk_home(club: Club, now: datetime, today: date) -> DeskHome:
     taken = (select(func.count()).select_from(Booking)
              .where(Booking.session_id == ClubSession.id, Booking.status.in_(HOLDS_PLACE))
              .correlate(ClubSession).scalar_subquery())
+    # Today's sessions still to come or running: the desk checks members in for them; one that has ended is only
+    # clutter in a rush (the week's timetable still lists it).
     sessions = [SessionToday(*row) for row in db.session.execute(
         select(ClubSession.id, ClubSession.title, ClubSession.starts_at, ClubSession.capacity, taken)
-        .where(ClubSession.club_id == club.id, ClubSession.cancelled_at.is_(None),
+        .where(ClubSession.club_id == club.id, ClubSession.cancelled_at.is_(None), ClubSession.ends_at > now,
                ClubSession.starts_at >= since, ClubSession.starts_at < day_start(club, today + timedelta(days=1)))
         .order_by(ClubSession.starts_at, ClubSession.id))]
     # today(): the Today list's first rows (uncapped count below for the badge beside them).
