@@ -208,6 +208,29 @@ def test_a_changed_answer_replaces_the_first_and_the_open_task_says_it(web, offe
     assert events(member) == ["call_me", "at_desk"]
 
 
+def test_an_answer_changed_after_staff_closed_the_call_is_a_new_call_on_today(web, make, offered, frozen_clock):
+    """The member said "at the desk", the desk called and closed the task; later the member asks to be called
+    after all: that request is news for staff, a new open task, not a change to a closed one."""
+    member, point, token = offered
+    post(web, token, "renewal", answer="at_desk")
+    [first] = tasks_of(member)
+    with unit_of_work():
+        tasks.record_outcome(make.desk(), first.id, "reached", "will come on Friday", TODAY)
+    frozen_clock.set_now(NOW + timedelta(hours=3))
+    post(web, token, "renewal", answer="call_me")
+    post(web, token, "renewal", answer="call_me")               # a double tap: still one new task
+    done, new = sorted(tasks_of(member), key=lambda t: t.id)
+    assert (done.id, done.status, done.task_kind) == (first.id, "done", "at_desk")
+    assert (new.status, new.task_kind, new.rule.key, new.due_on) == ("planned", "call_me", "member_replied", TODAY)
+    assert [t.touchpoint.id for t in tasks.today(member.club, TODAY)][0] == new.id
+    # Changing their mind again while the new call is open changes that call, as with the first one.
+    frozen_clock.set_now(NOW + timedelta(hours=4))
+    post(web, token, "renewal", answer="at_desk")
+    assert [(t.status, t.task_kind) for t in sorted(tasks_of(member), key=lambda t: t.id)] == [
+        ("done", "at_desk"), ("planned", "at_desk")]
+    assert events(member) == ["at_desk", "call_me", "at_desk"]
+
+
 def test_answers_tapped_at_once_make_one_task(app, web, offered):
     member, point, token = offered
     db.session.commit()

@@ -80,17 +80,27 @@ def answer_renewal(found: Found, answer: str):
 def _ask_staff(found: Found, answer: str, now) -> None:
     """The call task of the member's ANSWER on the renewal offer's membership cycle: made on the first answer
     (one occurrence per offer, so a second tap finds it), its kind changed with a later different answer while it
-    is still open. Made also where the club switched "member replied" tasks off: the member was promised a call."""
+    is still open, and made anew when staff have closed it already (the member said something new: a call they
+    ask for after the desk's call must not go unheard). Made also where the club switched "member replied" tasks
+    off: the member was promised a call."""
     point = found.touchpoint
-    occurrence = inbound.occurrence_of(f"member_page:renewal:{point.id}", "", None, now)
-    made = inbound.member_task(found.member, {"membership_id": point.membership_id}, point.stage, occurrence,
-                               {}, now, task_kind=answer, asked=True)
-    if made is None:
-        db.session.execute(
-            update(Touchpoint).where(Touchpoint.membership_id == point.membership_id,
-                                     Touchpoint.occurrence == occurrence, Touchpoint.channel == "task",
-                                     Touchpoint.task_kind.in_(ANSWERS), Touchpoint.status == "planned")
-            .values(task_kind=answer).execution_options(synchronize_session=False))
+    first = inbound.occurrence_of(f"member_page:renewal:{point.id}", "", None, now)
+    if _task_for(found, answer, first, now):
+        return
+    still_open = db.session.execute(
+        update(Touchpoint).where(Touchpoint.membership_id == point.membership_id, Touchpoint.channel == "task",
+                                 Touchpoint.task_kind.in_(ANSWERS), Touchpoint.status == "planned")
+        .values(task_kind=answer).execution_options(synchronize_session=False)).rowcount
+    if not still_open:
+        _task_for(found, answer, inbound.occurrence_of(f"member_page:renewal:{point.id}:{now.isoformat()}", "", None,
+                                                       now), now)
+
+
+def _task_for(found: Found, answer: str, occurrence: int, now) -> bool:
+    """Make the ANSWER's call task of OCCURRENCE; False when it was made before."""
+    point = found.touchpoint
+    return inbound.member_task(found.member, {"membership_id": point.membership_id}, point.stage, occurrence,
+                               {}, now, task_kind=answer, asked=True) is not None
 
 
 def set_sms(found: Found, value: str):
