@@ -5,14 +5,15 @@ import os
 from pathlib import Path
 
 from playwright.sync_api import expect
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from clubcrm.db import unit_of_work
 from clubcrm.extensions import db
 from clubcrm.i18n import SUPPORTED_LOCALES
-from clubcrm.models import Club, ClubSession, Member
+from clubcrm.models import Club, ClubSession, Member, MemberPageEvent, Touchpoint
 from clubcrm.services import sales, sessions
 from tests.browser.conftest import TIMEOUT_MS
+from tests.browser.test_desk_browser import log_in
 from tests.conftest import TODAY
 from tests.test_member_page import at, attended, link, member_with, schedule
 
@@ -126,3 +127,31 @@ def test_the_page_is_readable_at_a_phones_size_in_every_language(browser, live_s
         assert errors == []
     finally:
         context.close()
+
+
+def test_staff_open_the_members_page_from_the_card_and_can_press_nothing(page, make):
+    """The card's "See the page as the member does": the member's page in their language under a note in the
+    staff's, every button disabled in the browser, and no open or event recorded."""
+    member, _offered, _token = a_member_with_everything(make)
+    link(member, tool_key="renewal_offer")
+    with unit_of_work():
+        db.session.execute(update(Member).where(Member.id == member.id).values(locale="fi"))
+    desk = make.staff("desk")
+    log_in(page, desk.email)
+    page.goto(f"/members/{member.id}")
+    page.locator("#member-page-preview").click()
+    expect(page.locator("html")).to_have_attribute("lang", "fi")
+    expect(page.locator("#preview-note")).to_contain_text("Preview for staff")
+    expect(page.locator("section.renewal button.answer")).to_have_count(2)
+    buttons = page.locator("main button")
+    assert buttons.count() >= 10   # book, the two answers, SMS, six languages
+    for button in buttons.all():
+        expect(button).to_be_disabled()
+    shots = os.environ.get("MEMBER_SHOTS")
+    if shots:
+        Path(shots).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(shots) / "member-page-preview-fi.png"), full_page=True)
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(MemberPageEvent)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Touchpoint).where(
+        Touchpoint.opened_at.is_not(None))) == 0
