@@ -504,6 +504,8 @@ TEMPLATES = {
  if e.kind == 'opened' and e.tool %} <small class="hint">{{ _("from the text of %(tool)s", tool=name("tool", e.tool))
  }}</small>{% endif %}</li>
 {% endfor %}</ul>{% else %}<p class="empty">{{ _("The member has not used their page yet.") }}</p>{% endif %}
+{% if not erased %}<p><a href="/members/{{ m.id }}/member-page" id="member-page-preview">{{
+ _("See the page as the member does") }}</a></p>{% endif %}
 </section>
 <section class="card" id="contacts"><h2>{{ _("Staff contacts") }}</h2>
 {% if c.contacts %}<ul class="plain contacts">{% for k in c.contacts %}<li><time>{{ moment(k.created_at) }}</time>
