@@ -2,7 +2,7 @@
 
 Each benchmark is timed against a baseline measured in the same run, sample by sample.
 
-    python -m benchmarks [--only desk_http,mixed_load,lifecycle,dispatch,reports,imports,moving_in,faults_dispatch]
+    python -m benchmarks [--only desk_http,mixed_load,member_page,lifecycle,dispatch,reports,imports,moving_in,...]
                          [--members 100000] [--visits N] [--samples N] [--warmup N] [--engines sqlite,postgresql]
                          [--profile] [--strict] [--workdir DIR] [--fault-messages 400] [--moving-in-members 5000]
                          [--clients 8]
@@ -15,6 +15,10 @@ doing the same SQL (benchmarks/floor_app.py): search by name, phone and card cod
 and the member card it redirects to), at 1 and at --clients clients; a club of 100,000 members, 3,000,000 visits,
 touchpoints, open tasks and SMS (benchmarks/desk_data.py), 200 samples after 20 warm-up rounds;
 mixed_load: the same desk with 6 desk clients, idle and while 2 more clients open the KPI and renewal report pages;
+member_page: the member page (GET /m/<token>, the link in an SMS) over real HTTP, ClubCRM under gunicorn against a
+plain-Flask floor route doing the same SQL and showing the same page (benchmarks/member_page_http.py), at 1 and at
+--clients clients; 200 links minted into the desk club above (the same club when desk_http runs too), 200 samples
+after 20 warm-up rounds;
 desk: the old in-process variant (Flask's test client, check-in stopped at its 302, baseline a one-row Core
 lookup), kept for --profile (cProfile of the requests) and no longer run by default;
 lifecycle: one pass over 100,000 members and 3,000,000 visits, 3 samples after 1 warm-up round;
@@ -46,12 +50,13 @@ from datetime import UTC, datetime
 
 GOAL = 3.0
 ENGINES = ("sqlite", "postgresql")
-BENCHMARKS = ("desk_http", "mixed_load", "lifecycle", "dispatch", "reports", "report_views", "imports", "moving_in",
-              "faults_contracts", "faults_dispatch", "desk")
+BENCHMARKS = ("desk_http", "mixed_load", "member_page", "lifecycle", "dispatch", "reports", "report_views", "imports",
+              "moving_in", "faults_contracts", "faults_dispatch", "desk")
 # Run unless --only names them.
 NOT_BY_DEFAULT = ("desk",)
 # Per benchmark: visits, samples, warm-up rounds (--visits, --samples, --warmup override them).
-DEFAULTS = {"desk_http": (3_000_000, 200, 20), "mixed_load": (3_000_000, 200, 0), "desk": (1_000_000, 200, 20),
+DEFAULTS = {"desk_http": (3_000_000, 200, 20), "mixed_load": (3_000_000, 200, 0),
+            "member_page": (3_000_000, 200, 20), "desk": (1_000_000, 200, 20),
             "lifecycle": (3_000_000, 3, 1), "dispatch": (0, 3, 0),
             "reports": (0, 5, 1), "report_views": (0, 5, 1), "imports": (0, 3, 1), "moving_in": (0, 3, 1),
             "faults_contracts": (0, 0, 0),
@@ -61,9 +66,11 @@ DEFAULTS = {"desk_http": (3_000_000, 200, 20), "mixed_load": (3_000_000, 200, 0)
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=",".join(b for b in BENCHMARKS if b not in NOT_BY_DEFAULT),
-                        help="comma-separated: desk_http, mixed_load, lifecycle, dispatch, reports, report_views, "
+                        help="comma-separated: desk_http, mixed_load, member_page, lifecycle, dispatch, reports, "
+                        "report_views, "
                         "imports, moving_in, faults_contracts, faults_dispatch, desk (default: all but desk)")
-    parser.add_argument("--clients", type=int, default=8, help="concurrent clients of desk_http and mixed_load")
+    parser.add_argument("--clients", type=int, default=8,
+                        help="concurrent clients of desk_http, mixed_load and member_page")
     parser.add_argument("--messages", type=int, default=2_000, help="SMS per dispatch sample (default 2,000)")
     parser.add_argument("--fault-messages", type=int, default=400,
                         help="SMS of the dispatch fault experiment (default 400)")
@@ -185,10 +192,18 @@ def main(argv: list[str] | None = None) -> int:
                 _v, samples, _w = sizes(args, "mixed_load")
                 found += mixed_load.report(http_results["mixed_load"], desk_http_title(
                     desk_data, samples, None, "ClubCRM desk under report load"))
+            if http_results.get("member_page"):
+                from benchmarks import member_page_http
+
+                _v, samples, warmup = sizes(args, "member_page")
+                found += member_page_http.report(http_results["member_page"], desk_http_title(
+                    desk_data, samples, warmup,
+                    f"ClubCRM member page over HTTP, {member_page_http.LINKS} links minted into the desk club"))
             return found
 
-        if {"desk_http", "mixed_load"} & set(args.only):
-            part("desk_http" if "desk_http" in args.only else "mixed_load", desk_and_mixed)
+        desk_club = [b for b in ("desk_http", "mixed_load", "member_page") if b in args.only]
+        if desk_club:   # one generated desk club for all three
+            part(desk_club[0], desk_and_mixed)
 
         def desk() -> int:
             ds, desk_results = measure_desk(args, now, workdir, cluster, phases)
@@ -298,10 +313,11 @@ def measure_desk(args, now: datetime, workdir: str, cluster, phases: Phases):
 
 
 def measure_desk_http(args, now: datetime, workdir: str, cluster, phases: Phases):
-    """One generated desk club on every engine; the HTTP desk bench and the mixed load on it."""
-    from benchmarks import dataset, desk_data, desk_http, mixed_load
+    """One generated desk club on every engine; the HTTP desk bench, the mixed load and the member page on it."""
+    from benchmarks import dataset, desk_data, desk_http, member_page_http, mixed_load
 
-    visits, samples, warmup = sizes(args, "desk_http")
+    visits, samples, warmup = sizes(args, "desk_http" if {"desk_http", "mixed_load"} & set(args.only)
+                                    else "member_page")
     with phases(f"desk_http: generate {args.members:,} members, {visits:,} visits, touchpoints, tasks, SMS"):
         data = desk_data.generate(args.members, visits, now, seed=args.seed)
     print("   " + ", ".join(f"{k}={v:,}" for k, v in data.counts.items()), flush=True)
@@ -309,7 +325,7 @@ def measure_desk_http(args, now: datetime, workdir: str, cluster, phases: Phases
                            lambda url: dataset.load_rows(url, data.head, data.tables))
     data.drop_rows()
     gc.collect()
-    results: dict[str, list] = {"desk_http": [], "mixed_load": []}
+    results: dict[str, list] = {"desk_http": [], "mixed_load": [], "member_page": []}
     for engine in args.engines:
         if "desk_http" in args.only:
             with phases(f"{engine}: desk_http: measure (1 and {args.clients} clients, {warmup} warm-up + "
@@ -324,6 +340,17 @@ def measure_desk_http(args, now: datetime, workdir: str, cluster, phases: Phases
                 results["mixed_load"].append(mixed_load.run(
                     engine, urls[engine], dataset.CLUB_ID, mixed_samples, args.clients, 2, desk_data.DESK_EMAIL,
                     desk_data.MANAGER_EMAIL, desk_data.PASSWORD))
+        if "member_page" in args.only:
+            _v, page_samples, page_warmup = sizes(args, "member_page")
+            # The servers run on the real clock: links minted now, expiring in 30 days.
+            with phases(f"{engine}: member_page: mint {member_page_http.LINKS} links"):
+                minted = member_page_http.mint(urls[engine], dataset.CLUB_ID, datetime.now(UTC),
+                                               seed=args.seed)
+            with phases(f"{engine}: member_page: measure (1 and {args.clients} clients, {page_warmup} warm-up + "
+                        f"{page_samples} samples)"):
+                results["member_page"].append(member_page_http.run(
+                    engine, urls[engine], dataset.CLUB_ID, page_samples, page_warmup, args.clients,
+                    minted=minted))
     return data, results
 
 

@@ -23,9 +23,18 @@ dates, instants in the club's zone and money through plain Babel too). Then
              stage, the check-in button or why not, the alerts, what to do now (the call's script in the member's
              language and the clerk's, the outcome buttons), the membership and its history, packages, visits,
              retention contacts with why each fired, staff contacts, and the sections ClubCRM fetches when opened.
+* GET /m/<token>  the member page (no login): the link by its token's SHA-256 with its member, club, touchpoint and
+             the touchpoint's tool in one statement; the member's memberships with plans and freezes; the titles and
+             activities of the sessions they took part in; their packages; their upcoming bookings; the sessions that
+             fit them (ClubCRM's conditions, the offered one first, at most 8) with their places taken. Rendered in the
+             member's language as ClubCRM's page shows it, text for text (benchmarks/member_page_http.py compares
+             them): membership, balances, the renewal question, bookings with their cancel deadline, sessions, SMS and
+             language; a CSRF token in the session, as ClubCRM's forms carry one.
 It checks no role, writes no audit and keeps no login-session row: that bookkeeping is what ClubCRM adds.
 """
+import hashlib
 import hmac
+import re
 import json
 import os
 import secrets
@@ -150,6 +159,66 @@ PAGE_EVENTS = text(
     "member_page_event.session_id LEFT OUTER JOIN touchpoint ON touchpoint.id = member_page_event.touchpoint_id "
     "LEFT OUTER JOIN tool ON tool.id = touchpoint.tool_id WHERE member_page_event.member_id = :member "
     "ORDER BY member_page_event.created_at DESC, member_page_event.id DESC LIMIT 10")
+# The member page (clubcrm/services/member_links.py find, clubcrm/services/member_page.py view): the link by its
+# token's hash with its member, club, touchpoint and the touchpoint's tool (ClubCRM loads the tool apart).
+MP_LINK = text(
+    "SELECT member_link.expires_at, member.id AS member_id, member.first_name, member.locale, member.converted_at, "
+    "member.erased_at, member.phone, member.sms_consent, member.sms_opted_out_at, member.phone_invalid_at, "
+    "club.id AS club_id, club.name AS club_name, club.phone AS club_phone, club.timezone, club.default_locale, "
+    "club.member_page_enabled, club.closed_on, club.booking_cancel_minutes, touchpoint.id AS touchpoint_id, "
+    "touchpoint.session_id AS offered_id, touchpoint.answer, tool.key AS tool FROM member_link "
+    "JOIN member ON member.id = member_link.member_id JOIN club ON club.id = member_link.club_id "
+    "LEFT OUTER JOIN touchpoint ON touchpoint.id = member_link.touchpoint_id "
+    "LEFT OUTER JOIN tool ON tool.id = touchpoint.tool_id WHERE member_link.token_hash = :digest")
+# The titles and activities of the sessions the member took part in (which classes fit them).
+MP_TOOK_PART = text("SELECT DISTINCT club_session.title, club_session.activity FROM club_session JOIN booking ON "
+                    "booking.session_id = club_session.id WHERE booking.member_id = :member AND booking.status IN "
+                    "('booked', 'attended') AND club_session.club_id = :club AND club_session.starts_at <= :now")
+MP_BOOKINGS = text("SELECT booking.id, booking.status, club_session.title, club_session.starts_at, "
+                   "club_session.ends_at FROM booking JOIN club_session ON club_session.id = booking.session_id "
+                   "WHERE booking.member_id = :member AND booking.status IN ('booked', 'waitlist') AND "
+                   "club_session.club_id = :club AND club_session.cancelled_at IS NULL AND "
+                   "club_session.starts_at > :now ORDER BY club_session.starts_at, booking.id")
+MP_TOKEN = re.compile(r"[A-Za-z0-9_-]{11}")
+MP_AHEAD_DAYS, MP_MAX_SESSIONS = 14, 8
+MP_LOCALES = ("en", "de", "ru", "fi", "sl", "sk")
+
+
+@lru_cache(maxsize=64)
+def member_page_sessions(trials: bool, lead: bool, titles: int, activities: int, offered: bool, frozen: bool):
+    """The sessions that fit the member, as ClubCRM's statement asks for them (member_page._fitting and view): the
+    club's, to come, not cancelled, not held by the member, the offered one at any time (a lead: a trial one) or within
+    14 days one of the kinds that fit, after a freeze; with the places taken (a grouped count over the same
+    conditions), the offered one first, at most 8. TITLES and ACTIVITIES: how many of each are bound (:t0, :a0...)."""
+    kinds = []
+    if trials:
+        kinds.append("club_session.kind = 'trial'")
+    if not lead:
+        kinds.append("club_session.kind = 'event'")
+        if titles:
+            kinds.append("club_session.kind = 'class' AND club_session.title IN ("
+                         + ", ".join(f":t{n}" for n in range(titles)) + ")")
+        if activities:
+            kinds.append("club_session.kind = 'class' AND club_session.activity IN ("
+                         + ", ".join(f":a{n}" for n in range(activities)) + ")")
+    soon = ("club_session.starts_at < :soon AND (" + " OR ".join(f"({k})" for k in kinds) + ")") if kinds else "1 = 0"
+    chosen = ("club_session.id = :offered" + (" AND club_session.kind = 'trial'" if lead else "")) if offered \
+        else "1 = 0"
+    conditions = ("club_session.club_id = :club AND club_session.cancelled_at IS NULL AND "
+                  "club_session.starts_at > :now AND club_session.id NOT IN (SELECT booking.session_id FROM booking "
+                  "WHERE booking.member_id = :member AND booking.status IN ('booked', 'waitlist', 'attended', "
+                  "'no_show')) "
+                  f"AND (({chosen}) OR ({soon}))" + (" AND club_session.starts_at >= :thaw" if frozen else ""))
+    return text(
+        "SELECT club_session.id, club_session.kind, club_session.title, club_session.starts_at, club_session.ends_at, "
+        f"club_session.room, club_session.capacity, coalesce(taken.taken, 0) AS taken, CASE WHEN {chosen} THEN 0 "
+        "ELSE 1 END AS rank FROM club_session LEFT OUTER JOIN (SELECT booking.session_id AS session_id, count(*) AS "
+        "taken FROM booking WHERE booking.status IN ('booked', 'attended', 'no_show') AND booking.session_id IN "
+        f"(SELECT club_session.id FROM club_session WHERE {conditions}) GROUP BY booking.session_id) AS taken ON "
+        f"taken.session_id = club_session.id WHERE {conditions} ORDER BY rank, club_session.starts_at, club_session.id "
+        f"LIMIT {MP_MAX_SESSIONS}")
+
+
 # The card's words for them (clubcrm/services/cards.py's msgids, copied as data).
 PAGE_EVENT_TEXTS = {
     "opened": "Opened their page", "booked": "Booked a session", "waitlisted": "Joined a waiting list",
@@ -435,6 +504,8 @@ TEMPLATES = {
  if e.kind == 'opened' and e.tool %} <small class="hint">{{ _("from the text of %(tool)s", tool=name("tool", e.tool))
  }}</small>{% endif %}</li>
 {% endfor %}</ul>{% else %}<p class="empty">{{ _("The member has not used their page yet.") }}</p>{% endif %}
+{% if not erased %}<p><a href="/members/{{ m.id }}/member-page" id="member-page-preview">{{
+ _("See the page as the member does") }}</a></p>{% endif %}
 </section>
 <section class="card" id="contacts"><h2>{{ _("Staff contacts") }}</h2>
 {% if c.contacts %}<ul class="plain contacts">{% for k in c.contacts %}<li><time>{{ moment(k.created_at) }}</time>
@@ -458,6 +529,78 @@ TEMPLATES = {
 </section>{% endif %}
 <script src="/static/js/card_panels.js" defer></script><script src="/static/js/sms_counter.js" defer></script>
 <script src="/static/js/photo.js" defer></script>{% endblock %}""",
+    # The member page as ClubCRM renders it (templates/member_page/page.html and its parts), in the member's language.
+    "member_page.html": """<!doctype html><html lang="{{ locale }}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex, nofollow">
+<title>{{ p.club_name }}</title><link rel="icon" href="/static/favicon.svg">
+<link rel="stylesheet" href="/static/css/member.css"><script src="/static/js/member_page.js" defer></script></head>
+<body class="member"><header class="club" data-viewed="/m/{{ token }}/viewed" data-csrf="{{ csrf }}">
+<h1>{{ p.club_name }}</h1>{% if p.club_phone %}<a class="phone" href="tel:{{ p.club_phone|replace(' ', '') }}">{{
+ p.club_phone }}</a>{% endif %}</header>
+<main><section class="card membership"><p class="hello">{{ _("Hello, %(name)s!", name=p.first_name) }}</p>
+<h2>{{ _("Your membership") }}</h2>
+{% if v.state in ("active", "frozen") %}<p class="plan">{{ v.plan }}</p>
+<p>{{ _("Valid until %(date)s", date=long(v.until)) }}</p>
+<p class="days-left">{{ ngettext("%(num)s day left", "%(num)s days left", v.days_left) }}</p>
+{% if v.frozen_until %}<p class="note frozen">{{ _("Frozen until %(date)s", date=long(v.frozen_until)) }}</p>{% endif %}
+{% elif v.state == "future" %}<p class="plan">{{ v.plan }}</p>
+<p>{{ _("Starts on %(date)s, valid until %(until)s", date=long(v.starts_on), until=long(v.until)) }}</p>
+{% elif v.state in ("expired", "cancelled") and v.until %}<p class="plan">{{ v.plan }}</p>
+<p class="note">{{ _("Ended on %(date)s", date=long(v.until)) }}</p>
+{% else %}<p>{{ _("You have no membership yet. Come for a trial session!") }}</p>{% endif %}
+{% if v.packages %}<h3>{{ _("Your packages") }}</h3><ul class="packages">{% for k in v.packages %}
+<li><span class="name">{{ k.name }}</span> <span class="balance">{{ ngettext("%(num)s left", "%(num)s left", k.balance)
+ }}</span> {% if k.expires_on %}<span class="expiry">{% if k.expired %}{{ _("Expired on %(date)s",
+ date=long(k.expires_on)) }}{% else %}{{ _("Valid until %(date)s", date=long(k.expires_on)) }}{% endif %}</span>{%
+ endif %}</li>{% endfor %}</ul>{% endif %}</section>
+{% if v.renewal_offer %}<section class="card part renewal" id="renewal"><h2>{{ _("Renewing your membership") }}</h2>
+{% if p.answer == 'call_me' %}<p class="answered">{{ _("You asked the club to call you about renewing.") }}</p>
+{% elif p.answer == 'at_desk' %}<p class="answered">{{ _("You said you will renew at the desk.") }}</p>
+{% else %}<p>{{ _("How would you like to renew?") }}</p>{% endif %}
+<form method="post" action="/m/{{ token }}/renewal" class="answers">
+<input type="hidden" name="csrf_token" value="{{ csrf }}">
+<button class="answer" name="answer" value="call_me">{{ _("Call me about renewing") }}</button>
+<button class="answer" name="answer" value="at_desk">{{ _("I'll renew at the desk") }}</button></form></section>
+{% endif %}
+<section class="card bookings"><h2>{{ _("Your bookings") }}</h2>
+{% if v.bookings %}<ul class="slots">{% for b in v.bookings %}<li class="slot"><p class="title">{{ b.title }}</p>
+<p class="when">{{ b.when }}</p>
+<p class="status {{ b.status }}">{{ _("You are on the waitlist") if b.status == "waitlist" else _("You are booked")
+ }}</p>
+{% if b.can_cancel %}<form method="post" action="/m/{{ token }}/cancel/{{ b.id }}">
+<input type="hidden" name="csrf_token" value="{{ csrf }}"><button type="submit" class="button secondary">{{
+ _("Cancel booking") if b.status == "booked" else _("Leave the waitlist") }}</button></form>
+<p class="hint">{{ _("You can cancel until %(deadline)s.", deadline=b.cancel_until) }}</p>
+{% else %}<p class="hint">{{ _("To cancel now, please call the club.") }}</p>{% endif %}</li>{% endfor %}</ul>
+{% else %}<p class="empty">{{ _("You have no bookings.") }}</p>{% endif %}</section>
+<section class="card sessions"><h2>{{ _("Sessions for you") }}</h2>
+{% if v.sessions %}<ul class="slots">{% for s in v.sessions %}<li class="slot{% if s.offered %} offered{% endif %}">
+{% if s.offered %}<p class="badge">{{ _("Offered to you") }}</p>{% endif %}
+<p class="title">{{ s.title }}{% if s.kind == "trial" %} <span class="kind">{{ _("trial session") }}</span>{% endif
+ %}</p>
+<p class="when">{{ s.when }}{% if s.room %} · {{ s.room }}{% endif %}</p>
+<p class="places">{% if s.free <= 0 %}{{ _("Full: you can join the waitlist") }}{% else %}{{
+ ngettext("%(num)s place free", "%(num)s places free", s.free) }}{% endif %}</p>
+<form method="post" action="/m/{{ token }}/book/{{ s.id }}"><input type="hidden" name="csrf_token" value="{{ csrf }}">
+<button type="submit" class="button">{{ _("Join the waitlist") if s.free <= 0 else _("Book a place") }}</button></form>
+</li>{% endfor %}</ul>
+{% else %}<p class="empty">{{ _("No sessions for you to book in the next two weeks.") }}</p>{% endif %}</section>
+<section class="card part messages" id="messages"><h2>{{ _("Messages") }}</h2>
+{% if p.sms_consent and p.phone and p.sms_opted_out_at is none and p.phone_invalid_at is none %}
+<p class="sms-state on">{{ _("You get SMS from the club.") }}</p>
+<form method="post" action="/m/{{ token }}/sms" class="sms">
+<input type="hidden" name="csrf_token" value="{{ csrf }}">
+<button class="sms-stop" name="sms" value="stop">{{ _("Stop SMS") }}</button></form>
+{% elif p.sms_opted_out_at and p.sms_consent and p.phone %}<p class="sms-state off">{{
+ _("You stopped SMS from the club.") }}</p><form method="post" action="/m/{{ token }}/sms" class="sms">
+<input type="hidden" name="csrf_token" value="{{ csrf }}">
+<button class="sms-start" name="sms" value="start">{{ _("Get SMS again") }}</button></form>
+{% else %}<p class="sms-state off">{{ _("The club sends you no SMS. To get them, please ask at the desk.") }}</p>
+{% endif %}
+<h3>{{ _("Language") }}</h3><form method="post" action="/m/{{ token }}/language" class="languages">
+<input type="hidden" name="csrf_token" value="{{ csrf }}">{% for code in mp_locales %}
+<button class="language{{ ' current' if code == locale else '' }}" name="locale" value="{{ code }}" lang="{{ code }}">{{
+ locale_names[code] }}</button>{% endfor %}</form></section></main></body></html>""",
     "login.html": """<!doctype html><html><body><form method="post" action="/login">
 <input type="hidden" name="csrf_token" value="{{ csrf }}"><input name="email"><input name="password" type="password">
 <button>Log in</button></form></body></html>""",
@@ -561,6 +704,29 @@ def _date_text(value: date, locale: str) -> str:
     if locale.startswith("ru") and written.endswith("г.") and written[-3:-2].isspace():
         return written[:-3]
     return written
+
+
+@lru_cache(maxsize=8192)
+def _long(value: date | None, locale: str) -> str:
+    """A day in LOCALE, Babel's long form, without Russian's trailing year word (the member page's dates)."""
+    if value is None:
+        return ""
+    written = babel_dates.format_date(value, "long", locale=locale)
+    if locale.startswith("ru") and written.endswith("г.") and written[-3:-2].isspace():
+        return written[:-3]
+    return written
+
+
+def _when(starts_at: datetime, ends_at: datetime | None, tz: str, locale: str) -> str:
+    """A session's day and time in the club's zone and LOCALE, as the member page writes it."""
+    zone = ZoneInfo(tz)
+    start = starts_at.astimezone(zone)
+    day = babel_dates.format_skeleton("MMMEd", start, locale=locale)
+    if ends_at is None:
+        return f"{day}, {babel_dates.format_time(start, 'short', locale=locale)}"
+    end = ends_at.astimezone(zone)
+    hm = "hm" if "a" in babel_dates.get_time_format("short", locale=locale).pattern else "Hm"
+    return f"{day}, {babel_dates.format_interval(start.time(), end.time(), hm, locale=locale)}"
 
 
 def _date(value) -> str:
@@ -1026,5 +1192,76 @@ def create_app(database_url: str | None = None, secret_key: str | None = None) -
             card_.page_events = [_page_event(e) for e in events]
             return page(conn, "card.html", staff, today, m=rows[0], c=card_, day_today=day,
                         manager=staff.role in ("manager", "owner"))
+
+    @app.get("/m/<token>")
+    def member_page(token: str):
+        digest = hashlib.sha256((token if MP_TOKEN.fullmatch(token) else "*" * 11).encode()).hexdigest()
+        now = datetime.now(UTC)
+        with engine.connect() as conn:
+            p = conn.execute(MP_LINK, {"digest": digest}).first()
+            if p is None:
+                abort(404)
+            tz = ZoneInfo(p.timezone)
+            today = now.astimezone(tz).date()
+            if (_instant_of(p.expires_at) <= now or p.erased_at is not None or not p.member_page_enabled
+                    or (p.closed_on is not None and _day(p.closed_on) <= today)):
+                abort(404)
+            g.locale = p.locale if p.locale in MP_LOCALES else p.default_locale
+            g.tz = p.timezone
+            member, club = p.member_id, p.club_id
+            at = _instant(now, sqlite)
+            contracts: list[Contract] = []
+            for r in conn.execute(CONTRACTS, {"member": member}):
+                if not contracts or contracts[-1].id != r.id:
+                    contracts.append(Contract(r.id, _day(r.starts_on), _day(r.ends_on), r.visit_limit,
+                                              r.cancelled_on and _day(r.cancelled_on), None, None, None, "", r.plan))
+                if r.f_start is not None:
+                    contracts[-1].freezes.append((None, _day(r.f_start), _day(r.f_end)))
+            lead = p.converted_at is None
+            state, membership, freeze = _where(lead, contracts, today)
+            frozen_until = freeze[2] if state == "frozen" else None
+            first = state in ("active", "frozen", "future") and len(contracts) == 1
+            took_part = conn.execute(MP_TOOK_PART, {"member": member, "club": club, "now": at}).all()
+            titles = sorted({t for t, _a in took_part})
+            activities = sorted({a for _t, a in took_part if a})
+            packages = [SimpleNamespace(name=k.name, balance=k.balance, expires_on=k.expires_on and _day(k.expires_on))
+                        for k in conn.execute(PACKAGES, {"member": member})]
+            bookings = conn.execute(MP_BOOKINGS, {"member": member, "club": club, "now": at}).all()
+            trials = lead or first
+            offered = p.offered_id is not None
+            values = {"club": club, "now": at, "member": member, "offered": p.offered_id,
+                      "soon": _instant(now + timedelta(days=MP_AHEAD_DAYS), sqlite),
+                      **{f"t{n}": t for n, t in enumerate(titles)}, **{f"a{n}": a for n, a in enumerate(activities)}}
+            if frozen_until is not None:
+                thaw = frozen_until + timedelta(days=1)
+                values["thaw"] = _instant(datetime(thaw.year, thaw.month, thaw.day, tzinfo=tz).astimezone(UTC),
+                                          sqlite)
+            found = conn.execute(member_page_sessions(
+                trials, lead, 0 if lead else len(titles), 0 if lead else len(activities), offered,
+                frozen_until is not None), values).all()
+        locale, cancel = g.locale, timedelta(minutes=p.booking_cancel_minutes)
+        view = SimpleNamespace(
+            state=state, plan=membership.plan if membership is not None else None,
+            until=membership.ends_on if membership is not None else None,
+            starts_on=membership.starts_on if state == "future" else None,
+            days_left=(membership.ends_on - today).days if state in ("active", "frozen") else None,
+            frozen_until=frozen_until, renewal_offer=p.tool == "renewal_offer",
+            packages=[SimpleNamespace(name=k.name, balance=k.balance, expires_on=k.expires_on,
+                                      expired=k.expires_on is not None and k.expires_on < today)
+                      for k in packages if k.balance > 0 or k.expires_on is None or k.expires_on >= today],
+            bookings=[SimpleNamespace(id=b.id, title=b.title, status=b.status,
+                                      when=_when(_instant_of(b.starts_at), _instant_of(b.ends_at), p.timezone, locale),
+                                      can_cancel=now < _instant_of(b.starts_at) - cancel,
+                                      cancel_until=_when(_instant_of(b.starts_at) - cancel, None, p.timezone, locale))
+                      for b in bookings],
+            sessions=[SimpleNamespace(id=s.id, title=s.title, kind=s.kind, room=s.room, free=s.capacity - s.taken,
+                                      offered=s.rank == 0,
+                                      when=_when(_instant_of(s.starts_at), _instant_of(s.ends_at), p.timezone, locale))
+                      for s in found])
+        response = app.make_response(render_template("member_page.html", p=p, v=view, token=token, csrf=csrf_token(),
+                                                     locale=locale, long=lambda d: _long(d, locale),
+                                                     mp_locales=MP_LOCALES, locale_names=LOCALE_NAMES))
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
     return app
