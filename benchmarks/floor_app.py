@@ -160,7 +160,7 @@ PAGE_EVENTS = text(
     "LEFT OUTER JOIN tool ON tool.id = touchpoint.tool_id WHERE member_page_event.member_id = :member "
     "ORDER BY member_page_event.created_at DESC, member_page_event.id DESC LIMIT 10")
 # The member page (clubcrm/services/member_links.py find, clubcrm/services/member_page.py view): the link by its
-# token's hash with its member, club, touchpoint and the touchpoint's tool (ClubCRM loads the tool apart).
+# token's hash with its member, club, touchpoint and the touchpoint's tool (as ClubCRM's find loads them).
 MP_LINK = text(
     "SELECT member_link.expires_at, member.id AS member_id, member.first_name, member.locale, member.converted_at, "
     "member.erased_at, member.phone, member.sms_consent, member.sms_opted_out_at, member.phone_invalid_at, "

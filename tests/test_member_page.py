@@ -197,9 +197,8 @@ def test_the_page_reads_in_a_handful_of_statements_whatever_the_history(make, ap
         schedule(make, title=f"Class {n}", starts_at=at(12 + n, 18))
     token = link(member)
     with app.test_request_context():
-        found = member_links.find(token)
-        with count_statements() as statements:
-            view = member_page.view(found)
+        with count_statements() as statements:   # the link with its member, club, touchpoint and tool, then the page
+            view = member_page.view(member_links.find(token))
     assert len(view.sessions) == 6 and len(statements) <= 6, statements
 
 

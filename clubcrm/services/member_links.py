@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from clubcrm.clock import utcnow
 from clubcrm.extensions import db
@@ -120,6 +121,7 @@ def find(token: str, now: datetime | None = None) -> Found | None:
         select(MemberLink, Member, Club, Touchpoint)
         .join(Member, Member.id == MemberLink.member_id).join(Club, Club.id == MemberLink.club_id)
         .outerjoin(Touchpoint, Touchpoint.id == MemberLink.touchpoint_id)
+        .options(joinedload(Touchpoint.tool))   # the page asks whether its text was a renewal offer: no 2nd trip
         .where(MemberLink.token_hash == digest)
     ).first()
     if row is None:

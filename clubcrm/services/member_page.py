@@ -189,14 +189,16 @@ def view(found: Found) -> MemberView:
     packages = [PackageLine(p.service.name, p.balance, p.expires_on,
                             p.expires_on is not None and p.expires_on < today)
                 for p in balances(member.id) if p.balance > 0 or (p.expires_on is None or p.expires_on >= today)]
+    # Columns, not entities: the page shows a few values of each row, and building objects cost more than reading.
     rows = db.session.execute(
-        select(Booking, ClubSession).join(ClubSession, ClubSession.id == Booking.session_id)
+        select(Booking.id, Booking.status, ClubSession.title, ClubSession.starts_at, ClubSession.ends_at)
+        .join(ClubSession, ClubSession.id == Booking.session_id)
         .where(Booking.member_id == member.id, Booking.status.in_(("booked", "waitlist")),
                ClubSession.club_id == club.id, ClubSession.cancelled_at.is_(None), ClubSession.starts_at > now)
         .order_by(ClubSession.starts_at, Booking.id)).all()
-    bookings = [BookingLine(b.id, s.title, _when(s.starts_at, s.ends_at, club.timezone), b.status,
-                            now < _deadline(club, s.starts_at),
-                            _when(_deadline(club, s.starts_at), None, club.timezone)) for b, s in rows]
+    bookings = [BookingLine(booking_id, title, _when(starts_at, ends_at, club.timezone), status,
+                            now < _deadline(club, starts_at), _when(_deadline(club, starts_at), None, club.timezone))
+                for booking_id, status, title, starts_at, ends_at in rows]
     conditions, offered = _fitting(found, fit, now)
     taken = (select(Booking.session_id, func.count().label("taken"))
              .where(Booking.status.in_(HOLDS_PLACE),
@@ -204,11 +206,12 @@ def view(found: Found) -> MemberView:
              .group_by(Booking.session_id).subquery())
     first_offered = case((offered, 0), else_=1)
     found_sessions = db.session.execute(
-        select(ClubSession, func.coalesce(taken.c.taken, 0), first_offered)
+        select(ClubSession.id, ClubSession.title, ClubSession.kind, ClubSession.starts_at, ClubSession.ends_at,
+               ClubSession.room, ClubSession.capacity - func.coalesce(taken.c.taken, 0), first_offered)
         .outerjoin(taken, taken.c.session_id == ClubSession.id)
         .where(*conditions).order_by(first_offered, ClubSession.starts_at, ClubSession.id).limit(MAX_SESSIONS)).all()
-    lines = [SessionLine(s.id, s.title, s.kind, _when(s.starts_at, s.ends_at, club.timezone), s.room,
-                         s.capacity - n, rank == 0) for s, n, rank in found_sessions]
+    lines = [SessionLine(session_id, title, kind, _when(starts_at, ends_at, club.timezone), room, free, rank == 0)
+             for session_id, title, kind, starts_at, ends_at, room, free, rank in found_sessions]
     return MemberView(
         first_name=member.first_name, state=where.state,
         plan=membership.plan.name if membership is not None and membership.plan is not None else None,
