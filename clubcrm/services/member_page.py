@@ -2,16 +2,17 @@
 
 The page reads in a handful of set-based statements: the member's contracts, their packages, their upcoming
 bookings, and the sessions that fit them (with their places taken). A member books only what the page would offer
-them (`_fitting`: the same conditions as the list, for one session), and may cancel only their own bookings until the
+them (`_conditions`: the same conditions as the list, for one session), and may cancel only their own bookings until the
 club's deadline; each action is safe to repeat (a double tap books once).
 """
 from dataclasses import dataclass, field
+from functools import cache, lru_cache
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from babel import dates as babel_dates
 from flask_babel import get_locale, lazy_gettext as _l
-from sqlalchemy import and_, case, false, func, or_, select
+from sqlalchemy import and_, bindparam, case, false, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from clubcrm.clock import utcnow
@@ -135,39 +136,92 @@ class _Fit:
 
 def _fit(found: Found, lead: bool, first: bool, frozen_until: date | None, now: datetime) -> _Fit:
     """Read the titles and activities of sessions the member took part in (one statement)."""
-    rows = db.session.execute(
-        select(ClubSession.title, ClubSession.activity).distinct()
-        .join(Booking, Booking.session_id == ClubSession.id)
-        .where(Booking.member_id == found.member.id, Booking.status.in_(TOOK_PART),
-               ClubSession.club_id == found.club.id, ClubSession.starts_at <= now)).all()
+    rows = db.session.execute(_took_part(), {"member_id": found.member.id, "club_id": found.club.id,
+                                             "now": now}).all()
     return _Fit(trials=lead or first, lead=lead, titles=frozenset(t for t, _a in rows),
                 activities=frozenset(a for _t, a in rows if a),
                 offered_id=found.touchpoint.session_id if found.touchpoint else None, frozen_until=frozen_until)
 
 
-def _fitting(found: Found, fit: _Fit, now: datetime):
-    """The conditions of a session the page offers FOUND's member: the club's, to come (the offered one at any time,
-    the others within AHEAD_DAYS), not cancelled, not held by the member, fitting them, not in their freeze."""
-    kinds = []
-    if fit.trials:
-        kinds.append(ClubSession.kind == "trial")
-    if not fit.lead:
-        kinds.append(ClubSession.kind == "event")
-        if fit.titles:
-            kinds.append(and_(ClubSession.kind == "class", ClubSession.title.in_(sorted(fit.titles))))
-        if fit.activities:
-            kinds.append(and_(ClubSession.kind == "class", ClubSession.activity.in_(sorted(fit.activities))))
-    soon = and_(ClubSession.starts_at < now + timedelta(days=AHEAD_DAYS), or_(*kinds) if kinds else false())
-    offered = ClubSession.id == fit.offered_id if fit.offered_id is not None else false()
-    if fit.lead:   # a lead can book a trial session only, the offered one too
-        offered = and_(offered, ClubSession.kind == "trial")
-    held = select(Booking.session_id).where(Booking.member_id == found.member.id, Booking.status.in_(HELD))
-    conditions = [ClubSession.club_id == found.club.id, ClubSession.cancelled_at.is_(None),
-                  ClubSession.starts_at > now, ClubSession.id.not_in(held), or_(offered, soon)]
+# The page's statements are built once (per shape of what fits a member) with the member, the club and the instants
+# as parameters: building them anew took a good share of a page's time (benchmarks/member_page_http.py).
+@cache
+def _took_part():
+    """_fit's statement."""
+    return (select(ClubSession.title, ClubSession.activity).distinct()
+            .join(Booking, Booking.session_id == ClubSession.id)
+            .where(Booking.member_id == bindparam("member_id"), Booking.status.in_(TOOK_PART),
+                   ClubSession.club_id == bindparam("club_id"), ClubSession.starts_at <= bindparam("now")))
+
+
+@cache
+def _upcoming_bookings():
+    """The member's bookings and waitlist places of sessions to come (view's statement)."""
+    return (select(Booking.id, Booking.status, ClubSession.title, ClubSession.starts_at, ClubSession.ends_at)
+            .join(ClubSession, ClubSession.id == Booking.session_id)
+            .where(Booking.member_id == bindparam("member_id"), Booking.status.in_(("booked", "waitlist")),
+                   ClubSession.club_id == bindparam("club_id"), ClubSession.cancelled_at.is_(None),
+                   ClubSession.starts_at > bindparam("now"))
+            .order_by(ClubSession.starts_at, Booking.id))
+
+
+def _shape(fit: _Fit) -> tuple:
+    """What decides the shape of the statements of sessions that fit (_conditions' arguments)."""
+    return (fit.trials, fit.lead, bool(fit.titles), bool(fit.activities), fit.offered_id is not None,
+            fit.frozen_until is not None)
+
+
+def _params(found: Found, fit: _Fit, now: datetime) -> dict:
+    """The parameters of FOUND's member's statements of sessions that fit (_conditions)."""
+    params = {"member_id": found.member.id, "club_id": found.club.id, "now": now,
+              "soon": now + timedelta(days=AHEAD_DAYS), "titles": sorted(fit.titles),
+              "activities": sorted(fit.activities), "offered_id": fit.offered_id}
     if fit.frozen_until is not None:
-        conditions.append(ClubSession.starts_at >= sessions.local_midnight(fit.frozen_until + timedelta(days=1),
-                                                                           found.club.timezone))
-    return conditions, offered
+        params["thaw"] = sessions.local_midnight(fit.frozen_until + timedelta(days=1), found.club.timezone)
+    return params
+
+
+@lru_cache(maxsize=64)
+def _conditions(trials: bool, lead: bool, titles: bool, activities: bool, offered_one: bool, frozen: bool):
+    """The conditions of a session the page offers a member of this shape, and the "offered" one: the club's, to come
+    (the offered one at any time, the others within AHEAD_DAYS), not cancelled, not held by the member, fitting them,
+    not in their freeze (TITLES, ACTIVITIES: whether they took part in any classes; the values are _params')."""
+    kinds = []
+    if trials:
+        kinds.append(ClubSession.kind == "trial")
+    if not lead:
+        kinds.append(ClubSession.kind == "event")
+        if titles:
+            kinds.append(and_(ClubSession.kind == "class", ClubSession.title.in_(bindparam("titles", expanding=True))))
+        if activities:
+            kinds.append(and_(ClubSession.kind == "class",
+                              ClubSession.activity.in_(bindparam("activities", expanding=True))))
+    soon = and_(ClubSession.starts_at < bindparam("soon"), or_(*kinds) if kinds else false())
+    offered = ClubSession.id == bindparam("offered_id") if offered_one else false()
+    if lead:   # a lead can book a trial session only, the offered one too
+        offered = and_(offered, ClubSession.kind == "trial")
+    held = select(Booking.session_id).where(Booking.member_id == bindparam("member_id"), Booking.status.in_(HELD))
+    conditions = [ClubSession.club_id == bindparam("club_id"), ClubSession.cancelled_at.is_(None),
+                  ClubSession.starts_at > bindparam("now"), ClubSession.id.not_in(held), or_(offered, soon)]
+    if frozen:
+        conditions.append(ClubSession.starts_at >= bindparam("thaw"))
+    return tuple(conditions), offered
+
+
+@lru_cache(maxsize=64)
+def _fitting_sessions(shape: tuple):
+    """The sessions that fit a member of SHAPE (_conditions' arguments), the offered one first, with their free
+    places (view's statement)."""
+    conditions, offered = _conditions(*shape)
+    taken = (select(Booking.session_id, func.count().label("taken"))
+             .where(Booking.status.in_(HOLDS_PLACE),
+                    Booking.session_id.in_(select(ClubSession.id).where(*conditions)))
+             .group_by(Booking.session_id).subquery())
+    first_offered = case((offered, 0), else_=1)
+    return (select(ClubSession.id, ClubSession.title, ClubSession.kind, ClubSession.starts_at, ClubSession.ends_at,
+                   ClubSession.room, ClubSession.capacity - func.coalesce(taken.c.taken, 0), first_offered)
+            .outerjoin(taken, taken.c.session_id == ClubSession.id)
+            .where(*conditions).order_by(first_offered, ClubSession.starts_at, ClubSession.id).limit(MAX_SESSIONS))
 
 
 def _standing_and_fit(found: Found, now: datetime):
@@ -190,26 +244,11 @@ def view(found: Found) -> MemberView:
                             p.expires_on is not None and p.expires_on < today)
                 for p in balances(member.id) if p.balance > 0 or (p.expires_on is None or p.expires_on >= today)]
     # Columns, not entities: the page shows a few values of each row, and building objects cost more than reading.
-    rows = db.session.execute(
-        select(Booking.id, Booking.status, ClubSession.title, ClubSession.starts_at, ClubSession.ends_at)
-        .join(ClubSession, ClubSession.id == Booking.session_id)
-        .where(Booking.member_id == member.id, Booking.status.in_(("booked", "waitlist")),
-               ClubSession.club_id == club.id, ClubSession.cancelled_at.is_(None), ClubSession.starts_at > now)
-        .order_by(ClubSession.starts_at, Booking.id)).all()
+    rows = db.session.execute(_upcoming_bookings(), {"member_id": member.id, "club_id": club.id, "now": now}).all()
     bookings = [BookingLine(booking_id, title, _when(starts_at, ends_at, club.timezone), status,
                             now < _deadline(club, starts_at), _when(_deadline(club, starts_at), None, club.timezone))
                 for booking_id, status, title, starts_at, ends_at in rows]
-    conditions, offered = _fitting(found, fit, now)
-    taken = (select(Booking.session_id, func.count().label("taken"))
-             .where(Booking.status.in_(HOLDS_PLACE),
-                    Booking.session_id.in_(select(ClubSession.id).where(*conditions)))
-             .group_by(Booking.session_id).subquery())
-    first_offered = case((offered, 0), else_=1)
-    found_sessions = db.session.execute(
-        select(ClubSession.id, ClubSession.title, ClubSession.kind, ClubSession.starts_at, ClubSession.ends_at,
-               ClubSession.room, ClubSession.capacity - func.coalesce(taken.c.taken, 0), first_offered)
-        .outerjoin(taken, taken.c.session_id == ClubSession.id)
-        .where(*conditions).order_by(first_offered, ClubSession.starts_at, ClubSession.id).limit(MAX_SESSIONS)).all()
+    found_sessions = db.session.execute(_fitting_sessions(_shape(fit)), _params(found, fit, now)).all()
     lines = [SessionLine(session_id, title, kind, _when(starts_at, ends_at, club.timezone), room, free, rank == 0)
              for session_id, title, kind, starts_at, ends_at, room, free, rank in found_sessions]
     return MemberView(
@@ -255,8 +294,9 @@ def book(found: Found, session_id: int):
         raise Conflict("session_id", _l("This session has already started: it can no longer be booked."),
                        code="started")
     _where, _first, fit = _standing_and_fit(found, now)
-    conditions, _offered = _fitting(found, fit, now)
-    if db.session.scalar(select(ClubSession.id).where(ClubSession.id == session.id, *conditions)) is None:
+    conditions, _offered = _conditions(*_shape(fit))
+    if db.session.scalar(select(ClubSession.id).where(ClubSession.id == session.id, *conditions),
+                         _params(found, fit, now)) is None:
         raise Conflict("session_id", NO_SESSION, code="not_offered")
     try:
         with db.session.begin_nested():
