@@ -450,6 +450,32 @@ def run(engine: str, url: str, club_id: int, samples: int, warmup: int, clients:
     return result
 
 
+def series_table(result: Result) -> int:
+    """Print one engine's table of series (ClubCRM against the floor) and its checks; return how many goals are
+    missed (also the member page's report, benchmarks/member_page_http.py)."""
+    print()
+    print(f"[{result.engine}]  load average (1 min) after the 1-client and the many-client runs: "
+          + ", ".join(f"{x:.2f}" for x in result.load))
+    header = (f"{'operation':<20} {'clients':>7}  {'ClubCRM p50':>11} {'p95':>7} {'req/s':>7}  "
+              f"{'floor p50':>9} {'p95':>7} {'req/s':>7}  {'p50 x':>6} {'p95 x':>6} {'rps x':>6}  goal")
+    print(header)
+    print("-" * len(header))
+    missed = 0
+    for s in result.series:
+        p_rps, f_rps = s.rps(s.product_rps, s.product), s.rps(s.floor_rps, s.floor)
+        ratios = [s.ratio()] + ([s.p95_ratio(), f_rps / p_rps] if s.clients > 1 else [])
+        ok = s.goal is None or all(r <= s.goal for r in ratios)
+        missed += not ok
+        verdict = "" if s.goal is None else f"<={s.goal:g}x {'ok' if ok else 'MISSED'}"
+        print(f"{s.operation:<20} {s.clients:>7}  {statistics.median(s.product):11.1f} "
+              f"{percentile(s.product, 95):7.1f} {p_rps:7.0f}  {statistics.median(s.floor):9.1f} "
+              f"{percentile(s.floor, 95):7.1f} {f_rps:7.0f}  {s.ratio():5.2f}x {s.p95_ratio():5.2f}x "
+              f"{f_rps / p_rps:5.2f}x  {verdict}")
+    for check in result.checks:
+        print(f"  {check}")
+    return missed
+
+
 def report(results: list[Result], title: str) -> int:
     """Print the desk tables; return how many goals are missed."""
     print()
@@ -460,25 +486,7 @@ def report(results: list[Result], title: str) -> int:
           "latency, at N clients the rounds' median throughput. Ratio: ClubCRM / floor (throughput: floor / ClubCRM).")
     missed = 0
     for result in results:
-        print()
-        print(f"[{result.engine}]  load average (1 min) after the 1-client and the many-client runs: "
-              + ", ".join(f"{x:.2f}" for x in result.load))
-        header = (f"{'operation':<20} {'clients':>7}  {'ClubCRM p50':>11} {'p95':>7} {'req/s':>7}  "
-                  f"{'floor p50':>9} {'p95':>7} {'req/s':>7}  {'p50 x':>6} {'p95 x':>6} {'rps x':>6}  goal")
-        print(header)
-        print("-" * len(header))
-        for s in result.series:
-            p_rps, f_rps = s.rps(s.product_rps, s.product), s.rps(s.floor_rps, s.floor)
-            ratios = [s.ratio()] + ([s.p95_ratio(), f_rps / p_rps] if s.clients > 1 else [])
-            ok = s.goal is None or all(r <= s.goal for r in ratios)
-            missed += not ok
-            verdict = "" if s.goal is None else f"<={s.goal:g}x {'ok' if ok else 'MISSED'}"
-            print(f"{s.operation:<20} {s.clients:>7}  {statistics.median(s.product):11.1f} "
-                  f"{percentile(s.product, 95):7.1f} {p_rps:7.0f}  {statistics.median(s.floor):9.1f} "
-                  f"{percentile(s.floor, 95):7.1f} {f_rps:7.0f}  {s.ratio():5.2f}x {s.p95_ratio():5.2f}x "
-                  f"{f_rps / p_rps:5.2f}x  {verdict}")
-        for check in result.checks:
-            print(f"  {check}")
+        missed += series_table(result)
         if result.statements:
             print("  SQL statements per request (ClubCRM / floor): " + "; ".join(
                 f"{label} {p} / {f}" for label, (p, f) in result.statements.items()))

@@ -29,14 +29,13 @@ import html
 import os
 import random
 import re
-import statistics
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from benchmarks.desk_http import Result, first_difference, many_clients, one_client, percentile
+from benchmarks.desk_http import Result, first_difference, many_clients, one_client, series_table
 from benchmarks.http_desk_client import sqlalchemy_url
 
 GOAL = 1.5
@@ -381,24 +380,7 @@ def report(results: list[Result], title: str) -> int:
           "latency, at N clients the rounds' median throughput. Ratio: ClubCRM / floor (throughput: floor / ClubCRM).")
     missed = 0
     for result in results:
-        print()
-        print(f"[{result.engine}]  load average (1 min) after the 1-client and the many-client runs: "
-              + ", ".join(f"{x:.2f}" for x in result.load))
-        header = (f"{'operation':<20} {'clients':>7}  {'ClubCRM p50':>11} {'p95':>7} {'req/s':>7}  "
-                  f"{'floor p50':>9} {'p95':>7} {'req/s':>7}  {'p50 x':>6} {'p95 x':>6} {'rps x':>6}  goal")
-        print(header)
-        print("-" * len(header))
-        for s in result.series:
-            p_rps, f_rps = s.rps(s.product_rps, s.product), s.rps(s.floor_rps, s.floor)
-            ratios = [s.ratio()] + ([s.p95_ratio(), f_rps / p_rps] if s.clients > 1 else [])
-            ok = all(r <= s.goal for r in ratios)
-            missed += not ok
-            print(f"{s.operation:<20} {s.clients:>7}  {statistics.median(s.product):11.1f} "
-                  f"{percentile(s.product, 95):7.1f} {p_rps:7.0f}  {statistics.median(s.floor):9.1f} "
-                  f"{percentile(s.floor, 95):7.1f} {f_rps:7.0f}  {s.ratio():5.2f}x {s.p95_ratio():5.2f}x "
-                  f"{f_rps / p_rps:5.2f}x  <={s.goal:g}x {'ok' if ok else 'MISSED'}")
-        for check in result.checks:
-            print(f"  {check}")
+        missed += series_table(result)
         for label, (p, f) in result.statements.items():
             print(f"  SQL statements per request, {label} (ClubCRM / floor): {p} / {f}")
         for label, listing in result.profiles.items():
