@@ -41,7 +41,7 @@ from clubcrm.extensions import db
 from clubcrm.imports.headers import guess_mapping
 from clubcrm.imports.reading import read_table
 from clubcrm.imports.run import run as run_import
-from clubcrm.models import AuditEvent, Club, ConsentEvent, Member
+from clubcrm.models import AuditEvent, Club, ConsentEvent, LeadCycle, Member
 
 EXISTING = 100_000
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -127,6 +127,7 @@ def _clear(app, club_id: int, above: int) -> None:
         with unit_of_work():
             db.session.execute(delete(ConsentEvent).where(ConsentEvent.club_id == club_id))
             db.session.execute(delete(AuditEvent).where(AuditEvent.club_id == club_id))
+            db.session.execute(delete(LeadCycle).where(LeadCycle.club_id == club_id, LeadCycle.member_id > above))
             db.session.execute(delete(Member).where(Member.club_id == club_id, Member.id > above))
         db.session.remove()
 
@@ -177,8 +178,8 @@ def _taken(conn, club_id: int, column: str, values: list[str]) -> set[str]:
 
 
 def _baseline(core, club_id: int, item: ImportFile) -> set[int]:
-    """Parse the file with csv, check every row by hand, insert the members that pass and their consent rows;
-    return the lines kept."""
+    """Parse the file with csv, check every row by hand, insert the members that pass, their consent rows and their
+    open lead cycles; return the lines kept."""
     reader = csv.reader(io.StringIO(item.data.decode(item.encoding), newline=""), delimiter=item.delimiter)
     next(reader)
     now = datetime.now(UTC)
@@ -233,6 +234,10 @@ def _baseline(core, club_id: int, item: ImportFile) -> set[int]:
             {"club_id": club_id, "member_id": id_of[member["phone"]], "kind": "sms", "granted": True,
              "source": "import", "created_at": now}
             for _line, member in kept if member["sms_consent"]])
+        # Each imported person is a lead: their lead cycle opens now (issue 17), as the import writes it.
+        conn.execute(insert(LeadCycle.__table__), [
+            {"club_id": club_id, "member_id": id_of[member["phone"]], "started_at": now, "source": "import"}
+            for _line, member in kept])
     return {line for line, _member in kept}
 
 

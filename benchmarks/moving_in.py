@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, exists, func, insert, select, update
 
 from benchmarks.apps import app_and_core
 from benchmarks.lifecycle import Series, print_ratio_table
@@ -39,7 +39,7 @@ from clubcrm.extensions import db
 from clubcrm.imports.kinds import KINDS, guess
 from clubcrm.imports.reading import read_table
 from clubcrm.imports.run import run as run_import
-from clubcrm.models import AuditEvent, Club, Member, Membership, Plan, Visit
+from clubcrm.models import AuditEvent, Club, LeadCycle, Member, Membership, Plan, Visit
 
 MEMBERS = 5_000
 VISITS_PER_MEMBER = 40
@@ -113,11 +113,15 @@ def _count(app, model, club_id: int, *where) -> int:
 
 
 def _clear(app, club_id: int, memberships: bool) -> None:
-    """Remove what a sample imported (untimed): the visits, and the memberships with the members' conversion."""
+    """Remove what a sample imported (untimed): the visits, and the memberships with the members' conversion and
+    their won lead cycles."""
     with app.app_context():
         with unit_of_work():
             db.session.execute(delete(Visit).where(Visit.club_id == club_id))
             if memberships:
+                # The members' lead cycles, won by their first imported membership, are open again.
+                db.session.execute(update(LeadCycle).where(LeadCycle.club_id == club_id).values(
+                    ended_at=None, outcome=None, won_membership_id=None))
                 db.session.execute(update(Membership).where(Membership.club_id == club_id).values(renews_id=None))
                 db.session.execute(delete(Membership).where(Membership.club_id == club_id))
                 db.session.execute(update(Member).where(Member.club_id == club_id).values(converted_at=None))
@@ -174,6 +178,22 @@ def _baseline_memberships(core, club_id: int, data: bytes) -> int:
                          "price_minor": plan.price_minor, "currency": plan.currency, "sold_at": now,
                          "imported_at": now})
         conn.execute(insert(Membership.__table__), rows)
+        # As the import does: a member is converted on their first contract's first day (midnight in the club's
+        # zone, never later than now), and their open lead cycle is won by their first membership.
+        first_day = {}
+        for row in rows:
+            day = row["starts_on"]
+            if row["member_id"] not in first_day or day < first_day[row["member_id"]]:
+                first_day[row["member_id"]] = day
+        zone, member = ZoneInfo(TIMEZONE), Member.__table__
+        conn.execute(update(member).where(member.c.id == bindparam("b_id")).values(converted_at=bindparam("b_at")), [
+            {"b_id": member_id, "b_at": min(now, datetime(day.year, day.month, day.day, tzinfo=zone))}
+            for member_id, day in first_day.items()])
+        cycle, contract = LeadCycle.__table__, Membership.__table__
+        first = select(func.min(contract.c.id)).where(contract.c.member_id == cycle.c.member_id).scalar_subquery()
+        conn.execute(update(cycle).where(cycle.c.club_id == club_id, cycle.c.ended_at.is_(None),
+                                         exists().where(contract.c.member_id == cycle.c.member_id))
+                     .values(ended_at=now, outcome="won", won_membership_id=first))
     return len(rows)
 
 
