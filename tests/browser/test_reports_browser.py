@@ -40,6 +40,7 @@ def test_manager_reads_the_dashboard_changes_the_period_and_downloads_a_csv(page
     log_in(page, "manager@demo.club")
     page.get_by_role("link", name="Reports", exact=True).click()
     expect(page).to_have_url(re.compile(r"/reports/renewals$"))
+    page.wait_for_load_state("load")
     expect(page.locator("#chart-plans svg.chart")).to_be_visible()
     assert page.locator("#chart-plans svg .bar").count() > 0
     assert page.locator("table.verdicts td.v-plot svg .zero").count() == 15   # the programme and 14 tools
@@ -76,6 +77,9 @@ def test_manager_reads_the_dashboard_changes_the_period_and_downloads_a_csv(page
 
     page.get_by_role("link", name="Club KPIs").click()
     expect(page).to_have_url(re.compile(r"/reports/club\?.*start=2026-01-01"))
+    # The URL changes as the new page starts to arrive; counting needs all of it (a loaded CI machine counted the
+    # charts of a page still being parsed: 0 points).
+    page.wait_for_load_state("load")
     assert page.locator("#chart-members svg .point").count() > 0
     assert page.locator("#chart-visits svg .line").count() == 1
     assert page.locator("#chart-cohorts svg .line").count() >= 1
