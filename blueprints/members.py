@@ -213,10 +213,9 @@ def bookings_panel(member_id: int):
 def page_preview(member_id: int):
     """Show the member's own page as they see it from their latest SMS link, in their language: nothing is
     recorded and nothing can be pressed (what a member on the phone is looking at; the demo's way to see it)."""
-    member = load_member(member_id)
-    if member.erased_at is not None:
+    found = member_links.preview(load_member(member_id))
+    if found is None:
         abort(404)
-    found = member_links.preview(member)
     note = _("Preview for staff: this is the page as the member sees it from their latest text. Nothing here is "
              "recorded, and its buttons do nothing.")   # in the staff's language, the page in the member's
     speak_as_member(found)

@@ -133,9 +133,12 @@ def find(token: str, now: datetime | None = None) -> Found | None:
     return Found(link, member, club, touchpoint)
 
 
-def preview(member: Member) -> Found:
+def preview(member: Member) -> Found | None:
     """The page MEMBER's latest link opens, for staff to see it as the member does (one statement); a member who
-    was never sent a link gets the page of no message. Nothing is minted and nothing is recorded."""
+    was never sent a link gets the page of no message, an erased member none (as their links open nothing).
+    Nothing is minted and nothing is recorded."""
+    if member.erased_at is not None:
+        return None
     touchpoint = db.session.scalars(
         select(Touchpoint).join(MemberLink, MemberLink.touchpoint_id == Touchpoint.id)
         .where(MemberLink.member_id == member.id).order_by(MemberLink.id.desc()).limit(1)).first()
